@@ -1,0 +1,285 @@
+"""The Chinese business calendar: public holidays, make-up working days (调休) and the
+calendar windows that move money (pre-holiday business days, month and quarter end, paydays).
+
+Holidays come from the maintained ``chinesecalendar`` package, which follows the State
+Council's yearly announcements. For a year the package does not cover yet, the calendar falls
+back to *weekends only* (Saturday and Sunday off, no public holidays, no make-up days) and emits a
+:class:`CalendarCoverageWarning` once per year, so forecasts still run but a reader is told that
+holiday effects are missing for those days.
+
+A *holiday stretch* is a maximal run of consecutive non-working days that contains at least one
+public holiday (e.g. the seven days of National Day). Ordinary weekends are not stretches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from functools import lru_cache
+
+import chinese_calendar
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CalendarCoverageWarning",
+    "calendar_features",
+    "covered_years",
+    "is_workday",
+    "next_workday",
+]
+
+# Paydays: most employers pay on the 10th or the 15th, moved to the last working day before it
+# when it falls on a day off. Individual income tax is filed by the 15th, moved later when the
+# 15th is a day off.
+PAYDAYS_OF_MONTH = (10, 15)
+TAX_DEADLINE_DAY = 15
+# Calendar-day windows in which corporate cash leaves before the period end and comes back after.
+MONTH_END_WINDOW_DAYS = 5
+QUARTER_END_WINDOW_DAYS = 10
+QUARTER_START_WINDOW_DAYS = 7
+
+
+class CalendarCoverageWarning(UserWarning):
+    """A year outside the holiday package's coverage: weekends-only fallback in use."""
+
+
+def covered_years() -> range:
+    """Years for which the holiday package has the official holiday arrangement."""
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    return range(years[0], years[-1] + 1)
+
+
+_warned_years: set[int] = set()
+
+
+def _warn_uncovered(years: set[int]) -> None:
+    """Warn once per process for each year that falls back to weekends only."""
+    new = sorted(years - _warned_years)
+    if new:
+        _warned_years.update(new)
+        span = covered_years()
+        warnings.warn(
+            f"the Chinese holiday calendar covers {span.start}-{span.stop - 1}; for "
+            f"{', '.join(map(str, new))} rainmaker assumes weekends only (no public holidays, "
+            "no make-up working days), so holiday effects are missing for those days",
+            CalendarCoverageWarning,
+            stacklevel=3,
+        )
+
+
+@lru_cache(maxsize=64)
+def _day_flags(start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per calendar day: working day, public holiday, make-up day and holiday name."""
+    dates = pd.date_range(start, end, freq="D")
+    span = covered_years()
+    holidays = chinese_calendar.holidays
+    makeup = chinese_calendar.workdays
+    weekday = dates.day_of_week.to_numpy()
+    is_weekend = weekday >= 5
+    is_public_holiday = np.zeros(len(dates), dtype=bool)
+    is_makeup = np.zeros(len(dates), dtype=bool)
+    names = np.full(len(dates), "", dtype=object)
+    for i, ts in enumerate(dates):
+        day = ts.date()
+        if day.year not in span:
+            continue
+        if day in holidays:
+            is_public_holiday[i] = True
+            names[i] = holidays[day]
+        elif day in makeup and is_weekend[i]:
+            is_makeup[i] = True
+            names[i] = makeup[day]
+    is_workday_ = (~is_weekend | is_makeup) & ~is_public_holiday
+    return pd.DataFrame(
+        {
+            "is_workday": is_workday_,
+            "is_weekend": is_weekend,
+            "is_public_holiday": is_public_holiday,
+            "is_makeup_workday": is_makeup,
+            "holiday_name": names,
+        },
+        index=pd.DatetimeIndex(dates, name="date"),
+    )
+
+
+def _stretches(flags: pd.DataFrame) -> list[tuple[int, int]]:
+    """(first, last) positions of every holiday stretch in ``flags``."""
+    off = ~flags["is_workday"].to_numpy()
+    public = flags["is_public_holiday"].to_numpy()
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(off)
+    while i < n:
+        if not off[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and off[j + 1]:
+            j += 1
+        if public[i : j + 1].any():
+            out.append((i, j))
+        i = j + 1
+    return out
+
+
+def _adjusted_day_of_month(flags: pd.DataFrame, day: int, *, backward: bool) -> np.ndarray:
+    """Mark, in each month, the working day nearest to ``day`` (on or before it when
+    ``backward``, else on or after it)."""
+    index = flags.index
+    workday = flags["is_workday"].to_numpy()
+    mark = np.zeros(len(index), dtype=bool)
+    positions = np.flatnonzero(index.day == day)
+    for pos in positions:
+        step = -1 if backward else 1
+        p = pos
+        while 0 <= p < len(index) and not workday[p]:
+            p += step
+        if 0 <= p < len(index) and index[p].month == index[pos].month:
+            mark[p] = True
+    return mark
+
+
+def calendar_features(
+    start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.Timestamp
+) -> pd.DataFrame:
+    """Calendar features for every calendar day from ``start`` to ``end`` inclusive.
+
+    A margin of 180 days is computed on both sides so that features near the edges (days to the
+    next holiday, pre-holiday business days) are right; only [start, end] is returned.
+
+    Returns:
+        Frame indexed by ``date`` (daily ``DatetimeIndex``) with columns:
+
+        - ``is_workday``, ``is_weekend``, ``is_public_holiday``, ``is_makeup_workday`` (bool);
+        - ``holiday_name`` (str, ``""`` on ordinary days; on a make-up day, the holiday it
+          makes up for);
+        - ``in_holiday`` (bool): the day is inside a holiday stretch;
+        - (the counts below are NaN where no stretch lies within 180 days, which happens only
+          in fallback years without holiday data)
+        - ``days_to_holiday`` (calendar days to the first day of the next stretch; 0 inside one),
+          ``days_since_holiday`` (calendar days since the last day of the previous stretch;
+          0 inside one), ``holiday_length`` (days in the next or current stretch);
+        - ``business_days_to_holiday``: working days from this day (inclusive) to the next
+          stretch, so the last working day before a holiday is 1 and a day inside one is 0;
+        - ``business_days_after_holiday``: working days since the last stretch ended, counting
+          this day, so the first working day after a holiday is 1;
+        - ``days_to_next_workday``: calendar days until the next working day (1 on a Monday to
+          Thursday without holiday; 3 on an ordinary Friday). Money subscribed today starts
+          earning on that day, so ``days_to_next_workday - 1`` days of income are lost;
+        - ``day_of_week`` (0 = Monday), ``day_of_month``, ``month``, ``quarter``;
+        - ``days_to_month_end`` (0 on the last day), ``is_month_end_window`` (last
+          ``MONTH_END_WINDOW_DAYS`` days), ``is_quarter_end_window`` (last
+          ``QUARTER_END_WINDOW_DAYS`` days of March, June, September, December),
+          ``is_quarter_start_window`` (first ``QUARTER_START_WINDOW_DAYS`` days of a quarter);
+        - ``is_payday`` (the working day on or before the 10th and the 15th),
+          ``is_tax_deadline`` (the 15th, moved to the next working day).
+    """
+    start_ts = pd.Timestamp(start).normalize()
+    end_ts = pd.Timestamp(end).normalize()
+    if end_ts < start_ts:
+        raise ValueError(
+            f"calendar_features: end {end_ts.date()} is before start {start_ts.date()}"
+        )
+    _warn_uncovered(set(range(start_ts.year, end_ts.year + 1)) - set(covered_years()))
+    margin = pd.Timedelta(days=180)
+    flags = _day_flags((start_ts - margin).date(), (end_ts + margin).date()).copy()
+    n = len(flags)
+    index = flags.index
+    workday = flags["is_workday"].to_numpy()
+
+    stretches = _stretches(flags)
+    firsts = np.array([f for f, _ in stretches], dtype=float)
+    lasts = np.array([last for _, last in stretches], dtype=float)
+    positions = np.arange(n)
+    in_holiday = np.zeros(n, dtype=bool)
+    for first, last in stretches:
+        in_holiday[first : last + 1] = True
+    # The stretch holding day i or the next one after it: the first whose last day is >= i.
+    upcoming = np.searchsorted(lasts, positions, side="left")
+    has_next = upcoming < len(stretches)
+    nxt = np.minimum(upcoming, max(len(stretches) - 1, 0))
+    days_to = np.where(
+        has_next, np.maximum(firsts[nxt] - positions, 0) if stretches else np.nan, np.nan
+    )
+    length = np.where(has_next, lasts[nxt] - firsts[nxt] + 1 if stretches else np.nan, np.nan)
+    # The last stretch that ended before day i.
+    previous = upcoming - 1
+    has_prev = previous >= 0
+    prv = np.maximum(previous, 0)
+    days_since = np.where(has_prev, positions - lasts[prv] if stretches else np.nan, np.nan)
+    days_since[in_holiday] = 0
+
+    # Working-day counts to the next stretch and since the last one.
+    bdays_to = np.full(n, np.nan)
+    count: float = np.nan
+    for i in range(n - 1, -1, -1):
+        if in_holiday[i]:
+            count = 0
+            bdays_to[i] = 0
+            continue
+        if not np.isnan(count) and workday[i]:
+            count += 1
+        bdays_to[i] = count
+    bdays_after = np.full(n, np.nan)
+    count = np.nan
+    for i in range(n):
+        if in_holiday[i]:
+            count = 0
+            bdays_after[i] = 0
+            continue
+        if not np.isnan(count) and workday[i]:
+            count += 1
+        bdays_after[i] = count
+
+    to_next_workday = np.full(n, np.nan)
+    nxt: int | None = None
+    for i in range(n - 1, -1, -1):
+        if nxt is not None:
+            to_next_workday[i] = nxt - i
+        if workday[i]:
+            nxt = i
+
+    month_end = index + pd.offsets.MonthEnd(0)
+    days_to_month_end = (month_end - index).days.to_numpy()
+    is_quarter_end_month = np.isin(index.month, (3, 6, 9, 12))
+    is_quarter_start_month = np.isin(index.month, (1, 4, 7, 10))
+    is_payday = np.zeros(n, dtype=bool)
+    for day in PAYDAYS_OF_MONTH:
+        is_payday |= _adjusted_day_of_month(flags, day, backward=True)
+
+    flags["in_holiday"] = in_holiday
+    flags["days_to_holiday"] = days_to
+    flags["days_since_holiday"] = days_since
+    flags["holiday_length"] = length
+    flags["business_days_to_holiday"] = bdays_to
+    flags["business_days_after_holiday"] = bdays_after
+    flags["days_to_next_workday"] = to_next_workday
+    flags["day_of_week"] = index.day_of_week
+    flags["day_of_month"] = index.day
+    flags["month"] = index.month
+    flags["quarter"] = index.quarter
+    flags["days_to_month_end"] = days_to_month_end
+    flags["is_month_end_window"] = days_to_month_end < MONTH_END_WINDOW_DAYS
+    flags["is_quarter_end_window"] = is_quarter_end_month & (
+        days_to_month_end < QUARTER_END_WINDOW_DAYS
+    )
+    flags["is_quarter_start_window"] = is_quarter_start_month & (
+        index.day <= QUARTER_START_WINDOW_DAYS
+    )
+    flags["is_payday"] = is_payday
+    flags["is_tax_deadline"] = _adjusted_day_of_month(flags, TAX_DEADLINE_DAY, backward=False)
+    return flags.loc[start_ts:end_ts].copy()
+
+
+def is_workday(day: str | dt.date | pd.Timestamp) -> bool:
+    """Whether ``day`` is a Chinese working day (make-up days count, holidays do not)."""
+    d = pd.Timestamp(day).date()
+    _warn_uncovered({d.year} - set(covered_years()))
+    return bool(_day_flags(d, d)["is_workday"].iloc[0])
+
+
+def next_workday(day: str | dt.date | pd.Timestamp) -> pd.Timestamp:
+    """The first working day strictly after ``day``."""
+    d = pd.Timestamp(day).normalize()
+    flags = _day_flags((d + pd.Timedelta(days=1)).date(), (d + pd.Timedelta(days=40)).date())
+    return pd.Timestamp(flags.index[flags["is_workday"].to_numpy()][0])

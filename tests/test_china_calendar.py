@@ -1,0 +1,97 @@
+"""Tests of the Chinese business calendar against official holiday arrangements."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from rainmaker.china_calendar import (
+    CalendarCoverageWarning,
+    calendar_features,
+    covered_years,
+    is_workday,
+    next_workday,
+)
+
+
+@pytest.fixture(scope="module")
+def autumn_2021() -> pd.DataFrame:
+    return calendar_features("2021-09-01", "2021-10-31")
+
+
+def test_national_day_2021_is_a_seven_day_stretch(autumn_2021: pd.DataFrame) -> None:
+    golden_week = autumn_2021.loc["2021-10-01":"2021-10-07"]
+    assert golden_week["in_holiday"].all()
+    assert not golden_week["is_workday"].any()
+    assert (golden_week["holiday_length"] == 7).all()
+    assert (golden_week["holiday_name"] == "National Day").all()
+    assert autumn_2021.loc["2021-10-08", "is_workday"]
+
+
+def test_make_up_working_days(autumn_2021: pd.DataFrame) -> None:
+    # Sunday 26 September and Saturday 9 October 2021 were working days (调休).
+    for day in ("2021-09-26", "2021-10-09"):
+        assert autumn_2021.loc[day, "is_makeup_workday"]
+        assert autumn_2021.loc[day, "is_workday"]
+    assert is_workday("2021-09-26")
+    assert not is_workday("2021-10-02")
+
+
+def test_pre_holiday_business_days(autumn_2021: pd.DataFrame) -> None:
+    # Thursday 30 September is the last working day before National Day, Wednesday the one before.
+    assert autumn_2021.loc["2021-09-30", "business_days_to_holiday"] == 1
+    assert autumn_2021.loc["2021-09-29", "business_days_to_holiday"] == 2
+    assert autumn_2021.loc["2021-09-30", "days_to_holiday"] == 1
+    # Money subscribed on 30 September starts earning on 8 October.
+    assert autumn_2021.loc["2021-09-30", "days_to_next_workday"] == 8
+    assert next_workday("2021-09-30") == pd.Timestamp("2021-10-08")
+    assert autumn_2021.loc["2021-10-08", "business_days_after_holiday"] == 1
+    assert autumn_2021.loc["2021-10-08", "days_since_holiday"] == 1
+
+
+def test_ordinary_weekend_is_not_a_holiday_stretch(autumn_2021: pd.DataFrame) -> None:
+    assert not autumn_2021.loc["2021-10-16", "in_holiday"]
+    assert autumn_2021.loc["2021-10-15", "days_to_next_workday"] == 3
+
+
+def test_spring_festival_2021() -> None:
+    cal = calendar_features("2021-02-01", "2021-02-28")
+    stretch = cal[cal["in_holiday"]]
+    assert stretch.index.min() == pd.Timestamp("2021-02-11")
+    assert stretch.index.max() == pd.Timestamp("2021-02-17")
+    assert (stretch["holiday_name"] == "Spring Festival").all()
+
+
+def test_period_end_windows_and_paydays() -> None:
+    cal = calendar_features("2021-03-01", "2021-04-30")
+    assert cal.loc["2021-03-31", "days_to_month_end"] == 0
+    assert cal.loc["2021-03-25", "is_quarter_end_window"]
+    assert not cal.loc["2021-04-25", "is_quarter_end_window"]
+    assert cal.loc["2021-04-01", "is_quarter_start_window"]
+    assert cal.loc["2021-03-31", "is_month_end_window"]
+    # 10 April 2021 was a Saturday: the payday moves back to Friday 9 April.
+    assert cal.loc["2021-04-09", "is_payday"] and not cal.loc["2021-04-10", "is_payday"]
+    assert cal.loc["2021-04-15", "is_payday"] and cal.loc["2021-04-15", "is_tax_deadline"]
+
+
+def test_features_do_not_depend_on_the_window_asked_for() -> None:
+    wide = calendar_features("2020-01-01", "2022-12-31")
+    narrow = calendar_features("2021-09-20", "2021-10-10")
+    pd.testing.assert_frame_equal(wide.loc[narrow.index], narrow)
+
+
+def test_uncovered_year_falls_back_to_weekends_with_a_warning() -> None:
+    year = covered_years().stop + 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cal = calendar_features(f"{year}-01-01", f"{year}-12-31")
+    assert any(issubclass(w.category, CalendarCoverageWarning) for w in caught)
+    assert not cal["is_public_holiday"].any()
+    assert (cal["is_workday"] == (cal.index.day_of_week < 5)).all()
+
+
+def test_covered_years_include_the_sample_period() -> None:
+    years = covered_years()
+    assert 2019 in years and 2022 in years

@@ -1,0 +1,229 @@
+"""The input data set (SPEC §1) loaded into typed pandas frames.
+
+:func:`load_dataset` validates a data-set folder (see :mod:`rainmaker.validation`) and returns a
+:class:`Dataset`: the three contract tables (``products``, ``flows``, ``market``), every other
+table of the folder by file stem, the warnings found, and a fingerprint of the files. Nothing is
+dropped, filled or clipped on the way; a data set with any problem raises
+:class:`~rainmaker.errors.DataError` listing all of them.
+
+Two methods keep models honest about time: :meth:`Dataset.up_to` cuts every dated row after an
+as-of day (no look-ahead), and :meth:`Dataset.market_daily` turns market publications into one
+row per calendar day, each carrying the latest publication dated on or before that day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.validation import (
+    REQUIRED_TABLES,
+    read_other_table,
+    table_files,
+    validate_dataset,
+)
+
+__all__ = ["Dataset", "load_dataset", "read_table"]
+
+DateLike = str | date
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A validated data set. Frames are shared, not copied: treat them as read-only.
+
+    Attributes:
+        root: the folder it was loaded from.
+        products: one row per product; ``product_id``, ``issuer``, ``product_type`` as ``str``,
+            ``fee_bp`` (bp of net assets per year) as float; optional and extra columns kept.
+        flows: one row per (product_id, date), sorted by (product_id, date), RangeIndex;
+            ``date`` datetime64[ns] (midnight), ``product_id`` str, ``subscriptions``,
+            ``redemptions``, ``aum`` float64 (CNY or the data set's consistent unit); optional
+            ``quota`` (NaN = no cap), ``exposure``, ``income_per_10k`` (CNY per 10,000 units),
+            ``yield_7d`` (percent), ``demand`` as float64 only when the file has them; extra
+            columns kept.
+        market: ``date`` plus rate columns (float64, percent p.a.), sorted by date, one row per
+            publication (weekends and holidays may be absent).
+        tables: every other table of the folder by file stem, loaded as stored; columns named
+            ``date`` or ``*_date`` parsed to datetime64[ns], ``*_id`` columns kept as text,
+            other text columns that hold only numbers converted to float.
+        warnings: suspicious but usable data found by validation.
+        fingerprint: sha256 (64 hex characters) over the names and bytes of the table files.
+            :meth:`up_to` keeps it: it identifies the files read, not the rows kept.
+        files: file name each table was read from, by stem (``{"flows": "flows.parquet"}``).
+    """
+
+    root: Path
+    products: pd.DataFrame
+    flows: pd.DataFrame
+    market: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    fingerprint: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def first_date(self) -> pd.Timestamp:
+        """First day of flows (any product)."""
+        return pd.Timestamp(self.flows["date"].min())
+
+    @property
+    def last_date(self) -> pd.Timestamp:
+        """Last day of flows (any product); the default as-of day."""
+        return pd.Timestamp(self.flows["date"].max())
+
+    @property
+    def product_ids(self) -> tuple[str, ...]:
+        """Sorted ids of the products that have flows (``products`` may list more)."""
+        return tuple(sorted(self.flows["product_id"].unique()))
+
+    def up_to(self, as_of: DateLike) -> Dataset:
+        """The data set as it was known at the end of ``as_of``: no row dated after it.
+
+        Drops flows and market rows dated after ``as_of``, and rows of other tables that have
+        a ``date`` column. Products, warnings and the fingerprint are kept.
+
+        Args:
+            as_of: the last day whose rows are kept (ISO string, date or Timestamp).
+
+        Raises:
+            UsageError: ``as_of`` is not a date, or precedes the first flows day.
+        """
+        cut = _day(as_of, "as-of day")
+        if cut < self.first_date:
+            raise UsageError(
+                f"as-of day {cut:%Y-%m-%d} precedes the first flows date "
+                f"{self.first_date:%Y-%m-%d}; expected a day on or after it"
+            )
+        tables = {
+            stem: _rows_up_to(frame, cut) if _has_dates(frame) else frame
+            for stem, frame in self.tables.items()
+        }
+        return dataclasses.replace(
+            self,
+            flows=_rows_up_to(self.flows, cut),
+            market=_rows_up_to(self.market, cut),
+            tables=tables,
+        )
+
+    def market_daily(
+        self, start: DateLike | None = None, end: DateLike | None = None
+    ) -> pd.DataFrame:
+        """Market rates on every calendar day, carrying forward the latest publication.
+
+        Each day gets the row of the latest publication dated on or before it, never a later
+        one, so the value of a day does not change when later rows are added (no look-ahead).
+
+        Args:
+            start: first day (default: first flows day).
+            end: last day (default: last flows day).
+
+        Returns:
+            Frame indexed by ``date`` (every calendar day of [start, end]) with the rate
+            columns of ``market`` (percent p.a.).
+
+        Raises:
+            DataError: a day precedes the first publication (names the market file).
+            UsageError: ``start`` or ``end`` is not a date, or ``end`` precedes ``start``.
+        """
+        first = self.first_date if start is None else _day(start, "start")
+        last = self.last_date if end is None else _day(end, "end")
+        if last < first:
+            raise UsageError(f"end {last:%Y-%m-%d} precedes start {first:%Y-%m-%d}")
+        published = self.market.set_index("date")
+        if published.empty or first < published.index[0]:
+            since = f"the first is {published.index[0]:%Y-%m-%d}" if not published.empty else "none"
+            raise DataError(
+                [
+                    Problem(
+                        self.files.get("market", "market.csv"),
+                        "date",
+                        f"no market publication on or before {first:%Y-%m-%d} ({since}); "
+                        "expected market rows from on or before the first day needed",
+                    )
+                ]
+            )
+        days = pd.date_range(first, last, freq="D", name="date").as_unit("ns")
+        return published.reindex(days, method="ffill")
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Validate a data-set folder and load it.
+
+    Args:
+        path: the data-set folder.
+
+    Returns:
+        The :class:`Dataset`, with the validation warnings attached.
+
+    Raises:
+        DataError: the folder does not meet the contract; carries every problem found.
+    """
+    report = validate_dataset(path)
+    if not report.ok:
+        raise DataError(report.problems)
+    parsed = report.parsed
+    return Dataset(
+        root=report.root,
+        products=parsed["products"],
+        flows=parsed["flows"],
+        market=parsed["market"],
+        tables={stem: frame for stem, frame in parsed.items() if stem not in REQUIRED_TABLES},
+        warnings=tuple(report.warnings),
+        fingerprint=report.fingerprint,
+        files=dict(report.files),
+    )
+
+
+def read_table(root: str | Path, stem: str) -> tuple[pd.DataFrame, str]:
+    """Read one table of a data-set folder as stored; Parquet wins over CSV (SPEC §1).
+
+    Columns are converted as for :attr:`Dataset.tables` (dates parsed by name, ids kept as
+    text). This does not check the contract of the three required tables: use
+    :func:`load_dataset` for those.
+
+    Args:
+        root: the data-set folder.
+        stem: the table's file name without extension, e.g. ``"sales_plan"``.
+
+    Returns:
+        The frame and the name of the file it came from.
+
+    Raises:
+        DataError: the table is missing, unreadable, or has a date that is not ISO.
+    """
+    folder = Path(root)
+    path = table_files(folder).get(stem) if folder.is_dir() else None
+    if path is None:
+        raise DataError(
+            [Problem(f"{stem}.csv", "", f"file is missing; expected {stem}.csv or {stem}.parquet")]
+        )
+    frame, problems = read_other_table(path)
+    if problems or frame is None:
+        raise DataError(problems)
+    return frame, path.name
+
+
+def _day(value: DateLike, what: str) -> pd.Timestamp:
+    try:
+        day = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{what} {value!r} is not a date; expected YYYY-MM-DD") from exc
+    if pd.isna(day):
+        raise UsageError(f"{what} is missing; expected YYYY-MM-DD")
+    return day.normalize()
+
+
+def _has_dates(frame: pd.DataFrame) -> bool:
+    return "date" in frame.columns and pd.api.types.is_datetime64_any_dtype(frame["date"])
+
+
+def _rows_up_to(frame: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
+    # rows with no date are kept: they cannot be in the future
+    return frame.loc[~(frame["date"] > cut)].reset_index(drop=True)

@@ -1,0 +1,629 @@
+"""One cash-management product's portfolio, rolled forward one calendar day at a time.
+
+The portfolio holds *cash* (settled money at banks), *pending subscriptions* (money that arrived
+but does not earn yet) and *lots*: purchases of one asset bucket of :mod:`rainmaker.assets` with
+an amount (CNY), a rate (percent p.a., fixed at purchase: amortised cost), a value date and a
+maturity date. NAV is fixed at 1 CNY per unit, so units equal net assets (AUM).
+
+Money is kept in integer fen (0.01 CNY) inside, so that it is conserved exactly:
+``aum(t) = aum(t−1) + subscriptions − redemptions + net_income``, every amount a whole fen.
+
+Daily step for calendar day t (:meth:`Portfolio.step`), in this order:
+
+1. **Maturities and settlement.** Lots whose maturity date is t return their principal to cash;
+   pending subscriptions whose value date is t become cash.
+2. **Income.** Every lot with value date ≤ t ≤ maturity date earns
+   ``amount × rate / 100 / 365`` (a lot earns on its maturity day too: its principal is back in
+   cash from that morning, but the day's interest is the lot's, not the cash bucket's); cash at
+   the start of the day (yesterday's cash plus subscriptions settling today, not principal
+   returned today) earns the ``cash`` bucket rate. Fees are
+   :func:`rainmaker.yields.daily_fee` of the *earning units* (units whose money has reached its
+   value date; units bought on a day whose money earns nothing yet bear no fee either) at
+   ``fee_bp``. Net income = gross income − fees, rounded to the fen, is credited to cash as new
+   units (daily carry-over); 万份收益 = net income / earning units × 10,000.
+3. **Redemptions** are paid from cash, then from pending subscriptions, then by selling the lots
+   nearest maturity early. An early sale of ``s`` CNY of a lot raises ``s × (1 − h)`` with
+   ``h = early_sale_cost_bp / 10,000`` (default 10 bp): the haircut is the *early-sale cost*, is
+   part of the day's net income, and every CNY of redemptions paid by early sales counts as that
+   day's ``shortfall`` (redemptions the liquid assets could not cover). A negative cash balance
+   after step 2 (fees above income) is covered the same way.
+4. **Subscriptions** arrive as pending money with value date = the next working day
+   (:mod:`rainmaker.china_calendar`): money that arrives before a weekend or holiday earns
+   nothing over it, and its units share no income until then.
+5. **Investment.** The manager buys buckets at that day's rates: either the ``purchases`` given to
+   :meth:`Portfolio.step` (the backtest's policy decision, CNY per bucket) or, when ``None``,
+   what the portfolio's ``allocation`` rule returns (default :class:`TargetMix`). Purchases are
+   paid from settled cash first (value date t + 1 if t is a working day: a trade on Friday earns
+   over the weekend), then from pending subscriptions (value date = their value date, the next
+   working day). The interbank market is closed on days off, so anything bought on a day off has
+   the next working day as value date. A lot of tenor n days matures on the first working day on
+   or after ``value date + n − 1``, so it earns n days (more when its maturity is pushed over a
+   day off), and a lot rolled every day earns every day. Purchases above the money available are
+   scaled down proportionally and the part not bought is reported as ``purchases_unfilled``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.assets import BUCKETS, AssetBucket, bucket
+from rainmaker.yields import daily_fee, income_per_10k
+from simulate.workdays import Workdays, day_number, to_timestamp
+
+__all__ = [
+    "DEFAULT_EARLY_SALE_COST_BP",
+    "DEFAULT_MIX",
+    "LIQUIDITY_DAYS",
+    "AllocationRule",
+    "DayResult",
+    "Lot",
+    "Portfolio",
+    "TargetMix",
+]
+
+DAYS_PER_YEAR = 365
+LIQUIDITY_DAYS = 5  # the regulatory "assets maturing within 5 trading days"
+DEFAULT_EARLY_SALE_COST_BP = 10.0
+# Target share of AUM per bucket: a 5 % cash buffer, a ladder of repo and NCDs with a weighted
+# average maturity of about 40 days, typical of a cash-management product. ``repo_1d`` takes
+# whatever the term buckets cannot absorb on a day, so its weight is a floor, not a cap.
+DEFAULT_MIX: Mapping[str, float] = {
+    "cash": 0.05,
+    "repo_1d": 0.15,
+    "repo_7d": 0.20,
+    "ncd_1m": 0.25,
+    "ncd_3m": 0.35,
+}
+
+_SHARED_WORKDAYS = Workdays()
+
+
+def _to_fen(amount: float, what: str) -> int:
+    """CNY → whole fen; rejects negative and non-finite amounts."""
+    if not math.isfinite(amount) or amount < 0:
+        raise ValueError(f"{what} must be a finite amount >= 0 CNY, got {amount!r}")
+    return round(amount * 100)
+
+
+@dataclass(frozen=True)
+class Lot:
+    """One purchase of an asset bucket, held to maturity.
+
+    Attributes:
+        bucket: bucket name of :data:`rainmaker.assets.BUCKETS` (not ``cash``).
+        amount: principal outstanding, CNY.
+        rate_pct: annual rate fixed at purchase, percent.
+        value_date: first day the lot earns.
+        maturity_date: day its principal returns to cash (it earns that day too).
+    """
+
+    bucket: str
+    amount: float
+    rate_pct: float
+    value_date: pd.Timestamp
+    maturity_date: pd.Timestamp
+
+
+@dataclass(slots=True)
+class _Holding:
+    """A lot as kept inside the portfolio: fen and day numbers."""
+
+    bucket: str
+    amount_fen: int
+    rate_pct: float
+    value_day: int
+    maturity_day: int
+    cash_like: bool
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """What one day did to the portfolio. Amounts in CNY, rates in percent.
+
+    Attributes:
+        date: the day.
+        subscriptions, redemptions: flows booked that day.
+        gross_income: income of lots and cash before fees.
+        fees: the day's fees.
+        early_sale_cost: haircut paid on lots sold before maturity (≥ 0).
+        net_income: gross_income − fees − early_sale_cost, credited as new units.
+        income_per_10k: 万份收益, CNY per 10,000 earning units (0 when no unit earns).
+        earning_units: units that shared the day's income.
+        units: units outstanding at the end of the day (= aum at NAV 1).
+        aum: net assets at the end of the day.
+        cash: settled cash plus pending subscriptions at the end of the day.
+        cash_like: cash plus lots of ``cash_like`` buckets.
+        liquidity_buffer: cash plus lots maturing within 5 trading days.
+        shortfall: redemptions paid by selling lots early (0 when liquid assets covered them).
+        purchases: CNY bought per bucket at step 5.
+        purchases_unfilled: CNY of requested purchases that the money available could not fund.
+    """
+
+    date: pd.Timestamp
+    subscriptions: float
+    redemptions: float
+    gross_income: float
+    fees: float
+    early_sale_cost: float
+    net_income: float
+    income_per_10k: float
+    earning_units: float
+    units: float
+    aum: float
+    cash: float
+    cash_like: float
+    liquidity_buffer: float
+    shortfall: float
+    purchases: dict[str, float] = field(default_factory=dict)
+    purchases_unfilled: float = 0.0
+
+
+class AllocationRule(Protocol):
+    """The manager's investment decision of step 5 (the ``decide`` hook).
+
+    Called after the day's flows with the portfolio as it stands; returns CNY to buy per bucket
+    name (missing buckets buy nothing; ``cash`` means keep it in cash).
+    """
+
+    def __call__(
+        self, portfolio: Portfolio, date: pd.Timestamp, rates_pct: Mapping[str, float]
+    ) -> Mapping[str, float]: ...
+
+
+@dataclass(frozen=True)
+class TargetMix:
+    """Default allocation: keep a fixed mix of buckets, with a cash buffer.
+
+    On a working day the rule tops each term bucket (tenor > 1 day) up to ``weights[name] × AUM``,
+    longest tenor first, keeps ``weights["cash"] × AUM`` in cash and lends everything else
+    overnight (``repo_1d``). What matured today in a bucket can always be rolled over into it, but
+    new money goes into a term bucket at most ``max_daily_purchase_pct`` of AUM a day: the NCD
+    primary market does not absorb a product's whole inflow at once, so a wave of new money waits
+    in overnight repo and dilutes the yield. On days off it buys nothing.
+
+    Attributes:
+        weights: share of AUM per bucket name (fractions).
+        max_daily_purchase_pct: cap on one day's purchase of one term bucket beyond rolling over
+            its maturities, percent of AUM.
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    max_daily_purchase_pct: float = 2.0
+
+    def __call__(
+        self, portfolio: Portfolio, date: pd.Timestamp, rates_pct: Mapping[str, float]
+    ) -> dict[str, float]:
+        if not portfolio.workdays.is_workday(day_number(date)):
+            return {}
+        aum = portfolio.aum
+        held = portfolio.bucket_amounts()
+        rolled = portfolio.matured_today()
+        investable = held.get("cash", 0.0) - self.weights.get("cash", 0.0) * aum
+        out: dict[str, float] = {}
+        term = sorted((b for b in BUCKETS if b.tenor_days > 1), key=lambda b: -b.tenor_days)
+        for b in term:
+            want = self.weights.get(b.name, 0.0) * aum - held.get(b.name, 0.0)
+            cap = self.max_daily_purchase_pct / 100.0 * aum + rolled.get(b.name, 0.0)
+            want = min(want, cap, investable)
+            if want > 0:
+                out[b.name] = want
+                investable -= want
+        if investable > 0:
+            out["repo_1d"] = investable
+        return out
+
+
+class Portfolio:
+    """A product's holdings, rolled forward one calendar day per :meth:`step`.
+
+    Args:
+        fee_bp: total annual fees, basis points of net assets.
+        cash: settled cash at the start, CNY.
+        lots: lots held at the start.
+        allocation: the step-5 rule used when :meth:`step` gets no ``purchases``.
+        early_sale_cost_bp: haircut on lots sold before maturity, bp of the amount sold.
+        workdays: working-day calendar (shared default).
+    """
+
+    def __init__(
+        self,
+        fee_bp: float,
+        *,
+        cash: float = 0.0,
+        lots: Iterable[Lot] = (),
+        allocation: AllocationRule | None = None,
+        early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP,
+        workdays: Workdays | None = None,
+    ) -> None:
+        if not fee_bp >= 0:
+            raise ValueError(f"fee_bp must be >= 0, got {fee_bp!r}")
+        if not 0 <= early_sale_cost_bp < 10_000:
+            raise ValueError(
+                f"early_sale_cost_bp must be in [0, 10000), got {early_sale_cost_bp!r}"
+            )
+        self.fee_bp = float(fee_bp)
+        self.early_sale_cost_bp = float(early_sale_cost_bp)
+        self.allocation: AllocationRule = allocation if allocation is not None else TargetMix()
+        self.workdays = workdays if workdays is not None else _SHARED_WORKDAYS
+        self._cash_fen = _to_fen(cash, "cash")
+        self._pending: list[list[int]] = []  # [value_day, fen], oldest first
+        self._lots: list[_Holding] = []
+        for lot in lots:
+            b = bucket(lot.bucket)
+            if b.tenor_days == 0:
+                raise ValueError("a lot cannot be of the cash bucket; pass it as cash")
+            self._lots.append(
+                _Holding(
+                    b.name,
+                    _to_fen(lot.amount, "lot amount"),
+                    float(lot.rate_pct),
+                    day_number(lot.value_date),
+                    day_number(lot.maturity_date),
+                    b.cash_like,
+                )
+            )
+        self._aum_fen = self._cash_fen + sum(h.amount_fen for h in self._lots)
+        self._day: int | None = None  # the last day stepped
+        self._matured_today: dict[str, int] = {}  # fen per bucket returned on the last day
+
+    # ----------------------------------------------------------------- construction helpers
+    @classmethod
+    def from_ladder(
+        cls,
+        aum: float,
+        fee_bp: float,
+        start: str | pd.Timestamp,
+        rate_history: pd.DataFrame,
+        mix: Mapping[str, float] = DEFAULT_MIX,
+        *,
+        allocation: AllocationRule | None = None,
+        early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP,
+        workdays: Workdays | None = None,
+    ) -> Portfolio:
+        """A portfolio in steady state on the eve of ``start``: every term bucket held as a
+        ladder bought evenly over its tenor before ``start`` at the rates of those days.
+
+        Args:
+            aum: net assets, CNY.
+            fee_bp: annual fees, bp.
+            start: the first day the portfolio will be stepped.
+            rate_history: bucket purchase rates (percent), one column per bucket, indexed by
+                date; days missing before ``start`` take the last known rate (the first one
+                when none is known).
+            mix: share of AUM per bucket; ``cash`` and ``repo_1d`` are held as cash and a
+                one-day lot, the rest of AUM goes to cash.
+            allocation, early_sale_cost_bp, workdays: as for the constructor.
+        """
+        calendar = workdays if workdays is not None else _SHARED_WORKDAYS
+        start_day = day_number(start)
+        history = rate_history.sort_index()
+        days = np.array([day_number(d) for d in history.index])
+        lots: list[Lot] = []
+        invested_fen = 0
+        for b in BUCKETS:
+            share = float(mix.get(b.name, 0.0))
+            if b.tenor_days == 0 or share <= 0:
+                continue
+            per_lot_fen = round(aum * share * 100) // b.tenor_days
+            for j in range(1, b.tenor_days + 1):
+                bought = start_day - j
+                row = max(int(np.searchsorted(days, bought, side="right")) - 1, 0)
+                rate = float(history[b.name].iloc[row])
+                value_day = bought + 1
+                maturity = calendar.on_or_after(value_day + b.tenor_days - 1)
+                lots.append(
+                    Lot(
+                        b.name,
+                        per_lot_fen / 100,
+                        rate,
+                        to_timestamp(value_day),
+                        to_timestamp(maturity),
+                    )
+                )
+                invested_fen += per_lot_fen
+        cash_fen = round(aum * 100) - invested_fen
+        if cash_fen < 0:
+            raise ValueError("from_ladder: the mix sums to more than 1")
+        return cls(
+            fee_bp,
+            cash=cash_fen / 100,
+            lots=lots,
+            allocation=allocation,
+            early_sale_cost_bp=early_sale_cost_bp,
+            workdays=calendar,
+        )
+
+    # ----------------------------------------------------------------------------- queries
+    @property
+    def aum(self) -> float:
+        """Net assets, CNY (units at NAV 1)."""
+        return self._aum_fen / 100
+
+    @property
+    def units(self) -> float:
+        """Units outstanding (NAV 1, so equal to :attr:`aum`)."""
+        return self.aum
+
+    @property
+    def last_date(self) -> pd.Timestamp | None:
+        """The last day stepped, ``None`` before the first step."""
+        return None if self._day is None else to_timestamp(self._day)
+
+    def bucket_amounts(self) -> dict[str, float]:
+        """CNY held per bucket; ``cash`` includes pending subscriptions."""
+        out = {b.name: 0.0 for b in BUCKETS}
+        out["cash"] = (self._cash_fen + sum(p[1] for p in self._pending)) / 100
+        for h in self._lots:
+            out[h.bucket] += h.amount_fen / 100
+        return out
+
+    def matured_today(self) -> dict[str, float]:
+        """CNY per bucket whose lots matured on the last day stepped (what can be rolled over)."""
+        return {name: fen / 100 for name, fen in self._matured_today.items()}
+
+    def liquid_within(self, days: int = LIQUIDITY_DAYS) -> float:
+        """Cash, pending subscriptions and lots maturing within ``days`` trading days of the
+        last day stepped, CNY. Before the first step, days count from the eve of the earliest
+        value date of the lots held."""
+        money_fen = self._cash_fen + sum(p[1] for p in self._pending)
+        today = self._day
+        if today is None:
+            if not self._lots:
+                return money_fen / 100
+            today = min(h.value_day for h in self._lots) - 1
+        horizon = self.workdays.add_workdays(today, days) if days > 0 else today
+        fen = money_fen + sum(h.amount_fen for h in self._lots if h.maturity_day <= horizon)
+        return fen / 100
+
+    def holdings(self) -> pd.DataFrame:
+        """Everything held, one row per position: ``kind`` (cash, pending, lot), ``bucket``,
+        ``amount`` (CNY), ``rate_pct``, ``value_date``, ``maturity_date``."""
+        rows: list[dict[str, object]] = [
+            {
+                "kind": "cash",
+                "bucket": "cash",
+                "amount": self._cash_fen / 100,
+                "rate_pct": np.nan,
+                "value_date": pd.NaT,
+                "maturity_date": pd.NaT,
+            }
+        ]
+        for value_day, fen in self._pending:
+            rows.append(
+                {
+                    "kind": "pending",
+                    "bucket": "cash",
+                    "amount": fen / 100,
+                    "rate_pct": np.nan,
+                    "value_date": to_timestamp(value_day),
+                    "maturity_date": pd.NaT,
+                }
+            )
+        for h in self._lots:
+            rows.append(
+                {
+                    "kind": "lot",
+                    "bucket": h.bucket,
+                    "amount": h.amount_fen / 100,
+                    "rate_pct": h.rate_pct,
+                    "value_date": to_timestamp(h.value_day),
+                    "maturity_date": to_timestamp(h.maturity_day),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    # -------------------------------------------------------------------------------- step
+    def step(
+        self,
+        date: str | pd.Timestamp,
+        subscriptions: float,
+        redemptions: float,
+        rates_pct: Mapping[str, float],
+        purchases: Mapping[str, float] | None = None,
+    ) -> DayResult:
+        """Roll the portfolio over calendar day ``date`` (see the module docstring).
+
+        Args:
+            date: the day; each call must be the day after the previous one.
+            subscriptions: money subscribed that day, CNY ≥ 0.
+            redemptions: money redeemed that day, CNY ≥ 0, at most what the portfolio can pay.
+            rates_pct: the day's purchase rate per bucket name, percent p.a.; ``cash`` is the
+                rate cash earns, and every bucket bought that day needs a rate.
+            purchases: CNY to buy per bucket at step 5; ``None`` asks :attr:`allocation`.
+
+        Raises:
+            ValueError: a day skipped or repeated, a negative or non-finite amount, or
+                redemptions above everything the portfolio could raise.
+            KeyError: an unknown bucket or a missing rate.
+        """
+        t = day_number(date)
+        if self._day is not None and t != self._day + 1:
+            raise ValueError(
+                f"step: days must be consecutive; got {to_timestamp(t).date()} after "
+                f"{to_timestamp(self._day).date()}"
+            )
+        subs_fen = _to_fen(float(subscriptions), "subscriptions")
+        reds_fen = _to_fen(float(redemptions), "redemptions")
+        aum_start = self._aum_fen
+
+        # (1) maturities and settlement; (2) income, accrued on the same pass over the lots.
+        gross = 0.0  # fen·percent
+        returned_fen = 0
+        self._matured_today = {}
+        kept: list[_Holding] = []
+        for h in self._lots:
+            if h.value_day <= t:
+                gross += h.amount_fen * h.rate_pct
+            if h.maturity_day <= t:
+                returned_fen += h.amount_fen
+                self._matured_today[h.bucket] = self._matured_today.get(h.bucket, 0) + h.amount_fen
+            else:
+                kept.append(h)
+        self._lots = kept
+        not_earning_fen = 0
+        still_pending: list[list[int]] = []
+        for p in self._pending:
+            if p[0] <= t:
+                self._cash_fen += p[1]
+            else:
+                not_earning_fen += p[1]
+                still_pending.append(p)
+        self._pending = still_pending
+        cash_rate = float(rates_pct["cash"])
+        gross += max(self._cash_fen, 0) * cash_rate
+        self._cash_fen += returned_fen
+        gross_fen = gross / 100.0 / DAYS_PER_YEAR
+        earning_fen = aum_start - not_earning_fen
+        fee_fen = float(daily_fee(max(earning_fen, 0), self.fee_bp))
+        net_before_cost = round(gross_fen - fee_fen)
+        self._cash_fen += net_before_cost
+
+        # (3) redemptions: cash, then pending money, then early sales (the shortfall).
+        cost_fen = 0
+        sold_fen = 0
+        if self._cash_fen < 0:  # fees above income: cover the overdraft first
+            deficit = -self._cash_fen
+            self._cash_fen = 0
+            paid, cost = self._raise(deficit)
+            sold_fen += paid
+            cost_fen += cost
+        paid, cost = self._raise(reds_fen)
+        sold_fen += paid
+        cost_fen += cost
+        net_fen = net_before_cost - cost_fen
+
+        # (4) subscriptions wait for their value date.
+        if subs_fen:
+            self._pending.append([self.workdays.next_workday(t), subs_fen])
+        self._aum_fen = aum_start + subs_fen - reds_fen + net_fen
+        self._day = t
+
+        # (5) investment.
+        stamp = to_timestamp(t)
+        wanted = purchases if purchases is not None else self.allocation(self, stamp, rates_pct)
+        bought, unfilled_fen = self._buy(t, wanted, rates_pct)
+
+        horizon = self.workdays.add_workdays(t, LIQUIDITY_DAYS)
+        money_fen = self._cash_fen + sum(p[1] for p in self._pending)
+        buffer_fen = money_fen
+        cash_like_fen = money_fen
+        for h in self._lots:
+            if h.maturity_day <= horizon:
+                buffer_fen += h.amount_fen
+            if h.cash_like:
+                cash_like_fen += h.amount_fen
+        r10k = float(income_per_10k(net_fen, earning_fen)) if earning_fen > 0 else 0.0
+        return DayResult(
+            date=stamp,
+            subscriptions=subs_fen / 100,
+            redemptions=reds_fen / 100,
+            gross_income=gross_fen / 100,
+            fees=fee_fen / 100,
+            early_sale_cost=cost_fen / 100,
+            net_income=net_fen / 100,
+            income_per_10k=r10k,
+            earning_units=earning_fen / 100,
+            units=self._aum_fen / 100,
+            aum=self._aum_fen / 100,
+            cash=money_fen / 100,
+            cash_like=cash_like_fen / 100,
+            liquidity_buffer=buffer_fen / 100,
+            shortfall=sold_fen / 100,
+            purchases={k: v / 100 for k, v in bought.items()},
+            purchases_unfilled=unfilled_fen / 100,
+        )
+
+    # ------------------------------------------------------------------------- internals
+    def _raise(self, need_fen: int) -> tuple[int, int]:
+        """Pay ``need_fen`` out of the portfolio; return (paid by early sales, sale cost)."""
+        take = min(max(self._cash_fen, 0), need_fen)
+        self._cash_fen -= take
+        need_fen -= take
+        while need_fen > 0 and self._pending:
+            p = self._pending[0]
+            take = min(p[1], need_fen)
+            p[1] -= take
+            need_fen -= take
+            if p[1] == 0:
+                self._pending.pop(0)
+        if need_fen == 0:
+            return 0, 0
+        haircut = self.early_sale_cost_bp / 10_000.0
+        sold_for_redemptions = need_fen
+        cost_fen = 0
+        # Nearest maturity first: those lots lose least by being sold.
+        for h in sorted(self._lots, key=lambda h: (h.maturity_day, h.value_day)):
+            if need_fen == 0:
+                break
+            full_proceeds = h.amount_fen - round(h.amount_fen * haircut)
+            if full_proceeds <= need_fen:
+                sell, proceeds = h.amount_fen, full_proceeds
+            else:
+                # raise exactly what is needed: sell s with s·(1 − h) = need, to the fen
+                sell = min(need_fen + round(need_fen * haircut / (1.0 - haircut)), h.amount_fen)
+                proceeds = need_fen
+            h.amount_fen -= sell
+            cost_fen += sell - proceeds
+            need_fen -= proceeds
+        self._lots = [h for h in self._lots if h.amount_fen > 0]
+        if need_fen > 0:
+            raise ValueError(
+                "step: redemptions exceed what the portfolio can raise "
+                f"({need_fen / 100:.2f} CNY short after selling every lot)"
+            )
+        return sold_for_redemptions, cost_fen
+
+    def _buy(
+        self, t: int, wanted: Mapping[str, float], rates_pct: Mapping[str, float]
+    ) -> tuple[dict[str, int], int]:
+        """Step 5: turn cash into lots; return (fen bought per bucket, fen not funded)."""
+        orders: list[tuple[AssetBucket, int]] = []
+        for name, amount in wanted.items():
+            b = bucket(name)
+            fen = _to_fen(float(amount), f"purchase of {name}")
+            if fen and b.tenor_days > 0:
+                orders.append((b, fen))
+        if not orders:
+            return {}, 0
+        available = max(self._cash_fen, 0) + sum(p[1] for p in self._pending)
+        total = sum(fen for _, fen in orders)
+        unfilled = 0
+        if total > available:
+            scale = available / total
+            scaled = [(b, int(fen * scale)) for b, fen in orders]
+            unfilled = total - sum(fen for _, fen in scaled)
+            orders = scaled
+        workday = self.workdays.is_workday(t)
+        settled_value_day = t + 1 if workday else self.workdays.next_workday(t)
+        bought: dict[str, int] = {}
+        # Deterministic order: the bucket table's.
+        order_index = {b.name: i for i, b in enumerate(BUCKETS)}
+        for b, fen in sorted(orders, key=lambda o: order_index[o[0].name]):
+            if fen <= 0:
+                continue
+            rate = float(rates_pct[b.name])
+            from_cash = min(max(self._cash_fen, 0), fen)
+            if from_cash:
+                self._cash_fen -= from_cash
+                self._add_lot(b, from_cash, rate, settled_value_day)
+            rest = fen - from_cash
+            while rest > 0:
+                p = self._pending[0]
+                take = min(p[1], rest)
+                p[1] -= take
+                rest -= take
+                self._add_lot(b, take, rate, max(p[0], settled_value_day))
+                if p[1] == 0:
+                    self._pending.pop(0)
+            bought[b.name] = bought.get(b.name, 0) + fen
+        return bought, unfilled
+
+    def _add_lot(self, b: AssetBucket, fen: int, rate: float, value_day: int) -> None:
+        maturity = self.workdays.on_or_after(value_day + b.tenor_days - 1)
+        self._lots.append(_Holding(b.name, fen, rate, value_day, maturity, b.cash_like))

@@ -1,0 +1,224 @@
+"""Tests of simulate.portfolio: golden days worked by hand and the invariants of the daily step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rainmaker.assets import BUCKETS
+from rainmaker.yields import yield_7d
+from simulate.portfolio import DEFAULT_MIX, Lot, Portfolio, TargetMix
+
+NO_INCOME = {b.name: 0.0 for b in BUCKETS}
+RATES = {"cash": 1.0, "repo_1d": 1.9, "repo_7d": 2.1, "ncd_1m": 2.4, "ncd_3m": 2.6}
+
+
+def test_golden_one_lot_one_day_one_fee() -> None:
+    # 1,000,000 CNY at 3.65 % earns 100.00 CNY a day; 36.5 bp of fees cost 10.00 CNY a day.
+    lot = Lot("ncd_1m", 1_000_000.0, 3.65, pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-31"))
+    portfolio = Portfolio(36.5, lots=[lot])
+    day = portfolio.step("2021-03-02", 0.0, 0.0, {"cash": 0.0}, purchases={})
+    assert day.gross_income == pytest.approx(100.0)
+    assert day.fees == pytest.approx(10.0)
+    assert day.net_income == 90.0
+    assert day.income_per_10k == pytest.approx(0.9)  # 90 / 1,000,000 × 10,000
+    assert day.aum == 1_000_090.0
+    assert day.cash == 90.0
+    assert day.shortfall == 0.0
+    # the lot matures in more than 5 trading days, so only the credited income is liquid
+    assert day.liquidity_buffer == 90.0
+
+
+def test_lot_earns_from_value_date_to_maturity_inclusive() -> None:
+    lot = Lot("repo_7d", 365_000.0, 1.0, pd.Timestamp("2021-03-03"), pd.Timestamp("2021-03-04"))
+    portfolio = Portfolio(0.0, lots=[lot])
+    incomes = [
+        portfolio.step(day, 0.0, 0.0, {"cash": 0.0}, purchases={}).gross_income
+        for day in pd.date_range("2021-03-02", "2021-03-05")
+    ]
+    # 365,000 × 1 % / 365 = 10 CNY on the 3rd and the 4th (maturity day), none before or after
+    assert incomes == pytest.approx([0.0, 10.0, 10.0, 0.0])
+    assert portfolio.holdings().query("kind == 'lot'").empty
+
+
+def test_new_money_before_a_weekend_earns_nothing_until_monday() -> None:
+    portfolio = Portfolio(0.0, cash=1_000_000.0, allocation=TargetMix({"cash": 1.0}))
+    rates = {"cash": 3.65, **{b.name: 3.65 for b in BUCKETS}}
+    friday = portfolio.step("2021-03-05", 365_000.0, 0.0, rates)  # a Friday
+    saturday = portfolio.step("2021-03-06", 0.0, 0.0, rates)
+    sunday = portfolio.step("2021-03-07", 0.0, 0.0, rates)
+    monday = portfolio.step("2021-03-08", 0.0, 0.0, rates)
+    assert friday.earning_units == 1_000_000.0
+    # Friday's subscriptions share no income over the weekend and bear no fee
+    assert saturday.earning_units == pytest.approx(1_000_000.0 + friday.net_income)
+    assert sunday.earning_units == pytest.approx(saturday.aum - 365_000.0)
+    assert monday.earning_units == pytest.approx(sunday.aum)
+    # ... and the money earns from Monday: 365,000 × 3.65 % / 365 = 36.50 CNY more
+    assert monday.gross_income - sunday.gross_income == pytest.approx(36.5, abs=0.02)
+
+
+def test_overnight_repo_rolled_daily_earns_every_day() -> None:
+    # keep nothing in cash and nothing in term buckets: everything is lent overnight
+    rule = TargetMix({"cash": 0.0, "repo_7d": 0.0, "ncd_1m": 0.0, "ncd_3m": 0.0})
+    portfolio = Portfolio(0.0, cash=3_650_000.0, allocation=rule)
+    rates = {"cash": 0.0, "repo_1d": 1.0, "repo_7d": 0.0, "ncd_1m": 0.0, "ncd_3m": 0.0}
+    days = pd.date_range("2021-03-01", "2021-03-14")  # Monday to Sunday two weeks later
+    incomes = [portfolio.step(day, 0.0, 0.0, rates).gross_income for day in days]
+    # bought Monday, earning from Tuesday; 100 CNY a day (plus compounding) every day after,
+    # weekends included: a Friday repo runs to Monday
+    assert incomes[0] == 0.0
+    assert all(99.99 < income < 100.1 for income in incomes[1:])
+
+
+def test_early_sale_pays_redemptions_at_a_haircut_and_counts_as_shortfall() -> None:
+    lot = Lot("ncd_3m", 10_000.0, 0.0, pd.Timestamp("2021-03-01"), pd.Timestamp("2021-05-31"))
+    portfolio = Portfolio(0.0, cash=100.0, lots=[lot], early_sale_cost_bp=10.0)
+    day = portfolio.step("2021-03-02", 0.0, 1_100.0, NO_INCOME, purchases={})
+    # 100 from cash; 1,000 raised by selling s with s·(1 − 10 bp) = 1,000: s = 1,001.00 (to the
+    # fen), so the early-sale cost is 1.00
+    assert day.shortfall == 1_000.0
+    assert day.early_sale_cost == 1.0
+    assert day.net_income == -1.0
+    assert day.aum == 10_100.0 - 1_100.0 - 1.0
+    assert portfolio.holdings()["amount"].sum() == pytest.approx(day.aum)
+
+
+def test_bad_input_is_refused() -> None:
+    portfolio = Portfolio(10.0, cash=1_000.0)
+    with pytest.raises(ValueError, match="subscriptions"):
+        portfolio.step("2021-03-01", -1.0, 0.0, RATES)
+    portfolio.step("2021-03-01", 0.0, 0.0, RATES)
+    with pytest.raises(ValueError, match="consecutive"):
+        portfolio.step("2021-03-03", 0.0, 0.0, RATES)
+    with pytest.raises(KeyError, match="unknown asset bucket"):
+        portfolio.step("2021-03-02", 0.0, 0.0, RATES, purchases={"gold": 1.0})
+    with pytest.raises(ValueError, match="redemptions exceed"):
+        Portfolio(0.0, cash=10.0).step("2021-03-01", 0.0, 11.0, RATES)
+
+
+def test_purchases_above_the_money_available_are_scaled_and_reported() -> None:
+    portfolio = Portfolio(0.0, cash=1_000.0)
+    day = portfolio.step(
+        "2021-03-01", 0.0, 0.0, NO_INCOME, purchases={"ncd_1m": 1_500.0, "repo_7d": 500.0}
+    )
+    assert sum(day.purchases.values()) == pytest.approx(1_000.0)
+    assert day.purchases_unfilled == pytest.approx(1_000.0)
+    assert day.purchases["ncd_1m"] == pytest.approx(3 * day.purchases["repo_7d"])
+
+
+def test_from_ladder_holds_the_mix_in_steady_state() -> None:
+    history = pd.DataFrame(RATES, index=pd.date_range("2020-09-01", "2020-12-31"))
+    portfolio = Portfolio.from_ladder(1e9, 20.0, "2021-01-01", history, DEFAULT_MIX)
+    held = portfolio.bucket_amounts()
+    assert portfolio.aum == 1e9
+    for name, share in DEFAULT_MIX.items():
+        assert held[name] == pytest.approx(share * 1e9, rel=1e-6)
+
+
+flows_strategy = st.lists(
+    st.tuples(
+        st.floats(0, 5e6, allow_nan=False),  # subscriptions
+        st.floats(0, 0.4),  # redemptions as a share of AUM
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    flows=flows_strategy,
+    fee_bp=st.floats(0, 80),
+    start=st.dates(pd.Timestamp("2019-01-01").date(), pd.Timestamp("2022-12-01").date()),
+    rate_shift=st.floats(-2.0, 2.0),
+)
+def test_money_is_conserved_and_nothing_is_negative(
+    flows: list[tuple[float, float]], fee_bp: float, start: object, rate_shift: float
+) -> None:
+    rates = {k: max(v + rate_shift, 0.0) for k, v in RATES.items()}
+    history = pd.DataFrame(rates, index=pd.date_range("2018-06-01", "2022-12-31"))
+    day0 = pd.Timestamp(start)
+    portfolio = Portfolio.from_ladder(1e7, fee_bp, day0, history.loc[:day0], DEFAULT_MIX)
+    aum = portfolio.aum
+    for i, (subscriptions, redemption_share) in enumerate(flows):
+        redemptions = round(redemption_share * aum, 2)
+        subscriptions = round(subscriptions, 2)
+        day = portfolio.step(day0 + pd.Timedelta(days=i), subscriptions, redemptions, rates)
+        # exact to the fen: aum(t) = aum(t−1) + subscriptions − redemptions + net income
+        assert round((aum + subscriptions - redemptions + day.net_income) * 100) == round(
+            day.aum * 100
+        )
+        assert day.net_income == pytest.approx(
+            day.gross_income - day.fees - day.early_sale_cost, abs=0.01
+        )
+        holdings = portfolio.holdings()
+        assert holdings["amount"].sum() == pytest.approx(day.aum, abs=0.05)
+        assert (holdings["amount"] >= 0).all()
+        for value in (day.aum, day.cash, day.liquidity_buffer, day.cash_like, day.shortfall):
+            assert value >= 0
+        assert day.early_sale_cost >= 0 and day.fees >= 0 and day.gross_income >= 0
+        assert day.liquidity_buffer <= day.aum + 0.01
+        aum = day.aum
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    flows=st.lists(st.tuples(st.floats(0, 1e6), st.floats(0, 1.0)), min_size=1, max_size=30),
+    start=st.dates(pd.Timestamp("2019-01-01").date(), pd.Timestamp("2022-12-01").date()),
+)
+def test_no_shortfall_when_cash_covers_redemptions(
+    flows: list[tuple[float, float]], start: object
+) -> None:
+    portfolio = Portfolio(20.0, cash=5e6, allocation=TargetMix({"cash": 0.3}))
+    day0 = pd.Timestamp(start)
+    for i, (subscriptions, share) in enumerate(flows):
+        # redeem at most the cash (settled and pending) held before the day
+        redemptions = round(share * portfolio.bucket_amounts()["cash"], 2)
+        day = portfolio.step(
+            day0 + pd.Timedelta(days=i), round(subscriptions, 2), redemptions, RATES
+        )
+        assert day.shortfall == 0.0
+        assert day.early_sale_cost == 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    level=st.floats(0.5, 4.0),
+    fee_bp=st.floats(0, 50),
+    start=st.dates(pd.Timestamp("2019-01-01").date(), pd.Timestamp("2022-06-01").date()),
+)
+def test_constant_rates_and_no_flows_give_a_constant_yield(
+    level: float, fee_bp: float, start: object
+) -> None:
+    rates = {"cash": level, "repo_1d": level, "repo_7d": level, "ncd_1m": level, "ncd_3m": level}
+    history = pd.DataFrame(rates, index=pd.date_range("2018-06-01", "2022-12-31"))
+    day0 = pd.Timestamp(start)
+    portfolio = Portfolio.from_ladder(1e10, fee_bp, day0, history.loc[:day0], DEFAULT_MIX)
+    r10k = np.array(
+        [
+            portfolio.step(day0 + pd.Timedelta(days=i), 0.0, 0.0, rates).income_per_10k
+            for i in range(60)
+        ]
+    )
+    expected = (level - fee_bp / 100) / 365 * 100  # CNY per 10,000 units a day
+    assert r10k == pytest.approx(expected, abs=2e-6)
+    y7 = yield_7d(r10k)[6:]
+    assert np.ptp(y7) < 1e-4  # percent: constant to within 0.01 bp
+
+
+def test_liquid_within_counts_cash_and_lots_maturing_in_trading_days() -> None:
+    lots = [
+        # 2021-09-30 is a Thursday before the National Day holiday (Oct 1-7)
+        Lot("repo_7d", 100.0, 0.0, pd.Timestamp("2021-09-24"), pd.Timestamp("2021-10-08")),
+        Lot("ncd_1m", 1_000.0, 0.0, pd.Timestamp("2021-09-24"), pd.Timestamp("2021-10-15")),
+    ]
+    portfolio = Portfolio(0.0, cash=10.0, lots=lots)
+    portfolio.step("2021-09-30", 0.0, 0.0, NO_INCOME, purchases={})
+    # the five trading days after Sep 30 are Oct 8, the make-up Saturday Oct 9 and Oct 11-13:
+    # the repo (maturing Oct 8) is liquid, the NCD (Oct 15, the 7th) is not
+    assert portfolio.liquid_within(5) == pytest.approx(110.0)
+    assert portfolio.liquid_within(7) == pytest.approx(1_110.0)
+    assert Portfolio(0.0, cash=5.0).liquid_within() == 5.0

@@ -1,0 +1,485 @@
+"""Tests of rainmaker.validation: each kind of bad input, made by corrupting a valid data set."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rainmaker.errors import Problem
+from rainmaker.validation import REQUIRED_COLUMNS, REQUIRED_TABLES, validate_dataset
+
+# The small data set of conftest.write_dataset: 3 products, 60 days from 2021-03-01, flows
+# ordered by date then product, so flows row i is day i // 3 of product P00{i % 3 + 1}.
+N_PRODUCTS = 3
+
+
+def flows_index(day: int, product: int) -> int:
+    """Row index (0-based, data rows) in flows.csv of ``product`` (0-based) on ``day``."""
+    return day * N_PRODUCTS + product
+
+
+def read_cells(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def edit(folder: Path, file: str, change: Callable[[pd.DataFrame], pd.DataFrame | None]) -> None:
+    """Rewrite ``folder/file`` after ``change`` edits its cells (as text)."""
+    cells = read_cells(folder / file)
+    changed = change(cells)
+    (cells if changed is None else changed).to_csv(folder / file, index=False)
+
+
+def set_cell(row: int | list[int], column: str, value: str) -> Callable[[pd.DataFrame], None]:
+    def change(cells: pd.DataFrame) -> None:
+        if column not in cells.columns:
+            cells[column] = ""
+        cells.loc[row, column] = value
+
+    return change
+
+
+def problems_at(found: list[Problem], file: str, column: str) -> list[Problem]:
+    return [p for p in found if p.file == file and p.column == column]
+
+
+def the_problem(found: list[Problem], file: str, column: str, text: str) -> Problem:
+    hits = [p for p in problems_at(found, file, column) if text in p.message]
+    assert hits, f"no problem '{text}' on {file}/{column}; found:\n" + "\n".join(map(str, found))
+    return hits[0]
+
+
+@pytest.fixture
+def dataset(tmp_path: Path, make_dataset) -> Path:
+    return make_dataset(tmp_path / "data")
+
+
+def test_valid_dataset_has_no_problem(dataset: Path) -> None:
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+    assert report.problems == [] and report.warnings == []
+    assert report.files == {
+        "flows": "flows.csv",
+        "market": "market.csv",
+        "products": "products.csv",
+    }
+    assert "valid" in report.summary()
+
+
+# (file, edit, column, message fragment, lines expected)
+CELL_CASES = {
+    "negative subscriptions": (
+        "flows.csv",
+        set_cell(10, "subscriptions", "-5.00"),
+        "subscriptions",
+        "negative",
+        (12,),
+    ),
+    "negative redemptions": (
+        "flows.csv",
+        set_cell(4, "redemptions", "-0.01"),
+        "redemptions",
+        "negative",
+        (6,),
+    ),
+    "negative aum": ("flows.csv", set_cell(100, "aum", "-1"), "aum", "negative", (102,)),
+    "NaN aum": ("flows.csv", set_cell(7, "aum", "NaN"), "aum", "not a number", (9,)),
+    "inf aum": ("flows.csv", set_cell(7, "aum", "inf"), "aum", "not a number", (9,)),
+    "text redemptions": (
+        "flows.csv",
+        set_cell(3, "redemptions", "abc"),
+        "redemptions",
+        "not a number",
+        (5,),
+    ),
+    "empty subscriptions": (
+        "flows.csv",
+        set_cell([0, 50], "subscriptions", ""),
+        "subscriptions",
+        "empty",
+        (2, 52),
+    ),
+    "negative quota": ("flows.csv", set_cell(9, "quota", "-100"), "quota", "negative", (11,)),
+    "text quota": ("flows.csv", set_cell(9, "quota", "unlimited"), "quota", "not a number", (11,)),
+    "negative exposure": (
+        "flows.csv",
+        set_cell(30, "exposure", "-3"),
+        "exposure",
+        "negative",
+        (32,),
+    ),
+    "text yield_7d": ("flows.csv", set_cell(12, "yield_7d", "2.1%"), "yield_7d", "number", (14,)),
+    "negative demand": ("flows.csv", set_cell(12, "demand", "-1"), "demand", "negative", (14,)),
+    "slashed date": ("flows.csv", set_cell(5, "date", "2021/03/02"), "date", "ISO", (7,)),
+    "impossible date": ("flows.csv", set_cell(5, "date", "2021-02-30"), "date", "ISO", (7,)),
+    "day-first date": ("flows.csv", set_cell(5, "date", "02-03-2021"), "date", "ISO", (7,)),
+    "unpadded date": ("flows.csv", set_cell(5, "date", "2021-3-2"), "date", "ISO", (7,)),
+    "date with time": ("flows.csv", set_cell(5, "date", "2021-03-02 00:00"), "date", "ISO", (7,)),
+    "empty date": ("flows.csv", set_cell(5, "date", ""), "date", "empty", (7,)),
+    "empty product_id": ("flows.csv", set_cell(5, "product_id", ""), "product_id", "empty", (7,)),
+    "unknown product": (
+        "flows.csv",
+        set_cell(10, "product_id", "P999"),
+        "product_id",
+        "P999",
+        (12,),
+    ),
+    "negative fee": ("products.csv", set_cell(1, "fee_bp", "-1"), "fee_bp", "negative", (3,)),
+    "text fee": ("products.csv", set_cell(2, "fee_bp", "30bp"), "fee_bp", "not a number", (4,)),
+    "empty fee": ("products.csv", set_cell(0, "fee_bp", ""), "fee_bp", "empty", (2,)),
+    "empty issuer": ("products.csv", set_cell(0, "issuer", ""), "issuer", "empty", (2,)),
+    "unknown product_type": (
+        "products.csv",
+        set_cell(1, "product_type", "money_market"),
+        "product_type",
+        "money_market",
+        (3,),
+    ),
+    "duplicate product_id": (
+        "products.csv",
+        set_cell(1, "product_id", "P001"),
+        "product_id",
+        "duplicate",
+        (2, 3),
+    ),
+    "spaces in product_id": (
+        "products.csv",
+        set_cell(0, "product_id", "P001 "),
+        "product_id",
+        "spaces",
+        (2,),
+    ),
+    "negative t0_limit": (
+        "products.csv",
+        set_cell(0, "t0_limit", "-10000"),
+        "t0_limit",
+        "negative",
+        (2,),
+    ),
+    "text rate": ("market.csv", set_cell(3, "shibor_on", "n/a"), "shibor_on", "number", (5,)),
+    "empty required rate": ("market.csv", set_cell(3, "shibor_1w", ""), "shibor_1w", "empty", (5,)),
+    "empty benchmark": (
+        "market.csv",
+        set_cell(8, "benchmark_yield_7d", ""),
+        "benchmark_yield_7d",
+        "empty",
+        (10,),
+    ),
+    "text optional rate": (
+        "market.csv",
+        set_cell(6, "shibor_3m", "-"),
+        "shibor_3m",
+        "number",
+        (8,),
+    ),
+    "bad market date": ("market.csv", set_cell(2, "date", "20210225"), "date", "ISO", (4,)),
+    "duplicate market date": (
+        "market.csv",
+        lambda cells: cells.assign(date=cells["date"].where(cells.index != 5, cells["date"][4])),
+        "date",
+        "duplicate",
+        (6, 7),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CELL_CASES), ids=list(CELL_CASES))
+def test_bad_cell_is_reported_with_file_column_and_lines(dataset: Path, case: str) -> None:
+    file, change, column, fragment, lines = CELL_CASES[case]
+    edit(dataset, file, change)
+    report = validate_dataset(dataset)
+    assert not report.ok
+    problem = the_problem(report.problems, file, column, fragment)
+    assert problem.rows == lines
+    assert problem.n_rows == len(lines)
+    assert "expected" in problem.message
+    assert file in str(problem) and column in str(problem)
+
+
+def test_optional_columns_may_be_empty(dataset: Path) -> None:
+    def change(cells: pd.DataFrame) -> None:
+        cells["yield_7d"] = ""
+        cells["income_per_10k"] = "-0.1234"  # income may be negative (a NAV product's loss)
+        cells["demand"] = cells["subscriptions"]
+
+    edit(dataset, "flows.csv", change)
+    edit(dataset, "market.csv", set_cell(list(range(3, 9)), "shibor_3m", ""))
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+
+
+def test_negative_rates_are_accepted(dataset: Path) -> None:
+    edit(dataset, "market.csv", lambda cells: cells.assign(shibor_on="-0.1000", dr007="-0.05"))
+    assert validate_dataset(dataset).ok
+
+
+def test_only_first_five_lines_are_kept_but_all_are_counted(dataset: Path) -> None:
+    rows = [3, 9, 15, 21, 27, 33, 39, 45]
+    edit(dataset, "flows.csv", set_cell(rows, "aum", "-1.00"))
+    problem = the_problem(validate_dataset(dataset).problems, "flows.csv", "aum", "negative")
+    assert problem.rows == (5, 11, 17, 23, 29)
+    assert problem.n_rows == 8
+    assert "and 3 more" in str(problem)
+
+
+def test_every_problem_is_listed_not_only_the_first(dataset: Path) -> None:
+    edit(dataset, "flows.csv", set_cell(10, "aum", "-1"))
+    edit(dataset, "flows.csv", set_cell(20, "subscriptions", "x"))
+    edit(dataset, "products.csv", set_cell(0, "product_type", "equity"))
+    edit(dataset, "market.csv", set_cell(0, "shibor_on", ""))
+    report = validate_dataset(dataset)
+    assert {(p.file, p.column) for p in report.problems} >= {
+        ("flows.csv", "aum"),
+        ("flows.csv", "subscriptions"),
+        ("products.csv", "product_type"),
+        ("market.csv", "shibor_on"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("stem", "column"),
+    [(stem, column) for stem in REQUIRED_TABLES for column in REQUIRED_COLUMNS[stem]],
+)
+def test_missing_required_column(dataset: Path, stem: str, column: str) -> None:
+    edit(dataset, f"{stem}.csv", lambda cells: cells.drop(columns=column))
+    problem = the_problem(validate_dataset(dataset).problems, f"{stem}.csv", column, "missing")
+    assert "expected columns" in problem.message
+
+
+def test_market_needs_only_the_contract_rates(dataset: Path) -> None:
+    edit(dataset, "market.csv", lambda cells: cells.drop(columns=["shibor_1m", "shibor_3m"]))
+    assert validate_dataset(dataset).ok
+
+
+@pytest.mark.parametrize("stem", REQUIRED_TABLES)
+def test_missing_required_file(dataset: Path, stem: str) -> None:
+    (dataset / f"{stem}.csv").unlink()
+    problem = the_problem(validate_dataset(dataset).problems, f"{stem}.csv", "", "missing")
+    assert f"{stem}.parquet" in problem.message
+
+
+@pytest.mark.parametrize("stem", REQUIRED_TABLES)
+def test_empty_table(dataset: Path, stem: str) -> None:
+    edit(dataset, f"{stem}.csv", lambda cells: cells.iloc[:0])
+    the_problem(validate_dataset(dataset).problems, f"{stem}.csv", "", "no data rows")
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    report = validate_dataset(tmp_path / "nowhere")
+    assert not report.ok
+    assert "does not exist" in report.problems[0].message
+    assert str(tmp_path / "nowhere") in report.summary()
+
+
+def test_unreadable_csv(dataset: Path) -> None:
+    with (dataset / "flows.csv").open("a") as handle:
+        handle.write("2021-05-01,P001,1,2,3,,4,5,6,7\n")
+    the_problem(validate_dataset(dataset).problems, "flows.csv", "", "cannot be read")
+
+
+def test_repeated_column_name(dataset: Path) -> None:
+    text = (dataset / "market.csv").read_text().replace("shibor_3m", "shibor_1m", 1)
+    (dataset / "market.csv").write_text(text)
+    the_problem(validate_dataset(dataset).problems, "market.csv", "", "'shibor_1m' appears")
+
+
+def test_duplicate_day(dataset: Path) -> None:
+    edit(dataset, "flows.csv", lambda cells: pd.concat([cells, cells.iloc[[10]]]))
+    problem = the_problem(validate_dataset(dataset).problems, "flows.csv", "date", "duplicate")
+    assert problem.rows == (12, 182)  # the original row and its copy appended at the end
+    assert problem.n_rows == 2
+
+
+def test_missing_day_names_product_and_dates(dataset: Path) -> None:
+    dropped = [flows_index(20, 1), flows_index(21, 1), flows_index(40, 1)]  # P002
+    edit(dataset, "flows.csv", lambda cells: cells.drop(index=dropped))
+    report = validate_dataset(dataset)
+    problem = the_problem(report.problems, "flows.csv", "date", "missing day")
+    assert "P002" in problem.message
+    assert "3 missing days" in problem.message
+    assert "2021-03-21, 2021-03-22, 2021-04-10" in problem.message
+    # lines of the rows right after each gap, in the rewritten file
+    after_first_gap = flows_index(22, 1) - 2 + 2
+    after_second_gap = flows_index(41, 1) - 3 + 2
+    assert problem.rows == (after_first_gap, after_second_gap)
+    assert len([p for p in report.problems if "missing day" in p.message]) == 1
+
+
+def test_product_may_start_late_and_end_early(dataset: Path) -> None:
+    early = [flows_index(d, 0) for d in range(50, 60)]
+    late = [flows_index(d, 2) for d in range(0, 15)]
+    edit(dataset, "flows.csv", lambda cells: cells.drop(index=early + late))
+    assert validate_dataset(dataset).ok
+
+
+def test_market_must_cover_the_flows(dataset: Path) -> None:
+    edit(dataset, "market.csv", lambda cells: cells[cells["date"] >= "2021-03-03"])
+    problem = the_problem(validate_dataset(dataset).problems, "market.csv", "date", "cover")
+    assert "2021-03-03" in problem.message and "2021-03-01" in problem.message
+
+
+def test_market_published_on_the_first_flows_day_is_enough(dataset: Path) -> None:
+    edit(dataset, "market.csv", lambda cells: cells[cells["date"] >= "2021-03-01"])
+    assert validate_dataset(dataset).ok
+
+
+def to_typed_parquet(folder: Path, stem: str) -> pd.DataFrame:
+    frame = pd.read_csv(folder / f"{stem}.csv", dtype={"product_id": str})
+    if "date" in frame:
+        frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def test_parquet_wins_over_csv(dataset: Path) -> None:
+    typed = to_typed_parquet(dataset, "flows")
+    typed.loc[[10, 11], "aum"] = -1.0
+    typed.to_parquet(dataset / "flows.parquet")
+    report = validate_dataset(dataset)
+    assert report.files["flows"] == "flows.parquet"
+    problem = the_problem(report.problems, "flows.parquet", "aum", "negative")
+    assert problem.rows == (12, 13)
+    assert not problems_at(report.problems, "flows.csv", "aum")
+
+
+def test_valid_parquet_hides_a_broken_csv(dataset: Path) -> None:
+    to_typed_parquet(dataset, "market").to_parquet(dataset / "market.parquet")
+    edit(dataset, "market.csv", set_cell(0, "shibor_on", "broken"))
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+    assert report.files["market"] == "market.parquet"
+
+
+def test_parquet_text_dates_must_be_iso(dataset: Path) -> None:
+    frame = read_cells(dataset / "flows.csv")
+    frame.loc[4, "date"] = "2021/03/02"
+    frame.to_parquet(dataset / "flows.parquet")
+    problem = the_problem(validate_dataset(dataset).problems, "flows.parquet", "date", "ISO")
+    assert problem.rows == (6,)
+
+
+def test_aum_not_rolling_forward_is_a_warning(dataset: Path) -> None:
+    row = flows_index(30, 0)
+    edit(dataset, "flows.csv", lambda c: c.assign(aum=c["aum"].where(c.index != row, "1.00")))
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+    warning = the_problem(report.warnings, "flows.csv", "aum", "roll forward")
+    assert "P001" in warning.message
+    # the broken day and the next, whose previous aum is now wrong
+    assert warning.rows == (row + 2, flows_index(31, 0) + 2)
+    assert "1 warning" in report.summary()
+
+
+def test_small_income_is_not_a_roll_forward_gap(dataset: Path) -> None:
+    # one day's income at 30 % a year is still explained by income
+    row = flows_index(30, 2)
+    cells = read_cells(dataset / "flows.csv")
+    aum = float(cells.loc[row, "aum"]) * (1 + 0.30 / 365)
+    edit(dataset, "flows.csv", set_cell([row], "aum", f"{aum:.2f}"))
+    assert validate_dataset(dataset).warnings == []
+
+
+def test_subscriptions_above_quota_is_a_warning(dataset: Path) -> None:
+    row = flows_index(3, 1)  # day 3 carries a quota
+    edit(dataset, "flows.csv", set_cell(row, "quota", "10.00"))
+    report = validate_dataset(dataset)
+    assert report.ok
+    warning = the_problem(report.warnings, "flows.csv", "subscriptions", "quota")
+    assert warning.rows == (row + 2,)
+
+
+def test_product_with_flows_but_no_aum_is_a_warning(dataset: Path) -> None:
+    def change(cells: pd.DataFrame) -> None:
+        cells.loc[cells["product_id"] == "P003", "aum"] = "0"
+
+    edit(dataset, "flows.csv", change)
+    report = validate_dataset(dataset)
+    assert report.ok
+    warning = the_problem(report.warnings, "flows.csv", "aum", "aum is 0")
+    assert "P003" in warning.message and warning.n_rows == 60
+
+
+def test_product_without_flows_is_a_warning(dataset: Path) -> None:
+    extra = pd.DataFrame(
+        [{"product_id": "P900", "issuer": "X", "product_type": "fixed_income", "fee_bp": "20"}]
+    )
+    edit(dataset, "products.csv", lambda cells: pd.concat([cells, extra]))
+    report = validate_dataset(dataset)
+    assert report.ok
+    assert "P900" in the_problem(report.warnings, "flows.csv", "product_id", "no flows").message
+
+
+def test_stale_market_is_a_warning(dataset: Path) -> None:
+    silent = ("2021-03-10", "2021-03-25")  # 11 days without a publication after 2021-03-09
+    edit(
+        dataset,
+        "market.csv",
+        lambda c: c[(c["date"] < silent[0]) | (c["date"] > silent[1])],
+    )
+    report = validate_dataset(dataset)
+    assert report.ok
+    warning = the_problem(report.warnings, "market.csv", "date", "carried forward")
+    cells = read_cells(dataset / "market.csv")
+    assert warning.rows == (int(np.flatnonzero(cells["date"] == "2021-03-09")[0]) + 2,)
+
+
+def test_blank_lines_do_not_shift_line_numbers(dataset: Path) -> None:
+    edit(dataset, "flows.csv", set_cell(10, "aum", "-1"))
+    lines = (dataset / "flows.csv").read_text().splitlines()
+    lines.insert(5, "")  # a blank line 6; the bad row moves from line 12 to line 13
+    (dataset / "flows.csv").write_text("\n".join(lines) + "\n")
+    problem = the_problem(validate_dataset(dataset).problems, "flows.csv", "aum", "negative")
+    assert problem.rows == (13,)
+
+
+def test_extra_table_dates_are_checked(dataset: Path) -> None:
+    pd.DataFrame({"date": ["2021-03-01", "2021-13-01"], "target": ["1", "2"]}).to_csv(
+        dataset / "sales_plan.csv", index=False
+    )
+    problem = the_problem(validate_dataset(dataset).problems, "sales_plan.csv", "date", "ISO")
+    assert problem.rows == (3,)
+
+
+def test_few_megabytes_validate_fast(tmp_path: Path, make_dataset) -> None:
+    folder = make_dataset(tmp_path / "big", n_products=40, n_days=1000, seed=1)
+    assert (folder / "flows.csv").stat().st_size > 2_000_000
+    started = time.perf_counter()
+    report = validate_dataset(folder)
+    elapsed = time.perf_counter() - started
+    assert report.ok
+    assert elapsed < 2.0, f"validation took {elapsed:.2f} s"
+
+
+SAMPLE_CASES = {
+    "unchanged": (None, None, None),
+    "negative aum": (set_cell(3, "aum", "-1"), "aum", (5,)),
+    "bad date": (set_cell(4, "date", "2021/01/01"), "date", (6,)),
+    "unknown product": (set_cell(6, "product_id", "NO_SUCH_PRODUCT"), "product_id", (8,)),
+}
+
+
+@pytest.mark.parametrize("case", list(SAMPLE_CASES), ids=list(SAMPLE_CASES))
+def test_corrupted_sample(tmp_path: Path, sample_dir: Path, case: str) -> None:
+    if not (sample_dir / "flows.csv").exists():
+        pytest.skip("data/sample is not generated yet")
+    copy = Path(shutil.copytree(sample_dir, tmp_path / "sample"))
+    for stale in copy.glob("flows.parquet"):  # the CSV is the one corrupted here
+        stale.unlink()
+    change, column, lines = SAMPLE_CASES[case]
+    if change is None:
+        report = validate_dataset(copy)
+        assert report.ok, report.summary()
+        return
+    edit(copy, "flows.csv", change)
+    report = validate_dataset(copy)
+    assert not report.ok
+    assert any(p.rows == lines for p in problems_at(report.problems, "flows.csv", column))
+
+
+def test_parquet_index_is_kept_as_a_column(dataset: Path) -> None:
+    to_typed_parquet(dataset, "market").set_index("date").to_parquet(dataset / "market.parquet")
+    assert validate_dataset(dataset).ok

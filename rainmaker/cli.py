@@ -3,7 +3,8 @@
 Each sub-command is a small function taking the parsed arguments and returning an exit status;
 heavy libraries are imported inside the command that needs them so that ``rainmaker --help`` and
 ``rainmaker validate`` start fast. Exit statuses: 0 success, 2 bad input or usage (``DataError``,
-``UsageError``, argparse errors), 1 any other failure.
+``UsageError``, argparse errors), 1 any other failure, and 3 for ``rainmaker run`` when another run
+holds the lock (``rainmaker.outputs.LockHeld``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,30 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rainmaker import __version__
 from rainmaker.errors import DataError, RainmakerError, UsageError
 
+if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
+    import pandas as pd
+
+    from rainmaker.config import DailyConfig
+    from rainmaker.daily import RunOutcome
+
 DEFAULT_DATA = Path("data/sample")
 
 Command = Callable[[argparse.Namespace], int]
+
+RUN_EXIT_CODES = """Plans the latest day every live product has flows for, as a new revision
+<output_root>/<as_of>/r<N>/, records it in the history database and logs it to MLflow.
+
+exit status:
+  0  a new revision was published, or nothing to do (same data and settings)
+  1  failure (e.g. the history database cannot be reached); nothing half-written
+  2  bad input or configuration (data set, settings file, arguments)
+  3  another run holds the lock of the output root; nothing was written
+"""
 
 
 def _say(text: str) -> None:
@@ -37,11 +55,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from rainmaker.validation import validate_dataset
 
     report = validate_dataset(args.data)
-    for warning in report.warnings:
-        _warn(f"warning: {warning}")
     if not report.ok:
+        for warning in report.warnings:
+            _warn(f"warning: {warning}")
         raise DataError(report.problems)
-    _say(report.summary())
+    _say(report.summary())  # the summary lists the warnings too
     return 0
 
 
@@ -55,22 +73,228 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """The daily job on the embedded sample data set."""
-    from rainmaker.dataset import load_dataset
+def _daily_config(args: argparse.Namespace) -> DailyConfig:
+    """The daily job's settings: ``--config`` (or ./rainmaker.toml), then the flags given."""
+    from rainmaker.config import load_config
 
+    config = load_config(getattr(args, "config", None))
+    changes = {}
+    for flag in ("horizon", "lang", "data"):
+        if getattr(args, flag, None) is not None:
+            changes[flag] = getattr(args, flag)
+    if getattr(args, "products", None):
+        changes["products"] = tuple(p.strip() for p in args.products.split(",") if p.strip())
+    return config.replace(**changes) if changes else config
+
+
+def _say_outcome(outcome: RunOutcome) -> None:
+    _say(outcome.message)
+    if outcome.timings.get("total_s"):
+        _say(f"run {outcome.run_id} took {outcome.timings['total_s']:.1f} s")
+    _say(str(outcome.report))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Forecast, optimise and write the daily plan report for one as-of day."""
+    from rainmaker.daily import plan_to_folder
+
+    config = _daily_config(args)
+    result = plan_to_folder(config.data, args.as_of, args.out, config, track=not args.no_tracking)
+    info = result.run_info
+    _say(
+        f"planned {info['as_of']} for {info['n_products']} products, {info['plan_start']} to "
+        f"{info['plan_end']}: solver {info['solver_status']}, "
+        f"{len(result.report.alerts)} alerts; files in {args.out}"
+    )
+    _say(str(args.out / "report.html"))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The scheduled job: plan the latest complete day as a new revision, record it."""
+    from rainmaker.daily import run_job
+
+    config = _daily_config(args)
+    _say_outcome(run_job(config, as_of=args.as_of, force=args.force))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole daily job on the sample data set; the last line is the report's path."""
+    from rainmaker.config import DailyConfig, load_config
+    from rainmaker.daily import run_job
+
+    config = load_config(args.config) if args.config is not None else DailyConfig()
+    config = config.replace(data=args.data, lang=args.lang or config.lang)
+    _say_outcome(run_job(config, command="demo"))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """List recorded runs and how their forecasts compared with what then happened."""
+    from rainmaker.history import accuracy_summary, forecast_accuracy, open_history
+
+    config = _daily_config(args)
+    with open_history(config.history_url) as history:
+        runs = history.runs(limit=args.limit)
+        if runs.empty:
+            _say(f"no runs recorded in {history.url}")
+            return 0
+        shown = runs[
+            [
+                "run_id",
+                "as_of",
+                "revision",
+                "created_at",
+                "model_name",
+                "solver_status",
+                "objective",
+            ]
+        ].copy()
+        shown["as_of"] = shown["as_of"].dt.strftime("%Y-%m-%d")
+        shown["created_at"] = _format_time(shown["created_at"])
+        _say(f"{len(runs)} most recent runs in {history.url}:")
+        _say(shown.to_string(index=False))
+        if args.no_accuracy:
+            return 0
+        from rainmaker.dataset import load_dataset
+
+        dataset = load_dataset(config.data)
+        accuracy = forecast_accuracy(history, dataset)
+    if accuracy.empty:
+        _say(f"no recorded forecast has an outcome in {config.data} yet")
+        return 0
+    summary = accuracy_summary(accuracy, by=("as_of", "variable"))
+    summary["as_of"] = summary["as_of"].dt.strftime("%Y-%m-%d")
+    order = [
+        v
+        for v in ("subscriptions", "redemptions", "net_flow", "aum")
+        if v in set(summary["variable"])
+    ]
+    _say(f"forecast accuracy against {config.data} (latest revision of each as-of day)")
+    for column, title in (
+        ("wape_pct", "WAPE, percent (lower is better):"),
+        ("coverage_80_pct", "outcomes inside the p10-p90 band, percent (80 is right):"),
+    ):
+        table = summary.pivot(index="as_of", columns="variable", values=column)[order]
+        table = table.sort_index(ascending=False).head(args.limit).round(1)
+        table.index.name = table.columns.name = None
+        _say(title)
+        _say(table.to_string())
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
+    import pandas as pd
+
+    from rainmaker.dataset import load_dataset
+    from simulate.backtest import PolicyOptions, parse_day, parse_policies, run_backtest
+    from simulate.replay import ReplaySettings
+
+    names = parse_policies(args.policy)
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
-    flows = dataset.flows
-    last = flows["date"].max()
-    latest = flows[flows["date"] == last]
+    end = parse_day(args.end, "--end") if args.end else dataset.last_date
+    start = parse_day(args.start, "--start") if args.start else end - pd.Timedelta(days=364)
+    products = [p.strip() for p in args.products.split(",") if p.strip()] if args.products else None
+    run = run_backtest(
+        dataset,
+        start,
+        end,
+        names,
+        args.out,
+        products=products,
+        settings=ReplaySettings(
+            returning_share=args.returning_share, early_sale_cost_bp=args.early_sale_cost_bp
+        ),
+        options=PolicyOptions(horizon_days=args.horizon, refit_every_days=args.refit_every),
+        tracking_uri=None if args.no_tracking else args.tracking_uri,
+    )
+    columns = ["relative_vol_bp", "tracking_bp", "mean_excess_bp", "shortfall_days", "refused_pct"]
     _say(
-        f"data set {dataset.root}: {len(dataset.product_ids)} products, "
-        f"{flows['date'].min():%Y-%m-%d} to {last:%Y-%m-%d}, "
-        f"total AUM on {last:%Y-%m-%d}: {latest['aum'].sum() / 1e8:,.1f} hundred million CNY"
+        f"backtest {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
+        f"{len(next(iter(run.results.values())).metrics['products'])} products (total, bp):"
+    )
+    _say(run.comparison[columns].round(2).to_string())
+    _say(f"files in {run.out}")
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Forecast the N days after the as-of day from rows dated up to it (SPEC §2, §3)."""
+    import warnings
+
+    from forecast import run_forecast
+    from rainmaker.dataset import load_dataset
+
+    if args.horizon < 1:
+        raise UsageError(f"--horizon must be at least 1 day, got {args.horizon}")
+    if args.out.parent and not args.out.parent.is_dir():
+        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    dataset = load_dataset(args.data)
+    for warning in dataset.warnings:
+        _warn(f"warning: {warning}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_forecast(dataset, args.as_of, horizon=args.horizon, model=args.model)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        _warn(f"warning: {message}")
+    result.to_csv(args.out)
+    dates = result.dates
+    _say(
+        f"forecast of {len(result.product_ids)} products as of {result.as_of:%Y-%m-%d} for "
+        f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d} ({result.model_name}) written to {args.out}"
     )
     return 0
+
+
+def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
+    """Rolling-origin backtest of the forecast models, printed and logged to MLflow."""
+    import warnings
+
+    from forecast import DEFAULT_MODELS
+    from forecast.evaluation import evaluate_forecast, log_to_mlflow, print_progress
+    from rainmaker.dataset import load_dataset
+
+    models = tuple(m.strip() for m in args.models.split(",")) if args.models else DEFAULT_MODELS
+    dataset = load_dataset(args.data)
+    for warning in dataset.warnings:
+        _warn(f"warning: {warning}")
+    end = args.end or f"{dataset.last_date:%Y-%m-%d}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fallbacks repeat at every origin; the table says enough
+        evaluation = evaluate_forecast(
+            dataset,
+            args.start,
+            end,
+            args.horizon,
+            models,
+            step_days=args.step,
+            refit_every_days=args.refit_every,
+            progress=print_progress,
+        )
+    _say(
+        f"rolling-origin evaluation, {len(evaluation.origins)} origins from "
+        f"{evaluation.origins[0]:%Y-%m-%d} to {evaluation.origins[-1]:%Y-%m-%d}, "
+        f"horizon {args.horizon} days (p50 for WAPE and MASE; coverage of p10-p90):"
+    )
+    _say(evaluation.table())
+    if args.out is not None:
+        evaluation.metrics.to_csv(args.out, index=False)
+        _say(f"metrics by horizon written to {args.out}")
+    if args.tracking_uri:
+        run_id = log_to_mlflow(evaluation, args.tracking_uri, data_fingerprint=dataset.fingerprint)
+        _say(f"logged to MLflow run {run_id} at {args.tracking_uri}")
+    return 0
+
+
+def _format_time(column: pd.Series) -> pd.Series:
+    """Timestamps as ``YYYY-MM-DD HH:MM:SS`` text (UTC)."""
+    import pandas as pd
+
+    return pd.to_datetime(column).dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --------------------------------------------------------------------------- parser
@@ -84,6 +308,18 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="data-set folder (default: %(default)s)",
     )
+
+
+def _add_daily_options(parser: argparse.ArgumentParser, lang: bool = True) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="settings file (default: ./rainmaker.toml if present, else built-in defaults)",
+    )
+    if lang:
+        parser.add_argument("--lang", choices=("zh", "en"), default=None, help="report language")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,9 +338,117 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(p)
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("forecast", help="forecast the N days after an as-of day")
+    _add_data(p)
+    p.add_argument("--as-of", default=None, metavar="DATE", help="default: last day of flows")
+    p.add_argument("--horizon", type=int, default=14, metavar="N", help="days (default 14)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="forecast CSV")
+    p.add_argument(
+        "--model", default="auto", metavar="M", help="auto (default), a model, or a list a,b"
+    )
+    p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser(
+        "evaluate-forecast", help="rolling-origin backtest of the forecast, logged to MLflow"
+    )
+    _add_data(p)
+    p.add_argument("--start", required=True, metavar="DATE", help="first origin")
+    p.add_argument("--end", default=None, metavar="DATE", help="last day scored (default: last)")
+    p.add_argument("--horizon", type=int, default=14, metavar="N", help="days (default 14)")
+    p.add_argument(
+        "--models",
+        default=None,
+        metavar="M",
+        help="comma-separated models (default: seasonal_naive,ets,lightgbm)",
+    )
+    p.add_argument("--step", type=int, default=7, metavar="DAYS", help="days between origins")
+    p.add_argument(
+        "--refit-every", type=int, default=28, metavar="DAYS", help="days between full refits"
+    )
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="metrics CSV")
+    p.add_argument(
+        "--tracking-uri",
+        default="sqlite:///mlflow.db",
+        metavar="URI",
+        help="MLflow store (default: %(default)s; empty: do not log)",
+    )
+    p.set_defaults(func=cmd_evaluate_forecast)
+
+    p = sub.add_parser(
+        "plan", help="forecast + optimise + daily plan report for the days after an as-of day"
+    )
+    _add_data(p)
+    p.add_argument("--as-of", default=None, metavar="DATE", help="default: last day of flows")
+    p.add_argument(
+        "--out", type=Path, default=Path("out/plan"), metavar="DIR", help="default: %(default)s"
+    )
+    _add_daily_options(p)
+    p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
+    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
+    p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser(
+        "run",
+        help="the scheduled job: plan the latest complete day, record the run",
+        description=RUN_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_daily_options(p)
+    p.add_argument("--as-of", default=None, metavar="DATE", help="back-fill this day instead")
+    p.add_argument(
+        "--force", action="store_true", help="new revision even if data and settings are unchanged"
+    )
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("demo", help="the whole daily job on the sample data set")
     _add_data(p)
+    p.add_argument("--config", type=Path, default=None, metavar="FILE", help="default: built-in")
+    p.add_argument("--lang", choices=("zh", "en"), default=None, help="report language")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("history", help="recorded runs and the accuracy of their forecasts")
+    _add_daily_options(p, lang=False)
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="default: config's")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="runs shown (default 20)")
+    p.add_argument("--no-accuracy", action="store_true", help="list runs only")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("backtest", help="closed-loop replay of history under a policy")
+    _add_data(p)
+    p.add_argument("--start", default=None, metavar="DATE", help="default: 364 days before --end")
+    p.add_argument("--end", default=None, metavar="DATE", help="default: last day of flows")
+    p.add_argument(
+        "--policy",
+        default="all",
+        metavar="P",
+        help="none, rule, optimizer, oracle, a comma-separated list, or all (default)",
+    )
+    p.add_argument("--out", type=Path, default=Path("out/backtest"), metavar="DIR")
+    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
+    p.add_argument(
+        "--tracking-uri", default="sqlite:///mlflow.db", metavar="URI", help="MLflow store"
+    )
+    p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+    p.add_argument("--horizon", type=int, default=14, metavar="N", help="days planned each morning")
+    p.add_argument(
+        "--refit-every", type=int, default=7, metavar="DAYS", help="forecast refit cadence"
+    )
+    p.add_argument(
+        "--returning-share",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="share of refused demand that comes back the next working day (default 0)",
+    )
+    p.add_argument(
+        "--early-sale-cost-bp",
+        type=float,
+        default=10.0,
+        metavar="BP",
+        help="haircut on assets sold before maturity (default 10 bp)",
+    )
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("sample", help="regenerate the synthetic sample data set")
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, metavar="DIR")

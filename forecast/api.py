@@ -1,0 +1,586 @@
+"""The forecast as the other stages use it: :class:`Forecaster`, :func:`run_forecast` and
+:class:`ForecastResult`.
+
+``Forecaster.fit(dataset, as_of)`` does the expensive work once, on rows dated up to ``as_of``:
+
+1. a rolling-origin backtest of every model over the last year (weekly origins, models refitted
+   every quarter on the days before the origins they forecast);
+2. selection by backtest WAPE, per flow, among the models and their equal-weight ensembles;
+3. the final fit of every model on all days up to ``as_of``;
+4. the exposure response curve of every product (:mod:`forecast.exposure`).
+
+``Forecaster.predict(dataset, as_of2, horizon)`` then forecasts from any later day ``as_of2``
+using only rows dated up to ``as_of2`` and the fitted models, without refitting: point forecasts
+of the chosen candidate, sample paths from the backtest residual trajectories, and quantiles of
+subscriptions (demand), redemptions, net flow and AUM. ``Forecaster.refit(dataset, as_of2)``
+refits the models on newer data but keeps the selection and the residuals, which is the cheap
+weekly refresh; a full ``fit`` every quarter or so renews both. A 365-day closed-loop backtest
+therefore calls ``fit`` once, ``refit`` weekly and ``predict`` daily.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from forecast.backtest import BacktestRun, rolling_origins, run_backtest
+from forecast.base import ForecastFallbackWarning, ForecastModel, clone
+from forecast.calibration import log_residuals
+from forecast.exposure import RESPONSE_COLUMNS, fit_exposure_response
+from forecast.features import feature_context
+from forecast.global_model import GlobalLightGBM
+from forecast.naive import RecentMean, SeasonalNaive
+from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
+from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
+from forecast.selection import Candidate, candidate_forecast, score_candidates, select
+from forecast.statistical import CalendarETS
+from rainmaker.dataset import Dataset
+from rainmaker.errors import UsageError
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "DEFAULT_QUANTILES",
+    "MODEL_CLASSES",
+    "ForecastResult",
+    "Forecaster",
+    "make_model",
+    "run_forecast",
+]
+
+MODEL_CLASSES: dict[str, type[ForecastModel]] = {
+    "seasonal_naive": SeasonalNaive,
+    "ets": CalendarETS,
+    "lightgbm": GlobalLightGBM,
+    "recent_mean": RecentMean,
+}
+DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
+DEFAULT_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
+# Who forecasts a product the chosen model cannot (too little history), in this order.
+FALLBACK_ORDER = ("lightgbm", "ets", "seasonal_naive", "recent_mean")
+
+
+def make_model(
+    name: str, *, horizon: int = 14, seed: int = 0, n_jobs: int = 2, **params: Any
+) -> ForecastModel:
+    """A new model by name with the forecaster's horizon, seed and threads where it has them.
+
+    Raises:
+        UsageError: unknown name (the message lists the known ones).
+    """
+    if name not in MODEL_CLASSES:
+        raise UsageError(
+            f"unknown forecast model {name!r}; expected one of {', '.join(MODEL_CLASSES)}"
+        )
+    cls = MODEL_CLASSES[name]
+    if cls is GlobalLightGBM:
+        return GlobalLightGBM(**{"max_horizon": horizon, "seed": seed, "n_jobs": n_jobs, **params})
+    return cls(**params)
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastResult:
+    """A forecast from one as-of day.
+
+    Attributes:
+        table: SPEC §3 long frame: ``product_id, date, variable, mean`` and one ``pNN`` column
+            per quantile level; ``variable`` in ``subscriptions`` (demand before any quota, under
+            the baseline exposure plan), ``redemptions``, ``net_flow``, ``aum``; CNY.
+        paths: variable -> sample paths (n_products, n_paths, horizon), CNY, products in
+            :attr:`product_ids` order.
+        product_ids: products forecast.
+        baseline_exposure: exposure assumed on each forecast day (index date, columns
+            product_id): the mean of the last four same weekdays up to the as-of day.
+        exposure_response: per product, ``a`` and ``e0`` of the curve of
+            :mod:`simulate.response` with standard errors ``a_se``, ``e0_se``.
+        model_name: what produced the point forecasts, e.g.
+            ``auto(subscriptions=lightgbm, redemptions=ets+lightgbm)``.
+        as_of: the as-of day.
+        horizon: days forecast.
+        quantiles: quantile levels of the table.
+        point: variable -> point forecast of the chosen model (n_products, horizon), CNY.
+        scores: backtest WAPE of every candidate (``candidate, variable, wape, n_scored``).
+        warnings: fallbacks and other notes, as text.
+    """
+
+    table: pd.DataFrame
+    paths: dict[str, np.ndarray]
+    product_ids: tuple[str, ...]
+    baseline_exposure: pd.DataFrame
+    exposure_response: pd.DataFrame
+    model_name: str
+    as_of: pd.Timestamp
+    horizon: int
+    quantiles: tuple[float, ...]
+    point: dict[str, np.ndarray] = field(default_factory=dict)
+    scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The forecast days, the ``horizon`` days after the as-of day."""
+        return pd.date_range(
+            self.as_of + pd.Timedelta(days=1), periods=self.horizon, freq="D", name="date"
+        )
+
+    def quantile(self, variable: str, q: float) -> pd.DataFrame:
+        """The ``q`` quantile of ``variable`` from the sample paths.
+
+        Returns:
+            Frame indexed by date with one column per product, CNY.
+        """
+        if variable not in self.paths:
+            raise KeyError(f"unknown variable {variable!r}; expected one of {OUTPUT_VARIABLES}")
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"quantile level must lie in [0, 1], got {q}")
+        values = path_quantiles(self.paths[variable], [q])[0]  # (n_products, horizon)
+        return pd.DataFrame(values.T, index=self.dates, columns=list(self.product_ids))
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO)."""
+        out = Path(path)
+        table = self.table.copy()
+        table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+        table.to_csv(out, index=False)
+        return out
+
+
+def _table(
+    paths: dict[str, np.ndarray],
+    product_ids: Sequence[str],
+    dates: pd.DatetimeIndex,
+    quantiles: Sequence[float],
+) -> pd.DataFrame:
+    n_products, horizon = len(product_ids), len(dates)
+    frames = []
+    for variable in OUTPUT_VARIABLES:
+        values = paths[variable]
+        frame = pd.DataFrame(
+            {
+                "product_id": np.repeat(np.asarray(product_ids, dtype=object), horizon),
+                "date": np.tile(dates.to_numpy(), n_products),
+                "variable": variable,
+                "mean": values.mean(axis=1).reshape(-1),
+            }
+        )
+        levels = path_quantiles(values, quantiles)  # (n_q, n_products, horizon)
+        for q, level in zip(quantiles, levels, strict=True):
+            frame[quantile_label(q)] = level.reshape(-1)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    order = {v: i for i, v in enumerate(OUTPUT_VARIABLES)}
+    table = table.sort_values(
+        ["product_id", "date", "variable"],
+        key=lambda c: c.map(order) if c.name == "variable" else c,
+        kind="stable",
+        ignore_index=True,
+    )
+    return table
+
+
+class Forecaster:
+    """Fit once, forecast from any later day: models, selection, calibration and paths.
+
+    Args:
+        models: model names to run side by side (see :data:`MODEL_CLASSES`).
+        horizon: the longest horizon to forecast (days); backtests and calibration use it.
+        quantiles: quantile levels of the output table.
+        n_paths: sample paths per forecast.
+        backtest_days: days of rolling origins used for selection and calibration.
+        step_days: days between backtest origins.
+        refit_every_days: days between model refits inside the backtest.
+        seed: seed of every random choice (row sampling, LightGBM, paths).
+        n_jobs: threads for LightGBM (≤ 2 on the project's machines).
+        model_params: per model name, hyper-parameters passed to its constructor.
+        estimate_exposure_response: fit the exposure response curves in :meth:`fit`.
+        backtest_max_train_rows: cap on the global model's training rows in the backtest
+            folds, which only select and calibrate (the final fit uses the model's own cap).
+    """
+
+    def __init__(
+        self,
+        models: Sequence[str] = DEFAULT_MODELS,
+        horizon: int = 14,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        n_paths: int = 200,
+        backtest_days: int = 364,
+        step_days: int = 7,
+        refit_every_days: int = 91,
+        seed: int = 0,
+        n_jobs: int = 2,
+        model_params: Mapping[str, Mapping[str, Any]] | None = None,
+        estimate_exposure_response: bool = True,
+        backtest_max_train_rows: int = 60_000,
+    ) -> None:
+        self.models = tuple(models)
+        self.horizon = int(horizon)
+        self.quantiles = tuple(float(q) for q in quantiles)
+        self.n_paths = int(n_paths)
+        self.backtest_days = int(backtest_days)
+        self.step_days = int(step_days)
+        self.refit_every_days = int(refit_every_days)
+        self.seed = int(seed)
+        self.n_jobs = int(n_jobs)
+        self.model_params = {k: dict(v) for k, v in (model_params or {}).items()}
+        self.estimate_exposure_response = estimate_exposure_response
+        self.backtest_max_train_rows = int(backtest_max_train_rows)
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        if not self.models:
+            raise UsageError(
+                f"no forecast model given; expected at least one of {', '.join(MODEL_CLASSES)}"
+            )
+        for name in self.models:
+            make_model(name)  # raises UsageError on an unknown name
+        if self.horizon < 1:
+            raise UsageError(f"horizon must be at least 1 day, got {self.horizon}")
+        if any(not 0.0 < q < 1.0 for q in self.quantiles):
+            raise UsageError(
+                f"quantile levels must lie strictly between 0 and 1, got {self.quantiles}"
+            )
+        if self.n_paths < 1:
+            raise UsageError(f"n_paths must be at least 1, got {self.n_paths}")
+
+    def _new_model(self, name: str, *, backtest: bool = False) -> ForecastModel:
+        params = dict(self.model_params.get(name, {}))
+        if backtest and name == "lightgbm":
+            # Backtest fits only select and calibrate: a smaller sample of rows is enough, and
+            # capped days, whose residuals calibration lifts to their bound anyway, are left
+            # out instead of imputed (one booster less per fold).
+            limit = int(params.get("max_train_rows", 120_000))
+            params["max_train_rows"] = min(limit, self.backtest_max_train_rows)
+            params.setdefault("censoring", "drop")
+        return make_model(name, horizon=self.horizon, seed=self.seed, n_jobs=self.n_jobs, **params)
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Self:
+        """Backtest, select, fit every model and the exposure response on rows ≤ ``as_of``.
+
+        Args:
+            dataset: the data set (rows after ``as_of`` are ignored).
+            as_of: the last day the forecaster may learn from (default: last flows day).
+
+        Returns:
+            The fitted forecaster.
+        """
+        panel = build_panel(dataset, as_of)
+        self.warnings_: list[str] = []
+        templates = [self._new_model(name, backtest=True) for name in self.models]
+        origins = rolling_origins(panel, self.horizon, self.backtest_days, self.step_days)
+        self.backtest_: BacktestRun | None = None
+        self.scores_ = pd.DataFrame(columns=["candidate", "variable", "wape", "n_scored"])
+        if origins.size:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ForecastFallbackWarning)
+                self.backtest_ = run_backtest(
+                    panel, templates, origins, self.horizon, self.refit_every_days
+                )
+            self._note(*(str(w.message) for w in caught))
+            self.scores_ = score_candidates(self.backtest_, self.models)
+            self.selection_ = select(self.scores_)
+        else:
+            self._note(
+                f"only {panel.n_days} days of history up to {panel.as_of:%Y-%m-%d}: too few "
+                f"for a backtest; using {self.models[-1]} and seasonal-naive error intervals"
+            )
+            self.selection_ = {}
+        for variable in MODELLED_VARIABLES:
+            self.selection_.setdefault(variable, Candidate((self.models[-1],)))
+        self._residual_cache: dict[tuple[str, str], np.ndarray] = {}
+        self.calibration_panel_ = panel
+        self._fit_models(panel)
+        return self
+
+    def refit(self, dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Self:
+        """Refit the models (and exposure response) on rows ≤ ``as_of``; keep the selection
+        and the backtest residuals of the last :meth:`fit`.
+
+        Returns:
+            The forecaster, now fitted through ``as_of``.
+        """
+        self._check_fitted()
+        panel = build_panel(dataset, as_of)
+        if panel.as_of < self.as_of_:
+            raise UsageError(
+                f"refit as of {panel.as_of:%Y-%m-%d} precedes the last fit "
+                f"({self.as_of_:%Y-%m-%d}); use fit() to go back in time"
+            )
+        self._fit_models(panel)
+        return self
+
+    def _fit_models(self, panel: Panel) -> None:
+        self.models_: dict[str, ForecastModel] = {}
+        for name in dict.fromkeys((*self.models, "seasonal_naive", "recent_mean")):
+            template = self._new_model(name)
+            try:
+                self.models_[name] = clone(template).fit(panel)
+            except ValueError as error:
+                self._note(f"{name} could not be fitted up to {panel.as_of:%Y-%m-%d}: {error}")
+        self.panel_ = panel
+        self.as_of_ = panel.as_of
+        if self.estimate_exposure_response:
+            self.exposure_response_ = fit_exposure_response(panel)
+        else:
+            self.exposure_response_ = pd.DataFrame(
+                index=pd.Index(panel.product_ids, name="product_id"), columns=RESPONSE_COLUMNS
+            )
+
+    def _note(self, *messages: str) -> None:
+        for message in messages:
+            if message not in self.warnings_:
+                self.warnings_.append(message)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise UsageError("the forecaster is not fitted; call fit(dataset, as_of) first")
+
+    # ------------------------------------------------------------------ residuals
+
+    def residuals(
+        self,
+        candidate: Candidate,
+        variable: str,
+        product_ids: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Backtest residual trajectories of a candidate on the log scale.
+
+        Args:
+            candidate: the model or ensemble.
+            variable: ``subscriptions`` or ``redemptions``.
+            product_ids: the products wanted, in order (default: those of the last
+                :meth:`fit`); a product the backtest did not see gets NaN.
+
+        Returns:
+            Array (n_origins, n_products, horizon); without a backtest (short history) the
+            seasonal naive's errors inside the panel stand in.
+        """
+        pool = self._residual_pool(candidate, variable)
+        if product_ids is None:
+            return pool
+        order = {pid: i for i, pid in enumerate(self.calibration_panel_.product_ids)}
+        columns = np.array([order.get(pid, -1) for pid in product_ids], dtype=int)
+        out = np.full((pool.shape[0], len(columns), pool.shape[2]), np.nan)
+        known = columns >= 0
+        out[:, known] = pool[:, columns[known]]
+        return out
+
+    def _residual_pool(self, candidate: Candidate, variable: str) -> np.ndarray:
+        key = (candidate.name, variable)
+        if key not in self._residual_cache:
+            run = self.backtest_
+            if run is None or any(name not in run.forecasts for name in candidate.members):
+                run = self._naive_run()
+                members = Candidate(("seasonal_naive",))
+            else:
+                members = candidate
+            forecast = candidate_forecast(
+                {name: run.forecasts[name][variable] for name in members.members}, members
+            )
+            censored = run.censored if variable == "subscriptions" else None
+            self._residual_cache[key] = log_residuals(
+                forecast, run.truth[variable], run.scale[variable], censored
+            )
+        return self._residual_cache[key]
+
+    def _naive_run(self) -> BacktestRun:
+        """Seasonal-naive errors over every possible origin of a short panel (no fitting)."""
+        panel = self.calibration_panel_
+        origins = np.arange(6, panel.n_days - self.horizon)
+        if origins.size == 0:
+            self._note(
+                f"fewer than {7 + self.horizon} days of history: the intervals cannot be "
+                "estimated and collapse onto the point forecast"
+            )
+        return run_backtest(panel, [SeasonalNaive()], origins, self.horizon, 10**6)
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict(
+        self,
+        dataset: Dataset,
+        as_of: str | pd.Timestamp | None = None,
+        horizon: int | None = None,
+        model: str | None = None,
+    ) -> ForecastResult:
+        """Forecast the ``horizon`` days after ``as_of`` from rows dated ≤ ``as_of``.
+
+        Args:
+            dataset: the data set (rows after ``as_of`` are ignored).
+            as_of: the forecast origin, on or after the day the forecaster was fitted through
+                (default: the last flows day).
+            horizon: days ahead, at most the forecaster's horizon (default: it).
+            model: a candidate instead of the selected one: a model name or an ensemble such
+                as ``ets+lightgbm`` (models must be among the forecaster's).
+
+        Returns:
+            The :class:`ForecastResult`.
+
+        Raises:
+            UsageError: not fitted, ``as_of`` before the fit, horizon too long, unknown model.
+        """
+        self._check_fitted()
+        horizon = self.horizon if horizon is None else int(horizon)
+        if not 1 <= horizon <= self.horizon:
+            raise UsageError(
+                f"horizon {horizon} is outside 1..{self.horizon}, the horizon the forecaster "
+                "was fitted for; fit a Forecaster with a longer horizon"
+            )
+        panel = build_panel(dataset, as_of)
+        if panel.as_of < self.as_of_:
+            raise UsageError(
+                f"as-of day {panel.as_of:%Y-%m-%d} precedes the day the forecaster was fitted "
+                f"through ({self.as_of_:%Y-%m-%d}): its models have seen later data; "
+                "fit it again as of that day"
+            )
+        if model is None or model == "auto":
+            chosen = dict(self.selection_)
+            label = "auto(" + ", ".join(f"{v}={c.name}" for v, c in chosen.items()) + ")"
+        else:
+            candidate = Candidate.parse(model)
+            unknown = [name for name in candidate.members if name not in self.models_]
+            if unknown:
+                raise UsageError(
+                    f"model {model!r} was not fitted by this forecaster; expected one of "
+                    f"{', '.join(self.models_)} or an ensemble like a+b"
+                )
+            chosen = dict.fromkeys(MODELLED_VARIABLES, candidate)
+            label = candidate.name
+        notes = list(self.warnings_)
+        point = self._point_forecasts(panel, chosen, horizon, notes)
+        context = feature_context(panel, horizon)
+        scale = {v: context.states[v].scale[-1] for v in MODELLED_VARIABLES}
+        residuals = {
+            variable: self.residuals(candidate, variable, panel.product_ids)[:, :, :horizon]
+            for variable, candidate in chosen.items()
+        }
+        rng = np.random.default_rng([self.seed, int(panel.as_of.toordinal())])
+        paths = flow_paths(point, scale, residuals, self.n_paths, rng)
+        paths["net_flow"] = paths["subscriptions"] - paths["redemptions"]
+        paths["aum"] = aum_paths(
+            np.nan_to_num(panel.aum[-1], nan=0.0), _income_rate(panel), paths["net_flow"]
+        )
+        dates = pd.date_range(
+            panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
+        )
+        baseline = _baseline_exposure(context.exposure_baseline, panel, horizon)
+        return ForecastResult(
+            table=_table(paths, panel.product_ids, dates, self.quantiles),
+            paths=paths,
+            product_ids=panel.product_ids,
+            baseline_exposure=pd.DataFrame(
+                baseline.T, index=dates, columns=list(panel.product_ids)
+            ),
+            exposure_response=self.exposure_response_.reindex(list(panel.product_ids)),
+            model_name=label,
+            as_of=panel.as_of,
+            horizon=horizon,
+            quantiles=self.quantiles,
+            point=point,
+            scores=self.scores_.copy(),
+            warnings=tuple(dict.fromkeys(notes)),
+        )
+
+    def _point_forecasts(
+        self, panel: Panel, chosen: dict[str, Candidate], horizon: int, notes: list[str]
+    ) -> dict[str, np.ndarray]:
+        """Point forecasts (n_products, horizon) of the chosen candidates from the panel's last
+        day; a product a candidate cannot forecast gets the first fallback model that can
+        (:data:`FALLBACK_ORDER`), with a warning added to ``notes``."""
+        last = np.array([panel.n_days - 1])
+        forecasts: dict[str, dict[str, np.ndarray]] = {}
+
+        def model_forecast(name: str) -> dict[str, np.ndarray]:
+            if name not in forecasts:
+                predicted = self.models_[name].predict_at(panel, last, horizon)
+                forecasts[name] = {v: values[0] for v, values in predicted.items()}
+            return forecasts[name]
+
+        point: dict[str, np.ndarray] = {}
+        for variable, candidate in chosen.items():
+            members = tuple(name for name in candidate.members if name in self.models_)
+            values = candidate_forecast(
+                {name: model_forecast(name)[variable] for name in members}, Candidate(members)
+            )
+            for fallback in FALLBACK_ORDER:
+                missing = np.isnan(values).any(axis=1)
+                if not missing.any():
+                    break
+                if fallback not in self.models_ or fallback in candidate.members:
+                    continue
+                replacement = model_forecast(fallback)[variable]
+                usable = missing & ~np.isnan(replacement).any(axis=1)
+                if usable.any():
+                    values[usable] = replacement[usable]
+                    products = [panel.product_ids[i] for i in np.flatnonzero(usable)]
+                    message = (
+                        f"{variable}: {len(products)} product(s) with too little history for "
+                        f"{candidate.name} ({', '.join(products[:5])}"
+                        f"{', ...' if len(products) > 5 else ''}) forecast by {fallback}"
+                    )
+                    warnings.warn(message, ForecastFallbackWarning, stacklevel=3)
+                    notes.append(message)
+            point[variable] = values
+        return point
+
+
+def _income_rate(panel: Panel) -> np.ndarray:
+    """Each product's latest known daily income per unit of AUM (0 when never known)."""
+    recent = panel.income_rate[-7:]
+    latest = pd.DataFrame(recent).ffill().to_numpy()[-1]
+    return np.nan_to_num(latest, nan=0.0)
+
+
+def _baseline_exposure(same_weekday_mean: np.ndarray, panel: Panel, horizon: int) -> np.ndarray:
+    """Exposure assumed for day h after the as-of day: the mean of the last four same weekdays
+    (n_products, horizon)."""
+    last = panel.n_days - 1
+    steps = np.arange(1, horizon + 1)
+    days = last - (7 - steps % 7) % 7
+    return same_weekday_mean[days].T
+
+
+def run_forecast(
+    dataset: Dataset,
+    as_of: str | pd.Timestamp | None = None,
+    horizon: int = 14,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    model: str = "auto",
+    *,
+    forecaster: Forecaster | None = None,
+    seed: int = 0,
+    n_paths: int = 200,
+) -> ForecastResult:
+    """Forecast every product's flows and AUM for the ``horizon`` days after ``as_of``.
+
+    Uses only rows dated on or before ``as_of``: the output is the same whether or not later
+    rows are present.
+
+    Args:
+        dataset: the data set.
+        as_of: the as-of day (default: the last flows day).
+        horizon: days ahead.
+        quantiles: quantile levels of the table.
+        model: ``auto`` (selection among :data:`DEFAULT_MODELS` by backtest), a model name, or
+            a comma-separated list to select among.
+        forecaster: a forecaster already fitted through a day ≤ ``as_of``: it predicts without
+            refitting (``model`` then picks a fitted candidate; ``auto`` keeps its selection).
+        seed: random seed.
+        n_paths: sample paths.
+
+    Returns:
+        The :class:`ForecastResult`.
+    """
+    if forecaster is not None:
+        return forecaster.predict(dataset, as_of, horizon, model=None if model == "auto" else model)
+    names = DEFAULT_MODELS if model == "auto" else tuple(m.strip() for m in model.split(","))
+    fitted = Forecaster(
+        models=names, horizon=horizon, quantiles=quantiles, seed=seed, n_paths=n_paths
+    ).fit(dataset, as_of)
+    return fitted.predict(dataset, as_of, horizon)

@@ -1,0 +1,400 @@
+"""Rolling-origin evaluation of the whole forecast, as a user would have received it.
+
+From every origin (weekly by default) between ``start`` and ``end``, a :class:`Forecaster`
+fitted on rows dated up to its last refit day (every ``refit_every_days``; never after the
+origin) forecasts the next ``horizon`` days, for the automatic choice (``auto``) and for each
+model alone, with calibrated quantiles. Forecasts are then scored against what happened:
+
+- ``subscriptions`` against ``demand`` where the data set has it (synthetic data), otherwise
+  against subscriptions on days the quota did not bind (a capped day is only a lower bound);
+  ``demand`` is read here and nowhere else in the forecast;
+- ``redemptions`` as observed; ``net_flow`` as demand (or uncensored subscriptions) minus
+  redemptions;
+- ``aum`` as observed plus the demand that quotas turned away since the origin, i.e. the AUM
+  the forecast describes (all demand accepted).
+
+Measures per model, variable and horizon: WAPE and MASE of the median (p50), pinball loss
+averaged over the quantile levels and scaled by the mean outcome, and the share of outcomes
+inside [p10, p90]. :func:`log_to_mlflow` records them with the last fitted forecaster as the
+model artefact.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster
+from forecast.metrics import coverage, scaled_pinball_loss, wape
+from forecast.panel import OUTPUT_VARIABLES, parse_day
+from forecast.paths import quantile_label
+from rainmaker.dataset import Dataset
+from rainmaker.errors import UsageError
+
+__all__ = [
+    "AUTO",
+    "EvaluationResult",
+    "evaluate_forecast",
+    "log_to_mlflow",
+    "outcomes",
+    "score",
+]
+
+AUTO = "auto"
+MASE_WINDOW_DAYS = 364
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationResult:
+    """What :func:`evaluate_forecast` measured.
+
+    Attributes:
+        metrics: per ``model, variable, horizon`` (1..N): ``wape``, ``mase``, ``pinball``
+            (scaled), ``coverage_80`` (share inside [p10, p90]), ``n`` outcomes scored.
+        summary: the same over all horizons (``horizon`` = 0 means "all").
+        forecasts: every scored forecast: ``model, origin, product_id, date, horizon,
+            variable, actual, mean, pNN..., mase_scale``.
+        origins: the origin days.
+        settings: the evaluation's parameters.
+        seconds: wall time spent fitting and predicting.
+        forecaster: the last fitted forecaster (the model artefact).
+    """
+
+    metrics: pd.DataFrame
+    summary: pd.DataFrame
+    forecasts: pd.DataFrame
+    origins: tuple[pd.Timestamp, ...]
+    settings: dict[str, Any]
+    seconds: dict[str, float] = field(default_factory=dict)
+    forecaster: Forecaster | None = None
+
+    def table(self, horizons: Sequence[int] | None = None) -> str:
+        """A printable table of the summary and of chosen horizons (default 1, 7 and N)."""
+        n = int(self.metrics["horizon"].max()) if len(self.metrics) else 0
+        chosen = sorted({h for h in (horizons or (1, 7, n)) if 1 <= h <= n})
+        rows = pd.concat(
+            [self.metrics[self.metrics["horizon"].isin(chosen)], self.summary], ignore_index=True
+        )
+        rows["horizon"] = rows["horizon"].map(lambda h: "1-" + str(n) if h == 0 else str(h))
+        rows = rows.sort_values(["variable", "model", "horizon"], kind="stable")
+        columns = ["variable", "model", "horizon", "wape", "mase", "pinball", "coverage_80", "n"]
+        shown = rows.loc[:, columns]
+        return shown.to_string(
+            index=False,
+            formatters={
+                "wape": "{:.3f}".format,
+                "mase": "{:.3f}".format,
+                "pinball": "{:.4f}".format,
+                "coverage_80": "{:.1%}".format,
+            },
+        )
+
+
+def outcomes(dataset: Dataset) -> dict[str, pd.DataFrame]:
+    """What happened, per variable as a frame (index date, columns product_id), CNY.
+
+    See the module docstring for how subscriptions, net flow and AUM are defined.
+    """
+    flows = dataset.flows
+
+    def wide(column: str) -> pd.DataFrame:
+        return flows.pivot(index="date", columns="product_id", values=column).sort_index()
+
+    subscriptions = wide("subscriptions")
+    redemptions = wide("redemptions")
+    aum = wide("aum")
+    if "demand" in flows.columns and flows["demand"].notna().any():
+        demand = wide("demand")
+        turned_away = (demand - subscriptions).fillna(0.0)
+    else:
+        demand = subscriptions.copy()
+        if "quota" in flows.columns:
+            quota = wide("quota")
+            demand = demand.mask(quota.notna() & (subscriptions >= quota))
+        turned_away = subscriptions * 0.0
+    return {
+        "subscriptions": demand,
+        "redemptions": redemptions,
+        "net_flow": demand - redemptions,
+        "aum": aum,
+        "_turned_away": turned_away,
+        "_subscriptions_observed": subscriptions,
+    }
+
+
+def _mase_scales(frame: pd.DataFrame, origin: pd.Timestamp) -> pd.Series:
+    """Per product: mean |y(t) − y(t−7)| over the year up to the origin (CNY)."""
+    window = frame.loc[origin - pd.Timedelta(days=MASE_WINDOW_DAYS - 1) : origin]
+    return (window - window.shift(7)).abs().mean()
+
+
+def _truth_at(
+    truth: dict[str, pd.DataFrame], origin: pd.Timestamp, horizon: int
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Outcomes of the horizon after ``origin`` (by (date, product_id)) and MASE scales (by
+    product_id), per variable."""
+    window = slice(origin + pd.Timedelta(days=1), origin + pd.Timedelta(days=horizon))
+    actual, scales = {}, {}
+    for variable in OUTPUT_VARIABLES:
+        frame = truth[variable].loc[window]
+        if variable == "aum":
+            away = truth["_turned_away"].loc[window].cumsum()
+            frame = frame + away.reindex_like(frame).fillna(0.0)
+        actual[variable] = frame.stack()
+        scales[variable] = _mase_scales(truth[variable], origin)
+    return actual, scales
+
+
+def _forecast_rows(
+    result_table: pd.DataFrame,
+    actual: dict[str, pd.Series],
+    scales: dict[str, pd.Series],
+    origin: pd.Timestamp,
+    model: str,
+) -> pd.DataFrame:
+    table = result_table.copy()
+    table["model"] = model
+    table["origin"] = origin
+    table["horizon"] = (table["date"] - origin).dt.days
+    values = np.full(len(table), np.nan)
+    scale = np.full(len(table), np.nan)
+    for variable in OUTPUT_VARIABLES:
+        rows = (table["variable"] == variable).to_numpy()
+        keys = pd.MultiIndex.from_arrays([table.loc[rows, "date"], table.loc[rows, "product_id"]])
+        values[rows] = actual[variable].reindex(keys).to_numpy()
+        scale[rows] = scales[variable].reindex(table.loc[rows, "product_id"]).to_numpy()
+    table["actual"] = values
+    table["mase_scale"] = scale
+    return table
+
+
+def score(forecasts: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:
+    """Measures per ``model, variable, horizon`` of scored forecasts (see module docstring).
+
+    Args:
+        forecasts: rows with ``model, variable, horizon, actual, mase_scale`` and the ``pNN``
+            columns of ``quantiles`` (``p10``, ``p50`` and ``p90`` at least).
+        quantiles: the quantile levels of the ``pNN`` columns.
+
+    Returns:
+        Frame ``model, variable, horizon, wape, mase, pinball, coverage_80, n``.
+    """
+    for needed in (0.1, 0.5, 0.9):
+        if quantile_label(needed) not in forecasts.columns:
+            raise UsageError(f"scoring needs the {quantile_label(needed)} quantile")
+    rows = []
+    for (model, variable, horizon), group in forecasts.groupby(
+        ["model", "variable", "horizon"], sort=False
+    ):
+        known = group.loc[group["actual"].notna()]
+        actual = known["actual"].to_numpy()
+        median = known["p50"].to_numpy()
+        scale = known["mase_scale"].to_numpy()
+        ok = scale > 0
+        rows.append(
+            {
+                "model": model,
+                "variable": variable,
+                "horizon": int(horizon),
+                "wape": wape(actual, median),
+                "mase": float(np.mean(np.abs(actual - median)[ok] / scale[ok]))
+                if ok.any()
+                else float("nan"),
+                "pinball": scaled_pinball_loss(
+                    actual, {q: known[quantile_label(q)].to_numpy() for q in quantiles}
+                ),
+                "coverage_80": coverage(actual, known["p10"].to_numpy(), known["p90"].to_numpy()),
+                "n": len(known),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def evaluate_forecast(
+    dataset: Dataset,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    horizon: int = 14,
+    models: Sequence[str] = DEFAULT_MODELS,
+    *,
+    step_days: int = 7,
+    refit_every_days: int = 28,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    seed: int = 0,
+    forecaster_params: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationResult:
+    """Rolling-origin evaluation of ``auto`` and every model in ``models``.
+
+    Args:
+        dataset: the full data set (rows after each origin are used only to score).
+        start: first origin day.
+        end: last day scored; origins run up to ``end − horizon``.
+        horizon: days forecast from each origin.
+        models: models to compare (and to select among for ``auto``).
+        step_days: days between origins.
+        refit_every_days: days between full refits (backtest, selection, calibration, fit).
+        quantiles: quantile levels (must include 0.1, 0.5 and 0.9).
+        seed: random seed.
+        forecaster_params: more :class:`Forecaster` arguments (e.g. ``backtest_days``).
+        progress: called with a line of text per origin (e.g. print to stderr).
+
+    Returns:
+        The :class:`EvaluationResult`.
+
+    Raises:
+        UsageError: dates out of range, no origin in the window, bad horizon or models.
+    """
+    start_day, end_day = parse_day(start, "start"), parse_day(end, "end")
+    if horizon < 1:
+        raise UsageError(f"horizon must be at least 1 day, got {horizon}")
+    if end_day > dataset.last_date:
+        raise UsageError(
+            f"end {end_day:%Y-%m-%d} is after the last flows day {dataset.last_date:%Y-%m-%d}"
+        )
+    if start_day <= dataset.first_date:
+        raise UsageError(
+            f"start {start_day:%Y-%m-%d} must be after the first flows day "
+            f"{dataset.first_date:%Y-%m-%d} (a forecast needs history)"
+        )
+    last_origin = end_day - pd.Timedelta(days=horizon)
+    origins = pd.date_range(start_day, last_origin, freq=f"{step_days}D")
+    if len(origins) == 0:
+        raise UsageError(
+            f"no origin between {start_day:%Y-%m-%d} and {last_origin:%Y-%m-%d} "
+            f"(end − horizon); expected start ≤ end − {horizon} days"
+        )
+    for q in (0.1, 0.5, 0.9):
+        if q not in quantiles:
+            quantiles = (*quantiles, q)
+    quantiles = tuple(sorted(set(quantiles)))
+    names = [AUTO, *models] if len(models) > 1 else list(models)
+    truth = outcomes(dataset)
+    params = dict(forecaster_params or {})
+    frames = []
+    forecaster: Forecaster | None = None
+    fitted_on: pd.Timestamp | None = None
+    seconds = {"fit": 0.0, "predict": 0.0}
+    for i, origin in enumerate(origins):
+        if fitted_on is None or (origin - fitted_on).days >= refit_every_days:
+            started = time.perf_counter()
+            forecaster = Forecaster(
+                models=models, horizon=horizon, quantiles=quantiles, seed=seed, **params
+            ).fit(dataset, origin)
+            seconds["fit"] += time.perf_counter() - started
+            fitted_on = origin
+        assert forecaster is not None
+        started = time.perf_counter()
+        actual, scales = _truth_at(truth, origin, horizon)
+        for name in names:
+            result = forecaster.predict(
+                dataset, origin, horizon, model=None if name == AUTO else name
+            )
+            frames.append(_forecast_rows(result.table, actual, scales, origin, name))
+        seconds["predict"] += time.perf_counter() - started
+        if progress is not None:
+            progress(f"origin {origin:%Y-%m-%d} ({i + 1}/{len(origins)}) done")
+    forecasts = pd.concat(frames, ignore_index=True)
+    metrics = score(forecasts, quantiles)
+    overall = score(forecasts.assign(horizon=0), quantiles)
+    return EvaluationResult(
+        metrics=metrics,
+        summary=overall,
+        forecasts=forecasts,
+        origins=tuple(origins),
+        settings={
+            "start": f"{start_day:%Y-%m-%d}",
+            "end": f"{end_day:%Y-%m-%d}",
+            "horizon": horizon,
+            "models": ",".join(models),
+            "step_days": step_days,
+            "refit_every_days": refit_every_days,
+            "quantiles": ",".join(f"{q:g}" for q in quantiles),
+            "seed": seed,
+            "n_origins": len(origins),
+            **{k: v for k, v in params.items() if isinstance(v, int | float | str)},
+        },
+        seconds=seconds,
+        forecaster=forecaster,
+    )
+
+
+def _metric_key(*parts: object) -> str:
+    # MLflow metric names allow letters, digits, "_", "-", ".", " " and "/".
+    return ".".join(str(p).replace("+", "_plus_") for p in parts)
+
+
+def _artifact_location(tracking_uri: str) -> str | None:
+    """Next to a sqlite store (``sqlite:///dir/mlflow.db`` → ``dir/mlruns``), so that a
+    run never writes artefacts into the working directory by accident."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    database = Path(tracking_uri[len(prefix) :])
+    return (database.resolve().parent / "mlruns").as_uri()
+
+
+def log_to_mlflow(
+    evaluation: EvaluationResult,
+    tracking_uri: str = "sqlite:///mlflow.db",
+    experiment: str = "rainmaker-forecast",
+    data_fingerprint: str = "",
+) -> str:
+    """Record an evaluation in MLflow: parameters, metrics (per horizon as steps, and over all
+    horizons), the metrics table and the last fitted forecaster as artefacts.
+
+    Returns:
+        The MLflow run id.
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    existing = mlflow.get_experiment_by_name(experiment)
+    if existing is None:
+        experiment_id = mlflow.create_experiment(
+            experiment, artifact_location=_artifact_location(tracking_uri)
+        )
+    else:
+        experiment_id = existing.experiment_id
+    with mlflow.start_run(experiment_id=experiment_id, run_name="evaluate-forecast") as run:
+        mlflow.log_params({**evaluation.settings, "data_fingerprint": data_fingerprint[:16]})
+        for row in evaluation.summary.itertuples(index=False):
+            for measure in ("wape", "mase", "pinball", "coverage_80"):
+                value = getattr(row, measure)
+                if np.isfinite(value):
+                    mlflow.log_metric(_metric_key(row.model, row.variable, measure), value)
+        for row in evaluation.metrics.itertuples(index=False):
+            for measure in ("wape", "coverage_80"):
+                value = getattr(row, measure)
+                if np.isfinite(value):
+                    mlflow.log_metric(
+                        _metric_key(row.model, row.variable, measure, "by_horizon"),
+                        value,
+                        step=int(row.horizon),
+                    )
+        mlflow.log_metrics({f"seconds.{k}": v for k, v in evaluation.seconds.items()})
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder)
+            evaluation.metrics.to_csv(out / "metrics_by_horizon.csv", index=False)
+            evaluation.summary.to_csv(out / "metrics_summary.csv", index=False)
+            mlflow.log_artifact(str(out / "metrics_by_horizon.csv"))
+            mlflow.log_artifact(str(out / "metrics_summary.csv"))
+            if evaluation.forecaster is not None:
+                with open(out / "forecaster.pkl", "wb") as handle:
+                    pickle.dump(evaluation.forecaster, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                mlflow.log_artifact(str(out / "forecaster.pkl"), artifact_path="model")
+        return str(run.info.run_id)
+
+
+def print_progress(line: str) -> None:
+    """Progress callback that writes to stderr."""
+    print(line, file=sys.stderr, flush=True)

@@ -1,0 +1,120 @@
+"""Sample paths: coherent joint scenarios of subscriptions, redemptions, net flow and AUM.
+
+A path adds one backtest residual trajectory (:mod:`forecast.calibration`) to the point
+forecast of every day of the horizon, on the log scale. All products and both flows of a path
+replay the *same* backtest origin, so what happened together in the past happens together in a
+scenario: the day-to-day correlation of errors, the link between subscriptions and redemptions
+of a product, and shocks common to many products. A product without a residual at that origin
+(launched later) borrows the trajectory of a randomly chosen product that has one.
+
+Net flow and AUM are computed path by path (``net = subscriptions − redemptions``;
+``aum(t) = aum(t−1)·(1 + income rate) + net(t)``), so their quantiles are coherent with the
+flows: the mean net flow is exactly the mean subscriptions minus the mean redemptions, and every
+AUM scenario rolls forward from the as-of AUM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from forecast.panel import MODELLED_VARIABLES
+
+__all__ = ["aum_paths", "flow_paths", "path_quantiles", "quantile_label"]
+
+
+def quantile_label(q: float) -> str:
+    """Column name of quantile level ``q``: 0.05 → ``p05``, 0.5 → ``p50``, 0.975 → ``p97.5``."""
+    return f"p{q * 100:02g}"
+
+
+def flow_paths(
+    point: dict[str, np.ndarray],
+    scale: dict[str, np.ndarray],
+    residuals: dict[str, np.ndarray],
+    n_paths: int,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Sample paths of the modelled flows.
+
+    Args:
+        point: variable -> point forecast (n_products, horizon), CNY.
+        scale: variable -> scale of each product at the as-of day (n_products,), CNY.
+        residuals: variable -> residual trajectories (n_origins, n_products, horizon) on the
+            log scale, products in the same order (NaN: none for that product and origin).
+        n_paths: number of paths.
+        rng: random generator (seeded by the caller).
+
+    Returns:
+        variable -> paths (n_products, n_paths, horizon), CNY, ≥ 0.
+    """
+    first = point[MODELLED_VARIABLES[0]]
+    n_products, horizon = first.shape
+    n_origins = residuals[MODELLED_VARIABLES[0]].shape[0]
+    if n_origins == 0:
+        return {v: np.repeat(point[v][:, None, :], n_paths, axis=1) for v in MODELLED_VARIABLES}
+    # Trajectories complete for both flows at an origin can be lent to other products.
+    complete = np.ones((n_origins, n_products), dtype=bool)
+    for variable in MODELLED_VARIABLES:
+        complete &= ~np.isnan(residuals[variable][:, :, :horizon]).any(axis=2)
+    chosen = rng.integers(0, n_origins, size=n_paths)
+    donor = np.tile(np.arange(n_products), (n_paths, 1))
+    for i, k in enumerate(chosen):
+        lenders = np.flatnonzero(complete[k])
+        missing = ~complete[k]
+        if missing.any() and lenders.size:
+            donor[i, missing] = rng.choice(lenders, size=int(missing.sum()))
+    out = {}
+    for variable in MODELLED_VARIABLES:
+        drawn = residuals[variable][chosen[:, None], donor, :horizon]  # (n_paths, n_products, h)
+        drawn = np.nan_to_num(drawn, nan=0.0)
+        s = scale[variable][:, None, None]
+        base = np.log1p(np.maximum(point[variable], 0.0)[:, None, :] / s)
+        values = s * np.expm1(base + np.transpose(drawn, (1, 0, 2)))
+        out[variable] = np.maximum(values, 0.0)
+    return out
+
+
+def aum_paths(aum_as_of: np.ndarray, income_rate: np.ndarray, net_flow: np.ndarray) -> np.ndarray:
+    """AUM scenarios rolled forward from the as-of day.
+
+    Args:
+        aum_as_of: AUM at the end of the as-of day (n_products,), CNY.
+        income_rate: daily income per unit of AUM (n_products,), e.g. 0.00006 for 2.2 % a
+            year; the as-of day's rate is assumed for the whole horizon.
+        net_flow: net flow paths (n_products, n_paths, horizon), CNY.
+
+    Returns:
+        AUM paths, same shape as ``net_flow``, CNY.
+    """
+    out = np.empty_like(net_flow)
+    level = np.broadcast_to(aum_as_of[:, None], net_flow.shape[:2]).astype(float)
+    growth = 1.0 + np.nan_to_num(income_rate, nan=0.0)[:, None]
+    for day in range(net_flow.shape[2]):
+        level = level * growth + net_flow[:, :, day]
+        out[:, :, day] = level
+    return out
+
+
+def path_quantiles(paths: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """Quantiles over the paths axis, as ``np.quantile(paths, levels, axis=1)`` (linear
+    interpolation) but sorting once for all levels.
+
+    Args:
+        paths: (n_products, n_paths, horizon).
+        levels: quantile levels in [0, 1].
+
+    Returns:
+        (n_levels, n_products, horizon); ordered along the levels by construction.
+    """
+    ordered = np.sort(np.swapaxes(paths, 1, 2), axis=2)  # (n_products, horizon, n_paths)
+    n = ordered.shape[2]
+    out = np.empty((len(levels), paths.shape[0], paths.shape[2]))
+    for i, q in enumerate(levels):
+        position = q * (n - 1)
+        below = int(np.floor(position))
+        above = min(below + 1, n - 1)
+        weight = position - below
+        out[i] = ordered[:, :, below] + weight * (ordered[:, :, above] - ordered[:, :, below])
+    return out

@@ -1,0 +1,198 @@
+"""A per-product statistical baseline: Holt-Winters (ETS) with calendar regressors.
+
+Each product and variable gets its own model on ``x = log1p(flow / scale)`` over the last year
+(``scale`` the mean flow of that year, fixed at fit time):
+
+1. a ridge regression of ``x`` on weekday dummies and Chinese-calendar regressors (holiday on
+   a weekday, make-up working day, the three business days before a holiday stretch, the two
+   after it, month-end, quarter-end and quarter-start windows, paydays) estimates the calendar
+   effects that a weekly seasonal cannot represent;
+2. statsmodels' additive Holt-Winters (level + weekly season, ``ExponentialSmoothing``) is
+   fitted to ``x`` minus those calendar effects.
+
+A forecast is level + season + the calendar effects of the target day. Predicting from a later
+origin re-runs the Holt-Winters recursion with the fitted smoothing parameters over the new days
+(a state update, not a refit), vectorised over products so a year of weekly origins is cheap.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+from forecast.base import ForecastModel
+from forecast.features import CALENDAR_COLUMNS, calendar_matrix
+from forecast.panel import MODELLED_VARIABLES, Panel
+
+__all__ = ["CalendarETS", "calendar_regressors"]
+
+SEASON_DAYS = 7
+_COLUMN = {name: i for i, name in enumerate(CALENDAR_COLUMNS)}
+
+
+def calendar_regressors(calendar: np.ndarray) -> np.ndarray:
+    """Calendar dummies (days × 12) from a :func:`forecast.features.calendar_matrix`."""
+    workday = calendar[:, _COLUMN["is_workday"]] > 0
+    weekday = calendar[:, _COLUMN["day_of_week"]] < 5
+    to_holiday = calendar[:, _COLUMN["business_days_to_holiday"]]
+    after_holiday = calendar[:, _COLUMN["business_days_after_holiday"]]
+    columns = [
+        weekday & ~workday,
+        calendar[:, _COLUMN["is_makeup_workday"]] > 0,
+        workday & (to_holiday == 1),
+        workday & (to_holiday == 2),
+        workday & (to_holiday == 3),
+        workday & (after_holiday == 1),
+        workday & (after_holiday == 2),
+        calendar[:, _COLUMN["in_holiday"]] > 0,
+        calendar[:, _COLUMN["is_month_end_window"]] > 0,
+        calendar[:, _COLUMN["is_quarter_end_window"]] > 0,
+        calendar[:, _COLUMN["is_quarter_start_window"]] > 0,
+        calendar[:, _COLUMN["is_payday"]] > 0,
+    ]
+    return np.column_stack(columns).astype(float)
+
+
+class CalendarETS(ForecastModel):
+    """Holt-Winters with weekly season on log flows, after a calendar regression.
+
+    Args:
+        window_days: days of history each product's model is fitted on (the most recent).
+        ridge: penalty of the calendar regression (on 0/1 dummies; the weekday means are not
+            penalised).
+    """
+
+    name = "ets"
+    min_history_days = 56
+
+    def __init__(self, window_days: int = 364, ridge: float = 1.0) -> None:
+        self.window_days = window_days
+        self.ridge = ridge
+
+    def _regressors(self, first_day: pd.Timestamp, last_day: pd.Timestamp) -> np.ndarray:
+        return calendar_regressors(calendar_matrix(first_day, last_day))
+
+    def _fit(self, history: Panel, end: int) -> None:
+        regressors = self._regressors(history.dates[0], history.dates[end])
+        n = history.n_products
+        k = regressors.shape[1]
+        self.first_date_ = pd.Timestamp(history.dates[0])
+        self.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
+        self.start_ = np.maximum(history.first_index, end - self.window_days + 1)
+        self.params_: dict[str, dict[str, np.ndarray]] = {}
+        for variable in MODELLED_VARIABLES:
+            series = history.series(variable)
+            params = {
+                "scale": np.full(n, np.nan),
+                "alpha": np.full(n, np.nan),
+                "gamma": np.full(n, np.nan),
+                "level": np.full(n, np.nan),
+                "season": np.full((n, SEASON_DAYS), np.nan),
+                "beta": np.full((n, k), np.nan),
+            }
+            for p in range(n):
+                start = int(self.start_[p])
+                if end - start + 1 < self.min_history_days:
+                    continue
+                y = np.maximum(series[start : end + 1, p], 0.0)
+                scale = float(y.mean()) if y.mean() > 0 else 1.0
+                x = np.log1p(y / scale)
+                beta = self._calendar_effects(x, regressors[start : end + 1], start)
+                z = x - regressors[start : end + 1] @ beta
+                fitted = self._holt_winters(z)
+                params["scale"][p] = scale
+                params["beta"][p] = beta
+                for name, value in fitted.items():
+                    params[name][p] = value
+            self.params_[variable] = params
+
+    def _calendar_effects(self, x: np.ndarray, regressors: np.ndarray, start: int) -> np.ndarray:
+        weekday = (np.arange(len(x)) + start) % SEASON_DAYS
+        dummies = (weekday[:, None] == np.arange(SEASON_DAYS)[None, :]).astype(float)
+        design = np.hstack([dummies, regressors])
+        penalty = np.diag([0.0] * SEASON_DAYS + [self.ridge] * regressors.shape[1])
+        gram = design.T @ design + penalty
+        coef = np.linalg.lstsq(gram, design.T @ x, rcond=None)[0]
+        return coef[SEASON_DAYS:]
+
+    @staticmethod
+    def _holt_winters(z: np.ndarray) -> dict[str, np.ndarray | float]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # Heuristic initial states and no brute-force start: half the time of the
+            # default, the same backtest accuracy on the sample data.
+            model = ExponentialSmoothing(
+                z,
+                trend=None,
+                seasonal="add",
+                seasonal_periods=SEASON_DAYS,
+                initialization_method="heuristic",
+            )
+            result = model.fit(use_brute=False)
+        params = result.params
+        return {
+            "alpha": float(params["smoothing_level"]),
+            "gamma": float(params["smoothing_seasonal"]),
+            "level": float(params["initial_level"]),
+            "season": np.asarray(params["initial_seasons"], dtype=float),
+        }
+
+    def _predict_at(
+        self, history: Panel, origins: np.ndarray, horizon: int
+    ) -> dict[str, np.ndarray]:
+        n_origins, n = len(origins), history.n_products
+        shift = int((self.first_date_ - history.dates[0]).days)
+        fitted = np.array([self.product_index_.get(pid, -1) for pid in history.product_ids])
+        has = fitted >= 0
+        start = np.where(has, self.start_[np.maximum(fitted, 0)] + shift, np.iinfo(int).max)
+        last_target = history.dates[0] + pd.Timedelta(days=int(origins.max()) + horizon)
+        regressors = self._regressors(history.dates[0], last_target)
+        out = {}
+        for variable in MODELLED_VARIABLES:
+            params = {
+                name: value[np.maximum(fitted, 0)] for name, value in self.params_[variable].items()
+            }
+            ok = has & ~np.isnan(params["alpha"])
+            series = history.series(variable)
+            beta = np.where(ok[:, None], params["beta"], 0.0)
+            scale = np.where(ok, params["scale"], 1.0)
+            alpha = np.where(ok, params["alpha"], 0.0)
+            gamma = np.where(ok, params["gamma"], 0.0)
+            level = np.where(ok, params["level"], 0.0)
+            season = np.where(ok[:, None], params["season"], 0.0).copy()
+            result = np.full((n_origins, n, horizon), np.nan)
+            order = np.argsort(origins)
+            first = int(start[ok].min()) if ok.any() else 0
+            day = first
+            columns = np.arange(n)
+            for index in order:
+                origin = int(origins[index])
+                # Run the recursion through the origin day (state after observing it).
+                while day <= origin:
+                    active = ok & (day >= start)
+                    if active.any():
+                        slot = (day - start) % SEASON_DAYS
+                        y = np.maximum(series[day], 0.0)
+                        z = np.log1p(y / scale) - regressors[day] @ beta.T
+                        s_now = season[columns, np.where(active, slot, 0)]
+                        z = np.where(np.isnan(z), level + s_now, z)
+                        new_level = alpha * (z - s_now) + (1 - alpha) * level
+                        new_season = gamma * (z - level) + (1 - gamma) * s_now
+                        level = np.where(active, new_level, level)
+                        season[columns[active], slot[active]] = new_season[active]
+                    day += 1
+                targets = origin + np.arange(1, horizon + 1)
+                slots = (targets[None, :] - start[:, None]) % SEASON_DAYS
+                seasonal = np.take_along_axis(season, np.where(ok[:, None], slots, 0), axis=1)
+                effects = (regressors[targets] @ beta.T).T
+                x_hat = level[:, None] + seasonal + effects
+                values = scale[:, None] * np.expm1(x_hat)
+                values[~ok] = np.nan
+                result[index] = values
+            out[variable] = result
+        return out

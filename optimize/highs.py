@@ -1,0 +1,203 @@
+"""The HiGHS interface: compiled arrays in, a :class:`Solution` out.
+
+:func:`solve_arrays` hands a :class:`~optimize.algebra.CompiledModel` to HiGHS through
+``highspy`` (column-wise matrix, integrality, optional starting solution) with fixed options —
+no log output, the configured threads, random seed, time limit and relative and absolute MIP
+gaps — and reads back the status, objective, dual bound, gap, primal values and, for an LP, the
+row duals. :func:`fix_columns` fixes columns at given values, which is how integer decisions are
+fixed before an LP re-solve (starting plans, explanations).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from optimize.algebra import CompiledModel
+from optimize.settings import SolverSettings
+
+__all__ = ["Solution", "fix_columns", "highs_instance", "pass_model", "solve_arrays"]
+
+# HiGHS statuses a usable solution may come with.
+_SOLVED = {"Optimal"}
+_LIMITS = {
+    "Time limit reached",
+    "Iteration limit reached",
+    "Solution limit reached",
+    "Interrupted by user",
+    "Objective bound",
+    "Objective target",
+}
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What a solve returned.
+
+    Attributes:
+        status: ``optimal`` (within the MIP gap), ``feasible`` (a limit stopped the search with
+            a solution in hand), ``start`` (no solution found: the start plan is returned) or
+            ``failed`` (no solution at all).
+        solver_status: HiGHS's own model status text.
+        objective: objective value (bp·day equivalents); NaN when failed.
+        bound: best dual bound of a MILP (NaN for an LP).
+        mip_gap: relative gap between objective and bound (0 for an LP).
+        x: value of every column.
+        row_duals: dual value of every row (LPs only; None for a MILP).
+        seconds: wall-clock time of the solve.
+        backend: ``highspy`` or ``pyomo``.
+    """
+
+    status: str
+    solver_status: str
+    objective: float
+    bound: float
+    mip_gap: float
+    x: np.ndarray
+    row_duals: np.ndarray | None
+    seconds: float
+    backend: str
+
+    @property
+    def ok(self) -> bool:
+        """A solution is in hand."""
+        return self.status in ("optimal", "feasible", "start")
+
+
+_banner_shown = False
+
+
+def new_highs() -> highspy.Highs:
+    """``highspy.Highs()`` without the copyright banner that the library writes to the process's
+    standard output on its first construction, before any option can silence it: the daily job's
+    standard output is read by schedulers and must end with the report's path."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _banner_shown = True
+    return h
+
+
+def highs_instance(options: SolverSettings, *, mip: bool, abs_gap: float = 0.0) -> highspy.Highs:
+    """A silent HiGHS instance with the settings' options (gaps only for a MILP)."""
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.random_seed))
+    h.setOptionValue("time_limit", float(options.time_limit_s))
+    if mip:
+        h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+        h.setOptionValue("mip_abs_gap", float(abs_gap))
+    return h
+
+
+def pass_model(h: highspy.Highs, model: CompiledModel, integer: bool) -> None:
+    """Hand compiled arrays to ``h`` (integrality only when ``integer``)."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_cols
+    lp.num_row_ = model.n_rows
+    lp.col_cost_ = model.cost
+    lp.offset_ = model.offset
+    lp.col_lower_ = model.col_lower
+    lp.col_upper_ = model.col_upper
+    lp.row_lower_ = model.row_lower
+    lp.row_upper_ = model.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = model.col_start
+    lp.a_matrix_.index_ = model.row_index
+    lp.a_matrix_.value_ = model.value
+    if integer and model.integrality.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in model.integrality
+        ]
+    h.passModel(lp)
+
+
+def solve_arrays(
+    model: CompiledModel,
+    options: SolverSettings,
+    *,
+    integer: bool = True,
+    start: np.ndarray | None = None,
+    abs_gap: float = 0.0,
+) -> Solution:
+    """Solve compiled arrays with highspy.
+
+    Args:
+        model: the arrays.
+        options: solver settings.
+        integer: respect integrality (False solves the LP relaxation).
+        start: a feasible column vector handed to HiGHS as the first incumbent.
+        abs_gap: absolute MIP gap, objective units (0: only the relative gap counts).
+
+    Returns:
+        The solution; ``row_duals`` are filled for an LP.
+    """
+    mip = integer and bool(model.integrality.any())
+    began = time.perf_counter()
+    h = highs_instance(options, mip=mip, abs_gap=abs_gap)
+    pass_model(h, model, integer)
+    if start is not None and mip:
+        given = highspy.HighsSolution()
+        given.col_value = np.asarray(start, dtype=float)
+        given.value_valid = True
+        h.setSolution(given)
+    h.run()
+    seconds = time.perf_counter() - began
+    text = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if text in _SOLVED and has_solution:
+        status = "optimal"
+    elif text in _LIMITS and has_solution:
+        status = "feasible"
+    else:
+        status = "failed"
+    solution = h.getSolution()
+    x = (
+        np.asarray(solution.col_value, dtype=float)
+        if has_solution
+        else np.full(model.n_cols, np.nan)
+    )
+    duals = None
+    if not mip and has_solution and solution.dual_valid:
+        duals = np.asarray(solution.row_dual, dtype=float)
+    objective = float(info.objective_function_value) if has_solution else float("nan")
+    bound = float(info.mip_dual_bound) if mip else float("nan")
+    gap = float(info.mip_gap) if mip else 0.0
+    return Solution(status, text, objective, bound, gap, x, duals, seconds, "highspy")
+
+
+def fix_columns(model: CompiledModel, columns: np.ndarray, values: np.ndarray) -> CompiledModel:
+    """A copy of ``model`` with ``columns`` fixed at ``values`` (bounds lower = upper)."""
+    lower = model.col_lower.copy()
+    upper = model.col_upper.copy()
+    lower[columns] = values
+    upper[columns] = values
+    return CompiledModel(
+        cost=model.cost,
+        offset=model.offset,
+        col_start=model.col_start,
+        row_index=model.row_index,
+        value=model.value,
+        row_lower=model.row_lower,
+        row_upper=model.row_upper,
+        col_lower=lower,
+        col_upper=upper,
+        integrality=model.integrality,
+    )

@@ -1,0 +1,547 @@
+"""Plan inputs: everything the optimizer knows on the as-of day, as arrays in CNY.
+
+:class:`PlanInputs` gathers, for P products over a horizon of H days after the as-of day: the
+forecast (expected demand at the baseline exposure, expected redemptions and redemption
+quantiles), today's portfolio (:mod:`optimize.portfolio`), the purchase rates known today, the
+targets (a smooth target yield path and a target AUM), the regulatory floors, today's open or
+closed status, the marketing exposure the forecast assumed with the fitted response curve, the
+channel sales requirements (:mod:`optimize.sales_plan`) and the realised 万份收益 of the six days
+up to today (to compute 7-day yields of the plan). Amounts stay in CNY here; the model scales
+them (:mod:`optimize.parameters`).
+
+:func:`inputs_from_forecast` builds them from a data set and a ``forecast.ForecastResult``,
+reading only rows dated on or before the as-of day. :mod:`optimize.synthetic` builds seeded
+synthetic ones for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from optimize.portfolio import default_ladder, read_holdings
+from optimize.sales_plan import read_sales_plan, sales_requirements
+from optimize.settings import PlanSettings
+from rainmaker.assets import BUCKETS, bucket_rates
+from rainmaker.china_calendar import calendar_features
+from rainmaker.errors import RainmakerError, UsageError
+
+if TYPE_CHECKING:
+    from rainmaker.dataset import Dataset
+
+__all__ = [
+    "RECENT_DAYS",
+    "PlanInputs",
+    "compounded_to_simple_pct",
+    "inputs_from_forecast",
+    "portfolio_yield_pct",
+    "target_yield_path",
+    "workday_flags",
+]
+
+# 7-day yields need the 万份收益 of the six days up to the as-of day.
+RECENT_DAYS = 6
+# Calendar kept beyond the horizon: a 3-month NCD bought on the last day matures 91+ days later.
+CALENDAR_MARGIN_DAYS = 130
+DAYS_PER_YEAR = 365
+
+
+@dataclass(frozen=True, eq=False)
+class PlanInputs:
+    """What the optimizer plans from. Arrays are (P,) per product or (P, H) per product-day.
+
+    Attributes:
+        as_of: today, the last day whose data is known.
+        product_ids: the products planned, in array order.
+        dates: the H days planned (the days after ``as_of``).
+        demand: expected subscription demand at the baseline exposure, CNY (P, H).
+        redemptions: expected redemptions, CNY (P, H).
+        redemption_quantiles: quantile level → redemption quantile, CNY (P, H); the buffer
+            covers the one at the settings' confidence (interpolated between levels).
+        aum_today: net assets at the end of ``as_of``, CNY (P,).
+        fee_bp: annual fees, bp of net assets (P,).
+        holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`).
+        rates_pct: purchase rate of every bucket known today, percent p.a. (``cash``: what
+            cash earns).
+        target_yield_pct: target net yield path, simple annual percent (P, H).
+        target_aum: centre of the AUM band, CNY (P,).
+        min_liquid_ratio: floor of liquid assets, share of AUM (P,).
+        min_cash_ratio: floor of cash-like assets, share of AUM (P,).
+        max_wam_days: cap on the weighted average maturity, days (P,).
+        open_today: subscriptions open at the end of ``as_of`` (P,).
+        baseline_exposure: marketing exposure the forecast assumed (P, H), ≥ 0.
+        response_a: sensitivity of the response curve ``1 + a·log(1 + e/e0)`` (P,), ≥ 0.
+        response_e0: exposure scale of the curve (P,), > 0.
+        channels: distribution channel of every product (``""`` when none).
+        sales: channel requirements within the horizon
+            (:func:`optimize.sales_plan.sales_requirements`).
+        recent_income_per_10k: 万份收益 of the six days up to ``as_of``, CNY (P, 6).
+        workday: working-day flags by calendar day from ``as_of`` to well past the horizon.
+    """
+
+    as_of: pd.Timestamp
+    product_ids: tuple[str, ...]
+    dates: pd.DatetimeIndex
+    demand: np.ndarray
+    redemptions: np.ndarray
+    redemption_quantiles: Mapping[float, np.ndarray]
+    aum_today: np.ndarray
+    fee_bp: np.ndarray
+    holdings: pd.DataFrame
+    rates_pct: Mapping[str, float]
+    target_yield_pct: np.ndarray
+    target_aum: np.ndarray
+    min_liquid_ratio: np.ndarray
+    min_cash_ratio: np.ndarray
+    max_wam_days: np.ndarray
+    open_today: np.ndarray
+    baseline_exposure: np.ndarray
+    response_a: np.ndarray
+    response_e0: np.ndarray
+    channels: tuple[str, ...]
+    sales: pd.DataFrame
+    recent_income_per_10k: np.ndarray
+    workday: pd.Series
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    @property
+    def n_products(self) -> int:
+        """P, the number of products."""
+        return len(self.product_ids)
+
+    @property
+    def horizon(self) -> int:
+        """H, the number of days planned."""
+        return len(self.dates)
+
+    def replace(self, **changes: Any) -> PlanInputs:
+        """A copy with some fields changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def check(self) -> None:
+        """Raise :class:`~rainmaker.errors.RainmakerError` when the arrays are inconsistent.
+
+        Shapes must match, amounts be finite and ≥ 0, quantiles be non-decreasing in their
+        level: a forecast that breaks this is a bug upstream, not something to repair here.
+        """
+        p, h = self.n_products, self.horizon
+        if p == 0 or h == 0:
+            raise RainmakerError("plan inputs: no product or no day to plan")
+        problems = []
+        per_day = {
+            "demand": self.demand,
+            "redemptions": self.redemptions,
+            "target_yield_pct": self.target_yield_pct,
+            "baseline_exposure": self.baseline_exposure,
+        }
+        for q, values in self.redemption_quantiles.items():
+            per_day[f"redemption quantile {q}"] = values
+        for name, values in per_day.items():
+            array = np.asarray(values)
+            if array.shape != (p, h):
+                problems.append(f"{name} has shape {array.shape}, expected {(p, h)}")
+            elif not np.isfinite(array).all():
+                bad = np.argwhere(~np.isfinite(array))[0]
+                problems.append(
+                    f"{name} is not finite for product {self.product_ids[bad[0]]} on "
+                    f"{self.dates[bad[1]]:%Y-%m-%d}"
+                )
+            elif name != "target_yield_pct" and (array < 0).any():
+                problems.append(f"{name} has negative values; expected amounts >= 0")
+        per_product = {
+            "aum_today": self.aum_today,
+            "fee_bp": self.fee_bp,
+            "target_aum": self.target_aum,
+            "min_liquid_ratio": self.min_liquid_ratio,
+            "min_cash_ratio": self.min_cash_ratio,
+            "max_wam_days": self.max_wam_days,
+            "response_a": self.response_a,
+            "response_e0": self.response_e0,
+            "open_today": self.open_today,
+        }
+        for name, values in per_product.items():
+            array = np.asarray(values)
+            if array.shape != (p,):
+                problems.append(f"{name} has shape {array.shape}, expected {(p,)}")
+            elif not np.isfinite(array.astype(float)).all() or (array.astype(float) < 0).any():
+                problems.append(f"{name} must be finite and >= 0")
+        if np.asarray(self.response_e0).shape == (p,) and (np.asarray(self.response_e0) <= 0).any():
+            problems.append("response_e0 must be > 0")
+        if np.asarray(self.recent_income_per_10k).shape != (p, RECENT_DAYS):
+            problems.append(f"recent_income_per_10k must have shape {(p, RECENT_DAYS)}")
+        if len(self.channels) != p:
+            problems.append("channels needs one entry per product")
+        if not self.redemption_quantiles:
+            problems.append("redemption_quantiles is empty")
+        levels = sorted(self.redemption_quantiles)
+        for lo, hi in zip(levels, levels[1:], strict=False):
+            if (
+                np.asarray(self.redemption_quantiles[hi])
+                < np.asarray(self.redemption_quantiles[lo]) - 1e-6
+            ).any():
+                problems.append(f"redemption quantile {hi} is below quantile {lo} somewhere")
+        missing_rates = {b.name for b in BUCKETS} - set(self.rates_pct)
+        if missing_rates:
+            problems.append(f"rates_pct lacks {sorted(missing_rates)}")
+        unknown = set(self.holdings["product_id"]) - set(self.product_ids)
+        if unknown:
+            problems.append(f"holdings name products not planned: {sorted(unknown)[:5]}")
+        last_needed = self.dates[-1] + pd.Timedelta(days=100)
+        if self.workday.index[0] > self.as_of or self.workday.index[-1] < last_needed:
+            problems.append("workday must cover the as-of day to 100 days after the horizon")
+        if problems:
+            raise RainmakerError("plan inputs are inconsistent: " + "; ".join(problems))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def workday_flags(start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Chinese working days (make-up days count) by calendar day, from ``start`` to ``end``.
+
+    These are the days the interbank market trades and the days counted by "maturing within 5
+    trading days", as in :mod:`simulate.portfolio`.
+    """
+    features = calendar_features(start, end)
+    return features["is_workday"].astype(bool)
+
+
+def compounded_to_simple_pct(yield_7d_pct: np.ndarray) -> np.ndarray:
+    """A compounded 7-day annualised yield (七日年化, percent) as a simple annual rate, percent.
+
+    The two differ by the compounding of daily income: ``simple = 365 × ((1 + Y)^(1/365) − 1)``.
+    """
+    y = np.asarray(yield_7d_pct, dtype=float) / 100.0
+    return DAYS_PER_YEAR * np.expm1(np.log1p(y) / DAYS_PER_YEAR) * 100.0
+
+
+def _income_per_10k_from_yield(yield_7d_pct: np.ndarray) -> np.ndarray:
+    """The constant 万份收益 (CNY per 10,000 units) that compounds to a 7-day yield."""
+    y = np.asarray(yield_7d_pct, dtype=float) / 100.0
+    return np.expm1(np.log1p(y) / DAYS_PER_YEAR) * 10_000.0
+
+
+def target_yield_path(
+    yield_now_pct: np.ndarray, yield_goal_pct: np.ndarray, horizon: int, time_constant_days: float
+) -> np.ndarray:
+    """The smooth target yield: from today's yield towards the goal, exponentially.
+
+    ``target(t) = goal + (now − goal) · exp(−t / τ)`` for day t = 1..H after today.
+
+    Args:
+        yield_now_pct: today's net yield, simple annual percent (P,).
+        yield_goal_pct: the yield the product would earn in steady state at today's rates,
+            simple annual percent (P,).
+        horizon: H.
+        time_constant_days: τ, days.
+
+    Returns:
+        Target yield, simple annual percent (P, H).
+    """
+    t = np.arange(1, horizon + 1, dtype=float)
+    decay = np.exp(-t / time_constant_days)
+    now = np.asarray(yield_now_pct, dtype=float)[:, None]
+    goal = np.asarray(yield_goal_pct, dtype=float)[:, None]
+    return goal + (now - goal) * decay[None, :]
+
+
+def portfolio_yield_pct(
+    holdings: pd.DataFrame,
+    product_ids: tuple[str, ...],
+    aum: np.ndarray,
+    fee_bp: np.ndarray,
+    cash_rate_pct: float,
+) -> np.ndarray:
+    """Net simple annual yield of today's positions, percent (P,)."""
+    earning = holdings.assign(
+        rate=holdings["rate_pct"].fillna(cash_rate_pct),
+    )
+    income = (earning["amount_cny"] * earning["rate"]).groupby(earning["product_id"]).sum()
+    gross = income.reindex(list(product_ids)).fillna(0.0).to_numpy() / np.maximum(aum, 1e-9)
+    return gross - np.asarray(fee_bp, dtype=float) / 100.0
+
+
+def _quantile_level(column: str) -> float | None:
+    """``p95`` → 0.95, ``p05`` → 0.05, ``p975`` → 0.975; anything else → None."""
+    if not (column.startswith("p") and column[1:].isdigit()):
+        return None
+    digits = column[1:]
+    return int(digits) / 10 ** len(digits)
+
+
+def _pivot(
+    table: pd.DataFrame, variable: str, column: str, ids: tuple[str, ...], dates: pd.DatetimeIndex
+) -> np.ndarray:
+    rows = table.loc[table["variable"] == variable]
+    wide = rows.pivot_table(index="product_id", columns="date", values=column, aggfunc="first")
+    wide = wide.reindex(index=list(ids), columns=dates)
+    if wide.isna().to_numpy().any():
+        missing = wide.isna().stack()
+        first = missing[missing].index[0]
+        raise RainmakerError(
+            f"forecast table lacks {variable} {column} for product {first[0]} on "
+            f"{pd.Timestamp(first[1]):%Y-%m-%d}; expected one row per product and day"
+        )
+    return wide.to_numpy(dtype=float)
+
+
+def _product_column(
+    products: pd.DataFrame, ids: tuple[str, ...], column: str, default: float
+) -> np.ndarray:
+    if column not in products.columns:
+        return np.full(len(ids), float(default))
+    values = pd.to_numeric(products.set_index("product_id")[column], errors="coerce")
+    return values.reindex(list(ids)).fillna(default).to_numpy(dtype=float)
+
+
+def _response_parameters(forecast: Any, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Response curve ``(a, e0)`` per product from the forecast; no response where unknown."""
+    a = np.zeros(len(ids))
+    e0 = np.ones(len(ids))
+    table = getattr(forecast, "exposure_response", None)
+    if isinstance(table, pd.DataFrame) and {"a", "e0"} <= set(table.columns):
+        fitted = table.reindex(list(ids))
+        a_fit = pd.to_numeric(fitted["a"], errors="coerce").to_numpy(dtype=float)
+        e0_fit = pd.to_numeric(fitted["e0"], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(a_fit) & np.isfinite(e0_fit) & (a_fit >= 0) & (e0_fit > 0)
+        a[ok] = a_fit[ok]
+        e0[ok] = e0_fit[ok]
+    return a, e0
+
+
+def inputs_from_forecast(
+    dataset: Dataset,
+    as_of: str | pd.Timestamp,
+    forecast: Any,
+    settings: PlanSettings,
+    holdings: pd.DataFrame | None = None,
+) -> tuple[PlanInputs, list[str]]:
+    """Plan inputs from a data set and a forecast, using only what is known on ``as_of``.
+
+    Args:
+        dataset: the data set (rows after ``as_of`` are ignored).
+        as_of: today.
+        forecast: a ``forecast.ForecastResult`` for the days after ``as_of``.
+        settings: optimizer settings (horizon, ladder, target pace, confidence).
+        holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`, e.g. from a
+            backtest's portfolio); ``None`` reads ``holdings.csv`` or builds default ladders.
+
+    Returns:
+        The inputs and the warnings met on the way (plain sentences).
+
+    Raises:
+        UsageError: the forecast does not start the day after ``as_of``, or lacks a
+            redemption quantile at the settings' confidence.
+        DataError: invalid ``holdings.csv`` or ``sales_plan.csv``.
+    """
+    today = pd.Timestamp(as_of).normalize()
+    data = dataset.up_to(today)
+    warnings: list[str] = []
+    ids = tuple(str(p) for p in forecast.product_ids)
+    horizon = int(min(forecast.horizon, settings.horizon.days))
+    if forecast.horizon < settings.horizon.days:
+        warnings.append(
+            f"the forecast covers {forecast.horizon} days, fewer than the {settings.horizon.days}"
+            " days of the settings: the plan covers the forecast's days"
+        )
+    dates = pd.date_range(today + pd.Timedelta(days=1), periods=horizon, freq="D")
+    table = forecast.table.copy()
+    table["date"] = pd.to_datetime(table["date"])
+    if table["date"].min() != dates[0]:
+        raise UsageError(
+            f"the forecast starts on {table['date'].min():%Y-%m-%d}; expected the day after the "
+            f"as-of day, {dates[0]:%Y-%m-%d}"
+        )
+    demand = np.maximum(_pivot(table, "subscriptions", "mean", ids, dates), 0.0)
+    redemptions = np.maximum(_pivot(table, "redemptions", "mean", ids, dates), 0.0)
+    quantiles: dict[float, np.ndarray] = {}
+    for column in table.columns:
+        level = _quantile_level(str(column))
+        if level is not None and level >= 0.5:
+            quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
+    paths = getattr(forecast, "paths", None)
+    confidence = settings.liquidity.confidence
+    if isinstance(paths, Mapping) and "redemptions" in paths and confidence not in quantiles:
+        sample = np.asarray(paths["redemptions"], dtype=float)[:, :, :horizon]
+        order = [list(forecast.product_ids).index(p) for p in ids]
+        quantiles[confidence] = np.maximum(np.quantile(sample[order], confidence, axis=1), 0.0)
+    if not quantiles or max(quantiles) < confidence:
+        have = ", ".join(f"p{round(q * 100)}" for q in sorted(quantiles)) or "none"
+        raise UsageError(
+            f"the buffer is sized at confidence {confidence}, but the forecast has redemption "
+            f"quantiles {have} and no sample paths; expected a quantile at or above it"
+        )
+    # quantiles must not cross: a sorted cumulative maximum repairs nothing material and keeps
+    # the interpolation monotone, so a forecast whose p90 is a hair above its p95 still plans.
+    running = None
+    for level in sorted(quantiles):
+        running = quantiles[level] if running is None else np.maximum(running, quantiles[level])
+        quantiles[level] = running
+
+    flows = data.flows
+    last_rows = flows.loc[flows["date"] == today].set_index("product_id")
+    missing = [p for p in ids if p not in last_rows.index]
+    if missing:
+        raise UsageError(
+            f"no flows on the as-of day {today:%Y-%m-%d} for {', '.join(missing[:5])}; "
+            "expected every planned product to have a row that day"
+        )
+    today_rows = last_rows.reindex(list(ids))
+    aum_flows = today_rows["aum"].to_numpy(dtype=float)
+    products = data.products
+    fee_bp = _product_column(products, ids, "fee_bp", 0.0)
+
+    calendar = workday_flags(
+        today - pd.Timedelta(days=100), dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS)
+    )
+    market_start = max(today - pd.Timedelta(days=100), pd.Timestamp(data.market["date"].min()))
+    market = data.market_daily(market_start, today)
+    rate_history = bucket_rates(market)
+    rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
+
+    # Today's portfolio: explicit holdings, else holdings.csv, else default ladders.
+    if holdings is not None:
+        holdings = read_holdings(holdings, today, ids, rates_today["cash"], file="holdings")
+    elif "holdings" in data.tables:
+        holdings = read_holdings(
+            data.tables["holdings"],
+            today,
+            ids,
+            rates_today["cash"],
+            file=data.files.get("holdings", "holdings.csv"),
+        )
+    if holdings is None:
+        holdings = default_ladder(ids, aum_flows, settings.portfolio, rate_history, today, calendar)
+    else:
+        covered = set(holdings["product_id"])
+        lacking = [p for p in ids if p not in covered]
+        if lacking:
+            warnings.append(
+                f"no holdings for {len(lacking)} product(s) ({', '.join(lacking[:5])}): "
+                "a default ladder is assumed"
+            )
+            mask = np.isin(ids, lacking)
+            ladder = default_ladder(
+                tuple(lacking), aum_flows[mask], settings.portfolio, rate_history, today, calendar
+            )
+            holdings = pd.concat([holdings, ladder], ignore_index=True)
+    held = holdings.groupby("product_id")["amount_cny"].sum().reindex(list(ids)).to_numpy()
+    off = np.abs(held - aum_flows) > 0.01 * np.maximum(aum_flows, 1.0)
+    for i in np.flatnonzero(off)[:5]:
+        warnings.append(
+            f"holdings of {ids[i]} total {held[i]:,.0f} CNY but flows give an AUM of "
+            f"{aum_flows[i]:,.0f} CNY on {today:%Y-%m-%d}: the plan starts from the holdings"
+        )
+    aum_today = held
+
+    # Today's yield and the smooth target path towards the ladder's yield at today's rates.
+    ladder_gross = sum(
+        float(settings.portfolio.get(b.name, 0.0)) * rates_today[b.name] for b in BUCKETS
+    )
+    chosen_goal = _product_column(products, ids, "target_yield_pct", np.nan)
+    goal = np.where(np.isfinite(chosen_goal), chosen_goal, ladder_gross - fee_bp / 100.0)
+    portfolio_now = portfolio_yield_pct(holdings, ids, aum_today, fee_bp, rates_today["cash"])
+    recent = _recent_income(flows, today, ids, portfolio_now)
+    if "yield_7d" in today_rows.columns:
+        y7 = today_rows["yield_7d"].to_numpy(dtype=float)
+        now = np.where(np.isfinite(y7), compounded_to_simple_pct(y7), portfolio_now)
+    else:
+        now = recent.mean(axis=1) * DAYS_PER_YEAR / 100.0
+    target = target_yield_path(now, goal, horizon, settings.targets.yield_time_constant_days)
+
+    target_aum = _product_column(products, ids, "target_aum", np.nan)
+    target_aum = np.where(np.isfinite(target_aum), target_aum, aum_today)
+    liquidity = settings.liquidity
+    if "quota" in today_rows.columns:
+        quota_today = today_rows["quota"].to_numpy(dtype=float)
+        open_today = ~(np.isfinite(quota_today) & (quota_today <= 0))
+    else:
+        open_today = np.ones(len(ids), dtype=bool)
+
+    exposure = getattr(forecast, "baseline_exposure", None)
+    if isinstance(exposure, pd.DataFrame) and len(exposure.columns):
+        frame = exposure.copy()
+        frame.index = pd.to_datetime(frame.index)
+        baseline = frame.reindex(index=dates, columns=list(ids)).fillna(0.0).to_numpy(dtype=float).T
+    else:
+        baseline = np.zeros((len(ids), horizon))
+    response_a, response_e0 = _response_parameters(forecast, ids)
+
+    channel_of: dict[str, str] = {}
+    if "channel" in products.columns:
+        known = products.dropna(subset=["channel"])
+        channel_of = dict(
+            zip(known["product_id"].astype(str), known["channel"].astype(str), strict=True)
+        )
+    channels = tuple(channel_of.get(p, "") for p in ids)
+    sales = sales_requirements(
+        pd.DataFrame(columns=["channel", "start", "end", "target_cny"]),
+        channel_of,
+        flows,
+        today,
+        dates,
+    )
+    if "sales_plan" in data.tables:
+        plan = read_sales_plan(
+            data.tables["sales_plan"],
+            set(channel_of.values()),
+            file=data.files.get("sales_plan", "sales_plan.csv"),
+        )
+        sales = sales_requirements(plan, channel_of, flows, today, dates)
+
+    inputs = PlanInputs(
+        as_of=today,
+        product_ids=ids,
+        dates=dates,
+        demand=demand,
+        redemptions=redemptions,
+        redemption_quantiles=quantiles,
+        aum_today=aum_today,
+        fee_bp=fee_bp,
+        holdings=holdings.reset_index(drop=True),
+        rates_pct=rates_today,
+        target_yield_pct=target,
+        target_aum=target_aum,
+        min_liquid_ratio=_product_column(
+            products, ids, "min_liquid_ratio", liquidity.min_liquid_ratio
+        ),
+        min_cash_ratio=_product_column(products, ids, "min_cash_ratio", liquidity.min_cash_ratio),
+        max_wam_days=_product_column(products, ids, "max_wam_days", liquidity.max_wam_days),
+        open_today=open_today,
+        baseline_exposure=np.maximum(baseline, 0.0),
+        response_a=response_a,
+        response_e0=response_e0,
+        channels=channels,
+        sales=sales,
+        recent_income_per_10k=recent,
+        workday=calendar.loc[today:],
+    )
+    return inputs, warnings
+
+
+def _recent_income(
+    flows: pd.DataFrame, today: pd.Timestamp, ids: tuple[str, ...], portfolio_now_pct: np.ndarray
+) -> np.ndarray:
+    """万份收益 of the six days up to today (P, 6): observed, else from the 7-day yield column,
+    else today's portfolio yield held constant."""
+    days = pd.date_range(today - pd.Timedelta(days=RECENT_DAYS - 1), today, freq="D")
+    window = flows.loc[flows["date"].isin(days)]
+    out = np.full((len(ids), RECENT_DAYS), np.nan)
+    if "income_per_10k" in window.columns:
+        wide = window.pivot_table(index="product_id", columns="date", values="income_per_10k")
+        out = wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+    if "yield_7d" in window.columns and np.isnan(out).any():
+        wide = window.pivot_table(index="product_id", columns="date", values="yield_7d")
+        from_yield = _income_per_10k_from_yield(
+            wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+        )
+        out = np.where(np.isnan(out), from_yield, out)
+    from_portfolio = np.asarray(portfolio_now_pct, dtype=float) / 100.0 / DAYS_PER_YEAR * 10_000.0
+    return np.where(np.isnan(out), from_portfolio[:, None], out)

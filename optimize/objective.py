@@ -1,0 +1,77 @@
+"""The objective of the plan: smooth yield, AUM in its band, little idle cash, little refused
+demand, and elastic slacks priced high enough to be used only when nothing else works.
+
+Every term is in *bp·day* of the product: one basis point of annualised yield (or of the
+product's reference AUM, for amounts) for one day, so that products of any size weigh alike and
+a weight of 1 means "as bad as one bp of yield for a day". The weights and penalties come from
+``[weights]`` and ``[penalties]`` of the settings; docs/optimize.md ("Objective") lists the
+terms, their units and why the defaults are what they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimize.algebra import LinearModel
+from optimize.parameters import ModelParameters
+from optimize.variables import PlanVariables
+
+__all__ = ["add_objective"]
+
+BP = 10_000.0
+
+
+def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """Write the objective (minimised) into ``m``.
+
+    Terms per product p and day t, with κ = 100 / reference AUM (bp of yield per unit of
+    income rate × amount) and κ' = 10,000 / reference AUM (bp of AUM per unit of amount):
+
+    - ``yield_deviation`` × e⁻ + ``yield_overshoot`` × e⁺ (E20);
+    - − ``income`` × κ (r_c c[t] + Σ_k r_k h_k[t] − fee · A[t]): a small reward for the net
+      income the day's closing positions earn the next day, so that ties go to the plan that
+      earns more (including the day after the horizon);
+    - − ``liquidity`` × κ' B[t]: a tie-break towards the more liquid of equally good plans;
+    - ``aum_band`` × κ' (o⁺ + o⁻);
+    - ``cash_drag`` × κ (r_repo_1d − r_cash) c[t]: the yield lost by idle cash;
+    - ``refused_demand`` × κ' (d − a);
+    - penalties × κ' × (u, s_B, s_L, s_C), ``wam`` × s_W / reference AUM (days of WAM),
+      ``sales_plan`` × 10,000 × s_S / need (bp of the requirement).
+    """
+    w = par.settings.weights
+    pen = par.settings.penalties
+    kappa = (100.0 / par.aum_ref)[:, None]
+    kappa_amount = (BP / par.aum_ref)[:, None]
+
+    m.add_cost(w.yield_deviation, v.yield_below)
+    m.add_cost(w.yield_overshoot, v.yield_above)
+
+    if w.income > 0:
+        # The positions held at the end of day t earn day t + 1's income: the last day's
+        # positions are valued by the day after the horizon, so that a purchase on the last
+        # day is not indifferent between buckets.
+        m.add_cost(-w.income * kappa * par.cash_rate_pct, v.cash)
+        for k in range(len(par.buckets)):
+            m.add_cost(-w.income * kappa * par.rate_pct[k], v.holding[:, k, :])
+        m.add_cost(w.income * kappa * par.fee_pct[:, None], v.aum)
+    if w.liquidity > 0:
+        m.add_cost(-w.liquidity * kappa_amount, v.buffer)
+
+    m.add_cost(w.aum_band * kappa_amount, v.aum_over)
+    m.add_cost(w.aum_band * kappa_amount, v.aum_under)
+
+    overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
+    drag = max(overnight - par.cash_rate_pct, 0.0)
+    if drag > 0 and w.cash_drag > 0:
+        m.add_cost(w.cash_drag * kappa * drag, v.cash)
+
+    m.add_cost(w.refused_demand * kappa_amount, v.demand)
+    m.add_cost(-w.refused_demand * kappa_amount, v.accepted)
+
+    m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
+    m.add_cost(pen.buffer * kappa_amount, v.buffer_short)
+    m.add_cost(pen.liquidity_floor * kappa_amount, v.liquidity_short)
+    m.add_cost(pen.cash_floor * kappa_amount, v.cash_short)
+    m.add_cost(pen.wam * (1.0 / par.aum_ref)[:, None], v.wam_excess)
+    if len(par.sales_need):
+        m.add_cost(pen.sales_plan * BP / np.maximum(par.sales_need, 1e-12), v.sales_short)

@@ -1,0 +1,388 @@
+"""Model parameters: the plan inputs turned into the scaled numbers the formulation uses.
+
+:func:`model_parameters` derives, from :class:`~optimize.inputs.PlanInputs` and the settings:
+
+- the **scale**: amounts inside the model are CNY divided by a power of ten chosen so that the
+  median product's reference AUM lies between 100 and 1,000 model units (for products of some
+  tens of billions of CNY one unit is 100 million CNY). Coefficients then stay within a few
+  orders of magnitude of 1, which HiGHS's tolerances (1e-7 absolute) need;
+- the **calendar**: which days are working days (purchases happen on those only), the maturity
+  day of a purchase of every bucket on every day (the first working day on or after purchase
+  day + tenor, as :mod:`simulate.portfolio`), and the last day within which an asset maturing
+  counts as liquid (``liquid_workdays`` working days after each day);
+- **today's portfolio** as per-day series: outstanding principal, principal maturing, income
+  (amount × rate), liquid and cash-like amounts, and maturity-days (amount × days left);
+- the **integer structure**: purchase and quota lots (1-2-5 numbers of CNY), their upper
+  bounds, the exposure slot size, each product's number of slots, the demand multiplier at each
+  slot count (``response(slots × size) / response(baseline)``) and the daily slot budget;
+- the **requirements**: the redemption quantile at the settings' confidence (interpolated
+  linearly between the forecast's levels), the floors, the WAM cap, the AUM band and the channel
+  sales requirements.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimize.inputs import PlanInputs
+from optimize.settings import PlanSettings
+from rainmaker.assets import AssetBucket, bucket
+from simulate.response import ExposureResponse, exposure_response
+
+__all__ = ["ModelParameters", "model_parameters", "nice_floor", "required_quantile"]
+
+DAYS_PER_YEAR = 365
+
+
+def nice_floor(x: float) -> float:
+    """The largest 1, 2 or 5 × 10^k not above ``x`` (``x`` > 0): round lot sizes."""
+    if not x > 0:
+        raise ValueError(f"nice_floor: expected a positive number, got {x!r}")
+    power = 10.0 ** math.floor(math.log10(x))
+    for step in (5.0, 2.0, 1.0):
+        if step * power <= x * (1 + 1e-12):
+            return step * power
+    return power  # pragma: no cover - unreachable: 1 × 10^floor(log10 x) <= x
+
+
+def required_quantile(quantiles: dict[float, np.ndarray], confidence: float) -> np.ndarray:
+    """The redemption quantile at ``confidence``, interpolated linearly between levels.
+
+    Raises:
+        ValueError: ``confidence`` is above the highest level available.
+    """
+    levels = sorted(quantiles)
+    if confidence in quantiles:
+        return np.asarray(quantiles[confidence], dtype=float)
+    if confidence > levels[-1]:
+        raise ValueError(
+            f"no redemption quantile at or above {confidence}; highest is {levels[-1]}"
+        )
+    upper = next(q for q in levels if q > confidence)
+    below = [q for q in levels if q < confidence]
+    if not below:
+        return np.asarray(quantiles[upper], dtype=float)
+    lower = below[-1]
+    w = (confidence - lower) / (upper - lower)
+    return (1 - w) * np.asarray(quantiles[lower], dtype=float) + w * np.asarray(
+        quantiles[upper], dtype=float
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ModelParameters:
+    """Scaled parameters of one plan. Amounts are model units (CNY / ``scale``); (P, H) arrays
+    are per product and day, day 0 being the day after the as-of day.
+
+    Attributes:
+        inputs, settings: what they were derived from.
+        scale: CNY per model unit.
+        buckets: the buckets the plan may buy (K), in settings order.
+        rate_pct: purchase rate of each bucket, percent p.a. (K,).
+        cash_rate_pct: what cash earns, percent p.a.
+        workday: day is a working day (H,).
+        maturity: day index of the maturity of a purchase of bucket k on day s (K, H); may be
+            ≥ H (after the horizon).
+        liquid_until: day index up to which a maturity counts as liquid on day t (H,).
+        demand, redemptions, required_buffer: expected demand at baseline exposure, expected
+            redemptions, redemption quantile at the confidence (P, H).
+        aum_ref: reference AUM for per-bp weights (P,); aum0, cash0: today's AUM and cash.
+        held_outstanding, held_maturing, held_income_pct, held_liquid, held_cash_like,
+        held_maturity_days: today's non-cash positions per day (P, H): principal outstanding at
+            the end of the day, principal maturing that day, Σ amount × rate_pct earned that
+            day, principal liquid at the end of the day, cash-like principal, Σ amount × days
+            left.
+        held_today: non-cash principal at the end of the as-of day (P,).
+        fee_pct: annual fees, percent (P,).
+        purchase_lot, purchase_max_lots: lot size (model units) and bound on lots a day (P,).
+        quota_lot, quota_max_lots: quota lot (model units) and largest useful quota in lots (P,).
+        slots: exposure slots product p may get (P,), 0 without exposure response.
+        slot_size: exposure per slot (the forecast's exposure unit).
+        multiplier: demand multiplier at j slots, j = 0..max(slots) (P, H, S+1).
+        budget: slots available each day (H,).
+        demand_max: demand at the product's largest multiplier (P, H).
+        target_yield_pct: target net yield path, simple annual percent (P, H).
+        band_lower, band_upper: AUM band (P,).
+        min_liquid_ratio, min_cash_ratio, max_wam_days: per product (P,).
+        open_today: (P,) bool.
+        sales_products, sales_days, sales_need: per sales requirement r: product mask (R, P),
+            day mask (R, H), amount to raise (R,).
+        sales_labels: label of each requirement.
+    """
+
+    inputs: PlanInputs
+    settings: PlanSettings
+    scale: float
+    buckets: tuple[AssetBucket, ...]
+    rate_pct: np.ndarray
+    cash_rate_pct: float
+    workday: np.ndarray
+    maturity: np.ndarray
+    liquid_until: np.ndarray
+    demand: np.ndarray
+    redemptions: np.ndarray
+    required_buffer: np.ndarray
+    aum_ref: np.ndarray
+    aum0: np.ndarray
+    cash0: np.ndarray
+    held_outstanding: np.ndarray
+    held_maturing: np.ndarray
+    held_income_pct: np.ndarray
+    held_liquid: np.ndarray
+    held_cash_like: np.ndarray
+    held_maturity_days: np.ndarray
+    held_today: np.ndarray
+    fee_pct: np.ndarray
+    purchase_lot: np.ndarray
+    purchase_max_lots: np.ndarray
+    quota_lot: np.ndarray
+    quota_max_lots: np.ndarray
+    slots: np.ndarray
+    slot_size: float
+    multiplier: np.ndarray
+    budget: np.ndarray
+    demand_max: np.ndarray
+    target_yield_pct: np.ndarray
+    band_lower: np.ndarray
+    band_upper: np.ndarray
+    min_liquid_ratio: np.ndarray
+    min_cash_ratio: np.ndarray
+    max_wam_days: np.ndarray
+    open_today: np.ndarray
+    sales_products: np.ndarray
+    sales_days: np.ndarray
+    sales_need: np.ndarray
+    sales_labels: tuple[str, ...]
+
+    @property
+    def n_products(self) -> int:
+        return self.inputs.n_products
+
+    @property
+    def horizon(self) -> int:
+        return self.inputs.horizon
+
+    @property
+    def max_slots(self) -> int:
+        return int(self.multiplier.shape[2] - 1)
+
+
+def _scale(aum_ref: np.ndarray) -> float:
+    median = float(np.median(aum_ref))
+    return 10.0 ** math.floor(math.log10(max(median, 1e-6))) / 100.0
+
+
+def _calendar(
+    inputs: PlanInputs, buckets: tuple[AssetBucket, ...], liquid_workdays: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Working days (H,), maturity day of a purchase per bucket and day (K, H), last day of
+    each day's liquid window (H,); day indices count from the first planned day."""
+    h = inputs.horizon
+    flags = inputs.workday
+    origin = inputs.dates[0]
+    days = flags.loc[origin:]
+    is_work = days.to_numpy(dtype=bool)
+    work_positions = np.flatnonzero(is_work)  # day indices (0 = first planned day)
+
+    def on_or_after(index: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(work_positions, index, side="left")
+        if (k >= len(work_positions)).any():
+            raise ValueError("the working-day calendar does not reach far enough")
+        return work_positions[k]
+
+    s = np.arange(h)
+    maturity = (
+        np.stack([on_or_after(s + b.tenor_days) for b in buckets])
+        if buckets
+        else np.zeros((0, h), dtype=np.int64)
+    )
+    # The n-th working day strictly after day t.
+    first_after = np.searchsorted(work_positions, s, side="right")
+    liquid_until = work_positions[first_after + liquid_workdays - 1]
+    return is_work[:h], maturity.astype(np.int64), liquid_until.astype(np.int64)
+
+
+def _held_series(
+    inputs: PlanInputs, liquid_until: np.ndarray, scale: float
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Today's cash (P,), non-cash principal (P,) and non-cash positions as per-day arrays
+    (P, H), all in model units."""
+    p, h = inputs.n_products, inputs.horizon
+    holdings = inputs.holdings
+    index = {pid: i for i, pid in enumerate(inputs.product_ids)}
+    product = holdings["product_id"].map(index).to_numpy(dtype=np.int64)
+    is_cash = (holdings["bucket"] == "cash").to_numpy()
+    amount = holdings["amount_cny"].to_numpy(dtype=float) / scale
+    cash0 = np.bincount(product[is_cash], weights=amount[is_cash], minlength=p)
+    term = ~is_cash
+    product, amount = product[term], amount[term]
+    rate = holdings["rate_pct"].to_numpy(dtype=float)[term]
+    cash_like = np.array(
+        [bucket(b).cash_like for b in holdings["bucket"].to_numpy()[term]], dtype=bool
+    )
+    origin = inputs.dates[0]
+    maturity = (
+        (holdings["maturity_date"].to_numpy()[term] - np.datetime64(origin))
+        // np.timedelta64(1, "D")
+    ).astype(np.int64)
+    value_dates = holdings["value_date"].to_numpy()[term]
+    has_value = ~pd.isna(value_dates)
+    value = np.full(len(amount), np.iinfo(np.int64).min // 2, dtype=np.int64)
+    if has_value.any():
+        value[has_value] = (
+            (value_dates[has_value] - np.datetime64(origin)) // np.timedelta64(1, "D")
+        ).astype(np.int64)
+    out = {
+        k: np.zeros((p, h))
+        for k in ("outstanding", "maturing", "income", "liquid", "cash_like", "days")
+    }
+    for t in range(h):
+        alive = maturity > t
+        out["outstanding"][:, t] = np.bincount(product[alive], weights=amount[alive], minlength=p)
+        due = maturity == t
+        out["maturing"][:, t] = np.bincount(product[due], weights=amount[due], minlength=p)
+        earning = (value <= t) & (maturity >= t)
+        out["income"][:, t] = np.bincount(
+            product[earning], weights=(amount * rate)[earning], minlength=p
+        )
+        liquid = alive & (maturity <= liquid_until[t])
+        out["liquid"][:, t] = np.bincount(product[liquid], weights=amount[liquid], minlength=p)
+        like = alive & cash_like
+        out["cash_like"][:, t] = np.bincount(product[like], weights=amount[like], minlength=p)
+        out["days"][:, t] = np.bincount(
+            product[alive], weights=(amount * (maturity - t))[alive], minlength=p
+        )
+    today = np.bincount(product, weights=amount, minlength=p)
+    return cash0, today, out
+
+
+def _exposure(
+    inputs: PlanInputs, settings: PlanSettings
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Slots per product (P,), slot size, demand multiplier at each slot count (P, H, S+1)
+    and each day's budget in slots (H,)."""
+    p, h = inputs.n_products, inputs.horizon
+    baseline = np.asarray(inputs.baseline_exposure, dtype=float)
+    options = settings.exposure
+    responsive = np.asarray(inputs.response_a) > 0
+    positive = baseline[baseline > 0]
+    if not options.enabled or positive.size == 0 or not responsive.any():
+        return np.zeros(p, dtype=np.int64), 1.0, np.ones((p, h, 1)), np.zeros(h, dtype=np.int64)
+    slot_size = float(positive.mean()) / options.slots_per_product
+    # At most max_multiple × the largest baseline (rounded down to whole slots), at least one.
+    slots = np.floor(options.max_multiple * baseline.max(axis=1) / slot_size + 1e-9).astype(
+        np.int64
+    )
+    slots = np.clip(slots, 1, options.max_slots)
+    slots[~responsive] = 0
+    s_max = int(slots.max())
+    multiplier = np.ones((p, h, s_max + 1))
+    grid = np.arange(s_max + 1) * slot_size
+    for i in np.flatnonzero(responsive):
+        curve = ExposureResponse(float(inputs.response_a[i]), float(inputs.response_e0[i]))
+        at_base = exposure_response(baseline[i], curve)  # (H,)
+        at_slots = exposure_response(grid, curve)  # (S+1,)
+        multiplier[i] = at_slots[None, :] / at_base[:, None]
+        multiplier[i, :, slots[i] + 1 :] = multiplier[i, :, slots[i], None]
+    budget = np.floor(
+        options.budget_factor * baseline[responsive].sum(axis=0) / slot_size + 0.5
+    ).astype(np.int64)
+    return slots, slot_size, multiplier, budget
+
+
+def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParameters:
+    """Derive the scaled model parameters (see the module docstring).
+
+    Raises:
+        ValueError: the settings' confidence is above every redemption quantile available.
+    """
+    p, h = inputs.n_products, inputs.horizon
+    demand_cny = np.asarray(inputs.demand, dtype=float)
+    aum0_cny = np.asarray(inputs.aum_today, dtype=float)
+    aum_ref_cny = np.maximum.reduce([aum0_cny, demand_cny.sum(axis=1), np.ones(p)])
+    scale = _scale(aum_ref_cny)
+    buckets = tuple(bucket(name) for name in settings.purchases.buckets)
+    workday, maturity, liquid_until = _calendar(inputs, buckets, settings.liquidity.liquid_workdays)
+    cash0, held_today, held = _held_series(inputs, liquid_until, scale)
+
+    slots, slot_size, multiplier, budget = _exposure(inputs, settings)
+    top = multiplier.max(axis=2)
+    demand_max_cny = demand_cny * np.maximum(top, 1.0)
+
+    # Lots are round numbers of CNY, so they are computed before scaling.
+    purchase_lot_cny = np.array([nice_floor(settings.purchases.lot_share * a) for a in aum_ref_cny])
+    reach = aum_ref_cny + demand_max_cny.sum(axis=1)
+    purchase_max = np.ceil(reach / purchase_lot_cny) + 1
+    mean_demand = np.maximum(demand_cny.mean(axis=1), 1e-3 * aum_ref_cny)
+    quota_lot_cny = np.array([nice_floor(settings.quota.lot_share * d) for d in mean_demand])
+    quota_max = np.maximum(np.ceil(demand_max_cny.max(axis=1) / quota_lot_cny), 1)
+
+    band = settings.targets.aum_band_pct / 100.0
+    target_aum = np.asarray(inputs.target_aum, dtype=float) / scale
+
+    sales = inputs.sales
+    r = len(sales)
+    sales_products = np.zeros((r, p), dtype=bool)
+    sales_days = np.zeros((r, h), dtype=bool)
+    sales_need = np.zeros(r)
+    labels = []
+    for i, row in enumerate(sales.itertuples(index=False)):
+        sales_products[i] = np.asarray(inputs.channels) == row.channel
+        sales_days[i, int(row.first_day) : int(row.last_day) + 1] = True
+        sales_need[i] = float(row.need_cny) / scale
+        labels.append(
+            f"{row.channel} {pd.Timestamp(row.start):%Y-%m-%d}..{pd.Timestamp(row.end):%Y-%m-%d}"
+        )
+
+    return ModelParameters(
+        inputs=inputs,
+        settings=settings,
+        scale=scale,
+        buckets=buckets,
+        rate_pct=np.array([inputs.rates_pct[b.name] for b in buckets], dtype=float),
+        cash_rate_pct=float(inputs.rates_pct["cash"]),
+        workday=workday,
+        maturity=maturity,
+        liquid_until=liquid_until,
+        demand=demand_cny / scale,
+        redemptions=np.asarray(inputs.redemptions, dtype=float) / scale,
+        required_buffer=required_quantile(
+            dict(inputs.redemption_quantiles), settings.liquidity.confidence
+        )
+        / scale,
+        aum_ref=aum_ref_cny / scale,
+        aum0=aum0_cny / scale,
+        cash0=cash0,
+        held_outstanding=held["outstanding"],
+        held_maturing=held["maturing"],
+        held_income_pct=held["income"],
+        held_liquid=held["liquid"],
+        held_cash_like=held["cash_like"],
+        held_maturity_days=held["days"],
+        held_today=held_today,
+        fee_pct=np.asarray(inputs.fee_bp, dtype=float) / 100.0,
+        purchase_lot=purchase_lot_cny / scale,
+        purchase_max_lots=purchase_max,
+        quota_lot=quota_lot_cny / scale,
+        quota_max_lots=quota_max,
+        slots=slots,
+        slot_size=slot_size,
+        multiplier=multiplier,
+        budget=budget,
+        demand_max=demand_max_cny / scale,
+        target_yield_pct=np.asarray(inputs.target_yield_pct, dtype=float),
+        band_lower=target_aum * (1 - band),
+        band_upper=target_aum * (1 + band),
+        min_liquid_ratio=np.asarray(inputs.min_liquid_ratio, dtype=float),
+        min_cash_ratio=np.asarray(inputs.min_cash_ratio, dtype=float),
+        max_wam_days=np.asarray(inputs.max_wam_days, dtype=float),
+        open_today=np.asarray(inputs.open_today, dtype=bool),
+        sales_products=sales_products,
+        sales_days=sales_days,
+        sales_need=sales_need,
+        sales_labels=tuple(labels),
+    )

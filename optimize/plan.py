@@ -1,0 +1,193 @@
+"""The pipeline in one call: plan inputs → model → HiGHS → tidy frames → explanations.
+
+:func:`make_plan` is the entry point for a data set and a forecast (the agreed interface:
+``make_plan(dataset, as_of, forecast, settings) -> PlanResult``); :func:`plan_from_inputs`
+starts from :class:`~optimize.inputs.PlanInputs` (synthetic inputs, a backtest's own state).
+Each step is a function of its own module and can be run alone:
+:func:`optimize.inputs.inputs_from_forecast`, :func:`optimize.parameters.model_parameters`,
+:func:`optimize.model.build_model`, :func:`optimize.solve.solve_plan`,
+:mod:`optimize.results`, :func:`optimize.explain.explain`.
+
+Infeasible inputs never end in a stack trace: the elastic formulation always has a plan, and
+the result lists the constraints it breaks (``violations``) with the amounts and the reasons.
+Bad inputs (a data-set problem, a forecast that does not fit the as-of day) still raise
+:class:`~rainmaker.errors.DataError` or :class:`~rainmaker.errors.UsageError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from optimize.explain import Explanations, explain
+from optimize.highs import Solution
+from optimize.inputs import PlanInputs, inputs_from_forecast
+from optimize.model import PlanModel, build_model
+from optimize.parameters import model_parameters
+from optimize.results import objective_terms, plan_frame, purchases_frame, violations_frame
+from optimize.settings import PlanSettings, load_settings
+from optimize.solve import solve_plan
+from rainmaker.errors import RainmakerError, UsageError
+
+if TYPE_CHECKING:
+    from rainmaker.dataset import Dataset
+
+__all__ = ["PlanResult", "make_plan", "plan_from_inputs"]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan and everything needed to read, check and explain it.
+
+    Attributes:
+        plan: one row per (product_id, date): SPEC §3 ``plan.csv`` columns then extras
+            (:func:`optimize.results.plan_frame`).
+        purchases: one row per planned purchase (:func:`optimize.results.purchases_frame`).
+        status: ``optimal`` (within the MIP gaps of the relaxation bound), ``feasible`` (a
+            limit, or decomposition, stopped short of proving it) or ``start`` (the search
+            found nothing better than the starting plan).
+        objective: objective value, bp·day (lower is better).
+        bound: the relaxation's objective (NaN when unknown).
+        mip_gap: relative gap between ``objective`` and ``bound``.
+        violations: soft constraints broken, by how much and why (empty when none).
+        explanations: shadow prices of the binding constraints, frame and sentences.
+        timings: seconds spent: ``inputs``, ``build``, ``solve``, ``explain``, ``total``.
+        objective_terms: objective by variable family, bp·day.
+        solver: backend, HiGHS status text, model size (columns, rows, integers, nonzeros).
+        inputs: the plan inputs.
+        settings: the settings used.
+        warnings: sentences about the inputs worth reading (e.g. default ladders assumed).
+        model: the built model (its families, parameters and compiled arrays).
+        solution: the solver's raw solution (column values).
+    """
+
+    plan: pd.DataFrame
+    purchases: pd.DataFrame
+    status: str
+    objective: float
+    bound: float
+    mip_gap: float
+    violations: pd.DataFrame
+    explanations: Explanations
+    timings: dict[str, float]
+    objective_terms: pd.Series
+    solver: dict[str, Any]
+    inputs: PlanInputs
+    settings: PlanSettings
+    warnings: tuple[str, ...] = field(default=())
+    model: PlanModel | None = field(default=None, repr=False)
+    solution: Solution | None = field(default=None, repr=False)
+
+
+def _backend(settings: PlanSettings, n_columns: int) -> str:
+    choice = settings.solver.backend
+    if choice == "auto":
+        return "pyomo" if n_columns <= settings.solver.pyomo_max_columns else "highspy"
+    return choice
+
+
+def plan_from_inputs(
+    inputs: PlanInputs,
+    settings: PlanSettings | None = None,
+    warnings: tuple[str, ...] = (),
+) -> PlanResult:
+    """Optimise a plan from plan inputs.
+
+    Args:
+        inputs: what is known on the as-of day.
+        settings: optimizer settings (``load_settings()`` when None).
+        warnings: warnings met while building the inputs, passed through.
+
+    Raises:
+        UsageError: the settings ask for a buffer confidence the forecast cannot give.
+        RainmakerError: no plan at all could be computed (a solver failure, not infeasibility).
+    """
+    settings = settings or load_settings()
+    began = time.perf_counter()
+    try:
+        parameters = model_parameters(inputs, settings)
+    except ValueError as error:
+        raise UsageError(f"cannot plan with these settings: {error}") from error
+    plan_model = build_model(parameters)
+    compiled = plan_model.compiled()
+    backend = _backend(settings, compiled.n_cols)
+    solution = solve_plan(plan_model, settings.solver, backend=backend)
+    if not solution.ok:
+        raise RainmakerError(
+            f"the solver returned no plan ({solution.solver_status}); the elastic model always "
+            "has one, so this is a solver failure: retry with a longer solver.time_limit_s"
+        )
+    explain_began = time.perf_counter()
+    if settings.solver.explain:
+        explanations = explain(plan_model, solution, settings.solver)
+    else:
+        explanations = Explanations.empty("explanations are turned off (solver.explain)")
+    explain_seconds = time.perf_counter() - explain_began
+    plan = plan_frame(plan_model, solution)
+    result = PlanResult(
+        plan=plan,
+        purchases=purchases_frame(plan_model, solution),
+        status=solution.status,
+        objective=solution.objective,
+        bound=solution.bound,
+        mip_gap=solution.mip_gap,
+        violations=violations_frame(plan_model, solution),
+        explanations=explanations,
+        timings={
+            "build": plan_model.build_seconds,
+            "solve": solution.seconds,
+            "explain": explain_seconds,
+            "total": time.perf_counter() - began,
+        },
+        objective_terms=objective_terms(plan_model, solution),
+        solver={
+            "backend": solution.backend,
+            "solver_status": solution.solver_status,
+            "columns": compiled.n_cols,
+            "rows": compiled.n_rows,
+            "integers": int(compiled.integrality.sum()),
+            "nonzeros": len(compiled.value),
+            "scale_cny": parameters.scale,
+        },
+        inputs=inputs,
+        settings=settings,
+        warnings=tuple(warnings),
+        model=plan_model,
+        solution=solution,
+    )
+    return result
+
+
+def make_plan(
+    dataset: Dataset,
+    as_of: str | pd.Timestamp,
+    forecast: Any,
+    settings: PlanSettings | None = None,
+    *,
+    holdings: pd.DataFrame | None = None,
+) -> PlanResult:
+    """Plan quotas, exposure, liquidity buffer and investments for the days after ``as_of``.
+
+    Args:
+        dataset: the data set (only rows dated on or before ``as_of`` are read).
+        as_of: today.
+        forecast: a ``forecast.ForecastResult`` for the days after ``as_of``.
+        settings: optimizer settings (``load_settings()`` when None).
+        holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`); None reads
+            ``holdings.csv`` or assumes default ladders.
+
+    Returns:
+        The plan; ``timings["inputs"]`` is the time spent reading the inputs.
+    """
+    settings = settings or load_settings()
+    began = time.perf_counter()
+    inputs, warnings = inputs_from_forecast(dataset, as_of, forecast, settings, holdings)
+    inputs_seconds = time.perf_counter() - began
+    result = plan_from_inputs(inputs, settings, tuple(warnings))
+    timings = {"inputs": inputs_seconds, **result.timings}
+    timings["total"] = time.perf_counter() - began
+    return dataclasses.replace(result, timings=timings)

@@ -1,0 +1,401 @@
+"""Solutions as tidy data frames, in CNY and percent.
+
+- :func:`plan_frame`: one row per (product_id, date) with the SPEC §3 ``plan.csv`` columns first
+  (``quota``, empty when uncapped; ``expected_subscriptions``, ``expected_redemptions``,
+  ``liquidity_buffer``, ``expected_aum``, ``expected_yield_7d`` in percent) and the extras a
+  manager and a backtest need (demand at the planned exposure, refused demand, exposure, the
+  required buffer and the regulatory floors, cash, purchases per bucket, income, 万份收益, the
+  target yield, WAM);
+- :func:`purchases_frame`: one row per purchase (product, day, bucket) with amount, lots, rate
+  and maturity;
+- :func:`violations_frame`: every elastic slack in use — which constraint, where, required,
+  planned, shortfall and why;
+- :func:`objective_terms`: the objective split by variable family.
+
+``expected_yield_7d`` is computed after the solve: the realised 万份收益 of the six days up to
+the as-of day followed by the plan's 万份收益 (net income of day t / AUM at the end of day t−1 ×
+10,000), through :func:`rainmaker.yields.yield_7d`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimize.highs import Solution
+from optimize.inputs import RECENT_DAYS
+from optimize.model import PlanModel
+from rainmaker.yields import yield_7d
+
+__all__ = [
+    "PLAN_COLUMNS",
+    "objective_terms",
+    "plan_frame",
+    "plan_quantities",
+    "purchases_frame",
+    "violations_frame",
+]
+
+PLAN_COLUMNS = (
+    "product_id",
+    "date",
+    "quota",
+    "expected_subscriptions",
+    "expected_redemptions",
+    "liquidity_buffer",
+    "expected_aum",
+    "expected_yield_7d",
+)
+DAILY = 36_500.0
+# Slacks below this share of the reference AUM are solver round-off, not violations.
+SLACK_TOLERANCE = 1e-6
+
+
+def _previous(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Values of the day before along the last axis, ``first`` on the first day."""
+    out = np.empty_like(values)
+    out[..., 1:] = values[..., :-1]
+    out[..., 0] = first
+    return out
+
+
+def _family(plan: PlanModel, x: np.ndarray, name: str) -> np.ndarray:
+    return np.nan_to_num(plan.model.variables[name].values(x))
+
+
+def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Every planned quantity per (product, day) in CNY (or its own unit), from a solution."""
+    par = plan.parameters
+    scale = par.scale
+
+    def get(name: str) -> np.ndarray:
+        return _family(plan, x, name)
+
+    cash, aum, holding = get("cash"), get("aum"), get("holding")
+    open_ = get("open") > 0.5
+    binds = get("quota_binds") > 0.5
+    quota_lots = np.round(get("quota_lots"))
+    quota = np.where(open_, np.where(binds, quota_lots * par.quota_lot[:, None], np.nan), 0.0)
+    lots = np.round(get("purchase_lots"))
+    purchases = lots * par.purchase_lot[:, None, None]
+    previous_cash = _previous(cash, par.cash0)
+    previous_aum = _previous(aum, par.aum0)
+    previous_holding = _previous(holding, np.zeros(holding.shape[:2]))
+    income_pct_amount = (
+        par.cash_rate_pct * previous_cash
+        + np.einsum("k,pkt->pt", par.rate_pct, previous_holding)
+        + par.held_income_pct
+        - par.fee_pct[:, None] * previous_aum
+    )
+    income = income_pct_amount / DAILY
+    income_per_10k = np.divide(
+        income * 10_000.0, previous_aum, out=np.zeros_like(income), where=previous_aum > 0
+    )
+    steps = get("exposure_step")
+    slots = steps.sum(axis=2) if steps.size else np.zeros_like(cash)
+    baseline = np.asarray(par.inputs.baseline_exposure, dtype=float)
+    exposure = np.where(par.slots[:, None] > 0, np.round(slots) * par.slot_size, baseline)
+    cash_like = cash + par.held_cash_like
+    for k, b in enumerate(par.buckets):
+        if b.cash_like:
+            cash_like = cash_like + holding[:, k, :]
+    maturity_days = get("maturity_days") + par.held_maturity_days
+    wam = np.divide(maturity_days, aum, out=np.zeros_like(aum), where=aum > 0)
+    return {
+        "quota": quota * scale,
+        "accepted": get("accepted") * scale,
+        "demand": get("demand") * scale,
+        "redemptions": par.redemptions * scale,
+        "buffer": get("buffer") * scale,
+        "aum": aum * scale,
+        "cash": cash * scale,
+        "cash_like": cash_like * scale,
+        "open": open_,
+        "binds": open_ & binds,
+        "purchases": purchases * scale,
+        "lots": lots,
+        "income": income * scale,
+        "income_per_10k": income_per_10k,
+        "net_yield_pct": np.divide(
+            income_pct_amount, previous_aum, out=np.zeros_like(income), where=previous_aum > 0
+        ),
+        "exposure": exposure,
+        "slots": np.round(slots),
+        "wam_days": wam,
+        "overdraft": get("overdraft") * scale,
+    }
+
+
+def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
+    """The plan, one row per (product_id, date): SPEC §3 columns first, then extras.
+
+    Extras: ``demand`` and ``baseline_demand`` (CNY), ``refused_demand`` (demand − accepted),
+    ``subscriptions_open``, ``quota_binding``, ``exposure``, ``exposure_slots``,
+    ``baseline_exposure``, ``required_buffer`` (the redemption quantile at the confidence),
+    ``buffer_confidence``, ``regulatory_floor`` (min liquid ratio × AUM), ``cash_floor`` (min
+    cash ratio × AUM), ``cash``, ``cash_like``, ``purchase_<bucket>`` (CNY bought that day),
+    ``income`` (net, CNY), ``income_per_10k``, ``net_yield_pct`` and ``target_yield_pct``
+    (simple annual percent), ``wam_days``, ``overdraft`` (cash raised by early sales or
+    borrowing, CNY).
+    """
+    par = plan.parameters
+    q = plan_quantities(plan, solution.x)
+    p, h = par.n_products, par.horizon
+    recent = np.asarray(par.inputs.recent_income_per_10k, dtype=float)
+    series = np.concatenate([recent, q["income_per_10k"]], axis=1)
+    y7 = np.stack([yield_7d(row)[RECENT_DAYS:] for row in series])
+    scale = par.scale
+    frame = {
+        "product_id": np.repeat(np.asarray(par.inputs.product_ids, dtype=object), h),
+        "date": np.tile(par.inputs.dates.to_numpy(), p),
+        "quota": q["quota"].ravel(),
+        "expected_subscriptions": q["accepted"].ravel(),
+        "expected_redemptions": q["redemptions"].ravel(),
+        "liquidity_buffer": q["buffer"].ravel(),
+        "expected_aum": q["aum"].ravel(),
+        "expected_yield_7d": y7.ravel(),
+        "demand": q["demand"].ravel(),
+        "baseline_demand": (par.demand * scale).ravel(),
+        "refused_demand": np.maximum(q["demand"] - q["accepted"], 0.0).ravel(),
+        "subscriptions_open": q["open"].ravel(),
+        "quota_binding": q["binds"].ravel(),
+        "exposure": q["exposure"].ravel(),
+        "exposure_slots": q["slots"].ravel(),
+        "baseline_exposure": np.asarray(par.inputs.baseline_exposure, dtype=float).ravel(),
+        "required_buffer": (par.required_buffer * scale).ravel(),
+        "buffer_confidence": np.full(p * h, par.settings.liquidity.confidence),
+        "regulatory_floor": (par.min_liquid_ratio[:, None] * q["aum"]).ravel(),
+        "cash_floor": (par.min_cash_ratio[:, None] * q["aum"]).ravel(),
+        "cash": q["cash"].ravel(),
+        "cash_like": q["cash_like"].ravel(),
+    }
+    for k, b in enumerate(par.buckets):
+        frame[f"purchase_{b.name}"] = q["purchases"][:, k, :].ravel()
+    frame.update(
+        {
+            "income": q["income"].ravel(),
+            "income_per_10k": q["income_per_10k"].ravel(),
+            "net_yield_pct": q["net_yield_pct"].ravel(),
+            "target_yield_pct": par.target_yield_pct.ravel(),
+            "wam_days": q["wam_days"].ravel(),
+            "overdraft": q["overdraft"].ravel(),
+        }
+    )
+    out = pd.DataFrame(frame)
+    out["date"] = pd.to_datetime(out["date"])
+    return out
+
+
+def purchases_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
+    """Every purchase of the plan: ``product_id``, ``date``, ``bucket``, ``lots``,
+    ``amount_cny``, ``rate_pct`` (known today), ``maturity_date``."""
+    par = plan.parameters
+    q = plan_quantities(plan, solution.x)
+    p_idx, k_idx, t_idx = np.nonzero(q["lots"] > 0)
+    dates = par.inputs.dates
+    maturity = par.maturity[k_idx, t_idx]
+    return pd.DataFrame(
+        {
+            "product_id": np.asarray(par.inputs.product_ids, dtype=object)[p_idx],
+            "date": dates[t_idx],
+            "bucket": np.asarray([b.name for b in par.buckets], dtype=object)[k_idx],
+            "lots": q["lots"][p_idx, k_idx, t_idx].astype(np.int64),
+            "amount_cny": q["purchases"][p_idx, k_idx, t_idx],
+            "rate_pct": par.rate_pct[k_idx],
+            "maturity_date": dates[0] + pd.to_timedelta(maturity, unit="D"),
+        }
+    )
+
+
+def objective_terms(plan: PlanModel, solution: Solution) -> pd.Series:
+    """The objective (bp·day) split by variable family, largest magnitude first."""
+    compiled = plan.compiled()
+    terms = {}
+    for name, family in plan.model.variables.items():
+        cols = family.columns[family.columns >= 0]
+        value = float(compiled.cost[cols] @ solution.x[cols])
+        if abs(value) > 1e-9:
+            terms[name] = value
+    series = pd.Series(terms, name="objective_bp_day", dtype=float)
+    return series.reindex(series.abs().sort_values(ascending=False).index)
+
+
+VIOLATION_COLUMNS = (
+    "constraint",
+    "product_id",
+    "date",
+    "required_cny",
+    "planned_cny",
+    "shortfall_cny",
+    "shortfall_pct_of_aum",
+    "reason",
+)
+
+
+def _money(value: float) -> str:
+    return f"CNY {value / 1e6:,.1f} m"
+
+
+def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
+    """Every soft constraint the plan breaks, by how much and why.
+
+    Columns: ``constraint`` (the family), ``product_id`` (or the channel of a sales plan),
+    ``date`` (or the period's first day in the horizon), ``required_cny``, ``planned_cny``,
+    ``shortfall_cny`` (for WAM: days above the cap × AUM), ``shortfall_pct_of_aum`` (of the
+    product's reference AUM; for WAM the days above the cap) and ``reason`` in plain words.
+    """
+    par = plan.parameters
+    x = solution.x
+    q = plan_quantities(plan, x)
+    scale = par.scale
+    ids = np.asarray(par.inputs.product_ids, dtype=object)
+    dates = par.inputs.dates
+    rows: list[dict[str, object]] = []
+    tolerance = SLACK_TOLERANCE * par.aum_ref[:, None]
+    aum_ref_cny = par.aum_ref * scale
+    locked = (par.held_outstanding - par.held_liquid) * scale  # today's positions out of reach
+    confidence = par.settings.liquidity.confidence
+
+    def add(family: str, slack_name: str, required: np.ndarray, planned: np.ndarray, why) -> None:
+        slack = _family(plan, x, slack_name)
+        for i, t in zip(*np.nonzero(slack > tolerance), strict=True):
+            short = slack[i, t] * scale
+            rows.append(
+                {
+                    "constraint": family,
+                    "product_id": ids[i],
+                    "date": dates[t],
+                    "required_cny": float(required[i, t]),
+                    "planned_cny": float(planned[i, t]),
+                    "shortfall_cny": float(short),
+                    "shortfall_pct_of_aum": float(short / aum_ref_cny[i] * 100.0),
+                    "reason": why(i, t),
+                }
+            )
+
+    def buffer_reason(i: int, t: int) -> str:
+        aum = q["aum"][i, t]
+        reachable = aum - locked[i, t]
+        need = par.required_buffer[i, t] * scale
+        label = f"the p{round(confidence * 100)} redemption forecast ({_money(need)})"
+        if need > aum:
+            return f"{label} exceeds the product's entire AUM that day ({_money(aum)})"
+        if reachable < need:
+            return (
+                f"{label} is above all the plan can hold liquid that day "
+                f"({_money(reachable)}): {_money(locked[i, t])} of today's positions mature "
+                f"after the {par.settings.liquidity.liquid_workdays}-working-day window"
+            )
+        return (
+            "meeting it would cost more than the buffer penalty allows "
+            "(penalties.buffer); raise the penalty to enforce it"
+        )
+
+    def floor_reason(ratio: np.ndarray, out_of_reach: np.ndarray, label: str):
+        def why(i: int, t: int) -> str:
+            reachable = q["aum"][i, t] - out_of_reach[i, t]
+            need = ratio[i] * q["aum"][i, t]
+            if reachable < need:
+                return (
+                    f"{label} can reach at most {_money(reachable)} against a floor of "
+                    f"{_money(need)}: {_money(out_of_reach[i, t])} of today's positions are "
+                    "tied up beyond it"
+                )
+            return "meeting it would cost more than its penalty allows"
+
+        return why
+
+    add(
+        "buffer_covers_redemptions",
+        "buffer_short",
+        par.required_buffer * scale,
+        q["buffer"],
+        buffer_reason,
+    )
+    add(
+        "liquidity_floor",
+        "liquidity_short",
+        par.min_liquid_ratio[:, None] * q["aum"],
+        q["buffer"],
+        floor_reason(par.min_liquid_ratio, locked, "liquid assets"),
+    )
+    not_cash_like = (par.held_outstanding - par.held_cash_like) * scale
+    add(
+        "cash_floor",
+        "cash_short",
+        par.min_cash_ratio[:, None] * q["aum"],
+        q["cash_like"],
+        floor_reason(par.min_cash_ratio, not_cash_like, "cash-like assets"),
+    )
+
+    def overdraft_reason(i: int, t: int) -> str:
+        return (
+            f"expected redemptions of {_money(q['redemptions'][i, t])} exceed the cash and "
+            "maturities available that day: the plan needs an early sale or repo borrowing"
+        )
+
+    add(
+        "cash_balance",
+        "overdraft",
+        q["redemptions"],
+        q["redemptions"] - q["overdraft"],
+        overdraft_reason,
+    )
+
+    wam_excess = _family(plan, x, "wam_excess")
+    for i, t in zip(*np.nonzero(wam_excess > tolerance * 1e-3), strict=True):
+        days = wam_excess[i, t] / max(q["aum"][i, t] / scale, 1e-12)
+        held_days = par.held_maturity_days[i, t] / max(q["aum"][i, t] / scale, 1e-12)
+        rows.append(
+            {
+                "constraint": "wam_limit",
+                "product_id": ids[i],
+                "date": dates[t],
+                "required_cny": float(par.max_wam_days[i]),
+                "planned_cny": float(q["wam_days"][i, t]),
+                "shortfall_cny": float(wam_excess[i, t] * scale),
+                "shortfall_pct_of_aum": float(days),
+                "reason": (
+                    f"WAM {q['wam_days'][i, t]:.0f} days against a cap of "
+                    f"{par.max_wam_days[i]:.0f}: today's positions alone contribute "
+                    f"{held_days:.0f} days"
+                ),
+            }
+        )
+
+    short = _family(plan, x, "sales_short")
+    for r in np.flatnonzero(short > SLACK_TOLERANCE * par.sales_need.clip(min=1e-9)):
+        members = par.sales_products[r]
+        days = par.sales_days[r]
+        need = par.sales_need[r] * scale
+        reachable = (par.demand_max[members][:, days]).sum() * scale
+        raised = need - short[r] * scale
+        label = par.sales_labels[r]
+        channel = label.split(" ")[0]
+        if reachable < need:
+            why = (
+                f"the channel's products together are forecast to attract at most "
+                f"{_money(reachable)} in the horizon, even with all the exposure they can get"
+            )
+        else:
+            why = (
+                "its products could raise it only with more exposure than the day's budget "
+                "leaves them, or with a dilution of their yields the sales-plan penalty does "
+                "not justify"
+            )
+        rows.append(
+            {
+                "constraint": "sales_plan",
+                "product_id": channel,
+                "date": dates[int(np.flatnonzero(days)[0])],
+                "required_cny": float(need),
+                "planned_cny": float(raised),
+                "shortfall_cny": float(short[r] * scale),
+                "shortfall_pct_of_aum": float(
+                    short[r] / max(par.aum_ref[members].sum(), 1e-12) * 100.0
+                ),
+                "reason": f"{label}: {why}",
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(VIOLATION_COLUMNS))
+    return out.sort_values(["constraint", "product_id", "date"], ignore_index=True)

@@ -1,0 +1,99 @@
+"""The decision variables of the plan, declared over sparse index sets.
+
+Indices: product p, day t (the H days after the as-of day), bucket k (the buckets the plan may
+buy), exposure slot j (1..slots of the product), sales requirement r. Amounts are model units
+(CNY / scale, see :mod:`optimize.parameters`). A variable exists only where it means something:
+purchases on working days, exposure steps up to the product's slot count. See the table in
+docs/optimize.md ("Variables") for every family and its unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimize.algebra import INF, LinearModel
+from optimize.parameters import ModelParameters
+
+__all__ = ["PlanVariables", "add_variables"]
+
+
+@dataclass(frozen=True)
+class PlanVariables:
+    """Column arrays of every variable family (-1 where a variable does not exist).
+
+    Shapes: (P, H) unless noted; ``purchase_lots`` and ``holding`` are (P, K, H),
+    ``exposure_step`` is (P, H, S), ``sales_short`` is (R,).
+    """
+
+    accepted: np.ndarray
+    demand: np.ndarray
+    exposure_step: np.ndarray
+    quota_lots: np.ndarray
+    open: np.ndarray
+    quota_binds: np.ndarray
+    purchase_lots: np.ndarray
+    holding: np.ndarray
+    cash: np.ndarray
+    aum: np.ndarray
+    buffer: np.ndarray
+    maturity_days: np.ndarray
+    yield_below: np.ndarray
+    yield_above: np.ndarray
+    aum_over: np.ndarray
+    aum_under: np.ndarray
+    overdraft: np.ndarray
+    buffer_short: np.ndarray
+    liquidity_short: np.ndarray
+    cash_short: np.ndarray
+    wam_excess: np.ndarray
+    sales_short: np.ndarray
+
+
+def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
+    """Declare every variable family of the plan in ``model`` (whose coords are set)."""
+    p, h = par.n_products, par.horizon
+    pd_ = ("product", "day")
+    n_slots = par.max_slots
+    slot_index = np.arange(1, n_slots + 1)
+    step_mask = slot_index[None, None, :] <= par.slots[:, None, None]
+    step_mask = np.broadcast_to(step_mask, (p, h, n_slots))
+    purchase_mask = np.broadcast_to(par.workday[None, None, :], (p, len(par.buckets), h))
+    lot_kind = "integer" if par.settings.purchases.integer else "continuous"
+    add = model.add_variables
+    return PlanVariables(
+        accepted=add("accepted", pd_, unit="model CNY"),
+        demand=add("demand", pd_, unit="model CNY"),
+        exposure_step=add(
+            "exposure_step", ("product", "day", "slot"), step_mask, kind="binary", unit="slot"
+        ),
+        quota_lots=add(
+            "quota_lots", pd_, upper=par.quota_max_lots[:, None], kind="integer", unit="quota lot"
+        ),
+        open=add("open", pd_, kind="binary", unit="1 = subscriptions open"),
+        quota_binds=add("quota_binds", pd_, kind="binary", unit="1 = the quota caps demand"),
+        purchase_lots=add(
+            "purchase_lots",
+            ("product", "bucket", "day"),
+            purchase_mask,
+            upper=par.purchase_max_lots[:, None, None],
+            kind=lot_kind,
+            unit="purchase lot",
+        ),
+        holding=add("holding", ("product", "bucket", "day"), unit="model CNY"),
+        cash=add("cash", pd_, unit="model CNY"),
+        aum=add("aum", pd_, unit="model CNY"),
+        buffer=add("buffer", pd_, unit="model CNY"),
+        maturity_days=add("maturity_days", pd_, unit="model CNY × days"),
+        yield_below=add("yield_below", pd_, unit="bp of yield"),
+        yield_above=add("yield_above", pd_, unit="bp of yield"),
+        aum_over=add("aum_over", pd_, unit="model CNY"),
+        aum_under=add("aum_under", pd_, unit="model CNY"),
+        overdraft=add("overdraft", pd_, unit="model CNY"),
+        buffer_short=add("buffer_short", pd_, unit="model CNY"),
+        liquidity_short=add("liquidity_short", pd_, unit="model CNY"),
+        cash_short=add("cash_short", pd_, unit="model CNY"),
+        wam_excess=add("wam_excess", pd_, upper=INF, unit="model CNY × days"),
+        sales_short=add("sales_short", ("sales",), unit="model CNY"),
+    )

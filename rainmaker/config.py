@@ -1,0 +1,275 @@
+"""Settings of the daily job (``rainmaker run``) read from a TOML configuration file.
+
+One flat file, every key optional (see ``rainmaker.example.toml`` at the repository root)::
+
+    data = "data/sample"              # data-set folder
+    output_root = "runs"              # revisions go to <output_root>/<as_of>/r<N>/
+    horizon = 14                      # days planned after the as-of day
+    confidence = 0.95                 # quantile of redemptions the liquidity buffer covers
+    model = "auto"                    # forecast model
+    lang = "zh"                       # report language, zh or en
+    products = []                     # plan only these product ids; empty = every product
+    history_url = "sqlite:///runs/history.sqlite"   # any SQLAlchemy URL
+    tracking_uri = "sqlite:///mlflow.db"            # MLflow tracking store; "" turns it off
+    experiment = "rainmaker"          # MLflow experiment name
+    optimizer = ""                    # optional optimiser settings file (TOML)
+
+    [weights]                         # objective weights handed to the optimiser
+    yield_deviation = 1.0
+
+Relative paths (``data``, ``output_root``, ``optimizer`` and the file of a ``sqlite:///`` URL)
+are resolved against the folder of the configuration file, so that a cron job started from any
+directory reads and writes the same places; without a file they are relative to the working
+directory.
+A key that is not known, or a value of the wrong type or range, stops the command with exit
+status 2 and names the file and the key: a typo in a scheduled job's settings must not be
+silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rainmaker.errors import UsageError
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "DailyConfig",
+    "load_config",
+    "resolve_sqlite_url",
+]
+
+DEFAULT_CONFIG_FILE = Path("rainmaker.toml")
+LANGUAGES = ("zh", "en")
+MAX_HORIZON_DAYS = 60  # the optimiser plans at most 60 days (optimize.settings)
+MIN_CONFIDENCE = 0.90  # the buffer is never sized below the p90 of redemptions (optimizer rule)
+
+
+@dataclass(frozen=True)
+class DailyConfig:
+    """Settings of one daily job; the defaults run the sample data set.
+
+    Attributes:
+        data: data-set folder.
+        output_root: folder under which each as-of day gets ``<as_of>/r<N>/`` revisions.
+        horizon: days planned after the as-of day (1 to 60).
+        confidence: quantile of each day's redemptions the liquidity buffer must cover (0.90
+            up to, not including, 1); the forecast also gives this quantile and its mirror.
+        model: forecast model name handed to ``forecast.run_forecast``.
+        lang: report language, ``"zh"`` or ``"en"``.
+        products: product ids to plan; empty means every product with flows.
+        weights: objective weights handed to the optimiser (name -> weight ≥ 0).
+        history_url: SQLAlchemy URL of the run-history database.
+        tracking_uri: MLflow tracking URI; empty string turns tracking off.
+        experiment: MLflow experiment name.
+        optimizer: an optimiser settings file (TOML, keys of ``optimize/defaults.toml``), or
+            None for the optimiser's defaults; ``horizon``, ``confidence`` and ``weights`` here
+            override it.
+        source: the configuration file read, or None for the defaults.
+    """
+
+    data: Path = Path("data/sample")
+    output_root: Path = Path("runs")
+    horizon: int = 14
+    confidence: float = 0.95
+    model: str = "auto"
+    lang: str = "zh"
+    products: tuple[str, ...] = ()
+    weights: Mapping[str, float] = field(default_factory=dict)
+    history_url: str = "sqlite:///runs/history.sqlite"
+    tracking_uri: str = "sqlite:///mlflow.db"
+    experiment: str = "rainmaker"
+    optimizer: Path | None = None
+    source: Path | None = None
+
+    def __post_init__(self) -> None:
+        _check(self, str(self.source or "settings"))
+
+    def replace(self, **changes: Any) -> DailyConfig:
+        """A copy with some settings changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def plan_settings(self) -> dict[str, Any]:
+        """The settings that change a plan's numbers, as plain JSON-able values.
+
+        Two runs on the same data with equal plan settings produce the same plan, so this
+        (with the data's fingerprint) decides whether a scheduled run is a no-op.
+        """
+        return {
+            "horizon": self.horizon,
+            "confidence": self.confidence,
+            "model": self.model,
+            "lang": self.lang,
+            "products": list(self.products),
+            "weights": {k: float(v) for k, v in sorted(self.weights.items())},
+            # the optimiser file's content, not its name: an edit makes a new revision
+            "optimizer": _file_digest(self.optimizer),
+        }
+
+    def optimizer_overrides(self) -> dict[str, dict[str, Any]]:
+        """The settings handed to ``optimize.load_settings`` on top of the optimiser file."""
+        overrides: dict[str, dict[str, Any]] = {
+            "horizon": {"days": self.horizon},
+            "liquidity": {"confidence": self.confidence},
+        }
+        if self.weights:
+            overrides["weights"] = {k: float(v) for k, v in self.weights.items()}
+        return overrides
+
+    def settings_hash(self) -> str:
+        """sha256 (hex) of :meth:`plan_settings`, stable across runs and machines."""
+        text = json.dumps(self.plan_settings(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+_KEYS: dict[str, str] = {
+    "data": "a folder path (string)",
+    "output_root": "a folder path (string)",
+    "horizon": f"an integer number of days from 1 to {MAX_HORIZON_DAYS}",
+    "confidence": f"a probability from {MIN_CONFIDENCE} up to but excluding 1, e.g. 0.95",
+    "model": "a forecast model name (string)",
+    "lang": "'zh' or 'en'",
+    "products": "a list of product ids (strings)",
+    "weights": "a table of objective weights, name = number >= 0",
+    "history_url": "an SQLAlchemy database URL (string)",
+    "tracking_uri": "an MLflow tracking URI (string; empty turns tracking off)",
+    "experiment": "an MLflow experiment name (non-empty string)",
+    "optimizer": "a path to an optimiser settings file (string; empty: the optimiser's defaults)",
+}
+
+
+def load_config(path: str | Path | None = None) -> DailyConfig:
+    """Read the daily job's settings.
+
+    Args:
+        path: a TOML file. None reads ``rainmaker.toml`` in the working directory when it
+            exists, else returns the defaults.
+
+    Returns:
+        The validated settings, with relative paths resolved against the file's folder.
+
+    Raises:
+        UsageError: the file named is missing or is not valid TOML, a key is unknown, or a
+            value has the wrong type or range (exit status 2).
+    """
+    if path is None:
+        if not DEFAULT_CONFIG_FILE.is_file():
+            return DailyConfig()
+        path = DEFAULT_CONFIG_FILE
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"configuration file {file} does not exist; expected a TOML file")
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{file}: not valid TOML ({exc})") from exc
+    return config_from_mapping(raw, source=file)
+
+
+def config_from_mapping(raw: Mapping[str, Any], source: Path | None = None) -> DailyConfig:
+    """Settings from a mapping of configuration keys (as read from TOML).
+
+    Args:
+        raw: key -> value, keys as in the module docstring.
+        source: the file the mapping came from; relative paths are resolved against its folder.
+
+    Raises:
+        UsageError: unknown key, wrong type or out-of-range value; the message names the key.
+    """
+    where = str(source) if source is not None else "settings"
+    unknown = sorted(set(raw) - set(_KEYS))
+    if unknown:
+        known = ", ".join(sorted(_KEYS))
+        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of {known}")
+    base = source.resolve().parent if source is not None else None
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("data", "output_root"):
+            _expect(isinstance(value, str) and value != "", where, key)
+            values[key] = _resolve(Path(value), base)
+        elif key == "optimizer":
+            _expect(isinstance(value, str), where, key)
+            values[key] = _resolve(Path(value), base) if value else None
+        elif key in ("history_url", "tracking_uri"):
+            _expect(isinstance(value, str), where, key)
+            values[key] = resolve_sqlite_url(value, base) if base is not None else value
+        elif key == "products":
+            ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+            _expect(ok, where, key)
+            values[key] = tuple(value)
+        elif key == "weights":
+            _expect(isinstance(value, dict), where, key)
+            values[key] = dict(value)
+        else:
+            values[key] = value
+    return DailyConfig(**values, source=source)
+
+
+def resolve_sqlite_url(url: str, base: Path | None) -> str:
+    """Make the file of a relative ``sqlite:///`` URL relative to ``base``; other URLs unchanged.
+
+    Args:
+        url: an SQLAlchemy or MLflow URL.
+        base: folder relative file paths are resolved against (None: leave the URL as is).
+    """
+    prefix = "sqlite:///"
+    if base is None or not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    if rest == "" or rest.startswith("/") or rest.startswith(":memory:"):
+        return url
+    return prefix + str(base / rest)
+
+
+def _file_digest(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # reported by _check
+
+
+def _resolve(path: Path, base: Path | None) -> Path:
+    return path if base is None or path.is_absolute() else base / path
+
+
+def _expect(ok: bool, where: str, key: str, got: Any = None) -> None:
+    if not ok:
+        shown = f", got {got!r}" if got is not None else ""
+        raise UsageError(f"{where}: key '{key}' must be {_KEYS[key]}{shown}")
+
+
+def _check(config: DailyConfig, where: str) -> None:
+    """Validate every field; raises UsageError naming the first bad key."""
+    horizon = config.horizon
+    ok = isinstance(horizon, int) and not isinstance(horizon, bool)
+    _expect(ok and 1 <= horizon <= MAX_HORIZON_DAYS, where, "horizon", horizon)
+    conf = config.confidence
+    ok = isinstance(conf, int | float) and not isinstance(conf, bool)
+    _expect(ok and MIN_CONFIDENCE <= float(conf) < 1.0, where, "confidence", conf)
+    _expect(isinstance(config.model, str) and config.model != "", where, "model", config.model)
+    _expect(config.lang in LANGUAGES, where, "lang", config.lang)
+    for name, weight in config.weights.items():
+        ok = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if not (ok and math.isfinite(weight) and weight >= 0):
+            raise UsageError(f"{where}: weight '{name}' must be a number >= 0, got {weight!r}")
+    _expect(config.history_url.strip() != "", where, "history_url", config.history_url)
+    ok = isinstance(config.experiment, str) and config.experiment.strip() != ""
+    _expect(ok, where, "experiment", config.experiment)
+    if config.optimizer is not None and not Path(config.optimizer).is_file():
+        raise UsageError(f"{where}: key 'optimizer': file {config.optimizer} does not exist")
+    if config.tracking_uri and "://" not in config.tracking_uri:
+        got = config.tracking_uri
+        raise UsageError(
+            f"{where}: key 'tracking_uri' must be a URI such as sqlite:///mlflow.db or "
+            f"file:///path/mlruns, got {got!r}"
+        )

@@ -1,0 +1,914 @@
+"""The daily job: load and validate → forecast → plan → report → record.
+
+Three entry points share one pipeline, :func:`plan_day`:
+
+- :func:`plan_to_folder` (``rainmaker plan --out DIR``): one as-of day into a folder the user
+  names, replaced whole (never a mix of two runs);
+- :func:`run_job` (``rainmaker run``, and ``rainmaker demo`` on the sample): the scheduled job.
+  It plans the latest complete day into ``<output root>/<as_of>/r<N>/``, records the run in the
+  history database and logs it to MLflow;
+- :func:`reconcile`: records published revisions the database does not know yet.
+
+Safety of the scheduled job, in the order it happens:
+
+1. settings, optimiser settings and the history database are checked before anything is
+   written: a bad configuration or an unreachable database exits with no output;
+2. a lock in the output root stops a second run (exit status 3);
+3. the data are loaded and validated; the as-of day is the latest day every live product has
+   flows for;
+4. if the latest revision of that day was made from the same input rows (fingerprint of the
+   data up to the as-of day, after the product selection) with the same settings, the run is a
+   no-op and says so;
+5. otherwise every file is written into a staging folder and renamed into place as the next
+   revision ``r<N>`` in one :func:`os.replace` (:mod:`rainmaker.outputs`);
+6. the run (metadata, forecast rows, plan rows) is recorded in one database transaction;
+7. the run is logged to MLflow; a tracking failure is reported but does not undo the plan.
+
+A run killed before step 5 leaves no revision folder and no database row (its staging folder is
+removed by the next run); killed between steps 5 and 6 it leaves a complete folder that the next
+run records (:func:`reconcile`), so the folders and the database never disagree for long.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.config import DailyConfig
+from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.outputs import (
+    RUN_FILE,
+    Revision,
+    all_revisions,
+    clear_staging,
+    day_folder,
+    list_revisions,
+    new_staging,
+    publish,
+    publish_replacing,
+    run_lock,
+)
+
+if TYPE_CHECKING:
+    from rainmaker.dataset import Dataset
+    from rainmaker.history import RunHistory
+    from rainmaker.report import RenderedReport
+
+__all__ = [
+    "QUANTILE_LEVELS",
+    "DayResult",
+    "RunOutcome",
+    "Steps",
+    "input_fingerprint",
+    "latest_complete_day",
+    "next_revision",
+    "plan_day",
+    "plan_to_folder",
+    "reconcile",
+    "run_job",
+    "select_products",
+    "write_day",
+]
+
+QUANTILE_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
+# A product whose flows stop this many days before the data set's last day is taken as closed,
+# so that it does not hold back the "latest complete day" of every other product.
+CLOSED_PRODUCT_DAYS = 7
+# Days of market history the report's benchmark chart needs.
+BENCHMARK_HISTORY_DAYS = 120
+LATEST_LINK = "latest"
+VERSIONED_PACKAGES = (
+    "rainmaker",
+    "numpy",
+    "pandas",
+    "statsmodels",
+    "lightgbm",
+    "pyomo",
+    "highspy",
+    "sqlalchemy",
+    "mlflow",
+    "chinesecalendar",
+)
+
+Progress = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(f"rainmaker: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The forecast and the plan the pipeline calls; the real ones unless replaced (tests).
+
+    Attributes:
+        forecaster: ``run_forecast(dataset, as_of, horizon=, quantiles=, model=)`` returning a
+            ``ForecastResult``; None means :func:`forecast.run_forecast`.
+        planner: ``make_plan(dataset, as_of, forecast, settings)`` returning a ``PlanResult``;
+            None means :func:`optimize.make_plan`.
+    """
+
+    forecaster: Callable[..., Any] | None = None
+    planner: Callable[..., Any] | None = None
+
+    def forecast(self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig) -> Any:
+        """Run the forecast for the configured horizon and quantiles."""
+        if self.forecaster is None:
+            from forecast import run_forecast
+
+            call = run_forecast
+        else:
+            call = self.forecaster
+        return call(
+            dataset,
+            as_of,
+            horizon=config.horizon,
+            quantiles=quantile_levels(config.confidence),
+            model=config.model,
+        )
+
+    def plan(self, dataset: Dataset, as_of: pd.Timestamp, forecast: Any, settings: Any) -> Any:
+        """Run the optimiser on a forecast."""
+        if self.planner is None:
+            from optimize import make_plan
+
+            return make_plan(dataset, as_of, forecast, settings)
+        return self.planner(dataset, as_of, forecast, settings)
+
+
+@dataclass
+class DayResult:
+    """What one as-of day's pipeline produced, in memory.
+
+    Attributes:
+        as_of: the as-of day.
+        run_id: the run's id.
+        dataset: the data set as used (rows up to the as-of day, selected products).
+        forecast: the ``ForecastResult``.
+        plan: the ``PlanResult``.
+        report: the rendered report.
+        run_info: the content of ``run.json``.
+    """
+
+    as_of: pd.Timestamp
+    run_id: str
+    dataset: Dataset
+    forecast: Any
+    plan: Any
+    report: RenderedReport
+    run_info: dict[str, Any]
+
+    @property
+    def forecast_table(self) -> pd.DataFrame:
+        """The SPEC §3 forecast rows."""
+        return self.forecast.table
+
+    @property
+    def plan_table(self) -> pd.DataFrame:
+        """The plan rows."""
+        return self.plan.plan
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a scheduled run did.
+
+    Attributes:
+        status: ``"published"`` (a new revision) or ``"unchanged"`` (a no-op).
+        as_of: the as-of day.
+        folder: the revision folder (the new one, or the existing one of a no-op).
+        run_id: the run's id (of the existing revision for a no-op).
+        revision: N of ``r<N>``.
+        message: one line for the operator.
+        timings: seconds per step.
+        tracking_error: why MLflow logging failed, or None.
+    """
+
+    status: str
+    as_of: pd.Timestamp
+    folder: Path
+    run_id: str
+    revision: int
+    message: str
+    timings: Mapping[str, float] = field(default_factory=dict)
+    tracking_error: str | None = None
+
+    @property
+    def report(self) -> Path:
+        """The report of the revision."""
+        return self.folder / "report.html"
+
+
+# ---------------------------------------------------------------------- pipeline pieces
+
+
+def quantile_levels(confidence: float) -> tuple[float, ...]:
+    """Quantile levels asked of the forecast: the defaults, the confidence and its mirror."""
+    wanted = {*QUANTILE_LEVELS, round(confidence, 6), round(1 - confidence, 6)}
+    return tuple(sorted(wanted))
+
+
+def latest_complete_day(dataset: Dataset) -> pd.Timestamp:
+    """The latest day every live product has flows for.
+
+    A product whose flows end more than ``CLOSED_PRODUCT_DAYS`` days before the data set's last
+    day is taken as closed and ignored; any other product that stops earlier holds the day back
+    (its missing day would otherwise be planned from incomplete data).
+
+    Args:
+        dataset: the loaded data set.
+
+    Returns:
+        The as-of day of the scheduled run.
+    """
+    last_by_product = dataset.flows.groupby("product_id")["date"].max()
+    overall = last_by_product.max()
+    live = last_by_product[last_by_product >= overall - pd.Timedelta(days=CLOSED_PRODUCT_DAYS)]
+    return pd.Timestamp(live.min())
+
+
+def select_products(dataset: Dataset, products: Sequence[str]) -> Dataset:
+    """The data set restricted to some products (all when ``products`` is empty).
+
+    Raises:
+        UsageError: a product id is not in the data set's flows.
+    """
+    if not products:
+        return dataset
+    unknown = sorted(set(products) - set(dataset.product_ids))
+    if unknown:
+        raise UsageError(
+            f"products {', '.join(unknown)} have no flows in {dataset.root}; expected ids among "
+            f"{', '.join(dataset.product_ids)}"
+        )
+    keep = set(products)
+    tables = {
+        stem: frame[frame["product_id"].isin(keep)].reset_index(drop=True)
+        if "product_id" in frame.columns
+        else frame
+        for stem, frame in dataset.tables.items()
+    }
+    return dataclasses.replace(
+        dataset,
+        products=dataset.products[dataset.products["product_id"].isin(keep)].reset_index(drop=True),
+        flows=dataset.flows[dataset.flows["product_id"].isin(keep)].reset_index(drop=True),
+        tables=tables,
+    )
+
+
+def input_fingerprint(dataset: Dataset) -> str:
+    """sha256 (hex) of the rows a run uses: every table, after the as-of cut and selection.
+
+    Unlike :attr:`Dataset.fingerprint` (the files), this does not change when rows dated after
+    the as-of day are added, so re-running an as-of day on a data set that has grown since is
+    still recognised as the same input.
+    """
+    digest = hashlib.sha256()
+    frames = {"products": dataset.products, "flows": dataset.flows, "market": dataset.market}
+    frames.update(dataset.tables)
+    for name in sorted(frames):
+        frame = frames[name]
+        digest.update(f"{name}\0{','.join(map(str, frame.columns))}\0{len(frame)}\0".encode())
+        hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        digest.update(np.ascontiguousarray(hashed).tobytes())
+    return digest.hexdigest()
+
+
+def plan_settings(config: DailyConfig) -> Any:
+    """The optimiser's settings for a configuration (its file, then horizon, confidence, weights).
+
+    Raises:
+        UsageError: the optimiser file or the weights are invalid (exit status 2).
+    """
+    from optimize.settings import load_settings
+
+    return load_settings(config.optimizer, overrides=config.optimizer_overrides())
+
+
+def plan_day(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    config: DailyConfig,
+    *,
+    run_id: str,
+    settings: Any,
+    revision: int | None = None,
+    history: RunHistory | None = None,
+    steps: Steps | None = None,
+    progress: Progress = _stderr,
+    source: Dataset | None = None,
+) -> DayResult:
+    """Forecast, plan and report one as-of day.
+
+    Args:
+        dataset: the data set cut at the as-of day, products selected.
+        as_of: the as-of day.
+        config: the settings.
+        run_id: the run's id.
+        settings: the optimiser's settings (:func:`plan_settings`).
+        revision: revision number (scheduled runs) or None.
+        history: the run history, for the report's accuracy section and drift alert.
+        steps: the forecast and plan functions (default: the real ones).
+        progress: where progress lines go (default: stderr).
+        source: the data set as loaded (for its last day and fingerprint; default ``dataset``).
+
+    Returns:
+        The forecast, plan, report and ``run.json`` content.
+    """
+    from rainmaker.report import ReportInputs, render_report
+
+    steps = steps or Steps()
+    source = source or dataset
+    timings: dict[str, float] = {}
+    n = len(dataset.product_ids)
+
+    progress(f"{as_of:%Y-%m-%d}: forecasting {n} products, {config.horizon} days ahead")
+    started = time.perf_counter()
+    forecast = steps.forecast(dataset, as_of, config)
+    timings["forecast_s"] = time.perf_counter() - started
+
+    progress(f"{as_of:%Y-%m-%d}: optimising quotas and buffers")
+    started = time.perf_counter()
+    plan = steps.plan(dataset, as_of, forecast, settings)
+    timings["plan_s"] = time.perf_counter() - started
+    for key, value in (getattr(plan, "timings", None) or {}).items():
+        timings[f"plan_{key}" if not str(key).startswith("plan") else str(key)] = float(value)
+
+    progress(f"{as_of:%Y-%m-%d}: writing the report")
+    started = time.perf_counter()
+    accuracy, drift = None, []
+    if history is not None:
+        from rainmaker.history import drift_alerts, forecast_accuracy
+
+        accuracy = forecast_accuracy(history, dataset, as_of)
+        drift = drift_alerts(accuracy, as_of)
+    market_first = dataset.market["date"].min()
+    benchmark = dataset.market_daily(
+        max(as_of - pd.Timedelta(days=BENCHMARK_HISTORY_DAYS), market_first), as_of
+    )["benchmark_yield_7d"]
+    status = str(getattr(plan, "status", ""))
+    objective = _float_or_none(getattr(plan, "objective", None))
+    inputs = ReportInputs(
+        as_of=as_of,
+        run_id=run_id,
+        products=dataset.products,
+        flows=dataset.flows,
+        benchmark=benchmark,
+        forecast=forecast.table,
+        plan=plan.plan,
+        confidence=config.confidence,
+        paths=getattr(forecast, "paths", None),
+        path_product_ids=tuple(getattr(forecast, "product_ids", ())),
+        model_name=str(getattr(forecast, "model_name", config.model)),
+        solver_status=status,
+        objective=objective,
+        explanations=explanation_texts(getattr(plan, "explanations", None)),
+        violations=violation_texts(getattr(plan, "violations", None)),
+        warnings=[str(w) for w in source.warnings]
+        + [f"forecast: {w}" for w in getattr(forecast, "warnings", ())]
+        + [f"plan: {w}" for w in getattr(plan, "warnings", ())],
+        accuracy=accuracy,
+        drift=drift,
+        revision=revision,
+        data_fingerprint=source.fingerprint,
+        flows_last=source.last_date,
+        market_last=pd.Timestamp(dataset.market["date"].max()),
+        generated_at=datetime.now(UTC),
+        timings={k: v for k, v in timings.items() if k in ("forecast_s", "plan_s")},
+        version=_version("rainmaker"),
+    )
+    report = render_report(inputs, config.lang)
+    timings["report_s"] = time.perf_counter() - started
+
+    dates = sorted(pd.to_datetime(plan.plan["date"]).unique())
+    run_info: dict[str, Any] = {
+        "run_id": run_id,
+        "as_of": f"{as_of:%Y-%m-%d}",
+        "revision": revision,
+        "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "horizon": config.horizon,
+        "plan_start": f"{dates[0]:%Y-%m-%d}" if dates else None,
+        "plan_end": f"{dates[-1]:%Y-%m-%d}" if dates else None,
+        "products": list(dataset.product_ids),
+        "n_products": len(dataset.product_ids),
+        "data": {
+            "root": str(source.root),
+            "fingerprint": source.fingerprint,
+            "files": dict(source.files),
+            "first_date": f"{source.first_date:%Y-%m-%d}",
+            "last_date": f"{source.last_date:%Y-%m-%d}",
+            "warnings": [str(w) for w in source.warnings],
+        },
+        "data_fingerprint": source.fingerprint,
+        "input_fingerprint": input_fingerprint(dataset),
+        "settings": config.plan_settings(),
+        "settings_hash": config.settings_hash(),
+        "model_name": inputs.model_name,
+        "solver_status": status,
+        "objective": objective,
+        "violations": len(inputs.violations),
+        "metrics": {k: _float_or_none(v) for k, v in report.metrics.items()},
+        "alerts": report.alerts,
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+        "versions": {name: _version(name) for name in VERSIONED_PACKAGES}
+        | {"python": platform.python_version()},
+        "rainmaker_version": _version("rainmaker"),
+    }
+    return DayResult(as_of, run_id, dataset, forecast, plan, report, run_info)
+
+
+def write_day(day: DayResult, folder: Path) -> list[Path]:
+    """Write a day's files into ``folder`` (which must exist).
+
+    Files: ``forecast.csv`` and ``plan.csv`` (SPEC §3), ``report.html``, ``plan.xlsx``, the
+    charts as ``charts/*.svg``, and ``run.json`` last.
+
+    Returns:
+        The paths written.
+    """
+    from rainmaker.xlsx import write_workbook
+
+    written = []
+    forecast = _iso_dates(day.forecast_table)
+    plan = _iso_dates(day.plan_table)
+    for name, frame in (("forecast.csv", forecast), ("plan.csv", plan)):
+        frame.to_csv(folder / name, index=False)
+        written.append(folder / name)
+    written.append(day.report.write(folder))
+    charts = folder / "charts"
+    charts.mkdir(exist_ok=True)
+    for name, svg in day.report.charts.items():
+        path = charts / f"{name}.svg"
+        path.write_text(
+            svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+            if 'xmlns="http://www.w3.org/2000/svg"' not in svg
+            else svg,
+            encoding="utf-8",
+        )
+        written.append(path)
+    summary = {
+        "as_of": day.run_info["as_of"],
+        "run_id": day.run_id,
+        "revision": day.run_info["revision"],
+        "model": day.run_info["model_name"],
+        "solver_status": day.run_info["solver_status"],
+        "objective": day.run_info["objective"],
+        **{f"metric.{k}": v for k, v in day.run_info["metrics"].items()},
+    }
+    written.append(
+        write_workbook(folder / "plan.xlsx", day.plan_table, day.forecast_table, summary)
+    )
+    run_path = folder / RUN_FILE
+    text = json.dumps(day.run_info, indent=2, ensure_ascii=False, default=_json_default)
+    run_path.write_text(text + "\n", encoding="utf-8")
+    written.append(run_path)
+    return written
+
+
+def explanation_texts(value: Any) -> list[str]:
+    """Plain-language lines from the optimiser's explanations or violations.
+
+    Accepts a list of strings, an object with a ``text`` attribute (string or list), or a
+    frame with a ``text`` (or ``message``) column; other frames are described row by row.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, pd.DataFrame):
+        if value.empty:
+            return []
+        for column in ("text", "message", "explanation"):
+            if column in value.columns:
+                return [str(v) for v in value[column] if isinstance(v, str) and v.strip()]
+        return ["; ".join(f"{k}={v}" for k, v in row.items()) for row in value.to_dict("records")]
+    text = getattr(value, "text", None)
+    if text is not None and not callable(text):
+        return explanation_texts(text)
+    if isinstance(value, Sequence):
+        return [str(v) for v in value if str(v).strip()]
+    return [str(value)]
+
+
+def violation_texts(violations: Any) -> list[str]:
+    """One line per broken constraint and product, from the optimiser's violations frame.
+
+    A constraint broken on many days is one line (``P01: <reason> (3 days from 2022-06-17)``)
+    rather than one per day, so that the report's alerts stay readable.
+    """
+    if not isinstance(violations, pd.DataFrame) or "reason" not in violations.columns:
+        return explanation_texts(violations)
+    if violations.empty:
+        return []
+    keys = [c for c in ("constraint", "product_id") if c in violations.columns]
+    lines = []
+    for _, rows in violations.groupby(keys, sort=False) if keys else [((), violations)]:
+        first = rows.iloc[0]
+        product = f"{first['product_id']}: " if "product_id" in rows.columns else ""
+        when = ""
+        if "date" in rows.columns:
+            when = f" ({len(rows)} day{'s' if len(rows) > 1 else ''} from "
+            when += f"{pd.Timestamp(rows['date'].min()):%Y-%m-%d})"
+        lines.append(f"{product}{first['reason']}{when}")
+    return lines
+
+
+# ---------------------------------------------------------------------- rainmaker plan
+
+
+def plan_to_folder(
+    data: Path,
+    as_of: Any,
+    out: Path,
+    config: DailyConfig,
+    *,
+    steps: Steps | None = None,
+    progress: Progress = _stderr,
+    track: bool = True,
+) -> DayResult:
+    """``rainmaker plan``: forecast, optimise and report one day into ``out``.
+
+    The files are written into a hidden staging folder beside ``out`` and swapped in whole.
+
+    Args:
+        data: data-set folder.
+        as_of: the as-of day (None: the last day of flows, SPEC §2).
+        out: the output folder (created, or replaced when it holds an earlier plan).
+        config: settings (horizon, confidence, weights, language, tracking).
+        steps: forecast and plan functions (default: the real ones).
+        progress: where progress lines go.
+        track: log to MLflow (``config.tracking_uri``).
+
+    Returns:
+        The day's result; the report is ``out / "report.html"``.
+    """
+    from rainmaker.dataset import load_dataset
+
+    settings = plan_settings(config)
+    started = time.perf_counter()
+    dataset = load_dataset(data)
+    _print_warnings(dataset, progress)
+    day = dataset.last_date if as_of is None else _as_day(as_of)
+    _check_day(dataset, day)
+    used = select_products(dataset.up_to(day), config.products)
+    load_s = time.perf_counter() - started
+    run_id = f"{day:%Y%m%d}-plan-{uuid.uuid4().hex[:8]}"
+    result = plan_day(
+        used,
+        day,
+        config,
+        run_id=run_id,
+        settings=settings,
+        steps=steps,
+        progress=progress,
+        source=dataset,
+    )
+    result.run_info["timings"]["load_s"] = round(load_s, 4)
+    result.run_info["output_dir"] = str(out)
+    staged = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
+    staged.mkdir(parents=True)
+    try:
+        write_day(result, staged)
+        publish_replacing(staged, out)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    if track and config.tracking_uri:
+        error = _track(config, result, out, command="plan", progress=progress)
+        if error:
+            progress(f"warning: {error}")
+    return result
+
+
+# ---------------------------------------------------------------------- rainmaker run
+
+
+def run_job(
+    config: DailyConfig,
+    *,
+    as_of: Any = None,
+    force: bool = False,
+    steps: Steps | None = None,
+    progress: Progress = _stderr,
+    command: str = "run",
+) -> RunOutcome:
+    """``rainmaker run``: the scheduled job (see the module docstring for the steps).
+
+    Args:
+        config: the settings.
+        as_of: plan this day instead of the latest complete one (a back-fill).
+        force: make a new revision even when the inputs are unchanged.
+        steps: forecast and plan functions (default: the real ones).
+        progress: where progress lines go.
+        command: name recorded in MLflow (``run`` or ``demo``).
+
+    Returns:
+        What was done: a new revision, or a no-op naming the existing one.
+
+    Raises:
+        UsageError: bad settings (exit 2). DataError: bad data (exit 2).
+        LockHeld: another run holds the lock (exit 3).
+        HistoryUnavailable: the history database cannot be used (exit 1).
+    """
+    from rainmaker.dataset import load_dataset
+    from rainmaker.history import open_history
+
+    started = time.perf_counter()
+    settings = plan_settings(config)
+    root = Path(config.output_root)
+    history = open_history(config.history_url)
+    timings: dict[str, float] = {}
+    try:
+        with run_lock(root):
+            for stale in clear_staging(root):
+                progress(f"removed the staging folder of an interrupted run: {stale.name}")
+            for recovered in reconcile(root, history):
+                progress(f"recorded revision {recovered} published by an interrupted run")
+            dataset = load_dataset(config.data)
+            _print_warnings(dataset, progress)
+            complete = latest_complete_day(dataset)
+            day = complete if as_of is None else _as_day(as_of)
+            _check_day(dataset, day)
+            if as_of is None and complete < dataset.last_date:
+                progress(
+                    f"flows after {complete:%Y-%m-%d} are incomplete (some products have no "
+                    f"row yet): planning for {complete:%Y-%m-%d}"
+                )
+            used = select_products(dataset.up_to(day), config.products)
+            timings["load_s"] = time.perf_counter() - started
+            revisions = list_revisions(root, day)
+            number, same = next_revision(
+                revisions, input_fingerprint(used), config.settings_hash(), force=force
+            )
+            if same is not None:
+                return RunOutcome(
+                    status="unchanged",
+                    as_of=day,
+                    folder=same.path,
+                    run_id=str(same.run.get("run_id", "")),
+                    revision=same.number,
+                    message=(
+                        f"nothing to do: {day:%Y-%m-%d} was already planned from the same "
+                        f"data and settings as revision r{same.number} ({same.path})"
+                    ),
+                )
+            run_id = f"{day:%Y%m%d}-r{number}-{uuid.uuid4().hex[:8]}"
+            result = plan_day(
+                used,
+                day,
+                config,
+                run_id=run_id,
+                settings=settings,
+                revision=number,
+                history=history,
+                steps=steps,
+                progress=progress,
+                source=dataset,
+            )
+            final = day_folder(root, day) / f"r{number}"
+            result.run_info["output_dir"] = str(final.relative_to(root))
+            result.run_info["timings"]["load_s"] = round(timings["load_s"], 4)
+            staged = new_staging(root)
+            try:
+                write_day(result, staged)
+                publish(staged, final)
+            finally:
+                shutil.rmtree(staged, ignore_errors=True)
+            _point_latest(root, final)
+            history.record(
+                {**result.run_info, "output_dir": str(final.resolve())},
+                result.forecast_table,
+                result.plan_table,
+            )
+            tracking_error = None
+            if config.tracking_uri:
+                tracking_error = _track(
+                    config, result, final, command=command, progress=progress, history=history
+                )
+                if tracking_error:
+                    progress(f"warning: {tracking_error}")
+            timings.update(result.run_info["timings"])
+            timings["total_s"] = time.perf_counter() - started
+            change = (
+                "first revision"
+                if number == 1
+                else "data or settings changed since r" + str(number - 1)
+            )
+            return RunOutcome(
+                status="published",
+                as_of=day,
+                folder=final,
+                run_id=run_id,
+                revision=number,
+                message=f"planned {day:%Y-%m-%d} as revision r{number} ({change})",
+                timings=timings,
+                tracking_error=tracking_error,
+            )
+    finally:
+        history.close()
+
+
+def next_revision(
+    revisions: Sequence[Revision], fingerprint: str, settings_hash: str, *, force: bool = False
+) -> tuple[int, Revision | None]:
+    """Whether a scheduled run has anything to do, and under which revision number.
+
+    Only the latest revision counts: it is the plan in effect. Data changed back to what an
+    older revision used still makes a new revision, so the newest folder is always the answer.
+
+    Args:
+        revisions: published revisions of the as-of day, oldest first.
+        fingerprint: input fingerprint of the run (:func:`input_fingerprint`).
+        settings_hash: :meth:`DailyConfig.settings_hash` of the run.
+        force: publish even when nothing changed.
+
+    Returns:
+        ``(number, None)`` to publish revision ``number``, or ``(latest number, latest)`` when
+        the latest revision has the same inputs and settings (a no-op).
+    """
+    if not revisions:
+        return 1, None
+    latest = revisions[-1]
+    same = (
+        latest.run.get("input_fingerprint") == fingerprint
+        and latest.run.get("settings_hash") == settings_hash
+    )
+    if same and not force:
+        return latest.number, latest
+    return latest.number + 1, None
+
+
+def reconcile(root: Path, history: RunHistory) -> list[str]:
+    """Record published revisions that the history database does not hold.
+
+    A run killed after its folder was renamed into place but before its database transaction
+    leaves exactly this; the folder is complete (it appeared in one rename), so its files are
+    recorded as they are. Call while holding the lock.
+
+    Args:
+        root: output root.
+        history: the run history.
+
+    Returns:
+        ``<as_of>/r<N>`` of each revision recorded.
+    """
+    recorded = []
+    for revision in all_revisions(root):
+        folder = revision.path
+        run_file = folder / RUN_FILE
+        if not run_file.is_file() or history.has_output(folder.resolve()):
+            continue
+        try:
+            info = json.loads(run_file.read_text(encoding="utf-8"))
+            forecast = pd.read_csv(folder / "forecast.csv", parse_dates=["date"])
+            plan = pd.read_csv(folder / "plan.csv", parse_dates=["date"])
+        except (OSError, ValueError) as exc:
+            raise RainmakerError(
+                f"published revision {folder} cannot be read ({exc}); move it away and re-run"
+            ) from exc
+        history.record({**info, "output_dir": str(folder.resolve())}, forecast, plan)
+        recorded.append(f"{folder.parent.name}/{folder.name}")
+    return recorded
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _track(
+    config: DailyConfig,
+    result: DayResult,
+    folder: Path,
+    *,
+    command: str,
+    progress: Progress,
+    history: RunHistory | None = None,
+) -> str | None:
+    """Log a published day to MLflow; returns the error text instead of raising."""
+    from rainmaker.tracking import TrackingError, log_run
+
+    progress("logging to MLflow")
+    info = result.run_info
+    params = {
+        "command": command,
+        "as_of": info["as_of"],
+        "revision": info["revision"],
+        "horizon": config.horizon,
+        "confidence": config.confidence,
+        "model": config.model,
+        "model_name": info["model_name"],
+        "lang": config.lang,
+        "n_products": info["n_products"],
+        "products": ",".join(info["products"]),
+        "data_fingerprint": info["data_fingerprint"],
+        "input_fingerprint": info["input_fingerprint"],
+        "settings_hash": info["settings_hash"],
+        **{f"weight.{k}": v for k, v in sorted(config.weights.items())},
+    }
+    metrics = {k: v for k, v in info["metrics"].items() if v is not None}
+    if info["objective"] is not None:
+        metrics["objective"] = info["objective"]
+    metrics.update({f"time_{k}": v for k, v in info["timings"].items()})
+    try:
+        tracked = log_run(
+            config.tracking_uri,
+            config.experiment,
+            run_name=result.run_id,
+            params=params,
+            metrics=metrics,
+            tags={
+                "rainmaker.run_id": result.run_id,
+                "rainmaker.command": command,
+                "rainmaker.as_of": info["as_of"],
+                "rainmaker.solver_status": info["solver_status"],
+            },
+            artifacts=[
+                folder / name
+                for name in ("report.html", "plan.csv", "forecast.csv", "plan.xlsx", RUN_FILE)
+            ],
+            figures=sorted((folder / "charts").glob("*.svg")),
+        )
+    except TrackingError as exc:
+        return str(exc)
+    if history is not None:
+        history.set_mlflow_run(result.run_id, tracked.run_id)
+    return None
+
+
+def _point_latest(root: Path, final: Path) -> None:
+    """Point ``<root>/latest`` at the newest revision (an atomic symlink swap; best effort)."""
+    link = root / LATEST_LINK
+    temporary = root / f".{LATEST_LINK}-{uuid.uuid4().hex[:8]}"
+    try:
+        os.symlink(final.relative_to(root), temporary)
+        os.replace(temporary, link)
+    except OSError:
+        # file systems without symlinks: the dated folders are the record anyway
+        temporary.unlink(missing_ok=True)
+
+
+def _print_warnings(dataset: Dataset, progress: Progress) -> None:
+    for warning in dataset.warnings:
+        progress(f"warning: {warning}")
+
+
+def _as_day(value: Any) -> pd.Timestamp:
+    try:
+        day = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--as-of {value!r} is not a date; expected YYYY-MM-DD") from exc
+    if pd.isna(day):
+        raise UsageError("--as-of is empty; expected YYYY-MM-DD")
+    return day.normalize()
+
+
+def _check_day(dataset: Dataset, day: pd.Timestamp) -> None:
+    if not dataset.first_date <= day <= dataset.last_date:
+        raise UsageError(
+            f"as-of day {day:%Y-%m-%d} is outside the flows of {dataset.root} "
+            f"({dataset.first_date:%Y-%m-%d} to {dataset.last_date:%Y-%m-%d})"
+        )
+
+
+def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if "date" in out.columns:
+        out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"

@@ -1,0 +1,589 @@
+"""Run history in a database through SQLAlchemy: what each daily run forecast and planned.
+
+Three tables (created on first use):
+
+- ``runs``: one row per published run — as-of day, revision, output folder, data fingerprints,
+  settings, model, solver status and objective, versions, MLflow run id;
+- ``forecasts``: the run's forecast rows (SPEC §3: product, date, variable, mean and quantiles);
+- ``plans``: the run's plan rows (quota, expected flows, liquidity buffer, AUM, 7-day yield).
+
+A run is written in one transaction, so the database never holds half of a run. Any SQLAlchemy
+URL works; the default is an SQLite file. :func:`forecast_accuracy` joins past forecasts with what
+then happened in a data set — the accuracy monitoring behind ``rainmaker history`` and the
+report's drift alert (:func:`drift_alerts`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.errors import RainmakerError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from rainmaker.dataset import Dataset
+
+__all__ = [
+    "FORECAST_QUANTILES",
+    "HistoryUnavailable",
+    "RunHistory",
+    "accuracy_summary",
+    "drift_alerts",
+    "forecast_accuracy",
+    "open_history",
+]
+
+# Quantile columns kept in the database (the forecast's defaults); others stay in forecast.csv.
+FORECAST_QUANTILES = ("p05", "p10", "p50", "p90", "p95")
+PLAN_COLUMNS = (
+    "quota",
+    "expected_subscriptions",
+    "expected_redemptions",
+    "liquidity_buffer",
+    "expected_aum",
+    "expected_yield_7d",
+)
+# Drift: the p10–p90 band should hold 80 % of outcomes; fewer than this share, over at least
+# DRIFT_MIN_POINTS realised forecasts, means the forecast has become over-confident.
+DRIFT_COVERAGE_FLOOR = 0.6
+DRIFT_MIN_POINTS = 10
+# ... or its error over the last DRIFT_RECENT_DAYS grew by this factor against the days before.
+DRIFT_ERROR_GROWTH = 1.5
+DRIFT_RECENT_DAYS = 14
+DRIFT_VARIABLES = ("subscriptions", "redemptions")
+
+
+class HistoryUnavailable(RainmakerError):
+    """The history database cannot be opened or written (exit status 1)."""
+
+
+@dataclass
+class _Tables:
+    metadata: Any
+    runs: Any
+    forecasts: Any
+    plans: Any
+
+
+def _tables() -> _Tables:
+    from sqlalchemy import (
+        Column,
+        Date,
+        DateTime,
+        Float,
+        ForeignKey,
+        Index,
+        Integer,
+        MetaData,
+        String,
+        Table,
+        Text,
+        UniqueConstraint,
+    )
+
+    metadata = MetaData()
+    runs = Table(
+        "runs",
+        metadata,
+        Column("run_id", String(64), primary_key=True),
+        Column("as_of", Date, nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("output_dir", Text, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("data_fingerprint", String(64), nullable=False),
+        Column("input_fingerprint", String(64), nullable=False),
+        Column("settings_hash", String(64), nullable=False),
+        Column("settings", Text, nullable=False),
+        Column("horizon", Integer, nullable=False),
+        Column("n_products", Integer, nullable=False),
+        Column("model_name", String(100)),
+        Column("solver_status", String(100)),
+        Column("objective", Float),
+        Column("rainmaker_version", String(50)),
+        Column("mlflow_run_id", String(64)),
+        Column("info", Text, nullable=False),
+        UniqueConstraint("output_dir", name="uq_runs_output_dir"),
+        Index("ix_runs_as_of", "as_of", "input_fingerprint", "settings_hash"),
+    )
+    forecasts = Table(
+        "forecasts",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=False),
+        Column("product_id", String(100), nullable=False),
+        Column("date", Date, nullable=False),
+        Column("variable", String(20), nullable=False),
+        Column("mean", Float),
+        *(Column(q, Float) for q in FORECAST_QUANTILES),
+        Index("ix_forecasts_run", "run_id"),
+        Index("ix_forecasts_target", "product_id", "date", "variable"),
+    )
+    plans = Table(
+        "plans",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=False),
+        Column("product_id", String(100), nullable=False),
+        Column("date", Date, nullable=False),
+        *(Column(c, Float) for c in PLAN_COLUMNS),
+        Index("ix_plans_run", "run_id"),
+    )
+    return _Tables(metadata, runs, forecasts, plans)
+
+
+class RunHistory:
+    """The run-history database. Create with :func:`open_history`.
+
+    Attributes:
+        url: the SQLAlchemy URL, password hidden.
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self._engine = engine
+        self._t = _tables()
+        self.url = url
+
+    def create(self) -> None:
+        """Create missing tables (existing ones are left as they are)."""
+        self._t.metadata.create_all(self._engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> RunHistory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, run: Mapping[str, Any], forecast: pd.DataFrame, plan: pd.DataFrame) -> None:
+        """Write one run, its forecast rows and its plan rows in a single transaction.
+
+        Args:
+            run: the run's metadata: ``run_id``, ``as_of``, ``revision``, ``output_dir``,
+                ``data_fingerprint``, ``input_fingerprint``, ``settings`` (mapping),
+                ``settings_hash``, ``horizon``, ``n_products``, ``model_name``,
+                ``solver_status``, ``objective``, ``rainmaker_version``; every key is also kept
+                as JSON in ``info``.
+            forecast: SPEC §3 forecast rows (product_id, date, variable, mean, pNN).
+            plan: plan rows (product_id, date and the plan.csv columns).
+
+        Raises:
+            HistoryUnavailable: the database refused the write; nothing of the run is kept.
+        """
+        from sqlalchemy.exc import SQLAlchemyError
+
+        settings = run.get("settings", {})
+        row = {
+            "run_id": str(run["run_id"]),
+            "as_of": pd.Timestamp(run["as_of"]).date(),
+            "revision": int(run["revision"]),
+            "output_dir": str(run["output_dir"]),
+            "created_at": _as_datetime(run.get("created_at")),
+            "data_fingerprint": str(run["data_fingerprint"]),
+            "input_fingerprint": str(run["input_fingerprint"]),
+            "settings_hash": str(run["settings_hash"]),
+            "settings": json.dumps(settings, sort_keys=True),
+            "horizon": int(run["horizon"]),
+            "n_products": int(run["n_products"]),
+            "model_name": run.get("model_name"),
+            "solver_status": run.get("solver_status"),
+            "objective": _float_or_none(run.get("objective")),
+            "rainmaker_version": run.get("rainmaker_version"),
+            "mlflow_run_id": run.get("mlflow_run_id"),
+            "info": json.dumps(dict(run), sort_keys=True, default=str),
+        }
+        forecast_rows = _rows(
+            forecast, ("product_id", "date", "variable", "mean", *FORECAST_QUANTILES)
+        )
+        plan_rows = _rows(plan, ("product_id", "date", *PLAN_COLUMNS))
+        for r in forecast_rows + plan_rows:
+            r["run_id"] = row["run_id"]
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._t.runs.insert(), [row])
+                if forecast_rows:
+                    conn.execute(self._t.forecasts.insert(), forecast_rows)
+                if plan_rows:
+                    conn.execute(self._t.plans.insert(), plan_rows)
+        except SQLAlchemyError as exc:
+            raise HistoryUnavailable(
+                f"could not record run {row['run_id']} in the history database {self.url}: "
+                f"{_short(exc)}"
+            ) from exc
+
+    def set_mlflow_run(self, run_id: str, mlflow_run_id: str) -> None:
+        """Attach the MLflow run id to a recorded run."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                self._t.runs.update()
+                .where(self._t.runs.c.run_id == run_id)
+                .values(mlflow_run_id=mlflow_run_id)
+            )
+
+    # ------------------------------------------------------------------ reading
+
+    def has_output(self, output_dir: str | Path) -> bool:
+        """Whether a run published to ``output_dir`` is recorded."""
+        from sqlalchemy import func, select
+
+        query = select(func.count()).where(self._t.runs.c.output_dir == str(output_dir))
+        with self._engine.connect() as conn:
+            return bool(conn.execute(query).scalar_one())
+
+    def runs(self, limit: int | None = None, as_of: Any = None) -> pd.DataFrame:
+        """Recorded runs, newest first.
+
+        Args:
+            limit: at most this many rows (None: all).
+            as_of: only runs of this as-of day (None: every day).
+
+        Returns:
+            One row per run with the ``runs`` columns except ``info``; ``as_of`` as datetime64.
+        """
+        from sqlalchemy import select
+
+        t = self._t.runs
+        query = select(*(c for c in t.c if c.name != "info")).order_by(
+            t.c.created_at.desc(), t.c.as_of.desc(), t.c.revision.desc()
+        )
+        if as_of is not None:
+            query = query.where(t.c.as_of == pd.Timestamp(as_of).date())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            frame = pd.DataFrame(
+                conn.execute(query).mappings().all(), columns=list(t.c.keys())[:-1]
+            )
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        return _floats(frame, ("objective",))
+
+    def forecasts(self, since: Any = None, until: Any = None) -> pd.DataFrame:
+        """Forecast rows of the latest revision of each as-of day, for target days in a window.
+
+        Args:
+            since: first target day kept (None: no bound).
+            until: last target day kept (None: no bound).
+
+        Returns:
+            Rows with ``run_id``, ``as_of``, ``revision``, ``product_id``, ``date`` (target
+            day), ``variable``, ``mean`` and the stored quantiles; dates as datetime64.
+        """
+        from sqlalchemy import func, select
+
+        r, f = self._t.runs, self._t.forecasts
+        # a day re-planned on changed data: the latest revision is the one managers acted on
+        latest = (
+            select(r.c.as_of, func.max(r.c.created_at).label("created_at"))
+            .group_by(r.c.as_of)
+            .subquery()
+        )
+        query = (
+            select(
+                r.c.run_id,
+                r.c.as_of,
+                r.c.revision,
+                *(c for c in f.c if c.name not in ("id", "run_id")),
+            )
+            .join(f, f.c.run_id == r.c.run_id)
+            .join(latest, (latest.c.as_of == r.c.as_of) & (latest.c.created_at == r.c.created_at))
+        )
+        if since is not None:
+            query = query.where(f.c.date >= pd.Timestamp(since).date())
+        if until is not None:
+            query = query.where(f.c.date <= pd.Timestamp(until).date())
+        columns = ["run_id", "as_of", "revision", "product_id", "date", "variable", "mean"]
+        columns += list(FORECAST_QUANTILES)
+        with self._engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)
+        for column in ("as_of", "date"):
+            frame[column] = pd.to_datetime(frame[column])
+        return _floats(frame, ("mean", *FORECAST_QUANTILES))
+
+    def plan_rows(self, run_id: str) -> pd.DataFrame:
+        """The plan rows recorded for one run, ordered by product and date."""
+        from sqlalchemy import select
+
+        p = self._t.plans
+        query = (
+            select(*(c for c in p.c if c.name != "id"))
+            .where(p.c.run_id == run_id)
+            .order_by(p.c.product_id, p.c.date)
+        )
+        with self._engine.connect() as conn:
+            frame = pd.DataFrame(
+                conn.execute(query).mappings().all(), columns=[c.name for c in p.c][1:]
+            )
+        frame["date"] = pd.to_datetime(frame["date"])
+        return _floats(frame, PLAN_COLUMNS)
+
+    def count(self, table: str) -> int:
+        """Number of rows in ``runs``, ``forecasts`` or ``plans``."""
+        from sqlalchemy import func, select
+
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(getattr(self._t, table))).scalar_one()
+            )
+
+
+def open_history(url: str) -> RunHistory:
+    """Connect to the run-history database and create its tables when missing.
+
+    The folder of an ``sqlite:///`` file is created when missing.
+
+    Args:
+        url: an SQLAlchemy URL, e.g. ``sqlite:///runs/history.sqlite`` or
+            ``postgresql+psycopg://user@host/db``.
+
+    Raises:
+        UsageError: the URL cannot be parsed or names a database driver that is not installed
+            (exit status 2: a configuration problem).
+        HistoryUnavailable: the database cannot be reached or written (exit status 1).
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UsageError(
+            f"history_url {url!r} is not an SQLAlchemy URL; expected e.g. "
+            "sqlite:///runs/history.sqlite or postgresql+psycopg://user@host/db"
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryUnavailable(
+                f"cannot open the history database {shown}: cannot create folder {folder} ({exc})"
+            ) from exc
+    try:
+        engine = create_engine(parsed)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise UsageError(
+            f"history_url {shown}: database driver not available ({_short(exc)}); use "
+            "sqlite:/// or install the driver"
+        ) from exc
+    history = RunHistory(engine, shown)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        history.create()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise HistoryUnavailable(
+            f"cannot open the history database {shown}: {_short(exc)}"
+        ) from exc
+    return history
+
+
+# ---------------------------------------------------------------------- accuracy monitoring
+
+
+def actual_flows(dataset: Dataset) -> pd.DataFrame:
+    """What happened, in the shape of the forecast's variables.
+
+    ``subscriptions`` is the demand where the data set has a ``demand`` column with a value
+    (the forecast predicts demand before quotas), else the accepted subscriptions, which
+    understate demand on days a quota bound. ``net_flow`` is that minus redemptions.
+
+    Returns:
+        Long frame: product_id, date, variable, actual.
+    """
+    flows = dataset.flows
+    subscriptions = flows["subscriptions"].to_numpy(dtype=float)
+    if "demand" in flows.columns:
+        demand = flows["demand"].to_numpy(dtype=float)
+        subscriptions = np.where(np.isnan(demand), subscriptions, demand)
+    redemptions = flows["redemptions"].to_numpy(dtype=float)
+    wide = pd.DataFrame(
+        {
+            "product_id": flows["product_id"].to_numpy(),
+            "date": flows["date"].to_numpy(),
+            "subscriptions": subscriptions,
+            "redemptions": redemptions,
+            "net_flow": subscriptions - redemptions,
+            "aum": flows["aum"].to_numpy(dtype=float),
+        }
+    )
+    return wide.melt(id_vars=["product_id", "date"], var_name="variable", value_name="actual")
+
+
+def forecast_accuracy(history: RunHistory, dataset: Dataset, as_of: Any = None) -> pd.DataFrame:
+    """Past forecasts joined with what then happened, one row per realised forecast value.
+
+    Args:
+        history: the run history.
+        dataset: the data set holding the outcomes; only rows dated ≤ ``as_of`` are used, so a
+            report never scores a forecast against data it could not have seen.
+        as_of: last day of outcomes used (None: the data set's last day).
+
+    Returns:
+        Rows of :meth:`RunHistory.forecasts` whose target day has an outcome, with ``actual``,
+        ``lead_days`` (target day − as-of day of the run), ``abs_error`` (|actual − p50|, or
+        − mean without a p50) and ``in_band_80`` (p10 ≤ actual ≤ p90; NaN without the band).
+    """
+    last = dataset.last_date if as_of is None else pd.Timestamp(as_of)
+    past = history.forecasts(until=last)
+    past = past[past["as_of"] < past["date"]]
+    actual = actual_flows(dataset)
+    actual = actual[actual["date"] <= last]
+    joined = past.merge(actual, on=["product_id", "date", "variable"], how="inner")
+    joined = joined[np.isfinite(joined["actual"].to_numpy(dtype=float))].reset_index(drop=True)
+    centre = joined["p50"].where(joined["p50"].notna(), joined["mean"]).astype(float)
+    joined["lead_days"] = (joined["date"] - joined["as_of"]).dt.days
+    joined["abs_error"] = (joined["actual"] - centre).abs()
+    has_band = joined["p10"].notna() & joined["p90"].notna()
+    inside = (joined["actual"] >= joined["p10"]) & (joined["actual"] <= joined["p90"])
+    joined["in_band_80"] = inside.astype(float).where(has_band)
+    return joined
+
+
+def accuracy_summary(
+    accuracy: pd.DataFrame, by: Sequence[str] = ("run_id", "variable")
+) -> pd.DataFrame:
+    """Accuracy figures of realised forecasts, grouped.
+
+    Args:
+        accuracy: output of :func:`forecast_accuracy`.
+        by: grouping columns.
+
+    Returns:
+        One row per group: ``n`` (realised values), ``wape_pct`` (Σ|error| / Σ|actual| × 100,
+        percent), ``bias_pct`` (Σ(actual − centre) / Σ|actual| × 100: positive when the
+        forecast ran low) and ``coverage_80_pct`` (share inside the p10–p90 band, percent;
+        80 is right).
+    """
+    by = list(by)
+    if accuracy.empty:
+        return pd.DataFrame(columns=[*by, "n", "wape_pct", "bias_pct", "coverage_80_pct"])
+    frame = accuracy.assign(
+        signed=accuracy["actual"]
+        - accuracy["p50"].where(accuracy["p50"].notna(), accuracy["mean"]),
+        abs_actual=accuracy["actual"].abs(),
+    )
+    grouped = frame.groupby(by, sort=True)
+    scale = grouped["abs_actual"].sum()
+    # a group whose outcomes are all zero has no meaningful relative error
+    scale = scale.where(scale > 0)
+    summary = pd.DataFrame(
+        {
+            "n": grouped.size(),
+            "wape_pct": grouped["abs_error"].sum() / scale * 100.0,
+            "bias_pct": grouped["signed"].sum() / scale * 100.0,
+            "coverage_80_pct": grouped["in_band_80"].mean() * 100.0,
+        }
+    )
+    return summary.reset_index()
+
+
+def drift_alerts(accuracy: pd.DataFrame, as_of: Any) -> list[dict[str, Any]]:
+    """Products whose forecast accuracy is drifting, from realised past forecasts.
+
+    Two signs, for subscriptions and redemptions: the p10–p90 band held fewer than
+    ``DRIFT_COVERAGE_FLOOR`` of the outcomes of the last ``DRIFT_RECENT_DAYS`` days (it should
+    hold 80 %), or the error of those days is ``DRIFT_ERROR_GROWTH`` times the error of the
+    days before. At least ``DRIFT_MIN_POINTS`` realised values are needed for either.
+
+    Args:
+        accuracy: output of :func:`forecast_accuracy`.
+        as_of: the report's as-of day.
+
+    Returns:
+        One dict per drifting (product, variable): ``product_id``, ``variable``, ``kind``
+        (``"coverage"`` or ``"error_growth"``), ``coverage_pct``, ``wape_pct``,
+        ``previous_wape_pct``, ``n``.
+    """
+    if accuracy.empty:
+        return []
+    cut = pd.Timestamp(as_of) - pd.Timedelta(days=DRIFT_RECENT_DAYS)
+    found = []
+    chosen = accuracy[accuracy["variable"].isin(DRIFT_VARIABLES)]
+    for (product, variable), rows in chosen.groupby(["product_id", "variable"], sort=True):
+        recent, before = rows[rows["date"] > cut], rows[rows["date"] <= cut]
+        if len(recent) < DRIFT_MIN_POINTS:
+            continue
+        coverage = float(recent["in_band_80"].mean())
+        wape = _wape(recent)
+        previous = _wape(before) if len(before) >= DRIFT_MIN_POINTS else math.nan
+        base = {
+            "product_id": product,
+            "variable": variable,
+            "coverage_pct": coverage * 100.0,
+            "wape_pct": wape,
+            "previous_wape_pct": previous,
+            "n": len(recent),
+        }
+        if math.isfinite(coverage) and coverage < DRIFT_COVERAGE_FLOOR:
+            found.append({**base, "kind": "coverage"})
+        elif math.isfinite(previous) and previous > 0 and wape > DRIFT_ERROR_GROWTH * previous:
+            found.append({**base, "kind": "error_growth"})
+    return found
+
+
+def _wape(rows: pd.DataFrame) -> float:
+    scale = float(rows["actual"].abs().sum())
+    return float(rows["abs_error"].sum()) / scale * 100.0 if scale > 0 else math.nan
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    present = [c for c in columns if c in frame.columns]
+    part = frame[present].copy()
+    part["date"] = pd.to_datetime(part["date"]).dt.date
+    rows = part.to_dict("records")
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                row[key] = None  # NaN (e.g. an uncapped quota) is NULL in the database
+            elif isinstance(value, np.generic):
+                row[key] = value.item()
+    return rows
+
+
+def _floats(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    # a column of NULLs comes back as objects (None); amounts are always floats, NULL as NaN
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _as_datetime(value: Any) -> datetime:
+    if value is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()
+
+
+def _short(exc: BaseException) -> str:
+    # SQLAlchemy messages carry the SQL and a link; the first line says what went wrong
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]

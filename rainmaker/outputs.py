@@ -1,0 +1,247 @@
+"""Output folders that appear whole or not at all, revisions, and the lock of the daily job.
+
+A daily run writes its files into a staging folder on the same file system as their final place
+and then renames the folder into place with one :func:`os.replace`: a reader, or a run killed
+half-way, sees either no folder or a complete one. Scheduled runs keep every revision of a day,
+``<output root>/<as_of>/r<N>/``; a later revision never overwrites an earlier one. A lock file
+in the output root (:func:`run_lock`) stops two runs from interleaving.
+
+Staging folders live in ``<output root>/.staging/``; one left by a killed run is removed by the
+next run that takes the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rainmaker.errors import RainmakerError, UsageError
+
+__all__ = [
+    "LOCK_FILE",
+    "RUN_FILE",
+    "LockHeld",
+    "Revision",
+    "all_revisions",
+    "clear_staging",
+    "day_folder",
+    "fsync_tree",
+    "list_revisions",
+    "new_staging",
+    "publish",
+    "publish_replacing",
+    "run_lock",
+]
+
+LOCK_FILE = ".rainmaker.lock"
+STAGING_FOLDER = ".staging"
+RUN_FILE = "run.json"
+_REVISION = re.compile(r"^r(\d+)$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class LockHeld(RainmakerError):
+    """Another run holds the output root's lock. Exit status 3, so alerting can tell it apart."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One published revision of an as-of day.
+
+    Attributes:
+        number: N of ``r<N>`` (1, 2, ...).
+        path: the revision's folder.
+        run: the content of its ``run.json`` (empty when unreadable).
+    """
+
+    number: int
+    path: Path
+    run: dict[str, Any]
+
+
+@contextmanager
+def run_lock(root: Path, timeout_s: float = 0.0) -> Iterator[Path]:
+    """Hold the output root's lock for the duration of the block.
+
+    Args:
+        root: the output root (created when missing).
+        timeout_s: seconds to wait for a lock held by another run (0: fail at once).
+
+    Yields:
+        The lock file's path.
+
+    Raises:
+        LockHeld: another process holds the lock (exit status 3).
+    """
+    from filelock import FileLock, Timeout
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK_FILE
+    lock = FileLock(path, timeout=timeout_s)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise LockHeld(
+            f"another rainmaker run holds the lock {path}; nothing was written. "
+            "Retry when it has finished (the lock is released when its process ends)."
+        ) from exc
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+def day_folder(root: Path, as_of: Any) -> Path:
+    """``<root>/<as_of as YYYY-MM-DD>``: the folder holding an as-of day's revisions."""
+    import pandas as pd
+
+    return root / f"{pd.Timestamp(as_of):%Y-%m-%d}"
+
+
+def list_revisions(root: Path, as_of: Any) -> list[Revision]:
+    """Published revisions of an as-of day, oldest first.
+
+    Args:
+        root: output root.
+        as_of: the as-of day.
+    """
+    folder = day_folder(root, as_of)
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in folder.iterdir():
+        match = _REVISION.match(child.name)
+        if match and child.is_dir():
+            found.append(Revision(int(match.group(1)), child, _read_run(child)))
+    return sorted(found, key=lambda r: r.number)
+
+
+def all_revisions(root: Path) -> list[Revision]:
+    """Published revisions of every as-of day under ``root``, by day then number.
+
+    Only ``<YYYY-MM-DD>/r<N>`` folders count (not the ``latest`` link, not staging folders).
+    """
+    if not root.is_dir():
+        return []
+    days = sorted(
+        p for p in root.iterdir() if _DAY.match(p.name) and p.is_dir() and not p.is_symlink()
+    )
+    return [revision for day in days for revision in list_revisions(root, day.name)]
+
+
+def new_staging(root: Path) -> Path:
+    """A fresh, empty staging folder under ``<root>/.staging/`` (same file system as root)."""
+    folder = root / STAGING_FOLDER / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    return folder
+
+
+def clear_staging(root: Path) -> list[Path]:
+    """Remove staging folders left by killed runs. Call only while holding the lock.
+
+    Returns:
+        The folders removed.
+    """
+    staging = root / STAGING_FOLDER
+    if not staging.is_dir():
+        return []
+    removed = []
+    for child in staging.iterdir():
+        shutil.rmtree(child, ignore_errors=True)
+        removed.append(child)
+    return removed
+
+
+def fsync_tree(folder: Path) -> None:
+    """Flush every file of ``folder`` and the folder itself to disk.
+
+    The rename that publishes a folder is atomic for other processes; flushing first makes it
+    survive a power cut too (no renamed folder with empty files).
+    """
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def publish(staged: Path, final: Path) -> Path:
+    """Move a complete staging folder to ``final`` in one rename.
+
+    Args:
+        staged: the staging folder, with every file written.
+        final: where it must appear; must not exist yet (revisions are never overwritten).
+
+    Returns:
+        ``final``.
+
+    Raises:
+        FileExistsError: ``final`` already exists.
+    """
+    if final.exists():
+        raise FileExistsError(f"{final} exists; a published folder is never overwritten")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fsync_tree(staged)
+    os.replace(staged, final)
+    _fsync_dir(final.parent)
+    return final
+
+
+def publish_replacing(staged: Path, target: Path) -> Path:
+    """Put a complete staging folder at ``target``, replacing an earlier rainmaker output there.
+
+    Used by ``rainmaker plan --out DIR``, where the user names the folder. An existing
+    ``target`` is accepted only when it is empty or holds a previous output (a ``run.json``);
+    it is renamed aside, the new folder renamed in, and the old one deleted, so ``target`` is
+    never a mix of two runs.
+
+    Raises:
+        UsageError: ``target`` is a file, or a folder with other content (exit status 2).
+    """
+    if target.exists():
+        if not target.is_dir():
+            raise UsageError(f"--out {target} is a file; expected a folder")
+        if any(target.iterdir()) and not (target / RUN_FILE).is_file():
+            raise UsageError(
+                f"--out {target} is a folder that does not hold a rainmaker plan (no "
+                f"{RUN_FILE}); refusing to replace it: choose an empty or new folder"
+            )
+    fsync_tree(staged)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        os.replace(staged, target)
+    else:
+        aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(target, aside)
+        os.replace(staged, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_dir(target.parent)
+    return target
+
+
+def _read_run(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _fsync_dir(folder: Path) -> None:
+    # directories can be fsynced on POSIX only; elsewhere the rename is all we can do
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,869 @@
+"""The daily plan report: figures computed from a forecast and a plan, rendered to one HTML file.
+
+:func:`render_report` takes :class:`ReportInputs` — plain data frames, so the report can be
+built and tested without running a forecast or an optimiser — and returns a
+:class:`RenderedReport`: the HTML (one self-contained file: inline CSS and SVG, no script, no
+external font or link, so it opens offline), the chart SVGs, the summary metrics (for MLflow and
+``run.json``) and the alerts.
+
+What the manager reads, top to bottom: the header (as-of day, data freshness, validation
+warnings, run id, model, solver status), the portfolio summary (total AUM, expected net flow and
+its band, liquidity coverage, expected yield against the benchmark), the alerts, the plan per
+product (AUM, forecast band, quota schedule, buffer against requirement, expected 7-day yield
+against the benchmark, and the daily rows), the shadow-price explanations, forecast accuracy,
+and the charts.
+
+Units: amounts are CNY (shown in one scale, see :func:`rainmaker.report.i18n.amount_scale`),
+yields percent per annum, spreads basis points, ratios percent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.report import charts
+from rainmaker.report.i18n import amount_scale, texts
+
+__all__ = [
+    "LARGE_REDEMPTION_SHARE",
+    "LIQUID_FLOOR",
+    "ReportInputs",
+    "RenderedReport",
+    "buffer_requirement",
+    "render_report",
+]
+
+# Regulation (DOMAIN.md): ≥ 10 % of net assets in cash and assets maturing within 5 trading days.
+LIQUID_FLOOR = 0.10
+# A floor is "close" when the liquid share is within this factor of it (10 % floor: below 12 %).
+FLOOR_CLOSE_FACTOR = 1.2
+# 巨额赎回: net redemptions of one day above 10 % of units; half of it is worth a warning.
+LARGE_REDEMPTION_SHARE = 0.10
+LARGE_REDEMPTION_WARNING_SHARE = 0.05
+# Trading days of redemptions the buffer must cover (the 5-day liquidity rule).
+BUFFER_DAYS = 5
+ACCURACY_WINDOW_DAYS = 28
+# Ratios within this relative distance of a limit count as on it (solver round-off).
+RATIO_TOLERANCE = 1e-6
+TEMPLATE = "report.html.j2"
+_QUANTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")  # p05, p50, p97.5 (forecast.paths.quantile_label)
+# the plan's own requirement: optimize.results.plan_frame names it required_buffer
+_REQUIREMENT_COLUMNS = ("required_buffer", "liquidity_requirement", "buffer_requirement")
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report shows, as plain data.
+
+    Attributes:
+        as_of: the as-of day (last day of data used).
+        run_id: the run's id.
+        products: products table (product_id, issuer, product_type, fee_bp; optional name,
+            min_liquid_ratio as a fraction of net assets).
+        flows: flows up to the as-of day (SPEC §1 columns; yield_7d used when present).
+        benchmark: benchmark 7-day yield by calendar day up to the as-of day (percent).
+        forecast: SPEC §3 forecast rows: product_id, date, variable, mean, pNN (CNY).
+        plan: plan rows: product_id, date, quota (NaN = no cap), expected_subscriptions,
+            expected_redemptions, liquidity_buffer, expected_aum (CNY), expected_yield_7d
+            (percent); a requirement column (``liquidity_requirement``) is used when present.
+        confidence: probability the buffer must cover redemptions (e.g. 0.95).
+        paths: forecast sample paths by variable, arrays (n_products, n_paths, horizon), CNY;
+            make portfolio bands exact (without them quantiles are summed, which is wider).
+        path_product_ids: product order of ``paths``.
+        model_name: forecast model.
+        solver_status: optimiser status (e.g. ``optimal``).
+        objective: optimiser objective value.
+        explanations: shadow-price explanations in plain words.
+        violations: constraints the plan does not meet, in plain words.
+        warnings: validation warnings of the data set.
+        accuracy: realised past forecasts (:func:`rainmaker.history.forecast_accuracy`).
+        drift: drifting products (:func:`rainmaker.history.drift_alerts`).
+        revision: revision number of the as-of day (None outside scheduled runs).
+        data_fingerprint: sha256 of the data set's files.
+        flows_last: last day of flows in the data set.
+        market_last: last market publication on or before the as-of day.
+        generated_at: when the report was made (UTC; default now).
+        timings: seconds per step.
+        version: rainmaker version.
+    """
+
+    as_of: pd.Timestamp
+    run_id: str
+    products: pd.DataFrame
+    flows: pd.DataFrame
+    benchmark: pd.Series
+    forecast: pd.DataFrame
+    plan: pd.DataFrame
+    confidence: float = 0.95
+    paths: Mapping[str, np.ndarray] | None = None
+    path_product_ids: Sequence[str] = ()
+    model_name: str = ""
+    solver_status: str = ""
+    objective: float | None = None
+    explanations: Sequence[str] = ()
+    violations: Sequence[str] = ()
+    warnings: Sequence[str] = ()
+    accuracy: pd.DataFrame | None = None
+    drift: Sequence[Mapping[str, Any]] = ()
+    revision: int | None = None
+    data_fingerprint: str = ""
+    flows_last: pd.Timestamp | None = None
+    market_last: pd.Timestamp | None = None
+    generated_at: datetime | None = None
+    timings: Mapping[str, float] = field(default_factory=dict)
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """The rendered report.
+
+    Attributes:
+        html: the self-contained HTML document.
+        charts: chart name -> SVG text (``aum``, ``yield``, ``quota``).
+        metrics: summary figures (CNY, percent, bp as named) for tracking and ``run.json``.
+        alerts: the alerts shown, each ``{"severity", "kind", "product_id", "text"}``.
+    """
+
+    html: str
+    charts: dict[str, str]
+    metrics: dict[str, float]
+    alerts: list[dict[str, str]]
+
+    def write(self, folder: Path, name: str = "report.html") -> Path:
+        """Write the HTML to ``folder/name`` and return its path."""
+        path = folder / name
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+
+def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
+    """Compute the report's figures and render it.
+
+    Args:
+        inputs: the data.
+        lang: ``zh`` (default) or ``en``.
+
+    Returns:
+        The HTML, charts, metrics and alerts.
+    """
+    words = texts(lang)
+    view = _View.build(inputs, lang)
+    chart_svgs = view.charts()
+    alerts = view.alerts()
+    context = {
+        "lang": lang,
+        "t": words,
+        "header": view.header(),
+        "warnings": [str(w) for w in inputs.warnings],
+        "summary": view.summary(),
+        "alerts": alerts,
+        "products": view.product_rows(),
+        "explanations": list(inputs.explanations),
+        "accuracy": view.accuracy_rows(),
+        "accuracy_text": words["accuracy_text"].format(days=ACCURACY_WINDOW_DAYS),
+        "charts": chart_svgs,
+        "timings": [(k, f"{v:.2f} s") for k, v in inputs.timings.items()],
+        "footer": words["footer"].format(version=inputs.version or "?", unit=view.unit),
+    }
+    html = _environment().get_template(TEMPLATE).render(**context)
+    return RenderedReport(html=html, charts=chart_svgs, metrics=view.metrics(), alerts=alerts)
+
+
+def buffer_requirement(
+    plan: pd.DataFrame,
+    forecast: pd.DataFrame,
+    products: pd.DataFrame,
+    confidence: float,
+) -> pd.Series:
+    """The liquidity each plan row must hold (CNY), aligned with ``plan``'s index.
+
+    The plan's own requirement column is used when it has one. Otherwise the requirement is the
+    larger of the regulatory floor (``min_liquid_ratio`` of the product, default 10 %, times
+    the expected AUM) and the redemptions the buffer must meet over the next ``BUFFER_DAYS``
+    days of the horizon, each taken at the forecast quantile nearest to ``confidence``
+    (summing quantiles over days is prudent: it is at least the quantile of the sum for
+    positively related days).
+
+    Args:
+        plan: plan rows (product_id, date, expected_aum, ...).
+        forecast: SPEC §3 forecast rows.
+        products: products table.
+        confidence: probability to cover (e.g. 0.95).
+    """
+    for column in _REQUIREMENT_COLUMNS:
+        if column in plan.columns:
+            need = plan[column].astype(float)
+            if "regulatory_floor" in plan.columns:
+                # the optimiser holds the buffer above both the quantile and the floor
+                need = np.maximum(need, plan["regulatory_floor"].astype(float))
+            return need
+    quantile = _nearest_quantile(forecast, confidence)
+    redemptions = forecast[forecast["variable"] == "redemptions"].pivot_table(
+        index="date", columns="product_id", values=quantile, aggfunc="first"
+    )
+    ahead = redemptions[::-1].rolling(BUFFER_DAYS, min_periods=1).sum()[::-1]
+    floor = _floor_ratios(products)
+    values = []
+    for row in plan.itertuples(index=False):
+        ratio = floor.get(row.product_id, LIQUID_FLOOR)
+        need = ratio * float(row.expected_aum)
+        if row.product_id in ahead.columns and row.date in ahead.index:
+            need = max(need, float(ahead.at[row.date, row.product_id]))
+        values.append(need)
+    return pd.Series(values, index=plan.index, dtype=float)
+
+
+# ---------------------------------------------------------------------- computation
+
+
+@dataclass
+class _View:
+    """The report's figures, computed once from the inputs."""
+
+    inputs: ReportInputs
+    lang: str
+    words: dict[str, str]
+    plan: pd.DataFrame
+    product_ids: list[str]
+    dates: pd.DatetimeIndex
+    divisor: float
+    unit: str
+    quantiles: list[str]
+    bands: tuple[str, str, str, str]
+    benchmark_now: float
+    aum_now: pd.Series
+    found_alerts: list[dict[str, str]] | None = None
+
+    @classmethod
+    def build(cls, inputs: ReportInputs, lang: str) -> _View:
+        plan = inputs.plan.copy()
+        plan["date"] = pd.to_datetime(plan["date"])
+        plan = plan.sort_values(["product_id", "date"]).reset_index(drop=True)
+        forecast = inputs.forecast
+        plan["requirement"] = buffer_requirement(plan, forecast, inputs.products, inputs.confidence)
+        product_ids = list(dict.fromkeys(plan["product_id"]))
+        flows = inputs.flows[inputs.flows["date"] <= inputs.as_of]
+        last = flows.sort_values("date").groupby("product_id")["aum"].last()
+        aum_now = last.reindex(product_ids).astype(float)
+        divisor, unit = amount_scale(float(aum_now.sum()), lang)
+        quantiles = sorted((c for c in forecast.columns if _QUANTILE.match(c)), key=_level)
+        bench = inputs.benchmark.dropna()
+        return cls(
+            inputs=inputs,
+            lang=lang,
+            words=texts(lang),
+            plan=plan,
+            product_ids=product_ids,
+            dates=pd.DatetimeIndex(sorted(plan["date"].unique())),
+            divisor=divisor,
+            unit=unit,
+            quantiles=quantiles,
+            bands=_band_columns(quantiles),
+            benchmark_now=float(bench.iloc[-1]) if not bench.empty else math.nan,
+            aum_now=aum_now,
+        )
+
+    # -- formatting
+
+    def amount(self, value: float) -> str:
+        if value is None or not math.isfinite(value):
+            return self.words["not_available"]
+        return f"{value / self.divisor:,.2f}"
+
+    def na(self) -> str:
+        return self.words["not_available"]
+
+    @staticmethod
+    def day(value: Any) -> str:
+        return f"{pd.Timestamp(value):%Y-%m-%d}"
+
+    def band_label(self, approx: bool) -> str:
+        coverage = _width(self.bands[0], self.bands[3])
+        return self.words["band_approx" if approx else "band"].format(coverage=coverage)
+
+    # -- sections
+
+    def header(self) -> dict[str, Any]:
+        inputs = self.inputs
+        generated = pd.Timestamp(inputs.generated_at or datetime.now(UTC))
+        if generated.tzinfo is not None:
+            generated = generated.tz_convert("UTC").tz_localize(None)
+        flows_last = inputs.flows_last if inputs.flows_last is not None else inputs.as_of
+        market_last = inputs.market_last
+        age = (generated.normalize() - inputs.as_of).days
+        stale = None
+        if market_last is not None and (inputs.as_of - market_last).days > 3:
+            stale = self.words["market_stale"].format(days=(inputs.as_of - market_last).days)
+        return {
+            "as_of": self.day(inputs.as_of),
+            "horizon": f"{self.day(self.dates[0])} – {self.day(self.dates[-1])} ({len(self.dates)})"
+            if len(self.dates)
+            else self.na(),
+            "freshness": self.words["freshness_text"].format(
+                flows_last=self.day(flows_last),
+                market_last=self.day(market_last) if market_last is not None else self.na(),
+                generated=f"{generated:%Y-%m-%d %H:%M} UTC",
+                age=max(age, 0),
+            ),
+            "market_stale": stale,
+            "run_id": inputs.run_id,
+            "revision": inputs.revision,
+            "model": inputs.model_name or self.na(),
+            "solver": inputs.solver_status or self.na(),
+            "solver_ok": _status_ok(inputs.solver_status),
+            "objective": f"{inputs.objective:,.4g}"
+            if inputs.objective is not None and math.isfinite(inputs.objective)
+            else self.na(),
+            "fingerprint": inputs.data_fingerprint[:12] or self.na(),
+            "n_products": len(self.product_ids),
+        }
+
+    def portfolio_net_flow(self) -> tuple[float, float, float, bool]:
+        """(mean, low, high, approximate) of the total net flow over the horizon (CNY)."""
+        lo, hi = self.bands[0], self.bands[3]
+        paths = self._paths("net_flow")
+        if paths is not None:
+            total = paths.sum(axis=(0, 2))
+            q = np.quantile(total, [_level(lo), _level(hi)])
+            return float(total.mean()), float(q[0]), float(q[1]), False
+        rows = self._forecast("net_flow")
+        return float(rows["mean"].sum()), float(rows[lo].sum()), float(rows[hi].sum()), True
+
+    def coverage(self) -> tuple[float, float]:
+        """(lowest, first-day) ratio of total buffer to total requirement over the horizon."""
+        daily = self.plan.groupby("date")[["liquidity_buffer", "requirement"]].sum()
+        ratio = daily["liquidity_buffer"] / daily["requirement"].where(daily["requirement"] > 0)
+        if ratio.dropna().empty:
+            return math.nan, math.nan
+        return float(ratio.min()), float(ratio.iloc[0])
+
+    def expected_yield(self) -> float:
+        """AUM-weighted expected 7-day yield over the horizon (percent)."""
+        rows = self.plan.dropna(subset=["expected_yield_7d", "expected_aum"])
+        weight = rows["expected_aum"].clip(lower=0)
+        if weight.sum() <= 0:
+            return math.nan
+        return float((rows["expected_yield_7d"] * weight).sum() / weight.sum())
+
+    def summary(self) -> dict[str, Any]:
+        mean, low, high, approx = self.portfolio_net_flow()
+        lowest, first = self.coverage()
+        y = self.expected_yield()
+        last_day = self.plan[self.plan["date"] == self.dates[-1]] if len(self.dates) else self.plan
+        return {
+            "total_aum_label": self.words["total_aum"].format(date=self.day(self.inputs.as_of)),
+            "total_aum": self.amount(float(self.aum_now.sum())),
+            "net_flow_label": self.words["net_flow"].format(days=len(self.dates)),
+            "net_flow": self.amount(mean),
+            "net_flow_band": f"{self.amount(low)} … {self.amount(high)}",
+            "band_label": self.band_label(approx),
+            "end_aum": self.amount(float(last_day["expected_aum"].sum())),
+            "coverage": _percent(lowest),
+            "coverage_ok": not (math.isfinite(lowest) and lowest < 1.0 - RATIO_TOLERANCE),
+            "coverage_text": self.words["coverage_text"].format(first=_percent(first)),
+            "yield": _yield(y),
+            "spread": _bp((y - self.benchmark_now) * 100.0),
+            "yield_text": self.words["yield_text"].format(benchmark=_yield(self.benchmark_now)),
+            "unit": self.unit,
+        }
+
+    def metrics(self) -> dict[str, float]:
+        mean, low, high, _ = self.portfolio_net_flow()
+        lowest, first = self.coverage()
+        y = self.expected_yield()
+        return {
+            "total_aum": float(self.aum_now.sum()),
+            "expected_net_flow": mean,
+            "expected_net_flow_low": low,
+            "expected_net_flow_high": high,
+            "liquidity_coverage_min": lowest,
+            "liquidity_coverage_first_day": first,
+            "expected_yield_7d_pct": y,
+            "benchmark_yield_7d_pct": self.benchmark_now,
+            "expected_spread_bp": (y - self.benchmark_now) * 100.0,
+            "n_products": float(len(self.product_ids)),
+            "n_alerts": float(len(self.alerts())),
+            "n_critical_alerts": float(sum(a["severity"] == "critical" for a in self.alerts())),
+        }
+
+    def product_rows(self) -> list[dict[str, Any]]:
+        products = self.inputs.products.set_index("product_id")
+        out = []
+        for product in self.product_ids:
+            rows = self.plan[self.plan["product_id"] == product]
+            info = products.loc[product] if product in products.index else pd.Series(dtype=object)
+            aum_end = self._forecast("aum", product)
+            end = (
+                aum_end[aum_end["date"] == aum_end["date"].max()] if not aum_end.empty else aum_end
+            )
+            lo, hi = self.bands[0], self.bands[3]
+            band = (
+                f"{self.amount(float(end[lo].iloc[0]))} … {self.amount(float(end[hi].iloc[0]))}"
+                if not end.empty
+                else self.na()
+            )
+            ratio = rows["liquidity_buffer"] / rows["requirement"].where(rows["requirement"] > 0)
+            worst = float(ratio.min()) if not ratio.dropna().empty else math.nan
+            weight = rows["expected_aum"].clip(lower=0)
+            y = (
+                float((rows["expected_yield_7d"] * weight).sum() / weight.sum())
+                if weight.sum() > 0
+                else math.nan
+            )
+            out.append(
+                {
+                    "id": product,
+                    "name": str(info.get("name", "")) if "name" in info else "",
+                    "issuer": str(info.get("issuer", "")),
+                    "aum": self.amount(float(self.aum_now.get(product, math.nan))),
+                    "end_aum": self.amount(float(rows["expected_aum"].iloc[-1])),
+                    "end_band": band,
+                    "net_flow": self.amount(
+                        float((rows["expected_subscriptions"] - rows["expected_redemptions"]).sum())
+                    ),
+                    "quota": self._quota_text(rows),
+                    "buffer_ratio": _percent(worst),
+                    "buffer_ok": not (math.isfinite(worst) and worst < 1.0 - RATIO_TOLERANCE),
+                    "yield": _yield(y),
+                    "spread": _bp((y - self.benchmark_now) * 100.0),
+                    "rows": [
+                        {
+                            "date": self.day(r.date),
+                            "quota": self.words["uncapped"]
+                            if pd.isna(r.quota)
+                            else self.amount(float(r.quota)),
+                            "subscriptions": self.amount(float(r.expected_subscriptions)),
+                            "redemptions": self.amount(float(r.expected_redemptions)),
+                            "buffer": self.amount(float(r.liquidity_buffer)),
+                            "requirement": self.amount(float(r.requirement)),
+                            "aum": self.amount(float(r.expected_aum)),
+                            "yield": _yield(float(r.expected_yield_7d)),
+                        }
+                        for r in rows.itertuples(index=False)
+                    ],
+                }
+            )
+        return out
+
+    def _quota_text(self, rows: pd.DataFrame) -> str:
+        capped = rows[rows["quota"].notna()]
+        if capped.empty:
+            return self.words["quota_open"]
+        text = self.words["quota_summary"].format(
+            capped=len(capped),
+            days=len(rows),
+            first=f"{pd.Timestamp(capped['date'].iloc[0]):%m-%d}",
+        )
+        closed = int((capped["quota"] <= 0).sum())
+        return text + (self.words["quota_closed"].format(closed=closed) if closed else "")
+
+    def alerts(self) -> list[dict[str, str]]:
+        if self.found_alerts is None:
+            found = (
+                self._solver_alerts()
+                + self._floor_alerts()
+                + self._redemption_alerts()
+                + self._drift_alerts()
+                + self._holiday_alerts()
+            )
+            order = {"critical": 0, "warning": 1, "info": 2}
+            found.sort(key=lambda a: order[a["severity"]])
+            for alert in found:
+                alert["label"] = self.words[f"severity_{alert['severity']}"]
+            self.found_alerts = found
+        return self.found_alerts
+
+    def _solver_alerts(self) -> list[dict[str, str]]:
+        found = []
+        status = self.inputs.solver_status
+        if status and not _status_ok(status):
+            severity = "warning" if _status_usable(status) else "critical"
+            text = self.words["alert_solver"].format(status=status)
+            found.append(_alert(severity, "solver", "", text))
+        for text in self.inputs.violations:
+            found.append(
+                _alert("warning", "violation", "", self.words["alert_violation"].format(text=text))
+            )
+        return found
+
+    def _floor_alerts(self) -> list[dict[str, str]]:
+        found = []
+        floors = _floor_ratios(self.inputs.products)
+        if "regulatory_floor" in self.plan.columns:
+            # the floors the optimiser used (its settings may override the products table)
+            rows = self.plan[self.plan["expected_aum"] > 0]
+            ratio = (rows["regulatory_floor"] / rows["expected_aum"]).groupby(rows["product_id"])
+            floors.update({str(k): float(v) for k, v in ratio.median().items()})
+        for product in self.product_ids:
+            rows = self.plan[self.plan["product_id"] == product]
+            aum = rows["expected_aum"].where(rows["expected_aum"] > 0)
+            share = rows["liquidity_buffer"] / aum
+            floor = floors.get(product, LIQUID_FLOOR)
+            short = rows[rows["liquidity_buffer"] < rows["requirement"] * (1 - RATIO_TOLERANCE)]
+            if not share.dropna().empty:
+                at = share.idxmin()
+                fields = {
+                    "product": product,
+                    "date": self.day(rows.at[at, "date"]),
+                    "ratio": _percent(float(share[at])),
+                    "floor": _percent(floor),
+                }
+                if share[at] < floor * (1 - RATIO_TOLERANCE):
+                    found.append(
+                        _alert(
+                            "critical",
+                            "floor",
+                            product,
+                            self.words["alert_floor_breach"].format(**fields),
+                        )
+                    )
+                elif share[at] < floor * FLOOR_CLOSE_FACTOR * (1 - RATIO_TOLERANCE):
+                    found.append(
+                        _alert(
+                            "warning",
+                            "floor",
+                            product,
+                            self.words["alert_floor_close"].format(**fields),
+                        )
+                    )
+            if not short.empty:
+                first = short.iloc[0]
+                text = self.words["alert_buffer_short"].format(
+                    product=product,
+                    date=self.day(first["date"]),
+                    buffer=f"{self.amount(float(first['liquidity_buffer']))} {self.unit}",
+                    requirement=f"{self.amount(float(first['requirement']))} {self.unit}",
+                )
+                found.append(_alert("critical", "buffer", product, text))
+        return found
+
+    def _redemption_alerts(self) -> list[dict[str, str]]:
+        low = self.bands[0]
+        tail = f"{_level(low) * 100:g}"
+        net = self._forecast("net_flow")
+        if net.empty:
+            return []
+        found = []
+        for product in self.product_ids:
+            rows = net[net["product_id"] == product].sort_values("date")
+            if rows.empty:
+                continue
+            base = self._forecast("aum", product).set_index("date")["p50"].shift(1)
+            previous = base.reindex(rows["date"]).to_numpy(dtype=float, copy=True)
+            previous[0] = float(self.aum_now.get(product, math.nan))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = -rows[low].to_numpy(dtype=float) / previous
+            if not np.isfinite(share).any():
+                continue
+            worst = int(np.nanargmax(share))
+            if share[worst] <= LARGE_REDEMPTION_WARNING_SHARE:
+                continue
+            severity = "critical" if share[worst] > LARGE_REDEMPTION_SHARE else "warning"
+            text = self.words["alert_large_redemption"].format(
+                product=product,
+                tail=tail,
+                date=self.day(rows["date"].iloc[worst]),
+                amount=f"{self.amount(-float(rows[low].iloc[worst]))} {self.unit}",
+                share=_percent(float(share[worst])),
+                level=self.words[f"large_redemption_level_{severity}"],
+            )
+            found.append(_alert(severity, "large_redemption", product, text))
+        return found
+
+    def _drift_alerts(self) -> list[dict[str, str]]:
+        from rainmaker.history import DRIFT_RECENT_DAYS
+
+        found = []
+        for drift in self.inputs.drift:
+            fields = {
+                "product": drift["product_id"],
+                "variable": self.words[f"variable_{drift['variable']}"],
+                "days": DRIFT_RECENT_DAYS,
+                "n": drift["n"],
+                "coverage": f"{drift['coverage_pct']:.0f}%",
+                "wape": f"{drift['wape_pct']:.0f}%",
+                "previous": f"{drift['previous_wape_pct']:.0f}%",
+            }
+            key = "alert_drift_coverage" if drift["kind"] == "coverage" else "alert_drift_error"
+            found.append(
+                _alert("warning", "drift", drift["product_id"], self.words[key].format(**fields))
+            )
+        return found
+
+    def _holiday_alerts(self) -> list[dict[str, str]]:
+        from rainmaker.china_calendar import calendar_features
+
+        if not len(self.dates):
+            return []
+        cal = calendar_features(self.dates[0], self.dates[-1])
+        found = []
+        in_holiday = cal["in_holiday"].to_numpy()
+        starts = [i for i in range(len(cal)) if in_holiday[i] and (i == 0 or not in_holiday[i - 1])]
+        for i in starts:
+            j = i
+            while j + 1 < len(cal) and in_holiday[j + 1]:
+                j += 1
+            names = [n for n in cal["holiday_name"].iloc[i : j + 1] if n]
+            length = (
+                int(cal["holiday_length"].iloc[i])
+                if pd.notna(cal["holiday_length"].iloc[i])
+                else j - i + 1
+            )
+            start = cal.index[i]
+            text = self.words["alert_holiday"].format(
+                name=_holiday_name(names[0] if names else "", self.lang),
+                start=self.day(start),
+                end=self.day(start + pd.Timedelta(days=length - 1)),
+                length=length,
+                days=(start - self.inputs.as_of).days,
+            )
+            found.append(_alert("info", "holiday", "", text))
+        return found
+
+    def accuracy_rows(self) -> list[dict[str, str]] | None:
+        from rainmaker.history import accuracy_summary
+
+        accuracy = self.inputs.accuracy
+        if accuracy is None or accuracy.empty:
+            return None
+        since = self.inputs.as_of - pd.Timedelta(days=ACCURACY_WINDOW_DAYS)
+        recent = accuracy[accuracy["date"] > since]
+        if recent.empty:
+            return None
+        table = accuracy_summary(recent, by=("variable",))
+        return [
+            {
+                "variable": self.words[f"variable_{r.variable}"],
+                "n": str(int(r.n)),
+                "wape": f"{r.wape_pct:.1f}%" if math.isfinite(r.wape_pct) else self.na(),
+                "bias": f"{r.bias_pct:+.1f}%" if math.isfinite(r.bias_pct) else self.na(),
+                "coverage": f"{r.coverage_80_pct:.0f}%"
+                if math.isfinite(r.coverage_80_pct)
+                else self.na(),
+            }
+            for r in table.itertuples(index=False)
+        ]
+
+    def charts(self) -> dict[str, str]:
+        words = self.words
+        outer = _width(self.bands[0], self.bands[3])
+        inner = _width(self.bands[1], self.bands[2])
+        labels = charts.ChartLabels(
+            history=words["chart_history"],
+            median=words["chart_median"],
+            inner_band=words["chart_inner"].format(coverage=inner),
+            outer_band=words["chart_outer"].format(coverage=outer),
+            plan=words["chart_plan"],
+            benchmark=words["chart_benchmark"],
+            yield_7d=words["chart_yield_axis"],
+            portfolio=words["chart_portfolio"],
+            open=words["chart_open"],
+            closed=words["chart_closed"],
+            amount_unit=self.unit,
+            admitted=words["chart_admitted"],
+        )
+        salt = f"{self.inputs.run_id}-{self.lang}"
+        flows = self.inputs.flows[self.inputs.flows["product_id"].isin(self.product_ids)]
+        aum_history = flows.pivot_table(
+            index="date", columns="product_id", values="aum", aggfunc="first"
+        )
+        aum_history[words["chart_portfolio"]] = aum_history[self.product_ids].sum(
+            axis=1, min_count=1
+        )
+        bands = {words["chart_portfolio"]: self._portfolio_aum_bands()}
+        planned = {
+            words["chart_portfolio"]: self.plan.groupby("date")["expected_aum"].sum(),
+        }
+        aum = self._forecast("aum")
+        for product in self.product_ids:
+            rows = aum[aum["product_id"] == product].set_index("date")
+            if not rows.empty:
+                bands[product] = rows[["mean", *self.quantiles]]
+            planned[product] = self.plan[self.plan["product_id"] == product].set_index("date")[
+                "expected_aum"
+            ]
+        yield_history = (
+            flows.pivot_table(
+                index="date", columns="product_id", values="yield_7d", aggfunc="first"
+            )
+            if "yield_7d" in flows.columns
+            else pd.DataFrame()
+        )
+        yield_plan = self.plan.pivot_table(
+            index="date", columns="product_id", values="expected_yield_7d", aggfunc="first"
+        )[self.product_ids]
+        quota = self.plan.pivot(index="date", columns="product_id", values="quota")[
+            self.product_ids
+        ]
+        demand = self._forecast("subscriptions").pivot_table(
+            index="date", columns="product_id", values="mean", aggfunc="first"
+        )
+        from rainmaker.china_calendar import calendar_features
+
+        cal = calendar_features(self.dates[0], self.dates[-1])
+        holidays = list(cal.index[cal["is_public_holiday"].to_numpy()])
+        return {
+            "aum": charts.aum_fan_chart(
+                aum_history,
+                bands,
+                planned,
+                labels,
+                divisor=self.divisor,
+                band_columns=self.bands,
+                salt=f"{salt}-aum",
+            ),
+            "yield": charts.yield_chart(
+                yield_history,
+                yield_plan,
+                self.inputs.benchmark,
+                labels,
+                horizon_end=self.dates[-1],
+                salt=f"{salt}-yield",
+            ),
+            "quota": charts.quota_chart(quota, demand, holidays, labels, salt=f"{salt}-quota"),
+        }
+
+    def _portfolio_aum_bands(self) -> pd.DataFrame:
+        paths = self._paths("aum")
+        columns = ["p50", *self.bands]
+        if paths is not None:
+            total = paths.sum(axis=0)  # (n_paths, horizon)
+            levels = [_level(c) for c in columns]
+            q = np.quantile(total, levels, axis=0)
+            frame = pd.DataFrame(q.T, columns=columns, index=self.dates[: total.shape[1]])
+            return frame.loc[:, ~frame.columns.duplicated()]
+        rows = self._forecast("aum")
+        return rows.groupby("date")[list(dict.fromkeys(["mean", *columns]))].sum()
+
+    # -- access
+
+    def _forecast(self, variable: str, product: str | None = None) -> pd.DataFrame:
+        frame = self.inputs.forecast
+        rows = frame[(frame["variable"] == variable) & frame["product_id"].isin(self.product_ids)]
+        if product is not None:
+            rows = rows[rows["product_id"] == product]
+        rows = rows.copy()
+        rows["date"] = pd.to_datetime(rows["date"])
+        return rows.sort_values(["product_id", "date"])
+
+    def _paths(self, variable: str) -> np.ndarray | None:
+        paths = self.inputs.paths
+        if not paths or variable not in paths or not self.inputs.path_product_ids:
+            return None
+        order = list(self.inputs.path_product_ids)
+        if not set(self.product_ids) <= set(order):
+            return None
+        return np.asarray(paths[variable])[[order.index(p) for p in self.product_ids]]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("rainmaker.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _level(column: str) -> float:
+    """Quantile level of a column name: ``p05`` → 0.05, ``p97.5`` → 0.975."""
+    return float(column[1:]) / 100
+
+
+def _width(low: str, high: str) -> str:
+    """Coverage of the band between two quantile columns, in percent as text (``90``)."""
+    return f"{(_level(high) - _level(low)) * 100:g}"
+
+
+def _band_columns(quantiles: Sequence[str]) -> tuple[str, str, str, str]:
+    """(outer low, inner low, inner high, outer high) quantile columns of a forecast.
+
+    The outer band is the widest the forecast has (e.g. p05–p95), the inner one the narrowest
+    around the median (e.g. p10–p90).
+    """
+    lows = sorted((q for q in quantiles if _level(q) < 0.5), key=_level)
+    highs = sorted((q for q in quantiles if _level(q) > 0.5), key=_level)
+    if not lows or not highs:
+        raise ValueError(
+            f"the forecast needs quantile columns below and above p50 for its bands, got "
+            f"{quantiles}"
+        )
+    return (lows[0], lows[-1], highs[0], highs[-1])
+
+
+def _nearest_quantile(forecast: pd.DataFrame, level: float) -> str:
+    columns = [c for c in forecast.columns if _QUANTILE.match(c)]
+    if not columns:
+        return "mean"
+    return min(columns, key=lambda c: abs(_level(c) - level))
+
+
+def _floor_ratios(products: pd.DataFrame) -> dict[str, float]:
+    """Per product, the liquid-asset floor as a fraction of net assets (default 10 %)."""
+    if "min_liquid_ratio" not in products.columns:
+        return {}
+    ratios = {}
+    for product, value in zip(products["product_id"], products["min_liquid_ratio"], strict=True):
+        if pd.notna(value):
+            # the column is a fraction; a value above 1 can only be a percent
+            ratios[str(product)] = float(value) / 100 if float(value) > 1 else float(value)
+    return ratios
+
+
+def _status_ok(status: str) -> bool:
+    return str(status).lower() in ("optimal", "ok")
+
+
+def _status_usable(status: str) -> bool:
+    """A plan the solver found but did not prove optimal (a time limit, a decomposition)."""
+    return str(status).lower() == "feasible"
+
+
+def _alert(severity: str, kind: str, product: str, text: str) -> dict[str, str]:
+    return {"severity": severity, "kind": kind, "product_id": product, "text": text}
+
+
+def _percent(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%" if ratio is not None and math.isfinite(ratio) else "—"
+
+
+def _yield(value: float) -> str:
+    return f"{value:.3f}%" if value is not None and math.isfinite(value) else "—"
+
+
+def _bp(value: float) -> str:
+    return f"{value:+.1f} bp" if value is not None and math.isfinite(value) else "—"
+
+
+_HOLIDAY_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+def _holiday_name(name: str, lang: str) -> str:
+    if lang == "zh":
+        return _HOLIDAY_ZH.get(name, name)
+    return name

@@ -1,0 +1,140 @@
+"""MLflow tracking of plans, runs and experiments: parameters, metrics, figures and artefacts.
+
+The default store is a local SQLite file (``sqlite:///mlflow.db``); artefacts go to an
+``mlruns/`` folder beside it (MLflow would otherwise put them under the working directory).
+Importing MLflow takes seconds, so it is imported only when something is logged. The client API
+is used rather than ``mlflow.start_run`` so that nothing global (active run, tracking URI) leaks
+into the caller, e.g. a test or a notebook.
+
+Anyone can reuse :func:`log_run`: the backtest and the notebooks log the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rainmaker.errors import RainmakerError
+
+__all__ = ["TrackingError", "TrackedRun", "artifact_root", "log_run"]
+
+# MLflow caps parameter values at 6000 characters; longer ones are cut, not refused.
+MAX_PARAM_CHARS = 6000
+
+
+class TrackingError(RainmakerError):
+    """The MLflow store could not be written (exit status 1 where it is fatal)."""
+
+
+@dataclass(frozen=True)
+class TrackedRun:
+    """Where a run was logged.
+
+    Attributes:
+        run_id: the MLflow run id.
+        experiment_id: the MLflow experiment id.
+        tracking_uri: the store.
+    """
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """Artefact location for a new experiment: ``mlruns/`` beside an SQLite store file.
+
+    Args:
+        tracking_uri: the MLflow tracking URI.
+
+    Returns:
+        A ``file://`` URI, or None to let MLflow choose (stores other than an SQLite file).
+    """
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    database = tracking_uri[len(prefix) :]
+    if database in ("", ":memory:"):
+        return None
+    return (Path(database).resolve().parent / "mlruns").as_uri()
+
+
+def log_run(
+    tracking_uri: str,
+    experiment: str,
+    *,
+    run_name: str,
+    params: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    tags: Mapping[str, str] | None = None,
+    artifacts: Iterable[Path] = (),
+    figures: Iterable[Path] = (),
+) -> TrackedRun:
+    """Log one finished run to MLflow in one go.
+
+    Args:
+        tracking_uri: the store, e.g. ``sqlite:///mlflow.db``.
+        experiment: experiment name (created when missing).
+        run_name: the run's display name (e.g. rainmaker's run id).
+        params: parameters; values are turned into text, NaN metrics are skipped.
+        metrics: numeric results (units in the key names, e.g. ``objective``, ``solve_s``).
+        tags: free-form tags.
+        artifacts: files logged at the artefact root (report, plan, forecast, ...).
+        figures: image files logged under ``figures/``.
+
+    Returns:
+        The MLflow run's ids.
+
+    Raises:
+        TrackingError: the store cannot be opened or written.
+    """
+    params, metrics, tags = params or {}, metrics or {}, tags or {}
+    try:
+        from mlflow import MlflowClient
+        from mlflow.entities import Metric, Param, RunTag
+
+        _quiet_mlflow_logs()  # after the import: importing mlflow sets up its loggers
+
+        client = MlflowClient(tracking_uri=tracking_uri)
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            experiment_id = client.create_experiment(
+                experiment, artifact_location=artifact_root(tracking_uri)
+            )
+        else:
+            experiment_id = found.experiment_id
+        run = client.create_run(experiment_id, run_name=run_name, tags=dict(tags))
+        run_id = run.info.run_id
+        stamp = run.info.start_time
+        client.log_batch(
+            run_id,
+            metrics=[
+                Metric(key, float(value), stamp, 0)
+                for key, value in metrics.items()
+                if value is not None and math.isfinite(float(value))
+            ],
+            params=[Param(key, str(value)[:MAX_PARAM_CHARS]) for key, value in params.items()],
+            tags=[RunTag(key, str(value)) for key, value in tags.items()],
+        )
+        for path in artifacts:
+            client.log_artifact(run_id, str(path))
+        for path in figures:
+            client.log_artifact(run_id, str(path), artifact_path="figures")
+        client.set_terminated(run_id, status="FINISHED")
+    except Exception as exc:  # MLflow raises many kinds (MlflowException, SQLAlchemy, OSError)
+        raise TrackingError(
+            f"could not log to the MLflow store {tracking_uri}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from exc
+    return TrackedRun(run_id=run_id, experiment_id=experiment_id, tracking_uri=tracking_uri)
+
+
+def _quiet_mlflow_logs() -> None:
+    # the SQLite store announces its table creation and migrations at INFO on stderr; the
+    # daily job's stderr is for progress and problems
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)

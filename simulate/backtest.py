@@ -1,0 +1,361 @@
+"""A backtest run as the ``rainmaker backtest`` command does it: policies, files, MLflow.
+
+:func:`run_backtest` replays one window under one or several policies
+(:func:`simulate.replay.replay`), writes the SPEC §3 files and logs every policy's run to MLflow:
+
+- one policy: ``DIR/daily.csv``, ``DIR/metrics.json``, ``DIR/decisions.csv``, ``DIR/run.json``
+  and ``DIR/yield_<policy>.png``;
+- several policies: the same files in ``DIR/<policy>/`` for each, plus ``DIR/comparison.csv``
+  (one row per policy, :func:`simulate.backtest_metrics.compare_policies`),
+  ``DIR/comparison.json`` and ``DIR/yield_policies.png`` (every policy against the benchmark).
+
+Policies are named as on the command line: ``none``, ``rule``, ``optimizer``, ``oracle``;
+``all`` means the four. Long replays report progress on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rainmaker import __version__
+from rainmaker.dataset import Dataset
+from rainmaker.errors import UsageError
+from simulate.backtest_metrics import compare_policies
+from simulate.plots import plot_policy, plot_policy_comparison
+from simulate.policies import NoPolicy, Policy, RulePolicy
+from simulate.replay import ReplayResult, ReplaySettings, replay
+
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "EXPERIMENT",
+    "POLICY_NAMES",
+    "BacktestRun",
+    "PolicyOptions",
+    "make_policy",
+    "parse_day",
+    "parse_policies",
+    "run_backtest",
+    "write_result",
+]
+
+POLICY_NAMES = ("none", "rule", "optimizer", "oracle")
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+EXPERIMENT = "rainmaker-backtest"
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """Options of the planning policies (``optimizer`` and ``oracle``).
+
+    Attributes:
+        horizon_days: days forecast and planned every morning.
+        refit_every_days: days between refits of the forecast models (the optimizer's
+            forecaster is fitted in full once, on the day before the window, then refitted on
+            this cadence; 7 = weekly).
+        forecast_models: forecast models to select among (``None``: the forecast's defaults).
+        seed: seed of the forecast's sample paths.
+    """
+
+    horizon_days: int = 14
+    refit_every_days: int = 7
+    forecast_models: tuple[str, ...] | None = None
+    seed: int = 0
+
+
+def parse_day(text: str, flag: str) -> pd.Timestamp:
+    """A day from the command line.
+
+    Raises:
+        UsageError: not an ISO date (the message names the flag).
+    """
+    try:
+        day = pd.Timestamp(text)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{flag} {text!r} is not a date; expected YYYY-MM-DD") from exc
+    if pd.isna(day):
+        raise UsageError(f"{flag} is missing; expected YYYY-MM-DD")
+    return day.normalize()
+
+
+def parse_policies(text: str) -> list[str]:
+    """Policy names from the command line: ``all`` or a comma-separated list.
+
+    Raises:
+        UsageError: an unknown name (the message lists the known ones) or an empty list.
+    """
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["all"]:
+        return list(POLICY_NAMES)
+    unknown = [n for n in names if n not in POLICY_NAMES]
+    if unknown or not names:
+        raise UsageError(
+            f"unknown policy {', '.join(unknown) or repr(text)}; expected 'all' or a "
+            f"comma-separated list of {', '.join(POLICY_NAMES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def make_policy(name: str, options: PolicyOptions | None = None) -> Policy:
+    """A new policy by command-line name.
+
+    Raises:
+        UsageError: unknown name.
+    """
+    options = options or PolicyOptions()
+    if name == "none":
+        return NoPolicy()
+    if name == "rule":
+        return RulePolicy()
+    if name in ("optimizer", "oracle"):
+        from simulate.planning_policies import OptimizerPolicy, OraclePolicy
+
+        cls = OptimizerPolicy if name == "optimizer" else OraclePolicy
+        return cls(
+            horizon_days=options.horizon_days,
+            refit_every_days=options.refit_every_days,
+            forecast_models=options.forecast_models,
+            seed=options.seed,
+        )
+    raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
+
+
+@dataclass
+class BacktestRun:
+    """What :func:`run_backtest` produced.
+
+    Attributes:
+        results: the replay of each policy, by name.
+        comparison: one row per policy (:func:`simulate.backtest_metrics.compare_policies`).
+        out: the output folder.
+        files: every file written.
+        tracked: MLflow run id per policy (empty when tracking is off).
+    """
+
+    results: dict[str, ReplayResult]
+    comparison: pd.DataFrame
+    out: Path
+    files: list[Path] = field(default_factory=list)
+    tracked: dict[str, str] = field(default_factory=dict)
+
+
+def _stderr_progress(policy: str) -> Callable[[int, int, pd.Timestamp], None]:
+    """Progress on stderr about every 10 % of the window (and at the end)."""
+    began = time.perf_counter()
+
+    def report(done: int, total: int, day: pd.Timestamp) -> None:
+        step = max(total // 10, 1)
+        if done % step and done != total:
+            return
+        elapsed = time.perf_counter() - began
+        left = elapsed / done * (total - done)
+        print(
+            f"backtest {policy}: {done}/{total} days (to {day:%Y-%m-%d}), "
+            f"{elapsed:.0f} s elapsed, about {left:.0f} s left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _clean(value: Any) -> Any:
+    """NaN and inf become null: JSON has no such numbers."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_result(
+    result: ReplayResult, folder: Path, run_info: Mapping[str, Any]
+) -> tuple[list[Path], list[Path]]:
+    """Write one policy's files into ``folder``.
+
+    Returns:
+        (data files, figure files) written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    daily = result.daily.copy()
+    daily["date"] = daily["date"].dt.strftime("%Y-%m-%d")
+    decisions = result.decisions.copy()
+    decisions["date"] = decisions["date"].dt.strftime("%Y-%m-%d")
+    files = [folder / "daily.csv", folder / "metrics.json", folder / "decisions.csv"]
+    daily.to_csv(files[0], index=False, lineterminator="\n")
+    metrics = {"policy": result.policy, **result.metrics}
+    files[1].write_text(json.dumps(_clean(metrics), indent=2) + "\n", encoding="utf-8")
+    decisions.to_csv(files[2], index=False, lineterminator="\n")
+    run_path = folder / "run.json"
+    run = {
+        **run_info,
+        "policy": result.policy,
+        "policy_params": result.policy_params,
+        "replay_seconds": round(result.seconds, 2),
+        "policy_seconds": {k: round(v, 2) for k, v in result.policy_timings.items()},
+    }
+    run_path.write_text(
+        json.dumps(_clean(run), indent=2, default=_json_default) + "\n", encoding="utf-8"
+    )
+    files.append(run_path)
+    figure = plot_policy(
+        result.daily, result.metrics, result.policy, folder / f"yield_{result.policy}.png"
+    )
+    return files, [figure]
+
+
+def _log(
+    tracking_uri: str,
+    result: ReplayResult,
+    run_info: Mapping[str, Any],
+    files: Sequence[Path],
+    figures: Sequence[Path],
+) -> str:
+    from rainmaker.tracking import log_run
+
+    params: dict[str, Any] = {
+        f"world.{k}": v for k, v in asdict(result.settings).items() if k != "response"
+    }
+    params.update({f"policy.{k}": v for k, v in result.policy_params.items()})
+    params.update(
+        policy=result.policy,
+        start=run_info["start"],
+        end=run_info["end"],
+        products=",".join(run_info["products"]),
+        data=run_info["data"],
+        data_fingerprint=run_info["data_fingerprint"],
+    )
+    metrics = {f"total.{k}": float(v) for k, v in result.metrics["total"].items()}
+    for pid, figures_of in result.metrics["products"].items():
+        for key in ("relative_vol_bp", "mean_excess_bp", "tracking_bp", "shortfall_days"):
+            metrics[f"{pid}.{key}"] = float(figures_of[key])
+    metrics["replay_s"] = result.seconds
+    metrics.update({f"policy.{k}": v for k, v in result.policy_timings.items()})
+    tracked = log_run(
+        tracking_uri,
+        EXPERIMENT,
+        run_name=f"backtest-{result.policy}-{run_info['start']}-{run_info['end']}",
+        params=params,
+        metrics=metrics,
+        tags={"command": "backtest", "policy": result.policy},
+        artifacts=files,
+        figures=figures,
+    )
+    return tracked.run_id
+
+
+def run_backtest(
+    dataset: Dataset,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    policies: Sequence[str],
+    out: str | Path,
+    *,
+    products: Sequence[str] | None = None,
+    settings: ReplaySettings | None = None,
+    options: PolicyOptions | None = None,
+    tracking_uri: str | None = DEFAULT_TRACKING_URI,
+    progress: bool = True,
+) -> BacktestRun:
+    """Replay [start, end] under each policy, write the files and log the runs.
+
+    Args:
+        dataset: the loaded data set.
+        start, end: the window (inclusive).
+        policies: names among :data:`POLICY_NAMES`.
+        out: output folder (created when missing).
+        products: ids to replay (default: all).
+        settings: the replay's world (default :class:`~simulate.replay.ReplaySettings`).
+        options: options of the planning policies.
+        tracking_uri: MLflow store; ``None`` turns tracking off.
+        progress: print progress on stderr.
+
+    Returns:
+        The :class:`BacktestRun`.
+
+    Raises:
+        UsageError: unknown policy, bad window or product.
+    """
+    names = list(dict.fromkeys(policies))
+    for name in names:
+        if name not in POLICY_NAMES:
+            raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
+    folder = Path(out)
+    settings = settings or ReplaySettings()
+    results: dict[str, ReplayResult] = {}
+    files: list[Path] = []
+    tracked: dict[str, str] = {}
+    for name in names:
+        policy = make_policy(name, options)
+        results[name] = replay(
+            dataset,
+            start,
+            end,
+            policy,
+            products=products,
+            settings=settings,
+            progress=_stderr_progress(name) if progress else None,
+        )
+    first = next(iter(results.values()))
+    run_info = {
+        "start": f"{pd.Timestamp(start):%Y-%m-%d}",
+        "end": f"{pd.Timestamp(end):%Y-%m-%d}",
+        "products": sorted(first.daily["product_id"].unique()),
+        "data": str(dataset.root),
+        "data_fingerprint": dataset.fingerprint,
+        "rainmaker_version": __version__,
+        "python": platform.python_version(),
+        "world": {k: v for k, v in asdict(settings).items() if k != "response"},
+    }
+    for name, result in results.items():
+        target = folder if len(results) == 1 else folder / name
+        written, figures = write_result(result, target, run_info)
+        files.extend(written + figures)
+        if tracking_uri:
+            tracked[name] = _log(tracking_uri, result, run_info, written, figures)
+    comparison = compare_policies({name: r.metrics for name, r in results.items()})
+    if len(results) > 1:
+        folder.mkdir(parents=True, exist_ok=True)
+        table_path = folder / "comparison.csv"
+        comparison.round(4).to_csv(table_path, lineterminator="\n")
+        json_path = folder / "comparison.json"
+        json_path.write_text(
+            json.dumps(
+                _clean(
+                    {
+                        **run_info,
+                        "policies": comparison.reset_index().to_dict(orient="records"),
+                    }
+                ),
+                indent=2,
+                default=_json_default,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        figure = plot_policy_comparison(
+            {name: r.daily for name, r in results.items()}, folder / "yield_policies.png"
+        )
+        files.extend([table_path, json_path, figure])
+    return BacktestRun(
+        results=results, comparison=comparison, out=folder, files=files, tracked=tracked
+    )

@@ -1,0 +1,206 @@
+"""The headline figures of a backtest (SPEC §4) and the comparison of policies.
+
+A replay writes one row per (date, product_id) (see :mod:`simulate.replay`); this module turns
+those rows into the figures of SPEC §4, per product and AUM-weighted over products, and compares
+policies with the SPEC §4 rule: a policy is better than another only when it lowers
+``relative_vol_bp`` without lowering ``mean_excess_bp`` by more than 1 bp, without more shortfall
+days and without refusing more than 5 % of demand.
+
+All yield figures are in basis points (1 bp = 0.01 percentage point); amounts are CNY.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.yields import HeadlineFigures, headline_figures, weighted_figures
+
+__all__ = [
+    "MAX_REFUSED_SHARE",
+    "MEAN_EXCESS_TOLERANCE_BP",
+    "backtest_metrics",
+    "compare_policies",
+    "is_better",
+    "product_metrics",
+]
+
+# SPEC §4: the tolerance on mean excess yield and the ceiling on refused demand.
+MEAN_EXCESS_TOLERANCE_BP = 1.0
+MAX_REFUSED_SHARE = 0.05
+
+REQUIRED_DAILY = (
+    "date",
+    "product_id",
+    "demand",
+    "subscriptions",
+    "aum",
+    "yield_7d",
+    "benchmark_yield_7d",
+    "shortfall",
+)
+
+
+def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
+    """SPEC §4 figures of one product over a backtest window.
+
+    Args:
+        rows: the replay's daily rows of one product (columns of ``daily.csv``), one per day.
+
+    Returns:
+        The five yield figures (bp) plus ``shortfall_days`` (days with ``shortfall`` > 0),
+        ``lost_demand`` (Σ demand − subscriptions, CNY), ``demand`` (Σ demand, CNY),
+        ``refused_share`` (lost_demand / demand, 0..1), ``mean_aum`` (CNY, the product's weight
+        in the total) and ``days`` (days with a 7-day yield, the days the yield figures cover).
+
+        The yield figures are NaN when fewer than two days have both a 7-day yield and a
+        benchmark.
+    """
+    rows = rows.sort_values("date")
+    y = rows["yield_7d"].to_numpy(dtype=float)
+    b = rows["benchmark_yield_7d"].to_numpy(dtype=float)
+    # The first six days of a replay without earlier 万份收益 have no 7-day yield: they are left
+    # out of the yield figures, and every other figure still covers the whole window.
+    known = ~(np.isnan(y) | np.isnan(b))
+    if known.sum() >= 2:
+        figures: dict[str, float] = dict(headline_figures(y[known], b[known]))
+    else:  # e.g. a product launched days before the end: no yield figures, but flows count
+        figures = dict.fromkeys(HeadlineFigures.__annotations__, math.nan)
+    demand = float(rows["demand"].sum())
+    lost = float((rows["demand"] - rows["subscriptions"]).sum())
+    figures.update(
+        shortfall_days=int((rows["shortfall"] > 0).sum()),
+        lost_demand=lost,
+        demand=demand,
+        refused_share=lost / demand if demand > 0 else 0.0,
+        mean_aum=float(rows["aum"].mean()),
+        days=int(known.sum()),
+    )
+    return figures
+
+
+def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
+    """``metrics.json`` of a backtest: figures per product and AUM-weighted in total.
+
+    Args:
+        daily: the replay's rows (``daily.csv``): at least date, product_id, demand,
+            subscriptions, aum, yield_7d, benchmark_yield_7d and shortfall.
+
+    Returns:
+        ``{"start", "end", "products": {product_id: figures}, "total": figures}``. The total's
+        yield figures are the per-product figures weighted by mean AUM over the window
+        (:func:`rainmaker.yields.weighted_figures`, over the products that have yield
+        figures); ``shortfall_days`` counts calendar days on
+        which at least one product fell short (``shortfall_product_days`` counts product-days);
+        ``lost_demand`` and ``demand`` are sums and ``refused_share`` is their ratio.
+    """
+    missing = [c for c in REQUIRED_DAILY if c not in daily.columns]
+    if missing:
+        raise ValueError(f"backtest_metrics: daily rows lack columns {missing}")
+    products: dict[str, dict[str, float]] = {}
+    for product_id, rows in daily.groupby("product_id", sort=True):
+        products[str(product_id)] = product_metrics(rows)
+    # products without yield figures (too few days) weigh nothing in the total's
+    scored = [f for f in products.values() if not math.isnan(f["yield_vol_bp"])]
+    if scored and sum(f["mean_aum"] for f in scored) > 0:
+        total: dict[str, float] = dict(
+            weighted_figures([_headline(f) for f in scored], [f["mean_aum"] for f in scored])
+        )
+    else:
+        total = dict.fromkeys(HeadlineFigures.__annotations__, math.nan)
+    weights = [f["mean_aum"] for f in products.values()]
+    demand = float(sum(f["demand"] for f in products.values()))
+    lost = float(sum(f["lost_demand"] for f in products.values()))
+    short_days = daily.loc[daily["shortfall"] > 0, "date"]
+    total.update(
+        shortfall_days=int(short_days.nunique()),
+        shortfall_product_days=int(sum(f["shortfall_days"] for f in products.values())),
+        lost_demand=lost,
+        demand=demand,
+        refused_share=lost / demand if demand > 0 else 0.0,
+        mean_aum=float(sum(weights)),
+    )
+    dates = pd.DatetimeIndex(daily["date"])
+    return {
+        "start": f"{dates.min():%Y-%m-%d}",
+        "end": f"{dates.max():%Y-%m-%d}",
+        "products": products,
+        "total": total,
+    }
+
+
+def _headline(figures: Mapping[str, float]) -> HeadlineFigures:
+    keys = HeadlineFigures.__annotations__
+    return HeadlineFigures(**{k: float(figures[k]) for k in keys})  # type: ignore[typeddict-item]
+
+
+def is_better(candidate: Mapping[str, float], baseline: Mapping[str, float]) -> bool:
+    """The SPEC §4 rule: is ``candidate`` better than ``baseline``?
+
+    Args:
+        candidate, baseline: ``"total"`` (or one product's) figures of two backtests over the
+            same window, as returned by :func:`backtest_metrics`.
+
+    Returns:
+        True only when the candidate lowers ``relative_vol_bp``, keeps ``mean_excess_bp`` within
+        1 bp of the baseline's or above, has no more shortfall days, and refuses at most 5 % of
+        demand.
+    """
+    return (
+        candidate["relative_vol_bp"] < baseline["relative_vol_bp"]
+        and candidate["mean_excess_bp"] >= baseline["mean_excess_bp"] - MEAN_EXCESS_TOLERANCE_BP
+        and candidate["shortfall_days"] <= baseline["shortfall_days"]
+        and candidate["refused_share"] <= MAX_REFUSED_SHARE
+    )
+
+
+def compare_policies(
+    metrics: Mapping[str, Mapping[str, Any]], baseline: str = "none", bound: str = "oracle"
+) -> pd.DataFrame:
+    """One row per policy: the total figures and how each compares with the baseline.
+
+    Args:
+        metrics: ``{policy: backtest_metrics(...)}`` over the same window and products.
+        baseline: the policy others are compared with (doing nothing).
+        bound: the perfect-foresight policy whose improvement is the most any policy can get.
+
+    Returns:
+        Frame indexed by policy with the total's yield figures (bp), ``shortfall_days``,
+        ``lost_demand`` (CNY), ``refused_pct`` (percent of demand), ``relative_vol_change_bp``
+        (against the baseline; negative is better), ``mean_excess_change_bp``,
+        ``share_of_bound_pct`` (the policy's fall in relative_vol_bp as a percentage of the
+        bound's; NaN when the bound or baseline is missing or the bound does not improve) and
+        ``better_than_baseline`` (the SPEC §4 rule).
+    """
+    rows = []
+    for policy, doc in metrics.items():
+        total = doc["total"]
+        rows.append(
+            {
+                "policy": policy,
+                "yield_vol_bp": total["yield_vol_bp"],
+                "benchmark_vol_bp": total["benchmark_vol_bp"],
+                "relative_vol_bp": total["relative_vol_bp"],
+                "tracking_bp": total["tracking_bp"],
+                "mean_excess_bp": total["mean_excess_bp"],
+                "shortfall_days": total["shortfall_days"],
+                "lost_demand": total["lost_demand"],
+                "refused_pct": 100.0 * total["refused_share"],
+            }
+        )
+    table = pd.DataFrame(rows).set_index("policy")
+    if baseline in metrics:
+        base = metrics[baseline]["total"]
+        table["relative_vol_change_bp"] = table["relative_vol_bp"] - base["relative_vol_bp"]
+        table["mean_excess_change_bp"] = table["mean_excess_bp"] - base["mean_excess_bp"]
+        table["better_than_baseline"] = [is_better(metrics[p]["total"], base) for p in table.index]
+        bound_gain = -table.loc[bound, "relative_vol_change_bp"] if bound in table.index else np.nan
+        if np.isfinite(bound_gain) and bound_gain > 0:
+            table["share_of_bound_pct"] = -100.0 * table["relative_vol_change_bp"] / bound_gain
+        else:
+            table["share_of_bound_pct"] = np.nan
+    return table

@@ -1,0 +1,359 @@
+"""The planning policies of a backtest: the forecast and the optimiser in the loop.
+
+Every morning of a replay, :class:`OptimizerPolicy` forecasts the next ``horizon_days`` days from
+the data known the evening before (:class:`forecast.Forecaster`), re-plans them with
+:func:`optimize.make_plan` starting from the replay's actual portfolio (handed over as the
+``holdings`` table), and carries out the plan's first day: its quota, its exposure, its
+purchases per bucket and the cash it keeps. The forecaster is fitted in full (backtest,
+selection, residuals, exposure response) on the day before the window, then refitted on the data
+known every ``refit_every_days`` days (weekly by default) and asked for a new forecast every day.
+
+:class:`OraclePolicy` is the same optimiser fed the actual future instead of a forecast: the
+demand the replay will meet (history's, at history's exposure), the redemptions it will meet
+(history's scaled to the replayed AUM, as :mod:`simulate.replay` does), without uncertainty. No
+policy with the same decisions can do better, so its improvement is the yardstick of the
+optimizer's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.dataset import Dataset
+from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
+from simulate.workdays import day_number
+
+__all__ = ["OptimizerPolicy", "OraclePolicy", "PlanningPolicy", "perfect_forecast"]
+
+# The backtest re-plans every day: a solve that stops early on its gap or time limit costs a
+# little optimality on one day, which tomorrow's re-plan corrects.
+# Liquidity needs cover the required redemptions with this margin: the redemptions met drift
+# with the replayed AUM between the morning's plan and the days they fall on.
+LIQUIDITY_MARGIN = 1.05
+BACKTEST_PLAN_OVERRIDES: Mapping[str, Mapping[str, Any]] = {
+    "solver": {"time_limit_s": 5.0, "mip_rel_gap": 0.01, "explain": False},
+}
+
+
+class PlanningPolicy(Policy):
+    """Forecast (or foresight) + plan every morning; subclasses say where the forecast comes
+    from.
+
+    Args:
+        horizon_days: days forecast and planned every morning.
+        refit_every_days: days between refits of the forecast models.
+        forecast_models: forecast models to select among (``None``: the forecast's defaults).
+        seed: seed of the forecast's sample paths and models.
+        plan_overrides: optimizer settings changed for the backtest, as
+            ``{"section": {"key": value}}`` (see ``optimize/defaults.toml``); default
+            :data:`BACKTEST_PLAN_OVERRIDES`.
+    """
+
+    def __init__(
+        self,
+        horizon_days: int = 14,
+        refit_every_days: int = 7,
+        forecast_models: Sequence[str] | None = None,
+        seed: int = 0,
+        plan_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.horizon_days = int(horizon_days)
+        self.refit_every_days = int(refit_every_days)
+        self.forecast_models = tuple(forecast_models) if forecast_models else None
+        self.seed = int(seed)
+        self.plan_overrides = {
+            k: dict(v) for k, v in (plan_overrides or BACKTEST_PLAN_OVERRIDES).items()
+        }
+        self._settings: Any = None
+        self.plan_seconds: list[float] = []
+        self.forecast_seconds: list[float] = []
+
+    def timings(self) -> dict[str, float]:
+        plans = np.asarray(self.plan_seconds)
+        return {
+            "forecast_s": float(sum(self.forecast_seconds)),
+            "plan_s": float(plans.sum()),
+            "plan_max_s": float(plans.max()) if plans.size else 0.0,
+            "plans": float(plans.size),
+        }
+
+    def params(self) -> dict[str, object]:
+        return {
+            "horizon_days": self.horizon_days,
+            "refit_every_days": self.refit_every_days,
+            "forecast_models": ",".join(self.forecast_models or ()) or "default",
+            "seed": self.seed,
+            "plan_overrides": self.plan_overrides,
+        }
+
+    def _plan_settings(self) -> Any:
+        if self._settings is None:
+            from optimize import load_settings
+
+            overrides = {k: dict(v) for k, v in self.plan_overrides.items()}
+            overrides.setdefault("horizon", {})["days"] = self.horizon_days
+            self._settings = load_settings(overrides=overrides)
+        return self._settings
+
+    @abstractmethod
+    def forecast(self, state: ReplayState, history: Dataset) -> Any:
+        """The forecast the plan is made from (a ``forecast.ForecastResult``)."""
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        from optimize import make_plan
+
+        history = state.history
+        planned = [p for p in state.product_ids if _has_row(history, p, state.as_of)]
+        if not planned:
+            return Decision({})
+        history = dataclasses.replace(
+            history, tables={**history.tables, "holdings": state.holdings}
+        )
+        began = time.perf_counter()
+        forecast = self.forecast(state, history)
+        self.forecast_seconds.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = make_plan(history, state.as_of, forecast, self._plan_settings())
+        self.plan_seconds.append(time.perf_counter() - began)
+        return plan_decision(result.plan, day, state)
+
+
+def _has_row(history: Dataset, product_id: str, day: pd.Timestamp) -> bool:
+    flows = history.flows
+    return bool(((flows["product_id"] == product_id) & (flows["date"] == day)).any())
+
+
+def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> Decision:
+    """The decisions of ``day`` read from a plan (``PlanResult.plan``, its first day).
+
+    - ``quota`` as planned (empty = uncapped, 0 = closed);
+    - ``exposure`` where the plan steers it (it differs from the forecast's baseline, or the
+      product has exposure slots); elsewhere history's exposure is kept;
+    - ``purchase_<bucket>`` of the term buckets as planned; the cash the plan keeps at the end
+      of the day is the cash target, and everything above it is lent overnight, so money that
+      arrives beyond the forecast is not left idle and money that does not arrive cuts term
+      purchases first;
+    - ``buffer_target``: the larger of the buffer the plan requires (the redemption quantile at
+      its confidence) and the regulatory floor, so that flows worse than forecast cut term
+      purchases rather than liquidity;
+    - ``liquidity_needs``: for each later day of the plan, the redemptions the plan must be
+      able to pay from the end of today through that day (the sum of their daily quantiles at
+      the plan's confidence, with a 5 % margin) less the subscriptions expected to settle
+      before them (none over the days off right after today). The plan's cash balance nets
+      each day's subscriptions against its redemptions and its buffer covers one day's
+      quantile; the portfolio pays redemptions before the day's subscriptions arrive and lots
+      maturing on a day off only come back on the next working day, so the executor keeps the
+      cumulative needs payable: term purchases are cut and cash is kept for days off before
+      the plan's liquidity is.
+    """
+    dates = pd.to_datetime(plan["date"])
+    rows = plan.loc[dates == day]
+    later = plan.loc[dates > day]
+    out: dict[str, ProductDecision] = {}
+    term = [c for c in plan.columns if c.startswith("purchase_") and c[9:] in TERM_BUCKETS]
+    for row in rows.itertuples(index=False):
+        values = row._asdict()
+        pid = str(values["product_id"])
+        if pid not in state.portfolios:
+            continue
+        quota = float(values["quota"])
+        exposure = float(values["exposure"])
+        baseline = float(values["baseline_exposure"])
+        steered = values["exposure_slots"] > 0 or abs(exposure - baseline) > 1e-9 * max(
+            1.0, abs(baseline)
+        )
+        buffer = max(float(values["required_buffer"]), float(values["regulatory_floor"]), 0.0)
+        out[pid] = ProductDecision(
+            quota=max(quota, 0.0) if math.isfinite(quota) else math.inf,
+            buffer_target=min(buffer, state.portfolios[pid].aum),
+            purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
+            cash_target=min(max(float(values["cash"]), 0.0), state.portfolios[pid].aum),
+            liquidity_needs=_liquidity_needs(later, pid, day, state),
+            exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
+        )
+    return Decision(out)
+
+
+def _liquidity_needs(
+    later: pd.DataFrame, product_id: str, day: pd.Timestamp, state: ReplayState
+) -> tuple[tuple[pd.Timestamp, float], ...]:
+    """Cumulative money a product must be able to pay through each later day of the plan, CNY.
+
+    Redemptions count at their quantile with a margin. Subscriptions settled on the days before
+    are credited at the smaller of the plan's expectation and the forecast's baseline demand
+    (tomorrow's re-plan may take back an exposure boost), and not at all over the days off right
+    after today: those are paid from cash, which must not wait for flows a later plan can
+    change.
+    """
+    rows = later.loc[later["product_id"] == product_id].sort_values("date")
+    if rows.empty:
+        return ()
+    redemptions = LIQUIDITY_MARGIN * rows["required_buffer"].to_numpy(dtype=float)
+    credit = np.minimum(
+        rows["expected_subscriptions"].to_numpy(dtype=float),
+        rows["baseline_demand"].to_numpy(dtype=float),
+    )
+    settled_before = np.concatenate([[0.0], np.cumsum(credit)[:-1]])
+    need = np.cumsum(redemptions) - settled_before
+    today = day_number(day)
+    back = state.workdays.next_workday(today) if state.workdays.is_workday(today) else today
+    dates = pd.DatetimeIndex(rows["date"])
+    off = np.array([day_number(d) < back for d in dates])
+    need[off] = np.cumsum(redemptions)[off]
+    return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
+
+
+class OptimizerPolicy(PlanningPolicy):
+    """``optimizer``: forecast + plan re-made every morning from what was known the evening
+    before (see the module docstring)."""
+
+    name = "optimizer"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._forecaster: Any = None
+        self._fitted_on: pd.Timestamp | None = None
+
+    def forecast(self, state: ReplayState, history: Dataset) -> Any:
+        from forecast import DEFAULT_MODELS, Forecaster
+
+        as_of = state.as_of
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self._forecaster is None:
+                self._forecaster = Forecaster(
+                    models=self.forecast_models or DEFAULT_MODELS,
+                    horizon=self.horizon_days,
+                    seed=self.seed,
+                ).fit(history, as_of)
+                self._fitted_on = as_of
+            elif (as_of - self._fitted_on).days >= self.refit_every_days:
+                self._forecaster.refit(history, as_of)
+                self._fitted_on = as_of
+            return self._forecaster.predict(history, as_of, self.horizon_days)
+
+
+class OraclePolicy(PlanningPolicy):
+    """``oracle``: the optimiser fed the actual future flows (see the module docstring)."""
+
+    name = "oracle"
+    sees_future = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._response: pd.DataFrame | None = None
+
+    def forecast(self, state: ReplayState, history: Dataset) -> Any:
+        if state.future is None:
+            raise RuntimeError("the oracle needs the replay to hand it the full data set")
+        if self._response is None:
+            self._response = _fitted_response(history, state.as_of)
+        return perfect_forecast(state, history, self.horizon_days, self._response)
+
+
+def _fitted_response(history: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The exposure response the forecast would fit on the data up to ``as_of`` (the world's
+    curve when the data set has no ``exposure_response`` table)."""
+    from forecast.exposure import fit_exposure_response
+    from forecast.panel import build_panel
+
+    if "exposure" not in history.flows.columns:
+        return pd.DataFrame(columns=["a", "e0"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_exposure_response(build_panel(history, as_of))
+
+
+def perfect_forecast(
+    state: ReplayState, history: Dataset, horizon: int, response: pd.DataFrame
+) -> Any:
+    """A ``forecast.ForecastResult`` that knows the future the replay will meet.
+
+    For the days after ``state.as_of`` (at most ``horizon``, fewer near the end of the data):
+    subscriptions = the future's ``demand`` (else ``subscriptions``) at history's exposure,
+    redemptions = history's scaled by the replayed over the historical AUM of the as-of day, net
+    flow and AUM rolled from the replayed AUM. One sample path; every quantile equals the mean.
+
+    Args:
+        state: the replay's state (its ``future`` is the full data set).
+        history: the data known on the as-of day (for the replayed AUM).
+        horizon: days wanted.
+        response: exposure response per product (columns ``a``, ``e0``), as the forecast
+            gives it.
+    """
+    from forecast import DEFAULT_QUANTILES, ForecastResult
+    from forecast.paths import quantile_label
+
+    future = state.future
+    assert future is not None
+    as_of = state.as_of
+    flows = future.flows
+    last = pd.Timestamp(flows["date"].max())
+    days = min(horizon, int((last - as_of).days))
+    dates = pd.date_range(as_of + pd.Timedelta(days=1), periods=days, freq="D", name="date")
+    known = history.flows.loc[history.flows["date"] == as_of].set_index("product_id")
+    ids = tuple(p for p in state.product_ids if p in known.index)
+    ahead = flows.loc[flows["date"].isin(dates) & flows["product_id"].isin(ids)]
+    ahead = ahead.set_index(["product_id", "date"])
+    past = flows.loc[flows["date"] == as_of].set_index("product_id")
+
+    def wide(column: str) -> np.ndarray:
+        values = ahead[column].unstack("date").reindex(index=list(ids), columns=dates)
+        return values.to_numpy(dtype=float)
+
+    demand = wide("demand") if "demand" in ahead.columns else wide("subscriptions")
+    demand = np.where(np.isnan(demand), wide("subscriptions"), demand)
+    aum_replay = known.loc[list(ids), "aum"].to_numpy(dtype=float)
+    aum_history = past.reindex(list(ids))["aum"].to_numpy(dtype=float)
+    ratio = np.where(aum_history > 0, aum_replay / np.where(aum_history > 0, aum_history, 1), 1.0)
+    redemptions = wide("redemptions") * ratio[:, None]
+    demand, redemptions = np.nan_to_num(demand), np.nan_to_num(redemptions)
+    net = demand - redemptions
+    aum = aum_replay[:, None] + np.cumsum(net, axis=1)
+    paths = {
+        "subscriptions": demand[:, None, :],
+        "redemptions": redemptions[:, None, :],
+        "net_flow": net[:, None, :],
+        "aum": aum[:, None, :],
+    }
+    frames = []
+    for variable, values in paths.items():
+        flat = values[:, 0, :].reshape(-1)
+        frame = pd.DataFrame(
+            {
+                "product_id": np.repeat(np.asarray(ids, dtype=object), days),
+                "date": np.tile(dates.to_numpy(), len(ids)),
+                "variable": variable,
+                "mean": flat,
+            }
+        )
+        for q in DEFAULT_QUANTILES:
+            frame[quantile_label(q)] = flat
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True).sort_values(
+        ["product_id", "date"], kind="stable", ignore_index=True
+    )
+    exposure = wide("exposure").T if "exposure" in ahead.columns else np.zeros((days, len(ids)))
+    return ForecastResult(
+        table=table,
+        paths=paths,
+        product_ids=ids,
+        baseline_exposure=pd.DataFrame(np.nan_to_num(exposure), index=dates, columns=list(ids)),
+        exposure_response=response.reindex(list(ids)),
+        model_name="oracle",
+        as_of=as_of,
+        horizon=days,
+        quantiles=tuple(DEFAULT_QUANTILES),
+        point={"subscriptions": demand, "redemptions": redemptions},
+    )

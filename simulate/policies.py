@@ -1,0 +1,473 @@
+"""Policies a backtest replays: what a manager decides each morning, behind one contract.
+
+Every morning of a replay (:mod:`simulate.replay`) a policy sees a :class:`ReplayState` (the
+data set as it was known at the end of the previous day, with the replayed days in place of the
+historical ones, and every product's portfolio at the end of that day) and returns a
+:class:`Decision`: one :class:`ProductDecision` per product with
+
+- ``quota``: the cap on the day's accepted subscriptions, CNY (``inf`` = uncapped);
+- ``buffer_target``: liquid assets (cash, pending subscriptions and assets maturing within 5
+  trading days) to keep after the day's purchases, CNY;
+- ``mix`` (target share of AUM per asset bucket) or ``purchases`` (CNY per term bucket): how the
+  day's free cash is invested (see :class:`DecisionAllocation`);
+- ``cash_target`` and ``liquidity_needs``: cash kept uninvested, and the money that must stay
+  payable by each coming day (term purchases are cut to keep it);
+- ``exposure``: the day's marketing exposure (NaN keeps what history shows).
+
+The policies of SPEC §2, from doing nothing to perfect foresight:
+
+- :class:`NoPolicy` (``none``): accept every subscription, invest with the default mix and keep a
+  fixed buffer of 10 % of AUM (the regulatory liquidity floor);
+- :class:`RulePolicy` (``rule``): a manager's heuristic, capping subscriptions on the business
+  days before a holiday and sizing the buffer as a multiple of recent redemptions;
+- ``optimizer`` and ``oracle`` (:mod:`simulate.planning_policies`): the forecast and the
+  optimiser re-planned every day, without and with knowledge of the future.
+
+A policy other than the oracle must decide from ``state.history`` and ``state.portfolios`` only;
+the replay hands the full data set to policies whose :attr:`Policy.sees_future` is True.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.assets import BUCKETS
+from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
+from simulate.workdays import Workdays, day_number
+
+if TYPE_CHECKING:
+    from rainmaker.dataset import Dataset
+
+__all__ = [
+    "TERM_BUCKETS",
+    "Decision",
+    "DecisionAllocation",
+    "NoPolicy",
+    "Policy",
+    "ProductDecision",
+    "ReplayState",
+    "RulePolicy",
+    "holdings_snapshot",
+]
+
+# The regulatory floor of cash and assets maturing within 5 trading days, share of net assets.
+MIN_LIQUID_SHARE = 0.10
+TERM_BUCKETS = tuple(b.name for b in BUCKETS if b.tenor_days > 1)
+
+
+@dataclass(frozen=True)
+class ProductDecision:
+    """What a policy sets for one product on one day.
+
+    Attributes:
+        quota: cap on the day's accepted subscriptions, CNY; ``math.inf`` = no cap.
+        buffer_target: liquid assets (cash, pending subscriptions, assets maturing within 5
+            trading days) to keep after the day's purchases, CNY; term purchases that would
+            leave less are cut back.
+        mix: target share of AUM per bucket name for :class:`~simulate.portfolio.TargetMix`
+            (``None`` = :data:`~simulate.portfolio.DEFAULT_MIX`); ignored when ``purchases``
+            is given.
+        purchases: CNY to buy per term bucket (tenor > 1 day) today; entries of other
+            buckets are ignored (what is left above the cash target is lent overnight).
+        cash_target: cash to keep uninvested at the end of the day, CNY (the rest of the free
+            cash is lent overnight); ``None`` keeps ``mix["cash"]`` × AUM. Cash, unlike
+            overnight repo bought before a day off, pays redemptions on the days off.
+        liquidity_needs: ``(day, CNY)`` pairs, days after today in order: the money the
+            portfolio must be able to pay out from the end of today through each day
+            (redemptions less the subscriptions settled before them, cumulative). Term
+            purchases are cut, and cash kept for days off, so that cash, pending subscriptions,
+            overnight repo and the lots maturing by each day cover it (see
+            :class:`DecisionAllocation`).
+        exposure: the day's marketing exposure in the data set's unit; NaN keeps history's.
+    """
+
+    quota: float = math.inf
+    buffer_target: float = 0.0
+    mix: Mapping[str, float] | None = None
+    purchases: Mapping[str, float] | None = None
+    cash_target: float | None = None
+    liquidity_needs: tuple[tuple[pd.Timestamp, float], ...] = ()
+    exposure: float = math.nan
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.quota) or self.quota < 0:
+            raise ValueError(f"quota must be >= 0 CNY or inf, got {self.quota!r}")
+        if not (self.buffer_target >= 0 and math.isfinite(self.buffer_target)):
+            raise ValueError(
+                f"buffer_target must be a finite amount >= 0 CNY, got {self.buffer_target!r}"
+            )
+        if self.cash_target is not None and not (
+            self.cash_target >= 0 and math.isfinite(self.cash_target)
+        ):
+            raise ValueError(
+                f"cash_target must be a finite amount >= 0 CNY, got {self.cash_target!r}"
+            )
+        if not all(math.isfinite(need) for _, need in self.liquidity_needs):
+            raise ValueError("liquidity_needs must be finite amounts, CNY")
+        if not math.isnan(self.exposure) and self.exposure < 0:
+            raise ValueError(f"exposure must be >= 0 or NaN, got {self.exposure!r}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A policy's decisions for one day.
+
+    Attributes:
+        products: one decision per product replayed that day; a product left out gets
+            ``ProductDecision()`` (no cap, no buffer beyond the mix, history's exposure).
+    """
+
+    products: Mapping[str, ProductDecision] = field(default_factory=dict)
+
+    def of(self, product_id: str) -> ProductDecision:
+        """The decision of ``product_id`` (the default one when the policy gave none)."""
+        return self.products.get(product_id, _DEFAULT_DECISION)
+
+
+_DEFAULT_DECISION = ProductDecision()
+
+
+class ReplayState:
+    """What a policy may look at on the morning of ``day``.
+
+    Attributes:
+        day: the day being decided.
+        product_ids: products replayed that day (their first flows day is on or before it).
+        portfolios: each product's portfolio at the end of the previous day; read-only.
+        workdays: the working-day calendar.
+        future: the data set with every row (history beyond ``day``); ``None`` except for
+            policies that see the future (the oracle).
+    """
+
+    def __init__(
+        self,
+        day: pd.Timestamp,
+        product_ids: tuple[str, ...],
+        portfolios: Mapping[str, Portfolio],
+        observed: Callable[[], Dataset],
+        replayed: Callable[[], pd.DataFrame],
+        workdays: Workdays,
+        future: Dataset | None = None,
+    ) -> None:
+        self.day = day
+        self.product_ids = product_ids
+        self.portfolios = portfolios
+        self.workdays = workdays
+        self.future = future
+        self._observed = observed
+        self._replayed = replayed
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The last day whose information the policy may use (the day before :attr:`day`)."""
+        return self.day - pd.Timedelta(days=1)
+
+    @cached_property
+    def history(self) -> Dataset:
+        """The data set known at the end of :attr:`as_of`: historical rows before the replay,
+        the replay's rows (accepted subscriptions, quotas, exposure, AUM, 万份收益, 7-day
+        yield) from its first day."""
+        return self._observed().up_to(self.as_of)
+
+    @cached_property
+    def holdings(self) -> pd.DataFrame:
+        """The portfolios at the end of :attr:`as_of` as a ``holdings`` table (see
+        :func:`holdings_snapshot`)."""
+        return holdings_snapshot(self.portfolios, self.day)
+
+    @cached_property
+    def replayed(self) -> pd.DataFrame:
+        """The replay's own rows before :attr:`day` (columns of ``daily.csv``, with shortfall
+        and liquidity buffer)."""
+        return self._replayed()
+
+    @cached_property
+    def recent_flows(self) -> dict[str, pd.DataFrame]:
+        """Per product, the known flows rows (date, subscriptions, redemptions, aum, ...)
+        sorted by date, the last one dated :attr:`as_of`."""
+        flows = self.history.flows
+        return {str(pid): rows for pid, rows in flows.groupby("product_id", sort=False)}
+
+
+def holdings_snapshot(portfolios: Mapping[str, Portfolio], day: pd.Timestamp) -> pd.DataFrame:
+    """Every product's positions at the end of the day before ``day``, as a ``holdings`` table.
+
+    The optimizer reads this table (``optimize.portfolio.read_holdings``, rows dated on its
+    as-of day) instead of assuming a default ladder, so a re-plan starts from the replay's actual
+    portfolio. Pending subscriptions are cash rows with their value date.
+
+    Returns:
+        Frame with ``date`` (the day before ``day``), ``product_id``, ``bucket``,
+        ``amount_cny``, ``rate_pct`` (NaN for cash: the cash bucket's rate), ``value_date`` and
+        ``maturity_date`` (NaT for cash).
+    """
+    as_of = day - pd.Timedelta(days=1)
+    frames = []
+    for pid, portfolio in portfolios.items():
+        held = portfolio.holdings()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": as_of,
+                    "product_id": pid,
+                    "bucket": held["bucket"].to_numpy(),
+                    "amount_cny": held["amount"].to_numpy(dtype=float),
+                    "rate_pct": held["rate_pct"].to_numpy(dtype=float),
+                    "value_date": pd.to_datetime(held["value_date"]).to_numpy(),
+                    "maturity_date": pd.to_datetime(held["maturity_date"]).to_numpy(),
+                }
+            )
+        )
+    columns = ["date", "product_id", "bucket", "amount_cny", "rate_pct", "value_date"]
+    if not frames:
+        return pd.DataFrame(columns=[*columns, "maturity_date"])
+    return pd.concat(frames, ignore_index=True)
+
+
+class Policy(ABC):
+    """The contract of a backtest policy.
+
+    Hyper-parameters are set in ``__init__`` and kept; :meth:`decide` is called once per day,
+    in date order, and may keep state between days (a fitted model, the last plan).
+
+    Attributes:
+        name: the key used on the command line and in output files.
+        sees_future: the replay hands it the full data set (only the oracle).
+    """
+
+    name: ClassVar[str] = ""
+    sees_future: ClassVar[bool] = False
+
+    @abstractmethod
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        """The decisions for ``day`` from what ``state`` shows (information up to the day
+        before)."""
+
+    def params(self) -> dict[str, object]:
+        """Hyper-parameters, for the run record (MLflow parameters)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def timings(self) -> dict[str, float]:
+        """Seconds spent deciding, by step, for the run record (empty when not measured)."""
+        return {}
+
+
+class NoPolicy(Policy):
+    """``none``: accept every subscription; invest with a fixed mix and a fixed buffer.
+
+    Args:
+        buffer_share: liquid assets to keep, share of the previous day's AUM (default: the 10 %
+            regulatory floor).
+        mix: bucket shares of AUM (default :data:`~simulate.portfolio.DEFAULT_MIX`).
+    """
+
+    name = "none"
+
+    def __init__(
+        self, buffer_share: float = MIN_LIQUID_SHARE, mix: Mapping[str, float] | None = None
+    ) -> None:
+        self.buffer_share = float(buffer_share)
+        self.mix = dict(mix) if mix is not None else dict(DEFAULT_MIX)
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        return Decision(
+            {
+                pid: ProductDecision(
+                    buffer_target=self.buffer_share * state.portfolios[pid].aum, mix=self.mix
+                )
+                for pid in state.product_ids
+            }
+        )
+
+
+class RulePolicy(Policy):
+    """``rule``: what a careful manager does without a model.
+
+    - Before a holiday stretch of at least ``min_holiday_days`` days, on its last
+      ``pre_holiday_days`` business days, subscriptions are capped at ``cap_multiple`` × the
+      median accepted subscriptions of the last ``lookback_days`` working days: the pre-holiday
+      rush is money that would earn nothing over the holiday and leave right after.
+    - The buffer is ``buffer_multiple`` × the redemptions of the worst ``LIQUIDITY_DAYS``
+      consecutive days of the last ``lookback_days`` calendar days, and never below
+      ``min_buffer_share`` of AUM.
+    - On the last working day before days off, enough cash stays uninvested to pay
+      ``cash_multiple`` × the mean daily redemptions of the last ``lookback_days`` days for
+      each day off: overnight repo bought that day only matures on the next working day.
+    - Everything else is invested with the default mix.
+
+    Args:
+        cap_multiple: pre-holiday cap, multiple of the typical working day's subscriptions.
+        pre_holiday_days: business days before a holiday that get the cap.
+        min_holiday_days: shortest holiday stretch (calendar days) that triggers the cap.
+        buffer_multiple: buffer, multiple of the worst recent 5-day redemptions.
+        cash_multiple: cash kept before days off, multiple of the mean daily redemptions per
+            day off.
+        lookback_days: calendar days of history the rule looks at.
+        min_buffer_share: floor of the buffer, share of AUM.
+        mix: bucket shares of AUM (default :data:`~simulate.portfolio.DEFAULT_MIX`).
+    """
+
+    name = "rule"
+
+    def __init__(
+        self,
+        cap_multiple: float = 1.0,
+        pre_holiday_days: int = 2,
+        min_holiday_days: int = 3,
+        buffer_multiple: float = 1.0,
+        cash_multiple: float = 1.5,
+        lookback_days: int = 28,
+        min_buffer_share: float = MIN_LIQUID_SHARE,
+        mix: Mapping[str, float] | None = None,
+    ) -> None:
+        self.cap_multiple = float(cap_multiple)
+        self.pre_holiday_days = int(pre_holiday_days)
+        self.min_holiday_days = int(min_holiday_days)
+        self.buffer_multiple = float(buffer_multiple)
+        self.cash_multiple = float(cash_multiple)
+        self.lookback_days = int(lookback_days)
+        self.min_buffer_share = float(min_buffer_share)
+        self.mix = dict(mix) if mix is not None else dict(DEFAULT_MIX)
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        capped = self._before_long_holiday(state.workdays, day)
+        today = day_number(day)
+        days_off = (
+            state.workdays.next_workday(today) - today - 1
+            if state.workdays.is_workday(today)
+            else 0
+        )
+        out: dict[str, ProductDecision] = {}
+        for pid in state.product_ids:
+            rows = state.recent_flows.get(pid)
+            aum = state.portfolios[pid].aum
+            quota, buffer = math.inf, self.min_buffer_share * aum
+            cash_keep = self.mix.get("cash", 0.0) * aum
+            if rows is not None and len(rows):
+                # flows rows are one per calendar day, so the tail is the lookback window
+                recent = rows.iloc[-self.lookback_days :]
+                redemptions = recent["redemptions"].to_numpy(dtype=float)
+                window = min(LIQUIDITY_DAYS, len(redemptions))
+                worst = np.convolve(redemptions, np.ones(window), mode="valid").max()
+                buffer = max(buffer, self.buffer_multiple * float(worst))
+                cash_keep = max(
+                    cash_keep, self.cash_multiple * days_off * float(redemptions.mean())
+                )
+                if capped:
+                    working = np.array(
+                        [state.workdays.is_workday(day_number(d)) for d in recent["date"]],
+                        dtype=bool,
+                    )
+                    typical = recent["subscriptions"].to_numpy(dtype=float)[working]
+                    if len(typical):
+                        quota = self.cap_multiple * float(np.median(typical))
+            out[pid] = ProductDecision(
+                quota=quota,
+                buffer_target=min(buffer, aum),
+                mix=self.mix,
+                cash_target=min(cash_keep, aum),
+            )
+        return Decision(out)
+
+    def _before_long_holiday(self, workdays: Workdays, day: pd.Timestamp) -> bool:
+        """``day`` is one of the last business days before a long enough holiday stretch."""
+        today = day_number(day)
+        if not workdays.is_workday(today):
+            return False
+        d = today
+        for _ in range(self.pre_holiday_days):
+            following = d + 1
+            off = 0
+            while not workdays.is_workday(following + off):
+                off += 1
+            if off >= self.min_holiday_days:
+                return True
+            d = workdays.next_workday(d)
+        return False
+
+
+class DecisionAllocation:
+    """The portfolio's step-5 rule during a replay: carry out the day's decision.
+
+    On a day off the interbank market is closed and nothing is bought. On a working day:
+
+    1. term purchases: the decision's ``purchases`` when given, else what
+       :class:`~simulate.portfolio.TargetMix` with the decision's ``mix`` wants;
+    2. they are cut back (longest tenor first) so that liquid assets stay at or above the
+       decision's ``buffer_target`` (term lots are counted as not liquid), cash stays at or
+       above the cash target, and every ``liquidity_needs`` amount stays payable by its day;
+    3. cash above the cash target (``cash_target``, else ``mix["cash"]`` × AUM) is lent
+       overnight (``repo_1d``), so that a buffer is held in overnight repo rather than idle.
+
+    ``liquidity_needs`` counts what can pay by day d: cash and pending subscriptions, the lots
+    already held that mature by d, and, from the next working day on, today's overnight repo
+    (it is back then); a term lot bought today is counted as not back within the needs' days.
+    A need falling on days off before the next working day is met with cash, which raises the
+    cash target.
+
+    Set :attr:`decision` before each :meth:`Portfolio.step`.
+    """
+
+    def __init__(self) -> None:
+        self.decision: ProductDecision = _DEFAULT_DECISION
+
+    def __call__(
+        self, portfolio: Portfolio, date: pd.Timestamp, rates_pct: Mapping[str, float]
+    ) -> dict[str, float]:
+        today = day_number(date)
+        if not portfolio.workdays.is_workday(today):
+            return {}
+        decision = self.decision
+        mix = dict(decision.mix) if decision.mix is not None else dict(DEFAULT_MIX)
+        aum = portfolio.aum
+        cash = portfolio.bucket_amounts()["cash"]
+        if decision.purchases is not None:
+            term = {
+                k: float(v) for k, v in decision.purchases.items() if k in TERM_BUCKETS and v > 0
+            }
+        else:
+            wanted = TargetMix(mix)(portfolio, date, rates_pct)
+            term = {k: v for k, v in wanted.items() if k in TERM_BUCKETS and v > 0}
+        cash_keep = (
+            decision.cash_target if decision.cash_target is not None else mix.get("cash", 0.0) * aum
+        )
+        budget = portfolio.liquid_within(LIQUIDITY_DAYS) - decision.buffer_target
+        if decision.liquidity_needs:
+            cash_keep, budget = self._meet_needs(portfolio, today, cash, cash_keep, budget)
+        budget = max(0.0, min(budget, cash - cash_keep))
+        out: dict[str, float] = {}
+        # Shorter tenors first: when the budget is short, the longest purchases wait.
+        for name in sorted(term, key=lambda n: TERM_BUCKETS.index(n)):
+            amount = min(term[name], budget)
+            if amount > 0:
+                out[name] = amount
+                budget -= amount
+        overnight = cash - cash_keep - sum(out.values())
+        if overnight > 0:
+            out["repo_1d"] = overnight
+        return out
+
+    def _meet_needs(
+        self, portfolio: Portfolio, today: int, money: float, cash_keep: float, budget: float
+    ) -> tuple[float, float]:
+        """Cash target and term budget that keep every liquidity need payable by its day."""
+        held = portfolio.holdings()
+        lots = held.loc[held["kind"] == "lot"]
+        maturities = lots["maturity_date"].to_numpy(dtype="datetime64[ns]")
+        amounts = lots["amount"].to_numpy(dtype=float)
+        back = portfolio.workdays.next_workday(today)
+        for day, need in self.decision.liquidity_needs:
+            maturing = float(amounts[maturities <= np.datetime64(day, "ns")].sum())
+            if day_number(day) < back:  # before today's overnight repo is back: cash only
+                cash_keep = max(cash_keep, need - maturing)
+            else:
+                budget = min(budget, money + maturing - need)
+        return cash_keep, budget

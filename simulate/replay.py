@@ -1,0 +1,614 @@
+"""The closed-loop replay: history day by day, with a policy's decisions in the loop.
+
+:func:`replay` rolls every product's portfolio (:class:`simulate.portfolio.Portfolio`) over the
+calendar days of a window. On each day ``t``:
+
+1. **Decide.** The policy (:mod:`simulate.policies`) sees the data set as known at the end of
+   ``t − 1``: historical rows before the window, the replay's own rows from its first day
+   (accepted subscriptions, quotas, exposure, AUM, 万份收益, 7-day yield), and each product's
+   portfolio at the end of ``t − 1``. Only the oracle also gets the full data set. The policy
+   returns a quota, a buffer target, an investment mix or purchases, and an exposure per product.
+2. **Demand.** Fresh demand is the data set's ``demand`` of day ``t`` where present, else its
+   ``subscriptions`` (censored where history had a binding quota). When the policy sets an
+   exposure ``e`` other than history's ``e_h``, demand moves along the response curve of
+   :mod:`simulate.response`: ``demand × m(e) / m(e_h)`` with ``m(e) = 1 + a·log(1 + e/e0)``.
+   Refused demand is lost, except a share ``returning_share`` (default 0) that comes back on the
+   next working day on top of that day's fresh demand.
+3. **Accept.** Accepted subscriptions = ``min(fresh + returning demand, quota)``; the refused
+   part is the day's refused demand.
+4. **Redemptions.** Holders redeem the same share of their holdings as in history:
+   ``redemptions(t) × AUM_replay(t−1) / AUM_history(t−1)``, so a product that refused money has
+   proportionally fewer holders redeeming; at most ``max_redemption_share`` of AUM_replay(t−1).
+   When the two AUMs agree (every policy until it first refuses demand) this is history's amount.
+5. **Roll.** :meth:`Portfolio.step` books maturities, income at each lot's rate, fees,
+   redemptions (selling lots early at ``early_sale_cost_bp`` when liquid assets fall short: the
+   day's ``shortfall``), subscriptions (earning from the next working day) and the day's
+   purchases at that day's market rates (:func:`rainmaker.assets.bucket_rates`, the buckets and
+   spreads the optimizer prices with), carried out by
+   :class:`simulate.policies.DecisionAllocation`. 万份收益 comes from the portfolio and the
+   7-day yield from :func:`rainmaker.yields.yield_7d` over the last seven calendar days,
+   history's published 万份收益 filling the days before the window. Money is conserved to the
+   fen: ``aum(t) = aum(t−1) + subscriptions − redemptions + net_income``.
+
+**Starting point.** Each product starts from the data set's ``aum`` on the day before the window
+(or from nothing on its first flows day when it starts later), held as a steady ladder of the
+initial mix (:meth:`Portfolio.from_ladder`, default :data:`simulate.portfolio.DEFAULT_MIX`, the
+optimizer's default portfolio too) bought over each bucket's tenor at the rates of those days.
+
+Exposure response parameters ``(a, e0)`` per product come from ``ReplaySettings.response``, or
+the data set's ``exposure_response`` table (columns ``product_id, a, e0``), or else are estimated
+once, on the data before the window, by the forecast's estimator
+(:func:`forecast.exposure.fit_exposure_response`, the curve the optimizer plans with), so that
+every policy meets the same world. A product without a curve keeps history's demand whatever
+the exposure (a warning says so when a policy moves it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.assets import bucket_rates
+from rainmaker.dataset import Dataset
+from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.yields import yield_7d
+from simulate.backtest_metrics import backtest_metrics
+from simulate.policies import (
+    Decision,
+    DecisionAllocation,
+    Policy,
+    ProductDecision,
+    ReplayState,
+)
+from simulate.portfolio import DEFAULT_EARLY_SALE_COST_BP, DEFAULT_MIX, Portfolio
+from simulate.response import ExposureResponse, exposure_response
+from simulate.workdays import Workdays, day_number
+
+__all__ = [
+    "DAILY_COLUMNS",
+    "ReplayResult",
+    "ReplaySettings",
+    "replay",
+    "response_table",
+]
+
+# daily.csv: SPEC §3 columns first, then the decisions and the accounting behind them.
+DAILY_COLUMNS = (
+    "date",
+    "product_id",
+    "demand",
+    "subscriptions",
+    "redemptions",
+    "aum",
+    "income_per_10k",
+    "yield_7d",
+    "benchmark_yield_7d",
+    "liquidity_buffer",
+    "shortfall",
+    "quota",
+    "exposure",
+    "buffer_target",
+    "refused",
+    "returning",
+    "net_income",
+    "fees",
+    "early_sale_cost",
+    "cash",
+)
+# The replay's rows replace these columns of the history a policy sees.
+OBSERVED_COLUMNS = (
+    "subscriptions",
+    "redemptions",
+    "aum",
+    "quota",
+    "exposure",
+    "income_per_10k",
+    "yield_7d",
+    "demand",
+)
+WARMUP_DAYS = 6  # days of 万份收益 before the window that the first 7-day yields need
+
+Progress = Callable[[int, int, pd.Timestamp], None]
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """How the replay's world behaves (the same for every policy).
+
+    Attributes:
+        returning_share: share of refused demand that comes back on the next working day
+            (0..1; default 0: refused demand is lost).
+        early_sale_cost_bp: haircut on assets sold before maturity, bp of the amount sold.
+        max_redemption_share: cap on one day's redemptions, share of the previous day's AUM.
+        initial_mix: bucket shares of AUM of the starting ladder (default
+            :data:`simulate.portfolio.DEFAULT_MIX`).
+        response: exposure response per product; ``None`` reads the data set's
+            ``exposure_response`` table when it has one.
+    """
+
+    returning_share: float = 0.0
+    early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP
+    max_redemption_share: float = 0.5
+    initial_mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    response: Mapping[str, ExposureResponse] | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.returning_share <= 1.0:
+            raise UsageError(f"returning_share must be in [0, 1], got {self.returning_share}")
+        if not 0.0 < self.max_redemption_share <= 1.0:
+            raise UsageError(
+                f"max_redemption_share must be in (0, 1], got {self.max_redemption_share}"
+            )
+
+
+@dataclass
+class ReplayResult:
+    """What a replay produced.
+
+    Attributes:
+        policy: the policy's name.
+        daily: one row per (date, product_id), columns :data:`DAILY_COLUMNS`.
+        decisions: the policy's decision per (date, product_id): quota (NaN = uncapped),
+            buffer_target, cash_target (NaN = the mix's cash share), exposure (NaN =
+            history's) and ``buy_<bucket>`` purchases (CNY; NaN when the policy gave a mix).
+        metrics: :func:`simulate.backtest_metrics.backtest_metrics` of ``daily``.
+        seconds: wall-clock time of the replay.
+        settings: the world's settings.
+        policy_params: the policy's hyper-parameters.
+        policy_timings: seconds the policy spent by step (e.g. forecast, plan).
+    """
+
+    policy: str
+    daily: pd.DataFrame
+    decisions: pd.DataFrame
+    metrics: dict[str, Any]
+    seconds: float
+    settings: ReplaySettings
+    policy_params: dict[str, object]
+    policy_timings: dict[str, float] = field(default_factory=dict)
+
+
+def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
+    """Exposure response per product from the data set's ``exposure_response`` table.
+
+    Returns:
+        ``{product_id: ExposureResponse}``; empty when the data set has no such table.
+
+    Raises:
+        DataError: the table lacks ``product_id``, ``a`` or ``e0``, or holds a value out of
+            range (``a`` ≥ 0, ``e0`` > 0 expected).
+    """
+    table = dataset.tables.get("exposure_response")
+    if table is None:
+        return {}
+    file = dataset.files.get("exposure_response", "exposure_response.csv")
+    missing = [c for c in ("product_id", "a", "e0") if c not in table.columns]
+    if missing:
+        raise DataError(
+            [Problem(file, c, "column is missing; expected product_id, a, e0") for c in missing]
+        )
+    a = pd.to_numeric(table["a"], errors="coerce")
+    e0 = pd.to_numeric(table["e0"], errors="coerce")
+    bad = ~((a >= 0) & (e0 > 0))
+    if bad.any():
+        lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
+        raise DataError(
+            [Problem(file, "a", "expected numbers a >= 0 and e0 > 0", lines, int(bad.sum()))]
+        )
+    return {
+        str(pid): ExposureResponse(float(x), float(y))
+        for pid, x, y in zip(table["product_id"], a, e0, strict=True)
+    }
+
+
+class _WorldResponse:
+    """The exposure response curve of the replay's world, found on first need (estimating it
+    costs seconds, and the none and rule policies never move exposure).
+
+    In order: the settings' curves, the data set's ``exposure_response`` table, else the curve
+    the forecast fits (:func:`forecast.exposure.fit_exposure_response`, the one the optimizer
+    plans with) on the data up to the day before the window, so every policy meets the same
+    world.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        start: pd.Timestamp,
+        given: Mapping[str, ExposureResponse] | None,
+    ) -> None:
+        self._dataset = dataset
+        self._start = start
+        self._curves: dict[str, ExposureResponse] | None = (
+            dict(given) if given is not None else None
+        )
+
+    def of(self, product_id: str) -> ExposureResponse | None:
+        if self._curves is None:
+            self._curves = response_table(self._dataset) or self._estimated()
+        return self._curves.get(product_id)
+
+    def _estimated(self) -> dict[str, ExposureResponse]:
+        if "exposure" not in self._dataset.flows.columns:
+            return {}
+        from forecast.exposure import fit_exposure_response
+        from forecast.panel import build_panel
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            panel = build_panel(self._dataset, self._start - pd.Timedelta(days=1))
+            fitted = fit_exposure_response(panel)
+        out = {}
+        for pid, row in fitted.iterrows():
+            a, e0 = float(row["a"]), float(row["e0"])
+            if math.isfinite(a) and math.isfinite(e0) and a >= 0 and e0 > 0:
+                out[str(pid)] = ExposureResponse(a, e0)
+        return out
+
+
+def _check_window(
+    dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp, products: Sequence[str] | None
+) -> tuple[str, ...]:
+    if end < start:
+        raise UsageError(f"--end {end:%Y-%m-%d} precedes --start {start:%Y-%m-%d}")
+    if start <= dataset.first_date:
+        raise UsageError(
+            f"--start {start:%Y-%m-%d} must follow the first flows day "
+            f"{dataset.first_date:%Y-%m-%d}: the replay starts from the AUM of the day before"
+        )
+    if end > dataset.last_date:
+        raise UsageError(
+            f"--end {end:%Y-%m-%d} is after the last flows day {dataset.last_date:%Y-%m-%d}"
+        )
+    known = dataset.product_ids
+    if products is None:
+        chosen = known
+    else:
+        unknown = sorted(set(products) - set(known))
+        if unknown:
+            raise UsageError(
+                f"unknown product(s) {', '.join(unknown)}; the data set has {', '.join(known)}"
+            )
+        chosen = tuple(sorted(set(products)))
+    flows = dataset.flows
+    in_window = flows.loc[
+        flows["product_id"].isin(chosen) & flows["date"].between(start, end), "product_id"
+    ].unique()
+    if len(in_window) == 0:
+        raise UsageError(f"no product has flows between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
+    return tuple(sorted(in_window))
+
+
+def _restrict(dataset: Dataset, products: tuple[str, ...]) -> Dataset:
+    """The data set reduced to ``products`` (other products' rows and tables dropped)."""
+    keep = set(products)
+    tables = {
+        stem: frame.loc[frame["product_id"].isin(keep)].reset_index(drop=True)
+        if "product_id" in frame.columns
+        else frame
+        for stem, frame in dataset.tables.items()
+    }
+    return dataclasses.replace(
+        dataset,
+        products=dataset.products.loc[dataset.products["product_id"].isin(keep)].reset_index(
+            drop=True
+        ),
+        flows=dataset.flows.loc[dataset.flows["product_id"].isin(keep)].reset_index(drop=True),
+        tables=tables,
+    )
+
+
+@dataclass
+class _Product:
+    """Everything the replay keeps about one product."""
+
+    product_id: str
+    first: pd.Timestamp
+    last: pd.Timestamp
+    history: pd.DataFrame  # the data set's rows, indexed by date
+    portfolio: Portfolio
+    allocation: DecisionAllocation
+    income_window: list[float]  # the last 万份收益 values, oldest first (NaN where unknown)
+    aum_replay: float  # end of the previous day
+    aum_history: float  # history's, end of the previous day
+    returning: float = 0.0  # refused demand coming back on the next working day
+
+
+def replay(
+    dataset: Dataset,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    policy: Policy,
+    *,
+    products: Sequence[str] | None = None,
+    settings: ReplaySettings | None = None,
+    progress: Progress | None = None,
+) -> ReplayResult:
+    """Replay [start, end] under ``policy`` (see the module docstring).
+
+    Args:
+        dataset: the loaded data set.
+        start, end: first and last day replayed (inclusive).
+        policy: decides every morning.
+        products: ids to replay (default: every product with flows in the window).
+        settings: the world's settings (default :class:`ReplaySettings`).
+        progress: called after each day with (days done, days in all, the day).
+
+    Returns:
+        The :class:`ReplayResult`.
+
+    Raises:
+        UsageError: a bad window or an unknown product.
+        DataError: bad data found on the way (e.g. market rates missing on a day).
+    """
+    began = time.perf_counter()
+    settings = settings or ReplaySettings()
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    chosen = _check_window(dataset, start, end, products)
+    data = _restrict(dataset, chosen)
+    responses = _WorldResponse(data, start, settings.response)
+    workdays = Workdays()
+
+    market = data.market_daily(data.market["date"].min(), end)
+    rates = bucket_rates(market)
+    rates_of_day = rates.to_dict("index")
+    benchmark = market["benchmark_yield_7d"].astype(float)
+    fee_bp = data.products.set_index("product_id")["fee_bp"].astype(float)
+
+    flows = data.flows
+    observed = flows.copy()
+    for column in ("quota", "exposure", "income_per_10k", "yield_7d"):
+        if column not in observed.columns:
+            observed[column] = np.nan
+    has_exposure = "exposure" in flows.columns
+    keys = zip(observed["product_id"], observed["date"], strict=True)
+    row_of = {key: i for i, key in enumerate(keys)}
+    observed_columns = [c for c in OBSERVED_COLUMNS if c in observed.columns]
+    observed_block = observed[observed_columns].to_numpy(dtype=float, copy=True)
+
+    state_products: dict[str, _Product] = {}
+    for pid, rows in flows.groupby("product_id", sort=True):
+        rows = rows.set_index("date")
+        first, last = rows.index.min(), rows.index.max()
+        eve = start - pd.Timedelta(days=1)
+        allocation = DecisionAllocation()
+        if first <= eve:
+            aum0 = float(rows.loc[eve, "aum"])
+            portfolio = Portfolio.from_ladder(
+                aum0,
+                float(fee_bp[pid]),
+                start,
+                rates.loc[:eve],
+                settings.initial_mix,
+                allocation=allocation,
+                early_sale_cost_bp=settings.early_sale_cost_bp,
+                workdays=workdays,
+            )
+        else:  # launched inside the window: it starts empty on its first day
+            aum0 = 0.0
+            portfolio = Portfolio(
+                float(fee_bp[pid]),
+                allocation=allocation,
+                early_sale_cost_bp=settings.early_sale_cost_bp,
+                workdays=workdays,
+            )
+        warm = pd.date_range(start - pd.Timedelta(days=WARMUP_DAYS), eve, freq="D")
+        if "income_per_10k" in rows.columns:
+            window = rows["income_per_10k"].reindex(warm).astype(float).tolist()
+        else:
+            window = [math.nan] * WARMUP_DAYS
+        state_products[str(pid)] = _Product(
+            product_id=str(pid),
+            first=first,
+            last=last,
+            history=rows,
+            portfolio=portfolio,
+            allocation=allocation,
+            income_window=window,
+            aum_replay=aum0,
+            aum_history=aum0,
+        )
+
+    days = pd.date_range(start, end, freq="D")
+    out_rows: list[dict[str, Any]] = []
+    decision_rows: list[dict[str, Any]] = []
+    world = _World(settings, responses, workdays, "demand" in flows.columns, has_exposure)
+    future = data if policy.sees_future else None
+    for n, day in enumerate(days):
+        if day not in rates_of_day:
+            raise DataError([Problem("market.csv", "date", f"no market rates on {day:%Y-%m-%d}")])
+        active = tuple(pid for pid, p in state_products.items() if p.first <= day <= p.last)
+        state = ReplayState(
+            day=day,
+            product_ids=active,
+            portfolios={pid: state_products[pid].portfolio for pid in active},
+            observed=partial(
+                _observed_dataset,
+                data,
+                observed,
+                observed_columns,
+                observed_block,
+            ),
+            replayed=partial(pd.DataFrame, out_rows, columns=list(DAILY_COLUMNS)),
+            workdays=workdays,
+            future=future,
+        )
+        decision: Decision = policy.decide(state, day)
+        world.begin_day(day, rates_of_day[day], float(benchmark[day]))
+        for pid in active:
+            p = state_products[pid]
+            d = decision.of(pid)
+            row = world.product_day(p, d, p.history.loc[day])
+            out_rows.append(row)
+            decision_rows.append(_decision_row(day, pid, d))
+            i = row_of[(pid, day)]
+            for j, column in enumerate(observed_columns):
+                observed_block[i, j] = row[column]
+        if progress is not None:
+            progress(n + 1, len(days), day)
+
+    daily = pd.DataFrame(out_rows, columns=list(DAILY_COLUMNS))
+    decisions = pd.DataFrame(decision_rows)
+    return ReplayResult(
+        policy=policy.name,
+        daily=daily,
+        decisions=decisions,
+        metrics=backtest_metrics(daily),
+        seconds=time.perf_counter() - began,
+        settings=settings,
+        policy_params=policy.params(),
+        policy_timings=policy.timings(),
+    )
+
+
+class _World:
+    """Steps 2 to 5 of the module docstring for one product on one day."""
+
+    def __init__(
+        self,
+        settings: ReplaySettings,
+        responses: _WorldResponse,
+        workdays: Workdays,
+        has_demand: bool,
+        has_exposure: bool,
+    ) -> None:
+        self.settings = settings
+        self.responses = responses
+        self.workdays = workdays
+        self.has_demand = has_demand
+        self.has_exposure = has_exposure
+        self.warned: set[str] = set()
+
+    def begin_day(self, day: pd.Timestamp, rates: Mapping[str, float], benchmark: float) -> None:
+        self.day = day
+        self.rates = rates
+        self.benchmark = benchmark
+        self.is_workday = self.workdays.is_workday(day_number(day))
+
+    def product_day(self, p: _Product, d: ProductDecision, hist: pd.Series) -> dict[str, Any]:
+        """Demand, acceptance, redemptions and the portfolio's roll; the ``daily.csv`` row."""
+        fresh, exposure = self._demand(p, d, hist)
+        offered, returning = fresh, 0.0
+        if self.is_workday and p.returning > 0:
+            returning, p.returning = p.returning, 0.0
+            offered += returning
+        accepted = round(offered, 2)
+        if accepted > d.quota:  # to the fen, never above the quota
+            accepted = math.floor(d.quota * 100) / 100
+        refused = max(offered - accepted, 0.0)
+        p.returning += self.settings.returning_share * refused
+        redemptions = _replayed_redemptions(
+            float(hist["redemptions"]), p, self.settings.max_redemption_share
+        )
+        p.allocation.decision = d
+        result = p.portfolio.step(self.day, accepted, redemptions, self.rates)
+        p.income_window = [*p.income_window[-WARMUP_DAYS:], result.income_per_10k]
+        p.aum_replay = result.aum
+        p.aum_history = float(hist["aum"])
+        return {
+            "date": self.day,
+            "product_id": p.product_id,
+            "demand": fresh,
+            "subscriptions": result.subscriptions,
+            "redemptions": result.redemptions,
+            "aum": result.aum,
+            "income_per_10k": result.income_per_10k,
+            "yield_7d": float(yield_7d(np.asarray(p.income_window))[-1]),
+            "benchmark_yield_7d": self.benchmark,
+            "liquidity_buffer": result.liquidity_buffer,
+            "shortfall": result.shortfall,
+            "quota": d.quota if math.isfinite(d.quota) else math.nan,
+            "exposure": exposure,
+            "buffer_target": d.buffer_target,
+            "refused": refused,
+            "returning": returning,
+            "net_income": result.net_income,
+            "fees": result.fees,
+            "early_sale_cost": result.early_sale_cost,
+            "cash": result.cash,
+        }
+
+    def _demand(self, p: _Product, d: ProductDecision, hist: pd.Series) -> tuple[float, float]:
+        """Fresh demand of the day (CNY, to the fen) and the exposure in force."""
+        exposure_hist = float(hist["exposure"]) if self.has_exposure else math.nan
+        demand = float(hist["demand"]) if self.has_demand else math.nan
+        if math.isnan(demand):
+            demand = float(hist["subscriptions"])
+        if math.isnan(d.exposure):
+            return round(demand, 2), exposure_hist
+        exposure = float(d.exposure)
+        if exposure != exposure_hist:
+            demand = _moved_demand(
+                demand,
+                exposure_hist,
+                exposure,
+                self.responses.of(p.product_id),
+                p.product_id,
+                self.warned,
+            )
+        return round(demand, 2), exposure
+
+
+def _observed_dataset(
+    data: Dataset,
+    observed: pd.DataFrame,
+    columns: list[str],
+    block: np.ndarray,
+) -> Dataset:
+    """The data set a policy sees on the morning of ``day`` (before :meth:`Dataset.up_to`):
+    history with the replay's rows written in (a copy, so that a policy keeping it cannot see
+    later days)."""
+    frame = observed.copy()
+    frame[columns] = block
+    return dataclasses.replace(data, flows=frame)
+
+
+def _moved_demand(
+    demand: float,
+    exposure_hist: float,
+    exposure: float,
+    params: ExposureResponse | None,
+    product_id: str,
+    warned: set[str],
+) -> float:
+    """Demand after moving exposure from history's to the policy's along the response curve."""
+    if params is None or math.isnan(exposure_hist):
+        if product_id not in warned:
+            warned.add(product_id)
+            warnings.warn(
+                f"{product_id}: the policy moves exposure but the replay has no exposure "
+                "response for it (or no historical exposure); its demand stays history's",
+                stacklevel=3,
+            )
+        return demand
+    ratio = exposure_response(exposure, params) / exposure_response(exposure_hist, params)
+    return demand * float(ratio)
+
+
+def _replayed_redemptions(history: float, p: _Product, max_share: float) -> float:
+    """History's redemptions scaled to the replay's holders (see the module docstring)."""
+    amount = history * p.aum_replay / p.aum_history if p.aum_history > 0 else history
+    return round(min(amount, max_share * p.aum_replay) if p.aum_replay > 0 else 0.0, 2)
+
+
+def _decision_row(day: pd.Timestamp, pid: str, d: ProductDecision) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "date": day,
+        "product_id": pid,
+        "quota": d.quota if math.isfinite(d.quota) else math.nan,
+        "buffer_target": d.buffer_target,
+        "cash_target": d.cash_target if d.cash_target is not None else math.nan,
+        "exposure": d.exposure,
+    }
+    for name, amount in (d.purchases or {}).items():
+        row[f"buy_{name}"] = float(amount)
+    return row

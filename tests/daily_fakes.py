@@ -1,0 +1,167 @@
+"""Small, fast stand-ins for ``forecast.run_forecast`` and ``optimize.make_plan`` in tests.
+
+The daily job's own behaviour (revisions, idempotency, the lock, killed runs, the report's
+layout) does not depend on how good the forecast or the plan is, so most tests of
+:mod:`rainmaker.daily` and :mod:`rainmaker.report` inject these: they honour the same
+interfaces (``ForecastResult``: ``table``, ``paths``, ``product_ids``, ``model_name``...;
+``PlanResult``: ``plan``, ``status``, ``objective``, ``violations``, ``explanations``,
+``timings``) and take milliseconds. End-to-end tests run the real ones.
+
+The fake forecast is a bootstrap of the last four weeks' flows (seeded, so it is deterministic);
+the fake plan caps subscriptions before public holidays and holds the larger of 12 % of AUM and
+five days of 95 % redemptions as buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.china_calendar import calendar_features
+
+QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
+N_PATHS = 200
+
+
+@dataclass
+class FakeForecast:
+    table: pd.DataFrame
+    paths: dict[str, np.ndarray]
+    product_ids: tuple[str, ...]
+    as_of: pd.Timestamp
+    horizon: int
+    model_name: str = "bootstrap-fake"
+    baseline_exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
+    exposure_response: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def quantile(self, variable: str, q: float) -> pd.DataFrame:
+        rows = self.table[self.table["variable"] == variable]
+        return rows.pivot(index="date", columns="product_id", values=f"p{round(q * 100):02d}")
+
+
+@dataclass
+class FakePlan:
+    plan: pd.DataFrame
+    status: str = "optimal"
+    objective: float = 0.0
+    violations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def fake_run_forecast(
+    dataset: Any,
+    as_of: Any,
+    horizon: int = 14,
+    quantiles: tuple[float, ...] = QUANTILES,
+    model: str = "auto",
+    products: tuple[str, ...] | None = None,
+) -> FakeForecast:
+    """Bootstrap forecast of every product (or ``products``) for ``horizon`` days after as_of."""
+    as_of = pd.Timestamp(as_of)
+    flows = dataset.flows[dataset.flows["date"] <= as_of]
+    ids = tuple(products) if products else tuple(sorted(flows["product_id"].unique()))
+    rng = np.random.default_rng(7)
+    dates = pd.date_range(as_of + pd.Timedelta(days=1), periods=horizon, freq="D")
+    paths = {v: np.zeros((len(ids), N_PATHS, horizon)) for v in ("subscriptions", "redemptions")}
+    last_aum = np.zeros(len(ids))
+    for i, product in enumerate(ids):
+        rows = flows[flows["product_id"] == product].tail(28)
+        last_aum[i] = float(rows["aum"].iloc[-1])
+        for variable in ("subscriptions", "redemptions"):
+            draws = rng.choice(rows[variable].to_numpy(dtype=float), size=(N_PATHS, horizon))
+            paths[variable][i] = draws
+    paths["net_flow"] = paths["subscriptions"] - paths["redemptions"]
+    paths["aum"] = last_aum[:, None, None] + np.cumsum(paths["net_flow"], axis=2)
+    frames = []
+    for variable, values in paths.items():
+        for i, product in enumerate(ids):
+            frame = pd.DataFrame(
+                {
+                    "product_id": product,
+                    "date": dates,
+                    "variable": variable,
+                    "mean": values[i].mean(0),
+                }
+            )
+            for q in quantiles:
+                frame[f"p{round(q * 100):02d}"] = np.quantile(values[i], q, axis=0)
+            frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    return FakeForecast(table=table, paths=paths, product_ids=ids, as_of=as_of, horizon=horizon)
+
+
+def fake_make_plan(
+    dataset: Any, as_of: Any, forecast: FakeForecast, settings: Any = None
+) -> FakePlan:
+    """A plan that caps demand before holidays and holds a prudent buffer."""
+    table = forecast.table
+    dates = sorted(table["date"].unique())
+    cal = calendar_features(dates[0], dates[-1])
+    pre_holiday = cal["business_days_to_holiday"].between(1, 2).to_numpy()
+    market = dataset.market_daily(as_of, as_of)
+    benchmark = float(market["benchmark_yield_7d"].iloc[-1])
+    rows = []
+    for product in forecast.product_ids:
+        part = table[table["product_id"] == product].pivot(
+            index="date", columns="variable", values="mean"
+        )
+        p95 = table[(table["product_id"] == product) & (table["variable"] == "redemptions")]
+        reds = p95["p95"].to_numpy()
+        ahead = np.array([reds[i : i + 5].sum() for i in range(len(reds))])
+        for k, day in enumerate(part.index):
+            demand = float(part.at[day, "subscriptions"])
+            quota = 0.8 * demand if pre_holiday[k] else np.nan
+            aum = float(part.at[day, "aum"])
+            rows.append(
+                {
+                    "product_id": product,
+                    "date": pd.Timestamp(day),
+                    "quota": quota,
+                    "expected_subscriptions": demand if np.isnan(quota) else quota,
+                    "expected_redemptions": float(part.at[day, "redemptions"]),
+                    "liquidity_buffer": max(0.12 * aum, float(ahead[k])),
+                    "expected_aum": aum,
+                    "expected_yield_7d": benchmark + 0.1 + 0.01 * k,
+                }
+            )
+    explanations = pd.DataFrame(
+        {
+            "constraint": ["liquidity"],
+            "text": ["Holding 1 more CNY of buffer costs 0.2 bp of yield."],
+        }
+    )
+    return FakePlan(plan=pd.DataFrame(rows), objective=12.5, explanations=explanations)
+
+
+def fake_report_inputs(dataset: Any, as_of: Any = None, horizon: int = 14, **changes: Any) -> Any:
+    """``ReportInputs`` of a data set from the fake forecast and plan (for report tests)."""
+    from rainmaker.report import ReportInputs
+
+    as_of = pd.Timestamp(as_of if as_of is not None else dataset.last_date)
+    used = dataset.up_to(as_of)
+    forecast = fake_run_forecast(used, as_of, horizon)
+    plan = fake_make_plan(used, as_of, forecast)
+    fields = {
+        "as_of": as_of,
+        "run_id": "20210928-r1-test",
+        "products": used.products,
+        "flows": used.flows,
+        "benchmark": used.market_daily(used.market["date"].min(), as_of)["benchmark_yield_7d"],
+        "forecast": forecast.table,
+        "plan": plan.plan,
+        "paths": forecast.paths,
+        "path_product_ids": forecast.product_ids,
+        "model_name": forecast.model_name,
+        "solver_status": plan.status,
+        "objective": plan.objective,
+        "explanations": list(plan.explanations["text"]),
+        "data_fingerprint": dataset.fingerprint,
+        "market_last": pd.Timestamp(used.market["date"].max()),
+        "version": "test",
+    }
+    fields.update(changes)
+    return ReportInputs(**fields)

@@ -1,0 +1,140 @@
+"""End-to-end tests of ``rainmaker backtest``: the SPEC §3 files, the policy comparison, the
+plots, MLflow tracking, and exit status 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rainmaker.cli import main
+from rainmaker.errors import UsageError
+from simulate.backtest import parse_policies
+
+SPEC_DAILY = (
+    "date",
+    "product_id",
+    "demand",
+    "subscriptions",
+    "redemptions",
+    "aum",
+    "income_per_10k",
+    "yield_7d",
+    "benchmark_yield_7d",
+    "liquidity_buffer",
+    "shortfall",
+    "quota",
+    "exposure",
+)
+SPEC_FIGURES = (
+    "yield_vol_bp",
+    "benchmark_vol_bp",
+    "relative_vol_bp",
+    "tracking_bp",
+    "mean_excess_bp",
+    "shortfall_days",
+    "lost_demand",
+)
+
+
+@pytest.fixture
+def data(tmp_path: Path, make_dataset: Callable[..., Path]) -> Path:
+    return make_dataset(tmp_path / "data", n_products=3, n_days=50)
+
+
+def test_one_policy_writes_the_spec_files(data: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", str(data), "--start", "2021-03-20", "--end", "2021-04-15"]
+    status = main([*args, "--policy", "rule", "--out", str(out), "--no-tracking"])
+    assert status == 0
+    daily = pd.read_csv(out / "daily.csv")
+    assert set(SPEC_DAILY) <= set(daily.columns)
+    assert len(daily) == 3 * 27
+    assert daily["date"].iloc[0] == "2021-03-20"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["policy"] == "rule"
+    assert set(metrics["products"]) == {"P001", "P002", "P003"}
+    for figures in (*metrics["products"].values(), metrics["total"]):
+        assert set(SPEC_FIGURES) <= set(figures)
+    assert (out / "yield_rule.png").stat().st_size > 1000
+    assert (out / "decisions.csv").exists() and (out / "run.json").exists()
+    captured = capsys.readouterr()
+    assert "relative_vol_bp" in captured.out
+    assert "backtest rule: 27/27 days" in captured.err  # progress on stderr
+
+
+def test_several_policies_a_subset_and_mlflow(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    status = main(
+        [
+            "backtest",
+            "--data",
+            str(data),
+            "--start",
+            "2021-03-20",
+            "--end",
+            "2021-04-10",
+            "--policy",
+            "none,rule",
+            "--products",
+            "P002,P003",
+            "--out",
+            str(out),
+            "--tracking-uri",
+            store,
+        ]
+    )
+    assert status == 0
+    table = pd.read_csv(out / "comparison.csv", index_col="policy")
+    assert list(table.index) == ["none", "rule"]
+    for column in ("relative_vol_bp", "mean_excess_bp", "shortfall_days", "refused_pct"):
+        assert column in table.columns
+    assert table.loc["none", "relative_vol_change_bp"] == 0.0
+    for policy in ("none", "rule"):
+        daily = pd.read_csv(out / policy / "daily.csv")
+        assert set(daily["product_id"]) == {"P002", "P003"}
+        assert (out / policy / f"yield_{policy}.png").exists()
+    assert (out / "yield_policies.png").exists()
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=store)
+    experiment = client.get_experiment_by_name("rainmaker-backtest")
+    runs = client.search_runs([experiment.experiment_id])
+    assert sorted(r.data.params["policy"] for r in runs) == ["none", "rule"]
+    run = next(r for r in runs if r.data.params["policy"] == "none")
+    assert run.data.params["start"] == "2021-03-20"
+    assert "total.relative_vol_bp" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"daily.csv", "metrics.json", "figures"} <= artifacts
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--policy", "magic"],
+        ["--products", "P999"],
+        ["--start", "2021-05-01", "--end", "2021-04-01"],
+        ["--start", "not-a-date"],
+    ],
+)
+def test_bad_arguments_exit_2(data: Path, tmp_path: Path, extra: list[str]) -> None:
+    args = ["backtest", "--data", str(data), "--out", str(tmp_path / "x"), "--no-tracking"]
+    defaults = ["--start", "2021-03-20", "--end", "2021-03-25", "--policy", "none"]
+    assert main([*args, *defaults, *extra]) == 2
+
+
+def test_bad_data_exits_2(tmp_path: Path) -> None:
+    status = main(["backtest", "--data", str(tmp_path / "missing"), "--no-tracking"])
+    assert status == 2
+
+
+def test_parse_policies() -> None:
+    assert parse_policies("all") == ["none", "rule", "optimizer", "oracle"]
+    assert parse_policies("rule, none,rule") == ["rule", "none"]
+    with pytest.raises(UsageError, match="expected 'all'"):
+        parse_policies("none,magic")

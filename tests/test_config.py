@@ -1,0 +1,142 @@
+"""Tests of rainmaker.config: the daily job's settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rainmaker.config import (
+    DailyConfig,
+    config_from_mapping,
+    load_config,
+    resolve_sqlite_url,
+)
+from rainmaker.errors import UsageError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rainmaker.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config()
+    assert config == DailyConfig()
+    assert config.source is None
+    assert config.horizon == 14
+    assert config.history_url == "sqlite:///runs/history.sqlite"
+
+
+def test_rainmaker_toml_in_working_directory_is_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "horizon = 7\n")
+    assert load_config().horizon == 7
+
+
+def test_relative_paths_resolve_against_the_file(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = _write(
+        folder,
+        'data = "../data"\noutput_root = "out"\nhistory_url = "sqlite:///db/h.sqlite"\n'
+        'tracking_uri = "sqlite:///ml.db"\n',
+    )
+    config = load_config(path)
+    base = folder.resolve()
+    assert config.data == base / "../data"
+    assert config.output_root == base / "out"
+    assert config.history_url == f"sqlite:///{base}/db/h.sqlite"
+    assert config.tracking_uri == f"sqlite:///{base}/ml.db"
+
+
+def test_example_file_at_the_repository_root_is_valid():
+    config = load_config(REPO_ROOT / "rainmaker.example.toml")
+    assert config.horizon == 14
+    assert config.lang in ("zh", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("horizon = 0\n", "horizon"),
+        ("horizon = 61\n", "horizon"),
+        ('horizon = "14"\n', "horizon"),
+        ("horizon = true\n", "horizon"),
+        ("confidence = 0.8\n", "confidence"),
+        ("confidence = 1.0\n", "confidence"),
+        ('lang = "fr"\n', "lang"),
+        ("products = [1, 2]\n", "products"),
+        ('history_url = ""\n', "history_url"),
+        ('tracking_uri = "mlflow.db"\n', "tracking_uri"),
+        ('experiment = ""\n', "experiment"),
+        ("horizn = 14\n", "horizn"),
+        ("[weights]\nincome = -1.0\n", "income"),
+        ('optimizer = "missing.toml"\n', "optimizer"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text, key):
+    with pytest.raises(UsageError, match=key) as caught:
+        load_config(_write(tmp_path, text))
+    assert caught.value.exit_code == 2
+    assert "rainmaker.toml" in str(caught.value)
+
+
+def test_missing_file_and_bad_toml_are_usage_errors(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        load_config(_write(tmp_path, "horizon = = 3\n"))
+
+
+def test_settings_hash_follows_the_settings_that_change_a_plan(tmp_path):
+    base = DailyConfig()
+    assert base.settings_hash() == DailyConfig().settings_hash()
+    assert base.replace(horizon=7).settings_hash() != base.settings_hash()
+    assert base.replace(weights={"income": 0.2}).settings_hash() != base.settings_hash()
+    # where the outputs go does not change the plan
+    assert base.replace(output_root=tmp_path).settings_hash() == base.settings_hash()
+    optimizer = tmp_path / "opt.toml"
+    optimizer.write_text("[quota]\nmin_run_days = 2\n")
+    first = base.replace(optimizer=optimizer).settings_hash()
+    optimizer.write_text("[quota]\nmin_run_days = 3\n")
+    assert base.replace(optimizer=optimizer).settings_hash() != first
+
+
+def test_optimizer_overrides_carry_horizon_confidence_and_weights():
+    config = DailyConfig(horizon=9, confidence=0.97, weights={"income": 0.2})
+    assert config.optimizer_overrides() == {
+        "horizon": {"days": 9},
+        "liquidity": {"confidence": 0.97},
+        "weights": {"income": 0.2},
+    }
+
+
+def test_resolve_sqlite_url_leaves_absolute_and_other_urls():
+    base = Path("/srv/rainmaker")
+    assert resolve_sqlite_url("sqlite:////abs/h.db", base) == "sqlite:////abs/h.db"
+    assert resolve_sqlite_url("sqlite:///:memory:", base) == "sqlite:///:memory:"
+    assert resolve_sqlite_url("postgresql://u@h/db", base) == "postgresql://u@h/db"
+    assert resolve_sqlite_url("sqlite:///h.db", base) == "sqlite:////srv/rainmaker/h.db"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    horizon=st.integers(min_value=-5, max_value=100),
+    confidence=st.floats(min_value=0.0, max_value=1.5, allow_nan=False),
+)
+def test_horizon_and_confidence_are_accepted_exactly_in_range(horizon, confidence):
+    valid = 1 <= horizon <= 60 and 0.90 <= confidence < 1.0
+    raw = {"horizon": horizon, "confidence": confidence}
+    if valid:
+        config = config_from_mapping(raw)
+        assert (config.horizon, config.confidence) == (horizon, confidence)
+    else:
+        with pytest.raises(UsageError):
+            config_from_mapping(raw)

@@ -1,0 +1,114 @@
+"""MLflow tracking of the daily job (rainmaker.tracking), on a temporary SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rainmaker import daily
+from rainmaker.config import DailyConfig
+from rainmaker.history import open_history
+from rainmaker.tracking import TrackingError, artifact_root, log_run
+from tests.conftest import write_dataset
+from tests.daily_fakes import fake_make_plan, fake_run_forecast
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> str:
+    """One MLflow store for the module: creating its tables takes MLflow seconds."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db"
+
+
+def _client(uri: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def test_artifact_root_sits_beside_an_sqlite_store(tmp_path):
+    assert artifact_root(f"sqlite:///{tmp_path}/m.db") == (tmp_path / "mlruns").as_uri()
+    assert artifact_root("http://tracking:5000") is None
+    assert artifact_root("sqlite:///:memory:") is None
+
+
+def test_log_run_records_everything(tmp_path, store):
+    uri = store
+    report = tmp_path / "report.html"
+    report.write_text("<html></html>")
+    chart = tmp_path / "aum.svg"
+    chart.write_text("<svg></svg>")
+    tracked = log_run(
+        uri,
+        "tests",
+        run_name="r1",
+        params={"horizon": 5},
+        metrics={"objective": 2.5, "skipped": float("nan")},
+        tags={"rainmaker.run_id": "r1"},
+        artifacts=[report],
+        figures=[chart],
+    )
+    client = _client(uri)
+    run = client.get_run(tracked.run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "r1"
+    assert run.data.params == {"horizon": "5"}
+    assert run.data.metrics == {"objective": 2.5}
+    assert run.data.tags["rainmaker.run_id"] == "r1"
+    paths = {a.path for a in client.list_artifacts(tracked.run_id)}
+    assert paths == {"report.html", "figures"}
+    assert [a.path for a in client.list_artifacts(tracked.run_id, "figures")] == ["figures/aum.svg"]
+    assert Path(uri.removeprefix("sqlite:///")).with_name("mlruns").is_dir()
+
+
+def test_an_unusable_store_is_a_tracking_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(TrackingError, match="could not log to the MLflow store"):
+        log_run(f"sqlite:///{blocker}/sub/mlflow.db", "tests", run_name="x")
+
+
+def test_a_scheduled_run_is_tracked(tmp_path, store):
+    uri = store
+    config = DailyConfig(
+        data=write_dataset(tmp_path / "data", n_products=2, n_days=60),
+        output_root=tmp_path / "runs",
+        history_url=f"sqlite:///{tmp_path}/history.sqlite",
+        tracking_uri=uri,
+        experiment="daily",
+        horizon=5,
+    )
+    steps = daily.Steps(fake_run_forecast, fake_make_plan)
+    outcome = daily.run_job(config, steps=steps, progress=lambda _: None)
+    assert outcome.tracking_error is None
+    client = _client(uri)
+    experiment = client.get_experiment_by_name("daily")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.run_name == outcome.run_id
+    assert run.data.params["as_of"] == f"{outcome.as_of:%Y-%m-%d}"
+    assert run.data.params["horizon"] == "5"
+    assert run.data.metrics["objective"] == 12.5
+    assert "time_forecast_s" in run.data.metrics and "total_aum" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"report.html", "plan.csv", "forecast.csv", "plan.xlsx", "run.json"} <= artifacts
+    figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}
+    assert figures == {"aum.svg", "yield.svg", "quota.svg"}
+    with open_history(config.history_url) as history:
+        assert history.runs().loc[0, "mlflow_run_id"] == run.info.run_id
+
+
+def test_a_tracking_failure_does_not_undo_the_plan(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    config = DailyConfig(
+        data=write_dataset(tmp_path / "data", n_products=2, n_days=60),
+        output_root=tmp_path / "runs",
+        history_url=f"sqlite:///{tmp_path}/history.sqlite",
+        tracking_uri=f"sqlite:///{blocker}/sub/mlflow.db",
+        horizon=5,
+    )
+    messages: list[str] = []
+    steps = daily.Steps(fake_run_forecast, fake_make_plan)
+    outcome = daily.run_job(config, steps=steps, progress=messages.append)
+    assert outcome.status == "published" and outcome.report.is_file()
+    assert outcome.tracking_error and "could not log to the MLflow store" in outcome.tracking_error
+    assert any(m.startswith("warning: could not log") for m in messages)

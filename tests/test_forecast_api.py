@@ -1,0 +1,255 @@
+"""The forecaster as other stages use it: results, coherent paths, fallbacks, refit cadence."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from forecast import Forecaster, ForecastFallbackWarning, run_forecast
+from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
+from forecast.toy_data import toy_dataset
+from rainmaker.dataset import load_dataset
+from rainmaker.errors import UsageError
+
+FAST = {
+    "models": ("seasonal_naive", "ets", "lightgbm"),
+    "horizon": 7,
+    "backtest_days": 84,
+    "refit_every_days": 42,
+    "n_paths": 100,
+    "model_params": {"lightgbm": {"n_estimators": 25}},
+}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return toy_dataset(4, "2020-01-01", "2021-03-31", seed=5, new_products=1)
+
+
+@pytest.fixture(scope="module")
+def forecaster(dataset) -> Forecaster:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        return Forecaster(**FAST).fit(dataset, "2021-03-20")
+
+
+def test_result_follows_the_interface(forecaster, dataset) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = forecaster.predict(dataset, "2021-03-20")
+    table = result.table
+    assert list(table.columns) == ["product_id", "date", "variable", "mean"] + [
+        quantile_label(q) for q in (0.05, 0.1, 0.5, 0.9, 0.95)
+    ]
+    assert len(table) == len(result.product_ids) * 7 * 4
+    assert set(table["variable"]) == {"subscriptions", "redemptions", "net_flow", "aum"}
+    assert table["date"].min() == pd.Timestamp("2021-03-21")
+    assert table["date"].max() == pd.Timestamp("2021-03-27")
+    assert not table.duplicated(["product_id", "date", "variable"]).any()
+    assert table.drop(columns=["product_id", "date", "variable"]).notna().all().all()
+    # Quantiles are ordered on every row.
+    levels = table[["p05", "p10", "p50", "p90", "p95"]].to_numpy()
+    assert (np.diff(levels, axis=1) >= 0).all()
+    flows = table[table["variable"].isin(["subscriptions", "redemptions"])]
+    assert (flows["p05"] >= 0).all()
+    for variable, paths in result.paths.items():
+        assert paths.shape == (len(result.product_ids), 100, 7), variable
+    q90 = result.quantile("redemptions", 0.9)
+    assert q90.shape == (7, len(result.product_ids))
+    column = table[(table["variable"] == "redemptions") & (table["product_id"] == "T0001")]
+    np.testing.assert_allclose(q90["T0001"].to_numpy(), column["p90"].to_numpy())
+    assert result.baseline_exposure.shape == (7, len(result.product_ids))
+    assert {"a", "e0", "a_se", "e0_se"} <= set(result.exposure_response.columns)
+    assert result.model_name.startswith("auto(")
+    assert result.horizon == 7 and result.as_of == pd.Timestamp("2021-03-20")
+
+
+def test_net_flow_and_aum_are_coherent_with_the_flows(forecaster, dataset) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = forecaster.predict(dataset, "2021-03-20")
+    means = result.table.pivot_table(
+        index=["product_id", "date"], columns="variable", values="mean"
+    )
+    np.testing.assert_allclose(
+        means["net_flow"], means["subscriptions"] - means["redemptions"], rtol=1e-9, atol=1e-3
+    )
+    paths = result.paths
+    np.testing.assert_allclose(paths["net_flow"], paths["subscriptions"] - paths["redemptions"])
+    flows = dataset.flows.set_index(["date", "product_id"])
+    aum0 = flows.loc[pd.Timestamp("2021-03-20")]["aum"].reindex(result.product_ids).to_numpy()
+    # Day one's AUM is the as-of AUM plus that day's net flow and a little income.
+    first = paths["aum"][:, :, 0] - paths["net_flow"][:, :, 0] - aum0[:, None]
+    assert (np.abs(first) <= 1e-3 * aum0[:, None]).all()
+
+
+def test_too_little_history_falls_back_with_a_warning(dataset) -> None:
+    # On 2021-03-20 the new product has 10 days: too few for the ETS model.
+    with pytest.warns(ForecastFallbackWarning, match="T0004"):
+        fitted = Forecaster(**{**FAST, "models": ("ets",)}).fit(dataset, "2021-03-20")
+        result = fitted.predict(dataset, "2021-03-20")
+    new = result.table[result.table["product_id"] == "T0004"]
+    assert new["mean"].notna().all()
+    assert any("T0004" in w for w in result.warnings)
+
+
+def test_a_short_data_set_still_gets_a_forecast(make_dataset, tmp_path) -> None:
+    folder = make_dataset(tmp_path / "short", n_products=2, n_days=30)
+    short = load_dataset(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = run_forecast(short, horizon=7, model="lightgbm", n_paths=50)
+    assert len(result.table) == 2 * 7 * 4
+    assert result.table["mean"].notna().all()
+    assert any("too few" in w for w in result.warnings)
+
+
+def test_fit_once_then_predict_and_refit_from_later_days(forecaster, dataset) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        later = forecaster.predict(dataset, "2021-03-24", horizon=5)
+        assert later.dates[0] == pd.Timestamp("2021-03-25") and later.horizon == 5
+        # Same as predicting from a data set cut at that day (no look-ahead).
+        again = forecaster.predict(dataset.up_to("2021-03-24"), "2021-03-24", horizon=5)
+        pd.testing.assert_frame_equal(later.table, again.table)
+        with pytest.raises(UsageError, match="precedes"):
+            forecaster.predict(dataset, "2021-03-10")
+        with pytest.raises(UsageError, match="horizon"):
+            forecaster.predict(dataset, "2021-03-24", horizon=30)
+        with pytest.raises(UsageError, match="not fitted"):
+            forecaster.predict(dataset, "2021-03-24", model="recent_mean+nope")
+        single = forecaster.predict(dataset, "2021-03-24", model="ets")
+        assert single.model_name == "ets"
+
+
+def test_refit_keeps_selection_and_moves_the_as_of_day(dataset) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        fitted = Forecaster(**FAST).fit(dataset, "2021-03-10")
+        chosen = dict(fitted.selection_)
+        fitted.refit(dataset, "2021-03-17")
+        assert fitted.as_of_ == pd.Timestamp("2021-03-17")
+        assert fitted.selection_ == chosen
+        with pytest.raises(UsageError):
+            fitted.predict(dataset, "2021-03-12")
+
+
+def test_a_product_launched_after_the_fit_keeps_everyone_s_residuals_aligned(dataset) -> None:
+    # T0004 launches on 2021-03-11: absent at the fit, present after the refit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        fitted = Forecaster(**FAST).fit(dataset, "2021-03-05")
+        candidate = fitted.selection_["redemptions"]
+        before = fitted.residuals(candidate, "redemptions")
+        assert fitted.calibration_panel_.product_ids == ("T0001", "T0002", "T0003")
+        fitted.refit(dataset, "2021-03-25")
+        ids = ("T0004", "T0003", "T0001")
+        after = fitted.residuals(candidate, "redemptions", ids)
+        np.testing.assert_array_equal(after[:, 1], before[:, 2])
+        np.testing.assert_array_equal(after[:, 2], before[:, 0])
+        assert np.isnan(after[:, 0]).all()
+        result = fitted.predict(dataset, "2021-03-25")
+    assert "T0004" in result.product_ids
+    assert result.table["mean"].notna().all()
+
+
+def test_bad_settings_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="unknown forecast model"):
+        Forecaster(models=("prophet",))
+    with pytest.raises(UsageError, match="horizon"):
+        Forecaster(horizon=0)
+    with pytest.raises(UsageError, match="quantile"):
+        Forecaster(quantiles=(0.5, 1.0))
+
+
+# ----------------------------------------------------------------------------- paths
+
+
+@st.composite
+def path_inputs(draw):
+    n_products = draw(st.integers(1, 4))
+    horizon = draw(st.integers(1, 6))
+    n_origins = draw(st.integers(0, 5))
+    positive = st.floats(0.0, 1e9, allow_nan=False)
+    point = {
+        v: draw(arrays(float, (n_products, horizon), elements=positive))
+        for v in ("subscriptions", "redemptions")
+    }
+    scale = {
+        v: draw(arrays(float, (n_products,), elements=st.floats(1.0, 1e9)))
+        for v in ("subscriptions", "redemptions")
+    }
+    residual = st.one_of(st.floats(-3.0, 3.0), st.just(np.nan))
+    residuals = {
+        v: draw(arrays(float, (n_origins, n_products, horizon), elements=residual))
+        for v in ("subscriptions", "redemptions")
+    }
+    aum0 = draw(arrays(float, (n_products,), elements=st.floats(0.0, 1e11)))
+    rate = draw(arrays(float, (n_products,), elements=st.floats(0.0, 1e-4)))
+    return point, scale, residuals, aum0, rate
+
+
+@settings(max_examples=60, deadline=None)
+@given(path_inputs(), st.integers(0, 2**16))
+def test_paths_are_coherent_and_quantiles_ordered(inputs, seed) -> None:
+    point, scale, residuals, aum0, rate = inputs
+    paths = flow_paths(point, scale, residuals, 40, np.random.default_rng(seed))
+    again = flow_paths(point, scale, residuals, 40, np.random.default_rng(seed))
+    for variable in ("subscriptions", "redemptions"):
+        assert (paths[variable] >= 0).all()
+        np.testing.assert_array_equal(paths[variable], again[variable])
+    net = paths["subscriptions"] - paths["redemptions"]
+    aum = aum_paths(aum0, rate, net)
+    # AUM rolls forward path by path: aum(t) = aum(t-1)·(1 + rate) + net(t).
+    previous = np.concatenate([np.repeat(aum0[:, None], 40, axis=1)[:, :, None], aum], axis=2)
+    np.testing.assert_allclose(
+        aum, previous[:, :, :-1] * (1 + rate[:, None, None]) + net, rtol=1e-9, atol=1e-3
+    )
+    levels = np.quantile(aum, [0.05, 0.1, 0.5, 0.9, 0.95], axis=1)
+    assert (np.diff(levels, axis=0) >= -1e-6 * (1 + np.abs(levels[:-1]))).all()
+    np.testing.assert_allclose(
+        net.mean(axis=1),
+        paths["subscriptions"].mean(axis=1) - paths["redemptions"].mean(axis=1),
+        rtol=1e-9,
+        atol=1e-3,
+    )
+
+
+def test_paths_without_residuals_collapse_onto_the_point_forecast() -> None:
+    point = {"subscriptions": np.array([[5.0, 6.0]]), "redemptions": np.array([[1.0, 2.0]])}
+    scale = {"subscriptions": np.array([5.0]), "redemptions": np.array([1.0])}
+    empty = {v: np.zeros((0, 1, 2)) for v in point}
+    paths = flow_paths(point, scale, empty, 10, np.random.default_rng(0))
+    np.testing.assert_allclose(paths["subscriptions"][0], np.tile([5.0, 6.0], (10, 1)))
+
+
+def test_a_product_without_residuals_borrows_another_products_trajectory() -> None:
+    point = {v: np.full((2, 3), 100.0) for v in ("subscriptions", "redemptions")}
+    scale = {v: np.full(2, 100.0) for v in point}
+    residuals = {v: np.full((4, 2, 3), np.nan) for v in point}
+    for v in point:
+        residuals[v][:, 0, :] = np.arange(4)[:, None] * 0.1  # product 0 has them, 1 does not
+    paths = flow_paths(point, scale, residuals, 30, np.random.default_rng(1))
+    # Product 1 replays product 0's trajectories at the same origins.
+    np.testing.assert_allclose(paths["subscriptions"][1], paths["subscriptions"][0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 3), st.integers(1, 30), st.integers(1, 4)),
+        elements=st.floats(-1e9, 1e9),
+    ),
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+)
+def test_path_quantiles_match_numpy(paths, levels) -> None:
+    np.testing.assert_allclose(
+        path_quantiles(paths, levels), np.quantile(paths, levels, axis=1), rtol=1e-9, atol=1e-3
+    )

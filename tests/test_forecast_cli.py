@@ -1,0 +1,162 @@
+"""End to end: ``rainmaker forecast`` and ``rainmaker evaluate-forecast`` through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecast.toy_data import write_toy_dataset
+from rainmaker.cli import main
+
+AS_OF = "2020-10-20"
+
+
+@pytest.fixture(scope="module")
+def full_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_toy_dataset(
+        tmp_path_factory.mktemp("full"), n_products=3, start="2019-10-01", end="2020-11-30", seed=7
+    )
+
+
+@pytest.fixture(scope="module")
+def cut_folder(full_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same data set without any row dated after the as-of day."""
+    out = tmp_path_factory.mktemp("cut")
+    for name in ("products", "flows", "market"):
+        frame = pd.read_csv(full_folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        if "date" in frame.columns:
+            frame = frame[frame["date"] <= AS_OF]
+        frame.to_csv(out / f"{name}.csv", index=False)
+    return out
+
+
+def test_forecast_writes_the_spec_csv(full_folder: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "forecast.csv"
+    code = main(
+        [
+            "forecast",
+            "--data",
+            str(full_folder),
+            "--as-of",
+            AS_OF,
+            "--horizon",
+            "5",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    table = pd.read_csv(out)
+    assert list(table.columns[:7]) == [
+        "product_id",
+        "date",
+        "variable",
+        "mean",
+        "p05",
+        "p10",
+        "p50",
+    ]
+    assert {"p90", "p95"} <= set(table.columns)
+    assert len(table) == 3 * 5 * 4
+    assert table["date"].min() == "2020-10-21" and table["date"].max() == "2020-10-25"
+    assert "written to" in capsys.readouterr().out
+
+
+def test_forecast_has_no_look_ahead(full_folder: Path, cut_folder: Path, tmp_path: Path) -> None:
+    full, cut = tmp_path / "full.csv", tmp_path / "cut.csv"
+    assert main(["forecast", "--data", str(full_folder), "--as-of", AS_OF, "--out", str(full)]) == 0
+    assert main(["forecast", "--data", str(cut_folder), "--as-of", AS_OF, "--out", str(cut)]) == 0
+    assert full.read_bytes() == cut.read_bytes()
+
+
+def test_forecast_as_of_defaults_to_the_last_flows_day(cut_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "default.csv"
+    assert main(["forecast", "--data", str(cut_folder), "--horizon", "3", "--out", str(out)]) == 0
+    assert pd.read_csv(out)["date"].min() == "2020-10-21"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--horizon", "0"], "--horizon"),
+        (["--as-of", "2030-01-01"], "after the last flows day"),
+        (["--as-of", "not-a-day"], "as-of"),
+        (["--model", "prophet"], "unknown forecast model"),
+    ],
+)
+def test_forecast_bad_usage_exits_2(
+    full_folder: Path, tmp_path: Path, capsys, extra: list[str], message: str
+) -> None:
+    args = ["forecast", "--data", str(full_folder), "--out", str(tmp_path / "x.csv"), *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_forecast_bad_data_exits_2(full_folder: Path, tmp_path: Path, capsys) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("products", "market"):
+        (broken / f"{name}.csv").write_bytes((full_folder / f"{name}.csv").read_bytes())
+    flows = pd.read_csv(full_folder / "flows.csv")
+    flows.loc[3, "redemptions"] = -1.0
+    flows.to_csv(broken / "flows.csv", index=False)
+    code = main(["forecast", "--data", str(broken), "--out", str(tmp_path / "x.csv")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "flows.csv" in err and "redemptions" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, capsys) -> None:
+    store = tmp_path / "mlflow.db"
+    metrics = tmp_path / "metrics.csv"
+    code = main(
+        [
+            "evaluate-forecast",
+            "--data",
+            str(full_folder),
+            "--start",
+            "2020-10-20",
+            "--end",
+            "2020-11-16",
+            "--horizon",
+            "7",
+            "--models",
+            "seasonal_naive,lightgbm",
+            "--out",
+            str(metrics),
+            "--tracking-uri",
+            f"sqlite:///{store}",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "coverage_80" in printed and "lightgbm" in printed
+    table = pd.read_csv(metrics)
+    assert set(table["model"]) == {"auto", "seasonal_naive", "lightgbm"}
+    assert set(table["horizon"]) == set(range(1, 8))
+
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{store}")
+    runs = mlflow.search_runs(experiment_names=["rainmaker-forecast"])
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert run["params.horizon"] == "7"
+    assert 0.0 <= run["metrics.auto.redemptions.coverage_80"] <= 1.0
+    assert run["metrics.lightgbm.subscriptions.wape"] > 0
+    client = mlflow.MlflowClient()
+    artifacts = {a.path for a in client.list_artifacts(run["run_id"])}
+    assert {"metrics_by_horizon.csv", "model"} <= artifacts
+    assert [a.path for a in client.list_artifacts(run["run_id"], "model")] == [
+        "model/forecaster.pkl"
+    ]
+    assert (tmp_path / "mlruns").is_dir()
+
+
+def test_evaluate_forecast_rejects_an_empty_window(full_folder: Path, capsys) -> None:
+    args = ["evaluate-forecast", "--data", str(full_folder), "--start", "2020-11-20"]
+    assert main([*args, "--end", "2020-11-25", "--tracking-uri", ""]) == 2
+    assert "no origin" in capsys.readouterr().err

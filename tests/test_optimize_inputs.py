@@ -1,0 +1,252 @@
+"""Tests of the optimizer's inputs: the forecast adapter, today's portfolio, sales plans and the
+derived model parameters (calendar, lots, quantiles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimize import load_settings
+from optimize.inputs import compounded_to_simple_pct, inputs_from_forecast, target_yield_path
+from optimize.parameters import model_parameters, nice_floor, required_quantile
+from optimize.portfolio import default_ladder
+from optimize.synthetic import synthetic_inputs
+from rainmaker.dataset import load_dataset
+from rainmaker.errors import DataError, UsageError
+from simulate.portfolio import Portfolio
+from tests.conftest import write_dataset
+
+Z = {"p05": -1.645, "p10": -1.2816, "p50": 0.0, "p90": 1.2816, "p95": 1.645}
+
+
+@dataclass(frozen=True)
+class FakeForecast:
+    """The fields of ``forecast.ForecastResult`` the optimizer reads."""
+
+    table: pd.DataFrame
+    product_ids: tuple[str, ...]
+    baseline_exposure: pd.DataFrame
+    exposure_response: pd.DataFrame
+    as_of: pd.Timestamp
+    horizon: int
+    paths: dict = field(default_factory=dict)
+
+
+def fake_forecast(dataset, as_of: str, horizon: int = 7, levels=tuple(Z)) -> FakeForecast:
+    """Flat forecast from the last 14 days' means, quantiles ±30 % around them (no look-ahead)."""
+    today = pd.Timestamp(as_of)
+    flows = dataset.up_to(today).flows
+    recent = flows[flows["date"] > today - pd.Timedelta(days=14)]
+    means = recent.groupby("product_id")[["subscriptions", "redemptions", "exposure"]].mean()
+    ids = tuple(sorted(means.index))
+    dates = pd.date_range(today + pd.Timedelta(days=1), periods=horizon, freq="D")
+    rows = []
+    for pid in ids:
+        for variable in ("subscriptions", "redemptions"):
+            mean = float(means.loc[pid, variable])
+            for day in dates:
+                row = {"product_id": pid, "date": day, "variable": variable, "mean": mean}
+                row.update({c: mean * (1 + 0.3 * Z[c]) for c in levels})
+                rows.append(row)
+    exposure = pd.DataFrame(
+        {pid: np.full(horizon, means.loc[pid, "exposure"]) for pid in ids}, index=dates
+    )
+    response = pd.DataFrame({"a": 0.5, "e0": 2000.0}, index=pd.Index(ids, name="product_id"))
+    return FakeForecast(pd.DataFrame(rows), ids, exposure, response, today, horizon)
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    return write_dataset(tmp_path / "data", n_products=3, n_days=60, seed=4)
+
+
+def test_inputs_read_only_the_past(small_dataset: Path) -> None:
+    dataset = load_dataset(small_dataset)
+    as_of = "2021-04-10"
+    forecast = fake_forecast(dataset, as_of)
+    settings = load_settings()
+    full, _ = inputs_from_forecast(dataset, as_of, forecast, settings)
+    cut, _ = inputs_from_forecast(dataset.up_to(as_of), as_of, forecast, settings)
+    for name in (
+        "demand",
+        "aum_today",
+        "target_yield_pct",
+        "recent_income_per_10k",
+        "baseline_exposure",
+        "open_today",
+    ):
+        np.testing.assert_array_equal(getattr(full, name), getattr(cut, name))
+    pd.testing.assert_frame_equal(full.holdings, cut.holdings)
+    assert full.rates_pct == cut.rates_pct
+    # The as-of day's AUM is the portfolio's (a default ladder of exactly that AUM).
+    today = dataset.flows[dataset.flows["date"] == pd.Timestamp(as_of)]
+    np.testing.assert_allclose(full.aum_today, today.sort_values("product_id")["aum"], rtol=1e-9)
+    assert full.redemption_quantiles.keys() == {0.5, 0.9, 0.95}
+
+
+def test_a_day_with_a_zero_quota_is_closed(small_dataset: Path) -> None:
+    flows = pd.read_csv(small_dataset / "flows.csv")
+    as_of = "2021-04-10"
+    flows.loc[
+        (flows["date"] == as_of) & (flows["product_id"] == "P002"), ["quota", "subscriptions"]
+    ] = 0.0
+    flows.to_csv(small_dataset / "flows.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    inputs, _ = inputs_from_forecast(dataset, as_of, fake_forecast(dataset, as_of), load_settings())
+    assert inputs.open_today.tolist() == [True, False, True]
+
+
+def test_confidence_above_the_forecast_quantiles_is_a_usage_error(small_dataset: Path) -> None:
+    dataset = load_dataset(small_dataset)
+    forecast = fake_forecast(dataset, "2021-04-10", levels=("p10", "p50", "p90"))
+    with pytest.raises(UsageError, match="quantile"):
+        inputs_from_forecast(dataset, "2021-04-10", forecast, load_settings())
+
+
+def test_holdings_table_is_the_starting_portfolio(small_dataset: Path) -> None:
+    pd.DataFrame(
+        {
+            "product_id": ["P001", "P001", "P001"],
+            "bucket": ["cash", "repo_7d", "ncd_3m"],
+            "amount_cny": [1e7, 5e7, 2e8],
+            "rate_pct": ["", "2.1", "2.6"],
+            "maturity_date": ["", "2021-04-14", "2021-06-30"],
+        }
+    ).to_csv(small_dataset / "holdings.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    inputs, warnings = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    held = inputs.holdings[inputs.holdings["product_id"] == "P001"]
+    assert held["amount_cny"].sum() == pytest.approx(2.6e8)
+    assert inputs.aum_today[0] == pytest.approx(2.6e8)
+    assert any("P002" in w and "default ladder" in w for w in warnings)
+    assert any("P001" in w and "holdings" in w for w in warnings)  # differs from flows' AUM
+    parameters = model_parameters(inputs, load_settings())
+    # the 7-day repo matures on day 4 (2021-04-14), inside the 5-working-day window
+    assert parameters.held_maturing[0, 3] * parameters.scale == pytest.approx(5e7)
+    assert parameters.held_liquid[0, 0] * parameters.scale == pytest.approx(5e7)
+
+
+def test_bad_holdings_name_file_column_and_lines(small_dataset: Path) -> None:
+    pd.DataFrame(
+        {
+            "product_id": ["P001", "P002", "P003"],
+            "bucket": ["ncd_3m", "gold", "repo_7d"],
+            "amount_cny": [-5.0, 1e6, 1e6],
+            "rate_pct": [2.5, 2.0, 2.1],
+            "maturity_date": ["2021-06-30", "2021-05-01", "2021-04-01"],
+        }
+    ).to_csv(small_dataset / "holdings.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    with pytest.raises(DataError) as caught:
+        inputs_from_forecast(
+            dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+        )
+    problems = {(p.file, p.column): p.rows for p in caught.value.problems}
+    assert problems[("holdings.csv", "amount_cny")] == (2,)
+    assert problems[("holdings.csv", "bucket")] == (3,)
+    assert problems[("holdings.csv", "maturity_date")] == (4,)
+
+
+def test_sales_plan_requirement_is_pro_rata_of_what_is_left(small_dataset: Path) -> None:
+    products = pd.read_csv(small_dataset / "products.csv")
+    products["channel"] = ["app", "app", "branch"]
+    products.to_csv(small_dataset / "products.csv", index=False)
+    pd.DataFrame(
+        {"channel": ["app"], "start": ["2021-04-01"], "end": ["2021-04-30"], "target_cny": [5e9]}
+    ).to_csv(small_dataset / "sales_plan.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    inputs, _ = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    flows = dataset.flows
+    raised = flows[
+        flows["product_id"].isin(["P001", "P002"])
+        & flows["date"].between("2021-04-01", "2021-04-10")
+    ]["subscriptions"].sum()
+    row = inputs.sales.iloc[0]
+    assert row["achieved_cny"] == pytest.approx(raised)
+    # 20 days left in the period (11th to 30th), 7 of them in the horizon
+    assert row["need_cny"] == pytest.approx((5e9 - raised) * 7 / 20)
+    assert inputs.channels == ("app", "app", "branch")
+
+
+def test_unknown_sales_channel_is_a_data_error(small_dataset: Path) -> None:
+    pd.DataFrame(
+        {"channel": ["web"], "start": ["2021-04-01"], "end": ["2021-04-30"], "target_cny": [1e9]}
+    ).to_csv(small_dataset / "sales_plan.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    with pytest.raises(DataError, match="channel"):
+        inputs_from_forecast(
+            dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+        )
+
+
+def test_default_ladder_is_the_simulators_ladder() -> None:
+    as_of = pd.Timestamp("2021-09-24")
+    days = pd.date_range(as_of - pd.Timedelta(days=100), as_of, freq="D")
+    rates = pd.DataFrame(
+        {"cash": 1.3, "repo_1d": 2.0, "repo_7d": 2.2, "ncd_1m": 2.45, "ncd_3m": 2.6}, index=days
+    )
+    settings = load_settings()
+    inputs = synthetic_inputs(1, 5, 0, as_of, settings)
+    ladder = default_ladder(
+        ("P",),
+        np.array([1e9]),
+        settings.portfolio,
+        rates,
+        as_of,
+        inputs.workday.reindex(
+            pd.date_range(as_of - pd.Timedelta(days=100), as_of + pd.Timedelta(days=200)),
+            fill_value=True,
+        ),
+    )
+    simulated = Portfolio.from_ladder(
+        1e9, 20.0, as_of + pd.Timedelta(days=1), rates, mix=settings.portfolio
+    ).holdings()
+    ours = ladder.groupby("bucket")["amount_cny"].sum()
+    theirs = simulated.groupby("bucket")["amount"].sum()
+    np.testing.assert_allclose(ours.sort_index(), theirs.sort_index(), rtol=1e-6)
+    lots = simulated[simulated["kind"] == "lot"].sort_values(["bucket", "maturity_date"])
+    mine = ladder[ladder["bucket"] != "cash"].sort_values(["bucket", "maturity_date"])
+    assert list(lots["maturity_date"]) == list(mine["maturity_date"])
+
+
+def test_yield_conversions_and_target_path() -> None:
+    # 七日年化 2 % compounds a daily income of 1.02^(1/365) − 1 = 5.4255e-5: simple 1.98032 %.
+    assert compounded_to_simple_pct(np.array([2.0]))[0] == pytest.approx(1.98032, abs=1e-5)
+    path = target_yield_path(np.array([2.0]), np.array([1.0]), 3, time_constant_days=10.0)
+    np.testing.assert_allclose(path[0], 1.0 + np.exp(-np.arange(1, 4) / 10.0))
+
+
+def test_nice_floor_and_quantile_interpolation() -> None:
+    assert [nice_floor(x) for x in (7.3, 19.9, 20.0, 0.0042, 5e7)] == [5.0, 10.0, 20.0, 0.002, 5e7]
+    quantiles = {0.9: np.array([10.0]), 0.95: np.array([20.0])}
+    assert required_quantile(quantiles, 0.925)[0] == pytest.approx(15.0)
+    assert required_quantile(quantiles, 0.95)[0] == 20.0
+    with pytest.raises(ValueError):
+        required_quantile(quantiles, 0.99)
+
+
+def test_calendar_of_purchases_and_liquidity() -> None:
+    settings = load_settings()
+    # As of Friday 2021-09-24: day 0 is Saturday 25th; Sunday 26th is a make-up working day
+    # before the National Day week (1st to 7th October).
+    parameters = model_parameters(synthetic_inputs(1, 10, 0, "2021-09-24", settings), settings)
+    dates = parameters.inputs.dates
+    assert not parameters.workday[0] and parameters.workday[1]
+    repo_1d = [b.name for b in parameters.buckets].index("repo_1d")
+    # overnight repo bought on Thursday 30th September matures on Friday 8th October
+    thursday = dates.get_loc(pd.Timestamp("2021-09-30"))
+    assert dates[0] + pd.Timedelta(
+        days=int(parameters.maturity[repo_1d, thursday])
+    ) == pd.Timestamp("2021-10-08")
+    # five working days after Thursday 30th: 8th, 9th (make-up Saturday), 11th, 12th, 13th
+    assert dates[0] + pd.Timedelta(days=int(parameters.liquid_until[thursday])) == pd.Timestamp(
+        "2021-10-13"
+    )

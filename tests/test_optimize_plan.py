@@ -1,0 +1,101 @@
+"""The plan for the sample data set, end to end: forecast → make_plan → plan.csv columns and the
+checks of the issue (buffer ≥ p90 redemptions, ≥ 10 % of AUM, subscriptions ≤ quota), the 7-day
+yield arithmetic and the absence of look-ahead."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import run_forecast
+from optimize import make_plan
+from optimize.results import PLAN_COLUMNS
+from rainmaker.dataset import load_dataset
+from rainmaker.yields import yield_7d
+from tests.conftest import SAMPLE_DIR
+from tests.test_optimize_model import check_hard_constraints
+
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE_DIR / "flows.csv").exists(), reason="data/sample not generated"
+)
+
+
+def _forecast(dataset, as_of):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_forecast(dataset, as_of, horizon=14, model="seasonal_naive")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    dataset = load_dataset(SAMPLE_DIR)
+    forecast = _forecast(dataset, dataset.last_date)
+    return dataset, forecast, make_plan(dataset, dataset.last_date, forecast)
+
+
+def test_sample_plan_meets_buffer_floor_and_quota_every_day(sample) -> None:
+    dataset, forecast, result = sample
+    plan = result.plan
+    p90 = forecast.table.query("variable == 'redemptions'")[["product_id", "date", "p90"]]
+    joined = plan.merge(p90, on=["product_id", "date"], how="left", validate="one_to_one")
+    assert joined["p90"].notna().all()
+    assert (joined["liquidity_buffer"] >= joined["p90"]).all()
+    assert (plan["liquidity_buffer"] >= 0.10 * plan["expected_aum"]).all()
+    assert (plan["expected_subscriptions"] <= plan["quota"].fillna(np.inf)).all()
+    assert (plan["cash_like"] >= 0.05 * plan["expected_aum"] - 1.0).all()
+    assert result.violations.empty
+    assert result.status in ("optimal", "feasible")
+    check_hard_constraints(result)
+
+
+def test_plan_has_the_spec_columns_for_every_product_and_day(sample) -> None:
+    dataset, forecast, result = sample
+    plan = result.plan
+    assert tuple(plan.columns[: len(PLAN_COLUMNS)]) == PLAN_COLUMNS
+    days = pd.date_range(dataset.last_date + pd.Timedelta(days=1), periods=14, freq="D")
+    assert set(plan["product_id"]) == set(forecast.product_ids)
+    assert (
+        plan.groupby("product_id")["date"].apply(list).map(list)
+        == [list(days)] * len(forecast.product_ids)
+    ).all()
+    assert not plan[list(PLAN_COLUMNS[3:])].isna().any().any()
+    assert plan["expected_yield_7d"].between(0.5, 5.0).all()
+
+
+def test_expected_yield_7d_continues_the_published_series(sample) -> None:
+    dataset, _, result = sample
+    flows = dataset.flows
+    product = result.plan["product_id"].iloc[0]
+    realised = flows[
+        (flows["product_id"] == product)
+        & (flows["date"] > dataset.last_date - pd.Timedelta(days=6))
+    ]["income_per_10k"].to_numpy()
+    planned = result.plan.loc[result.plan["product_id"] == product, "income_per_10k"].to_numpy()
+    expected = yield_7d(np.r_[realised, planned])[6:]
+    got = result.plan.loc[result.plan["product_id"] == product, "expected_yield_7d"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # the first planned day's yield is close to the last published one
+    published = flows[(flows["product_id"] == product) & (flows["date"] == dataset.last_date)]
+    assert got[0] == pytest.approx(float(published["yield_7d"].iloc[0]), abs=0.05)
+
+
+def test_plan_does_not_look_ahead() -> None:
+    dataset = load_dataset(SAMPLE_DIR)
+    as_of = pd.Timestamp("2022-05-20")
+    forecast = _forecast(dataset.up_to(as_of), as_of)
+    full = make_plan(dataset, as_of, forecast)
+    cut = make_plan(dataset.up_to(as_of), as_of, forecast)
+    pd.testing.assert_frame_equal(full.plan, cut.plan)
+    assert full.objective == cut.objective
+
+
+def test_explanations_speak_in_bp(sample) -> None:
+    _, _, result = sample
+    assert result.explanations.text
+    assert all("bp" in sentence for sentence in result.explanations.text)
+    summary = result.explanations.summary
+    assert {"constraint", "product_id", "binding_days", "mean_cost_bp_day"} <= set(summary.columns)
+    assert set(result.timings) >= {"inputs", "build", "solve", "explain", "total"}

@@ -1,0 +1,68 @@
+"""Tests of optimize.settings: defaults.toml, user files, overrides and their validation."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from optimize.settings import MIN_CONFIDENCE, PlanSettings, load_settings
+from rainmaker.errors import UsageError
+
+
+def test_defaults_file_matches_the_dataclass_defaults() -> None:
+    # The TOML file is the documented source of the defaults; the dataclass defaults must agree
+    # with it, or code that builds PlanSettings() directly would plan differently.
+    from_file = load_settings()
+    assert dataclasses.replace(from_file, source=()) == PlanSettings()
+    assert from_file.liquidity.confidence == 0.95
+    assert from_file.horizon.days == 14
+
+
+def test_user_file_overrides_only_its_keys(tmp_path: Path) -> None:
+    user = tmp_path / "plan.toml"
+    user.write_text("[weights]\nyield_deviation = 2\n[liquidity]\nconfidence = 0.975\n")
+    settings = load_settings(user)
+    assert settings.weights.yield_deviation == 2.0
+    assert settings.liquidity.confidence == 0.975
+    assert settings.weights.cash_drag == PlanSettings().weights.cash_drag
+    assert str(user) in settings.source
+
+
+def test_overrides_apply_last(tmp_path: Path) -> None:
+    user = tmp_path / "plan.toml"
+    user.write_text("[solver]\ntime_limit_s = 3\n")
+    settings = load_settings(user, overrides={"solver": {"time_limit_s": 7.5}})
+    assert settings.solver.time_limit_s == 7.5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"liquidity": {"confidence": 0.85}}, "liquidity.confidence"),
+        ({"weights": {"yield_deviaton": 1.0}}, "yield_deviaton"),
+        ({"weigths": {"income": 0.0}}, "weigths"),
+        ({"horizon": {"days": 61}}, "horizon.days"),
+        ({"solver": {"threads": "two"}}, "threads"),
+        ({"purchases": {"buckets": ["cash"]}}, "purchases.buckets"),
+        ({"portfolio": {"cash": 0.5}}, "portfolio"),
+    ],
+)
+def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:
+    with pytest.raises(UsageError, match=named.replace(".", r"\.")):
+        load_settings(overrides=overrides)
+
+
+def test_confidence_is_never_below_p90() -> None:
+    assert MIN_CONFIDENCE == 0.90
+    assert load_settings(overrides={"liquidity": {"confidence": 0.9}}).liquidity.confidence == 0.9
+
+
+def test_missing_or_broken_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[weights\n")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        load_settings(broken)

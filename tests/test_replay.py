@@ -1,0 +1,365 @@
+"""Tests of simulate.replay: money conservation, the world's rules (demand, quotas, exposure,
+redemptions, shortfall), the 7-day yield across the window's start, and no look-ahead."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rainmaker.dataset import Dataset, load_dataset
+from rainmaker.errors import UsageError
+from simulate.policies import (
+    Decision,
+    NoPolicy,
+    Policy,
+    ProductDecision,
+    ReplayState,
+    RulePolicy,
+)
+from simulate.replay import DAILY_COLUMNS, ReplaySettings, replay
+from simulate.response import ExposureResponse, exposure_response
+
+
+def tiny_dataset(
+    seed: int,
+    n_products: int = 2,
+    n_days: int = 40,
+    start: str = "2021-09-01",
+    flow_share: float = 0.03,
+) -> Dataset:
+    """An in-memory data set: random flows that roll AUM forward, demand, exposure and
+    income_per_10k, and a market published on every calendar day."""
+    rng = np.random.default_rng(seed)
+    ids = [f"T{i + 1}" for i in range(n_products)]
+    days = pd.date_range(start, periods=n_days, freq="D")
+    rows = []
+    for pid in ids:
+        aum = float(rng.uniform(1e8, 1e9))
+        for day in days:
+            subs = round(aum * rng.uniform(0, flow_share), 2)
+            reds = round(aum * rng.uniform(0, flow_share), 2)
+            income = round(aum * 0.02 / 365, 2)
+            aum = round(aum + subs - reds + income, 2)
+            rows.append(
+                {
+                    "date": day,
+                    "product_id": pid,
+                    "subscriptions": subs,
+                    "redemptions": reds,
+                    "aum": aum,
+                    "quota": np.nan,
+                    "exposure": float(rng.integers(1_000, 5_000)),
+                    "income_per_10k": round(float(rng.uniform(0.4, 0.7)), 4),
+                    "demand": subs,
+                }
+            )
+    flows = pd.DataFrame(rows).sort_values(["product_id", "date"], ignore_index=True)
+    market_days = pd.date_range(days[0] - pd.Timedelta(days=120), days[-1], freq="D")
+    on = 1.8 + np.cumsum(rng.normal(0, 0.02, len(market_days)))
+    market = pd.DataFrame(
+        {
+            "date": market_days,
+            "shibor_on": on,
+            "shibor_1w": on + 0.2,
+            "shibor_1m": on + 0.5,
+            "shibor_3m": on + 0.7,
+            "benchmark_yield_7d": on + 0.1,
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "product_id": ids,
+            "issuer": "X",
+            "product_type": "cash_management",
+            "fee_bp": rng.uniform(15, 40, n_products).round(1),
+        }
+    )
+    return Dataset(root=Path("."), products=products, flows=flows, market=market)
+
+
+class FixedPolicy(Policy):
+    """Returns the same decision for every product every day."""
+
+    name = "fixed"
+
+    def __init__(self, decision: ProductDecision) -> None:
+        self.decision = decision
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        return Decision(dict.fromkeys(state.product_ids, self.decision))
+
+
+class RandomQuotaPolicy(Policy):
+    """Quotas drawn from what the policy may know: a seed and the day (no data)."""
+
+    name = "random_quota"
+
+    def __init__(self, seed: int, scale: float) -> None:
+        self.seed = seed
+        self.scale = scale
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        rng = np.random.default_rng([self.seed, day.toordinal()])
+        return Decision(
+            {
+                pid: ProductDecision(
+                    quota=float(rng.uniform(0, self.scale)) if rng.random() < 0.5 else math.inf,
+                    buffer_target=float(rng.uniform(0, 0.3)) * state.portfolios[pid].aum,
+                )
+                for pid in state.product_ids
+            }
+        )
+
+
+def check_conservation(dataset: Dataset, result_daily: pd.DataFrame, start: str) -> None:
+    eve = pd.Timestamp(start) - pd.Timedelta(days=1)
+    flows = dataset.flows.set_index(["product_id", "date"])
+    for pid, rows in result_daily.groupby("product_id"):
+        aum0 = flows.loc[(pid, eve), "aum"]
+        previous = np.concatenate([[aum0], rows["aum"].to_numpy()[:-1]])
+        expected = previous + rows["subscriptions"] - rows["redemptions"] + rows["net_income"]
+        # every amount is a whole fen: conserved exactly, up to float representation
+        np.testing.assert_allclose(rows["aum"].to_numpy(), expected.to_numpy(), rtol=0, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), scale=st.floats(1e5, 5e7), flow_share=st.floats(0.0, 0.2))
+def test_money_is_conserved_exactly_on_random_flows_and_quotas(
+    seed: int, scale: float, flow_share: float
+) -> None:
+    dataset = tiny_dataset(seed, n_days=30, flow_share=flow_share)
+    start = "2021-09-10"
+    result = replay(dataset, start, "2021-09-30", RandomQuotaPolicy(seed, scale))
+    daily = result.daily
+    check_conservation(dataset, daily, start)
+    # accepted = min(demand, quota); lost demand is what the quotas refused
+    capped = daily["quota"].fillna(np.inf)
+    np.testing.assert_allclose(
+        daily["subscriptions"], np.minimum(daily["demand"], capped), atol=0.01
+    )
+    assert (daily["subscriptions"] <= capped + 1e-9).all()
+    assert result.metrics["total"]["lost_demand"] == pytest.approx(
+        (daily["demand"] - daily["subscriptions"]).sum()
+    )
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), flow_share=st.floats(0.0, 0.3))
+def test_yield_7d_is_the_compounded_formula_of_the_replayed_income(
+    seed: int, flow_share: float
+) -> None:
+    dataset = tiny_dataset(seed, n_products=1, n_days=30, flow_share=flow_share)
+    start = "2021-09-12"
+    daily = replay(dataset, start, "2021-09-30", NoPolicy()).daily
+    history = dataset.flows.set_index("date")["income_per_10k"]
+    before = history.loc[pd.Timestamp(start) - pd.Timedelta(days=6) : start].iloc[:-1]
+    r = np.concatenate([before.to_numpy(), daily["income_per_10k"].to_numpy()])
+    for t in range(len(daily)):
+        window = r[t : t + 7]  # the six days before day t and day t itself
+        expected = (np.prod(1 + window / 10_000) ** (365 / 7) - 1) * 100
+        assert daily["yield_7d"].iloc[t] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    # 万份收益 is the day's net income per 10,000 earning units
+    assert (daily["income_per_10k"].abs() < 5).all()
+
+
+# --------------------------------------------------------------------------- the world's rules
+
+
+def test_none_replays_history_demand_and_redemptions_and_writes_every_column() -> None:
+    dataset = tiny_dataset(1)
+    result = replay(dataset, "2021-09-15", "2021-10-10", NoPolicy())
+    daily = result.daily
+    assert tuple(daily.columns) == DAILY_COLUMNS
+    assert len(daily) == 2 * 26
+    history = dataset.flows.set_index(["product_id", "date"])
+    keyed = daily.set_index(["product_id", "date"])
+    np.testing.assert_allclose(keyed["demand"], history.loc[keyed.index, "demand"])
+    np.testing.assert_allclose(keyed["subscriptions"], keyed["demand"])
+    assert result.metrics["total"]["lost_demand"] == 0.0
+    # redemptions are history's, scaled by replayed AUM over history's AUM of the day before
+    for pid, rows in daily.groupby("product_id"):
+        hist = history.loc[pid]
+        prev_hist = hist["aum"].shift(1).loc[rows["date"]].to_numpy()
+        aum0 = hist["aum"].loc[pd.Timestamp("2021-09-14")]
+        prev_replay = np.concatenate([[aum0], rows["aum"].to_numpy()[:-1]])
+        expected = hist["redemptions"].loc[rows["date"]].to_numpy() * prev_replay / prev_hist
+        np.testing.assert_allclose(rows["redemptions"], expected, atol=0.01)
+    # benchmark is the market's of each day
+    market = dataset.market.set_index("date")["benchmark_yield_7d"]
+    np.testing.assert_allclose(keyed["benchmark_yield_7d"], market.loc[daily["date"]].to_numpy())
+
+
+def test_replay_starts_from_the_aum_of_the_day_before_start() -> None:
+    dataset = tiny_dataset(2)
+    daily = replay(dataset, "2021-09-20", "2021-09-20", NoPolicy()).daily
+    check_conservation(dataset, daily, "2021-09-20")
+
+
+def test_subset_of_products_and_bad_windows() -> None:
+    dataset = tiny_dataset(3, n_products=3)
+    daily = replay(dataset, "2021-09-10", "2021-09-12", NoPolicy(), products=["T2"]).daily
+    assert set(daily["product_id"]) == {"T2"}
+    with pytest.raises(UsageError, match="unknown product"):
+        replay(dataset, "2021-09-10", "2021-09-12", NoPolicy(), products=["NOPE"])
+    with pytest.raises(UsageError, match="precedes"):
+        replay(dataset, "2021-09-12", "2021-09-10", NoPolicy())
+    with pytest.raises(UsageError, match="first flows day"):
+        replay(dataset, "2021-09-01", "2021-09-10", NoPolicy())
+    with pytest.raises(UsageError, match="last flows day"):
+        replay(dataset, "2021-09-10", "2022-01-01", NoPolicy())
+
+
+def test_exposure_moves_demand_along_the_response_curve() -> None:
+    dataset = tiny_dataset(4, n_products=1)
+    curve = ExposureResponse(a=0.5, e0=2_000.0)
+    policy = FixedPolicy(ProductDecision(exposure=10_000.0))
+    world = ReplaySettings(response={"T1": curve})
+    daily = replay(dataset, "2021-09-10", "2021-09-20", policy, settings=world).daily
+    history = dataset.flows.set_index("date").loc[daily["date"]]
+    factor = exposure_response(10_000.0, curve) / exposure_response(
+        history["exposure"].to_numpy(), curve
+    )
+    np.testing.assert_allclose(daily["demand"], history["demand"] * factor, atol=0.01)
+    assert (daily["exposure"] == 10_000.0).all()
+    # without a curve the replay keeps history's demand and says so
+    with pytest.warns(UserWarning, match="no exposure response"):
+        plain = replay(
+            dataset, "2021-09-10", "2021-09-20", policy, settings=ReplaySettings(response={})
+        ).daily
+    np.testing.assert_allclose(plain["demand"], history["demand"])
+
+
+def test_exposure_response_table_of_the_data_set_is_used() -> None:
+    dataset = tiny_dataset(4, n_products=1)
+    table = pd.DataFrame({"product_id": ["T1"], "a": [0.5], "e0": [2_000.0]})
+    dataset = dataclasses.replace(dataset, tables={"exposure_response": table})
+    policy = FixedPolicy(ProductDecision(exposure=0.0))
+    daily = replay(dataset, "2021-09-10", "2021-09-12", policy).daily
+    history = dataset.flows.set_index("date").loc[daily["date"]]
+    curve = ExposureResponse(0.5, 2_000.0)
+    factor = 1.0 / exposure_response(history["exposure"].to_numpy(), curve)
+    np.testing.assert_allclose(daily["demand"], history["demand"] * factor, atol=0.01)
+
+
+def test_refused_demand_is_lost_or_partly_returns_on_the_next_working_day() -> None:
+    dataset = tiny_dataset(5, n_products=1)
+    # a zero quota on Friday 2021-09-10 only
+    friday = pd.Timestamp("2021-09-10")
+
+    class FridayClosed(Policy):
+        name = "friday_closed"
+
+        def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+            quota = 0.0 if day == friday else math.inf
+            return Decision({pid: ProductDecision(quota=quota) for pid in state.product_ids})
+
+    lost = replay(dataset, "2021-09-09", "2021-09-14", FridayClosed()).daily.set_index("date")
+    assert lost.loc[friday, "subscriptions"] == 0.0
+    assert lost.loc[friday, "refused"] == pytest.approx(lost.loc[friday, "demand"])
+    assert (lost["returning"] == 0).all()
+
+    world = ReplaySettings(returning_share=0.5)
+    back = replay(dataset, "2021-09-09", "2021-09-14", FridayClosed(), settings=world)
+    rows = back.daily.set_index("date")
+    monday = pd.Timestamp("2021-09-13")
+    half = 0.5 * rows.loc[friday, "demand"]
+    # nothing returns over the weekend; half of Friday's demand comes back on Monday
+    assert rows.loc[pd.Timestamp("2021-09-11"), "returning"] == 0.0
+    assert rows.loc[monday, "returning"] == pytest.approx(half, abs=0.01)
+    assert rows.loc[monday, "subscriptions"] == pytest.approx(
+        rows.loc[monday, "demand"] + half, abs=0.01
+    )
+    # demand counts fresh orders only, so lost demand nets out what came back
+    assert back.metrics["total"]["lost_demand"] == pytest.approx(half, abs=0.02)
+
+
+def test_a_redemption_run_forces_early_sales_counted_as_shortfall() -> None:
+    dataset = tiny_dataset(6, n_products=1, flow_share=0.01)
+    flows = dataset.flows.copy()
+    day = pd.Timestamp("2021-09-15")
+    row = flows.index[flows["date"] == day][0]
+    flows.loc[row, "redemptions"] = 0.4 * flows.loc[row - 1, "aum"]
+    dataset = dataclasses.replace(dataset, flows=flows)
+    result = replay(dataset, "2021-09-10", "2021-09-20", NoPolicy())
+    daily = result.daily.set_index("date")
+    assert daily.loc[day, "shortfall"] > 0
+    assert daily.loc[day, "early_sale_cost"] > 0
+    # none before the run; the run may leave the book short for a few days after it
+    assert (daily.loc[:"2021-09-14", "shortfall"] == 0).all()
+    assert result.metrics["total"]["shortfall_days"] == (daily["shortfall"] > 0).sum()
+    check_conservation(dataset, result.daily, "2021-09-10")
+
+
+def test_a_larger_buffer_holds_more_liquid_assets() -> None:
+    dataset = tiny_dataset(7, n_products=1)
+    small = replay(dataset, "2021-09-10", "2021-10-09", NoPolicy(buffer_share=0.0)).daily
+    large = replay(dataset, "2021-09-10", "2021-10-09", NoPolicy(buffer_share=0.6)).daily
+    assert (large["liquidity_buffer"] / large["aum"]).iloc[-10:].min() >= 0.59
+    assert (large["liquidity_buffer"].mean()) > small["liquidity_buffer"].mean()
+
+
+def test_product_launched_inside_the_window_starts_empty() -> None:
+    dataset = tiny_dataset(8, n_products=2)
+    flows = dataset.flows
+    late = flows[(flows["product_id"] == "T2") & (flows["date"] >= "2021-09-20")].copy()
+    first = late.index[0]
+    late.loc[first, ["redemptions"]] = 0.0
+    late["aum"] = late["aum"] - flows.loc[first - 1, "aum"]  # as if it had started from zero
+    flows = pd.concat([flows[flows["product_id"] == "T1"], late], ignore_index=True)
+    dataset = dataclasses.replace(dataset, flows=flows)
+    daily = replay(dataset, "2021-09-15", "2021-09-30", NoPolicy()).daily
+    t2 = daily[daily["product_id"] == "T2"]
+    assert t2["date"].min() == pd.Timestamp("2021-09-20")
+    assert t2["aum"].iloc[0] == pytest.approx(t2["subscriptions"].iloc[0])
+    # no 万份收益 before its launch: its first six days have no 7-day yield
+    assert t2["yield_7d"].iloc[:6].isna().all() and t2["yield_7d"].iloc[6:].notna().all()
+
+
+# ----------------------------------------------------------------------------- no look-ahead
+
+
+def perturbed_after(dataset: Dataset, day: pd.Timestamp, seed: int) -> Dataset:
+    """Every flows and market row dated after ``day`` scrambled."""
+    rng = np.random.default_rng(seed)
+    flows = dataset.flows.copy()
+    later = flows["date"] > day
+    for column in ("subscriptions", "redemptions", "demand", "aum"):
+        flows.loc[later, column] = flows.loc[later, column] * rng.uniform(0.2, 3.0, later.sum())
+    flows.loc[later, "exposure"] = rng.uniform(0, 1e4, later.sum()).round()
+    market = dataset.market.copy()
+    later_m = market["date"] > day
+    for column in ("shibor_on", "shibor_1w", "shibor_1m", "shibor_3m", "benchmark_yield_7d"):
+        market.loc[later_m, column] = rng.uniform(0.5, 5.0, later_m.sum())
+    return dataclasses.replace(dataset, flows=flows, market=market)
+
+
+@pytest.mark.parametrize("policy", [NoPolicy(), RulePolicy()], ids=["none", "rule"])
+def test_no_look_ahead_decisions_up_to_t_ignore_later_rows(policy: Policy) -> None:
+    dataset = load_dataset(Path(__file__).resolve().parents[1] / "data" / "sample")
+    products = ["P01", "P04", "P06"]
+    start, t, end = "2021-09-24", pd.Timestamp("2021-10-08"), "2021-10-20"
+    full = replay(dataset, start, end, policy, products=products)
+    changed = replay(perturbed_after(dataset, t, 0), start, end, policy, products=products)
+    cut = replay(dataset.up_to(t), start, t, policy, products=products)
+    for other in (changed, cut):
+        mine = full.decisions[full.decisions["date"] <= t].reset_index(drop=True)
+        theirs = other.decisions[other.decisions["date"] <= t].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, theirs)
+        pd.testing.assert_frame_equal(
+            full.daily[full.daily["date"] <= t].reset_index(drop=True),
+            other.daily[other.daily["date"] <= t].reset_index(drop=True),
+        )
+    # and the perturbation does reach the days after t (the test can fail)
+    assert not full.daily[full.daily["date"] > t]["aum"].equals(
+        changed.daily[changed.daily["date"] > t]["aum"]
+    )

@@ -1,0 +1,150 @@
+"""Tests of simulate.planning_policies with the real forecast and optimiser on small cases: how a
+plan becomes a decision, the oracle's perfect forecast, and no look-ahead of the optimizer."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rainmaker.dataset import load_dataset
+from simulate.planning_policies import (
+    OptimizerPolicy,
+    OraclePolicy,
+    perfect_forecast,
+    plan_decision,
+)
+from simulate.policies import NoPolicy, ReplayState
+from simulate.portfolio import Portfolio
+from simulate.replay import replay
+from simulate.workdays import Workdays
+from tests.test_replay import perturbed_after
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+PRODUCTS = ["P01", "P06"]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_dataset(SAMPLE)
+
+
+def small_policy(cls):
+    # the real forecaster and optimiser, on a short horizon with the cheapest model
+    return cls(horizon_days=5, forecast_models=("seasonal_naive",))
+
+
+def test_plan_rows_become_the_days_decisions() -> None:
+    friday = pd.Timestamp("2021-11-12")
+    dates = pd.date_range(friday, periods=4)
+    plan = pd.DataFrame(
+        {
+            "product_id": ["A"] * 4 + ["B"] * 4,
+            "date": list(dates) * 2,
+            "quota": [np.nan, 1.0, 2.0, 3.0, 5e6, 1.0, 2.0, 3.0],
+            "exposure": [100.0, 0, 0, 0, 70.0, 0, 0, 0],
+            "baseline_exposure": [100.0, 0, 0, 0, 50.0, 0, 0, 0],
+            "exposure_slots": [0, 0, 0, 0, 0, 0, 0, 0],
+            "required_buffer": [1e7, 2e7, 3e7, 4e7, 1e6, 1e6, 1e6, 1e6],
+            "regulatory_floor": [5e7] * 8,
+            "cash": [1e6, 0, 0, 0, 9e6, 0, 0, 0],
+            "expected_subscriptions": [0.0] * 4 + [1e6] * 4,
+            "baseline_demand": [0.0] * 4 + [4e5] * 4,
+            "purchase_repo_1d": [7e8] * 8,
+            "purchase_ncd_1m": [2e8, 0, 0, 0, -0.0, 0, 0, 0],
+            "purchase_ncd_3m": [0.0] * 8,
+        }
+    )
+    state = ReplayState(
+        day=friday,
+        product_ids=("A", "B"),
+        portfolios={"A": Portfolio(0.0, cash=1e9), "B": Portfolio(0.0, cash=1e9)},
+        observed=lambda: None,
+        replayed=pd.DataFrame,
+        workdays=Workdays(),
+    )
+    decision = plan_decision(plan, friday, state)
+    a, b = decision.of("A"), decision.of("B")
+    assert a.quota == math.inf and b.quota == 5e6
+    # A's exposure is the baseline (not steered): history's is kept; B's was moved
+    assert math.isnan(a.exposure) and b.exposure == 70.0
+    assert a.purchases == {"ncd_1m": 2e8, "ncd_3m": 0.0}  # overnight repo is the residual
+    assert a.buffer_target == 5e7  # the regulatory floor is above the required buffer
+    assert a.cash_target == 1e6 and b.cash_target == 9e6
+    # cumulative needs through Saturday, Sunday, Monday: quantiles with a 5 % margin, less the
+    # subscriptions expected on the days before from Monday on (the weekend is paid from cash);
+    # B expects 1e6 a day but its baseline demand is 4e5
+    days = list(dates[1:])
+    assert [d for d, _ in a.liquidity_needs] == days
+    np.testing.assert_allclose([n for _, n in a.liquidity_needs], [2.1e7, 5.25e7, 9.45e7])
+    np.testing.assert_allclose([n for _, n in b.liquidity_needs], [1.05e6, 2.1e6, 2.35e6])
+
+
+class Capture(NoPolicy):
+    """``none``, keeping the state of one morning (handed the future, as the oracle is)."""
+
+    sees_future = True
+
+    def __init__(self, day: pd.Timestamp) -> None:
+        super().__init__()
+        self.day = day
+        self.state: ReplayState | None = None
+
+    def decide(self, state: ReplayState, day: pd.Timestamp):
+        if day == self.day:
+            self.state = state
+        return super().decide(state, day)
+
+
+def test_oracle_forecast_is_the_future_the_replay_meets(sample) -> None:
+    day = pd.Timestamp("2022-03-04")
+    capture = Capture(day)
+    replay(sample, "2022-03-01", day, capture, products=PRODUCTS)
+    state = capture.state
+    history = state.history
+    response = pd.DataFrame({"a": [0.3, 0.4], "e0": [1e4, 2e4]}, index=PRODUCTS)
+    forecast = perfect_forecast(state, history, 5, response)
+    assert forecast.product_ids == tuple(PRODUCTS)
+    assert list(forecast.dates) == list(pd.date_range("2022-03-04", periods=5))
+    flows = sample.flows.set_index(["product_id", "date"])
+    as_of = pd.Timestamp("2022-03-03")
+    for i, pid in enumerate(PRODUCTS):
+        truth = flows.loc[pid].loc[forecast.dates]
+        np.testing.assert_allclose(forecast.point["subscriptions"][i], truth["demand"])
+        replayed = history.flows.query("product_id == @pid and date == @as_of")["aum"].iloc[0]
+        ratio = replayed / flows.loc[(pid, as_of), "aum"]
+        np.testing.assert_allclose(forecast.point["redemptions"][i], truth["redemptions"] * ratio)
+        np.testing.assert_allclose(
+            forecast.baseline_exposure[pid].to_numpy(), truth["exposure"].to_numpy()
+        )
+    table = forecast.table
+    demand = table[table["variable"] == "subscriptions"]
+    assert (demand["p05"] == demand["mean"]).all() and (demand["p95"] == demand["mean"]).all()
+    assert forecast.exposure_response.loc["P06", "e0"] == 2e4
+
+
+def test_oracle_replays_without_shortfall(sample) -> None:
+    policy = small_policy(OraclePolicy)
+    result = replay(sample, "2022-03-01", "2022-03-07", policy, products=PRODUCTS)
+    assert result.metrics["total"]["shortfall_days"] == 0
+    assert len(policy.plan_seconds) == 7 and all(s > 0 for s in policy.plan_seconds)
+    assert result.decisions["buy_ncd_1m"].notna().all()
+
+
+def test_optimizer_does_not_look_ahead_but_the_oracle_does(sample) -> None:
+    start, t, end = "2022-03-01", pd.Timestamp("2022-03-03"), "2022-03-06"
+    changed_data = perturbed_after(sample, t, 1)
+    full = replay(sample, start, end, small_policy(OptimizerPolicy), products=PRODUCTS)
+    changed = replay(changed_data, start, end, small_policy(OptimizerPolicy), products=PRODUCTS)
+    mine = full.decisions[full.decisions["date"] <= t].reset_index(drop=True)
+    theirs = changed.decisions[changed.decisions["date"] <= t].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs)
+    assert len(mine) == 2 * 3
+
+    oracle = replay(sample, start, t, small_policy(OraclePolicy), products=PRODUCTS)
+    oracle_changed = replay(changed_data, start, t, small_policy(OraclePolicy), products=PRODUCTS)
+    # the oracle's plan of day t uses days after t: scrambling them changes its decisions
+    assert not oracle.decisions.equals(oracle_changed.decisions)

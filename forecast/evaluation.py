@@ -35,9 +35,9 @@ import pandas as pd
 
 from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster
 from forecast.metrics import coverage, scaled_pinball_loss, wape
-from forecast.panel import OUTPUT_VARIABLES, parse_day
+from forecast.panel import OUTPUT_VARIABLES
 from forecast.paths import quantile_label
-from rainmaker.dataset import Dataset
+from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
 
 __all__ = [

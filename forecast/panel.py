@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rainmaker.dataset import Dataset
+from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "Panel",
     "PanelWarning",
     "build_panel",
-    "parse_day",
 ]
 
 # The two flows a model forecasts; net flow and AUM are derived from their sample paths.
@@ -170,21 +169,6 @@ def fill_censored(subscriptions: np.ndarray, censored: np.ndarray) -> np.ndarray
     replace = censored & (count > 0)
     filled[replace] = np.maximum(subscriptions[replace], reference[replace])
     return filled
-
-
-def parse_day(value: str | pd.Timestamp, what: str) -> pd.Timestamp:
-    """``value`` as a day (midnight Timestamp).
-
-    Raises:
-        UsageError: it is not a date (the message names ``what`` and the expected format).
-    """
-    try:
-        day = pd.Timestamp(value)
-    except (TypeError, ValueError) as error:
-        raise UsageError(f"{what} {value!r} is not a date; expected YYYY-MM-DD") from error
-    if pd.isna(day):
-        raise UsageError(f"{what} is missing; expected YYYY-MM-DD")
-    return day.normalize()
 
 
 def build_panel(dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Panel:

@@ -558,13 +558,13 @@ def plan_to_folder(
     Returns:
         The day's result; the report is ``out / "report.html"``.
     """
-    from rainmaker.dataset import load_dataset
+    from rainmaker.dataset import load_dataset, parse_day
 
     settings = plan_settings(config)
     started = time.perf_counter()
     dataset = load_dataset(data)
     _print_warnings(dataset, progress)
-    day = dataset.last_date if as_of is None else _as_day(as_of)
+    day = dataset.last_date if as_of is None else parse_day(as_of, "--as-of")
     _check_day(dataset, day)
     used = select_products(dataset.up_to(day), config.products)
     load_s = time.perf_counter() - started
@@ -625,7 +625,7 @@ def run_job(
         LockHeld: another run holds the lock (exit 3).
         HistoryUnavailable: the history database cannot be used (exit 1).
     """
-    from rainmaker.dataset import load_dataset
+    from rainmaker.dataset import load_dataset, parse_day
     from rainmaker.history import open_history
 
     started = time.perf_counter()
@@ -642,7 +642,7 @@ def run_job(
             dataset = load_dataset(config.data)
             _print_warnings(dataset, progress)
             complete = latest_complete_day(dataset)
-            day = complete if as_of is None else _as_day(as_of)
+            day = complete if as_of is None else parse_day(as_of, "--as-of")
             _check_day(dataset, day)
             if as_of is None and complete < dataset.last_date:
                 progress(
@@ -864,16 +864,6 @@ def _point_latest(root: Path, final: Path) -> None:
 def _print_warnings(dataset: Dataset, progress: Progress) -> None:
     for warning in dataset.warnings:
         progress(f"warning: {warning}")
-
-
-def _as_day(value: Any) -> pd.Timestamp:
-    try:
-        day = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"--as-of {value!r} is not a date; expected YYYY-MM-DD") from exc
-    if pd.isna(day):
-        raise UsageError("--as-of is empty; expected YYYY-MM-DD")
-    return day.normalize()
 
 
 def _check_day(dataset: Dataset, day: pd.Timestamp) -> None:

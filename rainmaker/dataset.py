@@ -29,9 +29,9 @@ from rainmaker.validation import (
     validate_dataset,
 )
 
-__all__ = ["Dataset", "load_dataset", "read_table"]
+__all__ = ["Dataset", "load_dataset", "parse_day", "read_table"]
 
-DateLike = str | date
+DateLike = str | date | pd.Timestamp
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +95,7 @@ class Dataset:
         Raises:
             UsageError: ``as_of`` is not a date, or precedes the first flows day.
         """
-        cut = _day(as_of, "as-of day")
+        cut = parse_day(as_of, "as-of day")
         if cut < self.first_date:
             raise UsageError(
                 f"as-of day {cut:%Y-%m-%d} precedes the first flows date "
@@ -132,8 +132,8 @@ class Dataset:
             DataError: a day precedes the first publication (names the market file).
             UsageError: ``start`` or ``end`` is not a date, or ``end`` precedes ``start``.
         """
-        first = self.first_date if start is None else _day(start, "start")
-        last = self.last_date if end is None else _day(end, "end")
+        first = self.first_date if start is None else parse_day(start, "start")
+        last = self.last_date if end is None else parse_day(end, "end")
         if last < first:
             raise UsageError(f"end {last:%Y-%m-%d} precedes start {first:%Y-%m-%d}")
         published = self.market.set_index("date")
@@ -210,7 +210,12 @@ def read_table(root: str | Path, stem: str) -> tuple[pd.DataFrame, str]:
     return frame, path.name
 
 
-def _day(value: DateLike, what: str) -> pd.Timestamp:
+def parse_day(value: DateLike, what: str) -> pd.Timestamp:
+    """``value`` as a calendar day (midnight), or ``UsageError`` naming ``what`` (e.g. a flag).
+
+    Every command and API that takes a day (as-of, start, end) parses it here, so that all of
+    them accept and reject the same inputs with the same message.
+    """
     try:
         day = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:

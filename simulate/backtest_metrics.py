@@ -200,7 +200,10 @@ def compare_policies(
         table["better_than_baseline"] = [is_better(metrics[p]["total"], base) for p in table.index]
         bound_gain = -table.loc[bound, "relative_vol_change_bp"] if bound in table.index else np.nan
         if np.isfinite(bound_gain) and bound_gain > 0:
-            table["share_of_bound_pct"] = -100.0 * table["relative_vol_change_bp"] / bound_gain
+            # + 0.0 turns the baseline's -0.0 into 0.0
+            table["share_of_bound_pct"] = (
+                -100.0 * table["relative_vol_change_bp"] / bound_gain + 0.0
+            )
         else:
             table["share_of_bound_pct"] = np.nan
     return table

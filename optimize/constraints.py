@@ -16,7 +16,7 @@ import numpy as np
 
 from optimize.algebra import LinearModel, RowBlock
 from optimize.parameters import ModelParameters
-from optimize.variables import PlanVariables
+from optimize.variables import PlanVariables, days_off_rows
 
 __all__ = ["CONSTRAINT_FAMILIES", "add_constraints"]
 
@@ -354,7 +354,47 @@ def sales_plan(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
     m.add_constraints("sales_plan", ("sales",), block, ">=", par.sales_need, soft=True)
 
 
-# Documentation order: (E1) .. (E22).
+def terminal_yield(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """(E23) κ[p] (r_c c[p,H] + Σ_k r_k h[p,k,H] + Ī[p,H+1] − (fee[p] + Y*[p,H]) A[p,H])
+    = e⁺_T[p] − e⁻_T[p]: the terminal condition. The closing positions of the last day earn
+    the day after the horizon's income, which (E20) does not see; without this row the last
+    day's purchases are judged by the income reward alone and the plan locks the highest rate
+    (3-month NCDs) on the last day, its buffer collapsing and its WAM jumping. The row tracks
+    that day's yield against the last target like any other day, priced with the same weights.
+    """
+    p, h = par.n_products, par.horizon
+    kappa = 100.0 / par.aum_ref
+    block = RowBlock((p,)).add(kappa * par.cash_rate_pct, v.cash[:, h - 1])
+    for k in range(len(par.buckets)):
+        block.add(kappa * par.rate_pct[k], v.holding[:, k, h - 1])
+    block.add(-kappa * (par.fee_pct + par.target_yield_pct[:, -1]), v.aum[:, h - 1])
+    block.add(-1.0, v.terminal_above).add(1.0, v.terminal_below)
+    m.add_constraints(
+        "terminal_yield", ("product",), block, "==", -kappa * par.held_income_terminal
+    )
+
+
+def days_off_cover(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """(E24) c[p,w] + M̄[p,(w,t]] + s_D[p,t] ≥ R^q[p,w+1..t] for every day off t after a
+    working day w of the horizon (w = the last working day before t): nothing can be sold and
+    nothing matures on days off, so the redemptions of a run of days off are paid from the cash
+    held at the end of the working day before it. R^q[p,w+1..t] is the quantile at the
+    confidence of the redemptions summed from w + 1 to t (sample paths; without them the sum
+    of the daily quantiles). Elastic: s_D ≥ 0 is priced like the buffer's slack."""
+    rows = days_off_rows(par)
+    p, h = par.n_products, par.horizon
+    mask = np.broadcast_to(rows[None, :], (p, h))
+    block = RowBlock((p, h), mask)
+    if not rows.any():
+        return
+    work = np.where(rows, par.days_off_last_workday, 0)
+    block.add(np.where(mask, 1.0, 0.0), v.cash[:, work])
+    block.add(1.0, v.days_off_short)
+    rhs = par.days_off_need - par.days_off_held_maturing
+    m.add_constraints("days_off_cover", PD, block, ">=", rhs, soft=True)
+
+
+# Documentation order: (E1) .. (E24).
 CONSTRAINT_FAMILIES = (
     demand_response,
     exposure_order,
@@ -378,10 +418,12 @@ CONSTRAINT_FAMILIES = (
     yield_tracking,
     aum_band,
     sales_plan,
+    terminal_yield,
+    days_off_cover,
 )
 
 
 def add_constraints(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """Write every constraint family (E1)–(E22) into ``m``."""
+    """Write every constraint family (E1)–(E24) into ``m``."""
     for family in CONSTRAINT_FAMILIES:
         family(m, par, v)

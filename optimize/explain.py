@@ -12,11 +12,15 @@ bp·day (one bp of annualised yield for one day of one product; see :mod:`optimi
 - liquidity floor (E16) and cash floor (E17): the floor raised by 1 % of AUM;
 - WAM (E19): the cap lowered by one day;
 - sales plan (E22): the channel's requirement raised by 1 %;
+- cash before days off (E24): 1 % of AUM more cash at the end of the working day before;
 - demand (E1): 1 % of AUM more demand that day — a value, not a cost: positive when more
   money would help (sales plan, good rates), negative when it would dilute the yield.
 
 For plans solved product by product the LP is solved per product as well (with each product's
 share of its channels' requirements), so the sales plan is priced per product share.
+
+Every sentence exists in English (``text``, the default) and Chinese (``text_zh``, for the
+daily report): :meth:`Explanations.sentences` takes ``lang="en"`` or ``"zh"``.
 """
 
 from __future__ import annotations
@@ -48,8 +52,33 @@ EXPLAINED = {
     "wam_limit": "the WAM cap",
     "sales_plan": "the sales plan",
     "demand_response": "demand",
+    "days_off_cover": "the cash before days off",
 }
+# The same labels in Chinese (the daily report's language), and the changes priced.
+EXPLAINED_ZH = {
+    "buffer_covers_redemptions": "赎回备付（流动性缓冲）",
+    "liquidity_floor": "10% 流动性资产下限",
+    "cash_floor": "5% 现金类资产下限",
+    "wam_limit": "平均剩余期限（WAM）上限",
+    "sales_plan": "渠道销售计划",
+    "demand_response": "申购需求",
+    "days_off_cover": "节假日前的现金备付",
+}
+CHANGES_ZH = {
+    "1 % of AUM more buffer": "缓冲增加规模的 1%",
+    "floor 1 % of AUM higher": "下限提高规模的 1%",
+    "cap 1 day lower": "上限降低 1 天",
+    "1 % of AUM more demand": "需求增加规模的 1%",
+    "requirement 1 % higher": "要求提高 1%",
+    "1 % of AUM more cash before the days off": "节假日前现金增加规模的 1%",
+}
+LANGUAGES = ("en", "zh")
 BINARY_FAMILIES = ("open", "quota_binds", "exposure_step")
+NOTHING_BINDS = "No constraint binds at the margin: the plan is driven by its targets alone."
+EMPTY_ZH = {
+    NOTHING_BINDS: "边际上没有约束起作用：计划只由收益与规模目标决定。",
+    "explanations are turned off (solver.explain)": "未计算影子价格说明（solver.explain 已关闭）。",
+}
 
 
 @dataclass(frozen=True)
@@ -65,9 +94,12 @@ class Explanations:
         summary: one row per (constraint, product or channel): ``binding_days``,
             ``horizon_days``, ``first_date``, ``mean_cost_bp_day`` (per binding day),
             ``total_cost_bp_day``, ``text``.
-        text: plain-language sentences, most costly first.
+        text: plain-language sentences in English, most costly first.
         lp_objective: objective of the explanation LP (≤ the plan's: lots are relaxed).
         seconds: wall-clock time.
+        text_zh: the same sentences in Chinese, in the same order (``summary["text_zh"]``).
+
+    ``sentences(lang)`` returns ``text`` (``"en"``) or ``text_zh`` (``"zh"``).
     """
 
     frame: pd.DataFrame
@@ -75,6 +107,19 @@ class Explanations:
     text: tuple[str, ...]
     lp_objective: float
     seconds: float
+    text_zh: tuple[str, ...] = ()
+
+    def sentences(self, lang: str = "en") -> tuple[str, ...]:
+        """The plain-language sentences in ``lang``: ``"en"`` (default) or ``"zh"``.
+
+        Raises:
+            ValueError: another language.
+        """
+        if lang not in LANGUAGES:
+            raise ValueError(f"explanations: unknown language {lang!r}; expected 'en' or 'zh'")
+        if lang == "zh":
+            return self.text_zh or self.text
+        return self.text
 
     @staticmethod
     def empty(reason: str) -> Explanations:
@@ -101,11 +146,13 @@ class Explanations:
                     "mean_cost_bp_day",
                     "total_cost_bp_day",
                     "text",
+                    "text_zh",
                 ]
             ),
             (reason,),
             float("nan"),
             0.0,
+            (EMPTY_ZH.get(reason, reason),),
         )
 
 
@@ -169,6 +216,58 @@ def _money(value: float) -> str:
     return f"CNY {value / 1e6:,.1f} m"
 
 
+def _money_zh(value: float) -> str:
+    """Amounts the Chinese way: 亿元 from 100 million CNY, 万元 below."""
+    if abs(value) >= 1e8:
+        return f"{value / 1e8:,.2f} 亿元"
+    return f"{value / 1e4:,.0f} 万元"
+
+
+def _text_zh(
+    family: str,
+    who: str,
+    days: int,
+    horizon: int,
+    first: pd.Timestamp,
+    change: str,
+    change_cny: float,
+    mean: float,
+    total: float,
+    confidence: float,
+) -> str:
+    """The sentence of one summary row in Chinese (same facts as the English one)."""
+    label = EXPLAINED_ZH.get(family, family)
+    if family == "buffer_covers_redemptions":
+        label = f"p{round(confidence * 100)} 赎回备付（流动性缓冲）"
+    money = _money_zh(change_cny)
+    if family == "demand_response":
+        if mean > 0:
+            return (
+                f"产品 {who}：{horizon} 天中有 {days} 天更多申购有利；需求增加规模的 1%"
+                f"（{money}）每天约值 {mean:.2f} 个基点的收益（新资金收益高于目标或有助于完成"
+                "销售计划）。"
+            )
+        return (
+            f"产品 {who}：{horizon} 天中有 {days} 天更多申购会摊薄收益；需求增加规模的 1%"
+            f"（{money}）每天约损失 {-mean:.2f} 个基点的收益。"
+        )
+    if family == "sales_plan":
+        return (
+            f"渠道 {who}：{label}约束起作用；要求提高 1%（{money}）在其产品上合计约损失 "
+            f"{abs(total):.2f} 个基点·天的收益。"
+        )
+    if family == "wam_limit":
+        return (
+            f"产品 {who}：{label}在 {horizon} 天中有 {days} 天起作用（自 {first:%Y-%m-%d} 起）；"
+            f"上限降低 1 天在这样的一天约损失 {abs(mean):.2f} 个基点的收益。"
+        )
+    return (
+        f"产品 {who}：{label}在 {horizon} 天中有 {days} 天起作用（自 {first:%Y-%m-%d} 起）；"
+        f"{CHANGES_ZH.get(change, change)}（{money}）在这样的一天约损失 {abs(mean):.2f} "
+        "个基点的收益。"
+    )
+
+
 def explain(plan: PlanModel, solution: Solution, options: SolverSettings) -> Explanations:
     """Shadow prices of the binding constraints, as a frame and as sentences.
 
@@ -212,6 +311,7 @@ def explain(plan: PlanModel, solution: Solution, options: SolverSettings) -> Exp
     per_day("liquidity_floor", "floor 1 % of AUM higher", one_pct)
     per_day("cash_floor", "floor 1 % of AUM higher", one_pct)
     per_day("wam_limit", "cap 1 day lower", -aum_model)
+    per_day("days_off_cover", "1 % of AUM more cash before the days off", one_pct)
     per_day("demand_response", "1 % of AUM more demand", one_pct, value=True)
     if "sales_plan" in plan.model.constraints:
         dual = plan.model.constraints["sales_plan"].values(duals)
@@ -244,9 +344,12 @@ def explain(plan: PlanModel, solution: Solution, options: SolverSettings) -> Exp
     )
     summary = summary.loc[rank.sort_values(["demand", "size"]).index].reset_index(drop=True)
     text = tuple(summary["text"].head(MAX_SENTENCES))
+    text_zh = tuple(summary["text_zh"].head(MAX_SENTENCES))
     if not text:
-        text = ("No constraint binds at the margin: the plan is driven by its targets alone.",)
-    return Explanations(frame, summary, text, lp_objective, time.perf_counter() - began)
+        text, text_zh = (NOTHING_BINDS,), (EMPTY_ZH[NOTHING_BINDS],)
+    return Explanations(
+        frame, summary, text, lp_objective, time.perf_counter() - began, text_zh=text_zh
+    )
 
 
 def _summarise(frame: pd.DataFrame, horizon: int, confidence: float) -> pd.DataFrame:
@@ -259,6 +362,7 @@ def _summarise(frame: pd.DataFrame, horizon: int, confidence: float) -> pd.DataF
         "mean_cost_bp_day",
         "total_cost_bp_day",
         "text",
+        "text_zh",
     ]
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -313,6 +417,18 @@ def _summarise(frame: pd.DataFrame, horizon: int, confidence: float) -> pd.DataF
                 "mean_cost_bp_day": mean,
                 "total_cost_bp_day": total,
                 "text": text,
+                "text_zh": _text_zh(
+                    family,
+                    who,
+                    days,
+                    horizon,
+                    first,
+                    str(group["change"].iloc[0]),
+                    change_cny,
+                    mean,
+                    total,
+                    confidence,
+                ),
             }
         )
     return pd.DataFrame(out, columns=columns)

@@ -82,6 +82,10 @@ class PlanInputs:
             (:func:`optimize.sales_plan.sales_requirements`).
         recent_income_per_10k: 万份收益 of the six days up to ``as_of``, CNY (P, 6).
         workday: working-day flags by calendar day from ``as_of`` to well past the horizon.
+        redemption_paths: the forecast's sample paths of redemptions, CNY (P, N, H), or None;
+            used for quantiles of redemptions summed over several days (the buffer over the
+            liquid window, cash before days off). Without them those quantiles are the sums
+            of the daily quantiles (an upper bound).
     """
 
     as_of: pd.Timestamp
@@ -107,6 +111,7 @@ class PlanInputs:
     sales: pd.DataFrame
     recent_income_per_10k: np.ndarray
     workday: pd.Series
+    redemption_paths: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -176,6 +181,12 @@ class PlanInputs:
             problems.append("response_e0 must be > 0")
         if np.asarray(self.recent_income_per_10k).shape != (p, RECENT_DAYS):
             problems.append(f"recent_income_per_10k must have shape {(p, RECENT_DAYS)}")
+        if self.redemption_paths is not None:
+            paths = np.asarray(self.redemption_paths)
+            if paths.ndim != 3 or paths.shape[0] != p or paths.shape[2] != h or not paths.shape[1]:
+                problems.append(f"redemption_paths has shape {paths.shape}, expected (P, N, H)")
+            elif not np.isfinite(paths).all() or (paths < 0).any():
+                problems.append("redemption_paths must be finite and >= 0")
         if len(self.channels) != p:
             problems.append("channels needs one entry per product")
         if not self.redemption_quantiles:
@@ -368,10 +379,14 @@ def inputs_from_forecast(
             quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
     paths = getattr(forecast, "paths", None)
     confidence = settings.liquidity.confidence
-    if isinstance(paths, Mapping) and "redemptions" in paths and confidence not in quantiles:
+    redemption_paths = None
+    if isinstance(paths, Mapping) and "redemptions" in paths:
         sample = np.asarray(paths["redemptions"], dtype=float)[:, :, :horizon]
         order = [list(forecast.product_ids).index(p) for p in ids]
-        quantiles[confidence] = np.maximum(np.quantile(sample[order], confidence, axis=1), 0.0)
+        if sample.shape[2] == horizon and np.isfinite(sample).all():
+            redemption_paths = np.maximum(sample[order], 0.0)
+        if confidence not in quantiles:
+            quantiles[confidence] = np.maximum(np.quantile(sample[order], confidence, axis=1), 0.0)
     if not quantiles or max(quantiles) < confidence:
         have = ", ".join(f"p{round(q * 100)}" for q in sorted(quantiles)) or "none"
         raise UsageError(
@@ -522,6 +537,7 @@ def inputs_from_forecast(
         sales=sales,
         recent_income_per_10k=recent,
         workday=calendar.loc[today:],
+        redemption_paths=redemption_paths,
     )
     return inputs, warnings
 

@@ -27,7 +27,8 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     Terms per product p and day t, with κ = 100 / reference AUM (bp of yield per unit of
     income rate × amount) and κ' = 10,000 / reference AUM (bp of AUM per unit of amount):
 
-    - ``yield_deviation`` × e⁻ + ``yield_overshoot`` × e⁺ (E20);
+    - ``yield_deviation`` × e⁻ + ``yield_overshoot`` × e⁺ (E20), and the same for the day
+      after the horizon (E23);
     - − ``income`` × κ (r_c c[t] + Σ_k r_k h_k[t] − fee · A[t]): a small reward for the net
       income the day's closing positions earn the next day, so that ties go to the plan that
       earns more (including the day after the horizon);
@@ -35,8 +36,9 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     - ``aum_band`` × κ' (o⁺ + o⁻);
     - ``cash_drag`` × κ (r_repo_1d − r_cash) c[t]: the yield lost by idle cash;
     - ``refused_demand`` × κ' (d − a);
-    - penalties × κ' × (u, s_B, s_L, s_C), ``wam`` × s_W / reference AUM (days of WAM),
-      ``sales_plan`` × 10,000 × s_S / need (bp of the requirement).
+    - penalties × κ' × (u, s_B, s_L, s_C), the buffer's penalty × κ' × s_D (E24),
+      ``wam`` × s_W / reference AUM (days of WAM), ``sales_plan`` × 10,000 × s_S / need
+      (bp of the requirement).
     """
     w = par.settings.weights
     pen = par.settings.penalties
@@ -45,6 +47,9 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
 
     m.add_cost(w.yield_deviation, v.yield_below)
     m.add_cost(w.yield_overshoot, v.yield_above)
+    # The day after the horizon (E23) weighs like any day within it.
+    m.add_cost(w.yield_deviation, v.terminal_below)
+    m.add_cost(w.yield_overshoot, v.terminal_above)
 
     if w.income > 0:
         # The positions held at the end of day t earn day t + 1's income: the last day's
@@ -70,6 +75,7 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
 
     m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
     m.add_cost(pen.buffer * kappa_amount, v.buffer_short)
+    m.add_cost(pen.buffer * kappa_amount, v.days_off_short)
     m.add_cost(pen.liquidity_floor * kappa_amount, v.liquidity_short)
     m.add_cost(pen.cash_floor * kappa_amount, v.cash_short)
     m.add_cost(pen.wam * (1.0 / par.aum_ref)[:, None], v.wam_excess)

@@ -33,7 +33,18 @@ from optimize.settings import PlanSettings
 from rainmaker.assets import AssetBucket, bucket
 from simulate.response import ExposureResponse, exposure_response
 
-__all__ = ["ModelParameters", "model_parameters", "nice_floor", "required_quantile"]
+__all__ = [
+    "ModelParameters",
+    "days_off_runs",
+    "model_parameters",
+    "nice_floor",
+    "required_quantile",
+    "summed_quantile",
+]
+
+# Days after the horizon are taken to repeat the horizon's last week (weekly seasonality) when
+# a window of redemptions reaches beyond it.
+WEEK = 7
 
 DAYS_PER_YEAR = 365
 
@@ -73,6 +84,64 @@ def required_quantile(quantiles: dict[float, np.ndarray], confidence: float) -> 
     )
 
 
+def summed_quantile(
+    paths: np.ndarray | None,
+    daily_quantile: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    confidence: float,
+) -> np.ndarray:
+    """Quantile at ``confidence`` of the redemptions summed over days ``first[t]..last[t]``.
+
+    Args:
+        paths: sample paths of redemptions (P, N, H), any unit, or None.
+        daily_quantile: each day's quantile at ``confidence`` (P, H), used without paths: the
+            sum of the daily quantiles, an upper bound of the quantile of the sum.
+        first, last: inclusive day indices of each window (H,); ``last`` may lie beyond the
+            horizon, whose days then repeat the horizon's last week (its last ``min(7, H)``
+            days, in order); an empty window (``last < first``) sums to 0.
+        confidence: the quantile level.
+
+    Returns:
+        (P, H) quantiles of the window sums, same unit as the inputs.
+    """
+    h = daily_quantile.shape[1]
+    first = np.asarray(first, dtype=np.int64)
+    last = np.asarray(last, dtype=np.int64)
+    reach = int(max(last.max(initial=0), h - 1)) + 1
+    period = min(WEEK, h)
+    # day index of the horizon standing in for each day up to ``reach``
+    source = np.arange(reach)
+    beyond = source >= h
+    source[beyond] = h - period + (source[beyond] - h) % period
+    base = daily_quantile if paths is None else np.asarray(paths, dtype=float)
+    extended = base[..., source]
+    cumulative = np.concatenate(
+        [np.zeros((*extended.shape[:-1], 1)), np.cumsum(extended, axis=-1)], axis=-1
+    )
+    stop = np.maximum(last + 1, first)
+    sums = cumulative[..., stop] - cumulative[..., first]
+    if paths is None:
+        return sums
+    return np.quantile(sums, confidence, axis=1)
+
+
+def days_off_runs(workday: np.ndarray) -> np.ndarray:
+    """For every day of the horizon that is a day off, the day index of the last working day
+    before it (−1 is the as-of day; smaller values are days before it); −2**31 on working
+    days. ``workday`` (H+1,) flags the as-of day first, then the horizon's days."""
+    flags = np.asarray(workday, dtype=bool)
+    h = len(flags) - 1
+    out = np.full(h, np.iinfo(np.int32).min, dtype=np.int64)
+    last = -1 if flags[0] else -2  # the as-of day, or some day before it
+    for t in range(h):
+        if flags[t + 1]:
+            last = t
+        else:
+            out[t] = last
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class ModelParameters:
     """Scaled parameters of one plan. Amounts are model units (CNY / ``scale``); (P, H) arrays
@@ -88,8 +157,20 @@ class ModelParameters:
         maturity: day index of the maturity of a purchase of bucket k on day s (K, H); may be
             ≥ H (after the horizon).
         liquid_until: day index up to which a maturity counts as liquid on day t (H,).
-        demand, redemptions, required_buffer: expected demand at baseline exposure, expected
-            redemptions, redemption quantile at the confidence (P, H).
+        demand, redemptions: expected demand at baseline exposure and redemptions (P, H).
+        required_buffer: what the buffer must cover (E15, P, H): the redemption quantile at the
+            confidence of the day (``liquidity.window = "day"``) or of the liquid window's
+            redemptions, never below the day's (``"5d"``).
+        day_quantile: the day's redemption quantile at the confidence (P, H).
+        days_off_last_workday: for each day off, the last working day before it (H,), whose
+            closing cash pays the run of days off up to it (E24); −1 is the as-of day, below
+            −1 a day before it; on working days a large negative number (no row).
+        days_off_need: quantile of the redemptions summed from the day after that working day
+            to the day off (P, H), 0 on working days.
+        days_off_held_maturing: today's positions maturing after that working day up to the
+            day off (P, H) (none, unless a holding matures on a day off).
+        held_income_terminal: Σ amount × rate_pct of today's positions earning on the day after
+            the horizon (P,), for the terminal yield row (E23).
         aum_ref: reference AUM for per-bp weights (P,); aum0, cash0: today's AUM and cash.
         held_outstanding, held_maturing, held_income_pct, held_liquid, held_cash_like,
         held_maturity_days: today's non-cash positions per day (P, H): principal outstanding at
@@ -126,6 +207,11 @@ class ModelParameters:
     demand: np.ndarray
     redemptions: np.ndarray
     required_buffer: np.ndarray
+    day_quantile: np.ndarray
+    days_off_last_workday: np.ndarray
+    days_off_need: np.ndarray
+    days_off_held_maturing: np.ndarray
+    held_income_terminal: np.ndarray
     aum_ref: np.ndarray
     aum0: np.ndarray
     cash0: np.ndarray
@@ -240,6 +326,11 @@ def _held_series(
         k: np.zeros((p, h))
         for k in ("outstanding", "maturing", "income", "liquid", "cash_like", "days")
     }
+    # Σ amount × rate earning on the day after the horizon (the terminal yield row, E23).
+    earning = (value <= h) & (maturity >= h)
+    out["income_terminal"] = np.bincount(
+        product[earning], weights=(amount * rate)[earning], minlength=p
+    )
     for t in range(h):
         alive = maturity > t
         out["outstanding"][:, t] = np.bincount(product[alive], weights=amount[alive], minlength=p)
@@ -338,6 +429,28 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
             f"{row.channel} {pd.Timestamp(row.start):%Y-%m-%d}..{pd.Timestamp(row.end):%Y-%m-%d}"
         )
 
+    # The buffer's requirement (E15) and the cash before days off (E24), in model units.
+    paths = inputs.redemption_paths
+    if paths is not None:
+        paths = np.asarray(paths, dtype=float) / scale
+    confidence = settings.liquidity.confidence
+    day_q = required_quantile(dict(inputs.redemption_quantiles), confidence) / scale
+    days = np.arange(h)
+    if settings.liquidity.window == "5d":
+        window_q = summed_quantile(paths, day_q, days + 1, liquid_until, confidence)
+        required = np.maximum(window_q, day_q)
+    else:
+        required = day_q
+    flags = inputs.workday.loc[inputs.as_of :].to_numpy(dtype=bool)[: h + 1]
+    last_work = days_off_runs(flags)
+    off = last_work > np.iinfo(np.int32).min
+    first = np.where(off, np.maximum(last_work + 1, 0), 0)
+    off_need = np.where(off[None, :], summed_quantile(paths, day_q, first, days, confidence), 0.0)
+    maturing_cum = np.concatenate([np.zeros((p, 1)), np.cumsum(held["maturing"], axis=1)], axis=1)
+    off_held = np.where(
+        off[None, :], maturing_cum[:, days + 1] - maturing_cum[:, np.maximum(first, 0)], 0.0
+    )
+
     return ModelParameters(
         inputs=inputs,
         settings=settings,
@@ -350,10 +463,12 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         liquid_until=liquid_until,
         demand=demand_cny / scale,
         redemptions=np.asarray(inputs.redemptions, dtype=float) / scale,
-        required_buffer=required_quantile(
-            dict(inputs.redemption_quantiles), settings.liquidity.confidence
-        )
-        / scale,
+        required_buffer=required,
+        day_quantile=day_q,
+        days_off_last_workday=last_work,
+        days_off_need=off_need,
+        days_off_held_maturing=off_held,
+        held_income_terminal=held["income_terminal"],
         aum_ref=aum_ref_cny / scale,
         aum0=aum0_cny / scale,
         cash0=cash0,

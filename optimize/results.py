@@ -131,7 +131,8 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
 
     Extras: ``demand`` and ``baseline_demand`` (CNY), ``refused_demand`` (demand − accepted),
     ``subscriptions_open``, ``quota_binding``, ``exposure``, ``exposure_slots``,
-    ``baseline_exposure``, ``required_buffer`` (the redemption quantile at the confidence),
+    ``baseline_exposure``, ``required_buffer`` (what the buffer must cover, E15),
+    ``days_off_required_cash`` (cash a run of days off needs, E24; 0 on working days),
     ``buffer_confidence``, ``regulatory_floor`` (min liquid ratio × AUM), ``cash_floor`` (min
     cash ratio × AUM), ``cash``, ``cash_like``, ``purchase_<bucket>`` (CNY bought that day),
     ``income`` (net, CNY), ``income_per_10k``, ``net_yield_pct`` and ``target_yield_pct``
@@ -163,6 +164,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         "exposure_slots": q["slots"].ravel(),
         "baseline_exposure": np.asarray(par.inputs.baseline_exposure, dtype=float).ravel(),
         "required_buffer": (par.required_buffer * scale).ravel(),
+        "days_off_required_cash": (par.days_off_need * scale).ravel(),
         "buffer_confidence": np.full(p * h, par.settings.liquidity.confidence),
         "regulatory_floor": (par.min_liquid_ratio[:, None] * q["aum"]).ravel(),
         "cash_floor": (par.min_cash_ratio[:, None] * q["aum"]).ravel(),
@@ -278,6 +280,11 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         reachable = aum - locked[i, t]
         need = par.required_buffer[i, t] * scale
         label = f"the p{round(confidence * 100)} redemption forecast ({_money(need)})"
+        if par.settings.liquidity.window == "5d":
+            label = (
+                f"the p{round(confidence * 100)} redemption forecast of the next "
+                f"{par.settings.liquidity.liquid_workdays} working days ({_money(need)})"
+            )
         if need > aum:
             return f"{label} exceeds the product's entire AUM that day ({_money(aum)})"
         if reachable < need:
@@ -326,6 +333,25 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         par.min_cash_ratio[:, None] * q["aum"],
         q["cash_like"],
         floor_reason(par.min_cash_ratio, not_cash_like, "cash-like assets"),
+    )
+
+    def days_off_reason(i: int, t: int) -> str:
+        w = int(par.days_off_last_workday[t])
+        return (
+            f"nothing matures and nothing can be sold from {dates[w + 1]:%Y-%m-%d} to "
+            f"{dates[t]:%Y-%m-%d} (days off): the p{round(confidence * 100)} redemptions of "
+            f"those days ({_money(par.days_off_need[i, t] * scale)}) must be cash at the end "
+            f"of {dates[w]:%Y-%m-%d}, and the plan cannot raise that much cash there"
+        )
+
+    off = np.broadcast_to(par.days_off_last_workday[None, :] >= 0, q["cash"].shape)
+    work = np.maximum(par.days_off_last_workday, 0)
+    add(
+        "days_off_cover",
+        "days_off_short",
+        par.days_off_need * scale,
+        np.where(off, q["cash"][:, work] + par.days_off_held_maturing * scale, np.nan),
+        days_off_reason,
     )
 
     def overdraft_reason(i: int, t: int) -> str:

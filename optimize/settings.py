@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULTS_FILE",
     "MAX_HORIZON_DAYS",
     "MIN_CONFIDENCE",
+    "WINDOWS",
     "ExposureSettings",
     "HorizonSettings",
     "LiquiditySettings",
@@ -45,6 +46,8 @@ MAX_HORIZON_DAYS = 60
 # The buffer may be sized at a higher confidence than p90, never a lower one (issue contract).
 MIN_CONFIDENCE = 0.90
 BACKENDS = ("auto", "highspy", "pyomo")
+# What the redemption buffer is sized on: one day's redemptions or the liquid window's.
+WINDOWS = ("day", "5d")
 
 
 def _require(ok: bool, key: str, expected: str) -> None:
@@ -75,6 +78,12 @@ class LiquiditySettings:
     max_wam_days: cap on the weighted average maturity, days (regulation: 120); products.csv
         ``max_wam_days`` overrides it.
     liquid_workdays: working days within which a maturing asset counts as liquid.
+    window: what the redemption buffer (E15) is sized on. ``"day"``: the quantile of the
+        day's redemptions; ``"5d"``: the quantile of the redemptions summed over the
+        ``liquid_workdays`` working days after the day (the calendar days up to the last of
+        them), from the forecast's sample paths, and never below the day's quantile — the
+        buffer is the stock that pays the next 5 trading days' redemptions
+        (docs/optimize.md, "Sizing the buffer").
     """
 
     confidence: float = 0.95
@@ -82,8 +91,10 @@ class LiquiditySettings:
     min_cash_ratio: float = 0.05
     max_wam_days: float = 120.0
     liquid_workdays: int = 5
+    window: str = "5d"
 
     def __post_init__(self) -> None:
+        _require(self.window in WINDOWS, "liquidity.window", "'day' or '5d'")
         _require(
             MIN_CONFIDENCE <= self.confidence < 1.0,
             "liquidity.confidence",

@@ -16,7 +16,7 @@ import numpy as np
 from optimize.algebra import INF, LinearModel
 from optimize.parameters import ModelParameters
 
-__all__ = ["PlanVariables", "add_variables"]
+__all__ = ["PlanVariables", "add_variables", "days_off_rows"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class PlanVariables:
     """Column arrays of every variable family (-1 where a variable does not exist).
 
     Shapes: (P, H) unless noted; ``purchase_lots`` and ``holding`` are (P, K, H),
-    ``exposure_step`` is (P, H, S), ``sales_short`` is (R,).
+    ``exposure_step`` is (P, H, S), ``sales_short`` is (R,), ``terminal_below`` and
+    ``terminal_above`` are (P,); ``days_off_short`` exists on days off only.
     """
 
     accepted: np.ndarray
@@ -49,6 +50,9 @@ class PlanVariables:
     cash_short: np.ndarray
     wam_excess: np.ndarray
     sales_short: np.ndarray
+    terminal_below: np.ndarray
+    terminal_above: np.ndarray
+    days_off_short: np.ndarray
 
 
 def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
@@ -61,6 +65,7 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
     step_mask = np.broadcast_to(step_mask, (p, h, n_slots))
     purchase_mask = np.broadcast_to(par.workday[None, None, :], (p, len(par.buckets), h))
     lot_kind = "integer" if par.settings.purchases.integer else "continuous"
+    off_mask = np.broadcast_to(days_off_rows(par)[None, :], (p, h))
     add = model.add_variables
     return PlanVariables(
         accepted=add("accepted", pd_, unit="model CNY"),
@@ -96,4 +101,14 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         cash_short=add("cash_short", pd_, unit="model CNY"),
         wam_excess=add("wam_excess", pd_, upper=INF, unit="model CNY × days"),
         sales_short=add("sales_short", ("sales",), unit="model CNY"),
+        terminal_below=add("terminal_below", ("product",), unit="bp of yield"),
+        terminal_above=add("terminal_above", ("product",), unit="bp of yield"),
+        days_off_short=add("days_off_short", pd_, off_mask, unit="model CNY"),
     )
+
+
+def days_off_rows(par: ModelParameters) -> np.ndarray:
+    """(H,) the days off whose cash cover (E24) the plan can act on: those after a working
+    day of the horizon (a run of days off right after the as-of day is paid from today's cash,
+    a constant)."""
+    return par.days_off_last_workday >= 0

@@ -46,7 +46,11 @@ def test_sample_plan_meets_buffer_floor_and_quota_every_day(sample) -> None:
     assert (plan["liquidity_buffer"] >= 0.10 * plan["expected_aum"]).all()
     assert (plan["expected_subscriptions"] <= plan["quota"].fillna(np.inf)).all()
     assert (plan["cash_like"] >= 0.05 * plan["expected_aum"] - 1.0).all()
-    assert result.violations.empty
+    # The 5-working-day buffer may be out of reach on the first day, when today's positions
+    # mature too late: only such violations are allowed, each with that reason.
+    assert set(result.violations["constraint"]) <= {"buffer_covers_redemptions"}
+    assert result.violations["reason"].str.contains("above all the plan can hold liquid").all()
+    assert (result.violations["date"] == plan["date"].min()).all()
     assert result.status in ("optimal", "feasible")
     check_hard_constraints(result)
 
@@ -99,3 +103,18 @@ def test_explanations_speak_in_bp(sample) -> None:
     summary = result.explanations.summary
     assert {"constraint", "product_id", "binding_days", "mean_cost_bp_day"} <= set(summary.columns)
     assert set(result.timings) >= {"inputs", "build", "solve", "explain", "total"}
+
+
+def test_redemptions_of_days_off_are_cash_on_the_working_day_before() -> None:
+    # The backtest's shortfall: Sunday 2022-05-08 follows the make-up Saturday 2022-05-07, so
+    # Sunday's redemptions must be cash at the end of Saturday (nothing matures on Sunday).
+    dataset = load_dataset(SAMPLE_DIR)
+    as_of = pd.Timestamp("2022-05-05")
+    result = make_plan(dataset, as_of, _forecast(dataset.up_to(as_of), as_of))
+    plan = result.plan.set_index(["product_id", "date"])
+    saturday, sunday = pd.Timestamp("2022-05-07"), pd.Timestamp("2022-05-08")
+    for product in ("P01", "P08"):
+        need = plan.loc[(product, sunday), "days_off_required_cash"]
+        assert need > 0
+        assert plan.loc[(product, saturday), "cash"] >= need - 1.0
+        assert plan.loc[(product, saturday), "days_off_required_cash"] == 0.0

@@ -1,0 +1,134 @@
+"""The plan's liquidity over time: the end of the horizon looks like its middle (terminal
+condition, E23), redemptions of days off are cash on the working day before (E24), the buffer
+sized on the liquid window's redemptions moves with the confidence, and the explanations speak
+Chinese on request."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimize import load_settings, plan_from_inputs, synthetic_inputs
+from optimize.parameters import days_off_runs, model_parameters, summed_quantile
+from tests.test_optimize_model import check_hard_constraints
+
+QUIET = {"solver": {"explain": False}}
+
+
+def _by_day(plan: pd.DataFrame, column: str) -> pd.DataFrame:
+    return plan.pivot(index="date", columns="product_id", values=column)
+
+
+@pytest.mark.parametrize(("seed", "as_of"), [(3, "2021-03-03"), (11, "2021-04-08")])
+def test_the_last_day_of_the_horizon_looks_like_the_days_before(seed: int, as_of: str) -> None:
+    # Two fortnights without a holiday, so that the last days are ordinary days.
+    settings = load_settings(overrides=QUIET)
+    inputs = synthetic_inputs(3, 14, seed, as_of, settings)
+    result = plan_from_inputs(inputs, settings)
+    plan = result.plan
+    share = _by_day(plan, "liquidity_buffer") / _by_day(plan, "expected_aum")
+    wam = _by_day(plan, "wam_days")
+    before = share.iloc[-6:-1]
+    # Without a terminal condition the last day's cash went into 3-month NCDs: the buffer fell
+    # to the floors (a third of the days before) and the WAM jumped by some 40 days.
+    assert (share.iloc[-1] >= 0.75 * before.min()).all()
+    assert (wam.iloc[-1] <= wam.iloc[-6:-1].max() + 5.0).all()
+    ncd = _by_day(plan, "purchase_ncd_3m") / _by_day(plan, "expected_aum")
+    assert (ncd.iloc[-1] <= ncd.iloc[-6:-1].max() + 0.02).all()  # was 30-40 % of AUM
+    assert "terminal_yield" in result.model.model.constraints
+
+
+def test_days_off_runs_point_at_the_last_working_day() -> None:
+    # as of Thu 2022-05-05: Fri, make-up Sat, Sun (off), Mon.
+    flags = np.array([True, True, True, False, True])
+    assert days_off_runs(flags).tolist()[2] == 1
+    assert (days_off_runs(flags)[[0, 1, 3]] < -1000).all()
+    # as of a Friday: the weekend follows the as-of day (-1), then a working Monday.
+    assert days_off_runs(np.array([True, False, False, True])).tolist()[:2] == [-1, -1]
+
+
+@pytest.mark.parametrize("as_of", ["2022-05-05", "2021-09-29"])
+def test_days_off_are_paid_from_the_cash_of_the_working_day_before(as_of: str) -> None:
+    # 2022-05-05: make-up Saturday 05-07 then Sunday; 2021-09-29: National Day week after
+    # Thursday 09-30. Synthetic inputs have no paths: the need is the sum of daily quantiles.
+    settings = load_settings(overrides=QUIET)
+    inputs = synthetic_inputs(2, 10, 7, as_of, settings, redemption_stress=3.0)
+    result = plan_from_inputs(inputs, settings)
+    check_hard_constraints(result)
+    par = result.model.parameters
+    plan = result.plan
+    cash = _by_day(plan, "cash").to_numpy().T  # (P, H)
+    q = par.day_quantile * par.scale
+    checked = 0
+    for t in np.flatnonzero(par.days_off_last_workday >= 0):
+        w = int(par.days_off_last_workday[t])
+        need = q[:, w + 1 : t + 1].sum(axis=1)
+        np.testing.assert_allclose(par.days_off_need[:, t] * par.scale, need, rtol=1e-9)
+        reported = result.violations.query(
+            "constraint == 'days_off_cover' and date == @plan.date.unique()[@t]"
+        )
+        for i in range(par.n_products):
+            if par.inputs.product_ids[i] not in set(reported["product_id"]):
+                assert cash[i, w] >= need[i] - 1.0
+                checked += 1
+    assert checked > 0
+
+
+def test_summed_quantile_is_the_quantile_of_window_sums() -> None:
+    rng = np.random.default_rng(5)
+    paths = rng.gamma(2.0, 1.0, (2, 400, 9))
+    first = np.arange(9) + 1
+    last = np.minimum(first + 3, 12)
+    got = summed_quantile(paths, np.zeros((2, 9)), first, last, 0.95)
+    # within the horizon: a plain quantile of sums
+    for t in range(5):
+        want = np.quantile(paths[:, :, first[t] : last[t] + 1].sum(axis=2), 0.95, axis=1)
+        np.testing.assert_allclose(got[:, t], want)
+    # beyond it the horizon's last week repeats (day 9 is day 2, day 10 day 3, ...)
+    extended = np.concatenate([paths, paths[:, :, 2:5]], axis=2)
+    want = np.quantile(extended[:, :, first[7] : last[7] + 1].sum(axis=2), 0.95, axis=1)
+    np.testing.assert_allclose(got[:, 7], want)
+    # without paths: the sum of the daily quantiles
+    daily = np.quantile(paths, 0.95, axis=1)
+    np.testing.assert_allclose(
+        summed_quantile(None, daily, first, last, 0.95)[:, 0], daily[:, 1:5].sum(axis=1)
+    )
+
+
+def test_the_five_day_buffer_moves_with_the_confidence() -> None:
+    required, plans = {}, {}
+    for window in ("day", "5d"):
+        for confidence in (0.90, 0.99):
+            settings = load_settings(
+                overrides={**QUIET, "liquidity": {"confidence": confidence, "window": window}}
+            )
+            inputs = synthetic_inputs(2, 8, 4, "2021-03-03", settings, redemption_stress=2.0)
+            par = model_parameters(inputs, settings)
+            required[window, confidence] = par.required_buffer * par.scale
+            plans[window, confidence] = plan_from_inputs(inputs, settings)
+    aum = np.asarray(inputs.aum_today)[:, None]
+    # One day's quantile stays under the 10 % floor whatever the confidence: the confidence
+    # changes nothing. The window's is above it, never below the day's, and rises with it.
+    assert (required["day", 0.99] < 0.10 * aum).all()
+    assert (required["5d", 0.90] > 0.10 * aum).mean() > 0.5
+    assert (required["5d", 0.90] >= required["day", 0.90]).all()
+    assert (required["5d", 0.99] > required["5d", 0.90]).all()
+    for result in plans.values():
+        plan = result.plan
+        short = plan["required_buffer"] - plan["liquidity_buffer"]
+        assert (short <= 1.0).all()  # met on every day, at either confidence
+
+
+def test_explanations_in_chinese_on_request() -> None:
+    settings = load_settings()
+    inputs = synthetic_inputs(3, 6, 2, "2021-09-24", settings, redemption_stress=8.0)
+    explanations = plan_from_inputs(inputs, settings).explanations
+    english, chinese = explanations.sentences(), explanations.sentences("zh")
+    assert english == explanations.text and len(chinese) == len(english) > 0
+    assert all("产品" in s or "渠道" in s or "边际" in s for s in chinese)
+    assert all("基点" in s for s in chinese if "边际" not in s)
+    assert not any("Product" in s or " bp " in s for s in chinese)
+    assert list(explanations.summary["text_zh"].head(len(chinese))) == list(chinese)
+    with pytest.raises(ValueError, match="zh"):
+        explanations.sentences("fr")

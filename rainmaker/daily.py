@@ -378,7 +378,7 @@ def plan_day(
         model_name=str(getattr(forecast, "model_name", config.model)),
         solver_status=status,
         objective=objective,
-        explanations=explanation_texts(getattr(plan, "explanations", None)),
+        explanations=explanation_texts(_explanations_in(plan, config.lang)),
         violations=violation_texts(getattr(plan, "violations", None)),
         warnings=[str(w) for w in source.warnings]
         + [f"forecast: {w}" for w in getattr(forecast, "warnings", ())]
@@ -479,6 +479,13 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     run_path.write_text(text + "\n", encoding="utf-8")
     written.append(run_path)
     return written
+
+
+def _explanations_in(plan: Any, lang: str) -> Any:
+    """The plan's explanations in the report's language, where the optimiser offers it."""
+    explanations = getattr(plan, "explanations", None)
+    sentences = getattr(explanations, "sentences", None)
+    return sentences(lang) if callable(sentences) else explanations
 
 
 def explanation_texts(value: Any) -> list[str]:

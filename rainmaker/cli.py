@@ -188,8 +188,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
     import pandas as pd
 
-    from rainmaker.dataset import load_dataset
-    from simulate.backtest import PolicyOptions, parse_day, parse_policies, run_backtest
+    from rainmaker.dataset import load_dataset, parse_day
+    from simulate.backtest import PolicyOptions, parse_policies, run_backtest
     from simulate.replay import ReplaySettings
 
     names = parse_policies(args.policy)

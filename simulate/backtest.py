@@ -42,7 +42,6 @@ __all__ = [
     "BacktestRun",
     "PolicyOptions",
     "make_policy",
-    "parse_day",
     "parse_policies",
     "run_backtest",
     "write_result",
@@ -70,21 +69,6 @@ class PolicyOptions:
     refit_every_days: int = 7
     forecast_models: tuple[str, ...] | None = None
     seed: int = 0
-
-
-def parse_day(text: str, flag: str) -> pd.Timestamp:
-    """A day from the command line.
-
-    Raises:
-        UsageError: not an ISO date (the message names the flag).
-    """
-    try:
-        day = pd.Timestamp(text)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{flag} {text!r} is not a date; expected YYYY-MM-DD") from exc
-    if pd.isna(day):
-        raise UsageError(f"{flag} is missing; expected YYYY-MM-DD")
-    return day.normalize()
 
 
 def parse_policies(text: str) -> list[str]:

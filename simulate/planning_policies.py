@@ -2,11 +2,12 @@
 
 Every morning of a replay, :class:`OptimizerPolicy` forecasts the next ``horizon_days`` days from
 the data known the evening before (:class:`forecast.Forecaster`), re-plans them with
-:func:`optimize.make_plan` starting from the replay's actual portfolio (handed over as the
-``holdings`` table), and carries out the plan's first day: its quota, its exposure, its
-purchases per bucket and the cash it keeps. The forecaster is fitted in full (backtest,
-selection, residuals, exposure response) on the day before the window, then refitted on the data
-known every ``refit_every_days`` days (weekly by default) and asked for a new forecast every day.
+:func:`optimize.make_plan` starting from the replay's actual portfolio (handed over as its
+``holdings=``; on the first day the ladder of the product's own mix, as for every policy), and
+carries out the plan's first day: its quota, its exposure, its purchases per bucket and the cash
+it keeps. The forecaster is fitted in full (backtest, selection, residuals, exposure response) on
+the day before the window, then refitted on the data known every ``refit_every_days`` days
+(weekly by default) and asked for a new forecast every day.
 
 :class:`OraclePolicy` is the same optimiser fed the actual future instead of a forecast: the
 demand the replay will meet (history's, at history's exposure, with the world's exposure
@@ -18,7 +19,6 @@ figures, so a forecast-driven plan can land below it.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 import warnings
@@ -116,16 +116,17 @@ class PlanningPolicy(Policy):
         planned = [p for p in state.product_ids if _has_row(history, p, state.as_of)]
         if not planned:
             return Decision({})
-        history = dataclasses.replace(
-            history, tables={**history.tables, "holdings": state.holdings}
-        )
         began = time.perf_counter()
         forecast = self.forecast(state, history)
         self.forecast_seconds.append(time.perf_counter() - began)
         began = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = make_plan(history, state.as_of, forecast, self._plan_settings())
+            # the replay's portfolio, not a default ladder: on the first day it is the ladder
+            # of the product's own mix (simulate.replay), later whatever the plans built
+            result = make_plan(
+                history, state.as_of, forecast, self._plan_settings(), holdings=state.holdings
+            )
         self.plan_seconds.append(time.perf_counter() - began)
         return plan_decision(result.plan, day, state)
 

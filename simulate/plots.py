@@ -2,8 +2,10 @@
 
 One PNG per policy shows the AUM-weighted 7-day yield of the replayed products (percent) against
 the benchmark, with the SPEC §4 figures in the title; one more overlays every policy so that a
-reader sees at a glance which one tracks the market more smoothly. Matplotlib runs on the Agg
-backend (files only, no display), imported lazily so that loading this module stays cheap.
+reader sees at a glance which one tracks the market more smoothly. The charts are drawn on
+:class:`matplotlib.figure.Figure` objects and saved with ``Figure.savefig`` (no pyplot, no global
+backend switch: a notebook that imports this module keeps its own backend and charts);
+matplotlib is imported lazily so that loading this module stays cheap.
 """
 
 from __future__ import annotations
@@ -48,13 +50,12 @@ def weighted_yield(daily: pd.DataFrame) -> pd.DataFrame:
     return by_day[["yield_7d", "benchmark_yield_7d"]]
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure() -> tuple[Any, Any]:
+    """A new figure and its axes, detached from pyplot (garbage-collected, never shown)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(10, 4.5), dpi=110)
+    return fig, fig.add_subplot()
 
 
 def plot_policy(
@@ -71,10 +72,9 @@ def plot_policy(
     Returns:
         The path written.
     """
-    plt = _pyplot()
     series = weighted_yield(daily)
     total = metrics["total"]
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=110)
+    fig, ax = _figure()
     ax.plot(series.index, series["yield_7d"], label=f"replayed products ({policy})", lw=1.4)
     ax.plot(series.index, series["benchmark_yield_7d"], label="benchmark", lw=1.2, color="0.35")
     ax.set_ylabel("7-day annualised yield, %")
@@ -90,7 +90,6 @@ def plot_policy(
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out)
-    plt.close(fig)
     return out
 
 
@@ -104,8 +103,7 @@ def plot_policy_comparison(dailies: Mapping[str, pd.DataFrame], path: str | Path
     Returns:
         The path written.
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=110)
+    fig, ax = _figure()
     benchmark = None
     for policy, daily in dailies.items():
         series = weighted_yield(daily)
@@ -121,5 +119,4 @@ def plot_policy_comparison(dailies: Mapping[str, pd.DataFrame], path: str | Path
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out)
-    plt.close(fig)
     return out

@@ -16,8 +16,9 @@ historical ones, and every product's portfolio at the end of that day) and retur
 
 The policies of SPEC §2, from doing nothing to perfect foresight:
 
-- :class:`NoPolicy` (``none``): accept every subscription, invest with the default mix and keep a
-  fixed buffer of 10 % of AUM (the regulatory liquidity floor);
+- :class:`NoPolicy` (``none``): accept every subscription, keep investing as the product was
+  managed (its own mix and daily purchase cap, :attr:`ReplayState.managed`) and keep a fixed
+  buffer of 10 % of AUM (the regulatory liquidity floor);
 - :class:`RulePolicy` (``rule``): a manager's heuristic, capping subscriptions on the business
   days before a holiday and sizing the buffer as a multiple of recent redemptions;
 - ``optimizer`` and ``oracle`` (:mod:`simulate.planning_policies`): the forecast and the
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS
+from simulate.investment_mix import ManagedMix
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
 from simulate.workdays import Workdays, day_number
 
@@ -87,6 +89,9 @@ class ProductDecision:
             overnight repo and the lots maturing by each day cover it (see
             :class:`DecisionAllocation`).
         exposure: the day's marketing exposure in the data set's unit; NaN keeps history's.
+        max_daily_purchase_pct: with ``mix``, the most new money put into one term bucket
+            today beyond rolling over its maturities, percent of AUM (``None``: the
+            :class:`~simulate.portfolio.TargetMix` default).
     """
 
     quota: float = math.inf
@@ -96,6 +101,7 @@ class ProductDecision:
     cash_target: float | None = None
     liquidity_needs: tuple[tuple[pd.Timestamp, float], ...] = ()
     exposure: float = math.nan
+    max_daily_purchase_pct: float | None = None
 
     def __post_init__(self) -> None:
         if math.isnan(self.quota) or self.quota < 0:
@@ -114,6 +120,10 @@ class ProductDecision:
             raise ValueError("liquidity_needs must be finite amounts, CNY")
         if not math.isnan(self.exposure) and self.exposure < 0:
             raise ValueError(f"exposure must be >= 0 or NaN, got {self.exposure!r}")
+        if self.max_daily_purchase_pct is not None and not self.max_daily_purchase_pct > 0:
+            raise ValueError(
+                f"max_daily_purchase_pct must be > 0 percent, got {self.max_daily_purchase_pct!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,7 @@ class Decision:
 
 
 _DEFAULT_DECISION = ProductDecision()
+_DEFAULT_MANAGED = ManagedMix()
 
 
 class ReplayState:
@@ -145,6 +156,8 @@ class ReplayState:
         workdays: the working-day calendar.
         future: the data set with every row (history beyond ``day``); ``None`` except for
             policies that see the future (the oracle).
+        managed: each product's investment rule before the replay (its mix and daily purchase
+            cap, :mod:`simulate.investment_mix`), which its starting portfolio was built from.
     """
 
     def __init__(
@@ -156,12 +169,14 @@ class ReplayState:
         replayed: Callable[[], pd.DataFrame],
         workdays: Workdays,
         future: Dataset | None = None,
+        managed: Mapping[str, ManagedMix] | None = None,
     ) -> None:
         self.day = day
         self.product_ids = product_ids
         self.portfolios = portfolios
         self.workdays = workdays
         self.future = future
+        self.managed: Mapping[str, ManagedMix] = managed if managed is not None else {}
         self._observed = observed
         self._replayed = replayed
 
@@ -188,6 +203,10 @@ class ReplayState:
         """The replay's own rows before :attr:`day` (columns of ``daily.csv``, with shortfall
         and liquidity buffer)."""
         return self._replayed()
+
+    def managed_of(self, product_id: str) -> ManagedMix:
+        """The investment rule of ``product_id`` (the default mix when none is known)."""
+        return self.managed.get(product_id, _DEFAULT_MANAGED)
 
     @cached_property
     def recent_flows(self) -> dict[str, pd.DataFrame]:
@@ -261,12 +280,15 @@ class Policy(ABC):
 
 
 class NoPolicy(Policy):
-    """``none``: accept every subscription; invest with a fixed mix and a fixed buffer.
+    """``none``: accept every subscription; keep investing as the product was managed, with a
+    fixed buffer.
 
     Args:
         buffer_share: liquid assets to keep, share of the previous day's AUM (default: the 10 %
             regulatory floor).
-        mix: bucket shares of AUM (default :data:`~simulate.portfolio.DEFAULT_MIX`).
+        mix: bucket shares of AUM for every product; ``None`` (default) keeps each product's own
+            rule (:attr:`ReplayState.managed`: its mix and daily purchase cap, the
+            :data:`~simulate.portfolio.DEFAULT_MIX` when the data set does not say).
     """
 
     name = "none"
@@ -275,17 +297,29 @@ class NoPolicy(Policy):
         self, buffer_share: float = MIN_LIQUID_SHARE, mix: Mapping[str, float] | None = None
     ) -> None:
         self.buffer_share = float(buffer_share)
-        self.mix = dict(mix) if mix is not None else dict(DEFAULT_MIX)
+        self.mix = dict(mix) if mix is not None else None
 
     def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
-        return Decision(
-            {
-                pid: ProductDecision(
-                    buffer_target=self.buffer_share * state.portfolios[pid].aum, mix=self.mix
-                )
-                for pid in state.product_ids
-            }
-        )
+        out = {}
+        for pid in state.product_ids:
+            mix, cap = _investment_rule(self.mix, state, pid)
+            out[pid] = ProductDecision(
+                buffer_target=self.buffer_share * state.portfolios[pid].aum,
+                mix=mix,
+                max_daily_purchase_pct=cap,
+            )
+        return Decision(out)
+
+
+def _investment_rule(
+    mix: Mapping[str, float] | None, state: ReplayState, product_id: str
+) -> tuple[Mapping[str, float], float | None]:
+    """The mix and daily purchase cap (percent of AUM) a policy invests ``product_id`` by: its
+    own ``mix`` with TargetMix's default cap when set, else the product's managed rule."""
+    if mix is not None:
+        return mix, None
+    managed = state.managed_of(product_id)
+    return managed.weights, managed.max_daily_purchase_pct
 
 
 class RulePolicy(Policy):
@@ -301,7 +335,8 @@ class RulePolicy(Policy):
     - On the last working day before days off, enough cash stays uninvested to pay
       ``cash_multiple`` × the mean daily redemptions of the last ``lookback_days`` days for
       each day off: overnight repo bought that day only matures on the next working day.
-    - Everything else is invested with the default mix.
+    - Everything else is invested as the product was managed (its own mix and daily purchase
+      cap, :attr:`ReplayState.managed`), like ``none``.
 
     Args:
         cap_multiple: pre-holiday cap, multiple of the typical working day's subscriptions.
@@ -312,7 +347,8 @@ class RulePolicy(Policy):
             day off.
         lookback_days: calendar days of history the rule looks at.
         min_buffer_share: floor of the buffer, share of AUM.
-        mix: bucket shares of AUM (default :data:`~simulate.portfolio.DEFAULT_MIX`).
+        mix: bucket shares of AUM for every product; ``None`` (default) keeps each product's
+            own rule, as :class:`NoPolicy` does.
     """
 
     name = "rule"
@@ -335,7 +371,7 @@ class RulePolicy(Policy):
         self.cash_multiple = float(cash_multiple)
         self.lookback_days = int(lookback_days)
         self.min_buffer_share = float(min_buffer_share)
-        self.mix = dict(mix) if mix is not None else dict(DEFAULT_MIX)
+        self.mix = dict(mix) if mix is not None else None
 
     def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
         capped = self._before_long_holiday(state.workdays, day)
@@ -349,8 +385,9 @@ class RulePolicy(Policy):
         for pid in state.product_ids:
             rows = state.recent_flows.get(pid)
             aum = state.portfolios[pid].aum
+            mix, max_buy = _investment_rule(self.mix, state, pid)
             quota, buffer = math.inf, self.min_buffer_share * aum
-            cash_keep = self.mix.get("cash", 0.0) * aum
+            cash_keep = mix.get("cash", 0.0) * aum
             if rows is not None and len(rows):
                 # flows rows are one per calendar day, so the tail is the lookback window
                 recent = rows.iloc[-self.lookback_days :]
@@ -372,8 +409,9 @@ class RulePolicy(Policy):
             out[pid] = ProductDecision(
                 quota=quota,
                 buffer_target=min(buffer, aum),
-                mix=self.mix,
+                mix=mix,
                 cash_target=min(cash_keep, aum),
+                max_daily_purchase_pct=max_buy,
             )
         return Decision(out)
 
@@ -400,7 +438,8 @@ class DecisionAllocation:
     On a day off the interbank market is closed and nothing is bought. On a working day:
 
     1. term purchases: the decision's ``purchases`` when given, else what
-       :class:`~simulate.portfolio.TargetMix` with the decision's ``mix`` wants;
+       :class:`~simulate.portfolio.TargetMix` with the decision's ``mix`` and
+       ``max_daily_purchase_pct`` wants;
     2. they are cut back (longest tenor first) so that liquid assets stay at or above the
        decision's ``buffer_target`` (term lots are counted as not liquid), cash stays at or
        above the cash target, and every ``liquidity_needs`` amount stays payable by its day;
@@ -434,7 +473,12 @@ class DecisionAllocation:
                 k: float(v) for k, v in decision.purchases.items() if k in TERM_BUCKETS and v > 0
             }
         else:
-            wanted = TargetMix(mix)(portfolio, date, rates_pct)
+            rule = (
+                TargetMix(mix)
+                if decision.max_daily_purchase_pct is None
+                else TargetMix(mix, max_daily_purchase_pct=decision.max_daily_purchase_pct)
+            )
+            wanted = rule(portfolio, date, rates_pct)
             term = {k: v for k, v in wanted.items() if k in TERM_BUCKETS and v > 0}
         cash_keep = (
             decision.cash_target if decision.cash_target is not None else mix.get("cash", 0.0) * aum

@@ -31,9 +31,14 @@ calendar days of a window. On each day ``t``:
    fen: ``aum(t) = aum(t−1) + subscriptions − redemptions + net_income``.
 
 **Starting point.** Each product starts from the data set's ``aum`` on the day before the window
-(or from nothing on its first flows day when it starts later), held as a steady ladder of the
-initial mix (:meth:`Portfolio.from_ladder`, default :data:`simulate.portfolio.DEFAULT_MIX`, the
-optimizer's default portfolio too) bought over each bucket's tenor at the rates of those days.
+(or from nothing on its first flows day when it starts later), held as a steady ladder of its
+mix (:meth:`Portfolio.from_ladder`) bought over each bucket's tenor at the rates of those days.
+The mix is the product's own when the data set has an ``investment_mix`` table
+(:mod:`simulate.investment_mix`: how the product was managed), else
+:data:`simulate.portfolio.DEFAULT_MIX` (the optimizer's default portfolio), or
+``ReplaySettings.initial_mix`` for every product when given. Policies see the products' rules as
+:attr:`simulate.policies.ReplayState.managed`: ``none`` and ``rule`` keep investing by them,
+``optimizer`` and ``oracle`` start their plans from the portfolio they built.
 
 Exposure response parameters ``(a, e0)`` per product come from ``ReplaySettings.response``, or
 the data set's ``exposure_response`` table (columns ``product_id, a, e0``), or else are estimated
@@ -62,6 +67,7 @@ from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.yields import yield_7d
 from simulate.backtest_metrics import backtest_metrics
+from simulate.investment_mix import ManagedMix, read_investment_mix
 from simulate.policies import (
     Decision,
     DecisionAllocation,
@@ -69,7 +75,7 @@ from simulate.policies import (
     ProductDecision,
     ReplayState,
 )
-from simulate.portfolio import DEFAULT_EARLY_SALE_COST_BP, DEFAULT_MIX, Portfolio
+from simulate.portfolio import DEFAULT_EARLY_SALE_COST_BP, Portfolio
 from simulate.response import ExposureResponse, exposure_response
 from simulate.workdays import Workdays, day_number
 
@@ -77,6 +83,7 @@ __all__ = [
     "DAILY_COLUMNS",
     "ReplayResult",
     "ReplaySettings",
+    "managed_mixes",
     "replay",
     "response_table",
 ]
@@ -129,8 +136,10 @@ class ReplaySettings:
             (0..1; default 0: refused demand is lost).
         early_sale_cost_bp: haircut on assets sold before maturity, bp of the amount sold.
         max_redemption_share: cap on one day's redemptions, share of the previous day's AUM.
-        initial_mix: bucket shares of AUM of the starting ladder (default
-            :data:`simulate.portfolio.DEFAULT_MIX`).
+        initial_mix: bucket shares of AUM of every product's starting ladder and investment rule;
+            ``None`` (default) takes each product's rule from the data set's
+            ``investment_mix`` table, or :data:`simulate.portfolio.DEFAULT_MIX` for a product
+            without one.
         response: exposure response per product; ``None`` reads the data set's
             ``exposure_response`` table when it has one.
     """
@@ -138,7 +147,7 @@ class ReplaySettings:
     returning_share: float = 0.0
     early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP
     max_redemption_share: float = 0.5
-    initial_mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    initial_mix: Mapping[str, float] | None = None
     response: Mapping[str, ExposureResponse] | None = None
 
     def __post_init__(self) -> None:
@@ -208,6 +217,26 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
         str(pid): ExposureResponse(float(x), float(y))
         for pid, x, y in zip(table["product_id"], a, e0, strict=True)
     }
+
+
+def managed_mixes(
+    dataset: Dataset, product_ids: Sequence[str], settings: ReplaySettings
+) -> dict[str, ManagedMix]:
+    """Each product's investment rule in the replay: ``settings.initial_mix`` for all when
+    given, else the data set's ``investment_mix`` table, else the default
+    :class:`~simulate.investment_mix.ManagedMix` (:data:`simulate.portfolio.DEFAULT_MIX`).
+
+    Raises:
+        DataError: an invalid ``investment_mix`` table
+            (:func:`simulate.investment_mix.read_investment_mix`).
+    """
+    if settings.initial_mix is not None:
+        given = ManagedMix(dict(settings.initial_mix))
+        return {pid: given for pid in product_ids}
+    table = read_investment_mix(
+        dataset.tables, dataset.files.get("investment_mix", "investment_mix.csv")
+    )
+    return {pid: table.get(pid, ManagedMix()) for pid in product_ids}
 
 
 class _WorldResponse:
@@ -375,6 +404,7 @@ def replay(
     observed_columns = [c for c in OBSERVED_COLUMNS if c in observed.columns]
     observed_block = observed[observed_columns].to_numpy(dtype=float, copy=True)
 
+    managed = managed_mixes(data, chosen, settings)
     state_products: dict[str, _Product] = {}
     for pid, rows in flows.groupby("product_id", sort=True):
         rows = rows.set_index("date")
@@ -388,7 +418,7 @@ def replay(
                 float(fee_bp[pid]),
                 start,
                 rates.loc[:eve],
-                settings.initial_mix,
+                managed[str(pid)].weights,
                 allocation=allocation,
                 early_sale_cost_bp=settings.early_sale_cost_bp,
                 workdays=workdays,
@@ -441,6 +471,7 @@ def replay(
             replayed=partial(pd.DataFrame, out_rows, columns=list(DAILY_COLUMNS)),
             workdays=workdays,
             future=future,
+            managed=managed,
         )
         decision: Decision = policy.decide(state, day)
         world.begin_day(day, rates_of_day[day], float(benchmark[day]))

@@ -159,6 +159,15 @@ Configuration (`simulate.synthetic.SampleConfig`): seed={c.seed}, {settings}.
   1 + a·log(1 + e/e0) each product's demand was drawn with (an extension of SPEC §1: the
   synthetic world's ground truth, which the backtest uses to replay demand under another
   exposure; a forecaster should estimate the curve from `flows.csv` instead).
+- `investment_mix.csv`: product_id, bucket, share, max_daily_purchase_pct: how each product's
+  manager invests (`simulate/investment_mix.py`), one row per product and asset bucket of
+  `rainmaker/assets.py`: the bucket's target share of AUM (a fraction, 4 decimals; a product's
+  shares sum to 1) and the most new money put into one term bucket in a day (percent of AUM, the
+  same on every row of a product). It is the `TargetMix` rule each product was simulated with
+  (the "mix" and "max buy %" columns of the table below), a team table that is not part of
+  SPEC §1; the backtest starts each product's portfolio from a ladder of its mix and lets the
+  `none` policy keep investing by it, so that "doing nothing" means the product keeps being
+  managed as it was.
 
 ## How the data were made
 

@@ -1,7 +1,8 @@
 """A realistic, seeded synthetic data set: products, daily flows and the real Shibor market.
 
 :func:`generate_sample` writes ``products.csv``, ``flows.csv``, ``market.csv`` (SPEC §1),
-``exposure_response.csv`` (the true response curves) and a ``README.md`` describing them (with
+``exposure_response.csv`` (the true response curves), ``investment_mix.csv`` (each product's true
+investment rule, :mod:`simulate.investment_mix`) and a ``README.md`` describing them (with
 every parameter and the measured figures) into a folder, bit for bit the same for the same
 :class:`SampleConfig`. Regenerate the committed sample with ``rainmaker sample --out data/sample``
 or ``python -m simulate.synthetic --out data/sample``.
@@ -65,6 +66,7 @@ from simulate.flows import (
     stress_multipliers,
     yield_multipliers,
 )
+from simulate.investment_mix import ManagedMix, investment_mix_frame
 from simulate.market import SHIBOR_COLUMNS, daily_market, load_shibor, peer_benchmark
 from simulate.portfolio import DEFAULT_MIX, Portfolio, TargetMix
 from simulate.response import ExposureResponse
@@ -105,7 +107,13 @@ MAX_REDEMPTION_SHARE = 0.5  # of yesterday's AUM: redemptions never exceed AUM
 QUOTA_HOLIDAY_ROUNDING_CNY = 1e6
 QUOTA_STANDING_ROUNDING_CNY = 1e7
 HOLIDAY_CAP_MIN_LENGTH = 3
-TABLES = ("products", "flows", "market", "exposure_response")  # the CSV files written
+TABLES = (
+    "products",
+    "flows",
+    "market",
+    "exposure_response",
+    "investment_mix",
+)  # the CSV files written
 
 
 @dataclass(frozen=True)
@@ -567,7 +575,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _text_tables(data: SampleData) -> dict[str, pd.DataFrame]:
-    """The three tables with every number already formatted (what makes the files bit-stable)."""
+    """The tables with every number already formatted (what makes the files bit-stable)."""
     products = data.products.copy()
     products["fee_bp"] = _fmt(products["fee_bp"], 1)
     products["t0_limit"] = _fmt(products["t0_limit"], 2)
@@ -597,11 +605,20 @@ def _text_tables(data: SampleData) -> dict[str, pd.DataFrame]:
             "e0": _fmt(np.array([s.response.e0 for s in data.specs]), 0),
         }
     )
+    mixes = investment_mix_frame(
+        {
+            s.product_id: ManagedMix(MIX_STYLES[s.mix_style], s.max_daily_purchase_pct)
+            for s in data.specs
+        }
+    )
+    mixes["share"] = _fmt(mixes["share"], 4)
+    mixes["max_daily_purchase_pct"] = _fmt(mixes["max_daily_purchase_pct"], 2)
     return {
         "products": products,
         "flows": flows_text,
         "market": market_text,
         "exposure_response": response,
+        "investment_mix": mixes,
     }
 
 
@@ -610,8 +627,10 @@ def generate_sample(out_dir: str | Path, config: SampleConfig = SampleConfig()) 
 
     Writes ``products.csv``, ``flows.csv``, ``market.csv`` (SPEC §1), ``exposure_response.csv``
     (the true response curve of every product, ``product_id, a, e0``: the synthetic world's
-    ground truth, read by the backtest to replay demand under other exposure) and
-    ``README.md``; the same config gives the same bytes.
+    ground truth, read by the backtest to replay demand under other exposure),
+    ``investment_mix.csv`` (the rule each product was invested by, ``product_id, bucket, share,
+    max_daily_purchase_pct``: the backtest's starting portfolio and the ``none`` policy's rule)
+    and ``README.md``; the same config gives the same bytes.
 
     Returns:
         The folder written.

@@ -138,3 +138,37 @@ def test_parse_policies() -> None:
     assert parse_policies("rule, none,rule") == ["rule", "none"]
     with pytest.raises(UsageError, match="expected 'all'"):
         parse_policies("none,magic")
+
+
+def test_charts_leave_the_matplotlib_backend_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    from simulate.plots import plot_policy, plot_policy_comparison
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the charts must not switch the global matplotlib backend")
+
+    monkeypatch.setattr(matplotlib, "use", forbidden)
+    daily = pd.DataFrame(
+        {
+            "date": pd.date_range("2021-09-01", periods=5),
+            "product_id": "P1",
+            "aum": 1e9,
+            "yield_7d": [2.0, 2.1, 2.2, 2.1, 2.0],
+            "benchmark_yield_7d": 2.05,
+        }
+    )
+    total = {
+        "relative_vol_bp": 1.0,
+        "tracking_bp": 2.0,
+        "mean_excess_bp": 0.5,
+        "shortfall_days": 0,
+        "refused_share": 0.0,
+    }
+    paths = [
+        plot_policy_comparison({"none": daily}, tmp_path / "all.png"),
+        plot_policy(daily, {"total": total}, "none", tmp_path / "none.png"),
+    ]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

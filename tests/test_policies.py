@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from rainmaker.assets import BUCKETS
+from simulate.investment_mix import ManagedMix
 from simulate.policies import (
     DecisionAllocation,
     NoPolicy,
@@ -187,3 +188,36 @@ def test_holdings_snapshot_lists_every_position_at_the_eve() -> None:
     assert cash["maturity_date"].isna().all() and cash["rate_pct"].isna().all()
     lots = snapshot[snapshot["bucket"] != "cash"]
     assert (lots["maturity_date"] > pd.Timestamp("2021-11-09")).all()
+
+
+def test_none_and_rule_invest_by_each_products_managed_rule() -> None:
+    state = state_on("2021-11-10")
+    overnight = ManagedMix(
+        {"cash": 0.06, "repo_1d": 0.34, "repo_7d": 0.2, "ncd_1m": 0.25, "ncd_3m": 0.15}, 0.4
+    )
+    state.managed = {"T1": overnight}  # T2 has no rule: the default mix
+    for policy in (NoPolicy(), RulePolicy()):
+        decision = policy.decide(state, state.day)
+        assert decision.of("T1").mix == overnight.weights, policy.name
+        assert decision.of("T1").max_daily_purchase_pct == 0.4, policy.name
+        assert decision.of("T2").mix == DEFAULT_MIX, policy.name
+    # the rule keeps the product's own cash share on an ordinary Wednesday
+    assert RulePolicy().decide(state, state.day).of("T1").cash_target == pytest.approx(0.06e9)
+    # a mix given to the policy overrides every product's rule
+    given = {"cash": 0.1, "ncd_1m": 0.9}
+    decision = NoPolicy(mix=given).decide(state, state.day)
+    assert decision.of("T1").mix == given and decision.of("T1").max_daily_purchase_pct is None
+
+
+@pytest.mark.parametrize("cap_pct", [0.5, 3.0])
+def test_allocation_caps_new_money_per_term_bucket_as_the_decision_says(cap_pct: float) -> None:
+    mix = {"cash": 0.0, "ncd_1m": 0.5, "ncd_3m": 0.5}
+    decision = ProductDecision(mix=mix, max_daily_purchase_pct=cap_pct)
+    portfolio, _ = portfolio_with(decision)
+    portfolio.step("2021-11-10", 0.0, 0.0, RATES)
+    held = portfolio.bucket_amounts()
+    assert held["ncd_1m"] == pytest.approx(cap_pct / 100 * 1e9, rel=1e-6)
+    assert held["ncd_3m"] == pytest.approx(cap_pct / 100 * 1e9, rel=1e-6)
+    assert held["repo_1d"] == pytest.approx((1 - 2 * cap_pct / 100) * 1e9, rel=1e-6)
+    with pytest.raises(ValueError, match="max_daily_purchase_pct"):
+        ProductDecision(max_daily_purchase_pct=0.0)

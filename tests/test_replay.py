@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rainmaker.dataset import Dataset, load_dataset
-from rainmaker.errors import UsageError
+from rainmaker.errors import DataError, UsageError
+from simulate.investment_mix import ManagedMix
 from simulate.policies import (
     Decision,
     NoPolicy,
@@ -23,6 +24,7 @@ from simulate.policies import (
     ReplayState,
     RulePolicy,
 )
+from simulate.portfolio import DEFAULT_MIX
 from simulate.replay import DAILY_COLUMNS, ReplaySettings, replay
 from simulate.response import ExposureResponse, exposure_response
 
@@ -363,3 +365,66 @@ def test_no_look_ahead_decisions_up_to_t_ignore_later_rows(policy: Policy) -> No
     assert not full.daily[full.daily["date"] > t]["aum"].equals(
         changed.daily[changed.daily["date"] > t]["aum"]
     )
+
+
+class FirstMorning(NoPolicy):
+    """``none`` that keeps each product's bucket amounts on the first morning of the replay."""
+
+    name = "first_morning"
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        if not hasattr(self, "_held"):
+            self._held = {pid: p.bucket_amounts() for pid, p in state.portfolios.items()}
+            self._managed = dict(state.managed)
+        return super().decide(state, day)
+
+
+def mix_table(rows: dict[str, dict[str, float]], cap_pct: float = 0.5) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"product_id": pid, "bucket": b, "share": s, "max_daily_purchase_pct": cap_pct}
+            for pid, mix in rows.items()
+            for b, s in mix.items()
+        ]
+    )
+
+
+def test_each_product_starts_from_a_ladder_of_its_own_investment_mix() -> None:
+    dataset = tiny_dataset(8, n_products=2)
+    ladder = {"cash": 0.05, "repo_1d": 0.08, "repo_7d": 0.12, "ncd_1m": 0.3, "ncd_3m": 0.45}
+    dataset = dataclasses.replace(dataset, tables={"investment_mix": mix_table({"T1": ladder})})
+    policy = FirstMorning()
+    daily = replay(dataset, "2021-09-10", "2021-09-11", policy).daily
+    aum0 = dataset.flows.set_index(["product_id", "date"])["aum"]
+    for pid, mix in (("T1", ladder), ("T2", dict(DEFAULT_MIX))):
+        held = policy._held[pid]
+        total = aum0[(pid, pd.Timestamp("2021-09-09"))]
+        assert sum(held.values()) == pytest.approx(total, abs=0.05)
+        for bucket, share in mix.items():
+            assert held[bucket] == pytest.approx(share * total, rel=1e-6, abs=1.0), (pid, bucket)
+    assert policy._managed["T1"].max_daily_purchase_pct == 0.5
+    assert policy._managed["T2"] == ManagedMix()
+    check_conservation(dataset, daily, "2021-09-10")
+    # an explicit initial mix applies to every product and wins over the table
+    policy = FirstMorning()
+    settings = ReplaySettings(initial_mix={"cash": 1.0})
+    replay(dataset, "2021-09-10", "2021-09-10", policy, settings=settings)
+    assert policy._held["T1"]["cash"] == pytest.approx(aum0[("T1", pd.Timestamp("2021-09-09"))])
+
+
+@pytest.mark.parametrize(
+    ("rows", "column"),
+    [
+        ({"T1": {"cash": 0.5, "gold": 0.5}}, "bucket"),
+        ({"T1": {"cash": 0.5, "ncd_3m": 0.4}}, "share"),
+        ({"T1": {"cash": -0.5, "ncd_3m": 1.5}}, "share"),
+    ],
+)
+def test_a_bad_investment_mix_table_is_a_data_error(
+    rows: dict[str, dict[str, float]], column: str
+) -> None:
+    dataset = tiny_dataset(9, n_products=1)
+    dataset = dataclasses.replace(dataset, tables={"investment_mix": mix_table(rows)})
+    with pytest.raises(DataError) as caught:
+        replay(dataset, "2021-09-10", "2021-09-11", NoPolicy())
+    assert any(p.column == column and p.file == "investment_mix.csv" for p in caught.value.problems)

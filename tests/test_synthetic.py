@@ -10,11 +10,25 @@ import pytest
 
 from rainmaker.china_calendar import calendar_features
 from rainmaker.yields import yield_7d
+from simulate.investment_mix import read_investment_mix
 from simulate.market import load_shibor
-from simulate.synthetic import SampleConfig, generate_sample, simulate_sample, yield_figures
+from simulate.synthetic import (
+    MIX_STYLES,
+    SampleConfig,
+    generate_sample,
+    simulate_sample,
+    yield_figures,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-FILES = ("products.csv", "flows.csv", "market.csv", "exposure_response.csv", "README.md")
+FILES = (
+    "products.csv",
+    "flows.csv",
+    "market.csv",
+    "exposure_response.csv",
+    "investment_mix.csv",
+    "README.md",
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +93,21 @@ def test_exposure_response_table_names_every_product(products: pd.DataFrame) -> 
     response = pd.read_csv(SAMPLE / "exposure_response.csv")
     assert list(response["product_id"]) == list(products["product_id"])
     assert (response["a"] > 0).all() and (response["e0"] > 0).all()
+
+
+def test_investment_mix_table_is_each_products_simulated_rule(products: pd.DataFrame) -> None:
+    table = pd.read_csv(SAMPLE / "investment_mix.csv", dtype={"product_id": str})
+    rules = read_investment_mix({"investment_mix": table})
+    assert list(rules) == list(products["product_id"])
+    styles = {tuple(sorted(m.items())) for m in MIX_STYLES.values()}
+    kinds = products.set_index("product_id")["product_type"]
+    for pid, rule in rules.items():
+        assert tuple(sorted(rule.weights.items())) in styles, pid
+        assert 0.3 <= rule.max_daily_purchase_pct <= 1.0, pid
+        assert (rule.weights == MIX_STYLES["term"]) == (kinds[pid] == "fixed_income"), pid
+    # both the overnight-heavy and the long-ladder styles are present among the products
+    assert any(r.weights == MIX_STYLES["overnight"] for r in rules.values())
+    assert any(r.weights == MIX_STYLES["ladder"] for r in rules.values())
 
 
 def test_every_product_has_every_calendar_day(flows: pd.DataFrame) -> None:

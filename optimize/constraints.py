@@ -151,28 +151,20 @@ def _run_rows(par: ModelParameters) -> tuple[np.ndarray, np.ndarray]:
 def open_min_run(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
     """(E9) o[p,t] − o[p,t−1] ≤ o[p,t+ℓ] for ℓ = 1..L−1: once opened, subscriptions stay open
     at least L days (o[p,−1] is today's status; runs may end after the horizon)."""
-    lags, mask = _run_rows(par)
-    if len(lags) == 0:
-        return
-    m.coords.setdefault("lag", [int(x) for x in lags])
-    block = RowBlock(mask.shape, mask)
-    h = par.horizon
-    for i, lag in enumerate(lags):
-        later = np.full_like(v.open, -1)
-        later[:, : h - lag] = v.open[:, lag:]
-        rows = np.zeros(mask.shape, dtype=bool)
-        rows[i] = True
-        sel = np.where(rows, 1.0, 0.0)
-        block.add(sel, v.open[None]).add(-sel, _previous(v.open)[None]).add(-sel, later[None])
-    today = np.where(par.open_today, 1.0, 0.0)
-    rhs = np.zeros(mask.shape)
-    rhs[:, :, 0] = today[None, :]
-    m.add_constraints("open_min_run", ("lag", "product", "day"), block, "<=", rhs)
+    _min_run(m, par, v, "open_min_run", sign=1.0)
 
 
 def closed_min_run(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
     """(E10) o[p,t−1] − o[p,t] ≤ 1 − o[p,t+ℓ] for ℓ = 1..L−1: once closed, subscriptions stay
     closed at least L days."""
+    _min_run(m, par, v, "closed_min_run", sign=-1.0)
+
+
+def _min_run(
+    m: LinearModel, par: ModelParameters, v: PlanVariables, name: str, sign: float
+) -> None:
+    """E9 (``sign`` = 1) and E10 (``sign`` = −1) in one form:
+    s·(o[t] − o[t−1]) − s·o[t+ℓ] ≤ (1 − s)/2, with today's status o[−1] moved to the right."""
     lags, mask = _run_rows(par)
     if len(lags) == 0:
         return
@@ -184,12 +176,12 @@ def closed_min_run(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
         later[:, : h - lag] = v.open[:, lag:]
         rows = np.zeros(mask.shape, dtype=bool)
         rows[i] = True
-        sel = np.where(rows, 1.0, 0.0)
-        block.add(sel, _previous(v.open)[None]).add(-sel, v.open[None]).add(sel, later[None])
+        sel = np.where(rows, sign, 0.0)
+        block.add(sel, v.open[None]).add(-sel, _previous(v.open)[None]).add(-sel, later[None])
     today = np.where(par.open_today, 1.0, 0.0)
-    rhs = np.ones(mask.shape)
-    rhs[:, :, 0] = 1.0 - today[None, :]
-    m.add_constraints("closed_min_run", ("lag", "product", "day"), block, "<=", rhs)
+    rhs = np.full(mask.shape, (1.0 - sign) / 2.0)
+    rhs[:, :, 0] += sign * today[None, :]
+    m.add_constraints(name, ("lag", "product", "day"), block, "<=", rhs)
 
 
 # --------------------------------------------------------------------- money and assets

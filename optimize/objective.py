@@ -36,6 +36,9 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     - ``aum_band`` × κ' (o⁺ + o⁻);
     - ``cash_drag`` × κ (r_repo_1d − r_cash) c[t]: the yield lost by idle cash;
     - ``refused_demand`` × κ' (d − a);
+    - − ``term_value`` × κ Σ_k (r_k − r_repo_1d)⁺ L_k φ_t × lot × x[p,k,t] (E25): the carry a
+      term purchase locks in to maturity, weighted by φ_t = (H − 1 − t) / (H − 1), the share of
+      the horizon still ahead of the purchase day t = 0..H−1 (φ = 0 for H = 1);
     - penalties × κ' × (u, s_B, s_L, s_C), the buffer's penalty × κ' × s_D (E24),
       ``wam`` × s_W / reference AUM (days of WAM), ``sales_plan`` × 10,000 × s_S / need
       (bp of the requirement).
@@ -70,6 +73,9 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     if drag > 0 and w.cash_drag > 0:
         m.add_cost(w.cash_drag * kappa * drag, v.cash)
 
+    if w.term_value > 0:
+        _add_term_value(m, par, v, w.term_value, kappa)
+
     m.add_cost(w.refused_demand * kappa_amount, v.demand)
     m.add_cost(-w.refused_demand * kappa_amount, v.accepted)
 
@@ -81,3 +87,30 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     m.add_cost(pen.wam * (1.0 / par.aum_ref)[:, None], v.wam_excess)
     if len(par.sales_need):
         m.add_cost(pen.sales_plan * BP / np.maximum(par.sales_need, 1e-12), v.sales_short)
+
+
+def _add_term_value(
+    m: LinearModel, par: ModelParameters, v: PlanVariables, weight: float, kappa: np.ndarray
+) -> None:
+    """(E25) Reward each term purchase for the carry it locks in over its whole life.
+
+    Within the horizon a 3-month NCD is worth only a few days of carry, and with the target path
+    starting at today's yield the overshoot weight makes that carry a cost; what it earns after
+    the horizon counted for nothing, so plans rolled maturing money overnight. The reward is the
+    carry over overnight repo to maturity, (r_k − r_repo_1d)⁺ × L_k bp·day per unit of yield
+    weight. Only the plan's first day is carried out (the policy re-plans daily), so a purchase
+    put off is a purchase never made: φ_t, the share of the horizon still ahead of the purchase
+    day, makes buying earlier never worth less than later, and the last day gain nothing (a
+    purchase there serves no day of the plan, the next plan decides it).
+    """
+    h = par.horizon
+    overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
+    if h <= 1:
+        return
+    share_left = (h - 1 - np.arange(h, dtype=float)) / (h - 1)
+    for k, b in enumerate(par.buckets):
+        spread = max(float(par.rate_pct[k]) - overnight, 0.0)
+        if b.tenor_days <= 1 or spread <= 0:
+            continue
+        coef = weight * kappa * spread * b.tenor_days * par.purchase_lot[:, None] * share_left
+        m.add_cost(-coef, v.purchase_lots[:, k, :])

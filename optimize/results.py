@@ -132,6 +132,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     Extras: ``demand`` and ``baseline_demand`` (CNY), ``refused_demand`` (demand − accepted),
     ``subscriptions_open``, ``quota_binding``, ``exposure``, ``exposure_slots``,
     ``baseline_exposure``, ``required_buffer`` (what the buffer must cover, E15),
+    ``redemption_quantile`` (the day's own redemption quantile at the confidence, CNY),
     ``days_off_required_cash`` (cash a run of days off needs, E24; 0 on working days),
     ``buffer_confidence``, ``regulatory_floor`` (min liquid ratio × AUM), ``cash_floor`` (min
     cash ratio × AUM), ``cash``, ``cash_like``, ``purchase_<bucket>`` (CNY bought that day),
@@ -164,6 +165,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         "exposure_slots": q["slots"].ravel(),
         "baseline_exposure": np.asarray(par.inputs.baseline_exposure, dtype=float).ravel(),
         "required_buffer": (par.required_buffer * scale).ravel(),
+        "redemption_quantile": (par.day_quantile * scale).ravel(),
         "days_off_required_cash": (par.days_off_need * scale).ravel(),
         "buffer_confidence": np.full(p * h, par.settings.liquidity.confidence),
         "regulatory_floor": (par.min_liquid_ratio[:, None] * q["aum"]).ravel(),

@@ -196,6 +196,9 @@ class Weights:
         aum_band: per bp of reference AUM·day outside the AUM band.
         cash_drag: per bp·day of yield lost by holding cash instead of overnight repo.
         refused_demand: per bp of reference AUM of demand refused by a quota.
+        term_value: reward per bp·day of carry a term purchase locks in over its whole life
+            (its rate less overnight repo's, × its tenor), scaled by the share of the horizon
+            still ahead of the purchase day (E25).
     """
 
     yield_deviation: float = 1.0
@@ -205,6 +208,7 @@ class Weights:
     aum_band: float = 0.01
     cash_drag: float = 0.5
     refused_demand: float = 0.05
+    term_value: float = 0.1
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

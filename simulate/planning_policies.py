@@ -201,7 +201,12 @@ def _liquidity_needs(
     rows = later.loc[later["product_id"] == product_id].sort_values("date")
     if rows.empty:
         return ()
-    redemptions = LIQUIDITY_MARGIN * rows["required_buffer"].to_numpy(dtype=float)
+    # The day's own quantile: ``required_buffer`` covers a window of days ahead (liquidity
+    # window "5d"), and summing windows over the horizon would count each redemption up to five
+    # times, keeping most of the product liquid. A plan without the column (an older frame)
+    # sized its buffer on the day alone.
+    column = "redemption_quantile" if "redemption_quantile" in rows else "required_buffer"
+    redemptions = LIQUIDITY_MARGIN * rows[column].to_numpy(dtype=float)
     credit = np.minimum(
         rows["expected_subscriptions"].to_numpy(dtype=float),
         rows["baseline_demand"].to_numpy(dtype=float),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -228,22 +228,18 @@ def _cap_bounds(plan: PlanModel, columns: np.ndarray, product: int, caps: np.nda
     return local.astype(np.int64), upper[present]
 
 
+def with_bounds(
+    block: CompiledModel, col_lower: np.ndarray, col_upper: np.ndarray
+) -> CompiledModel:
+    """One product's block with other column bounds and no objective offset."""
+    return replace(block, offset=0.0, col_lower=col_lower, col_upper=col_upper)
+
+
 def block_instance(
     block: CompiledModel, col_lower: np.ndarray, col_upper: np.ndarray, options: SolverSettings
 ) -> highspy.Highs:
     """A HiGHS instance holding one product's LP with the bounds given."""
-    model = CompiledModel(
-        block.cost,
-        0.0,
-        block.col_start,
-        block.row_index,
-        block.value,
-        block.row_lower,
-        block.row_upper,
-        col_lower,
-        col_upper,
-        block.integrality,
-    )
+    model = with_bounds(block, col_lower, col_upper)
     h = highs_instance(options, mip=False)
     pass_model(h, model, integer=False)
     return h
@@ -441,18 +437,7 @@ def solve_fixed_by_product(
     def one(i: int):
         cols = blocks.columns[i]
         block = blocks.models[i]
-        model = CompiledModel(
-            block.cost,
-            0.0,
-            block.col_start,
-            block.row_index,
-            block.value,
-            block.row_lower,
-            block.row_upper,
-            col_lower[cols],
-            col_upper[cols],
-            block.integrality,
-        )
+        model = with_bounds(block, col_lower[cols], col_upper[cols])
         x, _, basis = _solve_block(model, options, bases[i])
         return x, basis
 

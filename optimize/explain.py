@@ -44,6 +44,18 @@ __all__ = ["EXPLAINED", "Explanations", "explain", "shadow_prices"]
 # Shadow prices below this (bp·day) are round-off or irrelevant to a manager.
 BINDING_TOLERANCE = 1e-4
 MAX_SENTENCES = 12
+# One row per binding constraint and product in the manager's summary.
+SUMMARY_COLUMNS = (
+    "constraint",
+    "product_id",
+    "binding_days",
+    "horizon_days",
+    "first_date",
+    "mean_cost_bp_day",
+    "total_cost_bp_day",
+    "text",
+    "text_zh",
+)
 # family -> (what a unit change is, label in sentences)
 EXPLAINED = {
     "buffer_covers_redemptions": "the redemption buffer",
@@ -136,19 +148,7 @@ class Explanations:
                     "cost_bp_day",
                 ]
             ),
-            pd.DataFrame(
-                columns=[
-                    "constraint",
-                    "product_id",
-                    "binding_days",
-                    "horizon_days",
-                    "first_date",
-                    "mean_cost_bp_day",
-                    "total_cost_bp_day",
-                    "text",
-                    "text_zh",
-                ]
-            ),
+            pd.DataFrame(columns=list(SUMMARY_COLUMNS)),
             (reason,),
             float("nan"),
             0.0,
@@ -353,17 +353,7 @@ def explain(plan: PlanModel, solution: Solution, options: SolverSettings) -> Exp
 
 
 def _summarise(frame: pd.DataFrame, horizon: int, confidence: float) -> pd.DataFrame:
-    columns = [
-        "constraint",
-        "product_id",
-        "binding_days",
-        "horizon_days",
-        "first_date",
-        "mean_cost_bp_day",
-        "total_cost_bp_day",
-        "text",
-        "text_zh",
-    ]
+    columns = list(SUMMARY_COLUMNS)
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = []

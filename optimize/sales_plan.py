@@ -19,9 +19,17 @@ import pandas as pd
 
 from rainmaker.errors import DataError, Problem
 
-__all__ = ["SALES_PLAN_COLUMNS", "read_sales_plan", "sales_requirements"]
+__all__ = ["REQUIREMENT_COLUMNS", "SALES_PLAN_COLUMNS", "read_sales_plan", "sales_requirements"]
 
 SALES_PLAN_COLUMNS = ("channel", "start", "end", "target_cny")
+# What :func:`sales_requirements` returns: the plan's rows with what is achieved and still needed.
+REQUIREMENT_COLUMNS = (
+    *SALES_PLAN_COLUMNS,
+    "achieved_cny",
+    "need_cny",
+    "first_day",
+    "last_day",
+)
 FILE = "sales_plan.csv"
 MAX_ROWS_SHOWN = 5
 
@@ -116,16 +124,7 @@ def sales_requirements(
         as-of day), ``need_cny`` (to raise within the horizon), ``first_day`` and ``last_day``
         (positions in ``dates`` of the overlap).
     """
-    columns = [
-        "channel",
-        "start",
-        "end",
-        "target_cny",
-        "achieved_cny",
-        "need_cny",
-        "first_day",
-        "last_day",
-    ]
+    columns = list(REQUIREMENT_COLUMNS)
     if plan.empty or len(dates) == 0:
         return pd.DataFrame(columns=columns)
     channel_of = flows["product_id"].map(product_channels)

@@ -23,6 +23,7 @@ from optimize.inputs import (
     workday_flags,
 )
 from optimize.portfolio import default_ladder
+from optimize.sales_plan import REQUIREMENT_COLUMNS
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS
 from rainmaker.china_calendar import calendar_features
@@ -132,16 +133,7 @@ def synthetic_inputs(
                 )
     sales = pd.DataFrame(
         rows,
-        columns=[
-            "channel",
-            "start",
-            "end",
-            "target_cny",
-            "achieved_cny",
-            "need_cny",
-            "first_day",
-            "last_day",
-        ],
+        columns=list(REQUIREMENT_COLUMNS),
     )
     recent = np.repeat((now / 100 / 365 * 10_000)[:, None], RECENT_DAYS, axis=1)
     open_today = np.ones(p, dtype=bool)

@@ -24,6 +24,7 @@ import time
 import warnings
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,13 +34,17 @@ from rainmaker.dataset import Dataset
 from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
 from simulate.workdays import day_number
 
-__all__ = ["OptimizerPolicy", "OraclePolicy", "PlanningPolicy", "perfect_forecast"]
+__all__ = ["FlowPaths", "OptimizerPolicy", "OraclePolicy", "PlanningPolicy", "perfect_forecast"]
 
 # The backtest re-plans every day: a solve that stops early on its gap or time limit costs a
 # little optimality on one day, which tomorrow's re-plan corrects.
 # Liquidity needs cover the required redemptions with this margin: the redemptions met drift
 # with the replayed AUM between the morning's plan and the days they fall on.
 LIQUIDITY_MARGIN = 1.05
+# Through the next working day the needs are sized at this confidence (at least): those
+# redemptions are paid from what today leaves in cash and overnight repo, and no later plan can
+# change that (nothing is sold on a day off; a sale the next morning is the shortfall itself).
+NEXT_DAYS_CONFIDENCE = 0.99
 BACKTEST_PLAN_OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     "solver": {"time_limit_s": 5.0, "mip_rel_gap": 0.01, "explain": False},
 }
@@ -128,7 +133,14 @@ class PlanningPolicy(Policy):
                 history, state.as_of, forecast, self._plan_settings(), holdings=state.holdings
             )
         self.plan_seconds.append(time.perf_counter() - began)
-        return plan_decision(result.plan, day, state)
+        paths = getattr(forecast, "paths", None)
+        return plan_decision(
+            result.plan,
+            day,
+            state,
+            paths=FlowPaths.of(forecast) if paths else None,
+            confidence=self._plan_settings().liquidity.confidence,
+        )
 
 
 def _has_row(history: Dataset, product_id: str, day: pd.Timestamp) -> bool:
@@ -136,7 +148,48 @@ def _has_row(history: Dataset, product_id: str, day: pd.Timestamp) -> bool:
     return bool(((flows["product_id"] == product_id) & (flows["date"] == day)).any())
 
 
-def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> Decision:
+@dataclass(frozen=True)
+class FlowPaths:
+    """The forecast's sample paths the executor sizes liquidity needs on.
+
+    Attributes:
+        product_ids: products, in the order of the arrays.
+        first_day: the date of the paths' first column.
+        redemptions: redemption paths, CNY (P, N, H).
+        subscriptions: demand paths at the baseline exposure, CNY (P, N, H).
+    """
+
+    product_ids: tuple[str, ...]
+    first_day: pd.Timestamp
+    redemptions: np.ndarray
+    subscriptions: np.ndarray
+
+    @classmethod
+    def of(cls, forecast: Any) -> FlowPaths:
+        """The paths of a ``forecast.ForecastResult`` (its first column is the day after
+        ``as_of``)."""
+        return cls(
+            product_ids=tuple(forecast.product_ids),
+            first_day=pd.Timestamp(forecast.as_of) + pd.Timedelta(days=1),
+            redemptions=np.asarray(forecast.paths["redemptions"], dtype=float),
+            subscriptions=np.asarray(forecast.paths["subscriptions"], dtype=float),
+        )
+
+    def product(self, product_id: str, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+        """Redemption and demand paths of one product on ``dates`` (N, len(dates)), CNY."""
+        i = self.product_ids.index(product_id)
+        columns = (dates - self.first_day).days.to_numpy()
+        return self.redemptions[i][:, columns], self.subscriptions[i][:, columns]
+
+
+def plan_decision(
+    plan: pd.DataFrame,
+    day: pd.Timestamp,
+    state: ReplayState,
+    *,
+    paths: FlowPaths | None = None,
+    confidence: float = 0.95,
+) -> Decision:
     """The decisions of ``day`` read from a plan (``PlanResult.plan``, its first day).
 
     - ``quota`` as planned (empty = uncapped, 0 = closed);
@@ -150,9 +203,12 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
       its confidence) and the regulatory floor, so that flows worse than forecast cut term
       purchases rather than liquidity;
     - ``liquidity_needs``: for each later day of the plan, the redemptions the plan must be
-      able to pay from the end of today through that day (the sum of their daily quantiles at
-      the plan's confidence, with a 5 % margin) less the subscriptions expected to settle
-      before them (none over the days off right after today). The plan's cash balance nets
+      able to pay from the end of today through that day (with a 5 % margin) less the
+      subscriptions expected to settle before them (none over the days off right after
+      today), at the plan's ``confidence`` (at least :data:`NEXT_DAYS_CONFIDENCE` through the
+      next working day): the quantile over the forecast's sample ``paths`` of that
+      cumulative sum when given, else the sum of the plan's daily redemption
+      quantiles less the expected subscriptions (an upper bound). The plan's cash balance nets
       each day's subscriptions against its redemptions and its buffer covers one day's
       quantile; the portfolio pays redemptions before the day's subscriptions arrive and lots
       maturing on a day off only come back on the next working day, so the executor keeps the
@@ -181,42 +237,67 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
             buffer_target=min(buffer, state.portfolios[pid].aum),
             purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
             cash_target=min(max(float(values["cash"]), 0.0), state.portfolios[pid].aum),
-            liquidity_needs=_liquidity_needs(later, pid, day, state),
+            liquidity_needs=_liquidity_needs(later, pid, day, state, paths, confidence),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
     return Decision(out)
 
 
 def _liquidity_needs(
-    later: pd.DataFrame, product_id: str, day: pd.Timestamp, state: ReplayState
+    later: pd.DataFrame,
+    product_id: str,
+    day: pd.Timestamp,
+    state: ReplayState,
+    paths: FlowPaths | None = None,
+    confidence: float = 0.95,
 ) -> tuple[tuple[pd.Timestamp, float], ...]:
     """Cumulative money a product must be able to pay through each later day of the plan, CNY.
 
-    Redemptions count at their quantile with a margin. Subscriptions settled on the days before
-    are credited at the smaller of the plan's expectation and the forecast's baseline demand
-    (tomorrow's re-plan may take back an exposure boost), and not at all over the days off right
-    after today: those are paid from cash, which must not wait for flows a later plan can
-    change.
+    Redemptions count with a margin. Subscriptions settled on the days before are credited at
+    the smaller of the plan's expectation and the forecast's baseline demand (tomorrow's re-plan
+    may take back an exposure boost), and not at all over the days off right after today: those
+    are paid from cash, which must not wait for flows a later plan can change.
+
+    With sample paths the need through day t is the ``confidence`` quantile, over the paths, of
+    the cumulative redemptions less credited subscriptions through t: one bad day is likely,
+    fourteen bad days in a row are not, and a path that keeps losing money (a redemption wave)
+    keeps its whole trajectory. Without them each redemption counts at the plan's daily
+    quantile, and their sum over many days asks for far more than any likely path.
     """
     rows = later.loc[later["product_id"] == product_id].sort_values("date")
     if rows.empty:
         return ()
+    dates = pd.DatetimeIndex(rows["date"])
+    today = day_number(day)
+    back = state.workdays.next_workday(today) if state.workdays.is_workday(today) else today
+    off = np.array([day_number(d) < back for d in dates])
+    expected = np.minimum(
+        rows["expected_subscriptions"].to_numpy(dtype=float),
+        rows["baseline_demand"].to_numpy(dtype=float),
+    )
+    if paths is not None and product_id in paths.product_ids:
+        redeemed, demand = paths.product(product_id, dates)
+        credit = np.minimum(demand, expected[None, :])
+        settled_before = np.concatenate(
+            [np.zeros((len(credit), 1)), np.cumsum(credit, axis=1)[:, :-1]], axis=1
+        )
+        paid = np.cumsum(LIQUIDITY_MARGIN * redeemed, axis=1)
+        trajectories = np.where(off[None, :], paid, paid - settled_before)
+        soon = np.array([day_number(d) <= back for d in dates])
+        need = np.where(
+            soon,
+            np.quantile(trajectories, max(confidence, NEXT_DAYS_CONFIDENCE), axis=0),
+            np.quantile(trajectories, confidence, axis=0),
+        )
+        return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
     # The day's own quantile: ``required_buffer`` covers a window of days ahead (liquidity
     # window "5d"), and summing windows over the horizon would count each redemption up to five
     # times, keeping most of the product liquid. A plan without the column (an older frame)
     # sized its buffer on the day alone.
     column = "redemption_quantile" if "redemption_quantile" in rows else "required_buffer"
     redemptions = LIQUIDITY_MARGIN * rows[column].to_numpy(dtype=float)
-    credit = np.minimum(
-        rows["expected_subscriptions"].to_numpy(dtype=float),
-        rows["baseline_demand"].to_numpy(dtype=float),
-    )
-    settled_before = np.concatenate([[0.0], np.cumsum(credit)[:-1]])
+    settled_before = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
     need = np.cumsum(redemptions) - settled_before
-    today = day_number(day)
-    back = state.workdays.next_workday(today) if state.workdays.is_workday(today) else today
-    dates = pd.DatetimeIndex(rows["date"])
-    off = np.array([day_number(d) < back for d in dates])
     need[off] = np.cumsum(redemptions)[off]
     return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
 

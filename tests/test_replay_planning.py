@@ -12,6 +12,7 @@ import pytest
 
 from rainmaker.dataset import load_dataset
 from simulate.planning_policies import (
+    FlowPaths,
     OptimizerPolicy,
     OraclePolicy,
     perfect_forecast,
@@ -81,6 +82,57 @@ def test_plan_rows_become_the_days_decisions() -> None:
     assert [d for d, _ in a.liquidity_needs] == days
     np.testing.assert_allclose([n for _, n in a.liquidity_needs], [2.1e7, 5.25e7, 9.45e7])
     np.testing.assert_allclose([n for _, n in b.liquidity_needs], [1.05e6, 2.1e6, 2.35e6])
+
+
+def test_liquidity_needs_from_sample_paths_worked_by_hand() -> None:
+    friday = pd.Timestamp("2021-11-12")
+    dates = pd.date_range(friday, periods=5)  # Fri (today), Sat, Sun, Mon, Tue
+    plan = pd.DataFrame(
+        {
+            "product_id": ["A"] * 5,
+            "date": dates,
+            "quota": [np.nan] * 5,
+            "exposure": [0.0] * 5,
+            "baseline_exposure": [0.0] * 5,
+            "exposure_slots": [0] * 5,
+            "required_buffer": [0.0] * 5,
+            "redemption_quantile": [0.0] * 5,
+            "regulatory_floor": [0.0] * 5,
+            "cash": [0.0] * 5,
+            "expected_subscriptions": [4e6] * 5,
+            "baseline_demand": [9e6] * 5,
+            "purchase_ncd_1m": [0.0] * 5,
+        }
+    )
+    state = ReplayState(
+        day=friday,
+        product_ids=("A",),
+        portfolios={"A": Portfolio(0.0, cash=1e9)},
+        observed=lambda: None,
+        replayed=pd.DataFrame,
+        workdays=Workdays(),
+    )
+    # two paths: one redeems 10 m a day and brings 5 m of demand, the other 20 m and 1 m
+    paths = FlowPaths(
+        product_ids=("A",),
+        first_day=friday,
+        redemptions=np.array([[[0, 10, 10, 10, 10], [0, 20, 20, 20, 20]]], dtype=float) * 1e6,
+        subscriptions=np.array([[[0, 5, 5, 5, 5], [0, 1, 1, 1, 1]]], dtype=float) * 1e6,
+    )
+    needs = plan_decision(plan, friday, state, paths=paths, confidence=0.95).of("A")
+    # redemptions × 1.05, cumulative: path 1 10.5, 21, 31.5, 42; path 2 21, 42, 63, 84.
+    # Credit = min(demand, 4 m expected): 4 m (path 1), 1 m (path 2) a day, settled before the
+    # day, none on the weekend's own needs: Mon 31.5 − 8 = 23.5 and 63 − 2 = 61; Tue 42 − 12
+    # = 30 and 84 − 3 = 81. Through Monday (the next working day) at 0.99, Tuesday at 0.95,
+    # between two paths: low + q (high − low).
+    expected = [
+        10.5 + 0.99 * 10.5,
+        21 + 0.99 * 21,
+        23.5 + 0.99 * 37.5,
+        30 + 0.95 * 51,
+    ]
+    assert [d for d, _ in needs.liquidity_needs] == list(dates[1:])
+    np.testing.assert_allclose([n / 1e6 for _, n in needs.liquidity_needs], expected)
 
 
 class Capture(NoPolicy):

@@ -386,7 +386,27 @@ def days_off_cover(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
     m.add_constraints("days_off_cover", PD, block, ">=", rhs, soft=True)
 
 
-# Documentation order: (E1) .. (E24).
+def maturity_ladder(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """(E26) c[p,t] + lot[p] Σ_k Σ_{s ≤ t < mat[k,s] ≤ t + D} x[p,k,s] + L̄_D[p,t] + s_M[p,t]
+    ≥ μ · A[p,t]: cash plus principal maturing within D = ``ladder_days`` (30) calendar days
+    is at least μ = ``min_ladder_ratio`` of AUM (elastic). The horizon sees two weeks of
+    flows; a redemption wave that goes on for a month is paid from this ladder, which long
+    assets (a 6-month NCD returns 1/182 of its ladder a day) would otherwise thin out."""
+    h = par.horizon
+    block = RowBlock((par.n_products, h)).add(1.0, v.cash)
+    block.add(-par.min_ladder_ratio, v.aum).add(1.0, v.ladder_short)
+    s = np.arange(h)
+    t = np.arange(h)
+    window = (
+        (s[None, :, None] <= t[None, None, :])
+        & (t[None, None, :] < par.maturity[:, :, None])
+        & (par.maturity[:, :, None] <= par.ladder_until[None, None, :])
+    )
+    _purchase_terms(par, v, block, 1.0, window)
+    m.add_constraints("maturity_ladder", PD, block, ">=", -par.held_ladder, soft=True)
+
+
+# Documentation order: (E1) .. (E24), then (E26) (E25 is a term of the objective).
 CONSTRAINT_FAMILIES = (
     demand_response,
     exposure_order,
@@ -412,10 +432,11 @@ CONSTRAINT_FAMILIES = (
     sales_plan,
     terminal_yield,
     days_off_cover,
+    maturity_ladder,
 )
 
 
 def add_constraints(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """Write every constraint family (E1)–(E24) into ``m``."""
+    """Write every constraint family (E1)–(E24) and (E26) into ``m``."""
     for family in CONSTRAINT_FAMILIES:
         family(m, par, v)

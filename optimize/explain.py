@@ -60,6 +60,7 @@ SUMMARY_COLUMNS = (
 EXPLAINED = {
     "buffer_covers_redemptions": "the redemption buffer",
     "liquidity_floor": "the 10 % liquidity floor",
+    "maturity_ladder": "the 30-day maturity ladder",
     "cash_floor": "the 5 % cash floor",
     "wam_limit": "the WAM cap",
     "sales_plan": "the sales plan",
@@ -70,6 +71,7 @@ EXPLAINED = {
 EXPLAINED_ZH = {
     "buffer_covers_redemptions": "赎回备付（流动性缓冲）",
     "liquidity_floor": "10% 流动性资产下限",
+    "maturity_ladder": "30 天到期资产阶梯下限",
     "cash_floor": "5% 现金类资产下限",
     "wam_limit": "平均剩余期限（WAM）上限",
     "sales_plan": "渠道销售计划",
@@ -309,6 +311,7 @@ def explain(plan: PlanModel, solution: Solution, options: SolverSettings) -> Exp
     one_pct = 0.01 * aum_model
     per_day("buffer_covers_redemptions", "1 % of AUM more buffer", one_pct)
     per_day("liquidity_floor", "floor 1 % of AUM higher", one_pct)
+    per_day("maturity_ladder", "floor 1 % of AUM higher", one_pct)
     per_day("cash_floor", "floor 1 % of AUM higher", one_pct)
     per_day("wam_limit", "cap 1 day lower", -aum_model)
     per_day("days_off_cover", "1 % of AUM more cash before the days off", one_pct)

@@ -27,7 +27,7 @@ import pandas as pd
 from optimize.portfolio import default_ladder, read_holdings
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
-from rainmaker.assets import BUCKETS, bucket_rates
+from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
 from rainmaker.china_calendar import calendar_features
 from rainmaker.errors import RainmakerError, UsageError
 
@@ -46,8 +46,12 @@ __all__ = [
 
 # 7-day yields need the 万份收益 of the six days up to the as-of day.
 RECENT_DAYS = 6
-# Calendar kept beyond the horizon: a 3-month NCD bought on the last day matures 91+ days later.
-CALENDAR_MARGIN_DAYS = 130
+# Calendar kept beyond the horizon: the longest NCD bought on the last day matures its tenor
+# later, on the first working day after (a long holiday can add up to ten days).
+CALENDAR_MARGIN_DAYS = MAX_TENOR_DAYS + 40
+# Calendar and rates kept before the as-of day: a steady-state ladder of the longest tenor was
+# bought over that many days.
+LOOKBACK_DAYS = MAX_TENOR_DAYS + 10
 DAYS_PER_YEAR = 365
 
 
@@ -204,9 +208,11 @@ class PlanInputs:
         unknown = set(self.holdings["product_id"]) - set(self.product_ids)
         if unknown:
             problems.append(f"holdings name products not planned: {sorted(unknown)[:5]}")
-        last_needed = self.dates[-1] + pd.Timedelta(days=100)
+        last_needed = self.dates[-1] + pd.Timedelta(days=MAX_TENOR_DAYS + 10)
         if self.workday.index[0] > self.as_of or self.workday.index[-1] < last_needed:
-            problems.append("workday must cover the as-of day to 100 days after the horizon")
+            problems.append(
+                f"workday must cover the as-of day to {MAX_TENOR_DAYS + 10} days after the horizon"
+            )
         if problems:
             raise RainmakerError("plan inputs are inconsistent: " + "; ".join(problems))
 
@@ -414,9 +420,12 @@ def inputs_from_forecast(
     fee_bp = _product_column(products, ids, "fee_bp", 0.0)
 
     calendar = workday_flags(
-        today - pd.Timedelta(days=100), dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS)
+        today - pd.Timedelta(days=LOOKBACK_DAYS),
+        dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS),
     )
-    market_start = max(today - pd.Timedelta(days=100), pd.Timestamp(data.market["date"].min()))
+    market_start = max(
+        today - pd.Timedelta(days=LOOKBACK_DAYS), pd.Timestamp(data.market["date"].min())
+    )
     market = data.market_daily(market_start, today)
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}

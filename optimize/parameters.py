@@ -157,6 +157,9 @@ class ModelParameters:
         maturity: day index of the maturity of a purchase of bucket k on day s (K, H); may be
             ≥ H (after the horizon).
         liquid_until: day index up to which a maturity counts as liquid on day t (H,).
+        ladder_until: day index up to which a maturity counts in day t's maturity ladder
+            (t + ``ladder_days``, H) (E26).
+        min_ladder_ratio: the ladder's floor, share of AUM (E26).
         demand, redemptions: expected demand at baseline exposure and redemptions (P, H).
         required_buffer: what the buffer must cover (E15, P, H): the redemption quantile at the
             confidence of the day (``liquidity.window = "day"``) or of the liquid window's
@@ -173,10 +176,10 @@ class ModelParameters:
             the horizon (P,), for the terminal yield row (E23).
         aum_ref: reference AUM for per-bp weights (P,); aum0, cash0: today's AUM and cash.
         held_outstanding, held_maturing, held_income_pct, held_liquid, held_cash_like,
-        held_maturity_days: today's non-cash positions per day (P, H): principal outstanding at
-            the end of the day, principal maturing that day, Σ amount × rate_pct earned that
-            day, principal liquid at the end of the day, cash-like principal, Σ amount × days
-            left.
+        held_maturity_days, held_ladder: today's non-cash positions per day (P, H): principal
+            outstanding at the end of the day, principal maturing that day, Σ amount × rate_pct
+            earned that day, principal liquid at the end of the day, cash-like principal, Σ
+            amount × days left, principal in the day's maturity ladder.
         held_today: non-cash principal at the end of the as-of day (P,).
         fee_pct: annual fees, percent (P,).
         purchase_lot, purchase_max_lots: lot size (model units) and bound on lots a day (P,).
@@ -204,6 +207,8 @@ class ModelParameters:
     workday: np.ndarray
     maturity: np.ndarray
     liquid_until: np.ndarray
+    ladder_until: np.ndarray
+    min_ladder_ratio: float
     demand: np.ndarray
     redemptions: np.ndarray
     required_buffer: np.ndarray
@@ -221,6 +226,7 @@ class ModelParameters:
     held_liquid: np.ndarray
     held_cash_like: np.ndarray
     held_maturity_days: np.ndarray
+    held_ladder: np.ndarray
     held_today: np.ndarray
     fee_pct: np.ndarray
     purchase_lot: np.ndarray
@@ -293,7 +299,7 @@ def _calendar(
 
 
 def _held_series(
-    inputs: PlanInputs, liquid_until: np.ndarray, scale: float
+    inputs: PlanInputs, liquid_until: np.ndarray, ladder_until: np.ndarray, scale: float
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Today's cash (P,), non-cash principal (P,) and non-cash positions as per-day arrays
     (P, H), all in model units."""
@@ -324,7 +330,7 @@ def _held_series(
         ).astype(np.int64)
     out = {
         k: np.zeros((p, h))
-        for k in ("outstanding", "maturing", "income", "liquid", "cash_like", "days")
+        for k in ("outstanding", "maturing", "income", "liquid", "cash_like", "days", "ladder")
     }
     # Σ amount × rate earning on the day after the horizon (the terminal yield row, E23).
     earning = (value <= h) & (maturity >= h)
@@ -342,6 +348,8 @@ def _held_series(
         )
         liquid = alive & (maturity <= liquid_until[t])
         out["liquid"][:, t] = np.bincount(product[liquid], weights=amount[liquid], minlength=p)
+        ladder = alive & (maturity <= ladder_until[t])
+        out["ladder"][:, t] = np.bincount(product[ladder], weights=amount[ladder], minlength=p)
         like = alive & cash_like
         out["cash_like"][:, t] = np.bincount(product[like], weights=amount[like], minlength=p)
         out["days"][:, t] = np.bincount(
@@ -398,7 +406,8 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     scale = _scale(aum_ref_cny)
     buckets = tuple(bucket(name) for name in settings.purchases.buckets)
     workday, maturity, liquid_until = _calendar(inputs, buckets, settings.liquidity.liquid_workdays)
-    cash0, held_today, held = _held_series(inputs, liquid_until, scale)
+    ladder_until = np.arange(h) + settings.liquidity.ladder_days
+    cash0, held_today, held = _held_series(inputs, liquid_until, ladder_until, scale)
 
     slots, slot_size, multiplier, budget = _exposure(inputs, settings)
     top = multiplier.max(axis=2)
@@ -461,6 +470,8 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         workday=workday,
         maturity=maturity,
         liquid_until=liquid_until,
+        ladder_until=ladder_until,
+        min_ladder_ratio=float(settings.liquidity.min_ladder_ratio),
         demand=demand_cny / scale,
         redemptions=np.asarray(inputs.redemptions, dtype=float) / scale,
         required_buffer=required,
@@ -478,6 +489,7 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         held_liquid=held["liquid"],
         held_cash_like=held["cash_like"],
         held_maturity_days=held["days"],
+        held_ladder=held["ladder"],
         held_today=held_today,
         fee_pct=np.asarray(inputs.fee_bp, dtype=float) / 100.0,
         purchase_lot=purchase_lot_cny / scale,

@@ -59,7 +59,8 @@ def default_ladder(
         rate_history: purchase rate of every bucket (percent p.a.) indexed by calendar day, up
             to ``as_of``; a day before its first row takes the first row.
         as_of: today.
-        workday: working-day flags by calendar day covering ``as_of`` + 100 days.
+        workday: working-day flags by calendar day covering ``as_of`` + the longest tenor and
+            its days off.
 
     Returns:
         Holdings frame (:data:`HOLDING_COLUMNS`); for a term bucket of tenor n, n positions

@@ -337,6 +337,20 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         floor_reason(par.min_cash_ratio, not_cash_like, "cash-like assets"),
     )
 
+    ladder_floor = par.min_ladder_ratio * q["aum"]
+    beyond_ladder = (par.held_outstanding - par.held_ladder) * scale
+    add(
+        "maturity_ladder",
+        "ladder_short",
+        ladder_floor,
+        ladder_floor - _family(plan, x, "ladder_short") * scale,
+        floor_reason(
+            np.full(len(ids), par.min_ladder_ratio),
+            beyond_ladder,
+            f"cash and assets maturing within {par.settings.liquidity.ladder_days} days",
+        ),
+    )
+
     def days_off_reason(i: int, t: int) -> str:
         w = int(par.days_off_last_workday[t])
         return (

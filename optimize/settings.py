@@ -84,6 +84,9 @@ class LiquiditySettings:
         them), from the forecast's sample paths, and never below the day's quantile — the
         buffer is the stock that pays the next 5 trading days' redemptions
         (docs/optimize.md, "Sizing the buffer").
+    ladder_days: the maturity ladder's window, calendar days (E26).
+    min_ladder_ratio: floor of cash plus assets maturing within ``ladder_days`` days, share of
+        AUM (E26): what a redemption wave longer than the horizon is paid from.
     """
 
     confidence: float = 0.95
@@ -92,6 +95,8 @@ class LiquiditySettings:
     max_wam_days: float = 120.0
     liquid_workdays: int = 5
     window: str = "5d"
+    ladder_days: int = 30
+    min_ladder_ratio: float = 0.30
 
     def __post_init__(self) -> None:
         _require(self.window in WINDOWS, "liquidity.window", "'day' or '5d'")
@@ -104,6 +109,8 @@ class LiquiditySettings:
         _require(0 <= self.min_cash_ratio <= 1, "liquidity.min_cash_ratio", "0 to 1")
         _require(self.max_wam_days > 0, "liquidity.max_wam_days", "a number of days > 0")
         _require(1 <= self.liquid_workdays <= 20, "liquidity.liquid_workdays", "1 to 20")
+        _require(1 <= self.ladder_days <= 366, "liquidity.ladder_days", "1 to 366 days")
+        _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,7 @@ class PurchaseSettings:
 
     lot_share: float = 0.002
     integer: bool = True
-    buckets: tuple[str, ...] = ("repo_1d", "repo_7d", "ncd_1m", "ncd_3m")
+    buckets: tuple[str, ...] = ("repo_1d", "repo_7d", "ncd_1m", "ncd_3m", "ncd_6m")
 
     def __post_init__(self) -> None:
         _require(0 < self.lot_share <= 0.5, "purchases.lot_share", "a share in (0, 0.5]")
@@ -230,6 +237,7 @@ class Penalties:
         overdraft: per bp of reference AUM of cash below zero (an early sale or borrowing).
         buffer: per bp of reference AUM of buffer below the redemption quantile.
         liquidity_floor: per bp of reference AUM of buffer below the liquidity floor.
+        ladder: per bp of reference AUM of the maturity ladder below its floor (E26).
         cash_floor: per bp of reference AUM of cash-like assets below the cash floor.
         wam: per day of weighted average maturity above the cap.
         sales_plan: per bp of the period's requirement missed by a channel.
@@ -238,6 +246,7 @@ class Penalties:
     overdraft: float = 1000.0
     buffer: float = 100.0
     liquidity_floor: float = 100.0
+    ladder: float = 100.0
     cash_floor: float = 100.0
     wam: float = 10.0
     sales_plan: float = 1.0

@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimize.inputs import (
     CALENDAR_MARGIN_DAYS,
+    LOOKBACK_DAYS,
     RECENT_DAYS,
     PlanInputs,
     portfolio_yield_pct,
@@ -84,9 +85,10 @@ def synthetic_inputs(
     quantiles = {q: redemptions * (1.0 + z * cv[:, None]) for q, z in Z_SCORES.items()}
 
     flags = workday_flags(
-        today - pd.Timedelta(days=100), dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS)
+        today - pd.Timedelta(days=LOOKBACK_DAYS),
+        dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS),
     )
-    history_days = pd.date_range(today - pd.Timedelta(days=100), today, freq="D")
+    history_days = pd.date_range(today - pd.Timedelta(days=LOOKBACK_DAYS), today, freq="D")
     rates = {
         b.name: float(
             b.rate_pct(MARKET_RATES_PCT.get(b.rate_column, MARKET_RATES_PCT["shibor_1w"]))

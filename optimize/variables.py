@@ -47,6 +47,7 @@ class PlanVariables:
     overdraft: np.ndarray
     buffer_short: np.ndarray
     liquidity_short: np.ndarray
+    ladder_short: np.ndarray
     cash_short: np.ndarray
     wam_excess: np.ndarray
     sales_short: np.ndarray
@@ -98,6 +99,7 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         overdraft=add("overdraft", pd_, unit="model CNY"),
         buffer_short=add("buffer_short", pd_, unit="model CNY"),
         liquidity_short=add("liquidity_short", pd_, unit="model CNY"),
+        ladder_short=add("ladder_short", pd_, unit="model CNY"),
         cash_short=add("cash_short", pd_, unit="model CNY"),
         wam_excess=add("wam_excess", pd_, upper=INF, unit="model CNY × days"),
         sales_short=add("sales_short", ("sales",), unit="model CNY"),

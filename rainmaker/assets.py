@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUCKETS", "AssetBucket", "bucket", "bucket_rates"]
+__all__ = ["BUCKETS", "MAX_TENOR_DAYS", "AssetBucket", "bucket", "bucket_rates"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,11 @@ BUCKETS: tuple[AssetBucket, ...] = (
     AssetBucket("repo_7d", 7, "shibor_1w", 5.0, cash_like=False),
     AssetBucket("ncd_1m", 30, "shibor_1m", 12.0, cash_like=False),
     AssetBucket("ncd_3m", 91, "shibor_3m", 18.0, cash_like=False),
+    AssetBucket("ncd_6m", 182, "shibor_6m", 20.0, cash_like=False),
 )
+# The longest tenor: how far past a plan's horizon its calendar must reach, and how far back a
+# steady-state ladder of purchases goes.
+MAX_TENOR_DAYS = max(b.tenor_days for b in BUCKETS)
 
 
 def bucket(name: str) -> AssetBucket:
@@ -69,8 +73,10 @@ def bucket_rates(market: pd.DataFrame, buckets: tuple[AssetBucket, ...] = BUCKET
 
     Args:
         market: daily market frame indexed by date with the rate columns the buckets name
-            (``shibor_1m`` and ``shibor_3m`` fall back to ``shibor_1w`` when absent, since the
-            contract requires only ``shibor_on`` and ``shibor_1w``).
+            (``shibor_1m``, ``shibor_3m`` and ``shibor_6m`` fall back to ``shibor_1w`` when
+            absent, since the contract requires only ``shibor_on`` and ``shibor_1w``; the
+            longer NCDs are then priced no better than a week's money, so plans do not buy
+            them on rates they cannot see).
         buckets: the buckets to price.
 
     Returns:

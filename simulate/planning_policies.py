@@ -45,6 +45,13 @@ LIQUIDITY_MARGIN = 1.05
 # redemptions are paid from what today leaves in cash and overnight repo, and no later plan can
 # change that (nothing is sold on a day off; a sale the next morning is the shortfall itself).
 NEXT_DAYS_CONFIDENCE = 0.99
+# ... and never below this multiple of the mean daily redemptions of the last STRESS_LOOKBACK
+# days for each of those days (less the subscriptions settled before them), as the ``rule``
+# policy keeps cash before days off: a forecast's tail misses the odd weekend on which a
+# product loses twice its usual money, and cash over a weekend costs only the gap between
+# overnight repo and cash for two days.
+STRESS_MULTIPLE = 1.5
+STRESS_LOOKBACK = 28
 BACKTEST_PLAN_OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     "solver": {"time_limit_s": 5.0, "mip_rel_gap": 0.01, "explain": False},
 }
@@ -289,6 +296,13 @@ def _liquidity_needs(
             np.quantile(trajectories, max(confidence, NEXT_DAYS_CONFIDENCE), axis=0),
             np.quantile(trajectories, confidence, axis=0),
         )
+        recent = state.recent_flows.get(product_id)
+        if recent is not None and len(recent):
+            mean = float(recent["redemptions"].iloc[-STRESS_LOOKBACK:].mean())
+            settled = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
+            stress = STRESS_MULTIPLE * mean * np.arange(1, len(dates) + 1)
+            stress = np.where(off, stress, stress - settled)
+            need = np.where(soon, np.maximum(need, stress), need)
         return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
     # The day's own quantile: ``required_buffer`` covers a window of days ahead (liquidity
     # window "5d"), and summing windows over the horizon would count each redemption up to five

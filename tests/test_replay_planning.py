@@ -84,42 +84,64 @@ def test_plan_rows_become_the_days_decisions() -> None:
     np.testing.assert_allclose([n for _, n in b.liquidity_needs], [1.05e6, 2.1e6, 2.35e6])
 
 
+class Known:
+    """The data set known on a morning: only its flows (28 days of redemptions a product)."""
+
+    def __init__(self, daily_redemptions: dict[str, float], day: pd.Timestamp) -> None:
+        days = pd.date_range(end=day - pd.Timedelta(days=1), periods=28)
+        self.flows = pd.DataFrame(
+            [
+                {"product_id": pid, "date": d, "redemptions": amount}
+                for pid, amount in daily_redemptions.items()
+                for d in days
+            ]
+        )
+
+    def up_to(self, day: pd.Timestamp) -> Known:
+        return self
+
+
 def test_liquidity_needs_from_sample_paths_worked_by_hand() -> None:
     friday = pd.Timestamp("2021-11-12")
     dates = pd.date_range(friday, periods=5)  # Fri (today), Sat, Sun, Mon, Tue
     plan = pd.DataFrame(
         {
-            "product_id": ["A"] * 5,
-            "date": dates,
-            "quota": [np.nan] * 5,
-            "exposure": [0.0] * 5,
-            "baseline_exposure": [0.0] * 5,
-            "exposure_slots": [0] * 5,
-            "required_buffer": [0.0] * 5,
-            "redemption_quantile": [0.0] * 5,
-            "regulatory_floor": [0.0] * 5,
-            "cash": [0.0] * 5,
-            "expected_subscriptions": [4e6] * 5,
-            "baseline_demand": [9e6] * 5,
-            "purchase_ncd_1m": [0.0] * 5,
+            "product_id": ["A"] * 5 + ["B"] * 5,
+            "date": list(dates) * 2,
+            "quota": [np.nan] * 10,
+            "exposure": [0.0] * 10,
+            "baseline_exposure": [0.0] * 10,
+            "exposure_slots": [0] * 10,
+            "required_buffer": [0.0] * 10,
+            "redemption_quantile": [0.0] * 10,
+            "regulatory_floor": [0.0] * 10,
+            "cash": [0.0] * 10,
+            "expected_subscriptions": [4e6] * 10,
+            "baseline_demand": [9e6] * 10,
+            "purchase_ncd_1m": [0.0] * 10,
         }
     )
+    # A redeemed 2 m a day over the last 28 days, B 20 m: 1.5 × that a day is B's floor
     state = ReplayState(
         day=friday,
-        product_ids=("A",),
-        portfolios={"A": Portfolio(0.0, cash=1e9)},
-        observed=lambda: None,
+        product_ids=("A", "B"),
+        portfolios={"A": Portfolio(0.0, cash=1e9), "B": Portfolio(0.0, cash=1e9)},
+        observed=lambda: Known({"A": 2e6, "B": 20e6}, friday),
         replayed=pd.DataFrame,
         workdays=Workdays(),
     )
-    # two paths: one redeems 10 m a day and brings 5 m of demand, the other 20 m and 1 m
+    # two paths for each product: one redeems 10 m a day and brings 5 m of demand, the other
+    # 20 m and 1 m
+    redeemed = np.array([[0, 10, 10, 10, 10], [0, 20, 20, 20, 20]], dtype=float) * 1e6
+    demand = np.array([[0, 5, 5, 5, 5], [0, 1, 1, 1, 1]], dtype=float) * 1e6
     paths = FlowPaths(
-        product_ids=("A",),
+        product_ids=("A", "B"),
         first_day=friday,
-        redemptions=np.array([[[0, 10, 10, 10, 10], [0, 20, 20, 20, 20]]], dtype=float) * 1e6,
-        subscriptions=np.array([[[0, 5, 5, 5, 5], [0, 1, 1, 1, 1]]], dtype=float) * 1e6,
+        redemptions=np.stack([redeemed, redeemed]),
+        subscriptions=np.stack([demand, demand]),
     )
-    needs = plan_decision(plan, friday, state, paths=paths, confidence=0.95).of("A")
+    decision = plan_decision(plan, friday, state, paths=paths, confidence=0.95)
+    needs = decision.of("A")
     # redemptions × 1.05, cumulative: path 1 10.5, 21, 31.5, 42; path 2 21, 42, 63, 84.
     # Credit = min(demand, 4 m expected): 4 m (path 1), 1 m (path 2) a day, settled before the
     # day, none on the weekend's own needs: Mon 31.5 − 8 = 23.5 and 63 − 2 = 61; Tue 42 − 12
@@ -133,6 +155,10 @@ def test_liquidity_needs_from_sample_paths_worked_by_hand() -> None:
     ]
     assert [d for d, _ in needs.liquidity_needs] == list(dates[1:])
     np.testing.assert_allclose([n / 1e6 for _, n in needs.liquidity_needs], expected)
+    # B's floor through Monday: 30 m a day, less the 4 m a day expected to settle before
+    # Monday (none for the weekend's own needs): 30, 60, 90 − 8; Tuesday keeps its quantile
+    stressed = [n / 1e6 for _, n in decision.of("B").liquidity_needs]
+    np.testing.assert_allclose(stressed, [30.0, 60.0, 82.0, expected[3]])
 
 
 class Capture(NoPolicy):

@@ -1,7 +1,7 @@
 """The constraint families of the plan, one small function per equation of docs/optimize.md.
 
 Every function writes one family of rows into a :class:`~optimize.algebra.LinearModel` with
-vectorised terms; the docstring carries the equation (E1..E22) as the documentation states it.
+vectorised terms; the docstring carries the equation (E1..E24, E26) as the documentation states it.
 Notation: a = accepted subscriptions, d = demand at the chosen exposure, D = forecast demand at
 the baseline exposure, q = quota lots, o = open, b = quota binds, y_j = exposure step j,
 x_k = purchase lots of bucket k, h_k = principal outstanding of the plan's purchases of bucket

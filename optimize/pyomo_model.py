@@ -3,7 +3,7 @@
 :func:`to_pyomo` writes the same families as :mod:`optimize.model` into a
 ``pyomo.environ.ConcreteModel``: one ``Var`` component per variable family, indexed by its
 coordinates (e.g. ``m.cash["P0001", "2021-09-27"]``, ``m.purchase_lots["P0001", "ncd_3m",
-"2021-09-27"]``), one ``Constraint`` component per equation (E1)–(E24) with the same names
+"2021-09-27"]``), one ``Constraint`` component per equation (E1)–(E24), (E26) with the same names
 (``m.buffer_covers_redemptions``, ``m.cash_balance``, ...), and the objective ``m.objective``.
 It is there to be read, inspected, exported (``m.write("plan.lp")``) and solved with any Pyomo
 solver on small instances; building it costs about 100 times the compiled arrays' build (see

@@ -1,7 +1,7 @@
 """The plan's liquidity over time: the end of the horizon looks like its middle (terminal
 condition, E23), redemptions of days off are cash on the working day before (E24), the buffer
-sized on the liquid window's redemptions moves with the confidence, and the explanations speak
-Chinese on request."""
+sized on the liquid window's redemptions moves with the confidence, a month of maturities is
+kept however attractive long NCDs are (E26), and the explanations speak Chinese on request."""
 
 from __future__ import annotations
 
@@ -132,3 +132,41 @@ def test_explanations_in_chinese_on_request() -> None:
     assert list(explanations.summary["text_zh"].head(len(chinese))) == list(chinese)
     with pytest.raises(ValueError, match="zh"):
         explanations.sentences("fr")
+
+
+@pytest.mark.parametrize("ratio", [0.3, 0.6])
+def test_the_maturity_ladder_holds_a_month_of_maturities(ratio: float) -> None:
+    # E26: cash + principal maturing within 30 days >= ratio x AUM on every day, unless the
+    # plan reports it cannot; a heavy term value makes 6-month NCDs worth buying.
+    settings = load_settings(
+        overrides={
+            **QUIET,
+            "liquidity": {"min_ladder_ratio": ratio},
+            "weights": {"term_value": 1.0},
+        }
+    )
+    inputs = synthetic_inputs(3, 14, 5, "2021-03-03", settings)
+    result = plan_from_inputs(inputs, settings)
+    check_hard_constraints(result)
+    plan, bought, held = result.plan, result.purchases, inputs.holdings
+    reported = result.violations.query("constraint == 'maturity_ladder'")
+    checked = 0
+    for row in plan.itertuples(index=False):
+        day = pd.Timestamp(row.date)
+        until = day + pd.Timedelta(days=settings.liquidity.ladder_days)
+        mine = held["product_id"] == row.product_id
+        in_ladder = mine & (held["maturity_date"] > day) & (held["maturity_date"] <= until)
+        bought_in = (
+            (bought["product_id"] == row.product_id)
+            & (bought["date"] <= day)
+            & (bought["maturity_date"] > day)
+            & (bought["maturity_date"] <= until)
+        )
+        ladder = row.cash + held.loc[in_ladder, "amount_cny"].sum()
+        ladder += bought.loc[bought_in, "amount_cny"].sum()
+        short = reported.query("product_id == @row.product_id and date == @day")
+        if short.empty:
+            assert ladder >= ratio * row.expected_aum - 1.0
+            checked += 1
+    assert checked > 0
+    assert (bought["bucket"] == "ncd_6m").any() or ratio > 0.5

@@ -214,10 +214,11 @@ def plan_decision(
       subscriptions expected to settle before them (none over the days off right after
       today), at the plan's ``confidence`` (at least :data:`NEXT_DAYS_CONFIDENCE` through the
       next working day): the quantile over the forecast's sample ``paths`` of that
-      cumulative sum when given, else the sum of the plan's daily redemption
-      quantiles less the expected subscriptions (an upper bound). The plan's cash balance nets
-      each day's subscriptions against its redemptions and its buffer covers one day's
-      quantile; the portfolio pays redemptions before the day's subscriptions arrive and lots
+      cumulative sum when given, else the sum of the plan's daily redemption quantiles less the
+      expected subscriptions (an upper bound); through the next working day never below
+      :data:`STRESS_MULTIPLE` × the recent mean daily redemptions a day. The plan's cash
+      balance nets each day's subscriptions against its redemptions and its buffer covers one
+      day's quantile; the portfolio pays redemptions before the day's subscriptions arrive and lots
       maturing on a day off only come back on the next working day, so the executor keeps the
       cumulative needs payable: term purchases are cut and cash is kept for days off before
       the plan's liquidity is.
@@ -270,6 +271,10 @@ def _liquidity_needs(
     fourteen bad days in a row are not, and a path that keeps losing money (a redemption wave)
     keeps its whole trajectory. Without them each redemption counts at the plan's daily
     quantile, and their sum over many days asks for far more than any likely path.
+
+    Through the next working day the need is also at least :data:`STRESS_MULTIPLE` × the mean
+    daily redemptions of the last :data:`STRESS_LOOKBACK` known days for each day, less the
+    subscriptions credited before it (none for the days off).
     """
     rows = later.loc[later["product_id"] == product_id].sort_values("date")
     if rows.empty:
@@ -282,37 +287,35 @@ def _liquidity_needs(
         rows["expected_subscriptions"].to_numpy(dtype=float),
         rows["baseline_demand"].to_numpy(dtype=float),
     )
+    soon = np.array([day_number(d) <= back for d in dates])
+    settled_before = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
     if paths is not None and product_id in paths.product_ids:
         redeemed, demand = paths.product(product_id, dates)
         credit = np.minimum(demand, expected[None, :])
-        settled_before = np.concatenate(
+        credited = np.concatenate(
             [np.zeros((len(credit), 1)), np.cumsum(credit, axis=1)[:, :-1]], axis=1
         )
         paid = np.cumsum(LIQUIDITY_MARGIN * redeemed, axis=1)
-        trajectories = np.where(off[None, :], paid, paid - settled_before)
-        soon = np.array([day_number(d) <= back for d in dates])
+        trajectories = np.where(off[None, :], paid, paid - credited)
         need = np.where(
             soon,
             np.quantile(trajectories, max(confidence, NEXT_DAYS_CONFIDENCE), axis=0),
             np.quantile(trajectories, confidence, axis=0),
         )
-        recent = state.recent_flows.get(product_id)
-        if recent is not None and len(recent):
-            mean = float(recent["redemptions"].iloc[-STRESS_LOOKBACK:].mean())
-            settled = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
-            stress = STRESS_MULTIPLE * mean * np.arange(1, len(dates) + 1)
-            stress = np.where(off, stress, stress - settled)
-            need = np.where(soon, np.maximum(need, stress), need)
-        return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
-    # The day's own quantile: ``required_buffer`` covers a window of days ahead (liquidity
-    # window "5d"), and summing windows over the horizon would count each redemption up to five
-    # times, keeping most of the product liquid. A plan without the column (an older frame)
-    # sized its buffer on the day alone.
-    column = "redemption_quantile" if "redemption_quantile" in rows else "required_buffer"
-    redemptions = LIQUIDITY_MARGIN * rows[column].to_numpy(dtype=float)
-    settled_before = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
-    need = np.cumsum(redemptions) - settled_before
-    need[off] = np.cumsum(redemptions)[off]
+    else:
+        # The day's own quantile: ``required_buffer`` covers a window of days ahead (liquidity
+        # window "5d"), and summing windows over the horizon would count each redemption up to
+        # five times, keeping most of the product liquid. A plan without the column (an older
+        # frame) sized its buffer on the day alone.
+        column = "redemption_quantile" if "redemption_quantile" in rows else "required_buffer"
+        paid = np.cumsum(LIQUIDITY_MARGIN * rows[column].to_numpy(dtype=float))
+        need = np.where(off, paid, paid - settled_before)
+    recent = state.recent_flows.get(product_id)
+    if recent is not None and len(recent):
+        mean = float(recent["redemptions"].iloc[-STRESS_LOOKBACK:].mean())
+        stress = STRESS_MULTIPLE * mean * np.arange(1, len(dates) + 1)
+        stress = np.where(off, stress, stress - settled_before)
+        need = np.where(soon, np.maximum(need, stress), need)
     return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
 
 

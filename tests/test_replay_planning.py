@@ -63,7 +63,7 @@ def test_plan_rows_become_the_days_decisions() -> None:
         day=friday,
         product_ids=("A", "B"),
         portfolios={"A": Portfolio(0.0, cash=1e9), "B": Portfolio(0.0, cash=1e9)},
-        observed=lambda: None,
+        observed=lambda: Known({"A": 0.0, "B": 0.0}, friday),  # no stress floor
         replayed=pd.DataFrame,
         workdays=Workdays(),
     )

@@ -54,6 +54,19 @@ def _maturing_window(par: ModelParameters) -> np.ndarray:
     return par.maturity[:, :, None] == t[None, None, :] if k else np.zeros((0, h, h), bool)
 
 
+def _maturing_by(par: ModelParameters, until: np.ndarray) -> np.ndarray:
+    """(K, H, H): the purchase of bucket k on day s is held at the end of day t and matures
+    by day ``until[t]``."""
+    h = par.horizon
+    s = np.arange(h)
+    t = np.arange(h)
+    return (
+        (s[None, :, None] <= t[None, None, :])
+        & (t[None, None, :] < par.maturity[:, :, None])
+        & (par.maturity[:, :, None] <= until[None, None, :])
+    )
+
+
 # ------------------------------------------------------------------ demand and exposure
 
 
@@ -238,16 +251,8 @@ def buffer_definition(m: LinearModel, par: ModelParameters, v: PlanVariables) ->
     """(E14) B[p,t] = c[p,t] + lot[p] Σ_k Σ_{s ≤ t < mat[k,s] ≤ W[t]} x[p,k,s] + L̄[p,t]:
     cash plus principal maturing within the liquid window W[t] (``liquid_workdays`` working
     days after day t)."""
-    h = par.horizon
-    block = RowBlock((par.n_products, h)).add(1.0, v.buffer).add(-1.0, v.cash)
-    s = np.arange(h)
-    t = np.arange(h)
-    window = (
-        (s[None, :, None] <= t[None, None, :])
-        & (t[None, None, :] < par.maturity[:, :, None])
-        & (par.maturity[:, :, None] <= par.liquid_until[None, None, :])
-    )
-    _purchase_terms(par, v, block, -1.0, window)
+    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.buffer).add(-1.0, v.cash)
+    _purchase_terms(par, v, block, -1.0, _maturing_by(par, par.liquid_until))
     m.add_constraints("buffer_definition", PD, block, "==", par.held_liquid)
 
 
@@ -392,17 +397,9 @@ def maturity_ladder(m: LinearModel, par: ModelParameters, v: PlanVariables) -> N
     is at least μ = ``min_ladder_ratio`` of AUM (elastic). The horizon sees two weeks of
     flows; a redemption wave that goes on for a month is paid from this ladder, which long
     assets (a 6-month NCD returns 1/182 of its ladder a day) would otherwise thin out."""
-    h = par.horizon
-    block = RowBlock((par.n_products, h)).add(1.0, v.cash)
+    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.cash)
     block.add(-par.min_ladder_ratio, v.aum).add(1.0, v.ladder_short)
-    s = np.arange(h)
-    t = np.arange(h)
-    window = (
-        (s[None, :, None] <= t[None, None, :])
-        & (t[None, None, :] < par.maturity[:, :, None])
-        & (par.maturity[:, :, None] <= par.ladder_until[None, None, :])
-    )
-    _purchase_terms(par, v, block, 1.0, window)
+    _purchase_terms(par, v, block, 1.0, _maturing_by(par, par.ladder_until))
     m.add_constraints("maturity_ladder", PD, block, ">=", -par.held_ladder, soft=True)
 
 

@@ -208,11 +208,10 @@ class PlanInputs:
         unknown = set(self.holdings["product_id"]) - set(self.product_ids)
         if unknown:
             problems.append(f"holdings name products not planned: {sorted(unknown)[:5]}")
-        last_needed = self.dates[-1] + pd.Timedelta(days=MAX_TENOR_DAYS + 10)
+        after = MAX_TENOR_DAYS + 10  # the longest tenor bought on the last day, and its days off
+        last_needed = self.dates[-1] + pd.Timedelta(days=after)
         if self.workday.index[0] > self.as_of or self.workday.index[-1] < last_needed:
-            problems.append(
-                f"workday must cover the as-of day to {MAX_TENOR_DAYS + 10} days after the horizon"
-            )
+            problems.append(f"workday must cover the as-of day to {after} days after the horizon")
         if problems:
             raise RainmakerError("plan inputs are inconsistent: " + "; ".join(problems))
 

@@ -282,12 +282,13 @@ def _liquidity_needs(
     dates = pd.DatetimeIndex(rows["date"])
     today = day_number(day)
     back = state.workdays.next_workday(today) if state.workdays.is_workday(today) else today
-    off = np.array([day_number(d) < back for d in dates])
+    numbers = np.array([day_number(d) for d in dates])
+    off = numbers < back  # paid from today's cash: nothing matures or is sold before ``back``
+    soon = numbers <= back  # paid from what today leaves: no later plan can change it
     expected = np.minimum(
         rows["expected_subscriptions"].to_numpy(dtype=float),
         rows["baseline_demand"].to_numpy(dtype=float),
     )
-    soon = np.array([day_number(d) <= back for d in dates])
     settled_before = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
     if paths is not None and product_id in paths.product_ids:
         redeemed, demand = paths.product(product_id, dates)

@@ -58,6 +58,17 @@ def _figure() -> tuple[Any, Any]:
     return fig, fig.add_subplot()
 
 
+def _save(fig: Any, ax: Any, path: str | Path) -> Path:
+    """Grid, legend and date labels of a yield chart, written to ``path`` (PNG)."""
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out)
+    return out
+
+
 def plot_policy(
     daily: pd.DataFrame, metrics: Mapping[str, Any], policy: str, path: str | Path
 ) -> Path:
@@ -84,13 +95,7 @@ def plot_policy(
         f"shortfall days {total['shortfall_days']}, refused {100 * total['refused_share']:.1f} %",
         fontsize=9,
     )
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out)
-    return out
+    return _save(fig, ax, path)
 
 
 def plot_policy_comparison(dailies: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
@@ -113,10 +118,4 @@ def plot_policy_comparison(dailies: Mapping[str, pd.DataFrame], path: str | Path
         ax.plot(benchmark.index, benchmark, label="benchmark", lw=1.4, color="black", ls="--")
     ax.set_ylabel("7-day annualised yield, %")
     ax.set_title("AUM-weighted 7-day yield by policy against the benchmark", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out)
-    return out
+    return _save(fig, ax, path)

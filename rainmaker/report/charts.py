@@ -131,18 +131,14 @@ def aum_fan_chart(
             ax.plot(plan.index, plan.to_numpy(), color=COLOURS["plan"], lw=1.1, ls="--")
         ax.set_title(key, fontsize=9, loc="left")
         _date_axis(ax)
-    handles = _legend_handles(
-        [
-            ("line", COLOURS["history"], labels.history),
-            ("line", COLOURS["fan"], labels.median),
-            ("band", COLOURS["fan"], labels.inner_band, 0.35),
-            ("band", COLOURS["fan"], labels.outer_band, 0.18),
-            ("dash", COLOURS["plan"], labels.plan),
-        ]
-    )
-    fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=8, frameon=False)
-    fig.supylabel(labels.amount_unit, fontsize=9, x=0.1 / fig.get_figwidth())
-    return _svg(fig, salt)
+    legend = [
+        ("line", COLOURS["history"], labels.history),
+        ("line", COLOURS["fan"], labels.median),
+        ("band", COLOURS["fan"], labels.inner_band, 0.35),
+        ("band", COLOURS["fan"], labels.outer_band, 0.18),
+        ("dash", COLOURS["plan"], labels.plan),
+    ]
+    return _grid_svg(fig, legend, labels.amount_unit, salt)
 
 
 def yield_chart(
@@ -190,16 +186,12 @@ def yield_chart(
         ax.plot(future.index, future.to_numpy(), color=COLOURS["plan"], lw=1.3)
         ax.set_title(product, fontsize=9, loc="left")
         _date_axis(ax)
-    handles = _legend_handles(
-        [
-            ("line", COLOURS["history"], labels.history),
-            ("line", COLOURS["plan"], labels.plan),
-            ("line", COLOURS["benchmark"], labels.benchmark),
-        ]
-    )
-    fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
-    fig.supylabel(labels.yield_7d, fontsize=9, x=0.1 / fig.get_figwidth())
-    return _svg(fig, salt)
+    legend = [
+        ("line", COLOURS["history"], labels.history),
+        ("line", COLOURS["plan"], labels.plan),
+        ("line", COLOURS["benchmark"], labels.benchmark),
+    ]
+    return _grid_svg(fig, legend, labels.yield_7d, salt)
 
 
 def quota_chart(
@@ -366,6 +358,15 @@ def _rgba(colour: str) -> tuple[float, float, float, float]:
     from matplotlib.colors import to_rgba
 
     return to_rgba(colour)
+
+
+def _grid_svg(fig: Any, legend: Sequence[tuple], ylabel: str, salt: str) -> str:
+    """A grid of small charts finished: one legend across the top (an entry a column), the
+    shared y label on the left, as SVG."""
+    handles = _legend_handles(legend)
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.supylabel(ylabel, fontsize=9, x=0.1 / fig.get_figwidth())
+    return _svg(fig, salt)
 
 
 def _svg(fig: Any, salt: str) -> str:

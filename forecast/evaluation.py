@@ -333,16 +333,6 @@ def _metric_key(*parts: object) -> str:
     return ".".join(str(p).replace("+", "_plus_") for p in parts)
 
 
-def _artifact_location(tracking_uri: str) -> str | None:
-    """Next to a sqlite store (``sqlite:///dir/mlflow.db`` → ``dir/mlruns``), so that a
-    run never writes artefacts into the working directory by accident."""
-    prefix = "sqlite:///"
-    if not tracking_uri.startswith(prefix):
-        return None
-    database = Path(tracking_uri[len(prefix) :])
-    return (database.resolve().parent / "mlruns").as_uri()
-
-
 def log_to_mlflow(
     evaluation: EvaluationResult,
     tracking_uri: str = "sqlite:///mlflow.db",
@@ -357,14 +347,10 @@ def log_to_mlflow(
     """
     import mlflow
 
+    from rainmaker.tracking import experiment_in
+
     mlflow.set_tracking_uri(tracking_uri)
-    existing = mlflow.get_experiment_by_name(experiment)
-    if existing is None:
-        experiment_id = mlflow.create_experiment(
-            experiment, artifact_location=_artifact_location(tracking_uri)
-        )
-    else:
-        experiment_id = existing.experiment_id
+    experiment_id = experiment_in(mlflow.MlflowClient(tracking_uri), experiment, tracking_uri)
     with mlflow.start_run(experiment_id=experiment_id, run_name="evaluate-forecast") as run:
         mlflow.log_params({**evaluation.settings, "data_fingerprint": data_fingerprint[:16]})
         for row in evaluation.summary.itertuples(index=False):

@@ -63,6 +63,16 @@ def artifact_root(tracking_uri: str) -> str | None:
     return (Path(database).resolve().parent / "mlruns").as_uri()
 
 
+def experiment_in(client: Any, experiment: str, tracking_uri: str) -> str:
+    """The id of ``experiment`` in the store of ``client`` (an ``mlflow.MlflowClient``),
+    created with its artefacts beside an SQLite store file (:func:`artifact_root`) when
+    missing."""
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        return str(found.experiment_id)
+    return str(client.create_experiment(experiment, artifact_location=artifact_root(tracking_uri)))
+
+
 def log_run(
     tracking_uri: str,
     experiment: str,
@@ -100,13 +110,7 @@ def log_run(
         _quiet_mlflow_logs()  # after the import: importing mlflow sets up its loggers
 
         client = MlflowClient(tracking_uri=tracking_uri)
-        found = client.get_experiment_by_name(experiment)
-        if found is None:
-            experiment_id = client.create_experiment(
-                experiment, artifact_location=artifact_root(tracking_uri)
-            )
-        else:
-            experiment_id = found.experiment_id
+        experiment_id = experiment_in(client, experiment, tracking_uri)
         run = client.create_run(experiment_id, run_name=run_name, tags=dict(tags))
         run_id = run.info.run_id
         stamp = run.info.start_time

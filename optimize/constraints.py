@@ -1,7 +1,8 @@
 """The constraint families of the plan, one small function per equation of docs/optimize.md.
 
 Every function writes one family of rows into a :class:`~optimize.algebra.LinearModel` with
-vectorised terms; the docstring carries the equation (E1..E24, E26) as the documentation states it.
+vectorised terms; the docstring carries the equation (E1..E24, E26, E27) as the documentation
+states it.
 Notation: a = accepted subscriptions, d = demand at the chosen exposure, D = forecast demand at
 the baseline exposure, q = quota lots, o = open, b = quota binds, y_j = exposure step j,
 x_k = purchase lots of bucket k, h_k = principal outstanding of the plan's purchases of bucket
@@ -398,12 +399,46 @@ def maturity_ladder(m: LinearModel, par: ModelParameters, v: PlanVariables) -> N
     flows; a redemption wave that goes on for a month is paid from this ladder, which long
     assets (a 6-month NCD returns 1/182 of its ladder a day) would otherwise thin out."""
     block = RowBlock((par.n_products, par.horizon)).add(1.0, v.cash)
-    block.add(-par.min_ladder_ratio, v.aum).add(1.0, v.ladder_short)
+    block.add(-par.min_ladder_ratio[:, None], v.aum).add(1.0, v.ladder_short)
     _purchase_terms(par, v, block, 1.0, _maturing_by(par, par.ladder_until))
     m.add_constraints("maturity_ladder", PD, block, ">=", -par.held_ladder, soft=True)
 
 
-# Documentation order: (E1) .. (E24), then (E26) (E25 is a term of the objective).
+def cumulative_needs_cover(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """(E27) c[p,0] + lot[p] Σ_k Σ_{mat[k,0] ≤ t} x[p,k,0] + Σ_{1 ≤ s ≤ t} M̄[p,s]
+    + χ[t] Σ_{1 ≤ s < t} a[p,s] + s_N[p,t] ≥ N[p,t] for t = 1..H−1: what day 0 leaves in
+    cash, what it buys that is back by day t and what today's book returns by then pay the
+    cumulative needs N (:func:`optimize.parameters.cumulative_needs`: a quantile of the
+    forecast's joint paths of redemptions less demand, at ``next_days_confidence`` through
+    the next working day with a stress floor, at ``confidence`` after it), with the
+    subscriptions the plan accepts credited where they settle in time (χ[t] = 0 on the days
+    off right after day 0). Only day 0's decisions are carried out, and no later plan can
+    undo them, so this row, not the expected cash path (E12), is what keeps day 0 safe when
+    the flows come out worse than their mean. Elastic: s_N ≥ 0 at the ``needs`` penalty."""
+    p, h = par.n_products, par.horizon
+    if h < 2:
+        return
+    rows = np.broadcast_to((np.arange(h) >= 1)[None, :], (p, h))
+    block = RowBlock((p, h), rows)
+    block.add(np.where(rows, 1.0, 0.0), v.cash[:, np.zeros(h, dtype=np.int64)])
+    k = len(par.buckets)
+    if k:
+        t = np.arange(h)
+        window = np.zeros((k, h, h), dtype=bool)
+        window[:, 0, :] = par.maturity[:, 0][:, None] <= t[None, :]
+        _purchase_terms(par, v, block, 1.0, window)
+    # a[p,s] for 1 <= s < t, on the rows whose day credits subscriptions
+    s_idx, t_idx = np.nonzero(np.triu(np.ones((h, h), dtype=bool), k=1))
+    keep = (s_idx >= 1) & par.needs_credit[t_idx]
+    s_idx, t_idx = s_idx[keep], t_idx[keep]
+    products = np.repeat(np.arange(p), len(s_idx))
+    block.add_at((products, np.tile(t_idx, p)), 1.0, v.accepted[products, np.tile(s_idx, p)])
+    block.add(1.0, v.needs_short)
+    maturing = np.cumsum(par.held_maturing, axis=1) - par.held_maturing[:, :1]
+    m.add_constraints("cumulative_needs", PD, block, ">=", par.needs - maturing, soft=True)
+
+
+# Documentation order: (E1) .. (E24), then (E26), (E27) (E25 is a term of the objective).
 CONSTRAINT_FAMILIES = (
     demand_response,
     exposure_order,
@@ -430,10 +465,11 @@ CONSTRAINT_FAMILIES = (
     terminal_yield,
     days_off_cover,
     maturity_ladder,
+    cumulative_needs_cover,
 )
 
 
 def add_constraints(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """Write every constraint family (E1)–(E24) and (E26) into ``m``."""
+    """Write every constraint family (E1)–(E24), (E26) and (E27) into ``m``."""
     for family in CONSTRAINT_FAMILIES:
         family(m, par, v)

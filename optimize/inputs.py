@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from optimize.portfolio import default_ladder, read_holdings
+from optimize.regime import RegimeState, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
@@ -90,6 +91,14 @@ class PlanInputs:
             used for quantiles of redemptions summed over several days (the buffer over the
             liquid window, cash before days off). Without them those quantiles are the sums
             of the daily quantiles (an upper bound).
+        subscription_paths: the forecast's sample paths of demand at the baseline exposure,
+            CNY (P, N, H), drawn jointly with ``redemption_paths``, or None: the cumulative
+            needs (E27) net each path's redemptions against its own subscriptions.
+        recent_redemptions: mean daily redemptions of the last
+            ``liquidity.stress_lookback_days`` known days, CNY (P,): the stress floor of the
+            needs through the next working day (E27).
+        defence: the product plans in defence (P,) (:mod:`optimize.regime`).
+        regime: the regime state behind ``defence`` (signals for the report), or None.
     """
 
     as_of: pd.Timestamp
@@ -116,6 +125,10 @@ class PlanInputs:
     recent_income_per_10k: np.ndarray
     workday: pd.Series
     redemption_paths: np.ndarray | None = None
+    subscription_paths: np.ndarray | None = None
+    recent_redemptions: np.ndarray | None = None
+    defence: np.ndarray | None = None
+    regime: RegimeState | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -191,6 +204,25 @@ class PlanInputs:
                 problems.append(f"redemption_paths has shape {paths.shape}, expected (P, N, H)")
             elif not np.isfinite(paths).all() or (paths < 0).any():
                 problems.append("redemption_paths must be finite and >= 0")
+        if self.subscription_paths is not None:
+            sub = np.asarray(self.subscription_paths)
+            if self.redemption_paths is None or sub.shape != np.shape(self.redemption_paths):
+                problems.append(
+                    f"subscription_paths has shape {sub.shape}, expected that of "
+                    "redemption_paths (P, N, H)"
+                )
+            elif not np.isfinite(sub).all() or (sub < 0).any():
+                problems.append("subscription_paths must be finite and >= 0")
+        for name, values in (
+            ("recent_redemptions", self.recent_redemptions),
+            ("defence", self.defence),
+        ):
+            if values is not None and np.asarray(values).shape != (p,):
+                problems.append(f"{name} has shape {np.asarray(values).shape}, expected {(p,)}")
+        if self.recent_redemptions is not None:
+            recent = np.asarray(self.recent_redemptions, dtype=float)
+            if not np.isfinite(recent).all() or (recent < 0).any():
+                problems.append("recent_redemptions must be finite amounts >= 0 CNY")
         if len(self.channels) != p:
             problems.append("channels needs one entry per product")
         if not self.redemption_quantiles:
@@ -384,12 +416,16 @@ def inputs_from_forecast(
             quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
     paths = getattr(forecast, "paths", None)
     confidence = settings.liquidity.confidence
-    redemption_paths = None
+    redemption_paths = subscription_paths = None
     if isinstance(paths, Mapping) and "redemptions" in paths:
         sample = np.asarray(paths["redemptions"], dtype=float)[:, :, :horizon]
         order = [list(forecast.product_ids).index(p) for p in ids]
         if sample.shape[2] == horizon and np.isfinite(sample).all():
             redemption_paths = np.maximum(sample[order], 0.0)
+            if "subscriptions" in paths:
+                demand_sample = np.asarray(paths["subscriptions"], dtype=float)[:, :, :horizon]
+                if demand_sample.shape == sample.shape and np.isfinite(demand_sample).all():
+                    subscription_paths = np.maximum(demand_sample[order], 0.0)
         if confidence not in quantiles:
             quantiles[confidence] = np.maximum(np.quantile(sample[order], confidence, axis=1), 0.0)
     if not quantiles or max(quantiles) < confidence:
@@ -426,6 +462,12 @@ def inputs_from_forecast(
         today - pd.Timedelta(days=LOOKBACK_DAYS), pd.Timestamp(data.market["date"].min())
     )
     market = data.market_daily(market_start, today)
+    regime = redemption_regime(flows, market, today, ids, settings.regime)
+    lookback = settings.liquidity.stress_lookback_days
+    recent_rows = flows.loc[flows["date"] > today - pd.Timedelta(days=lookback)]
+    recent_redemptions = (
+        recent_rows.groupby("product_id")["redemptions"].mean().reindex(list(ids)).fillna(0.0)
+    ).to_numpy(dtype=float)
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
 
@@ -546,6 +588,10 @@ def inputs_from_forecast(
         recent_income_per_10k=recent,
         workday=calendar.loc[today:],
         redemption_paths=redemption_paths,
+        subscription_paths=subscription_paths,
+        recent_redemptions=recent_redemptions,
+        defence=regime.defence,
+        regime=regime,
     )
     return inputs, warnings
 

@@ -39,7 +39,7 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     - − ``term_value`` × κ Σ_k (r_k − r_repo_1d)⁺ L_k φ_t × lot × x[p,k,t] (E25): the carry a
       term purchase locks in to maturity, weighted by φ_t = (H − 1 − t) / (H − 1), the share of
       the horizon still ahead of the purchase day t = 0..H−1 (φ = 0 for H = 1);
-    - penalties × κ' × (u, s_B, s_L, s_C, s_M), the buffer's penalty × κ' × s_D (E24),
+    - penalties × κ' × (u, s_B, s_L, s_C, s_M, s_N), the buffer's penalty × κ' × s_D (E24),
       ``wam`` × s_W / reference AUM (days of WAM), ``sales_plan`` × 10,000 × s_S / need
       (bp of the requirement).
     """
@@ -82,6 +82,7 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
     m.add_cost(pen.buffer * kappa_amount, v.buffer_short)
     m.add_cost(pen.buffer * kappa_amount, v.days_off_short)
+    m.add_cost(pen.needs * kappa_amount, v.needs_short)
     m.add_cost(pen.liquidity_floor * kappa_amount, v.liquidity_short)
     m.add_cost(pen.ladder * kappa_amount, v.ladder_short)
     m.add_cost(pen.cash_floor * kappa_amount, v.cash_short)

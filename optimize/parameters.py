@@ -35,6 +35,7 @@ from simulate.response import ExposureResponse, exposure_response
 
 __all__ = [
     "ModelParameters",
+    "cumulative_needs",
     "days_off_runs",
     "model_parameters",
     "nice_floor",
@@ -159,7 +160,17 @@ class ModelParameters:
         liquid_until: day index up to which a maturity counts as liquid on day t (H,).
         ladder_until: day index up to which a maturity counts in day t's maturity ladder
             (t + ``ladder_days``, H) (E26).
-        min_ladder_ratio: the ladder's floor, share of AUM (E26).
+        min_ladder_ratio: the ladder's floor, share of AUM (E26), per product (P,): higher in
+            defence (:mod:`optimize.regime`).
+        defence: the product plans in defence (P,).
+        bucket_allowed: the product may buy bucket k (P, K): in defence no bucket longer than
+            ``regime.max_tenor_days``.
+        needs: the cumulative needs (E27, P, H): what the product must be able to pay from the
+            end of day 0 through day t, before the subscriptions the plan accepts on days 1..t−1
+            are credited (model units); 0 on day 0.
+        needs_credit: day t's needs are reduced by the subscriptions accepted on days
+            1..t−1 (H,): false on the days off right after day 0, paid from its cash alone.
+        needs_confidence: the quantile level behind each day's needs (P, H).
         demand, redemptions: expected demand at baseline exposure and redemptions (P, H).
         required_buffer: what the buffer must cover (E15, P, H): the redemption quantile at the
             confidence of the day (``liquidity.window = "day"``) or of the liquid window's
@@ -208,7 +219,12 @@ class ModelParameters:
     maturity: np.ndarray
     liquid_until: np.ndarray
     ladder_until: np.ndarray
-    min_ladder_ratio: float
+    min_ladder_ratio: np.ndarray
+    defence: np.ndarray
+    bucket_allowed: np.ndarray
+    needs: np.ndarray
+    needs_credit: np.ndarray
+    needs_confidence: np.ndarray
     demand: np.ndarray
     redemptions: np.ndarray
     required_buffer: np.ndarray
@@ -438,18 +454,47 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
             f"{row.channel} {pd.Timestamp(row.start):%Y-%m-%d}..{pd.Timestamp(row.end):%Y-%m-%d}"
         )
 
+    # The regime: a product in defence plans at a higher confidence and floors, and buys no
+    # long bucket (docs/optimize.md, "Defence").
+    defence = (
+        np.zeros(p, dtype=bool)
+        if inputs.defence is None
+        else np.asarray(inputs.defence, dtype=bool)
+    )
+    regime = settings.regime
+    confidence = settings.liquidity.confidence
+    defence_confidence = max(confidence, regime.confidence)
+    min_ladder = np.where(
+        defence,
+        max(settings.liquidity.min_ladder_ratio, regime.min_ladder_ratio),
+        settings.liquidity.min_ladder_ratio,
+    )
+    min_liquid = np.asarray(inputs.min_liquid_ratio, dtype=float)
+    min_liquid = np.where(defence, np.maximum(min_liquid, regime.min_liquid_ratio), min_liquid)
+    tenors = np.array([b.tenor_days for b in buckets], dtype=int)
+    bucket_allowed = ~defence[:, None] | (tenors[None, :] <= regime.max_tenor_days)
+
     # The buffer's requirement (E15) and the cash before days off (E24), in model units.
     paths = inputs.redemption_paths
     if paths is not None:
         paths = np.asarray(paths, dtype=float) / scale
-    confidence = settings.liquidity.confidence
-    day_q = required_quantile(dict(inputs.redemption_quantiles), confidence) / scale
+    quantiles = dict(inputs.redemption_quantiles)
+    day_q = required_quantile(quantiles, confidence) / scale
     days = np.arange(h)
     if settings.liquidity.window == "5d":
         window_q = summed_quantile(paths, day_q, days + 1, liquid_until, confidence)
         required = np.maximum(window_q, day_q)
     else:
         required = day_q
+    if defence.any():
+        scaled = {q: np.asarray(v, dtype=float) / scale for q, v in quantiles.items()}
+        day_q_hi = _daily_quantile(scaled, paths, defence_confidence)
+        if settings.liquidity.window == "5d":
+            window_hi = summed_quantile(paths, day_q_hi, days + 1, liquid_until, defence_confidence)
+            required_hi = np.maximum(window_hi, day_q_hi)
+        else:
+            required_hi = day_q_hi
+        required = np.where(defence[:, None], required_hi, required)
     flags = inputs.workday.loc[inputs.as_of :].to_numpy(dtype=bool)[: h + 1]
     last_work = days_off_runs(flags)
     off = last_work > np.iinfo(np.int32).min
@@ -458,6 +503,10 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     maturing_cum = np.concatenate([np.zeros((p, 1)), np.cumsum(held["maturing"], axis=1)], axis=1)
     off_held = np.where(
         off[None, :], maturing_cum[:, days + 1] - maturing_cum[:, np.maximum(first, 0)], 0.0
+    )
+
+    needs, needs_credit, needs_confidence = cumulative_needs(
+        inputs, settings, workday, defence, quantiles, scale
     )
 
     return ModelParameters(
@@ -471,7 +520,12 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         maturity=maturity,
         liquid_until=liquid_until,
         ladder_until=ladder_until,
-        min_ladder_ratio=float(settings.liquidity.min_ladder_ratio),
+        min_ladder_ratio=min_ladder,
+        defence=defence,
+        bucket_allowed=bucket_allowed,
+        needs=needs,
+        needs_credit=needs_credit,
+        needs_confidence=needs_confidence,
         demand=demand_cny / scale,
         redemptions=np.asarray(inputs.redemptions, dtype=float) / scale,
         required_buffer=required,
@@ -504,7 +558,7 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         target_yield_pct=np.asarray(inputs.target_yield_pct, dtype=float),
         band_lower=target_aum * (1 - band),
         band_upper=target_aum * (1 + band),
-        min_liquid_ratio=np.asarray(inputs.min_liquid_ratio, dtype=float),
+        min_liquid_ratio=min_liquid,
         min_cash_ratio=np.asarray(inputs.min_cash_ratio, dtype=float),
         max_wam_days=np.asarray(inputs.max_wam_days, dtype=float),
         open_today=np.asarray(inputs.open_today, dtype=bool),
@@ -513,3 +567,90 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         sales_need=sales_need,
         sales_labels=tuple(labels),
     )
+
+
+def _daily_quantile(
+    quantiles: dict[float, np.ndarray], paths: np.ndarray | None, level: float
+) -> np.ndarray:
+    """Each day's redemption quantile at ``level`` (P, H), in the unit of ``paths`` and
+    ``quantiles``: over the sample paths when given, else interpolated between the forecast's
+    levels, else its highest level (a forecast without paths or a p99 cannot say more)."""
+    if paths is not None:
+        return np.quantile(paths, level, axis=1)
+    if level <= max(quantiles):
+        return required_quantile(quantiles, level)
+    return np.asarray(quantiles[max(quantiles)], dtype=float)
+
+
+def cumulative_needs(
+    inputs: PlanInputs,
+    settings: PlanSettings,
+    workday: np.ndarray,
+    defence: np.ndarray,
+    quantiles: dict[float, np.ndarray],
+    scale: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cumulative liquidity needs of (E27), in model units.
+
+    For each day t ≥ 1 of the horizon, the money the product must be able to pay from the end
+    of day 0 through day t: the quantile, over the forecast's joint sample paths, of
+    ``needs_margin`` × the redemptions of days 1..t less the demand of days 1..t−1 (credited:
+    it settles by day t), plus the mean of that demand (the plan credits what it accepts, a
+    variable, in the row itself; a quota that refuses demand raises the need by as much).
+    On the days off right after day 0 nothing is credited: those redemptions are paid from day
+    0's cash, as nothing settles, matures or sells before the next working day.
+
+    Through the next working day (what only day 0's cash and overnight repo can pay) the level
+    is ``next_days_confidence`` and the need at least ``stress_multiple`` × the mean daily
+    redemptions of the last ``stress_lookback_days`` days for each day; after it, the
+    liquidity ``confidence`` (the regime's in defence). One bad day is likely, fourteen in a row
+    are not: the quantile of the sum is far below the sum of the daily quantiles, and a path
+    that keeps losing money (a run) keeps its whole trajectory.
+
+    Without sample paths each day counts at its own quantile (an upper bound).
+
+    Returns:
+        ``(needs (P, H), credit (H,), confidence (P, H))``; day 0 has need 0.
+    """
+    liquidity = settings.liquidity
+    p, h = inputs.n_products, inputs.horizon
+    days = np.arange(h)
+    later = np.flatnonzero(workday[1:]) + 1
+    back = int(later[0]) if workday[0] and len(later) else (0 if not workday[0] else h)
+    off = days < back  # before the next working day: day 0's cash alone pays
+    soon = days <= back
+    calm_level = liquidity.confidence
+    hi_level = max(calm_level, settings.regime.confidence)
+    later_level = np.where(defence[:, None], hi_level, calm_level)
+    soon_level = np.maximum(later_level, liquidity.next_days_confidence)
+    level = np.where(soon[None, :], soon_level, later_level)
+    margin = liquidity.needs_margin
+    needs = np.zeros((p, h))
+    if inputs.redemption_paths is not None:
+        redeemed = margin * np.asarray(inputs.redemption_paths, dtype=float)
+        if inputs.subscription_paths is not None:
+            demand = np.asarray(inputs.subscription_paths, dtype=float)
+        else:
+            demand = np.broadcast_to(np.asarray(inputs.demand, float)[:, None, :], redeemed.shape)
+        paid = np.cumsum(redeemed[:, :, 1:], axis=2)
+        credited = np.concatenate(
+            [np.zeros((*demand.shape[:2], 1)), np.cumsum(demand[:, :, 1:-1], axis=2)], axis=2
+        )
+        credit_mean = credited.mean(axis=1)
+        net = np.where(off[None, None, 1:], paid, paid - credited)
+        levels = np.unique(level[:, 1:])
+        by_level = np.quantile(net, levels, axis=1)  # (L, P, H - 1)
+        pick = np.searchsorted(levels, level[:, 1:])
+        chosen = np.take_along_axis(by_level, pick[None], axis=0)[0]
+        needs[:, 1:] = chosen + np.where(off[None, 1:], 0.0, credit_mean)
+    else:
+        for lv in np.unique(level[:, 1:]):
+            q_day = _daily_quantile(quantiles, None, float(lv))
+            summed = margin * np.cumsum(q_day[:, 1:], axis=1)
+            needs[:, 1:] = np.where(level[:, 1:] == lv, summed, needs[:, 1:])
+    if inputs.recent_redemptions is not None and liquidity.stress_multiple > 0:
+        mean = np.asarray(inputs.recent_redemptions, dtype=float)
+        stress = liquidity.stress_multiple * mean[:, None] * days[None, :]
+        needs = np.where(soon[None, :], np.maximum(needs, stress), needs)
+    needs[:, 0] = 0.0
+    return needs / scale, ~off, level

@@ -25,6 +25,7 @@ import pandas as pd
 from optimize.highs import Solution
 from optimize.inputs import RECENT_DAYS
 from optimize.model import PlanModel
+from optimize.parameters import ModelParameters
 from rainmaker.yields import yield_7d
 
 __all__ = [
@@ -138,7 +139,12 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     cash ratio × AUM), ``cash``, ``cash_like``, ``purchase_<bucket>`` (CNY bought that day),
     ``income`` (net, CNY), ``income_per_10k``, ``net_yield_pct`` and ``target_yield_pct``
     (simple annual percent), ``wam_days``, ``overdraft`` (cash raised by early sales or
-    borrowing, CNY).
+    borrowing, CNY), ``liquidity_need`` (E27: what the product may have to pay from the end of
+    the first planned day through this day, net of the subscriptions the plan accepts that
+    settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
+    ``liquidity_available`` (the first day's closing cash, its purchases back by this day and
+    today's positions maturing by then, CNY) and ``defence`` (the product plans in defence,
+    :mod:`optimize.regime`).
     """
     par = plan.parameters
     q = plan_quantities(plan, solution.x)
@@ -185,9 +191,43 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
             "overdraft": q["overdraft"].ravel(),
         }
     )
+    need, available = _needs_and_available(par, q)
+    frame.update(
+        {
+            "liquidity_need": need.ravel(),
+            "liquidity_available": available.ravel(),
+            "liquidity_need_confidence": par.needs_confidence.ravel(),
+            "defence": np.repeat(par.defence, h),
+        }
+    )
     out = pd.DataFrame(frame)
     out["date"] = pd.to_datetime(out["date"])
     return out
+
+
+def _needs_and_available(
+    par: ModelParameters, q: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(E27) in CNY per (product, day): the cumulative need net of the planned subscriptions
+    credited by each day, and what the first day leaves to pay it (closing cash, purchases back
+    by the day, today's positions maturing by then)."""
+    scale = par.scale
+    h = par.horizon
+    accepted = q["accepted"]
+    credited = np.concatenate(
+        [np.zeros((par.n_products, 1)), np.cumsum(accepted[:, 1:], axis=1)], axis=1
+    )
+    # subscriptions of days 1..t-1 (day 0's are in its cash)
+    credited = np.concatenate([np.zeros((par.n_products, 1)), credited[:, :-1]], axis=1)
+    need = par.needs * scale - np.where(par.needs_credit[None, :], credited, 0.0)
+    need[:, 0] = 0.0
+    back = np.zeros_like(need)
+    first_day = q["purchases"][:, :, 0]  # CNY per bucket bought on day 0
+    for k in range(len(par.buckets)):
+        back += first_day[:, k : k + 1] * (par.maturity[k, 0] <= np.arange(h))[None, :]
+    held = (np.cumsum(par.held_maturing, axis=1) - par.held_maturing[:, :1]) * scale
+    available = q["cash"][:, :1] + back + held
+    return need, available
 
 
 def purchases_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
@@ -337,7 +377,7 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         floor_reason(par.min_cash_ratio, not_cash_like, "cash-like assets"),
     )
 
-    ladder_floor = par.min_ladder_ratio * q["aum"]
+    ladder_floor = par.min_ladder_ratio[:, None] * q["aum"]
     beyond_ladder = (par.held_outstanding - par.held_ladder) * scale
     add(
         "maturity_ladder",
@@ -345,7 +385,7 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         ladder_floor,
         ladder_floor - _family(plan, x, "ladder_short") * scale,
         floor_reason(
-            np.full(len(ids), par.min_ladder_ratio),
+            par.min_ladder_ratio,
             beyond_ladder,
             f"cash and assets maturing within {par.settings.liquidity.ladder_days} days",
         ),
@@ -368,6 +408,24 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         par.days_off_need * scale,
         np.where(off, q["cash"][:, work] + par.days_off_held_maturing * scale, np.nan),
         days_off_reason,
+    )
+
+    def needs_reason(i: int, t: int) -> str:
+        level = round(float(par.needs_confidence[i, t]) * 100, 1)
+        return (
+            f"the p{level:g} of the money {ids[i]} may have to pay from the end of "
+            f"{dates[0]:%Y-%m-%d} through {dates[t]:%Y-%m-%d} is more than its cash, what it "
+            "buys that is back by then and what its book returns can pay: it may have to "
+            "borrow or sell early"
+        )
+
+    needs_cny = par.needs * scale
+    add(
+        "cumulative_needs",
+        "needs_short",
+        needs_cny,
+        needs_cny - _family(plan, x, "needs_short") * scale,
+        needs_reason,
     )
 
     def overdraft_reason(i: int, t: int) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "PlanSettings",
     "PurchaseSettings",
     "QuotaSettings",
+    "RegimeSettings",
     "SolverSettings",
     "TargetSettings",
     "Weights",
@@ -87,6 +88,16 @@ class LiquiditySettings:
     ladder_days: the maturity ladder's window, calendar days (E26).
     min_ladder_ratio: floor of cash plus assets maturing within ``ladder_days`` days, share of
         AUM (E26): what a redemption wave longer than the horizon is paid from.
+    next_days_confidence: quantile of the cumulative net redemptions through the next working
+        day that what today leaves in cash and overnight repo must pay (E27): no later plan can
+        change those days, so they are sized above ``confidence`` (at least it).
+    needs_margin: multiple of the forecast's redemptions counted in the cumulative needs
+        (E27): redemptions drift with AUM between the morning's plan and the days they fall on.
+    stress_multiple: through the next working day the needs (E27) are at least this multiple
+        of the mean daily redemptions of the last ``stress_lookback_days`` days, for each
+        day: a forecast's tail misses the odd weekend on which a product loses twice its
+        usual money.
+    stress_lookback_days: days of known redemptions the stress floor averages.
     """
 
     confidence: float = 0.95
@@ -97,9 +108,23 @@ class LiquiditySettings:
     window: str = "5d"
     ladder_days: int = 30
     min_ladder_ratio: float = 0.30
+    next_days_confidence: float = 0.99
+    needs_margin: float = 1.05
+    stress_multiple: float = 1.5
+    stress_lookback_days: int = 28
 
     def __post_init__(self) -> None:
         _require(self.window in WINDOWS, "liquidity.window", "'day' or '5d'")
+        _require(
+            self.confidence <= self.next_days_confidence < 1.0,
+            "liquidity.next_days_confidence",
+            "a probability from liquidity.confidence up to but excluding 1",
+        )
+        _require(1.0 <= self.needs_margin <= 3.0, "liquidity.needs_margin", "1 to 3")
+        _require(0.0 <= self.stress_multiple <= 10.0, "liquidity.stress_multiple", "0 to 10")
+        _require(
+            1 <= self.stress_lookback_days <= 366, "liquidity.stress_lookback_days", "1 to 366"
+        )
         _require(
             MIN_CONFIDENCE <= self.confidence < 1.0,
             "liquidity.confidence",
@@ -111,6 +136,72 @@ class LiquiditySettings:
         _require(1 <= self.liquid_workdays <= 20, "liquidity.liquid_workdays", "1 to 20")
         _require(1 <= self.ladder_days <= 366, "liquidity.ladder_days", "1 to 366 days")
         _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
+
+
+@dataclass(frozen=True)
+class RegimeSettings:
+    """When a product plans in defence, and what defence means (:mod:`optimize.regime`).
+
+    Attributes:
+    enabled: read the redemption regime (false: every product is always calm).
+    pressure_days: the own-pressure signal sums the redemptions of this many days, as a share
+        of AUM ...
+    lookback_days: ... and scores them against the same statistic over this many days before.
+    enter_z: a robust z-score at or above this ...
+    persist_days: ... on this many days running puts the product into defence.
+    exit_z: a day counts as calm when no signal fires and z is below this.
+    calm_days: calm days in a row after which defence ends.
+    peer_share: a run at this share of the data set's products (z >= enter_z) ...
+    peer_z: ... puts every product whose own z is at least this into defence.
+    rate_rise_bp: 1-week Shibor's 5-day mean above its 60-day mean by this many bp puts
+        every product into defence (a money-market squeeze).
+    memory_days: days of signals replayed every morning to rebuild the state.
+    max_tenor_days: in defence the plan buys no bucket with a longer tenor (days).
+    min_ladder_ratio: in defence, floor of cash plus assets maturing within ``ladder_days``
+        (E26), share of AUM (the larger of this and the calm floor).
+    min_liquid_ratio: in defence, floor of cash plus assets maturing within 5 working days
+        (E16), share of AUM (the larger of this and the product's floor).
+    confidence: in defence, the quantile of the cumulative needs (E27) after the next working
+        day and of the buffer (E15) (the larger of this and the calm one).
+    """
+
+    enabled: bool = True
+    pressure_days: int = 5
+    lookback_days: int = 120
+    enter_z: float = 3.0
+    persist_days: int = 2
+    exit_z: float = 1.0
+    calm_days: int = 5
+    peer_share: float = 0.5
+    peer_z: float = 1.5
+    rate_rise_bp: float = 50.0
+    memory_days: int = 60
+    max_tenor_days: int = 31
+    min_ladder_ratio: float = 0.5
+    min_liquid_ratio: float = 0.2
+    confidence: float = 0.99
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.pressure_days <= 30, "regime.pressure_days", "1 to 30 days")
+        _require(20 <= self.lookback_days <= 730, "regime.lookback_days", "20 to 730 days")
+        _require(self.enter_z > 0, "regime.enter_z", "a z-score > 0")
+        _require(1 <= self.persist_days <= 10, "regime.persist_days", "1 to 10 days")
+        _require(self.exit_z < self.enter_z, "regime.exit_z", "a z-score below enter_z")
+        _require(1 <= self.calm_days <= 60, "regime.calm_days", "1 to 60 days")
+        _require(0 < self.peer_share <= 1, "regime.peer_share", "a share in (0, 1]")
+        _require(self.peer_z <= self.enter_z, "regime.peer_z", "a z-score up to enter_z")
+        _require(self.rate_rise_bp > 0, "regime.rate_rise_bp", "bp > 0")
+        _require(
+            self.calm_days < self.memory_days <= 366, "regime.memory_days", "calm_days+1 to 366"
+        )
+        _require(self.max_tenor_days >= 1, "regime.max_tenor_days", "days >= 1")
+        _require(0 <= self.min_ladder_ratio <= 1, "regime.min_ladder_ratio", "0 to 1")
+        _require(0 <= self.min_liquid_ratio <= 1, "regime.min_liquid_ratio", "0 to 1")
+        _require(
+            MIN_CONFIDENCE <= self.confidence < 1.0,
+            "regime.confidence",
+            f"a probability from {MIN_CONFIDENCE} up to but excluding 1",
+        )
 
 
 @dataclass(frozen=True)
@@ -238,6 +329,9 @@ class Penalties:
         buffer: per bp of reference AUM of buffer below the redemption quantile.
         liquidity_floor: per bp of reference AUM of buffer below the liquidity floor.
         ladder: per bp of reference AUM of the maturity ladder below its floor (E26).
+        needs: per bp of reference AUM of the cumulative liquidity needs left uncovered
+            (E27): dearer than the buffer, cheaper than an overdraft, so the plan never sells
+            today to cover what may be needed later.
         cash_floor: per bp of reference AUM of cash-like assets below the cash floor.
         wam: per day of weighted average maturity above the cap.
         sales_plan: per bp of the period's requirement missed by a channel.
@@ -247,6 +341,7 @@ class Penalties:
     buffer: float = 100.0
     liquidity_floor: float = 100.0
     ladder: float = 100.0
+    needs: float = 500.0
     cash_floor: float = 100.0
     wam: float = 10.0
     sales_plan: float = 1.0
@@ -323,8 +418,8 @@ class PlanSettings:
     """Everything that shapes a plan besides its inputs.
 
     Attributes:
-        horizon, liquidity, quota, purchases, exposure, targets, weights, penalties, solver:
-            the sections of ``defaults.toml``.
+        horizon, liquidity, regime, quota, purchases, exposure, targets, weights, penalties,
+            solver: the sections of ``defaults.toml``.
         portfolio: default ladder, share of AUM per bucket name (sums to 1), used for products
             without rows in ``holdings.csv`` and for the target yield.
         source: the files the settings were read from (defaults first).
@@ -332,6 +427,7 @@ class PlanSettings:
 
     horizon: HorizonSettings = field(default_factory=HorizonSettings)
     liquidity: LiquiditySettings = field(default_factory=LiquiditySettings)
+    regime: RegimeSettings = field(default_factory=RegimeSettings)
     quota: QuotaSettings = field(default_factory=QuotaSettings)
     purchases: PurchaseSettings = field(default_factory=PurchaseSettings)
     exposure: ExposureSettings = field(default_factory=ExposureSettings)
@@ -366,6 +462,7 @@ class PlanSettings:
 _SECTIONS: dict[str, type] = {
     "horizon": HorizonSettings,
     "liquidity": LiquiditySettings,
+    "regime": RegimeSettings,
     "quota": QuotaSettings,
     "purchases": PurchaseSettings,
     "exposure": ExposureSettings,

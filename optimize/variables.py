@@ -54,6 +54,7 @@ class PlanVariables:
     terminal_below: np.ndarray
     terminal_above: np.ndarray
     days_off_short: np.ndarray
+    needs_short: np.ndarray
 
 
 def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
@@ -64,9 +65,11 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
     slot_index = np.arange(1, n_slots + 1)
     step_mask = slot_index[None, None, :] <= par.slots[:, None, None]
     step_mask = np.broadcast_to(step_mask, (p, h, n_slots))
-    purchase_mask = np.broadcast_to(par.workday[None, None, :], (p, len(par.buckets), h))
+    # purchases on working days only, and only of the buckets the product may buy (defence)
+    purchase_mask = par.workday[None, None, :] & par.bucket_allowed[:, :, None]
     lot_kind = "integer" if par.settings.purchases.integer else "continuous"
     off_mask = np.broadcast_to(days_off_rows(par)[None, :], (p, h))
+    needs_mask = np.broadcast_to((np.arange(h) >= 1)[None, :], (p, h))
     add = model.add_variables
     return PlanVariables(
         accepted=add("accepted", pd_, unit="model CNY"),
@@ -106,6 +109,7 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         terminal_below=add("terminal_below", ("product",), unit="bp of yield"),
         terminal_above=add("terminal_above", ("product",), unit="bp of yield"),
         days_off_short=add("days_off_short", pd_, off_mask, unit="model CNY"),
+        needs_short=add("needs_short", pd_, needs_mask, unit="model CNY"),
     )
 
 

@@ -4,10 +4,14 @@ Every morning of a replay, :class:`OptimizerPolicy` forecasts the next ``horizon
 the data known the evening before (:class:`forecast.Forecaster`), re-plans them with
 :func:`optimize.make_plan` starting from the replay's actual portfolio (handed over as its
 ``holdings=``; on the first day the ladder of the product's own mix, as for every policy), and
-carries out the plan's first day: its quota, its exposure, its purchases per bucket and the cash
-it keeps. The forecaster is fitted in full (backtest, selection, residuals, exposure response) on
-the day before the window, then refitted on the data known every ``refit_every_days`` days
-(weekly by default) and asked for a new forecast every day.
+carries out the plan's first day (:func:`plan_decision`): its quota, its exposure, its purchases
+per bucket and the liquid money it keeps. Every liquidity rule lives in the plan (the cumulative
+needs E27 at ``liquidity.next_days_confidence`` through the next working day with a stress
+floor, the buffer E15, the floors, the ladder E26, the regime's defence), so the daily plan
+report shows the liquidity the backtest carries out. The forecaster is fitted in full
+(backtest, selection, residuals, exposure response) on the day before the window, then refitted
+on the data known every ``refit_every_days`` days (weekly by default) and asked for a new
+forecast every day.
 
 :class:`OraclePolicy` is the same optimiser fed the actual future instead of a forecast: the
 demand the replay will meet (history's, at history's exposure, with the world's exposure
@@ -24,7 +28,6 @@ import time
 import warnings
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,26 +35,17 @@ import pandas as pd
 
 from rainmaker.dataset import Dataset
 from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
-from simulate.workdays import day_number
 
-__all__ = ["FlowPaths", "OptimizerPolicy", "OraclePolicy", "PlanningPolicy", "perfect_forecast"]
+__all__ = [
+    "OptimizerPolicy",
+    "OraclePolicy",
+    "PlanningPolicy",
+    "perfect_forecast",
+    "plan_decision",
+]
 
 # The backtest re-plans every day: a solve that stops early on its gap or time limit costs a
 # little optimality on one day, which tomorrow's re-plan corrects.
-# Liquidity needs cover the required redemptions with this margin: the redemptions met drift
-# with the replayed AUM between the morning's plan and the days they fall on.
-LIQUIDITY_MARGIN = 1.05
-# Through the next working day the needs are sized at this confidence (at least): those
-# redemptions are paid from what today leaves in cash and overnight repo, and no later plan can
-# change that (nothing is sold on a day off; a sale the next morning is the shortfall itself).
-NEXT_DAYS_CONFIDENCE = 0.99
-# ... and never below this multiple of the mean daily redemptions of the last STRESS_LOOKBACK
-# days for each of those days (less the subscriptions settled before them), as the ``rule``
-# policy keeps cash before days off: a forecast's tail misses the odd weekend on which a
-# product loses twice its usual money, and cash over a weekend costs only the gap between
-# overnight repo and cash for two days.
-STRESS_MULTIPLE = 1.5
-STRESS_LOOKBACK = 28
 BACKTEST_PLAN_OVERRIDES: Mapping[str, Mapping[str, Any]] = {
     "solver": {"time_limit_s": 5.0, "mip_rel_gap": 0.01, "explain": False},
 }
@@ -140,14 +134,7 @@ class PlanningPolicy(Policy):
                 history, state.as_of, forecast, self._plan_settings(), holdings=state.holdings
             )
         self.plan_seconds.append(time.perf_counter() - began)
-        paths = getattr(forecast, "paths", None)
-        return plan_decision(
-            result.plan,
-            day,
-            state,
-            paths=FlowPaths.of(forecast) if paths else None,
-            confidence=self._plan_settings().liquidity.confidence,
-        )
+        return plan_decision(result.plan, day, state)
 
 
 def _has_row(history: Dataset, product_id: str, day: pd.Timestamp) -> bool:
@@ -155,77 +142,24 @@ def _has_row(history: Dataset, product_id: str, day: pd.Timestamp) -> bool:
     return bool(((flows["product_id"] == product_id) & (flows["date"] == day)).any())
 
 
-@dataclass(frozen=True)
-class FlowPaths:
-    """The forecast's sample paths the executor sizes liquidity needs on.
-
-    Attributes:
-        product_ids: products, in the order of the arrays.
-        first_day: the date of the paths' first column.
-        redemptions: redemption paths, CNY (P, N, H).
-        subscriptions: demand paths at the baseline exposure, CNY (P, N, H).
-    """
-
-    product_ids: tuple[str, ...]
-    first_day: pd.Timestamp
-    redemptions: np.ndarray
-    subscriptions: np.ndarray
-
-    @classmethod
-    def of(cls, forecast: Any) -> FlowPaths:
-        """The paths of a ``forecast.ForecastResult`` (its first column is the day after
-        ``as_of``)."""
-        return cls(
-            product_ids=tuple(forecast.product_ids),
-            first_day=pd.Timestamp(forecast.as_of) + pd.Timedelta(days=1),
-            redemptions=np.asarray(forecast.paths["redemptions"], dtype=float),
-            subscriptions=np.asarray(forecast.paths["subscriptions"], dtype=float),
-        )
-
-    def product(self, product_id: str, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-        """Redemption and demand paths of one product on ``dates`` (N, len(dates)), CNY."""
-        i = self.product_ids.index(product_id)
-        columns = (dates - self.first_day).days.to_numpy()
-        return self.redemptions[i][:, columns], self.subscriptions[i][:, columns]
-
-
-def plan_decision(
-    plan: pd.DataFrame,
-    day: pd.Timestamp,
-    state: ReplayState,
-    *,
-    paths: FlowPaths | None = None,
-    confidence: float = 0.95,
-) -> Decision:
+def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> Decision:
     """The decisions of ``day`` read from a plan (``PlanResult.plan``, its first day).
 
     - ``quota`` as planned (empty = uncapped, 0 = closed);
     - ``exposure`` where the plan steers it (it differs from the forecast's baseline, or the
       product has exposure slots); elsewhere history's exposure is kept;
-    - ``purchase_<bucket>`` of the term buckets as planned; the cash the plan keeps at the end
-      of the day is the cash target, and everything above it is lent overnight, so money that
-      arrives beyond the forecast is not left idle and money that does not arrive cuts term
-      purchases first;
-    - ``buffer_target``: the larger of the buffer the plan requires (the redemption quantile at
-      its confidence) and the regulatory floor, so that flows worse than forecast cut term
-      purchases rather than liquidity;
-    - ``liquidity_needs``: for each later day of the plan, the redemptions the plan must be
-      able to pay from the end of today through that day (with a 5 % margin) less the
-      subscriptions expected to settle before them (none over the days off right after
-      today), at the plan's ``confidence`` (at least :data:`NEXT_DAYS_CONFIDENCE` through the
-      next working day): the quantile over the forecast's sample ``paths`` of that
-      cumulative sum when given, else the sum of the plan's daily redemption quantiles less the
-      expected subscriptions (an upper bound); through the next working day never below
-      :data:`STRESS_MULTIPLE` × the recent mean daily redemptions a day. The plan's cash
-      balance nets each day's subscriptions against its redemptions and its buffer covers one
-      day's quantile; the portfolio pays redemptions before the day's subscriptions arrive and lots
-      maturing on a day off only come back on the next working day, so the executor keeps the
-      cumulative needs payable: term purchases are cut and cash is kept for days off before
-      the plan's liquidity is.
+    - ``purchase_<bucket>`` of the term buckets as planned;
+    - ``keep_liquid``: the cash and overnight repo the plan holds at the end of the day, which
+      pay its liquidity needs (E27) through the next working day; ``cash_target``: the part
+      of it kept as cash (what the days off right after today are paid from).
+
+    The executor (:class:`simulate.policies.DecisionAllocation`) carries these out as they
+    are when the day's flows come out as the plan expected; when they come out worse, the
+    term purchases give way, never the liquid money the plan holds; when better, the surplus
+    is lent overnight. That is all it adds: every liquidity rule is the plan's.
     """
     dates = pd.to_datetime(plan["date"])
     rows = plan.loc[dates == day]
-    later = plan.loc[dates > day]
     out: dict[str, ProductDecision] = {}
     term = [c for c in plan.columns if c.startswith("purchase_") and c[9:] in TERM_BUCKETS]
     for row in rows.itertuples(index=False):
@@ -239,85 +173,17 @@ def plan_decision(
         steered = values["exposure_slots"] > 0 or abs(exposure - baseline) > 1e-9 * max(
             1.0, abs(baseline)
         )
-        buffer = max(float(values["required_buffer"]), float(values["regulatory_floor"]), 0.0)
+        aum = state.portfolios[pid].aum
+        cash = min(max(float(values["cash"]), 0.0), aum)
+        overnight = max(float(values.get("purchase_repo_1d", 0.0)), 0.0)
         out[pid] = ProductDecision(
             quota=max(quota, 0.0) if math.isfinite(quota) else math.inf,
-            buffer_target=min(buffer, state.portfolios[pid].aum),
             purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
-            cash_target=min(max(float(values["cash"]), 0.0), state.portfolios[pid].aum),
-            liquidity_needs=_liquidity_needs(later, pid, day, state, paths, confidence),
+            cash_target=cash,
+            keep_liquid=min(cash + overnight, aum),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
     return Decision(out)
-
-
-def _liquidity_needs(
-    later: pd.DataFrame,
-    product_id: str,
-    day: pd.Timestamp,
-    state: ReplayState,
-    paths: FlowPaths | None = None,
-    confidence: float = 0.95,
-) -> tuple[tuple[pd.Timestamp, float], ...]:
-    """Cumulative money a product must be able to pay through each later day of the plan, CNY.
-
-    Redemptions count with a margin. Subscriptions settled on the days before are credited at
-    the smaller of the plan's expectation and the forecast's baseline demand (tomorrow's re-plan
-    may take back an exposure boost), and not at all over the days off right after today: those
-    are paid from cash, which must not wait for flows a later plan can change.
-
-    With sample paths the need through day t is the ``confidence`` quantile, over the paths, of
-    the cumulative redemptions less credited subscriptions through t: one bad day is likely,
-    fourteen bad days in a row are not, and a path that keeps losing money (a redemption wave)
-    keeps its whole trajectory. Without them each redemption counts at the plan's daily
-    quantile, and their sum over many days asks for far more than any likely path.
-
-    Through the next working day the need is also at least :data:`STRESS_MULTIPLE` × the mean
-    daily redemptions of the last :data:`STRESS_LOOKBACK` known days for each day, less the
-    subscriptions credited before it (none for the days off).
-    """
-    rows = later.loc[later["product_id"] == product_id].sort_values("date")
-    if rows.empty:
-        return ()
-    dates = pd.DatetimeIndex(rows["date"])
-    today = day_number(day)
-    back = state.workdays.next_workday(today) if state.workdays.is_workday(today) else today
-    numbers = np.array([day_number(d) for d in dates])
-    off = numbers < back  # paid from today's cash: nothing matures or is sold before ``back``
-    soon = numbers <= back  # paid from what today leaves: no later plan can change it
-    expected = np.minimum(
-        rows["expected_subscriptions"].to_numpy(dtype=float),
-        rows["baseline_demand"].to_numpy(dtype=float),
-    )
-    settled_before = np.concatenate([[0.0], np.cumsum(expected)[:-1]])
-    if paths is not None and product_id in paths.product_ids:
-        redeemed, demand = paths.product(product_id, dates)
-        credit = np.minimum(demand, expected[None, :])
-        credited = np.concatenate(
-            [np.zeros((len(credit), 1)), np.cumsum(credit, axis=1)[:, :-1]], axis=1
-        )
-        paid = np.cumsum(LIQUIDITY_MARGIN * redeemed, axis=1)
-        trajectories = np.where(off[None, :], paid, paid - credited)
-        need = np.where(
-            soon,
-            np.quantile(trajectories, max(confidence, NEXT_DAYS_CONFIDENCE), axis=0),
-            np.quantile(trajectories, confidence, axis=0),
-        )
-    else:
-        # The day's own quantile: ``required_buffer`` covers a window of days ahead (liquidity
-        # window "5d"), and summing windows over the horizon would count each redemption up to
-        # five times, keeping most of the product liquid. A plan without the column (an older
-        # frame) sized its buffer on the day alone.
-        column = "redemption_quantile" if "redemption_quantile" in rows else "required_buffer"
-        paid = np.cumsum(LIQUIDITY_MARGIN * rows[column].to_numpy(dtype=float))
-        need = np.where(off, paid, paid - settled_before)
-    recent = state.recent_flows.get(product_id)
-    if recent is not None and len(recent):
-        mean = float(recent["redemptions"].iloc[-STRESS_LOOKBACK:].mean())
-        stress = STRESS_MULTIPLE * mean * np.arange(1, len(dates) + 1)
-        stress = np.where(off, stress, stress - settled_before)
-        need = np.where(soon, np.maximum(need, stress), need)
-    return tuple((pd.Timestamp(d), float(n)) for d, n in zip(dates, need, strict=True))
 
 
 class OptimizerPolicy(PlanningPolicy):

@@ -10,8 +10,8 @@ historical ones, and every product's portfolio at the end of that day) and retur
   trading days) to keep after the day's purchases, CNY;
 - ``mix`` (target share of AUM per asset bucket) or ``purchases`` (CNY per term bucket): how the
   day's free cash is invested (see :class:`DecisionAllocation`);
-- ``cash_target`` and ``liquidity_needs``: cash kept uninvested, and the money that must stay
-  payable by each coming day (term purchases are cut to keep it);
+- ``cash_target`` and ``keep_liquid``: cash kept uninvested, and the cash and overnight repo
+  that must stay liquid at the end of the day (term purchases are cut to keep it);
 - ``exposure``: the day's marketing exposure (NaN keeps what history shows).
 
 The policies of SPEC §2, from doing nothing to perfect foresight:
@@ -82,11 +82,8 @@ class ProductDecision:
         cash_target: cash to keep uninvested at the end of the day, CNY (the rest of the free
             cash is lent overnight); ``None`` keeps ``mix["cash"]`` × AUM. Cash, unlike
             overnight repo bought before a day off, pays redemptions on the days off.
-        liquidity_needs: ``(day, CNY)`` pairs, days after today in order: the money the
-            portfolio must be able to pay out from the end of today through each day
-            (redemptions less the subscriptions settled before them, cumulative). Term
-            purchases are cut, and cash kept for days off, so that cash, pending subscriptions,
-            overnight repo and the lots maturing by each day cover it (see
+        keep_liquid: cash and overnight repo to hold at the end of the day, CNY (``None``: no
+            such rule): a plan's liquid money, which term purchases never eat into (see
             :class:`DecisionAllocation`).
         exposure: the day's marketing exposure in the data set's unit; NaN keeps history's.
         max_daily_purchase_pct: with ``mix``, the most new money put into one term bucket
@@ -99,7 +96,7 @@ class ProductDecision:
     mix: Mapping[str, float] | None = None
     purchases: Mapping[str, float] | None = None
     cash_target: float | None = None
-    liquidity_needs: tuple[tuple[pd.Timestamp, float], ...] = ()
+    keep_liquid: float | None = None
     exposure: float = math.nan
     max_daily_purchase_pct: float | None = None
 
@@ -116,8 +113,12 @@ class ProductDecision:
             raise ValueError(
                 f"cash_target must be a finite amount >= 0 CNY, got {self.cash_target!r}"
             )
-        if not all(math.isfinite(need) for _, need in self.liquidity_needs):
-            raise ValueError("liquidity_needs must be finite amounts, CNY")
+        if self.keep_liquid is not None and not (
+            self.keep_liquid >= 0 and math.isfinite(self.keep_liquid)
+        ):
+            raise ValueError(
+                f"keep_liquid must be a finite amount >= 0 CNY, got {self.keep_liquid!r}"
+            )
         if not math.isnan(self.exposure) and self.exposure < 0:
             raise ValueError(f"exposure must be >= 0 or NaN, got {self.exposure!r}")
         if self.max_daily_purchase_pct is not None and not self.max_daily_purchase_pct > 0:
@@ -442,15 +443,9 @@ class DecisionAllocation:
        ``max_daily_purchase_pct`` wants;
     2. they are cut back (longest tenor first) so that liquid assets stay at or above the
        decision's ``buffer_target`` (term lots are counted as not liquid), cash stays at or
-       above the cash target, and every ``liquidity_needs`` amount stays payable by its day;
+       above the cash target, and cash plus overnight repo at or above ``keep_liquid``;
     3. cash above the cash target (``cash_target``, else ``mix["cash"]`` × AUM) is lent
        overnight (``repo_1d``), so that a buffer is held in overnight repo rather than idle.
-
-    ``liquidity_needs`` counts what can pay by day d: cash and pending subscriptions, the lots
-    already held that mature by d, and, from the next working day on, today's overnight repo
-    (it is back then); a term lot bought today is counted as not back within the needs' days.
-    A need falling on days off before the next working day is met with cash, which raises the
-    cash target.
 
     Set :attr:`decision` before each :meth:`Portfolio.step`.
     """
@@ -484,8 +479,8 @@ class DecisionAllocation:
             decision.cash_target if decision.cash_target is not None else mix.get("cash", 0.0) * aum
         )
         budget = portfolio.liquid_within(LIQUIDITY_DAYS) - decision.buffer_target
-        if decision.liquidity_needs:
-            cash_keep, budget = self._meet_needs(portfolio, today, cash, cash_keep, budget)
+        if decision.keep_liquid is not None:
+            budget = min(budget, cash - decision.keep_liquid)
         budget = max(0.0, min(budget, cash - cash_keep))
         out: dict[str, float] = {}
         # Shorter tenors first: when the budget is short, the longest purchases wait.
@@ -498,20 +493,3 @@ class DecisionAllocation:
         if overnight > 0:
             out["repo_1d"] = overnight
         return out
-
-    def _meet_needs(
-        self, portfolio: Portfolio, today: int, money: float, cash_keep: float, budget: float
-    ) -> tuple[float, float]:
-        """Cash target and term budget that keep every liquidity need payable by its day."""
-        held = portfolio.holdings()
-        lots = held.loc[held["kind"] == "lot"]
-        maturities = lots["maturity_date"].to_numpy(dtype="datetime64[ns]")
-        amounts = lots["amount"].to_numpy(dtype=float)
-        back = portfolio.workdays.next_workday(today)
-        for day, need in self.decision.liquidity_needs:
-            maturing = float(amounts[maturities <= np.datetime64(day, "ns")].sum())
-            if day_number(day) < back:  # before today's overnight repo is back: cash only
-                cash_keep = max(cash_keep, need - maturing)
-            else:
-                budget = min(budget, money + maturing - need)
-        return cash_keep, budget

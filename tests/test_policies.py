@@ -152,22 +152,17 @@ def test_allocation_cuts_term_purchases_to_keep_the_buffer() -> None:
     assert held["ncd_3m"] == 0.0
 
 
-def test_allocation_keeps_liquidity_needs_payable_by_their_day() -> None:
-    friday = pd.Timestamp("2021-11-12")
-    saturday, monday, tuesday = (friday + pd.Timedelta(days=n) for n in (1, 3, 4))
-    decision = ProductDecision(
-        purchases={"ncd_3m": 9e8},
-        cash_target=0.0,
-        liquidity_needs=((saturday, 1e8), (monday, 3e8), (tuesday, 2.5e8)),
-    )
+def test_allocation_keeps_the_liquid_money_of_the_plan() -> None:
+    decision = ProductDecision(purchases={"ncd_3m": 9e8}, cash_target=1e8, keep_liquid=3e8)
     portfolio, _ = portfolio_with(decision)
-    portfolio.step(friday, 0.0, 0.0, RATES)
+    portfolio.step("2021-11-12", 0.0, 0.0, RATES)
     held = portfolio.bucket_amounts()
-    # Saturday's need is paid from cash (the overnight repo is back on Monday); Monday's caps
-    # the term purchase at 1e9 - 3e8
+    # 3e8 stays cash or overnight repo: the term purchase is cut to 7e8
     assert held["cash"] == pytest.approx(1e8)
     assert held["ncd_3m"] == pytest.approx(7e8)
     assert held["repo_1d"] == pytest.approx(2e8)
+    with pytest.raises(ValueError, match="keep_liquid"):
+        ProductDecision(keep_liquid=-1.0)
 
 
 def test_allocation_buys_nothing_on_days_off() -> None:

@@ -12,18 +12,18 @@ import pytest
 
 from rainmaker.dataset import load_dataset
 from simulate.planning_policies import (
-    FlowPaths,
     OptimizerPolicy,
     OraclePolicy,
     perfect_forecast,
     plan_decision,
 )
-from simulate.policies import NoPolicy, ReplayState
+from simulate.policies import DecisionAllocation, NoPolicy, ReplayState
 from simulate.portfolio import Portfolio
 from simulate.replay import replay
 from simulate.workdays import Workdays
 from tests.test_replay import perturbed_after
 
+RATES = {"cash": 0.35, "repo_1d": 1.8, "repo_7d": 2.0, "ncd_1m": 2.3, "ncd_3m": 2.5, "ncd_6m": 2.6}
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 PRODUCTS = ["P01", "P06"]
 
@@ -49,11 +49,7 @@ def test_plan_rows_become_the_days_decisions() -> None:
             "exposure": [100.0, 0, 0, 0, 70.0, 0, 0, 0],
             "baseline_exposure": [100.0, 0, 0, 0, 50.0, 0, 0, 0],
             "exposure_slots": [0, 0, 0, 0, 0, 0, 0, 0],
-            "required_buffer": [1e7, 2e7, 3e7, 4e7, 1e6, 1e6, 1e6, 1e6],
-            "regulatory_floor": [5e7] * 8,
             "cash": [1e6, 0, 0, 0, 9e6, 0, 0, 0],
-            "expected_subscriptions": [0.0] * 4 + [1e6] * 4,
-            "baseline_demand": [0.0] * 4 + [4e5] * 4,
             "purchase_repo_1d": [7e8] * 8,
             "purchase_ncd_1m": [2e8, 0, 0, 0, -0.0, 0, 0, 0],
             "purchase_ncd_3m": [0.0] * 8,
@@ -63,7 +59,7 @@ def test_plan_rows_become_the_days_decisions() -> None:
         day=friday,
         product_ids=("A", "B"),
         portfolios={"A": Portfolio(0.0, cash=1e9), "B": Portfolio(0.0, cash=1e9)},
-        observed=lambda: Known({"A": 0.0, "B": 0.0}, friday),  # no stress floor
+        observed=lambda: None,
         replayed=pd.DataFrame,
         workdays=Workdays(),
     )
@@ -73,92 +69,54 @@ def test_plan_rows_become_the_days_decisions() -> None:
     # A's exposure is the baseline (not steered): history's is kept; B's was moved
     assert math.isnan(a.exposure) and b.exposure == 70.0
     assert a.purchases == {"ncd_1m": 2e8, "ncd_3m": 0.0}  # overnight repo is the residual
-    assert a.buffer_target == 5e7  # the regulatory floor is above the required buffer
     assert a.cash_target == 1e6 and b.cash_target == 9e6
-    # cumulative needs through Saturday, Sunday, Monday: quantiles with a 5 % margin, less the
-    # subscriptions expected on the days before from Monday on (the weekend is paid from cash);
-    # B expects 1e6 a day but its baseline demand is 4e5
-    days = list(dates[1:])
-    assert [d for d, _ in a.liquidity_needs] == days
-    np.testing.assert_allclose([n for _, n in a.liquidity_needs], [2.1e7, 5.25e7, 9.45e7])
-    np.testing.assert_allclose([n for _, n in b.liquidity_needs], [1.05e6, 2.1e6, 2.35e6])
+    # the plan's liquid money: its closing cash and overnight repo; no rule of the executor's
+    assert a.keep_liquid == 7.01e8 and b.keep_liquid == 7.09e8
+    assert a.buffer_target == 0.0
 
 
-class Known:
-    """The data set known on a morning: only its flows (28 days of redemptions a product)."""
-
-    def __init__(self, daily_redemptions: dict[str, float], day: pd.Timestamp) -> None:
-        days = pd.date_range(end=day - pd.Timedelta(days=1), periods=28)
-        self.flows = pd.DataFrame(
-            [
-                {"product_id": pid, "date": d, "redemptions": amount}
-                for pid, amount in daily_redemptions.items()
-                for d in days
-            ]
-        )
-
-    def up_to(self, day: pd.Timestamp) -> Known:
-        return self
-
-
-def test_liquidity_needs_from_sample_paths_worked_by_hand() -> None:
+def test_the_executed_day_is_the_plans_first_day() -> None:
+    # Money as the plan expected it: the executor buys exactly the plan's first day.
     friday = pd.Timestamp("2021-11-12")
-    dates = pd.date_range(friday, periods=5)  # Fri (today), Sat, Sun, Mon, Tue
     plan = pd.DataFrame(
         {
-            "product_id": ["A"] * 5 + ["B"] * 5,
-            "date": list(dates) * 2,
-            "quota": [np.nan] * 10,
-            "exposure": [0.0] * 10,
-            "baseline_exposure": [0.0] * 10,
-            "exposure_slots": [0] * 10,
-            "required_buffer": [0.0] * 10,
-            "redemption_quantile": [0.0] * 10,
-            "regulatory_floor": [0.0] * 10,
-            "cash": [0.0] * 10,
-            "expected_subscriptions": [4e6] * 10,
-            "baseline_demand": [9e6] * 10,
-            "purchase_ncd_1m": [0.0] * 10,
+            "product_id": ["A"],
+            "date": [friday],
+            "quota": [np.nan],
+            "exposure": [0.0],
+            "baseline_exposure": [0.0],
+            "exposure_slots": [0],
+            "cash": [1e8],
+            "purchase_repo_1d": [3e8],
+            "purchase_repo_7d": [2e8],
+            "purchase_ncd_1m": [1e8],
+            "purchase_ncd_6m": [3e8],
         }
     )
-    # A redeemed 2 m a day over the last 28 days, B 20 m: 1.5 × that a day is B's floor
+    portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
     state = ReplayState(
         day=friday,
-        product_ids=("A", "B"),
-        portfolios={"A": Portfolio(0.0, cash=1e9), "B": Portfolio(0.0, cash=1e9)},
-        observed=lambda: Known({"A": 2e6, "B": 20e6}, friday),
+        product_ids=("A",),
+        portfolios={"A": portfolio},
+        observed=lambda: None,
         replayed=pd.DataFrame,
         workdays=Workdays(),
     )
-    # two paths for each product: one redeems 10 m a day and brings 5 m of demand, the other
-    # 20 m and 1 m
-    redeemed = np.array([[0, 10, 10, 10, 10], [0, 20, 20, 20, 20]], dtype=float) * 1e6
-    demand = np.array([[0, 5, 5, 5, 5], [0, 1, 1, 1, 1]], dtype=float) * 1e6
-    paths = FlowPaths(
-        product_ids=("A", "B"),
-        first_day=friday,
-        redemptions=np.stack([redeemed, redeemed]),
-        subscriptions=np.stack([demand, demand]),
+    portfolio.allocation.decision = plan_decision(plan, friday, state).of("A")
+    day = portfolio.step(friday, 0.0, 0.0, RATES)
+    # (the day's income on cash, 9.6 k, is lent overnight too)
+    assert day.purchases == pytest.approx(
+        {"repo_1d": 3e8, "repo_7d": 2e8, "ncd_1m": 1e8, "ncd_6m": 3e8}, rel=1e-4
     )
-    decision = plan_decision(plan, friday, state, paths=paths, confidence=0.95)
-    needs = decision.of("A")
-    # redemptions × 1.05, cumulative: path 1 10.5, 21, 31.5, 42; path 2 21, 42, 63, 84.
-    # Credit = min(demand, 4 m expected): 4 m (path 1), 1 m (path 2) a day, settled before the
-    # day, none on the weekend's own needs: Mon 31.5 − 8 = 23.5 and 63 − 2 = 61; Tue 42 − 12
-    # = 30 and 84 − 3 = 81. Through Monday (the next working day) at 0.99, Tuesday at 0.95,
-    # between two paths: low + q (high − low).
-    expected = [
-        10.5 + 0.99 * 10.5,
-        21 + 0.99 * 21,
-        23.5 + 0.99 * 37.5,
-        30 + 0.95 * 51,
-    ]
-    assert [d for d, _ in needs.liquidity_needs] == list(dates[1:])
-    np.testing.assert_allclose([n / 1e6 for _, n in needs.liquidity_needs], expected)
-    # B's floor through Monday: 30 m a day, less the 4 m a day expected to settle before
-    # Monday (none for the weekend's own needs): 30, 60, 90 − 8; Tuesday keeps its quantile
-    stressed = [n / 1e6 for _, n in decision.of("B").liquidity_needs]
-    np.testing.assert_allclose(stressed, [30.0, 60.0, 82.0, expected[3]])
+    assert portfolio.bucket_amounts()["cash"] == pytest.approx(1e8)
+    # 150 m of redemptions the plan did not expect: the term purchases give way (longest
+    # first), the plan's liquid money (cash 100 m + overnight 300 m) does not
+    portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
+    portfolio.allocation.decision = plan_decision(plan, friday, state).of("A")
+    day = portfolio.step(friday, 0.0, 1.5e8, RATES)
+    assert day.purchases == pytest.approx(
+        {"repo_1d": 3e8, "repo_7d": 2e8, "ncd_1m": 1e8, "ncd_6m": 1.5e8}, rel=1e-4
+    )
 
 
 class Capture(NoPolicy):

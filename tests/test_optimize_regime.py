@@ -1,0 +1,95 @@
+"""The redemption regime (optimize.regime): a run puts a product into defence within days, a
+quarter-end spike does not, defence ends after calm days, and the state uses no later row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimize import load_settings
+from optimize.regime import redemption_regime
+
+DAYS = pd.date_range("2021-01-01", "2021-12-31", freq="D")
+
+
+def flows_with(extra: dict[str, list[tuple[str, str, float]]], seed: int = 0) -> pd.DataFrame:
+    """Three products redeeming about 2 % of 1 bn a day; ``extra`` multiplies the redemptions
+    of a product from one day to another."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for pid in ("A", "B", "C"):
+        red = 2e7 * rng.lognormal(0.0, 0.15, len(DAYS))
+        for first, last, factor in extra.get(pid, []):
+            red[(DAYS >= first) & (DAYS <= last)] *= factor
+        frames.append(
+            pd.DataFrame({"date": DAYS, "product_id": pid, "redemptions": red, "aum": 1e9})
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def market(rise_from: str | None = None, rise_pct: float = 0.0) -> pd.DataFrame:
+    rate = pd.Series(2.0, index=DAYS)
+    if rise_from is not None:
+        rate[DAYS >= rise_from] += rise_pct
+    return pd.DataFrame({"shibor_on": rate, "shibor_1w": rate})
+
+
+SETTINGS = load_settings().regime
+IDS = ("A", "B", "C")
+
+
+def test_a_run_puts_the_product_into_defence_and_calm_takes_it_out() -> None:
+    flows = flows_with({"A": [("2021-09-01", "2021-09-20", 2.5)]})
+    first_days = redemption_regime(flows, market(), pd.Timestamp("2021-09-01"), IDS, SETTINGS)
+    assert not first_days.defence.any()  # one day is no run
+    inside = redemption_regime(flows, market(), pd.Timestamp("2021-09-04"), IDS, SETTINGS)
+    assert inside.defence.tolist() == [True, False, False]
+    assert inside.pressure_z[0] >= SETTINGS.enter_z
+    after = redemption_regime(flows, market(), pd.Timestamp("2021-10-20"), IDS, SETTINGS)
+    assert not after.defence.any()
+
+
+def test_a_one_day_spike_is_no_run() -> None:
+    flows = flows_with({"A": [("2021-09-30", "2021-09-30", 4.0)]})
+    for day in ("2021-09-30", "2021-10-01", "2021-10-03"):
+        state = redemption_regime(flows, market(), pd.Timestamp(day), IDS, SETTINGS)
+        assert not state.defence.any(), day
+
+
+def test_a_squeeze_in_the_money_market_defends_every_product() -> None:
+    state = redemption_regime(
+        flows_with({}), market("2021-09-01", 1.0), pd.Timestamp("2021-09-03"), IDS, SETTINGS
+    )
+    assert state.defence.all()
+    assert state.rate_rise_bp >= SETTINGS.rate_rise_bp
+
+
+def test_a_wave_at_the_peers_lowers_the_bar() -> None:
+    wave = [("2021-09-01", "2021-09-20", 2.5)]
+    mild = [("2021-09-01", "2021-09-20", 1.2)]
+    flows = flows_with({"A": wave, "B": wave, "C": mild})
+    state = redemption_regime(flows, market(), pd.Timestamp("2021-09-05"), IDS, SETTINGS)
+    assert state.peer_share >= SETTINGS.peer_share
+    alone = flows_with({"C": mild})
+    calm = redemption_regime(alone, market(), pd.Timestamp("2021-09-05"), IDS, SETTINGS)
+    assert state.defence[2] or state.pressure_z[2] < SETTINGS.peer_z
+    assert not calm.defence[2]
+
+
+@pytest.mark.parametrize("day", ["2021-09-03", "2021-09-10", "2021-10-01"])
+def test_the_regime_uses_no_later_row(day: str) -> None:
+    flows = flows_with({"A": [("2021-09-01", "2021-09-20", 2.5)]})
+    as_of = pd.Timestamp(day)
+    known = flows.loc[flows["date"] <= as_of]
+    full = redemption_regime(flows, market(), as_of, IDS, SETTINGS)
+    cut = redemption_regime(known, market().loc[:as_of], as_of, IDS, SETTINGS)
+    np.testing.assert_array_equal(full.defence, cut.defence)
+    np.testing.assert_allclose(full.pressure_z, cut.pressure_z)
+
+
+def test_switched_off_every_product_is_calm() -> None:
+    settings = load_settings(overrides={"regime": {"enabled": False}}).regime
+    flows = flows_with({"A": [("2021-09-01", "2021-09-20", 2.5)]})
+    state = redemption_regime(flows, market(), pd.Timestamp("2021-09-10"), IDS, settings)
+    assert not state.defence.any()

@@ -21,7 +21,7 @@ def flows_with(extra: dict[str, list[tuple[str, str, float]]], seed: int = 0) ->
     for pid in ("A", "B", "C"):
         red = 2e7 * rng.lognormal(0.0, 0.15, len(DAYS))
         for first, last, factor in extra.get(pid, []):
-            red[(DAYS >= first) & (DAYS <= last)] *= factor
+            red[DAYS.to_series().between(first, last).to_numpy()] *= factor
         frames.append(
             pd.DataFrame({"date": DAYS, "product_id": pid, "redemptions": red, "aum": 1e9})
         )
@@ -31,7 +31,7 @@ def flows_with(extra: dict[str, list[tuple[str, str, float]]], seed: int = 0) ->
 def market(rise_from: str | None = None, rise_pct: float = 0.0) -> pd.DataFrame:
     rate = pd.Series(2.0, index=DAYS)
     if rise_from is not None:
-        rate[DAYS >= rise_from] += rise_pct
+        rate[rate.index.to_series() >= pd.Timestamp(rise_from)] += rise_pct
     return pd.DataFrame({"shibor_on": rate, "shibor_1w": rate})
 
 

@@ -143,8 +143,9 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     the first planned day through this day, net of the subscriptions the plan accepts that
     settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
     ``liquidity_available`` (the first day's closing cash, its purchases back by this day and
-    today's positions maturing by then, CNY) and ``defence`` (the product plans in defence,
-    :mod:`optimize.regime`).
+    today's positions maturing by then, CNY), ``next_working_day`` (the first working day after
+    the first planned day: the needs through it are what only that day's cash and overnight
+    repo can pay) and ``defence`` (the product plans in defence, :mod:`optimize.regime`).
     """
     par = plan.parameters
     q = plan_quantities(plan, solution.x)
@@ -197,11 +198,22 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
             "liquidity_need": need.ravel(),
             "liquidity_available": available.ravel(),
             "liquidity_need_confidence": par.needs_confidence.ravel(),
+            "next_working_day": np.tile(_next_working_day(par), p),
             "defence": np.repeat(par.defence, h),
         }
     )
     out = pd.DataFrame(frame)
     out["date"] = pd.to_datetime(out["date"])
+    return out
+
+
+def _next_working_day(par: ModelParameters) -> np.ndarray:
+    """(H,) true on the first working day after day 0 (E27's ``next_days_confidence`` runs
+    through it)."""
+    out = np.zeros(par.horizon, dtype=bool)
+    later = np.flatnonzero(par.workday[1:]) + 1
+    if len(later):
+        out[later[0]] = True
     return out
 
 

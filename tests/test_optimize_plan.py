@@ -125,3 +125,43 @@ def test_redemptions_of_days_off_are_cash_on_the_working_day_before() -> None:
         assert need > 0
         assert plan.loc[(product, saturday), "cash"] >= need - 1.0
         assert plan.loc[(product, saturday), "days_off_required_cash"] == 0.0
+
+
+def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None:
+    from rainmaker.report import ReportInputs, render_report
+    from rainmaker.report.render import _View
+    from simulate.planning_policies import plan_decision
+    from simulate.policies import ReplayState
+    from simulate.portfolio import Portfolio
+    from simulate.workdays import Workdays
+
+    dataset, forecast, result = sample
+    plan = result.plan
+    first = plan["date"].min()
+    state = ReplayState(
+        day=first,
+        product_ids=tuple(plan["product_id"].unique()),
+        portfolios={p: Portfolio(0.0, cash=1e12) for p in plan["product_id"].unique()},
+        observed=lambda: None,
+        replayed=pd.DataFrame,
+        workdays=Workdays(),
+    )
+    executed = plan_decision(plan, first, state)
+    as_of = dataset.last_date
+    inputs = ReportInputs(
+        as_of=as_of,
+        run_id="test",
+        products=dataset.products,
+        flows=dataset.flows,
+        benchmark=dataset.market_daily(dataset.market["date"].min(), as_of)["benchmark_yield_7d"],
+        forecast=forecast.table,
+        plan=plan,
+        solver_status=result.status,
+    )
+    view = _View.build(inputs, "en")
+    rows = {r["id"]: r for r in view.liquidity_rows()}
+    assert set(rows) == set(plan["product_id"])
+    for pid, row in rows.items():
+        assert row["held"] == view.amount(executed.of(pid).keep_liquid)
+    html = render_report(inputs, "en").html
+    assert 'id="liquidity"' in html and "Tonight" in html

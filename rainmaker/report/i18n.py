@@ -81,6 +81,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "accuracy_bias": "偏差（正 = 预测偏低）",
         "accuracy_coverage": "落入 80% 区间占比",
         "products": "分产品计划",
+        "liquidity": "今晚的流动性：计划留足多少、为什么",
+        "liquidity_text": (
+            "今晚留存的现金与隔夜逆回购，用于支付到下一个工作日为止可能发生的净赎回"
+            "（高分位数，且不低于近期日均赎回的一定倍数），并与计划期内每天累计可能的"
+            "净赎回对照。防御状态：赎回持续异常、同业同时出现赎回潮或短端利率骤升时，"
+            "计划停止买入一个月以上的资产并提高流动性下限。"
+        ),
+        "liquidity_held": "今晚现金 + 隔夜",
+        "liquidity_near_head": "到下一个工作日的需要",
+        "liquidity_later_head": "计划期内最紧的一天",
+        "liquidity_state": "状态",
+        "liquidity_near": "{level} 至 {date}：{need}",
+        "liquidity_later": "{date}：需要 {need}，可用 {available}",
+        "regime_calm": "平稳",
+        "regime_defence": "防御（停买长期资产）",
         "product": "产品",
         "issuer": "管理人",
         "aum": "规模",
@@ -221,6 +236,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "accuracy_bias": "Bias (+ = forecast low)",
         "accuracy_coverage": "Inside 80% band",
         "products": "Plan by product",
+        "liquidity": "Tonight's liquidity: what the plan keeps and why",
+        "liquidity_text": (
+            "Cash and overnight repo kept tonight pay what may leave through the next working "
+            "day (a high quantile, and at least a multiple of the recent mean daily redemptions), "
+            "and are set against what may leave, cumulated, on every day of the "
+            "plan. Defence: when redemptions stay abnormal, peers see a wave or short rates jump, "
+            "the plan buys nothing longer than a month and raises its liquidity floors."
+        ),
+        "liquidity_held": "Cash + overnight tonight",
+        "liquidity_near_head": "Needed through the next working day",
+        "liquidity_later_head": "Tightest day of the plan",
+        "liquidity_state": "State",
+        "liquidity_near": "{level} through {date}: {need}",
+        "liquidity_later": "{date}: needs {need}, has {available}",
+        "regime_calm": "calm",
+        "regime_defence": "defence (no long purchases)",
         "product": "Product",
         "issuer": "Issuer",
         "aum": "AUM",

@@ -168,6 +168,7 @@ def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
         "summary": view.summary(),
         "alerts": alerts,
         "products": view.product_rows(),
+        "liquidity": view.liquidity_rows(),
         "explanations": list(inputs.explanations),
         "accuracy": view.accuracy_rows(),
         "accuracy_text": words["accuracy_text"].format(days=ACCURACY_WINDOW_DAYS),
@@ -451,6 +452,59 @@ class _View:
                         }
                         for r in rows.itertuples(index=False)
                     ],
+                }
+            )
+        return out
+
+    def liquidity_rows(self) -> list[dict[str, str]]:
+        """Per product, the liquidity the plan holds tonight and why, in the manager's words:
+        the plan's first-day cash and overnight repo against its cumulative needs (E27) through
+        the next working day and over the plan, and the regime (calm or defence). Empty for a
+        plan without those columns (one made before they existed)."""
+        needed = {
+            "liquidity_need",
+            "liquidity_available",
+            "liquidity_need_confidence",
+            "next_working_day",
+            "defence",
+        }
+        if not needed <= set(self.plan.columns):
+            return []
+        w = self.words
+        out = []
+        for product in self.product_ids:
+            rows = self.plan[self.plan["product_id"] == product].iloc[1:]
+            if rows.empty:
+                continue
+            first = self.plan[self.plan["product_id"] == product].iloc[0]
+            flagged = rows[rows["next_working_day"].astype(bool)]
+            near = flagged.iloc[0] if not flagged.empty else rows.iloc[-1]
+            cover = rows["liquidity_available"] / rows["liquidity_need"].where(
+                rows["liquidity_need"] > 0
+            )
+            worst = rows.loc[cover.idxmin()] if cover.notna().any() else None
+            held = float(first["cash"]) + float(first.get("purchase_repo_1d", 0.0) or 0.0)
+            out.append(
+                {
+                    "id": product,
+                    "held": self.amount(held),
+                    "near": w["liquidity_near"].format(
+                        level=f"p{float(near['liquidity_need_confidence']) * 100:g}",
+                        date=f"{pd.Timestamp(near['date']):%m-%d}",
+                        need=self.amount(float(near["liquidity_need"])),
+                    ),
+                    "later": self.na()
+                    if worst is None
+                    else w["liquidity_later"].format(
+                        date=f"{pd.Timestamp(worst['date']):%m-%d}",
+                        need=self.amount(float(worst["liquidity_need"])),
+                        available=self.amount(float(worst["liquidity_available"])),
+                    ),
+                    "ok": worst is None
+                    or float(worst["liquidity_available"])
+                    >= float(worst["liquidity_need"]) * (1 - RATIO_TOLERANCE),
+                    "state": w["regime_defence"] if bool(first["defence"]) else w["regime_calm"],
+                    "defence": bool(first["defence"]),
                 }
             )
         return out

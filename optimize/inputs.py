@@ -98,6 +98,9 @@ class PlanInputs:
             ``liquidity.stress_lookback_days`` known days, CNY (P,): the stress floor of the
             needs through the next working day (E27).
         defence: the product plans in defence (P,) (:mod:`optimize.regime`).
+        worst_outflow: the largest net outflow over ``liquidity.ladder_days`` days in the last
+            ``liquidity.ladder_lookback_days`` known days, share of AUM at its start (P,), ≥ 0:
+            the maturity ladder's floor (E26) never goes below it.
         regime: the regime state behind ``defence`` (signals for the report), or None.
     """
 
@@ -129,6 +132,7 @@ class PlanInputs:
     recent_redemptions: np.ndarray | None = None
     defence: np.ndarray | None = None
     regime: RegimeState | None = None
+    worst_outflow: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -216,6 +220,7 @@ class PlanInputs:
         for name, values in (
             ("recent_redemptions", self.recent_redemptions),
             ("defence", self.defence),
+            ("worst_outflow", self.worst_outflow),
         ):
             if values is not None and np.asarray(values).shape != (p,):
                 problems.append(f"{name} has shape {np.asarray(values).shape}, expected {(p,)}")
@@ -592,8 +597,49 @@ def inputs_from_forecast(
         recent_redemptions=recent_redemptions,
         defence=regime.defence,
         regime=regime,
+        worst_outflow=worst_net_outflow(
+            flows,
+            today,
+            ids,
+            settings.liquidity.ladder_days,
+            settings.liquidity.ladder_lookback_days,
+        ),
     )
     return inputs, warnings
+
+
+def worst_net_outflow(
+    flows: pd.DataFrame,
+    today: pd.Timestamp,
+    ids: tuple[str, ...],
+    window_days: int,
+    lookback_days: int,
+) -> np.ndarray:
+    """The largest net outflow (redemptions less subscriptions) over ``window_days`` days in
+    the ``lookback_days`` up to ``today``, share of the AUM at the start of those days, per
+    product (P,); 0 where the history is shorter than the window or the lookback is 0.
+
+    Args:
+        flows: flows rows known on ``today`` (``date``, ``product_id``, ``subscriptions``,
+            ``redemptions``, ``aum``).
+        today: the as-of day.
+        ids: the products, in array order.
+        window_days: days over which the outflow is summed (the ladder's window).
+        lookback_days: days of history searched (0: off).
+    """
+    if lookback_days <= 0:
+        return np.zeros(len(ids))
+    first = today - pd.Timedelta(days=lookback_days + window_days)
+    rows = flows.loc[(flows["date"] > first) & (flows["date"] <= today)]
+    net = rows.pivot(index="date", columns="product_id", values="redemptions") - rows.pivot(
+        index="date", columns="product_id", values="subscriptions"
+    )
+    aum = rows.pivot(index="date", columns="product_id", values="aum")
+    share = net.rolling(window_days, min_periods=window_days).sum() / aum.shift(window_days).where(
+        lambda a: a > 0
+    )
+    worst = share.max().reindex(list(ids)).fillna(0.0)
+    return np.clip(worst.to_numpy(dtype=float), 0.0, 1.0)
 
 
 def _recent_income(

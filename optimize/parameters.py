@@ -160,8 +160,9 @@ class ModelParameters:
         liquid_until: day index up to which a maturity counts as liquid on day t (H,).
         ladder_until: day index up to which a maturity counts in day t's maturity ladder
             (t + ``ladder_days``, H) (E26).
-        min_ladder_ratio: the ladder's floor, share of AUM (E26), per product (P,): higher in
-            defence (:mod:`optimize.regime`).
+        min_ladder_ratio: the ladder's floor, share of AUM (E26), per product (P,): at least
+            the product's worst net outflow over the ladder's window in the last year, and
+            higher in defence (:mod:`optimize.regime`).
         defence: the product plans in defence (P,).
         bucket_allowed: the product may buy bucket k (P, K): in defence no bucket longer than
             ``regime.max_tenor_days``.
@@ -464,11 +465,10 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     regime = settings.regime
     confidence = settings.liquidity.confidence
     defence_confidence = max(confidence, regime.confidence)
-    min_ladder = np.where(
-        defence,
-        max(settings.liquidity.min_ladder_ratio, regime.min_ladder_ratio),
-        settings.liquidity.min_ladder_ratio,
-    )
+    calm_ladder = np.full(p, settings.liquidity.min_ladder_ratio)
+    if inputs.worst_outflow is not None:
+        calm_ladder = np.maximum(calm_ladder, np.asarray(inputs.worst_outflow, dtype=float))
+    min_ladder = np.where(defence, np.maximum(calm_ladder, regime.min_ladder_ratio), calm_ladder)
     min_liquid = np.asarray(inputs.min_liquid_ratio, dtype=float)
     min_liquid = np.where(defence, np.maximum(min_liquid, regime.min_liquid_ratio), min_liquid)
     tenors = np.array([b.tenor_days for b in buckets], dtype=int)

@@ -88,6 +88,9 @@ class LiquiditySettings:
     ladder_days: the maturity ladder's window, calendar days (E26).
     min_ladder_ratio: floor of cash plus assets maturing within ``ladder_days`` days, share of
         AUM (E26): what a redemption wave longer than the horizon is paid from.
+    ladder_lookback_days: ... and never below the largest net outflow over ``ladder_days``
+        days seen in this many days of the product's history, share of AUM (0 = off): a
+        product whose holders once took 40 % in a month keeps 40 % maturing within a month.
     next_days_confidence: quantile of the cumulative net redemptions through the next working
         day that what today leaves in cash and overnight repo must pay (E27): no later plan can
         change those days, so they are sized above ``confidence`` (at least it).
@@ -108,6 +111,7 @@ class LiquiditySettings:
     window: str = "5d"
     ladder_days: int = 30
     min_ladder_ratio: float = 0.30
+    ladder_lookback_days: int = 365
     next_days_confidence: float = 0.99
     needs_margin: float = 1.05
     stress_multiple: float = 1.5
@@ -136,6 +140,11 @@ class LiquiditySettings:
         _require(1 <= self.liquid_workdays <= 20, "liquidity.liquid_workdays", "1 to 20")
         _require(1 <= self.ladder_days <= 366, "liquidity.ladder_days", "1 to 366 days")
         _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
+        _require(
+            0 <= self.ladder_lookback_days <= 3660,
+            "liquidity.ladder_lookback_days",
+            "0 (off) to 3660 days",
+        )
 
 
 @dataclass(frozen=True)

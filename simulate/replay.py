@@ -88,7 +88,7 @@ from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
 from simulate.backtest_metrics import backtest_metrics
-from simulate.investment_mix import ManagedMix, read_investment_mix
+from simulate.investment_mix import ManagedMix, inferred_mixes, read_investment_mix
 from simulate.policies import (
     Decision,
     DecisionAllocation,
@@ -287,11 +287,26 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
 
 
 def managed_mixes(
-    dataset: Dataset, product_ids: Sequence[str], settings: ReplaySettings
+    dataset: Dataset,
+    product_ids: Sequence[str],
+    settings: ReplaySettings,
+    first_day: pd.Timestamp | None = None,
+    rates_pct: pd.DataFrame | None = None,
 ) -> dict[str, ManagedMix]:
     """Each product's investment rule in the replay: ``settings.initial_mix`` for all when
-    given, else the data set's ``investment_mix`` table, else the default
-    :class:`~simulate.investment_mix.ManagedMix` (:data:`simulate.portfolio.DEFAULT_MIX`).
+    given, else the data set's ``investment_mix`` table, else (a product the table does not
+    list, or a data set without the table, like a bank's) the mix inferred from its published
+    yields before ``first_day`` (:func:`simulate.investment_mix.inferred_mixes`; the default
+    :class:`~simulate.investment_mix.ManagedMix` when it has too few, or when ``first_day``
+    is not given).
+
+    Args:
+        dataset: the data set.
+        product_ids: the products replayed.
+        settings: the world's settings.
+        first_day: the replay's first day; only data dated before it are used.
+        rates_pct: bucket purchase rates of every calendar day before ``first_day``, percent
+            (computed from the data set's market when not given).
 
     Raises:
         DataError: an invalid ``investment_mix`` table
@@ -303,7 +318,16 @@ def managed_mixes(
     table = read_investment_mix(
         dataset.tables, dataset.files.get("investment_mix", "investment_mix.csv")
     )
-    return {pid: table.get(pid, ManagedMix()) for pid in product_ids}
+    missing = [pid for pid in product_ids if pid not in table]
+    inferred: dict[str, ManagedMix] = {}
+    if missing and first_day is not None:
+        eve = first_day - pd.Timedelta(days=1)
+        if rates_pct is None:
+            rates_pct = bucket_rates(dataset.market_daily(dataset.market["date"].min(), eve))
+        fee_bp = dataset.products.set_index("product_id")["fee_bp"].astype(float)
+        flows = dataset.flows.loc[dataset.flows["date"] < first_day]
+        inferred = inferred_mixes(flows, fee_bp.to_dict(), rates_pct.loc[:eve], first_day, missing)
+    return {pid: table.get(pid) or inferred.get(pid) or ManagedMix() for pid in product_ids}
 
 
 class _WorldResponse:
@@ -494,7 +518,7 @@ def replay(
     observed_columns = [c for c in OBSERVED_COLUMNS if c in observed.columns]
     observed_block = observed[observed_columns].to_numpy(dtype=float, copy=True)
 
-    managed = managed_mixes(data, chosen, settings)
+    managed = managed_mixes(data, chosen, settings, first_day, rates)
     state_products: dict[str, _Product] = {}
     for pid, rows in flows.groupby("product_id", sort=True):
         rows = rows.set_index("date")

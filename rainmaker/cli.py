@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rainmaker import __version__
 from rainmaker.errors import DataError, RainmakerError, UsageError
+from rainmaker.regulation import MAX_LEVERAGE
 
 if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
     import pandas as pd
@@ -189,10 +190,21 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from rainmaker.dataset import load_dataset, parse_day
+    from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
     from simulate.backtest import PolicyOptions, parse_policies, run_backtest
-    from simulate.replay import ReplaySettings
+    from simulate.replay import DEFAULT_WARMUP_DAYS, ReplaySettings
 
     names = parse_policies(args.policy)
+    warmup = DEFAULT_WARMUP_DAYS if args.warmup is None else args.warmup
+    if warmup < 0:
+        raise UsageError(f"--warmup must be a whole number of days >= 0, got {warmup}")
+    spread = DEFAULT_SALE_SPREAD_BP if args.early_sale_cost_bp is None else args.early_sale_cost_bp
+    settings = ReplaySettings(  # validates the world's settings (bad value: exit 2)
+        returning_share=args.returning_share,
+        sale_spread_bp=spread,
+        max_leverage=args.max_leverage,
+        large_redemption_deferral=args.defer_large_redemptions,
+    )
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
@@ -206,18 +218,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         names,
         args.out,
         products=products,
-        settings=ReplaySettings(
-            returning_share=args.returning_share, early_sale_cost_bp=args.early_sale_cost_bp
-        ),
+        settings=settings,
         options=PolicyOptions(horizon_days=args.horizon, refit_every_days=args.refit_every),
         tracking_uri=None if args.no_tracking else args.tracking_uri,
+        warmup_days=warmup,
+        stressed=args.stressed,
     )
     columns = ["relative_vol_bp", "tracking_bp", "mean_excess_bp", "shortfall_days", "refused_pct"]
+    first = next(iter(run.results.values()))
     _say(
-        f"backtest {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
-        f"{len(next(iter(run.results.values())).metrics['products'])} products (total, bp):"
+        f"backtest {start:%Y-%m-%d} to {end:%Y-%m-%d} after {first.metrics['warmup_days']} "
+        f"days of warm-up, {len(first.metrics['products'])} products (total, bp):"
     )
     _say(run.comparison[columns].round(2).to_string())
+    money = ["repo_funded", "sold_early", "realised_loss", "unpaid"]
+    _say("redemptions beyond liquid assets, CNY million:")
+    _say((run.comparison[money] / 1e6).round(1).to_string())
     _say(f"files in {run.out}")
     return 0
 
@@ -444,9 +460,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--early-sale-cost-bp",
         type=float,
-        default=10.0,
+        default=None,
         metavar="BP",
-        help="haircut on assets sold before maturity (default 10 bp)",
+        help="lots sold before maturity are priced at the day's curve plus this spread, bp of "
+        "yield (default: rainmaker.valuation.DEFAULT_SALE_SPREAD_BP, 10)",
+    )
+    p.add_argument(
+        "--max-leverage",
+        type=float,
+        default=MAX_LEVERAGE,
+        metavar="X",
+        help="total assets / net assets repo borrowing may reach, 1 to 2; 1 turns borrowing "
+        "off (default %(default)g, the rule)",
+    )
+    p.add_argument(
+        "--defer-large-redemptions",
+        action="store_true",
+        help="defer net redemptions above 10%% of units to the next working day (巨额赎回)",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="days replayed before --start and left out of the figures (default: "
+        "simulate.replay.DEFAULT_WARMUP_DAYS, 60)",
+    )
+    p.add_argument(
+        "--stressed",
+        action="store_true",
+        help="judge the window as stressed: the verdict also asks for no larger loss on early "
+        "sales and no unpaid redemptions",
     )
     p.set_defaults(func=cmd_backtest)
 

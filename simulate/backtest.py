@@ -33,7 +33,13 @@ from rainmaker.errors import UsageError
 from simulate.backtest_metrics import compare_policies
 from simulate.plots import plot_policy, plot_policy_comparison
 from simulate.policies import NoPolicy, Policy, RulePolicy
-from simulate.replay import ReplayResult, ReplaySettings, replay
+from simulate.replay import (
+    DEFAULT_WARMUP_DAYS,
+    ReplayResult,
+    ReplaySettings,
+    replay,
+    replay_first_day,
+)
 
 __all__ = [
     "DEFAULT_TRACKING_URI",
@@ -202,7 +208,7 @@ def write_result(
     )
     files.append(run_path)
     figure = plot_policy(
-        result.daily, result.metrics, result.policy, folder / f"yield_{result.policy}.png"
+        result.window, result.metrics, result.policy, folder / f"yield_{result.policy}.png"
     )
     return files, [figure]
 
@@ -259,6 +265,8 @@ def run_backtest(
     options: PolicyOptions | None = None,
     tracking_uri: str | None = DEFAULT_TRACKING_URI,
     progress: bool = True,
+    warmup_days: int = DEFAULT_WARMUP_DAYS,
+    stressed: bool = False,
 ) -> BacktestRun:
     """Replay [start, end] under each policy, write the files and log the runs.
 
@@ -272,6 +280,10 @@ def run_backtest(
         options: options of the planning policies.
         tracking_uri: MLflow store; ``None`` turns tracking off.
         progress: print progress on stderr.
+        warmup_days: days replayed before ``start`` and left out of the figures (SPEC §3);
+            when the data set starts later, the warm-up is clipped and stderr says so.
+        stressed: judge the window as a stressed one (SPEC §4: no larger realised loss on
+            sales, no unpaid redemptions) in the comparison's verdict.
 
     Returns:
         The :class:`BacktestRun`.
@@ -285,6 +297,16 @@ def run_backtest(
             raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
     folder = Path(out)
     settings = settings or ReplaySettings()
+    first_day = replay_first_day(dataset, start, warmup_days)
+    asked = pd.Timestamp(start).normalize() - pd.Timedelta(days=warmup_days)
+    if first_day > asked:
+        print(
+            f"backtest: warm-up clipped to {(pd.Timestamp(start) - first_day).days} days: the "
+            f"data set's flows begin on {dataset.first_date:%Y-%m-%d}, so the replay starts on "
+            f"{first_day:%Y-%m-%d}",
+            file=sys.stderr,
+            flush=True,
+        )
     results: dict[str, ReplayResult] = {}
     files: list[Path] = []
     tracked: dict[str, str] = {}
@@ -298,11 +320,15 @@ def run_backtest(
             products=products,
             settings=settings,
             progress=_stderr_progress(name) if progress else None,
+            warmup_days=warmup_days,
         )
     first = next(iter(results.values()))
     run_info = {
         "start": f"{pd.Timestamp(start):%Y-%m-%d}",
         "end": f"{pd.Timestamp(end):%Y-%m-%d}",
+        "warmup_days": int((pd.Timestamp(start) - first_day).days),
+        "replay_start": f"{first_day:%Y-%m-%d}",
+        "stressed": stressed,
         "products": sorted(first.daily["product_id"].unique()),
         "data": str(dataset.root),
         "data_fingerprint": dataset.fingerprint,
@@ -316,7 +342,9 @@ def run_backtest(
         files.extend(written + figures)
         if tracking_uri:
             tracked[name] = _log(tracking_uri, result, run_info, written, figures)
-    comparison = compare_policies({name: r.metrics for name, r in results.items()})
+    comparison = compare_policies(
+        {name: r.metrics for name, r in results.items()}, stressed=stressed
+    )
     if len(results) > 1:
         folder.mkdir(parents=True, exist_ok=True)
         table_path = folder / "comparison.csv"
@@ -337,7 +365,7 @@ def run_backtest(
             encoding="utf-8",
         )
         figure = plot_policy_comparison(
-            {name: r.daily for name, r in results.items()}, folder / "yield_policies.png"
+            {name: r.window for name, r in results.items()}, folder / "yield_policies.png"
         )
         files.extend([table_path, json_path, figure])
     return BacktestRun(

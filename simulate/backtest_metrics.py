@@ -4,7 +4,12 @@ A replay writes one row per (date, product_id) (see :mod:`simulate.replay`); thi
 those rows into the figures of SPEC §4, per product and AUM-weighted over products, and compares
 policies with the SPEC §4 rule: a policy is better than another only when it lowers
 ``relative_vol_bp`` without lowering ``mean_excess_bp`` by more than 1 bp, without more shortfall
-days and without refusing more than 5 % of demand.
+days and without refusing more than 5 % of demand; in a stressed window (a redemption run or a
+rate shock) it must also realise no larger loss on early sales and leave no redemption unpaid.
+
+A shortfall day is a day with early sales or unpaid redemptions (``sold_early + unpaid > 0``):
+repo borrowing within the leverage cap is an ordinary tool, not a shortfall. Rows written before
+that split (no ``sold_early`` / ``unpaid`` columns) count ``shortfall > 0``.
 
 All yield figures are in basis points (1 bp = 0.01 percentage point); amounts are CNY.
 """
@@ -21,12 +26,14 @@ import pandas as pd
 from rainmaker.yields import HeadlineFigures, headline_figures, weighted_figures
 
 __all__ = [
+    "LIQUIDITY_TOTALS",
     "MAX_REFUSED_SHARE",
     "MEAN_EXCESS_TOLERANCE_BP",
     "backtest_metrics",
     "compare_policies",
     "is_better",
     "product_metrics",
+    "shortfall_mask",
 ]
 
 # SPEC §4: the tolerance on mean excess yield and the ceiling on refused demand.
@@ -43,6 +50,22 @@ REQUIRED_DAILY = (
     "benchmark_yield_7d",
     "shortfall",
 )
+# How the redemptions liquid assets could not cover were paid (CNY, summed over the window):
+# by repo borrowing, by early sales (principal sold, and the loss realised on them; negative for
+# a gain), or not at all.
+LIQUIDITY_TOTALS = ("repo_funded", "sold_early", "realised_loss", "unpaid")
+
+
+def shortfall_mask(rows: pd.DataFrame) -> pd.Series:
+    """Rows of a shortfall day (SPEC §4): early sales or unpaid redemptions; ``shortfall > 0``
+    for rows without that split."""
+    if "sold_early" in rows.columns and "unpaid" in rows.columns:
+        return (rows["sold_early"] + rows["unpaid"]) > 0
+    return rows["shortfall"] > 0
+
+
+def _liquidity_totals(rows: pd.DataFrame) -> dict[str, float]:
+    return {k: float(rows[k].sum()) if k in rows.columns else math.nan for k in LIQUIDITY_TOTALS}
 
 
 def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
@@ -52,7 +75,9 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
         rows: the replay's daily rows of one product (columns of ``daily.csv``), one per day.
 
     Returns:
-        The five yield figures (bp) plus ``shortfall_days`` (days with ``shortfall`` > 0),
+        The five yield figures (bp) plus ``shortfall_days`` (days with early sales or unpaid
+        redemptions, :func:`shortfall_mask`), ``repo_funded``, ``sold_early``,
+        ``realised_loss`` and ``unpaid`` (CNY over the window),
         ``lost_demand`` (Σ demand − subscriptions, CNY), ``demand`` (Σ demand, CNY),
         ``refused_share`` (lost_demand / demand, 0..1), ``mean_aum`` (CNY, the product's weight
         in the total) and ``days`` (days with a 7-day yield, the days the yield figures cover).
@@ -73,7 +98,8 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
     demand = float(rows["demand"].sum())
     lost = float((rows["demand"] - rows["subscriptions"]).sum())
     figures.update(
-        shortfall_days=int((rows["shortfall"] > 0).sum()),
+        shortfall_days=int(shortfall_mask(rows).sum()),
+        **_liquidity_totals(rows),
         lost_demand=lost,
         demand=demand,
         refused_share=lost / demand if demand > 0 else 0.0,
@@ -95,8 +121,10 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
         yield figures are the per-product figures weighted by mean AUM over the window
         (:func:`rainmaker.yields.weighted_figures`, over the products that have yield
         figures); ``shortfall_days`` counts calendar days on
-        which at least one product fell short (``shortfall_product_days`` counts product-days);
-        ``lost_demand`` and ``demand`` are sums and ``refused_share`` is their ratio.
+        which at least one product sold early or left redemptions unpaid
+        (``shortfall_product_days`` counts product-days); ``repo_funded``, ``sold_early``,
+        ``realised_loss``, ``unpaid``, ``lost_demand`` and ``demand`` are sums (CNY) and
+        ``refused_share`` is the ratio of the last two.
     """
     missing = [c for c in REQUIRED_DAILY if c not in daily.columns]
     if missing:
@@ -115,10 +143,11 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
     weights = [f["mean_aum"] for f in products.values()]
     demand = float(sum(f["demand"] for f in products.values()))
     lost = float(sum(f["lost_demand"] for f in products.values()))
-    short_days = daily.loc[daily["shortfall"] > 0, "date"]
+    short_days = daily.loc[shortfall_mask(daily), "date"]
     total.update(
         shortfall_days=int(short_days.nunique()),
         shortfall_product_days=int(sum(f["shortfall_days"] for f in products.values())),
+        **_liquidity_totals(daily),
         lost_demand=lost,
         demand=demand,
         refused_share=lost / demand if demand > 0 else 0.0,
@@ -138,28 +167,43 @@ def _headline(figures: Mapping[str, float]) -> HeadlineFigures:
     return HeadlineFigures(**{k: float(figures[k]) for k in keys})  # type: ignore[typeddict-item]
 
 
-def is_better(candidate: Mapping[str, float], baseline: Mapping[str, float]) -> bool:
+def is_better(
+    candidate: Mapping[str, float], baseline: Mapping[str, float], *, stressed: bool = False
+) -> bool:
     """The SPEC §4 rule: is ``candidate`` better than ``baseline``?
 
     Args:
         candidate, baseline: ``"total"`` (or one product's) figures of two backtests over the
             same window, as returned by :func:`backtest_metrics`.
+        stressed: the window is a stressed one (a redemption run or a rate shock).
 
     Returns:
         True only when the candidate lowers ``relative_vol_bp``, keeps ``mean_excess_bp`` within
         1 bp of the baseline's or above, has no more shortfall days, and refuses at most 5 % of
-        demand.
+        demand; in a stressed window also only when it realises no larger loss on early sales
+        (``realised_loss``, CNY) and leaves no redemption unpaid (``unpaid`` = 0). Figures
+        without the liquidity split (NaN) do not fail the stressed conditions.
     """
-    return (
+    better = (
         candidate["relative_vol_bp"] < baseline["relative_vol_bp"]
         and candidate["mean_excess_bp"] >= baseline["mean_excess_bp"] - MEAN_EXCESS_TOLERANCE_BP
         and candidate["shortfall_days"] <= baseline["shortfall_days"]
         and candidate["refused_share"] <= MAX_REFUSED_SHARE
     )
+    if not (better and stressed):
+        return better
+    loss, base_loss = candidate.get("realised_loss", math.nan), baseline.get("realised_loss", 0.0)
+    unpaid = candidate.get("unpaid", math.nan)
+    # a comparison with NaN is False: figures without the split pass
+    return not (loss > base_loss) and not (unpaid > 0)
 
 
 def compare_policies(
-    metrics: Mapping[str, Mapping[str, Any]], baseline: str = "none", bound: str = "oracle"
+    metrics: Mapping[str, Mapping[str, Any]],
+    baseline: str = "none",
+    bound: str = "oracle",
+    *,
+    stressed: bool = False,
 ) -> pd.DataFrame:
     """One row per policy: the total figures and how each compares with the baseline.
 
@@ -167,9 +211,12 @@ def compare_policies(
         metrics: ``{policy: backtest_metrics(...)}`` over the same window and products.
         baseline: the policy others are compared with (doing nothing).
         bound: the perfect-foresight policy whose improvement is the most any policy can get.
+        stressed: the window is a stressed one: the verdict also asks for no larger realised
+            loss on early sales and no unpaid redemption (SPEC §4; default off).
 
     Returns:
         Frame indexed by policy with the total's yield figures (bp), ``shortfall_days``,
+        ``repo_funded``, ``sold_early``, ``realised_loss``, ``unpaid`` (CNY),
         ``lost_demand`` (CNY), ``refused_pct`` (percent of demand), ``relative_vol_change_bp``
         (against the baseline; negative is better), ``mean_excess_change_bp``,
         ``share_of_bound_pct`` (the policy's fall in relative_vol_bp as a percentage of the
@@ -188,6 +235,7 @@ def compare_policies(
                 "tracking_bp": total["tracking_bp"],
                 "mean_excess_bp": total["mean_excess_bp"],
                 "shortfall_days": total["shortfall_days"],
+                **{k: total.get(k, math.nan) for k in LIQUIDITY_TOTALS},
                 "lost_demand": total["lost_demand"],
                 "refused_pct": 100.0 * total["refused_share"],
             }
@@ -197,7 +245,9 @@ def compare_policies(
         base = metrics[baseline]["total"]
         table["relative_vol_change_bp"] = table["relative_vol_bp"] - base["relative_vol_bp"]
         table["mean_excess_change_bp"] = table["mean_excess_bp"] - base["mean_excess_bp"]
-        table["better_than_baseline"] = [is_better(metrics[p]["total"], base) for p in table.index]
+        table["better_than_baseline"] = [
+            is_better(metrics[p]["total"], base, stressed=stressed) for p in table.index
+        ]
         bound_gain = -table.loc[bound, "relative_vol_change_bp"] if bound in table.index else np.nan
         if np.isfinite(bound_gain) and bound_gain > 0:
             # + 0.0 turns the baseline's -0.0 into 0.0

@@ -21,7 +21,8 @@ matured; the cash share stays in cash and the rest is lent overnight. The sample
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,10 @@ __all__ = [
     "SHARE_TOLERANCE",
     "TABLE",
     "ManagedMix",
+    "infer_mix",
+    "inferred_mixes",
     "investment_mix_frame",
+    "ladder_yields",
     "read_investment_mix",
 ]
 
@@ -45,6 +49,14 @@ TABLE = "investment_mix"
 DEFAULT_MAX_DAILY_PURCHASE_PCT = TargetMix.max_daily_purchase_pct
 SHARE_TOLERANCE = 1e-6  # |Σ shares − 1| accepted (shares are written to 4 decimals)
 MAX_ROWS_SHOWN = 5
+DAYS_PER_YEAR = 365
+# Inferring a book from published yields (infer_mix): the days of yields fitted (a 3-month
+# ladder turns over once, and the rates move enough to tell the buckets apart), the fewest
+# days a fit needs, the pull towards the default mix and the weight of the Σ shares = 1 row.
+INFER_LOOKBACK_DAYS = 120
+MIN_FIT_DAYS = 30
+INFER_PRIOR_WEIGHT = 1e-3
+SUM_WEIGHT = 1e3
 
 
 @dataclass(frozen=True)
@@ -175,4 +187,132 @@ def read_investment_mix(
         rows = pid == product
         weights = {b: float(s) for b, s in zip(bucket[rows], share[rows], strict=True) if s > 0}
         out[str(product)] = ManagedMix(weights, max_daily_purchase_pct=float(cap[rows][0]))
+    return out
+
+
+# ----------------------------------------------------------------------------- inferred book
+
+
+def ladder_yields(rates_pct: pd.DataFrame) -> pd.DataFrame:
+    """Gross yield of a steady ladder of each bucket on each day, percent p.a.
+
+    A bucket of tenor ``n`` days bought evenly every day holds on day ``t`` the lots bought on
+    the ``n`` days before ``t``, so it earns the mean of its purchase rate over those days;
+    cash earns the day's cash rate.
+
+    Args:
+        rates_pct: purchase rate per bucket on every calendar day
+            (:func:`rainmaker.assets.bucket_rates` of the daily market), percent p.a.
+
+    Returns:
+        Frame like ``rates_pct``; a bucket's first ``n`` days are NaN.
+    """
+    out = {}
+    for b in BUCKETS:
+        if b.name not in rates_pct.columns:
+            continue
+        rate = rates_pct[b.name].astype(float)
+        out[b.name] = rate if b.tenor_days == 0 else rate.rolling(b.tenor_days).mean().shift(1)
+    return pd.DataFrame(out, index=rates_pct.index)
+
+
+def _published_net_yield(rows: pd.DataFrame) -> tuple[pd.Series, bool]:
+    """The product's published net yield per day as a simple annual rate, percent, and whether
+    it is a daily figure (万份收益 × 365 / 100) or a 7-day one (七日年化 turned from compounded
+    to simple: ((1 + Y/100)^(1/365) − 1) × 365 × 100)."""
+    if "income_per_10k" in rows.columns:
+        daily = pd.to_numeric(rows["income_per_10k"], errors="coerce") * DAYS_PER_YEAR / 100.0
+        if daily.notna().sum() >= MIN_FIT_DAYS:
+            return daily, True
+    if "yield_7d" in rows.columns:
+        y7 = pd.to_numeric(rows["yield_7d"], errors="coerce")
+        return ((1.0 + y7 / 100.0) ** (1.0 / DAYS_PER_YEAR) - 1.0) * DAYS_PER_YEAR * 100.0, False
+    return pd.Series(np.nan, index=rows.index), True
+
+
+def infer_mix(
+    rows: pd.DataFrame,
+    fee_bp: float,
+    rates_pct: pd.DataFrame,
+    before: pd.Timestamp,
+    *,
+    lookback_days: int = INFER_LOOKBACK_DAYS,
+    prior: Mapping[str, float] = DEFAULT_MIX,
+    prior_weight: float = INFER_PRIOR_WEIGHT,
+) -> ManagedMix | None:
+    """A product's investment mix inferred from its published yields before ``before``.
+
+    Fits non-negative bucket shares ``s`` summing to 1 so that the steady-ladder net yield
+    ``Σ s_k × L_k(t) − fee`` (:func:`ladder_yields`, fee in percent) matches the published
+    yield over the last ``lookback_days`` days before ``before`` (万份收益 annualised where
+    published, else the 7-day yield and the 7-day mean of the ladder yields), in the least
+    squares sense, with a small pull ``prior_weight`` towards ``prior`` so that buckets whose
+    ladder yields move alike share the weight as the prior does instead of at random.
+
+    Args:
+        rows: the product's flows rows (``date``, ``income_per_10k`` and/or ``yield_7d``).
+        fee_bp: the product's annual fees, bp.
+        rates_pct: bucket purchase rates on every calendar day up to at least the day before
+            ``before``, percent p.a.
+        before: the first day not to look at (the replay's first day): only rows and rates
+            dated before it are used (no look-ahead).
+        lookback_days: calendar days of published yields fitted.
+        prior: the shares the fit is pulled towards (fractions summing to 1).
+        prior_weight: strength of the pull, in squared percent of yield per unit of share
+            squared (0 turns it off).
+
+    Returns:
+        The inferred :class:`ManagedMix` (default daily purchase cap), or ``None`` when fewer
+        than :data:`MIN_FIT_DAYS` days have a published yield and the ladder yields.
+    """
+    from scipy.optimize import nnls
+
+    first = before - pd.Timedelta(days=lookback_days)
+    known = rows.loc[(rows["date"] >= first) & (rows["date"] < before)].set_index("date")
+    target, daily = _published_net_yield(known)
+    ladders = ladder_yields(rates_pct.loc[: before - pd.Timedelta(days=1)])
+    names = [b.name for b in BUCKETS if b.name in ladders.columns]
+    design = ladders[names].reindex(target.index)
+    if not daily:  # a 7-day yield averages the seven days' income
+        design = ladders[names].rolling(7).mean().reindex(target.index)
+    gross = target + fee_bp / 100.0
+    usable = gross.notna() & design.notna().all(axis=1)
+    if usable.sum() < MIN_FIT_DAYS:
+        return None
+    a = design.loc[usable].to_numpy(dtype=float)
+    b = gross.loc[usable].to_numpy(dtype=float)
+    n = len(b)
+    # Σ s = 1 as a heavily weighted row; the prior as rows √λ·I = √λ·s0, scaled by the days so
+    # that its pull does not depend on the lookback
+    s0 = np.array([float(prior.get(name, 0.0)) for name in names])
+    rows_prior = math.sqrt(prior_weight * n)
+    a_aug = np.vstack([a, SUM_WEIGHT * np.ones(len(names)), rows_prior * np.eye(len(names))])
+    b_aug = np.concatenate([b, [SUM_WEIGHT], rows_prior * s0])
+    shares, _ = nnls(a_aug, b_aug)
+    total = shares.sum()
+    if not total > 0:
+        return None
+    shares = shares / total
+    # four decimals, as the investment_mix table writes them; rounding off goes to cash
+    rounded = {name: round(float(s), 4) for name, s in zip(names, shares, strict=True)}
+    rounded["cash"] = round(rounded.get("cash", 0.0) + 1.0 - sum(rounded.values()), 4)
+    return ManagedMix({k: v for k, v in rounded.items() if v > 0})
+
+
+def inferred_mixes(
+    flows: pd.DataFrame,
+    fee_bp: Mapping[str, float],
+    rates_pct: pd.DataFrame,
+    before: pd.Timestamp,
+    product_ids: Sequence[str],
+) -> dict[str, ManagedMix]:
+    """:func:`infer_mix` of every product of ``product_ids``, falling back to the default
+    :class:`ManagedMix` (:data:`simulate.portfolio.DEFAULT_MIX`) for a product without enough
+    published yields before ``before``."""
+    out: dict[str, ManagedMix] = {}
+    by_product = {str(pid): rows for pid, rows in flows.groupby("product_id", sort=False)}
+    for pid in product_ids:
+        rows = by_product.get(pid)
+        mix = infer_mix(rows, float(fee_bp[pid]), rates_pct, before) if rows is not None else None
+        out[pid] = mix if mix is not None else ManagedMix()
     return out

@@ -21,12 +21,34 @@ Daily step for calendar day t (:meth:`Portfolio.step`), in this order:
    value date; units bought on a day whose money earns nothing yet bear no fee either) at
    ``fee_bp``. Net income = gross income − fees, rounded to the fen, is credited to cash as new
    units (daily carry-over); 万份收益 = net income / earning units × 10,000.
-3. **Redemptions** are paid from cash, then from pending subscriptions, then by selling the lots
-   nearest maturity early. An early sale of ``s`` CNY of a lot raises ``s × (1 − h)`` with
-   ``h = early_sale_cost_bp / 10,000`` (default 10 bp): the haircut is the *early-sale cost*, is
-   part of the day's net income, and every CNY of redemptions paid by early sales counts as that
-   day's ``shortfall`` (redemptions the liquid assets could not cover). A negative cash balance
-   after step 2 (fees above income) is covered the same way.
+3. **Redemptions** due today — what is still owed from earlier days first (on a working day),
+   then the day's requests less the part the world defers (巨额赎回, ``deferred``) — are paid
+   from money on hand (settled cash, then pending subscriptions), then, on a working day:
+
+   a. by **pledged repo borrowing** at the day's overnight repo rate (the ``repo_1d`` bucket
+      rate), within the leverage cap: borrowing outstanding ≤ (``max_leverage`` − 1) × the net
+      assets left once the day's redemptions are paid (total assets ≤ ``max_leverage`` × net
+      assets, :data:`rainmaker.regulation.MAX_LEVERAGE`). Borrowing is a liability
+      (AUM = assets − borrowing), is rolled overnight, costs a day's interest at the rate it
+      was rolled at on each following day (part of the day's net income, like fees), and is
+      repaid from money on hand on every working day before anything is invested;
+   b. by **early sales at market value**, lots nearest maturity first, at the price the day's
+      curve implies for the lot's remaining term plus the sale spread ``sale_spread_bp``
+      (:func:`rainmaker.valuation.price_per_principal`); the realised loss (amortised cost −
+      proceeds; negative for a gain) is part of the day's net income.
+
+   What is still not paid is **unpaid**: the holders keep their units (they earn the day's
+   income) and are paid first on the next working day. **Days off:** the interbank market is
+   closed, so nothing is borrowed or sold; redemptions beyond the money on hand wait for the
+   next working day, as unpaid (cash kept before days off is what pays them). The day's
+   ``shortfall`` — the redemptions liquid assets could not cover — is
+   ``repo_funded + sold_early + unpaid``. A negative cash balance after step 2 (fees and
+   interest above income) is covered from pending money, then borrowed (any day, outside the
+   cap: it is a day's accrual, not a redemption).
+
+   The sample generator (:mod:`simulate.synthetic`) keeps the world the committed sample was
+   drawn in: ``early_sale_haircut_bp`` set sells at a flat haircut of the principal on any
+   day, with no borrowing (``max_leverage`` 1) and nothing unpaid.
 4. **Subscriptions** arrive as pending money with value date = the next working day
    (:mod:`rainmaker.china_calendar`): money that arrives before a weekend or holiday earns
    nothing over it, and its units share no income until then.
@@ -53,11 +75,12 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS, AssetBucket, bucket
+from rainmaker.regulation import MAX_LEVERAGE
+from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP, Curve, price_per_principal
 from rainmaker.yields import daily_fee, income_per_10k
 from simulate.workdays import Workdays, day_number, to_timestamp
 
 __all__ = [
-    "DEFAULT_EARLY_SALE_COST_BP",
     "DEFAULT_MIX",
     "LIQUIDITY_DAYS",
     "AllocationRule",
@@ -69,7 +92,6 @@ __all__ = [
 
 DAYS_PER_YEAR = 365
 LIQUIDITY_DAYS = 5  # the regulatory "assets maturing within 5 trading days"
-DEFAULT_EARLY_SALE_COST_BP = 10.0
 # Target share of AUM per bucket: a 5 % cash buffer, a ladder of repo and NCDs with a weighted
 # average maturity of about 40 days, typical of a cash-management product. ``repo_1d`` takes
 # whatever the term buckets cannot absorb on a day, so its weight is a floor, not a cap.
@@ -122,25 +144,46 @@ class _Holding:
     cash_like: bool
 
 
+@dataclass(slots=True)
+class _Paying:
+    """How one day's redemptions were paid, fen."""
+
+    paid: int = 0  # redemptions paid, from every source
+    repo: int = 0  # ... of which by repo borrowing
+    sold: int = 0  # principal sold early
+    loss: int = 0  # amortised cost − proceeds of the sales
+    unpaid: int = 0  # the day's requests left unpaid (deferred included)
+
+
 @dataclass(frozen=True)
 class DayResult:
     """What one day did to the portfolio. Amounts in CNY, rates in percent.
 
     Attributes:
         date: the day.
-        subscriptions, redemptions: flows booked that day.
+        subscriptions: subscriptions booked that day.
+        redemptions: redemptions paid that day (units redeemed): what was owed from earlier
+            days and paid today, plus the part of today's requests paid today.
         gross_income: income of lots and cash before fees.
         fees: the day's fees.
-        early_sale_cost: haircut paid on lots sold before maturity (≥ 0).
-        net_income: gross_income − fees − early_sale_cost, credited as new units.
+        repo_interest: interest on last night's repo borrowing (≥ 0).
+        realised_loss: amortised cost − proceeds of the lots sold early (negative for a gain).
+        net_income: gross_income − fees − repo_interest − realised_loss, credited as new units.
         income_per_10k: 万份收益, CNY per 10,000 earning units (0 when no unit earns).
         earning_units: units that shared the day's income.
         units: units outstanding at the end of the day (= aum at NAV 1).
-        aum: net assets at the end of the day.
+        aum: net assets at the end of the day (assets − borrowing).
         cash: settled cash plus pending subscriptions at the end of the day.
         cash_like: cash plus lots of ``cash_like`` buckets.
         liquidity_buffer: cash plus lots maturing within 5 trading days.
-        shortfall: redemptions paid by selling lots early (0 when liquid assets covered them).
+        requested: redemptions requested that day.
+        repo_funded: redemptions paid by new repo borrowing.
+        sold_early: principal of lots sold before maturity.
+        unpaid: the part of the day's requests not paid that day (``deferred`` included), paid
+            first on the next working day.
+        deferred: the part of the day's requests deferred by the large-redemption rule.
+        owed: redemptions still owed at the end of the day (units not yet redeemed).
+        borrowed: repo borrowing outstanding at the end of the day.
         purchases: CNY bought per bucket at step 5.
         purchases_unfilled: CNY of requested purchases that the money available could not fund.
     """
@@ -150,7 +193,8 @@ class DayResult:
     redemptions: float
     gross_income: float
     fees: float
-    early_sale_cost: float
+    repo_interest: float
+    realised_loss: float
     net_income: float
     income_per_10k: float
     earning_units: float
@@ -159,9 +203,20 @@ class DayResult:
     cash: float
     cash_like: float
     liquidity_buffer: float
-    shortfall: float
+    requested: float = 0.0
+    repo_funded: float = 0.0
+    sold_early: float = 0.0
+    unpaid: float = 0.0
+    deferred: float = 0.0
+    owed: float = 0.0
+    borrowed: float = 0.0
     purchases: dict[str, float] = field(default_factory=dict)
     purchases_unfilled: float = 0.0
+
+    @property
+    def shortfall(self) -> float:
+        """Redemptions the liquid assets could not cover: repo_funded + sold_early + unpaid."""
+        return self.repo_funded + self.sold_early + self.unpaid
 
 
 class AllocationRule(Protocol):
@@ -227,7 +282,13 @@ class Portfolio:
         cash: settled cash at the start, CNY.
         lots: lots held at the start.
         allocation: the step-5 rule used when :meth:`step` gets no ``purchases``.
-        early_sale_cost_bp: haircut on lots sold before maturity, bp of the amount sold.
+        sale_spread_bp: yield over the day's curve at which lots are sold early, bp of yield
+            (default :data:`rainmaker.valuation.DEFAULT_SALE_SPREAD_BP`).
+        max_leverage: total assets / net assets allowed by repo borrowing (≥ 1; 1 turns
+            borrowing off; default :data:`rainmaker.regulation.MAX_LEVERAGE`).
+        early_sale_haircut_bp: ``None`` (default) sells at market value; a number selects the
+            sample generator's world instead (a flat haircut of the principal sold, bp, on any
+            day; see the module docstring).
         workdays: working-day calendar (shared default).
     """
 
@@ -238,17 +299,27 @@ class Portfolio:
         cash: float = 0.0,
         lots: Iterable[Lot] = (),
         allocation: AllocationRule | None = None,
-        early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP,
+        sale_spread_bp: float = DEFAULT_SALE_SPREAD_BP,
+        max_leverage: float = MAX_LEVERAGE,
+        early_sale_haircut_bp: float | None = None,
         workdays: Workdays | None = None,
     ) -> None:
         if not fee_bp >= 0:
             raise ValueError(f"fee_bp must be >= 0, got {fee_bp!r}")
-        if not 0 <= early_sale_cost_bp < 10_000:
+        if not (math.isfinite(sale_spread_bp) and 0 <= sale_spread_bp < 10_000):
+            raise ValueError(f"sale_spread_bp must be in [0, 10000) bp, got {sale_spread_bp!r}")
+        if not (math.isfinite(max_leverage) and max_leverage >= 1):
+            raise ValueError(f"max_leverage must be a finite ratio >= 1, got {max_leverage!r}")
+        if early_sale_haircut_bp is not None and not 0 <= early_sale_haircut_bp < 10_000:
             raise ValueError(
-                f"early_sale_cost_bp must be in [0, 10000), got {early_sale_cost_bp!r}"
+                f"early_sale_haircut_bp must be in [0, 10000), got {early_sale_haircut_bp!r}"
             )
         self.fee_bp = float(fee_bp)
-        self.early_sale_cost_bp = float(early_sale_cost_bp)
+        self.sale_spread_bp = float(sale_spread_bp)
+        self.max_leverage = float(max_leverage)
+        self.early_sale_haircut_bp = (
+            None if early_sale_haircut_bp is None else float(early_sale_haircut_bp)
+        )
         self.allocation: AllocationRule = allocation if allocation is not None else TargetMix()
         self.workdays = workdays if workdays is not None else _SHARED_WORKDAYS
         self._cash_fen = _to_fen(cash, "cash")
@@ -269,6 +340,9 @@ class Portfolio:
                 )
             )
         self._aum_fen = self._cash_fen + sum(h.amount_fen for h in self._lots)
+        self._borrowed_fen = 0  # repo borrowing outstanding (a liability)
+        self._borrow_rate_pct = 0.0  # the rate it was last rolled at, percent p.a.
+        self._owed_fen = 0  # redemptions not yet paid (their units are still outstanding)
         self._day: int | None = None  # the last day stepped
         self._matured_today: dict[str, int] = {}  # fen per bucket returned on the last day
 
@@ -283,7 +357,9 @@ class Portfolio:
         mix: Mapping[str, float] = DEFAULT_MIX,
         *,
         allocation: AllocationRule | None = None,
-        early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP,
+        sale_spread_bp: float = DEFAULT_SALE_SPREAD_BP,
+        max_leverage: float = MAX_LEVERAGE,
+        early_sale_haircut_bp: float | None = None,
         workdays: Workdays | None = None,
     ) -> Portfolio:
         """A portfolio in steady state on the eve of ``start``: every term bucket held as a
@@ -298,7 +374,8 @@ class Portfolio:
                 when none is known).
             mix: share of AUM per bucket; ``cash`` and ``repo_1d`` are held as cash and a
                 one-day lot, the rest of AUM goes to cash.
-            allocation, early_sale_cost_bp, workdays: as for the constructor.
+            allocation, sale_spread_bp, max_leverage, early_sale_haircut_bp, workdays: as for
+                the constructor.
         """
         calendar = workdays if workdays is not None else _SHARED_WORKDAYS
         start_day = day_number(start)
@@ -335,7 +412,9 @@ class Portfolio:
             cash=cash_fen / 100,
             lots=lots,
             allocation=allocation,
-            early_sale_cost_bp=early_sale_cost_bp,
+            sale_spread_bp=sale_spread_bp,
+            max_leverage=max_leverage,
+            early_sale_haircut_bp=early_sale_haircut_bp,
             workdays=calendar,
         )
 
@@ -349,6 +428,16 @@ class Portfolio:
     def units(self) -> float:
         """Units outstanding (NAV 1, so equal to :attr:`aum`)."""
         return self.aum
+
+    @property
+    def borrowed(self) -> float:
+        """Repo borrowing outstanding, CNY (a liability: :attr:`aum` = assets − borrowing)."""
+        return self._borrowed_fen / 100
+
+    @property
+    def owed(self) -> float:
+        """Redemptions requested but not paid yet, CNY (paid first on the next working day)."""
+        return self._owed_fen / 100
 
     @property
     def last_date(self) -> pd.Timestamp | None:
@@ -426,20 +515,26 @@ class Portfolio:
         redemptions: float,
         rates_pct: Mapping[str, float],
         purchases: Mapping[str, float] | None = None,
+        deferred: float = 0.0,
     ) -> DayResult:
         """Roll the portfolio over calendar day ``date`` (see the module docstring).
 
         Args:
             date: the day; each call must be the day after the previous one.
             subscriptions: money subscribed that day, CNY ≥ 0.
-            redemptions: money redeemed that day, CNY ≥ 0, at most what the portfolio can pay.
+            redemptions: redemptions requested that day, CNY ≥ 0 (with what is still owed from
+                earlier days, at most the units outstanding).
             rates_pct: the day's purchase rate per bucket name, percent p.a.; ``cash`` is the
-                rate cash earns, and every bucket bought that day needs a rate.
+                rate cash earns, ``repo_1d`` the rate repo borrowing pays, the term buckets make
+                the curve early sales are priced on, and every bucket bought that day needs a
+                rate.
             purchases: CNY to buy per bucket at step 5; ``None`` asks :attr:`allocation`.
+            deferred: the part of ``redemptions`` deferred to the next working day (巨额赎回,
+                decided by the replay's world), CNY, 0 ≤ deferred ≤ redemptions.
 
         Raises:
-            ValueError: a day skipped or repeated, a negative or non-finite amount, or
-                redemptions above everything the portfolio could raise.
+            ValueError: a day skipped or repeated, a negative or non-finite amount, deferred
+                above the redemptions, or redemptions above the units outstanding.
             KeyError: an unknown bucket or a missing rate.
         """
         t = day_number(date)
@@ -450,7 +545,14 @@ class Portfolio:
             )
         subs_fen = _to_fen(float(subscriptions), "subscriptions")
         reds_fen = _to_fen(float(redemptions), "redemptions")
+        defer_fen = _to_fen(float(deferred), "deferred redemptions")
+        if defer_fen > reds_fen:
+            raise ValueError(
+                f"step: deferred redemptions {deferred!r} exceed the day's redemptions "
+                f"{redemptions!r}"
+            )
         aum_start = self._aum_fen
+        workday = self.workdays.is_workday(t)
 
         # (1) maturities and settlement; (2) income, accrued on the same pass over the lots.
         gross = 0.0  # fen·percent
@@ -479,32 +581,65 @@ class Portfolio:
         gross += max(self._cash_fen, 0) * cash_rate
         self._cash_fen += returned_fen
         gross_fen = gross / 100.0 / DAYS_PER_YEAR
+        # last night's repo borrowing costs a day's interest at the rate it was rolled at
+        interest_fen = self._borrowed_fen * self._borrow_rate_pct / 100.0 / DAYS_PER_YEAR
         earning_fen = aum_start - not_earning_fen
         fee_fen = float(daily_fee(max(earning_fen, 0), self.fee_bp))
-        net_before_cost = round(gross_fen - fee_fen)
-        self._cash_fen += net_before_cost
+        net_before_sales = round(gross_fen - fee_fen - interest_fen)
+        self._cash_fen += net_before_sales
+        units_fen = aum_start + net_before_sales  # income is credited as units first
+        if reds_fen + self._owed_fen > units_fen:
+            raise ValueError(
+                "step: redemptions exceed the units outstanding "
+                f"({(reds_fen + self._owed_fen) / 100:.2f} CNY asked, {units_fen / 100:.2f} held)"
+            )
 
-        # (3) redemptions: cash, then pending money, then early sales (the shortfall).
-        cost_fen = 0
-        sold_fen = 0
-        if self._cash_fen < 0:  # fees above income: cover the overdraft first
-            deficit = -self._cash_fen
-            self._cash_fen = 0
-            paid, cost = self._raise(deficit)
-            sold_fen += paid
-            cost_fen += cost
-        paid, cost = self._raise(reds_fen)
-        sold_fen += paid
-        cost_fen += cost
-        net_fen = net_before_cost - cost_fen
+        # (3) redemptions.
+        paying = _Paying()
+        if self.early_sale_haircut_bp is not None:  # the sample generator's world
+            if self._cash_fen < 0:
+                deficit = -self._cash_fen
+                self._cash_fen = 0
+                sold, cost = self._sell_at_haircut(deficit)
+                paying.sold += sold
+                paying.loss += cost
+            sold, cost = self._sell_at_haircut(reds_fen)
+            paying.sold += sold
+            paying.loss += cost
+            paid_fen = reds_fen
+        else:
+            if self._cash_fen < 0:  # fees and interest above income: an overdraft, borrowed
+                deficit = -self._cash_fen
+                self._cash_fen = 0
+                self._borrow(deficit - self._take_pending(deficit), rates_pct, t)
+            owed_fen = self._owed_fen if workday else 0  # what is owed is paid first
+            payable_fen = reds_fen - defer_fen
+            due_fen = owed_fen + payable_fen
+            # the leverage cap on net assets once today's redemptions are paid
+            after_fen = units_fen - due_fen
+            # (a millionth of a fen keeps 0.2 × 500,000 fen at 100,000, not 99,999)
+            cap_fen = math.floor((self.max_leverage - 1.0) * max(after_fen, 0) + 1e-6)
+            room_fen = cap_fen - self._borrowed_fen
+            self._pay(due_fen, t, rates_pct, workday, room_fen, paying)
+            paid_owed = min(paying.paid, owed_fen)
+            paid_new = paying.paid - paid_owed
+            self._owed_fen += reds_fen - paid_owed - paid_new
+            paid_fen = paying.paid
+            paying.unpaid = reds_fen - paid_new
+        net_fen = net_before_sales - paying.loss
 
         # (4) subscriptions wait for their value date.
         if subs_fen:
             self._pending.append([self.workdays.next_workday(t), subs_fen])
-        self._aum_fen = aum_start + subs_fen - reds_fen + net_fen
+        self._aum_fen = aum_start + subs_fen - paid_fen + net_fen
         self._day = t
 
-        # (5) investment.
+        # (5) borrowing is repaid from money on hand before anything is invested; what is
+        # left is rolled overnight at today's repo rate (the market is closed on days off).
+        if workday and self._borrowed_fen:
+            self._borrowed_fen -= self._from_money(self._borrowed_fen)
+            if self._borrowed_fen:
+                self._borrow_rate_pct = float(rates_pct["repo_1d"])
         stamp = to_timestamp(t)
         wanted = purchases if purchases is not None else self.allocation(self, stamp, rates_pct)
         bought, unfilled_fen = self._buy(t, wanted, rates_pct)
@@ -522,10 +657,11 @@ class Portfolio:
         return DayResult(
             date=stamp,
             subscriptions=subs_fen / 100,
-            redemptions=reds_fen / 100,
+            redemptions=paid_fen / 100,
             gross_income=gross_fen / 100,
             fees=fee_fen / 100,
-            early_sale_cost=cost_fen / 100,
+            repo_interest=interest_fen / 100,
+            realised_loss=paying.loss / 100,
             net_income=net_fen / 100,
             income_per_10k=r10k,
             earning_units=earning_fen / 100,
@@ -534,30 +670,112 @@ class Portfolio:
             cash=money_fen / 100,
             cash_like=cash_like_fen / 100,
             liquidity_buffer=buffer_fen / 100,
-            shortfall=sold_fen / 100,
+            requested=reds_fen / 100,
+            repo_funded=paying.repo / 100,
+            sold_early=paying.sold / 100,
+            unpaid=paying.unpaid / 100,
+            deferred=defer_fen / 100,
+            owed=self._owed_fen / 100,
+            borrowed=self._borrowed_fen / 100,
             purchases={k: v / 100 for k, v in bought.items()},
             purchases_unfilled=unfilled_fen / 100,
         )
 
     # ------------------------------------------------------------------------- internals
-    def _raise(self, need_fen: int) -> tuple[int, int]:
-        """Pay ``need_fen`` out of the portfolio; return (paid by early sales, sale cost)."""
+    def _from_money(self, need_fen: int) -> int:
+        """Take up to ``need_fen`` from settled cash, then pending subscriptions (oldest
+        first); return what was taken."""
         take = min(max(self._cash_fen, 0), need_fen)
         self._cash_fen -= take
-        need_fen -= take
-        while need_fen > 0 and self._pending:
+        return take + self._take_pending(need_fen - take)
+
+    def _take_pending(self, need_fen: int) -> int:
+        taken = 0
+        while need_fen > taken and self._pending:
             p = self._pending[0]
-            take = min(p[1], need_fen)
+            take = min(p[1], need_fen - taken)
             p[1] -= take
-            need_fen -= take
+            taken += take
             if p[1] == 0:
                 self._pending.pop(0)
+        return taken
+
+    def _borrow(self, fen: int, rates_pct: Mapping[str, float], t: int) -> None:
+        """Add ``fen`` of overnight repo borrowing (its cash is already spent by the caller);
+        the whole balance then pays today's repo rate, or on a day off (market closed) the
+        average of the rate it was rolled at and today's."""
+        if fen <= 0:
+            return
+        rate = float(rates_pct["repo_1d"])
+        if self.workdays.is_workday(t) or not self._borrowed_fen:
+            self._borrow_rate_pct = rate
+        else:
+            total = self._borrowed_fen + fen
+            self._borrow_rate_pct = (
+                self._borrowed_fen * self._borrow_rate_pct + fen * rate
+            ) / total
+        self._borrowed_fen += fen
+
+    def _pay(
+        self,
+        need_fen: int,
+        t: int,
+        rates_pct: Mapping[str, float],
+        workday: bool,
+        room_fen: int,
+        paying: _Paying,
+    ) -> None:
+        """Pay ``need_fen`` of redemptions: money on hand, then (on working days) repo
+        borrowing within ``room_fen`` and early sales at market value; record it in
+        ``paying``."""
+        paying.paid = self._from_money(need_fen)
+        need_fen -= paying.paid
+        if need_fen == 0 or not workday:
+            return
+        repo = min(need_fen, max(room_fen, 0))
+        if repo > 0:
+            self._borrow(repo, rates_pct, t)
+            paying.repo = repo
+            paying.paid += repo
+            need_fen -= repo
+        if need_fen == 0:
+            return
+        curve = Curve.from_rates(rates_pct)
+        # Nearest maturity first: those lots carry least interest to give up and move least
+        # with the curve.
+        for h in sorted(self._lots, key=lambda h: (h.maturity_day, h.value_day)):
+            if need_fen == 0:
+                break
+            days = h.maturity_day - t
+            price = float(
+                price_per_principal(h.rate_pct, days, curve.yield_pct(days), self.sale_spread_bp)
+            )
+            full_proceeds = round(h.amount_fen * price)
+            if full_proceeds <= need_fen:
+                sell, proceeds = h.amount_fen, full_proceeds
+            else:  # raise exactly what is needed, to the fen
+                # the fewest fen of principal whose price covers the need (a millionth of a fen
+                # of float round-off is not a fen more)
+                sell = min(math.ceil(need_fen / price - 1e-6), h.amount_fen)
+                proceeds = need_fen
+            h.amount_fen -= sell
+            paying.sold += sell
+            paying.loss += sell - proceeds
+            paying.paid += proceeds
+            need_fen -= proceeds
+        self._lots = [h for h in self._lots if h.amount_fen > 0]
+
+    def _sell_at_haircut(self, need_fen: int) -> tuple[int, int]:
+        """The sample generator's rule: pay ``need_fen`` from cash, pending money, then by
+        selling the lots nearest maturity at a flat haircut of the principal, on any day;
+        return (paid by early sales, sale cost)."""
+        need_fen -= self._from_money(need_fen)
         if need_fen == 0:
             return 0, 0
-        haircut = self.early_sale_cost_bp / 10_000.0
+        assert self.early_sale_haircut_bp is not None
+        haircut = self.early_sale_haircut_bp / 10_000.0
         sold_for_redemptions = need_fen
         cost_fen = 0
-        # Nearest maturity first: those lots lose least by being sold.
         for h in sorted(self._lots, key=lambda h: (h.maturity_day, h.value_day)):
             if need_fen == 0:
                 break

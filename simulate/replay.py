@@ -17,22 +17,41 @@ calendar days of a window. On each day ``t``:
 3. **Accept.** Accepted subscriptions = ``min(fresh + returning demand, quota)``; the refused
    part is the day's refused demand.
 4. **Redemptions.** Holders redeem the same share of their holdings as in history:
-   ``redemptions(t) × AUM_replay(t−1) / AUM_history(t−1)``, so a product that refused money has
-   proportionally fewer holders redeeming; at most ``max_redemption_share`` of AUM_replay(t−1).
+   ``redemptions(t) × AUM_replay(t−1) / AUM_history(t−1)`` (AUM_replay less the redemptions
+   still owed to earlier days' holders, who have asked already), so a product that refused
+   money has proportionally fewer holders redeeming; at most ``max_redemption_share`` of
+   AUM_replay(t−1).
    When the two AUMs agree (every policy until it first refuses demand) this is history's amount.
-5. **Roll.** :meth:`Portfolio.step` books maturities, income at each lot's rate, fees,
-   redemptions (selling lots early at ``early_sale_cost_bp`` when liquid assets fall short: the
-   day's ``shortfall``), subscriptions (earning from the next working day) and the day's
+5. **Large redemptions** (巨额赎回, only with ``ReplaySettings.large_redemption_deferral``):
+   net redemptions (requests − accepted subscriptions) above
+   :data:`rainmaker.regulation.LARGE_REDEMPTION_SHARE` of the previous day's units are deferred
+   to the next working day, paid first then; the deferred part is that day's ``unpaid`` (and
+   ``deferred``).
+6. **Roll.** :meth:`Portfolio.step` books maturities, income at each lot's rate, fees,
+   redemptions (what is owed from earlier days first; beyond the money on hand by repo
+   borrowing within ``max_leverage``, then by selling lots early at market value with
+   ``sale_spread_bp`` over the day's curve, on working days; else unpaid: the day's
+   ``shortfall`` = ``repo_funded + sold_early + unpaid``), subscriptions (earning from the next
+   working day) and the day's
    purchases at that day's market rates (:func:`rainmaker.assets.bucket_rates`, the buckets and
    spreads the optimizer prices with), carried out by
    :class:`simulate.policies.DecisionAllocation`. 万份收益 comes from the portfolio and the
    7-day yield from :func:`rainmaker.yields.yield_7d` over the last seven calendar days,
    history's published 万份收益 filling the days before the window. Money is conserved to the
-   fen: ``aum(t) = aum(t−1) + subscriptions − redemptions + net_income``.
+   fen: ``aum(t) = aum(t−1) + subscriptions − redemptions + net_income``, with ``redemptions``
+   the redemptions paid that day and net assets = assets − repo borrowing.
 
-**Starting point.** Each product starts from the data set's ``aum`` on the day before the window
-(or from nothing on its first flows day when it starts later), held as a steady ladder of its
-mix (:meth:`Portfolio.from_ladder`) bought over each bucket's tenor at the rates of those days.
+**Warm-up** (SPEC §3). The replay begins ``warmup_days`` (default :data:`DEFAULT_WARMUP_DAYS`)
+before ``start``, clipped to the day after the data set's first flows day, so that the policy's
+book and the 7-day yield are settled when the window opens: the days before ``start`` are
+replayed like any other (the policy decides on them, its forecaster is fitted on the day before
+the first of them), are marked ``warmup`` in ``daily``, and are left out of every figure of
+``metrics``, which covers ``start..end`` only.
+
+**Starting point.** Each product starts from the data set's ``aum`` on the day before the
+replay's first day (or from nothing on its first flows day when it starts later), held as a
+steady ladder of its mix (:meth:`Portfolio.from_ladder`) bought over each bucket's tenor at the
+rates of those days.
 The mix is the product's own when the data set has an ``investment_mix`` table
 (:mod:`simulate.investment_mix`: how the product was managed), else
 :data:`simulate.portfolio.DEFAULT_MIX` (the optimizer's default portfolio), or
@@ -65,9 +84,11 @@ import pandas as pd
 from rainmaker.assets import bucket_rates
 from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
+from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
 from simulate.backtest_metrics import backtest_metrics
-from simulate.investment_mix import ManagedMix, read_investment_mix
+from simulate.investment_mix import ManagedMix, inferred_mixes, read_investment_mix
 from simulate.policies import (
     Decision,
     DecisionAllocation,
@@ -75,16 +96,19 @@ from simulate.policies import (
     ProductDecision,
     ReplayState,
 )
-from simulate.portfolio import DEFAULT_EARLY_SALE_COST_BP, Portfolio
+from simulate.portfolio import Portfolio
 from simulate.response import ExposureResponse, exposure_response
 from simulate.workdays import Workdays, day_number
 
 __all__ = [
     "DAILY_COLUMNS",
+    "DEFAULT_WARMUP_DAYS",
+    "MAX_LEVERAGE_ALLOWED",
     "ReplayResult",
     "ReplaySettings",
     "managed_mixes",
     "replay",
+    "replay_first_day",
     "response_table",
 ]
 
@@ -101,6 +125,13 @@ DAILY_COLUMNS = (
     "benchmark_yield_7d",
     "liquidity_buffer",
     "shortfall",
+    "repo_funded",
+    "sold_early",
+    "realised_loss",
+    "unpaid",
+    "deferred",
+    "borrowed",
+    "warmup",
     "quota",
     "exposure",
     "buffer_target",
@@ -108,7 +139,9 @@ DAILY_COLUMNS = (
     "returning",
     "net_income",
     "fees",
-    "early_sale_cost",
+    "repo_interest",
+    "requested",
+    "owed",
     "cash",
 )
 # The replay's rows replace these columns of the history a policy sees.
@@ -122,7 +155,12 @@ OBSERVED_COLUMNS = (
     "yield_7d",
     "demand",
 )
-WARMUP_DAYS = 6  # days of 万份收益 before the window that the first 7-day yields need
+YIELD_PRIOR_DAYS = 6  # days of 万份收益 before the first day that its 7-day yield needs
+# SPEC §3: days replayed before --start so that the book and the 7-day yield are settled.
+DEFAULT_WARMUP_DAYS = 60
+# The most leverage the world accepts (total assets / net assets): 1.2 is the rule
+# (rainmaker.regulation.MAX_LEVERAGE); up to 2 for a what-if, never more.
+MAX_LEVERAGE_ALLOWED = 2.0
 
 Progress = Callable[[int, int, pd.Timestamp], None]
 
@@ -134,7 +172,14 @@ class ReplaySettings:
     Attributes:
         returning_share: share of refused demand that comes back on the next working day
             (0..1; default 0: refused demand is lost).
-        early_sale_cost_bp: haircut on assets sold before maturity, bp of the amount sold.
+        sale_spread_bp: yield over the day's curve at which lots are sold before maturity, bp
+            of yield (default :data:`rainmaker.valuation.DEFAULT_SALE_SPREAD_BP`, 10 bp).
+        max_leverage: total assets / net assets that repo borrowing may reach (1 to
+            :data:`MAX_LEVERAGE_ALLOWED`; 1 turns borrowing off; default
+            :data:`rainmaker.regulation.MAX_LEVERAGE`, 1.2).
+        large_redemption_deferral: defer net redemptions above
+            :data:`rainmaker.regulation.LARGE_REDEMPTION_SHARE` of the previous day's units to
+            the next working day (巨额赎回; default off).
         max_redemption_share: cap on one day's redemptions, share of the previous day's AUM.
         initial_mix: bucket shares of AUM of every product's starting ladder and investment rule;
             ``None`` (default) takes each product's rule from the data set's
@@ -145,7 +190,9 @@ class ReplaySettings:
     """
 
     returning_share: float = 0.0
-    early_sale_cost_bp: float = DEFAULT_EARLY_SALE_COST_BP
+    sale_spread_bp: float = DEFAULT_SALE_SPREAD_BP
+    max_leverage: float = MAX_LEVERAGE
+    large_redemption_deferral: bool = False
     max_redemption_share: float = 0.5
     initial_mix: Mapping[str, float] | None = None
     response: Mapping[str, ExposureResponse] | None = None
@@ -156,6 +203,16 @@ class ReplaySettings:
         if not 0.0 < self.max_redemption_share <= 1.0:
             raise UsageError(
                 f"max_redemption_share must be in (0, 1], got {self.max_redemption_share}"
+            )
+        if not (math.isfinite(self.sale_spread_bp) and 0.0 <= self.sale_spread_bp < 10_000):
+            raise UsageError(
+                f"the early-sale spread must be in [0, 10000) bp of yield, got "
+                f"{self.sale_spread_bp}"
+            )
+        if not 1.0 <= self.max_leverage <= MAX_LEVERAGE_ALLOWED:
+            raise UsageError(
+                f"max_leverage must be in [1, {MAX_LEVERAGE_ALLOWED:g}] (total assets / net "
+                f"assets; the rule is {MAX_LEVERAGE:g}), got {self.max_leverage}"
             )
 
 
@@ -169,7 +226,9 @@ class ReplayResult:
         decisions: the policy's decision per (date, product_id): quota (NaN = uncapped),
             buffer_target, cash_target (NaN = the mix's cash share), exposure (NaN =
             history's) and ``buy_<bucket>`` purchases (CNY; NaN when the policy gave a mix).
-        metrics: :func:`simulate.backtest_metrics.backtest_metrics` of ``daily``.
+        metrics: :func:`simulate.backtest_metrics.backtest_metrics` of the window's rows of
+            ``daily`` (``start..end``; the warm-up days are left out), with ``warmup_days`` and
+            ``replay_start`` (the first day replayed).
         seconds: wall-clock time of the replay.
         settings: the world's settings.
         policy_params: the policy's hyper-parameters.
@@ -184,6 +243,14 @@ class ReplayResult:
     settings: ReplaySettings
     policy_params: dict[str, object]
     policy_timings: dict[str, float] = field(default_factory=dict)
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    replay_start: pd.Timestamp | None = None
+
+    @property
+    def window(self) -> pd.DataFrame:
+        """The rows of ``daily`` inside ``start..end`` (the warm-up days left out)."""
+        return self.daily.loc[~self.daily["warmup"].astype(bool)].reset_index(drop=True)
 
 
 def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
@@ -220,11 +287,26 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
 
 
 def managed_mixes(
-    dataset: Dataset, product_ids: Sequence[str], settings: ReplaySettings
+    dataset: Dataset,
+    product_ids: Sequence[str],
+    settings: ReplaySettings,
+    first_day: pd.Timestamp | None = None,
+    rates_pct: pd.DataFrame | None = None,
 ) -> dict[str, ManagedMix]:
     """Each product's investment rule in the replay: ``settings.initial_mix`` for all when
-    given, else the data set's ``investment_mix`` table, else the default
-    :class:`~simulate.investment_mix.ManagedMix` (:data:`simulate.portfolio.DEFAULT_MIX`).
+    given, else the data set's ``investment_mix`` table, else (a product the table does not
+    list, or a data set without the table, like a bank's) the mix inferred from its published
+    yields before ``first_day`` (:func:`simulate.investment_mix.inferred_mixes`; the default
+    :class:`~simulate.investment_mix.ManagedMix` when it has too few, or when ``first_day``
+    is not given).
+
+    Args:
+        dataset: the data set.
+        product_ids: the products replayed.
+        settings: the world's settings.
+        first_day: the replay's first day; only data dated before it are used.
+        rates_pct: bucket purchase rates of every calendar day before ``first_day``, percent
+            (computed from the data set's market when not given).
 
     Raises:
         DataError: an invalid ``investment_mix`` table
@@ -236,7 +318,16 @@ def managed_mixes(
     table = read_investment_mix(
         dataset.tables, dataset.files.get("investment_mix", "investment_mix.csv")
     )
-    return {pid: table.get(pid, ManagedMix()) for pid in product_ids}
+    missing = [pid for pid in product_ids if pid not in table]
+    inferred: dict[str, ManagedMix] = {}
+    if missing and first_day is not None:
+        eve = first_day - pd.Timedelta(days=1)
+        if rates_pct is None:
+            rates_pct = bucket_rates(dataset.market_daily(dataset.market["date"].min(), eve))
+        fee_bp = dataset.products.set_index("product_id")["fee_bp"].astype(float)
+        flows = dataset.flows.loc[dataset.flows["date"] < first_day]
+        inferred = inferred_mixes(flows, fee_bp.to_dict(), rates_pct.loc[:eve], first_day, missing)
+    return {pid: table.get(pid) or inferred.get(pid) or ManagedMix() for pid in product_ids}
 
 
 class _WorldResponse:
@@ -317,6 +408,25 @@ def _check_window(
     return tuple(sorted(in_window))
 
 
+def replay_first_day(
+    dataset: Dataset, start: str | pd.Timestamp, warmup_days: int = DEFAULT_WARMUP_DAYS
+) -> pd.Timestamp:
+    """The first day a replay with ``warmup_days`` of warm-up before ``start`` replays:
+    ``start − warmup_days``, clipped to the day after the data set's first flows day (the
+    replay starts from the AUM of the day before its first day).
+
+    Raises:
+        UsageError: ``warmup_days`` is not a whole number ≥ 0.
+    """
+    if isinstance(warmup_days, bool) or not isinstance(warmup_days, int | np.integer):
+        raise UsageError(f"--warmup must be a whole number of days >= 0, got {warmup_days!r}")
+    if warmup_days < 0:
+        raise UsageError(f"--warmup must be a whole number of days >= 0, got {warmup_days}")
+    start = pd.Timestamp(start).normalize()
+    earliest = dataset.first_date + pd.Timedelta(days=1)
+    return max(start - pd.Timedelta(days=int(warmup_days)), min(earliest, start))
+
+
 def _restrict(dataset: Dataset, products: tuple[str, ...]) -> Dataset:
     """The data set reduced to ``products`` (other products' rows and tables dropped)."""
     keep = set(products)
@@ -361,16 +471,19 @@ def replay(
     products: Sequence[str] | None = None,
     settings: ReplaySettings | None = None,
     progress: Progress | None = None,
+    warmup_days: int = DEFAULT_WARMUP_DAYS,
 ) -> ReplayResult:
     """Replay [start, end] under ``policy`` (see the module docstring).
 
     Args:
         dataset: the loaded data set.
-        start, end: first and last day replayed (inclusive).
+        start, end: first and last day of the window the figures cover (inclusive).
         policy: decides every morning.
         products: ids to replay (default: every product with flows in the window).
         settings: the world's settings (default :class:`ReplaySettings`).
         progress: called after each day with (days done, days in all, the day).
+        warmup_days: days replayed before ``start`` (SPEC §3; clipped to the data, see
+            :func:`replay_first_day`); their rows are in ``daily`` marked ``warmup``.
 
     Returns:
         The :class:`ReplayResult`.
@@ -383,8 +496,9 @@ def replay(
     settings = settings or ReplaySettings()
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     chosen = _check_window(dataset, start, end, products)
+    first_day = replay_first_day(dataset, start, warmup_days)
     data = _restrict(dataset, chosen)
-    responses = _WorldResponse(data, start, settings.response)
+    responses = _WorldResponse(data, first_day, settings.response)
     workdays = Workdays()
 
     market = data.market_daily(data.market["date"].min(), end)
@@ -404,23 +518,24 @@ def replay(
     observed_columns = [c for c in OBSERVED_COLUMNS if c in observed.columns]
     observed_block = observed[observed_columns].to_numpy(dtype=float, copy=True)
 
-    managed = managed_mixes(data, chosen, settings)
+    managed = managed_mixes(data, chosen, settings, first_day, rates)
     state_products: dict[str, _Product] = {}
     for pid, rows in flows.groupby("product_id", sort=True):
         rows = rows.set_index("date")
         first, last = rows.index.min(), rows.index.max()
-        eve = start - pd.Timedelta(days=1)
+        eve = first_day - pd.Timedelta(days=1)
         allocation = DecisionAllocation()
         if first <= eve:
             aum0 = float(rows.loc[eve, "aum"])
             portfolio = Portfolio.from_ladder(
                 aum0,
                 float(fee_bp[pid]),
-                start,
+                first_day,
                 rates.loc[:eve],
                 managed[str(pid)].weights,
                 allocation=allocation,
-                early_sale_cost_bp=settings.early_sale_cost_bp,
+                sale_spread_bp=settings.sale_spread_bp,
+                max_leverage=settings.max_leverage,
                 workdays=workdays,
             )
         else:  # launched inside the window: it starts empty on its first day
@@ -428,14 +543,15 @@ def replay(
             portfolio = Portfolio(
                 float(fee_bp[pid]),
                 allocation=allocation,
-                early_sale_cost_bp=settings.early_sale_cost_bp,
+                sale_spread_bp=settings.sale_spread_bp,
+                max_leverage=settings.max_leverage,
                 workdays=workdays,
             )
-        warm = pd.date_range(start - pd.Timedelta(days=WARMUP_DAYS), eve, freq="D")
+        prior = pd.date_range(first_day - pd.Timedelta(days=YIELD_PRIOR_DAYS), eve, freq="D")
         if "income_per_10k" in rows.columns:
-            window = rows["income_per_10k"].reindex(warm).astype(float).tolist()
+            window = rows["income_per_10k"].reindex(prior).astype(float).tolist()
         else:
-            window = [math.nan] * WARMUP_DAYS
+            window = [math.nan] * YIELD_PRIOR_DAYS
         state_products[str(pid)] = _Product(
             product_id=str(pid),
             first=first,
@@ -448,7 +564,7 @@ def replay(
             aum_history=aum0,
         )
 
-    days = pd.date_range(start, end, freq="D")
+    days = pd.date_range(first_day, end, freq="D")
     out_rows: list[dict[str, Any]] = []
     decision_rows: list[dict[str, Any]] = []
     world = _World(settings, responses, workdays, "demand" in flows.columns, has_exposure)
@@ -474,7 +590,7 @@ def replay(
             managed=managed,
         )
         decision: Decision = policy.decide(state, day)
-        world.begin_day(day, rates_of_day[day], float(benchmark[day]))
+        world.begin_day(day, rates_of_day[day], float(benchmark[day]), warmup=day < start)
         for pid in active:
             p = state_products[pid]
             d = decision.of(pid)
@@ -489,15 +605,23 @@ def replay(
 
     daily = pd.DataFrame(out_rows, columns=list(DAILY_COLUMNS))
     decisions = pd.DataFrame(decision_rows)
+    metrics = backtest_metrics(daily.loc[~daily["warmup"]])
+    metrics.update(
+        warmup_days=int((start - first_day).days),
+        replay_start=f"{first_day:%Y-%m-%d}",
+    )
     return ReplayResult(
         policy=policy.name,
         daily=daily,
         decisions=decisions,
-        metrics=backtest_metrics(daily),
+        metrics=metrics,
         seconds=time.perf_counter() - began,
         settings=settings,
         policy_params=policy.params(),
         policy_timings=policy.timings(),
+        start=start,
+        end=end,
+        replay_start=first_day,
     )
 
 
@@ -519,10 +643,18 @@ class _World:
         self.has_exposure = has_exposure
         self.warned: set[str] = set()
 
-    def begin_day(self, day: pd.Timestamp, rates: Mapping[str, float], benchmark: float) -> None:
+    def begin_day(
+        self,
+        day: pd.Timestamp,
+        rates: Mapping[str, float],
+        benchmark: float,
+        *,
+        warmup: bool = False,
+    ) -> None:
         self.day = day
         self.rates = rates
         self.benchmark = benchmark
+        self.warmup = warmup
         self.is_workday = self.workdays.is_workday(day_number(day))
 
     def product_day(self, p: _Product, d: ProductDecision, hist: pd.Series) -> dict[str, Any]:
@@ -540,9 +672,14 @@ class _World:
         redemptions = _replayed_redemptions(
             float(hist["redemptions"]), p, self.settings.max_redemption_share
         )
+        deferred = (
+            _large_redemption_excess(redemptions, accepted, p.aum_replay)
+            if self.settings.large_redemption_deferral
+            else 0.0
+        )
         p.allocation.decision = d
-        result = p.portfolio.step(self.day, accepted, redemptions, self.rates)
-        p.income_window = [*p.income_window[-WARMUP_DAYS:], result.income_per_10k]
+        result = p.portfolio.step(self.day, accepted, redemptions, self.rates, deferred=deferred)
+        p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]
         p.aum_replay = result.aum
         p.aum_history = float(hist["aum"])
         return {
@@ -557,6 +694,13 @@ class _World:
             "benchmark_yield_7d": self.benchmark,
             "liquidity_buffer": result.liquidity_buffer,
             "shortfall": result.shortfall,
+            "repo_funded": result.repo_funded,
+            "sold_early": result.sold_early,
+            "realised_loss": result.realised_loss,
+            "unpaid": result.unpaid,
+            "deferred": result.deferred,
+            "borrowed": result.borrowed,
+            "warmup": self.warmup,
             "quota": d.quota if math.isfinite(d.quota) else math.nan,
             "exposure": exposure,
             "buffer_target": d.buffer_target,
@@ -564,7 +708,9 @@ class _World:
             "returning": returning,
             "net_income": result.net_income,
             "fees": result.fees,
-            "early_sale_cost": result.early_sale_cost,
+            "repo_interest": result.repo_interest,
+            "requested": result.requested,
+            "owed": result.owed,
             "cash": result.cash,
         }
 
@@ -626,9 +772,22 @@ def _moved_demand(
 
 
 def _replayed_redemptions(history: float, p: _Product, max_share: float) -> float:
-    """History's redemptions scaled to the replay's holders (see the module docstring)."""
-    amount = history * p.aum_replay / p.aum_history if p.aum_history > 0 else history
-    return round(min(amount, max_share * p.aum_replay) if p.aum_replay > 0 else 0.0, 2)
+    """History's redemptions scaled to the replay's holders (see the module docstring): the
+    units not already waiting to be paid (redemptions owed from earlier days) are the holders
+    who may still ask."""
+    free = p.aum_replay - p.portfolio.owed
+    if free <= 0:
+        return 0.0
+    amount = history * free / p.aum_history if p.aum_history > 0 else history
+    return round(min(amount, max_share * p.aum_replay, free), 2)
+
+
+def _large_redemption_excess(redemptions: float, subscriptions: float, units: float) -> float:
+    """The part of a day's redemptions deferred as a large redemption (巨额赎回), CNY: net
+    redemptions above :data:`~rainmaker.regulation.LARGE_REDEMPTION_SHARE` of the previous
+    day's ``units``, never more than the redemptions themselves."""
+    excess = redemptions - subscriptions - LARGE_REDEMPTION_SHARE * units
+    return math.floor(min(max(excess, 0.0), redemptions) * 100) / 100
 
 
 def _decision_row(day: pd.Timestamp, pid: str, d: ProductDecision) -> dict[str, Any]:

@@ -51,6 +51,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,10 @@ PERSISTENT_SIGMA_SUBSCRIPTIONS = 0.20
 PERSISTENT_SIGMA_REDEMPTIONS = 0.12
 LEVEL_WALK_SIGMA = 0.006
 MAX_REDEMPTION_SHARE = 0.5  # of yesterday's AUM: redemptions never exceed AUM
+# The world the committed sample was drawn in: lots sold early at a flat 10 bp haircut of the
+# principal on any day, no repo borrowing. The replay's world sells at market value and borrows
+# (simulate.portfolio); the generator keeps its own so that the sample stays bit for bit.
+SAMPLE_WORLD: dict[str, Any] = {"early_sale_haircut_bp": 10.0, "max_leverage": 1.0}
 QUOTA_HOLIDAY_ROUNDING_CNY = 1e6
 QUOTA_STANDING_ROUNDING_CNY = 1e7
 HOLIDAY_CAP_MIN_LENGTH = 3
@@ -455,10 +460,10 @@ def simulate_sample(config: SampleConfig = SampleConfig()) -> SampleData:
         rule = TargetMix(dict(mix), max_daily_purchase_pct=spec.max_daily_purchase_pct)
         if spec.first_day == 0:
             portfolios[p] = Portfolio.from_ladder(
-                spec.aum0, spec.fee_bp, start, history, mix, allocation=rule
+                spec.aum0, spec.fee_bp, start, history, mix, allocation=rule, **SAMPLE_WORLD
             )
         else:
-            portfolios[p] = Portfolio(spec.fee_bp, allocation=rule)
+            portfolios[p] = Portfolio(spec.fee_bp, allocation=rule, **SAMPLE_WORLD)
 
     beta_s = np.array([s.beta_subscriptions for s in specs])
     beta_r = np.array([s.beta_redemptions for s in specs])

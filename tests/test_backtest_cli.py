@@ -52,10 +52,15 @@ def test_one_policy_writes_the_spec_files(data: Path, tmp_path: Path, capsys) ->
     assert status == 0
     daily = pd.read_csv(out / "daily.csv")
     assert set(SPEC_DAILY) <= set(daily.columns)
-    assert len(daily) == 3 * 27
-    assert daily["date"].iloc[0] == "2021-03-20"
+    window = daily.loc[~daily["warmup"]]
+    assert len(window) == 3 * 27
+    assert window["date"].min() == "2021-03-20"
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["policy"] == "rule"
+    assert (metrics["start"], metrics["end"]) == ("2021-03-20", "2021-04-15")
+    # the data begin on 1 March: the 60 days of warm-up are clipped to the 18 after it
+    assert daily["date"].min() == metrics["replay_start"] == "2021-03-02"
+    assert metrics["warmup_days"] == 18 == daily.loc[daily["warmup"], "date"].nunique()
     assert set(metrics["products"]) == {"P001", "P002", "P003"}
     for figures in (*metrics["products"].values(), metrics["total"]):
         assert set(SPEC_FIGURES) <= set(figures)
@@ -63,7 +68,8 @@ def test_one_policy_writes_the_spec_files(data: Path, tmp_path: Path, capsys) ->
     assert (out / "decisions.csv").exists() and (out / "run.json").exists()
     captured = capsys.readouterr()
     assert "relative_vol_bp" in captured.out
-    assert "backtest rule: 27/27 days" in captured.err  # progress on stderr
+    assert "backtest rule: 45/45 days" in captured.err  # progress on stderr
+    assert "warm-up clipped to 18 days" in captured.err
 
 
 def test_several_policies_a_subset_and_mlflow(data: Path, tmp_path: Path) -> None:
@@ -120,6 +126,11 @@ def test_several_policies_a_subset_and_mlflow(data: Path, tmp_path: Path) -> Non
         ["--products", "P999"],
         ["--start", "2021-05-01", "--end", "2021-04-01"],
         ["--start", "not-a-date"],
+        ["--max-leverage", "0.5"],
+        ["--max-leverage", "3"],
+        ["--max-leverage", "nan"],
+        ["--warmup", "-1"],
+        ["--early-sale-cost-bp", "-1"],
     ],
 )
 def test_bad_arguments_exit_2(data: Path, tmp_path: Path, extra: list[str]) -> None:

@@ -123,3 +123,42 @@ def test_comparison_measures_each_policy_against_none_and_the_oracle() -> None:
     # without the oracle the share of the bound is unknown
     partial = compare_policies({k: v for k, v in metrics.items() if k != "oracle"})
     assert partial["share_of_bound_pct"].isna().all()
+
+
+def test_shortfall_days_count_sales_and_unpaid_redemptions_not_repo() -> None:
+    daily = rows("A", [2.0, 2.2, 2.4, 2.3], [2.0, 2.1, 2.2, 2.2])
+    daily = daily.assign(
+        repo_funded=[50.0, 0.0, 0.0, 10.0],
+        sold_early=[0.0, 30.0, 0.0, 0.0],
+        realised_loss=[0.0, 0.4, 0.0, 0.0],
+        unpaid=[0.0, 0.0, 20.0, 0.0],
+    )
+    daily["shortfall"] = daily[["repo_funded", "sold_early", "unpaid"]].sum(axis=1)
+    doc = backtest_metrics(daily)
+    figures, whole = doc["products"]["A"], doc["total"]
+    # day 1 and day 4 were funded by repo within the cap: not shortfall days (SPEC §4)
+    assert figures["shortfall_days"] == whole["shortfall_days"] == 2
+    assert figures["repo_funded"] == whole["repo_funded"] == 60.0
+    assert whole["sold_early"] == 30.0 and whole["realised_loss"] == 0.4
+    assert whole["unpaid"] == 20.0
+    # rows written before the split count shortfall > 0
+    old = daily.drop(columns=["repo_funded", "sold_early", "realised_loss", "unpaid"])
+    assert backtest_metrics(old)["total"]["shortfall_days"] == 4
+    assert math.isnan(backtest_metrics(old)["total"]["sold_early"])
+
+
+def test_a_stressed_window_also_asks_for_no_larger_loss_and_nothing_unpaid() -> None:
+    base = {**total(5.0, 0.0, 2, 0.0), "realised_loss": 100.0, "unpaid": 0.0}
+    good = {**total(3.0, 0.0, 2, 0.0), "realised_loss": 80.0, "unpaid": 0.0}
+    lossy = {**good, "realised_loss": 120.0}
+    unpaid = {**good, "unpaid": 1.0}
+    assert is_better(good, base, stressed=True)
+    assert is_better(lossy, base) and not is_better(lossy, base, stressed=True)
+    assert is_better(unpaid, base) and not is_better(unpaid, base, stressed=True)
+    table = compare_policies({"none": {"total": base}, "optimizer": {"total": lossy}})
+    assert bool(table.loc["optimizer", "better_than_baseline"])
+    assert table.loc["optimizer", "realised_loss"] == 120.0
+    stressed = compare_policies(
+        {"none": {"total": base}, "optimizer": {"total": lossy}}, stressed=True
+    )
+    assert not bool(stressed.loc["optimizer", "better_than_baseline"])

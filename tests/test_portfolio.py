@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rainmaker.assets import BUCKETS
 from rainmaker.yields import yield_7d
 from simulate.portfolio import DEFAULT_MIX, Lot, Portfolio, TargetMix
+from simulate.workdays import day_number
 
 NO_INCOME = {b.name: 0.0 for b in BUCKETS}
 RATES = {"cash": 1.0, "repo_1d": 1.9, "repo_7d": 2.1, "ncd_1m": 2.4, "ncd_3m": 2.6}
@@ -73,17 +74,107 @@ def test_overnight_repo_rolled_daily_earns_every_day() -> None:
     assert all(99.99 < income < 100.1 for income in incomes[1:])
 
 
-def test_early_sale_pays_redemptions_at_a_haircut_and_counts_as_shortfall() -> None:
+# A flat curve at 3.65 %: 90 days of it are worth 1 + 0.0365 × 90 / 365 = 1.009.
+FLAT = {b.name: 3.65 for b in BUCKETS} | {"cash": 0.0}
+
+
+def zero_rate_book(cash: float = 100.0, **options: float) -> Portfolio:
+    """10,000 CNY of a 3-month NCD at 0 % maturing 2021-05-31, and some cash."""
     lot = Lot("ncd_3m", 10_000.0, 0.0, pd.Timestamp("2021-03-01"), pd.Timestamp("2021-05-31"))
-    portfolio = Portfolio(0.0, cash=100.0, lots=[lot], early_sale_cost_bp=10.0)
-    day = portfolio.step("2021-03-02", 0.0, 1_100.0, NO_INCOME, purchases={})
-    # 100 from cash; 1,000 raised by selling s with s·(1 − 10 bp) = 1,000: s = 1,001.00 (to the
-    # fen), so the early-sale cost is 1.00
-    assert day.shortfall == 1_000.0
-    assert day.early_sale_cost == 1.0
-    assert day.net_income == -1.0
-    assert day.aum == 10_100.0 - 1_100.0 - 1.0
+    return Portfolio(0.0, cash=cash, lots=[lot], **options)
+
+
+def test_early_sale_at_market_value_worked_by_hand() -> None:
+    portfolio = zero_rate_book(max_leverage=1.0, sale_spread_bp=0.0)  # no borrowing
+    day = portfolio.step("2021-03-02", 0.0, 1_100.0, FLAT, purchases={})  # a Tuesday
+    # 100 from cash; 1,000 raised by selling s with s / 1.009 = 1,000 (90 days to maturity):
+    # s = 1,009.00 of principal, a realised loss of 9.00
+    assert day.sold_early == 1_009.0
+    assert day.realised_loss == 9.0
+    assert day.repo_funded == 0.0 and day.unpaid == 0.0
+    assert day.shortfall == 1_009.0
+    assert day.net_income == -9.0
+    assert day.redemptions == 1_100.0
+    assert day.aum == 10_100.0 - 1_100.0 - 9.0
     assert portfolio.holdings()["amount"].sum() == pytest.approx(day.aum)
+
+
+def test_the_sale_spread_is_bp_of_yield_over_the_curve() -> None:
+    wide = zero_rate_book(max_leverage=1.0, sale_spread_bp=100.0)
+    day = wide.step("2021-03-02", 0.0, 1_100.0, FLAT, purchases={})
+    # at 4.65 % for 90 days the price is 1 / (1 + 0.0465 × 90 / 365) = 1 / 1.011466 ...
+    assert day.realised_loss == pytest.approx(1_000.0 * 0.0465 * 90 / 365, abs=0.011)
+
+
+def test_repo_borrowing_pays_first_costs_interest_and_is_repaid_from_cash() -> None:
+    portfolio = zero_rate_book()
+    day = portfolio.step("2021-03-02", 0.0, 1_100.0, FLAT, purchases={})
+    # within the cap of 20 % of the 9,000 net assets left: 1,000 borrowed, nothing sold
+    assert day.repo_funded == 1_000.0 and day.sold_early == 0.0 and day.unpaid == 0.0
+    assert day.borrowed == 1_000.0
+    assert day.aum == 9_000.0
+    assert portfolio.holdings()["amount"].sum() - portfolio.borrowed == pytest.approx(day.aum)
+    # next day: a night's interest at 3.65 % on 1,000 is 0.10; new money repays the borrowing
+    # before anything is invested
+    day = portfolio.step("2021-03-03", 2_000.0, 0.0, FLAT, purchases={"repo_1d": 2_000.0})
+    assert day.repo_interest == pytest.approx(0.10)
+    assert day.net_income == -0.10
+    assert day.borrowed == 0.0
+    assert day.purchases == {"repo_1d": pytest.approx(999.90)}
+    assert day.purchases_unfilled == pytest.approx(1_000.10)
+    assert day.shortfall == 0.0
+
+
+def test_borrowing_stops_at_the_leverage_cap_then_lots_are_sold() -> None:
+    portfolio = zero_rate_book(sale_spread_bp=0.0)
+    day = portfolio.step("2021-03-02", 0.0, 5_100.0, FLAT, purchases={})
+    # net assets left 5,000, so at most 1,000 borrowed; 4,000 raised by selling 4,036.00
+    assert day.repo_funded == 1_000.0
+    assert day.sold_early == 4_036.0
+    assert day.realised_loss == 36.0
+    assert day.shortfall == 5_036.0
+    assert day.borrowed == 1_000.0
+
+
+def test_on_days_off_redemptions_beyond_cash_wait_for_the_next_working_day() -> None:
+    portfolio = zero_rate_book()
+    saturday = portfolio.step("2021-03-06", 0.0, 1_100.0, FLAT, purchases={})
+    assert saturday.redemptions == 100.0  # only cash pays: the market is closed
+    assert saturday.unpaid == 1_000.0 and saturday.owed == 1_000.0
+    assert saturday.repo_funded == 0.0 and saturday.sold_early == 0.0
+    assert saturday.aum == 10_000.0  # the unpaid holders keep their units
+    sunday = portfolio.step("2021-03-07", 0.0, 0.0, FLAT, purchases={})
+    assert sunday.unpaid == 0.0 and sunday.owed == 1_000.0  # counted once, on Saturday
+    monday = portfolio.step("2021-03-08", 0.0, 0.0, FLAT, purchases={})
+    assert monday.redemptions == 1_000.0 and monday.repo_funded == 1_000.0
+    assert monday.owed == 0.0 and monday.aum == 9_000.0
+
+
+def test_deferred_redemptions_are_unpaid_today_and_paid_first_on_the_next_working_day() -> None:
+    portfolio = Portfolio(0.0, cash=10_000.0)
+    friday = portfolio.step("2021-03-05", 0.0, 1_500.0, NO_INCOME, purchases={}, deferred=500.0)
+    assert friday.redemptions == 1_000.0
+    assert friday.unpaid == 500.0 and friday.deferred == 500.0 and friday.owed == 500.0
+    assert friday.shortfall == 500.0
+    saturday = portfolio.step("2021-03-06", 0.0, 100.0, NO_INCOME, purchases={})
+    assert saturday.redemptions == 100.0 and saturday.owed == 500.0  # waits for Monday
+    portfolio.step("2021-03-07", 0.0, 0.0, NO_INCOME, purchases={})
+    monday = portfolio.step("2021-03-08", 0.0, 0.0, NO_INCOME, purchases={})
+    assert monday.redemptions == 500.0 and monday.owed == 0.0 and monday.unpaid == 0.0
+    assert monday.aum == 10_000.0 - 1_600.0
+    with pytest.raises(ValueError, match="deferred"):
+        portfolio.step("2021-03-09", 0.0, 10.0, NO_INCOME, deferred=20.0)
+
+
+def test_the_sample_generators_world_sells_at_a_flat_haircut_on_any_day() -> None:
+    lot = Lot("ncd_3m", 10_000.0, 0.0, pd.Timestamp("2021-03-01"), pd.Timestamp("2021-05-31"))
+    portfolio = Portfolio(0.0, cash=100.0, lots=[lot], early_sale_haircut_bp=10.0, max_leverage=1.0)
+    day = portfolio.step("2021-03-06", 0.0, 1_100.0, NO_INCOME, purchases={})  # a Saturday
+    # 1,000 raised by selling s with s·(1 − 10 bp) = 1,000: s = 1,001.00, a cost of 1.00
+    assert day.sold_early == 1_000.0  # (this world reports the redemptions paid by sales)
+    assert day.realised_loss == 1.0
+    assert day.unpaid == 0.0 and day.borrowed == 0.0
+    assert day.aum == 10_100.0 - 1_100.0 - 1.0
 
 
 def test_bad_input_is_refused() -> None:
@@ -97,6 +188,10 @@ def test_bad_input_is_refused() -> None:
         portfolio.step("2021-03-02", 0.0, 0.0, RATES, purchases={"gold": 1.0})
     with pytest.raises(ValueError, match="redemptions exceed"):
         Portfolio(0.0, cash=10.0).step("2021-03-01", 0.0, 11.0, RATES)
+    with pytest.raises(ValueError, match="max_leverage"):
+        Portfolio(0.0, max_leverage=0.9)
+    with pytest.raises(ValueError, match="sale_spread_bp"):
+        Portfolio(0.0, sale_spread_bp=float("nan"))
 
 
 def test_purchases_above_the_money_available_are_scaled_and_reported() -> None:
@@ -128,40 +223,79 @@ flows_strategy = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     flows=flows_strategy,
     fee_bp=st.floats(0, 80),
     start=st.dates(pd.Timestamp("2019-01-01").date(), pd.Timestamp("2022-12-01").date()),
     rate_shift=st.floats(-2.0, 2.0),
+    max_leverage=st.sampled_from([1.0, 1.2, 1.5]),
+    defer_share=st.floats(0.0, 1.0),
+    spread_bp=st.floats(0.0, 200.0),
+    curve_shift=st.floats(-1.5, 3.0),
 )
 def test_money_is_conserved_and_nothing_is_negative(
-    flows: list[tuple[float, float]], fee_bp: float, start: object, rate_shift: float
+    flows: list[tuple[float, float]],
+    fee_bp: float,
+    start: object,
+    rate_shift: float,
+    max_leverage: float,
+    defer_share: float,
+    spread_bp: float,
+    curve_shift: float,
 ) -> None:
     rates = {k: max(v + rate_shift, 0.0) for k, v in RATES.items()}
     history = pd.DataFrame(rates, index=pd.date_range("2018-06-01", "2022-12-31"))
+    # the day's market moves away from the rates the book was bought at: sales gain or lose
+    day_rates = {k: max(v + curve_shift, 0.0) for k, v in rates.items()}
     day0 = pd.Timestamp(start)
-    portfolio = Portfolio.from_ladder(1e7, fee_bp, day0, history.loc[:day0], DEFAULT_MIX)
+    portfolio = Portfolio.from_ladder(
+        1e7,
+        fee_bp,
+        day0,
+        history.loc[:day0],
+        DEFAULT_MIX,
+        max_leverage=max_leverage,
+        sale_spread_bp=spread_bp,
+    )
     aum = portfolio.aum
+    owed = 0.0
     for i, (subscriptions, redemption_share) in enumerate(flows):
-        redemptions = round(redemption_share * aum, 2)
+        requested = round(redemption_share * (aum - owed), 2)
+        deferred = round(defer_share * requested, 2)
         subscriptions = round(subscriptions, 2)
-        day = portfolio.step(day0 + pd.Timedelta(days=i), subscriptions, redemptions, rates)
-        # exact to the fen: aum(t) = aum(t−1) + subscriptions − redemptions + net income
-        assert round((aum + subscriptions - redemptions + day.net_income) * 100) == round(
+        day = portfolio.step(
+            day0 + pd.Timedelta(days=i), subscriptions, requested, day_rates, deferred=deferred
+        )
+        # exact to the fen: aum(t) = aum(t−1) + subscriptions − redemptions paid + net income
+        assert round((aum + subscriptions - day.redemptions + day.net_income) * 100) == round(
             day.aum * 100
         )
         assert day.net_income == pytest.approx(
-            day.gross_income - day.fees - day.early_sale_cost, abs=0.01
+            day.gross_income - day.fees - day.repo_interest - day.realised_loss, abs=0.01
         )
+        # what was asked is paid today or owed; nothing is lost or paid twice
+        assert day.owed == pytest.approx(owed + requested - day.redemptions, abs=0.005)
+        assert day.unpaid >= day.deferred - 0.005
+        assert day.shortfall == pytest.approx(day.repo_funded + day.sold_early + day.unpaid)
         holdings = portfolio.holdings()
-        assert holdings["amount"].sum() == pytest.approx(day.aum, abs=0.05)
+        # net assets = assets − repo borrowing
+        assert holdings["amount"].sum() - day.borrowed == pytest.approx(day.aum, abs=0.05)
         assert (holdings["amount"] >= 0).all()
         for value in (day.aum, day.cash, day.liquidity_buffer, day.cash_like, day.shortfall):
             assert value >= 0
-        assert day.early_sale_cost >= 0 and day.fees >= 0 and day.gross_income >= 0
-        assert day.liquidity_buffer <= day.aum + 0.01
-        aum = day.aum
+        assert day.fees >= 0 and day.gross_income >= 0 and day.repo_interest >= 0
+        assert day.borrowed >= 0 and day.owed >= 0
+        if day.repo_funded > 0:  # new borrowing stays within the leverage cap
+            assert (
+                day.borrowed <= (max_leverage - 1) * (day.aum + max(day.realised_loss, 0.0)) + 0.02
+            )
+        if max_leverage == 1.0:
+            assert day.repo_funded == 0.0
+        if not portfolio.workdays.is_workday(day_number(day.date)):
+            assert day.repo_funded == 0.0 and day.sold_early == 0.0
+        assert day.liquidity_buffer <= day.aum + day.borrowed + 0.01
+        aum, owed = day.aum, day.owed
 
 
 @settings(max_examples=40, deadline=None)
@@ -181,7 +315,7 @@ def test_no_shortfall_when_cash_covers_redemptions(
             day0 + pd.Timedelta(days=i), round(subscriptions, 2), redemptions, RATES
         )
         assert day.shortfall == 0.0
-        assert day.early_sale_cost == 0.0
+        assert day.realised_loss == 0.0
 
 
 @settings(max_examples=25, deadline=None)

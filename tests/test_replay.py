@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from rainmaker.dataset import Dataset, load_dataset
 from rainmaker.errors import DataError, UsageError
+from simulate.backtest_metrics import backtest_metrics
 from simulate.investment_mix import ManagedMix
 from simulate.policies import (
     Decision,
@@ -25,7 +26,7 @@ from simulate.policies import (
     RulePolicy,
 )
 from simulate.portfolio import DEFAULT_MIX
-from simulate.replay import DAILY_COLUMNS, ReplaySettings, replay
+from simulate.replay import DAILY_COLUMNS, ReplaySettings, replay, replay_first_day
 from simulate.response import ExposureResponse, exposure_response
 
 
@@ -120,10 +121,12 @@ class RandomQuotaPolicy(Policy):
         )
 
 
-def check_conservation(dataset: Dataset, result_daily: pd.DataFrame, start: str) -> None:
-    eve = pd.Timestamp(start) - pd.Timedelta(days=1)
+def check_conservation(dataset: Dataset, result_daily: pd.DataFrame) -> None:
+    """aum(t) = aum(t−1) + subscriptions − redemptions paid + net income, from the data set's
+    AUM of the eve of each product's first replayed day (warm-up included)."""
     flows = dataset.flows.set_index(["product_id", "date"])
     for pid, rows in result_daily.groupby("product_id"):
+        eve = rows["date"].min() - pd.Timedelta(days=1)
         aum0 = flows.loc[(pid, eve), "aum"]
         previous = np.concatenate([[aum0], rows["aum"].to_numpy()[:-1]])
         expected = previous + rows["subscriptions"] - rows["redemptions"] + rows["net_income"]
@@ -143,7 +146,17 @@ def test_money_is_conserved_exactly_on_random_flows_and_quotas(
     start = "2021-09-10"
     result = replay(dataset, start, "2021-09-30", RandomQuotaPolicy(seed, scale))
     daily = result.daily
-    check_conservation(dataset, daily, start)
+    check_conservation(dataset, daily)
+    # what holders asked is paid that day or owed, and owed is paid later
+    for _, rows in daily.groupby("product_id"):
+        owed = np.concatenate([[0.0], rows["owed"].to_numpy()[:-1]])
+        np.testing.assert_allclose(
+            rows["owed"], owed + rows["requested"] - rows["redemptions"], atol=0.01
+        )
+    np.testing.assert_allclose(
+        daily["shortfall"], daily["repo_funded"] + daily["sold_early"] + daily["unpaid"]
+    )
+    daily = result.window
     # accepted = min(demand, quota); lost demand is what the quotas refused
     capped = daily["quota"].fillna(np.inf)
     np.testing.assert_allclose(
@@ -162,7 +175,7 @@ def test_yield_7d_is_the_compounded_formula_of_the_replayed_income(
 ) -> None:
     dataset = tiny_dataset(seed, n_products=1, n_days=30, flow_share=flow_share)
     start = "2021-09-12"
-    daily = replay(dataset, start, "2021-09-30", NoPolicy()).daily
+    daily = replay(dataset, start, "2021-09-30", NoPolicy(), warmup_days=0).daily
     history = dataset.flows.set_index("date")["income_per_10k"]
     before = history.loc[pd.Timestamp(start) - pd.Timedelta(days=6) : start].iloc[:-1]
     r = np.concatenate([before.to_numpy(), daily["income_per_10k"].to_numpy()])
@@ -179,7 +192,7 @@ def test_yield_7d_is_the_compounded_formula_of_the_replayed_income(
 
 def test_none_replays_history_demand_and_redemptions_and_writes_every_column() -> None:
     dataset = tiny_dataset(1)
-    result = replay(dataset, "2021-09-15", "2021-10-10", NoPolicy())
+    result = replay(dataset, "2021-09-15", "2021-10-10", NoPolicy(), warmup_days=0)
     daily = result.daily
     assert tuple(daily.columns) == DAILY_COLUMNS
     assert len(daily) == 2 * 26
@@ -188,14 +201,16 @@ def test_none_replays_history_demand_and_redemptions_and_writes_every_column() -
     np.testing.assert_allclose(keyed["demand"], history.loc[keyed.index, "demand"])
     np.testing.assert_allclose(keyed["subscriptions"], keyed["demand"])
     assert result.metrics["total"]["lost_demand"] == 0.0
-    # redemptions are history's, scaled by replayed AUM over history's AUM of the day before
+    # requests are history's, scaled by replayed AUM over history's AUM of the day before
     for pid, rows in daily.groupby("product_id"):
         hist = history.loc[pid]
         prev_hist = hist["aum"].shift(1).loc[rows["date"]].to_numpy()
         aum0 = hist["aum"].loc[pd.Timestamp("2021-09-14")]
-        prev_replay = np.concatenate([[aum0], rows["aum"].to_numpy()[:-1]])
+        # the holders who may still ask: units less the redemptions owed to earlier requests
+        held = rows["aum"].to_numpy() - rows["owed"].to_numpy()
+        prev_replay = np.concatenate([[aum0], held[:-1]])
         expected = hist["redemptions"].loc[rows["date"]].to_numpy() * prev_replay / prev_hist
-        np.testing.assert_allclose(rows["redemptions"], expected, atol=0.01)
+        np.testing.assert_allclose(rows["requested"], expected, atol=0.01)
     # benchmark is the market's of each day
     market = dataset.market.set_index("date")["benchmark_yield_7d"]
     np.testing.assert_allclose(keyed["benchmark_yield_7d"], market.loc[daily["date"]].to_numpy())
@@ -203,8 +218,9 @@ def test_none_replays_history_demand_and_redemptions_and_writes_every_column() -
 
 def test_replay_starts_from_the_aum_of_the_day_before_start() -> None:
     dataset = tiny_dataset(2)
-    daily = replay(dataset, "2021-09-20", "2021-09-20", NoPolicy()).daily
-    check_conservation(dataset, daily, "2021-09-20")
+    daily = replay(dataset, "2021-09-20", "2021-09-20", NoPolicy(), warmup_days=0).daily
+    assert list(daily["date"].unique()) == [pd.Timestamp("2021-09-20")]
+    check_conservation(dataset, daily)
 
 
 def test_subset_of_products_and_bad_windows() -> None:
@@ -294,12 +310,85 @@ def test_a_redemption_run_forces_early_sales_counted_as_shortfall() -> None:
     dataset = dataclasses.replace(dataset, flows=flows)
     result = replay(dataset, "2021-09-10", "2021-09-20", NoPolicy())
     daily = result.daily.set_index("date")
-    assert daily.loc[day, "shortfall"] > 0
-    assert daily.loc[day, "early_sale_cost"] > 0
-    # none before the run; the run may leave the book short for a few days after it
-    assert (daily.loc[:"2021-09-14", "shortfall"] == 0).all()
-    assert result.metrics["total"]["shortfall_days"] == (daily["shortfall"] > 0).sum()
-    check_conservation(dataset, result.daily, "2021-09-10")
+    # 40 % of AUM on a Wednesday: cash, then repo up to 20 % of what is left, then sales
+    assert daily.loc[day, "repo_funded"] > 0
+    assert daily.loc[day, "sold_early"] > 0
+    assert daily.loc[day, "realised_loss"] != 0
+    assert daily.loc[day, "unpaid"] == 0
+    assert daily.loc[day, "borrowed"] <= 0.2 * daily.loc[day, "aum"] + 0.01
+    assert daily.loc[day, "shortfall"] == pytest.approx(
+        daily.loc[day, ["repo_funded", "sold_early", "unpaid"]].sum()
+    )
+    window = result.window.set_index("date")
+    # shortfall days count sales and unpaid redemptions, not repo within the cap (SPEC §4)
+    hit = (window["sold_early"] + window["unpaid"]) > 0
+    assert result.metrics["total"]["shortfall_days"] == hit.sum() >= 1
+    assert result.metrics["total"]["sold_early"] == pytest.approx(window["sold_early"].sum())
+    check_conservation(dataset, result.daily)
+
+
+def test_large_redemptions_are_deferred_to_the_next_working_day_when_the_world_says_so() -> None:
+    dataset = tiny_dataset(6, n_products=1, flow_share=0.01)
+    flows = dataset.flows.copy()
+    day, after = pd.Timestamp("2021-09-15"), pd.Timestamp("2021-09-16")  # Wednesday, Thursday
+    row = flows.index[flows["date"] == day][0]
+    flows.loc[row, "redemptions"] = 0.25 * flows.loc[row - 1, "aum"]
+    dataset = dataclasses.replace(dataset, flows=flows)
+    off = replay(dataset, "2021-09-13", "2021-09-20", NoPolicy(), warmup_days=0)
+    assert (off.daily["deferred"] == 0).all()
+    world = ReplaySettings(large_redemption_deferral=True)
+    on = replay(dataset, "2021-09-13", "2021-09-20", NoPolicy(), settings=world, warmup_days=0)
+    rows = on.daily.set_index("date")
+    units = rows.loc[day - pd.Timedelta(days=1), "aum"]
+    # net redemptions above 10 % of the previous day's units wait for the next working day
+    excess = rows.loc[day, "requested"] - rows.loc[day, "subscriptions"] - 0.10 * units
+    assert rows.loc[day, "deferred"] == pytest.approx(excess, abs=0.01)
+    assert rows.loc[day, "unpaid"] >= rows.loc[day, "deferred"]
+    assert rows.loc[day, "redemptions"] == pytest.approx(
+        rows.loc[day, "requested"] - rows.loc[day, "deferred"], abs=0.01
+    )
+    # ... and are paid first the next working day, with that day's own requests
+    assert rows.loc[after, "redemptions"] == pytest.approx(
+        rows.loc[after, "requested"] + rows.loc[day, "deferred"], abs=0.01
+    )
+    assert rows.loc[after, "owed"] == 0.0
+    assert on.metrics["total"]["unpaid"] == pytest.approx(rows["unpaid"].sum())
+    assert on.metrics["total"]["shortfall_days"] >= 1
+    check_conservation(dataset, on.daily)
+
+
+def test_world_settings_are_validated() -> None:
+    with pytest.raises(UsageError, match="max_leverage"):
+        ReplaySettings(max_leverage=0.9)
+    with pytest.raises(UsageError, match="max_leverage"):
+        ReplaySettings(max_leverage=2.5)
+    with pytest.raises(UsageError, match="spread"):
+        ReplaySettings(sale_spread_bp=-1.0)
+    assert ReplaySettings().max_leverage == 1.2 and not ReplaySettings().large_redemption_deferral
+
+
+def test_warmup_replays_days_before_start_and_the_figures_cover_the_window_only() -> None:
+    dataset = tiny_dataset(10, n_days=60, start="2021-08-01")
+    result = replay(dataset, "2021-09-10", "2021-09-25", NoPolicy(), warmup_days=20)
+    daily = result.daily
+    assert daily["date"].min() == pd.Timestamp("2021-08-21") == result.replay_start
+    warm = daily.loc[daily["warmup"], "date"]
+    assert warm.min() == pd.Timestamp("2021-08-21") and warm.max() == pd.Timestamp("2021-09-09")
+    assert result.window["date"].min() == pd.Timestamp("2021-09-10")
+    # every figure equals the one computed on the window's rows alone
+    expected = backtest_metrics(daily.loc[daily["date"] >= "2021-09-10"])
+    assert {k: v for k, v in result.metrics.items() if k in expected} == expected
+    assert (result.metrics["start"], result.metrics["end"]) == ("2021-09-10", "2021-09-25")
+    assert result.metrics["warmup_days"] == 20
+    assert result.metrics["replay_start"] == "2021-08-21"
+    check_conservation(dataset, daily)
+    # more warm-up than data: clipped to the day after the first flows day
+    long = replay(dataset, "2021-09-10", "2021-09-12", NoPolicy(), warmup_days=365)
+    assert long.replay_start == pd.Timestamp("2021-08-02")
+    assert long.metrics["warmup_days"] == 39
+    assert replay_first_day(dataset, "2021-09-10", 0) == pd.Timestamp("2021-09-10")
+    with pytest.raises(UsageError, match="warmup"):
+        replay(dataset, "2021-09-10", "2021-09-12", NoPolicy(), warmup_days=-1)
 
 
 def test_a_larger_buffer_holds_more_liquid_assets() -> None:
@@ -394,7 +483,7 @@ def test_each_product_starts_from_a_ladder_of_its_own_investment_mix() -> None:
     ladder = {"cash": 0.05, "repo_1d": 0.08, "repo_7d": 0.12, "ncd_1m": 0.3, "ncd_3m": 0.45}
     dataset = dataclasses.replace(dataset, tables={"investment_mix": mix_table({"T1": ladder})})
     policy = FirstMorning()
-    daily = replay(dataset, "2021-09-10", "2021-09-11", policy).daily
+    daily = replay(dataset, "2021-09-10", "2021-09-11", policy, warmup_days=0).daily
     aum0 = dataset.flows.set_index(["product_id", "date"])["aum"]
     for pid, mix in (("T1", ladder), ("T2", dict(DEFAULT_MIX))):
         held = policy._held[pid]
@@ -404,11 +493,11 @@ def test_each_product_starts_from_a_ladder_of_its_own_investment_mix() -> None:
             assert held[bucket] == pytest.approx(share * total, rel=1e-6, abs=1.0), (pid, bucket)
     assert policy._managed["T1"].max_daily_purchase_pct == 0.5
     assert policy._managed["T2"] == ManagedMix()
-    check_conservation(dataset, daily, "2021-09-10")
+    check_conservation(dataset, daily)
     # an explicit initial mix applies to every product and wins over the table
     policy = FirstMorning()
     settings = ReplaySettings(initial_mix={"cash": 1.0})
-    replay(dataset, "2021-09-10", "2021-09-10", policy, settings=settings)
+    replay(dataset, "2021-09-10", "2021-09-10", policy, settings=settings, warmup_days=0)
     assert policy._held["T1"]["cash"] == pytest.approx(aum0[("T1", pd.Timestamp("2021-09-09"))])
 
 

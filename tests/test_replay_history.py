@@ -46,7 +46,11 @@ def test_none_with_each_products_own_rule_reproduces_the_published_yield(censore
     # waves since), the replay starts from an even ladder of the same mix
     assert gap.mean() < 1.0
     assert gap.groupby(level="product_id").mean().max() < 2.0
-    aum = result.daily.set_index(["product_id", "date"])["aum"]
+    # AUM follows history's, less the redemptions still owed: the generator sold lots on days
+    # off, the replay's world pays what cash cannot on the next working day (the holders keep
+    # their units until then)
+    daily = result.daily.set_index(["product_id", "date"])
+    aum = daily["aum"] - daily["owed"]
     history = censored.flows.set_index(["product_id", "date"])["aum"].reindex(aum.index)
     assert ((aum - history).abs() / history).max() < 1e-3
 

@@ -138,7 +138,7 @@ class Capture(NoPolicy):
 def test_oracle_forecast_is_the_future_the_replay_meets(sample) -> None:
     day = pd.Timestamp("2022-03-04")
     capture = Capture(day)
-    replay(sample, "2022-03-01", day, capture, products=PRODUCTS)
+    replay(sample, "2022-03-01", day, capture, products=PRODUCTS, warmup_days=0)
     state = capture.state
     history = state.history
     response = pd.DataFrame({"a": [0.3, 0.4], "e0": [1e4, 2e4]}, index=PRODUCTS)
@@ -164,7 +164,7 @@ def test_oracle_forecast_is_the_future_the_replay_meets(sample) -> None:
 
 def test_oracle_replays_without_shortfall(sample) -> None:
     policy = small_policy(OraclePolicy)
-    result = replay(sample, "2022-03-01", "2022-03-07", policy, products=PRODUCTS)
+    result = replay(sample, "2022-03-01", "2022-03-07", policy, products=PRODUCTS, warmup_days=0)
     assert result.metrics["total"]["shortfall_days"] == 0
     assert len(policy.plan_seconds) == 7 and all(s > 0 for s in policy.plan_seconds)
     assert result.decisions["buy_ncd_1m"].notna().all()
@@ -173,14 +173,20 @@ def test_oracle_replays_without_shortfall(sample) -> None:
 def test_optimizer_does_not_look_ahead_but_the_oracle_does(sample) -> None:
     start, t, end = "2022-03-01", pd.Timestamp("2022-03-03"), "2022-03-06"
     changed_data = perturbed_after(sample, t, 1)
-    full = replay(sample, start, end, small_policy(OptimizerPolicy), products=PRODUCTS)
-    changed = replay(changed_data, start, end, small_policy(OptimizerPolicy), products=PRODUCTS)
+    full = replay(
+        sample, start, end, small_policy(OptimizerPolicy), products=PRODUCTS, warmup_days=0
+    )
+    changed = replay(
+        changed_data, start, end, small_policy(OptimizerPolicy), products=PRODUCTS, warmup_days=0
+    )
     mine = full.decisions[full.decisions["date"] <= t].reset_index(drop=True)
     theirs = changed.decisions[changed.decisions["date"] <= t].reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, theirs)
     assert len(mine) == 2 * 3
 
-    oracle = replay(sample, start, t, small_policy(OraclePolicy), products=PRODUCTS)
-    oracle_changed = replay(changed_data, start, t, small_policy(OraclePolicy), products=PRODUCTS)
+    oracle = replay(sample, start, t, small_policy(OraclePolicy), products=PRODUCTS, warmup_days=0)
+    oracle_changed = replay(
+        changed_data, start, t, small_policy(OraclePolicy), products=PRODUCTS, warmup_days=0
+    )
     # the oracle's plan of day t uses days after t: scrambling them changes its decisions
     assert not oracle.decisions.equals(oracle_changed.decisions)

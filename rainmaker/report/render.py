@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.regulation import LARGE_REDEMPTION_SHARE
 from rainmaker.report import charts
 from rainmaker.report.i18n import amount_scale, texts
 
@@ -46,9 +47,8 @@ __all__ = [
 LIQUID_FLOOR = 0.10
 # A floor is "close" when the liquid share is within this factor of it (10 % floor: below 12 %).
 FLOOR_CLOSE_FACTOR = 1.2
-# 巨额赎回: net redemptions of one day above 10 % of units; half of it is worth a warning.
-LARGE_REDEMPTION_SHARE = 0.10
-LARGE_REDEMPTION_WARNING_SHARE = 0.05
+# 巨额赎回 (rainmaker.regulation.LARGE_REDEMPTION_SHARE); half of it is worth a warning.
+LARGE_REDEMPTION_WARNING_SHARE = LARGE_REDEMPTION_SHARE / 2
 # Trading days of redemptions the buffer must cover (the 5-day liquidity rule).
 BUFFER_DAYS = 5
 ACCURACY_WINDOW_DAYS = 28

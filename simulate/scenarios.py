@@ -666,6 +666,8 @@ def write_dataset(
     )
     files = table_files(source_root)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.tmp-*"):  # from a killed earlier write
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:

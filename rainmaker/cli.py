@@ -306,6 +306,49 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenario(args: argparse.Namespace) -> int:
+    """Write a stressed copy of a data set: a redemption run, a rate shock, holders leaving."""
+    from rainmaker.dataset import load_dataset
+    from rainmaker.validation import validate_dataset
+    from simulate.scenarios import apply_scenario, check_out, parse_share, write_dataset
+
+    check_out(args.out, force=args.force)  # before any work: a non-empty --out is refused
+    params = {
+        "start": args.start,
+        "depth": None if args.depth is None else parse_share(args.depth, "--depth"),
+        "share": None if args.share is None else parse_share(args.share, "--share"),
+        "subscription_dip": (
+            None
+            if args.subscription_dip is None
+            else parse_share(args.subscription_dip, "--subscription-dip")
+        ),
+        "days": args.days,
+        "length": args.length,
+        "shape": args.shape,
+        "half_life": args.half_life,
+        "dispersion": args.dispersion,
+        "size_bp": args.size_bp,
+        "tenor": args.tenor,
+        "product": args.product,
+        "holders": args.holders,
+        "products": [p.strip() for p in args.products.split(",") if p.strip()]
+        if args.products
+        else None,
+    }
+    dataset = load_dataset(args.data)
+    scenario = apply_scenario(dataset, args.kind, seed=args.seed, **params)
+    out = write_dataset(scenario.dataset, args.out, record=scenario.record, force=args.force)
+    report = validate_dataset(out)  # the copy must still meet the contract
+    if not report.ok:
+        raise RainmakerError(f"the scenario written to {out} is not valid: {report.summary()}")
+    _say(scenario.summary())
+    _say(
+        f"written to {out}: valid, {len(report.warnings)} warnings (input "
+        f"{len(dataset.warnings)}); scenario.json says what was applied"
+    )
+    return 0
+
+
 def _format_time(column: pd.Series) -> pd.Series:
     """Timestamps as ``YYYY-MM-DD HH:MM:SS`` text (UTC)."""
     import pandas as pd
@@ -493,6 +536,34 @@ def build_parser() -> argparse.ArgumentParser:
         "sales and no unpaid redemptions",
     )
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser(
+        "scenario",
+        help="write a stressed copy of a data set (redemption run, rate shock, holders leaving)",
+        description="Kinds: run, rate-shock, holders-leave; presets: run-30in5, rates-2013, "
+        "rates-2016 (simulate/scenarios.py PRESETS; docs/backtest.md, Scenarios). Options a "
+        "kind does not take are refused.",
+    )
+    _add_data(p)
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--kind", required=True, metavar="KIND", help="a kind or a preset")
+    p.add_argument("--start", required=True, metavar="DATE", help="first stressed day")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--shape", default=None, help="run: ramp|spike|plateau; rate-shock: spike|climb")
+    p.add_argument("--days", type=int, default=None, metavar="N", help="days of the depth/rise")
+    p.add_argument("--length", type=int, default=None, metavar="N", help="days until it is over")
+    p.add_argument("--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%")
+    p.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="run: decay")
+    p.add_argument("--subscription-dip", default=None, metavar="X", help="run: share, at peak")
+    p.add_argument("--products", default=None, metavar="IDS", help="run: comma-separated ids")
+    p.add_argument("--dispersion", type=float, default=None, metavar="SIGMA", help="run: spread")
+    p.add_argument("--size-bp", type=float, default=None, metavar="BP", help="rate-shock: peak")
+    p.add_argument("--tenor", default=None, metavar="COLUMN", help="rate-shock: reference rate")
+    p.add_argument("--product", default=None, metavar="ID", help="holders-leave: the product")
+    p.add_argument("--share", default=None, metavar="X", help="holders-leave: share of AUM")
+    p.add_argument("--holders", type=int, default=None, metavar="N", help="holders-leave: count")
+    p.set_defaults(func=cmd_scenario)
 
     p = sub.add_parser("sample", help="regenerate the synthetic sample data set")
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, metavar="DIR")

@@ -7,6 +7,8 @@ by day, and the closed-loop replay that measures what a policy does to yield vol
 - :mod:`simulate.investment_mix` — a product's own investment rule (``investment_mix.csv``);
 - :mod:`simulate.replay` — the day-by-day closed loop; :mod:`simulate.policies` (``none``, ``rule``)
   and :mod:`simulate.planning_policies` (``optimizer``, ``oracle``) decide each day;
+- :mod:`simulate.scenarios` — stressed copies of a data set (a redemption run, a rate shock,
+  holders leaving) for the panel of windows;
 - :mod:`simulate.backtest_metrics`, :mod:`simulate.plots` and :mod:`simulate.backtest` — the SPEC §4
   figures, charts and the files ``rainmaker backtest`` writes.
 """

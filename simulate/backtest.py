@@ -200,6 +200,7 @@ def write_result(
         **run_info,
         "policy": result.policy,
         "policy_params": result.policy_params,
+        "starting_mix": result.starting_mix,
         "replay_seconds": round(result.seconds, 2),
         "policy_seconds": {k: round(v, 2) for k, v in result.policy_timings.items()},
     }

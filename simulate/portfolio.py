@@ -52,7 +52,9 @@ Daily step for calendar day t (:meth:`Portfolio.step`), in this order:
 4. **Subscriptions** arrive as pending money with value date = the next working day
    (:mod:`rainmaker.china_calendar`): money that arrives before a weekend or holiday earns
    nothing over it, and its units share no income until then.
-5. **Investment.** The manager buys buckets at that day's rates: either the ``purchases`` given to
+5. **Investment.** On a working day repo borrowing outstanding is first repaid from settled
+   cash, then pending subscriptions (what is left is rolled overnight at the day's repo rate).
+   Then the manager buys buckets at that day's rates: either the ``purchases`` given to
    :meth:`Portfolio.step` (the backtest's policy decision, CNY per bucket) or, when ``None``,
    what the portfolio's ``allocation`` rule returns (default :class:`TargetMix`). Purchases are
    paid from settled cash first (value date t + 1 if t is a working day: a trade on Friday earns
@@ -471,8 +473,9 @@ class Portfolio:
         return fen / 100
 
     def holdings(self) -> pd.DataFrame:
-        """Everything held, one row per position: ``kind`` (cash, pending, lot), ``bucket``,
-        ``amount`` (CNY), ``rate_pct``, ``value_date``, ``maturity_date``."""
+        """Every asset held, one row per position: ``kind`` (cash, pending, lot), ``bucket``,
+        ``amount`` (CNY), ``rate_pct``, ``value_date``, ``maturity_date``. Repo borrowing is a
+        liability, not a position: net assets = Σ amount − :attr:`borrowed`."""
         rows: list[dict[str, object]] = [
             {
                 "kind": "cash",

@@ -53,8 +53,9 @@ replay's first day (or from nothing on its first flows day when it starts later)
 steady ladder of its mix (:meth:`Portfolio.from_ladder`) bought over each bucket's tenor at the
 rates of those days.
 The mix is the product's own when the data set has an ``investment_mix`` table
-(:mod:`simulate.investment_mix`: how the product was managed), else
-:data:`simulate.portfolio.DEFAULT_MIX` (the optimizer's default portfolio), or
+(:mod:`simulate.investment_mix`: how the product was managed), else the mix inferred from its
+published yields before the replay's first day (:func:`simulate.investment_mix.infer_mix`; the
+default :data:`simulate.portfolio.DEFAULT_MIX` for a product without published yields), or
 ``ReplaySettings.initial_mix`` for every product when given. Policies see the products' rules as
 :attr:`simulate.policies.ReplayState.managed`: ``none`` and ``rule`` keep investing by them,
 ``optimizer`` and ``oracle`` start their plans from the portfolio they built.
@@ -233,6 +234,9 @@ class ReplayResult:
         settings: the world's settings.
         policy_params: the policy's hyper-parameters.
         policy_timings: seconds the policy spent by step (e.g. forecast, plan).
+        start, end: the window the figures cover; replay_start: the first day replayed.
+        starting_mix: each product's investment rule (bucket shares of AUM) its starting book
+            was built from: the ``investment_mix`` table's, inferred, or the default.
     """
 
     policy: str
@@ -246,6 +250,7 @@ class ReplayResult:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     replay_start: pd.Timestamp | None = None
+    starting_mix: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def window(self) -> pd.DataFrame:
@@ -622,6 +627,7 @@ def replay(
         start=start,
         end=end,
         replay_start=first_day,
+        starting_mix={pid: dict(m.weights) for pid, m in managed.items()},
     )
 
 

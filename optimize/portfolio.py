@@ -150,7 +150,9 @@ def read_holdings(
 
     Raises:
         DataError: a required column is missing; a product or bucket is unknown; an amount is
-            negative or missing; a term position lacks a rate or a maturity after ``as_of``.
+            missing, or negative outside cash (a negative cash amount is repo borrowing or
+            redemptions owed, to be repaid first); a term position lacks a rate or a maturity
+            after ``as_of``.
     """
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
@@ -195,8 +197,13 @@ def read_holdings(
         "bucket",
         f"unknown bucket; expected one of {sorted(names)}",
     )
-    flag(~(amount >= 0), "amount_cny", "expected an amount >= 0 CNY")
     is_cash = bucket_name == "cash"
+    # settled cash may be negative: repo borrowing (or redemptions owed) to be repaid first
+    flag(
+        ~np.isfinite(amount) | (~is_cash & ~(amount >= 0)),
+        "amount_cny",
+        "expected an amount >= 0 CNY (cash rows may be negative: borrowing to repay)",
+    )
     flag(~is_cash & ~np.isfinite(rate), "rate_pct", "a term position needs its rate, percent p.a.")
     mat = maturity.to_numpy()
     flag(

@@ -222,7 +222,10 @@ def holdings_snapshot(portfolios: Mapping[str, Portfolio], day: pd.Timestamp) ->
 
     The optimizer reads this table (``optimize.portfolio.read_holdings``, rows dated on its
     as-of day) instead of assuming a default ladder, so a re-plan starts from the replay's actual
-    portfolio. Pending subscriptions are cash rows with their value date.
+    portfolio. Pending subscriptions are cash rows with their value date. Repo borrowing
+    outstanding and redemptions still owed (paid first on the next working day) are netted
+    into the settled cash row, which may then be negative: the plan sees that money as already
+    spent and plans to find it, instead of investing it.
 
     Returns:
         Frame with ``date`` (the day before ``day``), ``product_id``, ``bucket``,
@@ -233,13 +236,16 @@ def holdings_snapshot(portfolios: Mapping[str, Portfolio], day: pd.Timestamp) ->
     frames = []
     for pid, portfolio in portfolios.items():
         held = portfolio.holdings()
+        settled = np.flatnonzero((held["kind"] == "cash").to_numpy())[0]
+        amounts = held["amount"].to_numpy(dtype=float).copy()
+        amounts[settled] -= portfolio.borrowed + portfolio.owed
         frames.append(
             pd.DataFrame(
                 {
                     "date": as_of,
                     "product_id": pid,
                     "bucket": held["bucket"].to_numpy(),
-                    "amount_cny": held["amount"].to_numpy(dtype=float),
+                    "amount_cny": amounts,
                     "rate_pct": held["rate_pct"].to_numpy(dtype=float),
                     "value_date": pd.to_datetime(held["value_date"]).to_numpy(),
                     "maturity_date": pd.to_datetime(held["maturity_date"]).to_numpy(),

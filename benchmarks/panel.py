@@ -1,0 +1,235 @@
+"""The policy panel: every policy on calm and stressed windows, with the SPEC §4 verdict per window.
+
+One window proves little (SPEC §4): a policy is judged on a panel of windows, calm and
+stressed, rates rising and falling, and must beat ``none`` in each. This script replays the
+panel below, runs its windows in parallel processes (one per core by default), and prints per
+window the SPEC §4 figures of every policy with the verdict against ``none``, then one line per
+window for the optimizer. It writes every window's backtest files under ``--out``.
+
+    .venv/bin/python benchmarks/panel.py [--windows NAME,...] [--policies none,optimizer]
+                                         [--workers N] [--out DIR] [--quick]
+
+The windows (``--windows`` picks some; ``--quick`` replays only the quarter around each event):
+
+| name | data | window | stressed |
+|---|---|---|---|
+| ``y2019`` | the sample | 2019-06-16..2020-06-15 (rates falling, COVID) | no |
+| ``y2020`` | the sample | 2020-06-16..2021-06-15 (rates rising, the November 2020 wave) | yes |
+| ``y2021`` | the sample | 2021-06-16..2022-06-15 (calm, rates falling) | no |
+| ``nomix`` | the sample without ``investment_mix.csv`` | 2021-12-16..2022-06-15 | no |
+| ``run30`` | the sample under the ``run-30in5`` scenario from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
+| ``rates2013`` | the sample under the ``rates-2013`` scenario from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
+
+Every window replays P01–P12 with the default warm-up (60 days) and the default world.
+Figures are in bp (SPEC §4); ``verdict`` is :func:`simulate.backtest_metrics.compare_policies`'s
+``better_than_baseline``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+PRODUCTS = tuple(f"P{i:02d}" for i in range(1, 13))
+SCENARIO_START = "2021-11-01"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window of the panel.
+
+    Attributes:
+        name: short key.
+        data: how the data set is made: ``sample``, ``nomix`` or a scenario preset name.
+        start, end: the window scored (inclusive).
+        quick_start, quick_end: the shorter window of ``--quick``.
+        stressed: judged as a stressed window (SPEC §4).
+        note: what the window is about.
+    """
+
+    name: str
+    data: str
+    start: str
+    end: str
+    quick_start: str
+    quick_end: str
+    stressed: bool
+    note: str
+
+
+WINDOWS = (
+    Window(
+        "y2019",
+        "sample",
+        "2019-06-16",
+        "2020-06-15",
+        "2020-01-01",
+        "2020-03-31",
+        False,
+        "rates falling, COVID",
+    ),
+    Window(
+        "y2020",
+        "sample",
+        "2020-06-16",
+        "2021-06-15",
+        "2020-10-01",
+        "2020-12-31",
+        True,
+        "rates rising, the November 2020 wave",
+    ),
+    Window(
+        "y2021",
+        "sample",
+        "2021-06-16",
+        "2022-06-15",
+        "2022-03-17",
+        "2022-06-15",
+        False,
+        "calm, rates falling",
+    ),
+    Window(
+        "nomix",
+        "nomix",
+        "2021-12-16",
+        "2022-06-15",
+        "2022-03-17",
+        "2022-06-15",
+        False,
+        "no investment_mix.csv: book inferred from published yields",
+    ),
+    Window(
+        "run30",
+        "run-30in5",
+        "2021-10-01",
+        "2022-01-31",
+        "2021-10-15",
+        "2021-12-15",
+        True,
+        f"market-wide run, 30 % of AUM in 5 days from {SCENARIO_START}",
+    ),
+    Window(
+        "rates2013",
+        "rates-2013",
+        "2021-10-01",
+        "2022-01-31",
+        "2021-10-15",
+        "2021-12-15",
+        True,
+        f"June-2013-like rate spike from {SCENARIO_START}",
+    ),
+)
+
+
+def _dataset(kind: str, scratch: Path):
+    """The data set a window replays (made once per process, in ``scratch``)."""
+    from rainmaker.dataset import load_dataset
+
+    if kind == "sample":
+        return load_dataset(SAMPLE)
+    if kind == "nomix":
+        folder = scratch / "nomix"
+        if not folder.exists():
+            shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("investment_mix.*"))
+        return load_dataset(folder)
+    from simulate.scenarios import apply_scenario
+
+    return apply_scenario(load_dataset(SAMPLE), kind, start=SCENARIO_START).dataset
+
+
+def run_window(window: Window, policies: tuple[str, ...], out: Path, quick: bool) -> dict:
+    """Replay one window under every policy; return its comparison and seconds."""
+    from simulate.backtest import run_backtest
+
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = _dataset(window.data, Path(scratch))
+        run = run_backtest(
+            dataset,
+            window.quick_start if quick else window.start,
+            window.quick_end if quick else window.end,
+            policies,
+            out / window.name,
+            products=PRODUCTS,
+            tracking_uri=None,
+            progress=False,
+            stressed=window.stressed,
+        )
+    return {
+        "window": window.name,
+        "comparison": run.comparison,
+        "seconds": time.perf_counter() - began,
+        "policy_seconds": {name: r.seconds for name, r in run.results.items()},
+    }
+
+
+COLUMNS = [
+    "relative_vol_bp",
+    "mean_excess_bp",
+    "tracking_bp",
+    "shortfall_days",
+    "sold_early",
+    "realised_loss",
+    "unpaid",
+    "refused_pct",
+    "share_of_bound_pct",
+    "better_than_baseline",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", default=",".join(w.name for w in WINDOWS))
+    parser.add_argument("--policies", default="none,rule,optimizer,oracle")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "panel")
+    parser.add_argument("--quick", action="store_true", help="the quarter around each event")
+    args = parser.parse_args(argv)
+    chosen = [w for w in WINDOWS if w.name in args.windows.split(",")]
+    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    began = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        futures = [pool.submit(run_window, w, policies, args.out, args.quick) for w in chosen]
+        results = [f.result() for f in futures]
+    pd.set_option("display.width", 200)
+    lines = []
+    for window, result in zip(chosen, results, strict=True):
+        table = result["comparison"]
+        shown = table[[c for c in COLUMNS if c in table.columns]].copy()
+        for column in ("sold_early", "realised_loss", "unpaid"):
+            if column in shown:
+                shown[column] = (shown[column] / 1e6).round(1)
+        print(
+            f"\n== {window.name}: {window.note}"
+            f" ({'stressed' if window.stressed else 'calm'}; {result['seconds']:.0f} s)"
+        )
+        print("   (sold_early, realised_loss, unpaid in CNY million)")
+        print(shown.round(2).to_string())
+        if "optimizer" in table.index:
+            row = table.loc["optimizer"]
+            lines.append(
+                f"{window.name:10s} optimizer relative_vol {row['relative_vol_bp']:+.2f} bp vs "
+                f"none {table.loc['none', 'relative_vol_bp']:+.2f}; shortfall days "
+                f"{row['shortfall_days']:.0f} vs {table.loc['none', 'shortfall_days']:.0f}; "
+                f"verdict {row['better_than_baseline']}"
+            )
+    print("\n" + "\n".join(lines))
+    print(f"\npanel: {len(chosen)} windows in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 A bank's data set has flows and the published 7-day yield / 万份收益, not its products'
 holdings or investment rules. Without ``investment_mix.csv`` the replay infers each product's
-mix from the published yields before its first day (:func:`simulate.investment_mix.infer_mix`)
+mix from the published yields before its first day (:func:`rainmaker.investment_mix.infer_mix`)
 and ``none`` then invests by it. This script copies a data set without that table, replays
 ``none`` over a window with the default warm-up, and prints per product the mean absolute gap
 between the replayed and the published 7-day yield over the window (bp), the inferred mix
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rainmaker.dataset import load_dataset  # noqa: E402
-from simulate.investment_mix import read_investment_mix  # noqa: E402
+from rainmaker.investment_mix import read_investment_mix  # noqa: E402
 from simulate.policies import NoPolicy  # noqa: E402
 from simulate.replay import DEFAULT_WARMUP_DAYS, replay  # noqa: E402
 

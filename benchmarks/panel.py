@@ -17,8 +17,8 @@ The windows (``--windows`` picks some; ``--quick`` replays only the quarter arou
 | ``y2020`` | the sample | 2020-06-16..2021-06-15 (rates rising, the November 2020 wave) | yes |
 | ``y2021`` | the sample | 2021-06-16..2022-06-15 (calm, rates falling) | no |
 | ``nomix`` | the sample without ``investment_mix.csv`` | 2021-12-16..2022-06-15 | no |
-| ``run30`` | the sample under the ``run-30in5`` scenario from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
-| ``rates2013`` | the sample under the ``rates-2013`` scenario from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
+| ``run30`` | the sample, ``run-30in5`` from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
+| ``rates2013`` | the sample, ``rates-2013`` from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
 
 Every window replays P01–P12 with the default warm-up (60 days) and the default world.
 Figures are in bp (SPEC §4); ``verdict`` is :func:`simulate.backtest_metrics.compare_policies`'s

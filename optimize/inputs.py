@@ -31,6 +31,7 @@ from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
 from rainmaker.china_calendar import calendar_features
 from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.investment_mix import DEFAULT_MIX, managed_mixes, maturing_share
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -98,6 +99,9 @@ class PlanInputs:
             ``liquidity.stress_lookback_days`` known days, CNY (P,): the stress floor of the
             needs through the next working day (E27).
         defence: the product plans in defence (P,) (:mod:`optimize.regime`).
+        managed_liquid_ratio: share of AUM the product's managed book (its investment mix held
+            as a steady ladder) has liquid within the 5-working-day window (P,).
+        managed_cash_ratio: its cash share (P,).
         worst_outflow: the largest net outflow over ``liquidity.ladder_days`` days in the last
             ``liquidity.ladder_lookback_days`` known days, share of AUM at its start (P,), ≥ 0:
             the maturity ladder's floor (E26) never goes below it.
@@ -133,6 +137,8 @@ class PlanInputs:
     defence: np.ndarray | None = None
     regime: RegimeState | None = None
     worst_outflow: np.ndarray | None = None
+    managed_liquid_ratio: np.ndarray | None = None
+    managed_cash_ratio: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -221,6 +227,8 @@ class PlanInputs:
             ("recent_redemptions", self.recent_redemptions),
             ("defence", self.defence),
             ("worst_outflow", self.worst_outflow),
+            ("managed_liquid_ratio", self.managed_liquid_ratio),
+            ("managed_cash_ratio", self.managed_cash_ratio),
         ):
             if values is not None and np.asarray(values).shape != (p,):
                 problems.append(f"{name} has shape {np.asarray(values).shape}, expected {(p,)}")
@@ -375,6 +383,8 @@ def inputs_from_forecast(
     forecast: Any,
     settings: PlanSettings,
     holdings: pd.DataFrame | None = None,
+    *,
+    managed: Mapping[str, Mapping[str, float]] | None = None,
 ) -> tuple[PlanInputs, list[str]]:
     """Plan inputs from a data set and a forecast, using only what is known on ``as_of``.
 
@@ -385,6 +395,9 @@ def inputs_from_forecast(
         settings: optimizer settings (horizon, ladder, target pace, confidence).
         holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`, e.g. from a
             backtest's portfolio); ``None`` reads ``holdings.csv`` or builds default ladders.
+        managed: each product's managed book, share of AUM per bucket; ``None`` reads the data
+            set's ``investment_mix`` table, else infers it from the published yields
+            (:func:`rainmaker.investment_mix.managed_mixes`).
 
     Returns:
         The inputs and the warnings met on the way (plain sentences).
@@ -476,7 +489,25 @@ def inputs_from_forecast(
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
 
-    # Today's portfolio: explicit holdings, else holdings.csv, else default ladders.
+    # How each product is managed: the plan never holds less liquidity than that book would.
+    if managed is None:
+        mixes = managed_mixes(
+            data.tables,
+            data.files,
+            flows,
+            dict(zip(ids, fee_bp, strict=True)),
+            rate_history,
+            today + pd.Timedelta(days=1),
+            ids,
+        )
+        book = {p: dict(m.weights) for p, m in mixes.items()}
+    else:
+        book = {p: dict(managed.get(p, DEFAULT_MIX)) for p in ids}
+    # the 5-working-day window spans about 7 calendar days
+    liquid_days = settings.liquidity.liquid_workdays * 7 / 5
+
+    # Today's portfolio: explicit holdings, else holdings.csv, else each product's managed book
+    # held as a steady ladder.
     if holdings is not None:
         holdings = read_holdings(holdings, today, ids, rates_today["cash"], file="holdings")
     elif "holdings" in data.tables:
@@ -488,7 +519,7 @@ def inputs_from_forecast(
             file=data.files.get("holdings", "holdings.csv"),
         )
     if holdings is None:
-        holdings = default_ladder(ids, aum_flows, settings.portfolio, rate_history, today, calendar)
+        holdings = _managed_ladders(ids, aum_flows, book, rate_history, today, calendar)
     else:
         covered = set(holdings["product_id"])
         lacking = [p for p in ids if p not in covered]
@@ -498,8 +529,8 @@ def inputs_from_forecast(
                 "a default ladder is assumed"
             )
             mask = np.isin(ids, lacking)
-            ladder = default_ladder(
-                tuple(lacking), aum_flows[mask], settings.portfolio, rate_history, today, calendar
+            ladder = _managed_ladders(
+                tuple(lacking), aum_flows[mask], book, rate_history, today, calendar
             )
             holdings = pd.concat([holdings, ladder], ignore_index=True)
     held = holdings.groupby("product_id")["amount_cny"].sum().reindex(list(ids)).to_numpy()
@@ -597,6 +628,10 @@ def inputs_from_forecast(
         recent_redemptions=recent_redemptions,
         defence=regime.defence,
         regime=regime,
+        managed_liquid_ratio=np.array(
+            [maturing_share(book[p], liquid_days) for p in ids], dtype=float
+        ),
+        managed_cash_ratio=np.array([float(book[p].get("cash", 0.0)) for p in ids]),
         worst_outflow=worst_net_outflow(
             flows,
             today,
@@ -606,6 +641,33 @@ def inputs_from_forecast(
         ),
     )
     return inputs, warnings
+
+
+def _managed_ladders(
+    ids: tuple[str, ...],
+    aum_cny: np.ndarray,
+    book: Mapping[str, Mapping[str, float]],
+    rate_history: pd.DataFrame,
+    today: pd.Timestamp,
+    calendar: pd.Series,
+) -> pd.DataFrame:
+    """Each product's managed book as a steady ladder (:func:`optimize.portfolio.default_ladder`
+    for every group of products sharing a mix)."""
+    groups: dict[tuple[tuple[str, float], ...], list[int]] = {}
+    for i, pid in enumerate(ids):
+        groups.setdefault(tuple(sorted(book[pid].items())), []).append(i)
+    frames = [
+        default_ladder(
+            tuple(ids[i] for i in members),
+            np.asarray(aum_cny, dtype=float)[members],
+            dict(mix),
+            rate_history,
+            today,
+            calendar,
+        )
+        for mix, members in groups.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def worst_net_outflow(

@@ -470,6 +470,10 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         calm_ladder = np.maximum(calm_ladder, np.asarray(inputs.worst_outflow, dtype=float))
     min_ladder = np.where(defence, np.maximum(calm_ladder, regime.min_ladder_ratio), calm_ladder)
     min_liquid = np.asarray(inputs.min_liquid_ratio, dtype=float)
+    floor = settings.liquidity.managed_floor
+    if floor > 0 and inputs.managed_liquid_ratio is not None:
+        managed = floor * np.asarray(inputs.managed_liquid_ratio, dtype=float)
+        min_liquid = np.minimum(np.maximum(min_liquid, managed), 1.0)
     min_liquid = np.where(defence, np.maximum(min_liquid, regime.min_liquid_ratio), min_liquid)
     tenors = np.array([b.tenor_days for b in buckets], dtype=int)
     bucket_allowed = ~defence[:, None] | (tenors[None, :] <= regime.max_tenor_days)
@@ -605,7 +609,8 @@ def cumulative_needs(
     redemptions of the last ``stress_lookback_days`` days for each day; after it, the
     liquidity ``confidence`` (the regime's in defence). One bad day is likely, fourteen in a row
     are not: the quantile of the sum is far below the sum of the daily quantiles, and a path
-    that keeps losing money (a run) keeps its whole trajectory.
+    that keeps losing money (a run) keeps its whole trajectory. The days off right after day 0
+    also keep at least ``managed_floor`` × the managed book's cash share of today's AUM.
 
     Without sample paths each day counts at its own quantile (an upper bound).
 
@@ -652,5 +657,12 @@ def cumulative_needs(
         mean = np.asarray(inputs.recent_redemptions, dtype=float)
         stress = liquidity.stress_multiple * mean[:, None] * days[None, :]
         needs = np.where(soon[None, :], np.maximum(needs, stress), needs)
+    floor = liquidity.managed_floor
+    if floor > 0 and inputs.managed_cash_ratio is not None:
+        # the days off right after day 0 are paid from its cash alone: never less cash for
+        # them than the product's own management keeps
+        kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float)
+        kept = kept * np.asarray(inputs.aum_today, dtype=float)
+        needs = np.where(off[None, :], np.maximum(needs, kept[:, None]), needs)
     needs[:, 0] = 0.0
     return needs / scale, ~off, level

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,7 @@ def make_plan(
     settings: PlanSettings | None = None,
     *,
     holdings: pd.DataFrame | None = None,
+    managed: Mapping[str, Mapping[str, float]] | None = None,
 ) -> PlanResult:
     """Plan quotas, exposure, liquidity buffer and investments for the days after ``as_of``.
 
@@ -179,13 +181,18 @@ def make_plan(
         settings: optimizer settings (``load_settings()`` when None).
         holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`); None reads
             ``holdings.csv`` or assumes default ladders.
+        managed: each product's managed book, share of AUM per bucket (the floors of
+            ``liquidity.managed_floor``); None reads the data set's ``investment_mix`` table,
+            else infers it from the published yields.
 
     Returns:
         The plan; ``timings["inputs"]`` is the time spent reading the inputs.
     """
     settings = settings or load_settings()
     began = time.perf_counter()
-    inputs, warnings = inputs_from_forecast(dataset, as_of, forecast, settings, holdings)
+    inputs, warnings = inputs_from_forecast(
+        dataset, as_of, forecast, settings, holdings, managed=managed
+    )
     inputs_seconds = time.perf_counter() - began
     result = plan_from_inputs(inputs, settings, tuple(warnings))
     timings = {"inputs": inputs_seconds, **result.timings}

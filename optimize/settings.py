@@ -88,6 +88,11 @@ class LiquiditySettings:
     ladder_days: the maturity ladder's window, calendar days (E26).
     min_ladder_ratio: floor of cash plus assets maturing within ``ladder_days`` days, share of
         AUM (E26): what a redemption wave longer than the horizon is paid from.
+    managed_floor: the 5-working-day liquid floor (E16) is at least this multiple of the
+        share the product's managed book holds liquid within the window, and the cash kept
+        for the days off right after the first day (E27) at least this multiple of its cash
+        share (0 = off): the plan may invest longer, never with less liquidity than the
+        product's own management, so a redemption run finds it no weaker than doing nothing.
     ladder_lookback_days: ... and never below the largest net outflow over ``ladder_days``
         days seen in this many days of the product's history, share of AUM (0 = off): a
         product whose holders once took 40 % in a month keeps 40 % maturing within a month.
@@ -112,6 +117,7 @@ class LiquiditySettings:
     ladder_days: int = 30
     min_ladder_ratio: float = 0.30
     ladder_lookback_days: int = 365
+    managed_floor: float = 1.0
     next_days_confidence: float = 0.99
     needs_margin: float = 1.05
     stress_multiple: float = 1.5
@@ -140,6 +146,7 @@ class LiquiditySettings:
         _require(1 <= self.liquid_workdays <= 20, "liquidity.liquid_workdays", "1 to 20")
         _require(1 <= self.ladder_days <= 366, "liquidity.ladder_days", "1 to 366 days")
         _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
+        _require(0 <= self.managed_floor <= 2, "liquidity.managed_floor", "0 (off) to 2")
         _require(
             0 <= self.ladder_lookback_days <= 3660,
             "liquidity.ladder_lookback_days",

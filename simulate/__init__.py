@@ -4,7 +4,6 @@ by day, and the closed-loop replay that measures what a policy does to yield vol
 - :mod:`simulate.portfolio` — a product's asset lots, income, fees, redemptions and shortfall;
 - :mod:`simulate.response` — the concave demand response to marketing exposure;
 - :mod:`simulate.synthetic` — the seeded generator of ``data/sample``;
-- :mod:`simulate.investment_mix` — a product's own investment rule (``investment_mix.csv``);
 - :mod:`simulate.replay` — the day-by-day closed loop; :mod:`simulate.policies` (``none``, ``rule``)
   and :mod:`simulate.planning_policies` (``optimizer``, ``oracle``) decide each day;
 - :mod:`simulate.scenarios` — stressed copies of a data set (a redemption run, a rate shock,

@@ -130,8 +130,15 @@ class PlanningPolicy(Policy):
             warnings.simplefilter("ignore")
             # the replay's portfolio, not a default ladder: on the first day it is the ladder
             # of the product's own mix (simulate.replay), later whatever the plans built
+            # the book each product was managed with before the replay: the plan never holds
+            # less liquidity than it (liquidity.managed_floor)
             result = make_plan(
-                history, state.as_of, forecast, self._plan_settings(), holdings=state.holdings
+                history,
+                state.as_of,
+                forecast,
+                self._plan_settings(),
+                holdings=state.holdings,
+                managed={p: state.managed_of(p).weights for p in planned},
             )
         self.plan_seconds.append(time.perf_counter() - began)
         return plan_decision(result.plan, day, state)

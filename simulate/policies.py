@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS
-from simulate.investment_mix import ManagedMix
+from rainmaker.investment_mix import ManagedMix
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
 from simulate.workdays import Workdays, day_number
 
@@ -158,7 +158,7 @@ class ReplayState:
         future: the data set with every row (history beyond ``day``); ``None`` except for
             policies that see the future (the oracle).
         managed: each product's investment rule before the replay (its mix and daily purchase
-            cap, :mod:`simulate.investment_mix`), which its starting portfolio was built from.
+            cap, :mod:`rainmaker.investment_mix`), which its starting portfolio was built from.
     """
 
     def __init__(

@@ -77,6 +77,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS, AssetBucket, bucket
+from rainmaker.investment_mix import DEFAULT_MAX_DAILY_PURCHASE_PCT, DEFAULT_MIX
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP, Curve, price_per_principal
 from rainmaker.yields import daily_fee, income_per_10k
@@ -94,16 +95,8 @@ __all__ = [
 
 DAYS_PER_YEAR = 365
 LIQUIDITY_DAYS = 5  # the regulatory "assets maturing within 5 trading days"
-# Target share of AUM per bucket: a 5 % cash buffer, a ladder of repo and NCDs with a weighted
-# average maturity of about 40 days, typical of a cash-management product. ``repo_1d`` takes
-# whatever the term buckets cannot absorb on a day, so its weight is a floor, not a cap.
-DEFAULT_MIX: Mapping[str, float] = {
-    "cash": 0.05,
-    "repo_1d": 0.15,
-    "repo_7d": 0.20,
-    "ncd_1m": 0.25,
-    "ncd_3m": 0.35,
-}
+# DEFAULT_MIX (rainmaker.investment_mix) is re-exported here for TargetMix's readers: its
+# ``repo_1d`` takes whatever the term buckets cannot absorb on a day, so that weight is a floor.
 
 _SHARED_WORKDAYS = Workdays()
 
@@ -251,7 +244,7 @@ class TargetMix:
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
-    max_daily_purchase_pct: float = 2.0
+    max_daily_purchase_pct: float = DEFAULT_MAX_DAILY_PURCHASE_PCT
 
     def __call__(
         self, portfolio: Portfolio, date: pd.Timestamp, rates_pct: Mapping[str, float]

@@ -53,8 +53,8 @@ replay's first day (or from nothing on its first flows day when it starts later)
 steady ladder of its mix (:meth:`Portfolio.from_ladder`) bought over each bucket's tenor at the
 rates of those days.
 The mix is the product's own when the data set has an ``investment_mix`` table
-(:mod:`simulate.investment_mix`: how the product was managed), else the mix inferred from its
-published yields before the replay's first day (:func:`simulate.investment_mix.infer_mix`; the
+(:mod:`rainmaker.investment_mix`: how the product was managed), else the mix inferred from its
+published yields before the replay's first day (:func:`rainmaker.investment_mix.infer_mix`; the
 default :data:`simulate.portfolio.DEFAULT_MIX` for a product without published yields), or
 ``ReplaySettings.initial_mix`` for every product when given. Policies see the products' rules as
 :attr:`simulate.policies.ReplayState.managed`: ``none`` and ``rule`` keep investing by them,
@@ -85,11 +85,12 @@ import pandas as pd
 from rainmaker.assets import bucket_rates
 from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.investment_mix import ManagedMix, read_investment_mix
+from rainmaker.investment_mix import managed_mixes as ground_managed_mixes
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
 from simulate.backtest_metrics import backtest_metrics
-from simulate.investment_mix import ManagedMix, inferred_mixes, read_investment_mix
 from simulate.policies import (
     Decision,
     DecisionAllocation,
@@ -301,8 +302,8 @@ def managed_mixes(
     """Each product's investment rule in the replay: ``settings.initial_mix`` for all when
     given, else the data set's ``investment_mix`` table, else (a product the table does not
     list, or a data set without the table, like a bank's) the mix inferred from its published
-    yields before ``first_day`` (:func:`simulate.investment_mix.inferred_mixes`; the default
-    :class:`~simulate.investment_mix.ManagedMix` when it has too few, or when ``first_day``
+    yields before ``first_day`` (:func:`rainmaker.investment_mix.inferred_mixes`; the default
+    :class:`~rainmaker.investment_mix.ManagedMix` when it has too few, or when ``first_day``
     is not given).
 
     Args:
@@ -315,24 +316,29 @@ def managed_mixes(
 
     Raises:
         DataError: an invalid ``investment_mix`` table
-            (:func:`simulate.investment_mix.read_investment_mix`).
+            (:func:`rainmaker.investment_mix.read_investment_mix`).
     """
     if settings.initial_mix is not None:
         given = ManagedMix(dict(settings.initial_mix))
         return {pid: given for pid in product_ids}
-    table = read_investment_mix(
-        dataset.tables, dataset.files.get("investment_mix", "investment_mix.csv")
+    if first_day is None:
+        table = read_investment_mix(
+            dataset.tables, dataset.files.get("investment_mix", "investment_mix.csv")
+        )
+        return {pid: table.get(pid) or ManagedMix() for pid in product_ids}
+    eve = first_day - pd.Timedelta(days=1)
+    if rates_pct is None:
+        rates_pct = bucket_rates(dataset.market_daily(dataset.market["date"].min(), eve))
+    fee_bp = dataset.products.set_index("product_id")["fee_bp"].astype(float)
+    return ground_managed_mixes(
+        dataset.tables,
+        dataset.files,
+        dataset.flows.loc[dataset.flows["date"] < first_day],
+        fee_bp.to_dict(),
+        rates_pct.loc[:eve],
+        first_day,
+        product_ids,
     )
-    missing = [pid for pid in product_ids if pid not in table]
-    inferred: dict[str, ManagedMix] = {}
-    if missing and first_day is not None:
-        eve = first_day - pd.Timedelta(days=1)
-        if rates_pct is None:
-            rates_pct = bucket_rates(dataset.market_daily(dataset.market["date"].min(), eve))
-        fee_bp = dataset.products.set_index("product_id")["fee_bp"].astype(float)
-        flows = dataset.flows.loc[dataset.flows["date"] < first_day]
-        inferred = inferred_mixes(flows, fee_bp.to_dict(), rates_pct.loc[:eve], first_day, missing)
-    return {pid: table.get(pid) or inferred.get(pid) or ManagedMix() for pid in product_ids}
 
 
 class _WorldResponse:

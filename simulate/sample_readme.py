@@ -160,7 +160,7 @@ Configuration (`simulate.synthetic.SampleConfig`): seed={c.seed}, {settings}.
   synthetic world's ground truth, which the backtest uses to replay demand under another
   exposure; a forecaster should estimate the curve from `flows.csv` instead).
 - `investment_mix.csv`: product_id, bucket, share, max_daily_purchase_pct: how each product's
-  manager invests (`simulate/investment_mix.py`), one row per product and asset bucket of
+  manager invests (`rainmaker/investment_mix.py`), one row per product and asset bucket of
   `rainmaker/assets.py`: the bucket's target share of AUM (a fraction, 4 decimals; a product's
   shares sum to 1) and the most new money put into one term bucket in a day (percent of AUM, the
   same on every row of a product). It is the `TargetMix` rule each product was simulated with

@@ -2,7 +2,7 @@
 
 :func:`generate_sample` writes ``products.csv``, ``flows.csv``, ``market.csv`` (SPEC §1),
 ``exposure_response.csv`` (the true response curves), ``investment_mix.csv`` (each product's true
-investment rule, :mod:`simulate.investment_mix`) and a ``README.md`` describing them (with
+investment rule, :mod:`rainmaker.investment_mix`) and a ``README.md`` describing them (with
 every parameter and the measured figures) into a folder, bit for bit the same for the same
 :class:`SampleConfig`. Regenerate the committed sample with ``rainmaker sample --out data/sample``
 or ``python -m simulate.synthetic --out data/sample``.
@@ -58,6 +58,7 @@ import pandas as pd
 
 from rainmaker.assets import bucket_rates
 from rainmaker.china_calendar import calendar_features
+from rainmaker.investment_mix import ManagedMix, investment_mix_frame
 from rainmaker.yields import headline_figures, yield_7d
 from simulate.flows import (
     DemandDrivers,
@@ -67,7 +68,6 @@ from simulate.flows import (
     stress_multipliers,
     yield_multipliers,
 )
-from simulate.investment_mix import ManagedMix, investment_mix_frame
 from simulate.market import SHIBOR_COLUMNS, daily_market, load_shibor, peer_benchmark
 from simulate.portfolio import DEFAULT_MIX, Portfolio, TargetMix
 from simulate.response import ExposureResponse

@@ -1,4 +1,4 @@
-"""Tests of the book inferred from published yields (simulate.investment_mix.infer_mix): it
+"""Tests of the book inferred from published yields (rainmaker.investment_mix.infer_mix): it
 recovers a known steady-ladder mix, looks only at data before its day, falls back to the
 default mix without published yields, and the replay uses it when the data set has no
 ``investment_mix`` table."""
@@ -14,7 +14,7 @@ import pytest
 
 from rainmaker.assets import BUCKETS
 from rainmaker.dataset import load_dataset
-from simulate.investment_mix import ManagedMix, infer_mix, inferred_mixes, ladder_yields
+from rainmaker.investment_mix import ManagedMix, infer_mix, inferred_mixes, ladder_yields
 from simulate.policies import NoPolicy
 from simulate.replay import ReplaySettings, managed_mixes, replay, replay_first_day
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from rainmaker.assets import BUCKETS
-from simulate.investment_mix import ManagedMix
+from rainmaker.investment_mix import ManagedMix
 from simulate.policies import (
     DecisionAllocation,
     NoPolicy,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from rainmaker.dataset import Dataset, load_dataset
 from rainmaker.errors import DataError, UsageError
+from rainmaker.investment_mix import ManagedMix
 from simulate.backtest_metrics import backtest_metrics
-from simulate.investment_mix import ManagedMix
 from simulate.policies import (
     Decision,
     NoPolicy,

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from rainmaker.china_calendar import calendar_features
+from rainmaker.investment_mix import read_investment_mix
 from rainmaker.yields import yield_7d
-from simulate.investment_mix import read_investment_mix
 from simulate.market import load_shibor
 from simulate.synthetic import (
     MIX_STYLES,

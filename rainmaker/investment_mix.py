@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rainmaker.assets import BUCKETS
+from rainmaker.assets import BUCKETS, bucket
 from rainmaker.errors import DataError, Problem
-from simulate.portfolio import DEFAULT_MIX, TargetMix
 
 __all__ = [
     "DEFAULT_MAX_DAILY_PURCHASE_PCT",
+    "DEFAULT_MIX",
     "SHARE_TOLERANCE",
     "TABLE",
     "ManagedMix",
@@ -57,12 +57,25 @@ __all__ = [
     "inferred_mixes",
     "investment_mix_frame",
     "ladder_yields",
+    "managed_mixes",
+    "maturing_share",
     "read_investment_mix",
 ]
 
 TABLE = "investment_mix"
-# TargetMix's own default: a cap that a normal day's inflow (≈ 3 % of AUM) seldom reaches.
-DEFAULT_MAX_DAILY_PURCHASE_PCT = TargetMix.max_daily_purchase_pct
+# Target share of AUM per bucket of a product whose data set does not say: a 5 % cash buffer,
+# a ladder of repo and NCDs with a weighted average maturity of about 40 days, typical of a
+# cash-management product.
+DEFAULT_MIX: Mapping[str, float] = {
+    "cash": 0.05,
+    "repo_1d": 0.15,
+    "repo_7d": 0.20,
+    "ncd_1m": 0.25,
+    "ncd_3m": 0.35,
+}
+# The most new money put into one term bucket in a day, percent of AUM: a cap that a normal
+# day's inflow (≈ 3 % of AUM) seldom reaches.
+DEFAULT_MAX_DAILY_PURCHASE_PCT = 2.0
 SHARE_TOLERANCE = 1e-6  # |Σ shares − 1| accepted (shares are written to 4 decimals)
 MAX_ROWS_SHOWN = 5
 DAYS_PER_YEAR = 365
@@ -91,10 +104,6 @@ class ManagedMix:
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     max_daily_purchase_pct: float = DEFAULT_MAX_DAILY_PURCHASE_PCT
-
-    def rule(self) -> TargetMix:
-        """The :class:`~simulate.portfolio.TargetMix` that carries it out."""
-        return TargetMix(dict(self.weights), max_daily_purchase_pct=self.max_daily_purchase_pct)
 
 
 def investment_mix_frame(rules: Mapping[str, ManagedMix]) -> pd.DataFrame:
@@ -327,7 +336,7 @@ def inferred_mixes(
     product_ids: Sequence[str],
 ) -> dict[str, ManagedMix]:
     """:func:`infer_mix` of every product of ``product_ids``, falling back to the default
-    :class:`ManagedMix` (:data:`simulate.portfolio.DEFAULT_MIX`) for a product without enough
+    :class:`ManagedMix` (:data:`DEFAULT_MIX`) for a product without enough
     published yields before ``before``."""
     out: dict[str, ManagedMix] = {}
     by_product = {str(pid): rows for pid, rows in flows.groupby("product_id", sort=False)}
@@ -336,3 +345,51 @@ def inferred_mixes(
         mix = infer_mix(rows, float(fee_bp[pid]), rates_pct, before) if rows is not None else None
         out[pid] = mix if mix is not None else ManagedMix()
     return out
+
+
+def managed_mixes(
+    tables: Mapping[str, pd.DataFrame],
+    files: Mapping[str, str],
+    flows: pd.DataFrame,
+    fee_bp: Mapping[str, float],
+    rates_pct: pd.DataFrame,
+    before: pd.Timestamp,
+    product_ids: Sequence[str],
+) -> dict[str, ManagedMix]:
+    """How each product is managed: its rows of the ``investment_mix`` table, else the mix
+    inferred from its published yields before ``before`` (:func:`infer_mix`), else
+    :data:`DEFAULT_MIX`.
+
+    Args:
+        tables, files: the data set's extra tables and their file names.
+        flows: the flows rows (only those dated before ``before`` are read).
+        fee_bp: annual fees per product, bp.
+        rates_pct: bucket purchase rates per calendar day, percent p.a.
+        before: the first day not looked at.
+        product_ids: the products wanted.
+
+    Raises:
+        DataError: an invalid ``investment_mix`` table (:func:`read_investment_mix`).
+    """
+    table = read_investment_mix(tables, files.get(TABLE, f"{TABLE}.csv"))
+    lacking = [pid for pid in product_ids if pid not in table]
+    inferred = inferred_mixes(flows, fee_bp, rates_pct, before, lacking) if lacking else {}
+    return {pid: table.get(pid) or inferred.get(pid) or ManagedMix() for pid in product_ids}
+
+
+def maturing_share(weights: Mapping[str, float], days: float) -> float:
+    """Share of AUM a steady ladder of ``weights`` gets back within ``days`` calendar days.
+
+    A bucket of tenor ``n`` bought evenly every day returns ``min(1, days / n)`` of itself within
+    ``days``; cash is always there. E.g. the default mix within 7 days (5 working days):
+    0.05 + 0.15 + 0.20 + 0.25 × 7/30 + 0.35 × 7/91 ≈ 0.485.
+
+    Args:
+        weights: share of AUM per bucket name (fractions).
+        days: the window, calendar days (≥ 0).
+    """
+    total = 0.0
+    for name, share in weights.items():
+        tenor = bucket(name).tenor_days
+        total += float(share) * (1.0 if tenor <= days else days / tenor)
+    return total

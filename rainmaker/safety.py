@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the writers only: messages must stay cheap
+    import pandas as pd
 
 __all__ = [
     "SPREADSHEET_TRIGGERS",
@@ -80,6 +81,8 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
     Only ``str`` cells change: numbers, booleans, dates and missing values stay as they are.
     """
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         values = out[column]

@@ -37,6 +37,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "REQUIRED_TABLES",
     "ValidationReport",
+    "folder_problem",
     "read_other_table",
     "table_files",
     "validate_dataset",
@@ -182,11 +183,8 @@ def validate_dataset(path: str | Path) -> ValidationReport:
     """
     root = Path(path)
     report = ValidationReport(root=root)
-    if not root.is_dir():
-        what = "is not a folder" if root.exists() else "does not exist"
-        report.problems.append(
-            Problem(str(root), "", f"data-set folder {what}; expected a folder of tables")
-        )
+    if (problem := folder_problem(root)) is not None:
+        report.problems.append(problem)
         return report
 
     files = table_files(root)
@@ -224,6 +222,17 @@ def validate_dataset(path: str | Path) -> ValidationReport:
         if stem not in REQUIRED_TABLES and t is not None:
             report.parsed[stem] = checker.other(t)
     return report
+
+
+def folder_problem(root: Path) -> Problem | None:
+    """The problem with a data-set folder that is missing or not a folder, else None.
+
+    Cheap: commands call it to refuse a bad ``--data`` before doing anything else.
+    """
+    if root.is_dir():
+        return None
+    what = "is not a folder" if root.exists() else "does not exist"
+    return Problem(str(root), "", f"data-set folder {what}; expected a folder of tables")
 
 
 def read_other_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:

@@ -9,10 +9,13 @@ later day). Models meet the contract of :class:`forecast.base.ForecastModel`; se
 from forecast.api import (
     DEFAULT_MODELS,
     DEFAULT_QUANTILES,
+    MAX_HORIZON_DAYS,
     MODEL_CLASSES,
     Forecaster,
     ForecastResult,
+    check_horizon,
     make_model,
+    model_names,
     run_forecast,
 )
 from forecast.base import ForecastFallbackWarning, ForecastModel
@@ -21,6 +24,7 @@ from forecast.panel import OUTPUT_VARIABLES, Panel, build_panel
 __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_QUANTILES",
+    "MAX_HORIZON_DAYS",
     "MODEL_CLASSES",
     "OUTPUT_VARIABLES",
     "ForecastFallbackWarning",
@@ -29,6 +33,8 @@ __all__ = [
     "Forecaster",
     "Panel",
     "build_panel",
+    "check_horizon",
     "make_model",
+    "model_names",
     "run_forecast",
 ]

@@ -46,10 +46,13 @@ from rainmaker.errors import UsageError
 __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_QUANTILES",
+    "MAX_HORIZON_DAYS",
     "MODEL_CLASSES",
     "ForecastResult",
     "Forecaster",
+    "check_horizon",
     "make_model",
+    "model_names",
     "run_forecast",
 ]
 
@@ -60,6 +63,9 @@ MODEL_CLASSES: dict[str, type[ForecastModel]] = {
     "recent_mean": RecentMean,
 }
 DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
+# The longest horizon served, days: a year. Beyond it the year-ago feature would be a day after
+# the as-of day and the sample paths grow without bound; longer horizons are refused up front.
+MAX_HORIZON_DAYS = 365
 DEFAULT_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
 # Who forecasts a product the chosen model cannot (too little history), in this order.
 FALLBACK_ORDER = ("lightgbm", "ets", "seasonal_naive", "recent_mean")
@@ -73,14 +79,35 @@ def make_model(
     Raises:
         UsageError: unknown name (the message lists the known ones).
     """
-    if name not in MODEL_CLASSES:
-        raise UsageError(
-            f"unknown forecast model {name!r}; expected one of {', '.join(MODEL_CLASSES)}"
-        )
+    model_names(name)  # raises UsageError on an unknown name
     cls = MODEL_CLASSES[name]
     if cls is GlobalLightGBM:
         return GlobalLightGBM(**{"max_horizon": horizon, "seed": seed, "n_jobs": n_jobs, **params})
     return cls(**params)
+
+
+def model_names(model: str) -> tuple[str, ...]:
+    """The models named by ``auto``, a model name or a comma-separated list of them.
+
+    Raises:
+        UsageError: an unknown name (the message lists the known ones) or an empty list.
+    """
+    names = DEFAULT_MODELS if model == "auto" else tuple(m.strip() for m in model.split(","))
+    unknown = [name for name in names if name not in MODEL_CLASSES]
+    if unknown or not names or "" in names:
+        shown = ", ".join(repr(n) for n in unknown) or repr(model)
+        raise UsageError(
+            f"unknown forecast model {shown}; expected one of {', '.join(MODEL_CLASSES)}"
+        )
+    return names
+
+
+def check_horizon(horizon: int, what: str = "horizon") -> None:
+    """Refuse a forecast horizon outside 1..:data:`MAX_HORIZON_DAYS` days (exit status 2)."""
+    if not 1 <= horizon <= MAX_HORIZON_DAYS:
+        raise UsageError(
+            f"{what} must be from 1 to {MAX_HORIZON_DAYS} days (a year), got {horizon}"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,12 +169,13 @@ class ForecastResult:
         return pd.DataFrame(values.T, index=self.dates, columns=list(self.product_ids))
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO)."""
-        out = Path(path)
+        """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO; text cells that a
+        spreadsheet would take for a formula are quoted, see :mod:`rainmaker.safety`)."""
+        from rainmaker.safety import write_spreadsheet_csv
+
         table = self.table.copy()
         table["date"] = table["date"].dt.strftime("%Y-%m-%d")
-        table.to_csv(out, index=False)
-        return out
+        return write_spreadsheet_csv(table, path)
 
 
 def _table(
@@ -238,8 +266,7 @@ class Forecaster:
             )
         for name in self.models:
             make_model(name)  # raises UsageError on an unknown name
-        if self.horizon < 1:
-            raise UsageError(f"horizon must be at least 1 day, got {self.horizon}")
+        check_horizon(self.horizon)
         if any(not 0.0 < q < 1.0 for q in self.quantiles):
             raise UsageError(
                 f"quantile levels must lie strictly between 0 and 1, got {self.quantiles}"
@@ -579,7 +606,7 @@ def run_forecast(
     """
     if forecaster is not None:
         return forecaster.predict(dataset, as_of, horizon, model=None if model == "auto" else model)
-    names = DEFAULT_MODELS if model == "auto" else tuple(m.strip() for m in model.split(","))
+    names = model_names(model)
     fitted = Forecaster(
         models=names, horizon=horizon, quantiles=quantiles, seed=seed, n_paths=n_paths
     ).fit(dataset, as_of)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster
+from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster, check_horizon
 from forecast.metrics import coverage, scaled_pinball_loss, wape
 from forecast.panel import OUTPUT_VARIABLES
 from forecast.paths import quantile_label
@@ -219,6 +219,26 @@ def score(forecasts: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def check_evaluation(horizon: int, step_days: int, refit_every_days: int) -> None:
+    """Refuse evaluation settings that cannot work, before any data is read.
+
+    Args:
+        horizon: days forecast from each origin (1 to ``MAX_HORIZON_DAYS``).
+        step_days: days between origins (at least 1).
+        refit_every_days: days between full refits (at least 1).
+
+    Raises:
+        UsageError: a value out of range (exit status 2), naming it and its command-line flag.
+    """
+    check_horizon(horizon, "the horizon (--horizon)")
+    for what, days in (
+        ("the step between origins (--step)", step_days),
+        ("the days between refits (--refit-every)", refit_every_days),
+    ):
+        if days < 1:
+            raise UsageError(f"{what} must be at least 1 day, got {days}")
+
+
 def evaluate_forecast(
     dataset: Dataset,
     start: str | pd.Timestamp,
@@ -255,8 +275,7 @@ def evaluate_forecast(
         UsageError: dates out of range, no origin in the window, bad horizon or models.
     """
     start_day, end_day = parse_day(start, "start"), parse_day(end, "end")
-    if horizon < 1:
-        raise UsageError(f"horizon must be at least 1 day, got {horizon}")
+    check_evaluation(horizon, step_days, refit_every_days)
     if end_day > dataset.last_date:
         raise UsageError(
             f"end {end_day:%Y-%m-%d} is after the last flows day {dataset.last_date:%Y-%m-%d}"

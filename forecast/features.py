@@ -354,7 +354,10 @@ def _pair_columns(
     same_day = np.maximum(same_day, 0)
     previous_same = np.maximum(o - (7 - (h - 1) % 7) % 7, 0)
     year_ago = target - YEAR_LAG_DAYS
-    year_ok = year_ago >= first
+    # known only when it is on or before the origin: for a horizon beyond 52 weeks the day a
+    # year before the target is itself in the future (it would also lie past the data)
+    year_ok = (year_ago >= first) & (year_ago <= o)
+    year_ago = np.minimum(year_ago, o)
     baseline = context.exposure_baseline[same_day, p]
     previous_baseline = context.exposure_baseline[previous_same, p]
     if actual_exposure:

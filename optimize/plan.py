@@ -22,8 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from optimize.algebra import CompiledModel
 from optimize.explain import Explanations, explain
 from optimize.highs import Solution
 from optimize.inputs import PlanInputs, inputs_from_forecast
@@ -91,6 +93,36 @@ def _backend(settings: PlanSettings, n_columns: int) -> str:
     return choice
 
 
+def _no_plan(
+    solution: Solution, settings: PlanSettings, compiled: CompiledModel, scale: float
+) -> str:
+    """Why the solver returned no plan, as far as it is known: status, time, size of numbers.
+
+    The elastic model always has a plan, so no plan is a solver failure: either the time limit
+    cut the search short (a longer limit helps) or the model's numbers defeat floating-point
+    arithmetic (it does not: the inputs need a look).
+    """
+    limit = settings.solver.time_limit_s
+    head = (
+        f"the solver ({solution.backend}) returned no plan: status {solution.solver_status!r} "
+        f"after {solution.seconds:.1f} s"
+    )
+    if solution.seconds >= 0.95 * limit:
+        return f"{head}, the {limit:g} s time limit: retry with a longer solver.time_limit_s"
+    numbers = np.concatenate([np.asarray(compiled.value, float), np.asarray(compiled.cost, float)])
+    nan = int(np.isnan(numbers).sum())
+    finite = np.abs(numbers[np.isfinite(numbers)])
+    largest = float(finite.max()) if finite.size else 0.0
+    return (
+        f"{head}, well within the {limit:g} s time limit (a longer one will not help). "
+        f"The model's largest coefficient is {largest:.3g} with amounts in units of "
+        f"{scale:.3g} CNY" + (f", and {nan} coefficients are NaN" if nan else "") + "; numbers "
+        "that far apart defeat floating-point solvers: look for extreme amounts or rates in the "
+        "data up to the as-of day (rainmaker validate reports amounts far beyond a product's "
+        "history)"
+    )
+
+
 def plan_from_inputs(
     inputs: PlanInputs,
     settings: PlanSettings | None = None,
@@ -118,10 +150,7 @@ def plan_from_inputs(
     backend = _backend(settings, compiled.n_cols)
     solution = solve_plan(plan_model, settings.solver, backend=backend)
     if not solution.ok:
-        raise RainmakerError(
-            f"the solver returned no plan ({solution.solver_status}); the elastic model always "
-            "has one, so this is a solver failure: retry with a longer solver.time_limit_s"
-        )
+        raise RainmakerError(_no_plan(solution, settings, compiled, parameters.scale))
     explain_began = time.perf_counter()
     if settings.solver.explain:
         explanations = explain(plan_model, solution, settings.solver)

@@ -5,12 +5,20 @@ heavy libraries are imported inside the command that needs them so that ``rainma
 ``rainmaker validate`` start fast. Exit statuses: 0 success, 2 bad input or usage (``DataError``,
 ``UsageError``, argparse errors), 1 any other failure, and 3 for ``rainmaker run`` when another run
 holds the lock (``rainmaker.outputs.LockHeld``).
+
+Every command checks all its arguments and paths before any work starts (a bad ``--out`` is
+refused before a forecast runs, not after it). Everything printed goes through
+:func:`rainmaker.safety.mask_secrets`, so a URL's password never reaches a log; Python warnings
+are printed as one ``warning:`` line each, without source lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +26,7 @@ from typing import TYPE_CHECKING
 from rainmaker import __version__
 from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.regulation import MAX_LEVERAGE
+from rainmaker.safety import mask_secrets
 
 if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
     import pandas as pd
@@ -41,11 +50,28 @@ exit status:
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)
+    print(mask_secrets(text), flush=True)
 
 
 def _warn(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(mask_secrets(text), file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- argument checks
+# Each raises UsageError (exit status 2) naming the flag; commands call them before any work.
+
+
+def _at_least(value: int, flag: str, low: int, high: int | None = None) -> None:
+    """``low <= value <= high`` (whole numbers: days, counts)."""
+    if value < low or (high is not None and value > high):
+        expected = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise UsageError(f"{flag} must be {expected}, got {value}")
+
+
+def _finite_in(value: float, flag: str, low: float, high: float) -> None:
+    """``value`` is a finite number in ``[low, high]`` (argparse accepts nan and inf)."""
+    if not (math.isfinite(value) and low <= value <= high):
+        raise UsageError(f"{flag} must be a number from {low:g} to {high:g}, got {value}")
 
 
 # --------------------------------------------------------------------------- commands
@@ -65,11 +91,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Regenerate the synthetic sample data set (seeded, bit for bit)."""
-    from simulate.synthetic import SampleConfig, generate_sample
+    """Regenerate the synthetic sample data set (seeded, bit for bit).
 
+    The files are written into a hidden folder beside ``--out`` and swapped in whole, so a
+    kill leaves the old data set or the new one, never a mix. A folder that is not empty and
+    was not written by ``rainmaker sample`` is refused unless ``--force``: it is somebody's data.
+    """
+    import shutil
+
+    from rainmaker.outputs import check_output_folder, replace_folder, sibling_staging
+    from simulate.synthetic import SampleConfig, foreign_files, generate_sample
+
+    if args.seed is not None:
+        _at_least(args.seed, "--seed", 0)
+    out = args.out
+    check_output_folder(out, "--out")
+    foreign = foreign_files(out) if out.is_dir() else []
+    if foreign and not args.force:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise UsageError(
+            f"--out {out} holds files rainmaker sample did not write ({shown}); refusing to "
+            "replace them: choose an empty or new folder, or add --force to replace it whole"
+        )
     config = SampleConfig() if args.seed is None else SampleConfig(seed=args.seed)
-    out = generate_sample(args.out, config)
+    staged = sibling_staging(out)
+    try:
+        generate_sample(staged, config)
+        replace_folder(staged, out)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     _say(f"sample data set written to {out}")
     return 0
 
@@ -135,6 +185,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     """List recorded runs and how their forecasts compared with what then happened."""
     from rainmaker.history import accuracy_summary, forecast_accuracy, open_history
 
+    _at_least(args.limit, "--limit", 1)
     config = _daily_config(args)
     with open_history(config.history_url) as history:
         runs = history.runs(limit=args.limit)
@@ -189,27 +240,42 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
     import pandas as pd
 
+    from rainmaker.config import MAX_HORIZON_DAYS
     from rainmaker.dataset import load_dataset, parse_day
+    from rainmaker.outputs import check_output_folder
+    from rainmaker.tracking import check_tracking_uri
     from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
     from simulate.backtest import PolicyOptions, parse_policies, run_backtest
     from simulate.replay import DEFAULT_WARMUP_DAYS, ReplaySettings
 
     names = parse_policies(args.policy)
+    end = parse_day(args.end, "--end") if args.end is not None else None
+    start = parse_day(args.start, "--start") if args.start is not None else None
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")
+    _at_least(args.horizon, "--horizon", 1, MAX_HORIZON_DAYS)
+    _at_least(args.refit_every, "--refit-every", 1)
+    _finite_in(args.returning_share, "--returning-share", 0.0, 1.0)
+    spread = DEFAULT_SALE_SPREAD_BP if args.early_sale_cost_bp is None else args.early_sale_cost_bp
+    # a sale spread above 10,000 bp of yield is no price
+    _finite_in(spread, "--early-sale-cost-bp", 0.0, 10_000.0)
     warmup = DEFAULT_WARMUP_DAYS if args.warmup is None else args.warmup
     if warmup < 0:
         raise UsageError(f"--warmup must be a whole number of days >= 0, got {warmup}")
-    spread = DEFAULT_SALE_SPREAD_BP if args.early_sale_cost_bp is None else args.early_sale_cost_bp
     settings = ReplaySettings(  # validates the world's settings (bad value: exit 2)
         returning_share=args.returning_share,
         sale_spread_bp=spread,
         max_leverage=args.max_leverage,
         large_redemption_deferral=args.defer_large_redemptions,
     )
+    check_output_folder(args.out, "--out")
+    if not args.no_tracking:
+        check_tracking_uri(args.tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
-    end = parse_day(args.end, "--end") if args.end else dataset.last_date
-    start = parse_day(args.start, "--start") if args.start else end - pd.Timedelta(days=364)
+    end = dataset.last_date if end is None else end
+    start = end - pd.Timedelta(days=364) if start is None else start
     products = [p.strip() for p in args.products.split(",") if p.strip()] if args.products else None
     run = run_backtest(
         dataset,
@@ -240,21 +306,20 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Forecast the N days after the as-of day from rows dated up to it (SPEC §2, §3)."""
-    import warnings
+    from forecast import check_horizon, model_names, run_forecast
+    from rainmaker.dataset import load_dataset, parse_day
+    from rainmaker.outputs import check_output_file
 
-    from forecast import run_forecast
-    from rainmaker.dataset import load_dataset
-
-    if args.horizon < 1:
-        raise UsageError(f"--horizon must be at least 1 day, got {args.horizon}")
-    if args.out.parent and not args.out.parent.is_dir():
-        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    check_horizon(args.horizon, "--horizon")
+    model_names(args.model)
+    as_of = None if args.as_of is None else parse_day(args.as_of, "--as-of")
+    check_output_file(args.out, "--out")
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_forecast(dataset, args.as_of, horizon=args.horizon, model=args.model)
+        result = run_forecast(dataset, as_of, horizon=args.horizon, model=args.model)
     for message in dict.fromkeys(str(w.message) for w in caught):
         _warn(f"warning: {message}")
     result.to_csv(args.out)
@@ -268,17 +333,29 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
     """Rolling-origin backtest of the forecast models, printed and logged to MLflow."""
-    import warnings
+    from forecast import DEFAULT_MODELS, model_names
+    from forecast.evaluation import (
+        check_evaluation,
+        evaluate_forecast,
+        log_to_mlflow,
+        print_progress,
+    )
+    from rainmaker.dataset import load_dataset, parse_day
+    from rainmaker.outputs import check_output_file
+    from rainmaker.tracking import check_tracking_uri
 
-    from forecast import DEFAULT_MODELS
-    from forecast.evaluation import evaluate_forecast, log_to_mlflow, print_progress
-    from rainmaker.dataset import load_dataset
-
-    models = tuple(m.strip() for m in args.models.split(",")) if args.models else DEFAULT_MODELS
+    models = model_names(args.models) if args.models else DEFAULT_MODELS
+    check_evaluation(args.horizon, args.step, args.refit_every)
+    start = parse_day(args.start, "--start")
+    if args.end is not None and parse_day(args.end, "--end") <= start:
+        raise UsageError(f"--end {args.end} must be after --start {args.start}")
+    if args.out is not None:
+        check_output_file(args.out, "--out")
+    check_tracking_uri(args.tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
-    end = args.end or f"{dataset.last_date:%Y-%m-%d}"
+    end = args.end if args.end is not None else f"{dataset.last_date:%Y-%m-%d}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fallbacks repeat at every origin; the table says enough
         evaluation = evaluate_forecast(
@@ -568,6 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="regenerate the synthetic sample data set")
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, metavar="DIR")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out whole even when it holds files rainmaker sample did not write",
+    )
     p.set_defaults(func=cmd_sample)
     return parser
 
@@ -576,6 +658,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rainmaker`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():  # restores the caller's warning display (tests, notebooks)
+        warnings.showwarning = _warning_line(args.command)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command and map what escapes it to an exit status and a message."""
     try:
         return int(args.func(args))
     except DataError as error:
@@ -588,13 +677,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         _warn(f"rainmaker {args.command}: interrupted")
         return 130
     except Exception as error:  # the last line of defence: a message, not a stack trace
-        if args.debug:
-            raise
-        _warn(
-            f"rainmaker {args.command}: unexpected error: {type(error).__name__}: {error}\n"
-            "(run with --debug for the traceback)"
-        )
+        if args.debug:  # the traceback, with any password in it masked like every message
+            _warn("".join(traceback.format_exception(error)).rstrip())
+        else:
+            _warn(
+                f"rainmaker {args.command}: unexpected error: {type(error).__name__}: {error}\n"
+                "(run with --debug for the traceback)"
+            )
         return 1
+
+
+def _warning_line(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints one line, ``rainmaker CMD: warning: ...``.
+
+    Python's default adds the file, line number and source line of the library that warned:
+    noise in an operator's log, and it can quote a secret from the caller's code.
+    """
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        _warn(f"rainmaker {command}: warning: {message} ({category.__name__})")
+
+    return show
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     model = "auto"                    # forecast model
     lang = "zh"                       # report language, zh or en
     products = []                     # plan only these product ids; empty = every product
-    history_url = "sqlite:///runs/history.sqlite"   # any SQLAlchemy URL
+    history_url = "sqlite:///runs/history.sqlite"   # any SQLAlchemy URL (default: in output_root)
     tracking_uri = "sqlite:///mlflow.db"            # MLflow tracking store; "" turns it off
     experiment = "rainmaker"          # MLflow experiment name
     optimizer = ""                    # optional optimiser settings file (TOML)
@@ -20,7 +20,8 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
 Relative paths (``data``, ``output_root``, ``optimizer`` and the file of a ``sqlite:///`` URL)
 are resolved against the folder of the configuration file, so that a cron job started from any
 directory reads and writes the same places; without a file they are relative to the working
-directory.
+directory. Without ``history_url`` the run history is ``<output_root>/history.sqlite``: it
+belongs to the output root, wherever the job is started from and wherever the root is moved.
 A key that is not known, or a value of the wrong type or range, stops the command with exit
 status 2 and names the file and the key: a typo in a scheduled job's settings must not be
 silently ignored.
@@ -39,15 +40,20 @@ from pathlib import Path
 from typing import Any
 
 from rainmaker.errors import UsageError
+from rainmaker.outputs import check_output_folder
+from rainmaker.tracking import check_tracking_uri
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "HISTORY_FILE",
     "DailyConfig",
+    "default_history_url",
     "load_config",
     "resolve_sqlite_url",
 ]
 
 DEFAULT_CONFIG_FILE = Path("rainmaker.toml")
+HISTORY_FILE = "history.sqlite"  # the default run history, inside the output root
 LANGUAGES = ("zh", "en")
 MAX_HORIZON_DAYS = 60  # the optimiser plans at most 60 days (optimize.settings)
 MIN_CONFIDENCE = 0.90  # the buffer is never sized below the p90 of redemptions (optimizer rule)
@@ -67,7 +73,8 @@ class DailyConfig:
         lang: report language, ``"zh"`` or ``"en"``.
         products: product ids to plan; empty means every product with flows.
         weights: objective weights handed to the optimiser (name -> weight ≥ 0).
-        history_url: SQLAlchemy URL of the run-history database.
+        history_url: SQLAlchemy URL of the run-history database; None (the default) is the
+            SQLite file ``history.sqlite`` in ``output_root`` (:func:`default_history_url`).
         tracking_uri: MLflow tracking URI; empty string turns tracking off.
         experiment: MLflow experiment name.
         optimizer: an optimiser settings file (TOML, keys of ``optimize/defaults.toml``), or
@@ -84,17 +91,27 @@ class DailyConfig:
     lang: str = "zh"
     products: tuple[str, ...] = ()
     weights: Mapping[str, float] = field(default_factory=dict)
-    history_url: str = "sqlite:///runs/history.sqlite"
+    history_url: str | None = None
     tracking_uri: str = "sqlite:///mlflow.db"
     experiment: str = "rainmaker"
     optimizer: Path | None = None
     source: Path | None = None
 
     def __post_init__(self) -> None:
+        if self.history_url is None:
+            # frozen: the one place the derived default is filled in
+            object.__setattr__(self, "history_url", default_history_url(self.output_root))
         _check(self, str(self.source or "settings"))
 
     def replace(self, **changes: Any) -> DailyConfig:
-        """A copy with some settings changed (validated again)."""
+        """A copy with some settings changed (validated again).
+
+        A history database that was the default of the old output root follows a new
+        ``output_root``.
+        """
+        derived = self.history_url == default_history_url(self.output_root)
+        if "output_root" in changes and "history_url" not in changes and derived:
+            changes["history_url"] = None
         return dataclasses.replace(self, **changes)
 
     def plan_settings(self) -> dict[str, Any]:
@@ -166,7 +183,8 @@ def load_config(path: str | Path | None = None) -> DailyConfig:
         path = DEFAULT_CONFIG_FILE
     file = Path(path)
     if not file.is_file():
-        raise UsageError(f"configuration file {file} does not exist; expected a TOML file")
+        what = "is a folder" if file.is_dir() else "does not exist"
+        raise UsageError(f"configuration file {file} {what}; expected a TOML file")
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -211,6 +229,11 @@ def config_from_mapping(raw: Mapping[str, Any], source: Path | None = None) -> D
         else:
             values[key] = value
     return DailyConfig(**values, source=source)
+
+
+def default_history_url(output_root: Path) -> str:
+    """The run history when ``history_url`` is not set: ``<output_root>/history.sqlite``."""
+    return f"sqlite:///{Path(output_root) / HISTORY_FILE}"
 
 
 def resolve_sqlite_url(url: str, base: Path | None) -> str:
@@ -262,14 +285,11 @@ def _check(config: DailyConfig, where: str) -> None:
         ok = isinstance(weight, int | float) and not isinstance(weight, bool)
         if not (ok and math.isfinite(weight) and weight >= 0):
             raise UsageError(f"{where}: weight '{name}' must be a number >= 0, got {weight!r}")
-    _expect(config.history_url.strip() != "", where, "history_url", config.history_url)
+    ok = isinstance(config.history_url, str) and config.history_url.strip() != ""
+    _expect(ok, where, "history_url", config.history_url)
+    check_output_folder(Path(config.output_root), f"{where}: key 'output_root':")
     ok = isinstance(config.experiment, str) and config.experiment.strip() != ""
     _expect(ok, where, "experiment", config.experiment)
     if config.optimizer is not None and not Path(config.optimizer).is_file():
         raise UsageError(f"{where}: key 'optimizer': file {config.optimizer} does not exist")
-    if config.tracking_uri and "://" not in config.tracking_uri:
-        got = config.tracking_uri
-        raise UsageError(
-            f"{where}: key 'tracking_uri' must be a URI such as sqlite:///mlflow.db or "
-            f"file:///path/mlruns, got {got!r}"
-        )
+    check_tracking_uri(config.tracking_uri, f"{where}: key 'tracking_uri'")

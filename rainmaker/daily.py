@@ -11,8 +11,9 @@ Three entry points share one pipeline, :func:`plan_day`:
 
 Safety of the scheduled job, in the order it happens:
 
-1. settings, optimiser settings and the history database are checked before anything is
-   written: a bad configuration or an unreachable database exits with no output;
+1. settings, optimiser settings, the day asked for, the data folder, the output root and the
+   history database are checked before anything is written: a bad configuration or an
+   unreachable database exits with no output;
 2. a lock in the output root stops a second run (exit status 3);
 3. the data are loaded and validated; the as-of day is the latest day every live product has
    flows for;
@@ -26,7 +27,10 @@ Safety of the scheduled job, in the order it happens:
 
 A run killed before step 5 leaves no revision folder and no database row (its staging folder is
 removed by the next run); killed between steps 5 and 6 it leaves a complete folder that the next
-run records (:func:`reconcile`), so the folders and the database never disagree for long.
+run records (:func:`reconcile`), so the folders and the database never disagree for long. The
+database knows revisions by run id and their folders relative to the output root, so a root can
+be moved or copied; ``<output root>/latest`` always points at the newest as-of day's newest
+revision, whatever day a run (a back-fill) planned.
 """
 
 from __future__ import annotations
@@ -51,11 +55,13 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.config import DailyConfig
-from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.outputs import (
     RUN_FILE,
     Revision,
     all_revisions,
+    check_output_folder,
+    check_replaceable,
     clear_staging,
     day_folder,
     list_revisions,
@@ -63,7 +69,9 @@ from rainmaker.outputs import (
     publish,
     publish_replacing,
     run_lock,
+    sibling_staging,
 )
+from rainmaker.safety import mask_secrets, restore_spreadsheet_text, write_spreadsheet_csv
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -110,7 +118,7 @@ Progress = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
-    print(f"rainmaker: {message}", file=sys.stderr, flush=True)
+    print(f"rainmaker: {mask_secrets(message)}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -448,8 +456,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     forecast = _iso_dates(day.forecast_table)
     plan = _iso_dates(day.plan_table)
     for name, frame in (("forecast.csv", forecast), ("plan.csv", plan)):
-        frame.to_csv(folder / name, index=False)
-        written.append(folder / name)
+        written.append(write_spreadsheet_csv(frame, folder / name))
     written.append(day.report.write(folder))
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
@@ -476,7 +483,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     )
     run_path = folder / RUN_FILE
     text = json.dumps(day.run_info, indent=2, ensure_ascii=False, default=_json_default)
-    run_path.write_text(text + "\n", encoding="utf-8")
+    run_path.write_text(mask_secrets(text) + "\n", encoding="utf-8")
     written.append(run_path)
     return written
 
@@ -567,11 +574,14 @@ def plan_to_folder(
     """
     from rainmaker.dataset import load_dataset, parse_day
 
+    # every argument and path is checked before the minutes of work, not after them
     settings = plan_settings(config)
+    wanted = None if as_of is None else parse_day(as_of, "--as-of")
+    check_replaceable(out, "--out")
     started = time.perf_counter()
     dataset = load_dataset(data)
     _print_warnings(dataset, progress)
-    day = dataset.last_date if as_of is None else parse_day(as_of, "--as-of")
+    day = dataset.last_date if wanted is None else wanted
     _check_day(dataset, day)
     used = select_products(dataset.up_to(day), config.products)
     load_s = time.perf_counter() - started
@@ -588,8 +598,7 @@ def plan_to_folder(
     )
     result.run_info["timings"]["load_s"] = round(load_s, 4)
     result.run_info["output_dir"] = str(out)
-    staged = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
-    staged.mkdir(parents=True)
+    staged = sibling_staging(out)
     try:
         write_day(result, staged)
         publish_replacing(staged, out)
@@ -633,11 +642,18 @@ def run_job(
         HistoryUnavailable: the history database cannot be used (exit 1).
     """
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.history import open_history
+    from rainmaker.history import HistoryUnavailable, open_history
+    from rainmaker.validation import folder_problem
 
     started = time.perf_counter()
+    # every argument and path is checked before anything is created (the history database
+    # included): the settings, the day asked for, the data folder, the output root
     settings = plan_settings(config)
+    wanted = None if as_of is None else parse_day(as_of, "--as-of")
+    if (problem := folder_problem(Path(config.data))) is not None:
+        raise DataError([problem])
     root = Path(config.output_root)
+    check_output_folder(root, "output_root")
     history = open_history(config.history_url)
     timings: dict[str, float] = {}
     try:
@@ -649,7 +665,7 @@ def run_job(
             dataset = load_dataset(config.data)
             _print_warnings(dataset, progress)
             complete = latest_complete_day(dataset)
-            day = complete if as_of is None else parse_day(as_of, "--as-of")
+            day = complete if wanted is None else wanted
             _check_day(dataset, day)
             if as_of is None and complete < dataset.last_date:
                 progress(
@@ -659,10 +675,10 @@ def run_job(
             used = select_products(dataset.up_to(day), config.products)
             timings["load_s"] = time.perf_counter() - started
             revisions = list_revisions(root, day)
-            number, same = next_revision(
-                revisions, input_fingerprint(used), config.settings_hash(), force=force
-            )
+            fingerprint, settings_hash = input_fingerprint(used), config.settings_hash()
+            number, same = next_revision(revisions, fingerprint, settings_hash, force=force)
             if same is not None:
+                _point_latest(root)  # repairs a link an older version moved into the past
                 return RunOutcome(
                     status="unchanged",
                     as_of=day,
@@ -688,7 +704,8 @@ def run_job(
                 source=dataset,
             )
             final = day_folder(root, day) / f"r{number}"
-            result.run_info["output_dir"] = str(final.relative_to(root))
+            # relative to the output root, so that the root can be moved or copied
+            result.run_info["output_dir"] = final.relative_to(root).as_posix()
             result.run_info["timings"]["load_s"] = round(timings["load_s"], 4)
             staged = new_staging(root)
             try:
@@ -696,12 +713,15 @@ def run_job(
                 publish(staged, final)
             finally:
                 shutil.rmtree(staged, ignore_errors=True)
-            _point_latest(root, final)
-            history.record(
-                {**result.run_info, "output_dir": str(final.resolve())},
-                result.forecast_table,
-                result.plan_table,
-            )
+            latest = _point_latest(root)
+            try:
+                history.record(result.run_info, result.forecast_table, result.plan_table)
+            except HistoryUnavailable as exc:
+                raise HistoryUnavailable(
+                    f"{day:%Y-%m-%d} revision r{number} is published in {final} but was not "
+                    f"recorded: {exc}. The next run records it before anything else; do not "
+                    "re-run with --force, which would publish another revision"
+                ) from exc
             tracking_error = None
             if config.tracking_uri:
                 tracking_error = _track(
@@ -711,23 +731,40 @@ def run_job(
                     progress(f"warning: {tracking_error}")
             timings.update(result.run_info["timings"])
             timings["total_s"] = time.perf_counter() - started
-            change = (
-                "first revision"
-                if number == 1
-                else "data or settings changed since r" + str(number - 1)
+            message = f"planned {day:%Y-%m-%d} as revision r{number} ("
+            message += _what_changed(
+                revisions[-1] if revisions else None, fingerprint, settings_hash
             )
+            message += ")"
+            if latest is not None and latest != final:
+                message += (
+                    f"; a back-fill: {LATEST_LINK} still points at "
+                    f"{latest.relative_to(root).as_posix()}, the newest as-of day"
+                )
             return RunOutcome(
                 status="published",
                 as_of=day,
                 folder=final,
                 run_id=run_id,
                 revision=number,
-                message=f"planned {day:%Y-%m-%d} as revision r{number} ({change})",
+                message=message,
                 timings=timings,
                 tracking_error=tracking_error,
             )
     finally:
         history.close()
+
+
+def _what_changed(previous: Revision | None, fingerprint: str, settings_hash: str) -> str:
+    """Why a revision was published: first, data and/or settings changed, or forced."""
+    if previous is None:
+        return "first revision"
+    data = previous.run.get("input_fingerprint") != fingerprint
+    settings = previous.run.get("settings_hash") != settings_hash
+    changed = " and ".join(w for w, c in (("data", data), ("settings", settings)) if c)
+    if changed:
+        return f"{changed} changed since r{previous.number}"
+    return f"--force: same data and settings as r{previous.number}"
 
 
 def next_revision(
@@ -765,7 +802,8 @@ def reconcile(root: Path, history: RunHistory) -> list[str]:
 
     A run killed after its folder was renamed into place but before its database transaction
     leaves exactly this; the folder is complete (it appeared in one rename), so its files are
-    recorded as they are. Call while holding the lock.
+    recorded as they are. Revisions are matched by run id, not by path, so an output root that
+    was moved or copied elsewhere is recognised. Call while holding the lock.
 
     Args:
         root: output root.
@@ -778,19 +816,32 @@ def reconcile(root: Path, history: RunHistory) -> list[str]:
     for revision in all_revisions(root):
         folder = revision.path
         run_file = folder / RUN_FILE
-        if not run_file.is_file() or history.has_output(folder.resolve()):
+        if not run_file.is_file():
+            continue
+        run_id = str(revision.run.get("run_id", ""))
+        if run_id and history.has_run(run_id):
             continue
         try:
             info = json.loads(run_file.read_text(encoding="utf-8"))
-            forecast = pd.read_csv(folder / "forecast.csv", parse_dates=["date"])
-            plan = pd.read_csv(folder / "plan.csv", parse_dates=["date"])
-        except (OSError, ValueError) as exc:
+            forecast = _read_published(folder / "forecast.csv")
+            plan = _read_published(folder / "plan.csv")
+        except (OSError, ValueError, KeyError) as exc:
             raise RainmakerError(
                 f"published revision {folder} cannot be read ({exc}); move it away and re-run"
             ) from exc
-        history.record({**info, "output_dir": str(folder.resolve())}, forecast, plan)
-        recorded.append(f"{folder.parent.name}/{folder.name}")
+        relative = folder.relative_to(root).as_posix()
+        history.record({**info, "output_dir": relative}, forecast, plan)
+        recorded.append(relative)
     return recorded
+
+
+def _read_published(path: Path) -> pd.DataFrame:
+    """A published ``forecast.csv`` or ``plan.csv`` as written: ids as the exact text (their
+    spreadsheet quoting undone), empty cells as NaN, dates parsed."""
+    frame = pd.read_csv(path, dtype={"product_id": str}, keep_default_na=False, na_values=[""])
+    frame["product_id"] = frame["product_id"].map(restore_spreadsheet_text)
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+    return frame
 
 
 # ---------------------------------------------------------------------- helpers
@@ -856,16 +907,28 @@ def _track(
     return None
 
 
-def _point_latest(root: Path, final: Path) -> None:
-    """Point ``<root>/latest`` at the newest revision (an atomic symlink swap; best effort)."""
+def _point_latest(root: Path) -> Path | None:
+    """Point ``<root>/latest`` at the newest as-of day's newest revision; return that revision.
+
+    A back-fill of an earlier day does not move it. The link is swapped atomically, and only
+    when it changes; it is best effort (a file system without symlinks keeps the dated folders,
+    which are the record anyway).
+    """
+    revisions = all_revisions(root)
+    if not revisions:
+        return None
+    newest = revisions[-1].path
     link = root / LATEST_LINK
+    target = newest.relative_to(root)
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return newest
     temporary = root / f".{LATEST_LINK}-{uuid.uuid4().hex[:8]}"
     try:
-        os.symlink(final.relative_to(root), temporary)
+        os.symlink(target, temporary)
         os.replace(temporary, link)
     except OSError:
-        # file systems without symlinks: the dated folders are the record anyway
         temporary.unlink(missing_ok=True)
+    return newest
 
 
 def _print_warnings(dataset: Dataset, progress: Progress) -> None:

@@ -14,15 +14,20 @@ row per calendar day, each carrying the latest publication dated on or before th
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.validation import (
+    FIRST_YEAR,
+    ISO_DATE,
+    LAST_YEAR,
     REQUIRED_TABLES,
     read_other_table,
     table_files,
@@ -214,12 +219,32 @@ def parse_day(value: DateLike, what: str) -> pd.Timestamp:
     """``value`` as a calendar day (midnight), or ``UsageError`` naming ``what`` (e.g. a flag).
 
     Every command and API that takes a day (as-of, start, end) parses it here, so that all of
-    them accept and reject the same inputs with the same message.
+    them accept and reject the same inputs with the same message. Text must be an ISO date
+    ``YYYY-MM-DD`` between the years the data files accept, exactly as in the files: ``2022``,
+    ``2022/06/01`` and ``01/06/2022`` are refused rather than guessed (is it 1 June or 6 January?).
+    A ``date``, ``datetime`` or ``Timestamp`` is taken as its calendar day.
     """
-    try:
-        day = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{what} {value!r} is not a date; expected YYYY-MM-DD") from exc
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise UsageError(f"{what} is missing; expected YYYY-MM-DD")
+        day = None
+        if re.fullmatch(ISO_DATE, text) and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+            try:
+                day = pd.Timestamp(date.fromisoformat(text))
+            except ValueError:  # 2022-02-30
+                day = None
+        if day is None:
+            raise UsageError(
+                f"{what} {value!r} is not a date; expected an ISO date YYYY-MM-DD "
+                f"(years {FIRST_YEAR} to {LAST_YEAR})"
+            )
+        return day
+    if value is None or value is pd.NaT:
+        raise UsageError(f"{what} is missing; expected YYYY-MM-DD")
+    if not isinstance(value, date | np.datetime64):  # pd.Timestamp and datetime are dates
+        raise UsageError(f"{what} {value!r} is not a date; expected YYYY-MM-DD")
+    day = pd.Timestamp(value)
     if pd.isna(day):
         raise UsageError(f"{what} is missing; expected YYYY-MM-DD")
     return day.normalize()

@@ -2,7 +2,8 @@
 
 Three tables (created on first use):
 
-- ``runs``: one row per published run — as-of day, revision, output folder, data fingerprints,
+- ``runs``: one row per published run — as-of day, revision, output folder (relative to the
+  output root, e.g. ``2022-06-15/r2``, so that a root can be moved), data fingerprints,
   settings, model, solver status and objective, versions, MLflow run id;
 - ``forecasts``: the run's forecast rows (SPEC §3: product, date, variable, mean and quantiles);
 - ``plans``: the run's plan rows (quota, expected flows, liquidity buffer, AUM, 7-day yield).
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.safety import mask_secrets
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -236,11 +238,11 @@ class RunHistory:
 
     # ------------------------------------------------------------------ reading
 
-    def has_output(self, output_dir: str | Path) -> bool:
-        """Whether a run published to ``output_dir`` is recorded."""
+    def has_run(self, run_id: str) -> bool:
+        """Whether the run ``run_id`` is recorded (wherever its folder is now)."""
         from sqlalchemy import func, select
 
-        query = select(func.count()).where(self._t.runs.c.output_dir == str(output_dir))
+        query = select(func.count()).where(self._t.runs.c.run_id == str(run_id))
         with self._engine.connect() as conn:
             return bool(conn.execute(query).scalar_one())
 
@@ -362,7 +364,7 @@ def open_history(url: str) -> RunHistory:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise UsageError(
-            f"history_url {url!r} is not an SQLAlchemy URL; expected e.g. "
+            f"history_url {mask_secrets(url)!r} is not an SQLAlchemy URL; expected e.g. "
             "sqlite:///runs/history.sqlite or postgresql+psycopg://user@host/db"
         ) from exc
     shown = parsed.render_as_string(hide_password=True)
@@ -586,4 +588,4 @@ def _as_datetime(value: Any) -> datetime:
 
 def _short(exc: BaseException) -> str:
     # SQLAlchemy messages carry the SQL and a link; the first line says what went wrong
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return mask_secrets(str(getattr(exc, "orig", None) or exc).splitlines()[0])

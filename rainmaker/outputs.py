@@ -31,6 +31,9 @@ __all__ = [
     "LockHeld",
     "Revision",
     "all_revisions",
+    "check_output_file",
+    "check_output_folder",
+    "check_replaceable",
     "clear_staging",
     "day_folder",
     "fsync_tree",
@@ -38,7 +41,9 @@ __all__ = [
     "new_staging",
     "publish",
     "publish_replacing",
+    "replace_folder",
     "run_lock",
+    "sibling_staging",
 ]
 
 LOCK_FILE = ".rainmaker.lock"
@@ -197,25 +202,79 @@ def publish(staged: Path, final: Path) -> Path:
     return final
 
 
+def check_output_folder(path: Path, what: str) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written into.
+
+    Args:
+        path: the folder (it may not exist yet: it is created with its parents).
+        what: how the user named it, e.g. ``--out`` or ``output_root``.
+
+    Raises:
+        UsageError: ``path`` or one of its parents is a file (exit status 2).
+    """
+    blocker = _file_in_the_way(path)
+    if blocker == path:
+        raise UsageError(f"{what} {path} is a file; expected a folder (created when missing)")
+    if blocker is not None:
+        raise UsageError(f"{what} {path}: {blocker} is a file, so the folder cannot be created")
+
+
+def check_output_file(path: Path, what: str) -> None:
+    """Refuse, before any work, an output file that could not be written.
+
+    Raises:
+        UsageError: ``path`` is a folder, or its folder does not exist or is a file (exit 2).
+    """
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder; expected a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        what_is = "is a file" if parent.exists() else "does not exist"
+        raise UsageError(f"{what} {path}: folder {parent} {what_is}; expected an existing folder")
+
+
+def check_replaceable(target: Path, what: str) -> None:
+    """Refuse, before any work, a folder that must not be replaced by a new output.
+
+    A folder may be replaced when it does not exist, is empty, or holds an earlier rainmaker
+    plan (it has a ``run.json``).
+
+    Raises:
+        UsageError: ``target`` is a file, its parent cannot be created, or it is a folder with
+            other content (exit status 2).
+    """
+    check_output_folder(target, what)
+    if target.is_dir() and any(target.iterdir()) and not (target / RUN_FILE).is_file():
+        raise UsageError(
+            f"{what} {target} is a folder that does not hold a rainmaker plan (no {RUN_FILE}); "
+            "refusing to replace it: choose an empty or new folder"
+        )
+
+
 def publish_replacing(staged: Path, target: Path) -> Path:
     """Put a complete staging folder at ``target``, replacing an earlier rainmaker output there.
 
     Used by ``rainmaker plan --out DIR``, where the user names the folder. An existing
-    ``target`` is accepted only when it is empty or holds a previous output (a ``run.json``);
-    it is renamed aside, the new folder renamed in, and the old one deleted, so ``target`` is
-    never a mix of two runs.
+    ``target`` is accepted only when it is empty or holds a previous output (a ``run.json``,
+    :func:`check_replaceable`), and is then replaced whole (:func:`replace_folder`).
 
     Raises:
         UsageError: ``target`` is a file, or a folder with other content (exit status 2).
     """
-    if target.exists():
-        if not target.is_dir():
-            raise UsageError(f"--out {target} is a file; expected a folder")
-        if any(target.iterdir()) and not (target / RUN_FILE).is_file():
-            raise UsageError(
-                f"--out {target} is a folder that does not hold a rainmaker plan (no "
-                f"{RUN_FILE}); refusing to replace it: choose an empty or new folder"
-            )
+    check_replaceable(target, "--out")
+    return replace_folder(staged, target)
+
+
+def replace_folder(staged: Path, target: Path) -> Path:
+    """Put a complete staging folder at ``target``, replacing whatever folder is there.
+
+    The old folder is renamed aside, the new one renamed in, and the old one deleted, so
+    ``target`` is never a mix of two outputs and never half-written. Check ``target`` first
+    (:func:`check_replaceable`): this replaces without asking.
+
+    Returns:
+        ``target``.
+    """
     fsync_tree(staged)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -227,6 +286,21 @@ def publish_replacing(staged: Path, target: Path) -> Path:
         shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(target.parent)
     return target
+
+
+def sibling_staging(target: Path) -> Path:
+    """A fresh, empty hidden folder beside ``target`` (same file system, so a rename moves it)."""
+    staged = target.parent / f".{target.name}.staging-{uuid.uuid4().hex[:8]}"
+    staged.mkdir(parents=True)
+    return staged
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """``path`` or its nearest existing parent when that is not a folder, else None."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def _read_run(folder: Path) -> dict[str, Any]:

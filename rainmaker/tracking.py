@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rainmaker.errors import RainmakerError
+from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.safety import mask_secrets
 
-__all__ = ["TrackingError", "TrackedRun", "artifact_root", "log_run"]
+__all__ = ["TrackedRun", "TrackingError", "artifact_root", "check_tracking_uri", "log_run"]
 
 # MLflow caps parameter values at 6000 characters; longer ones are cut, not refused.
 MAX_PARAM_CHARS = 6000
@@ -43,6 +44,26 @@ class TrackedRun:
     run_id: str
     experiment_id: str
     tracking_uri: str
+
+
+def check_tracking_uri(tracking_uri: str, what: str) -> None:
+    """Refuse, before any work, a tracking URI MLflow could only misread.
+
+    An empty URI (tracking off) is accepted; anything else needs a scheme (``sqlite:///...``,
+    ``file:///...``, ``http://...``): a bare ``mlflow.db`` would be taken as a folder of runs.
+
+    Args:
+        tracking_uri: the MLflow tracking URI.
+        what: how the user named it (e.g. ``--tracking-uri``), for the message.
+
+    Raises:
+        UsageError: no scheme (exit status 2); the message masks any password.
+    """
+    if tracking_uri and "://" not in tracking_uri:
+        raise UsageError(
+            f"{what} must be a URI such as sqlite:///mlflow.db or file:///path/mlruns, got "
+            f"{mask_secrets(tracking_uri)!r}"
+        )
 
 
 def artifact_root(tracking_uri: str) -> str | None:
@@ -90,9 +111,11 @@ def log_run(
         tracking_uri: the store, e.g. ``sqlite:///mlflow.db``.
         experiment: experiment name (created when missing).
         run_name: the run's display name (e.g. rainmaker's run id).
-        params: parameters; values are turned into text, NaN metrics are skipped.
-        metrics: numeric results (units in the key names, e.g. ``objective``, ``solve_s``).
-        tags: free-form tags.
+        params: parameters; values are turned into text with any URL password masked
+            (:func:`rainmaker.safety.mask_secrets`).
+        metrics: numeric results (units in the key names, e.g. ``objective``, ``solve_s``);
+            NaN metrics are skipped.
+        tags: free-form tags (masked as the parameters).
         artifacts: files logged at the artefact root (report, plan, forecast, ...).
         figures: image files logged under ``figures/``.
 
@@ -121,8 +144,11 @@ def log_run(
                 for key, value in metrics.items()
                 if value is not None and math.isfinite(float(value))
             ],
-            params=[Param(key, str(value)[:MAX_PARAM_CHARS]) for key, value in params.items()],
-            tags=[RunTag(key, str(value)) for key, value in tags.items()],
+            params=[
+                Param(key, mask_secrets(str(value))[:MAX_PARAM_CHARS])
+                for key, value in params.items()
+            ],
+            tags=[RunTag(key, mask_secrets(str(value))) for key, value in tags.items()],
         )
         for path in artifacts:
             client.log_artifact(run_id, str(path))
@@ -130,9 +156,11 @@ def log_run(
             client.log_artifact(run_id, str(path), artifact_path="figures")
         client.set_terminated(run_id, status="FINISHED")
     except Exception as exc:  # MLflow raises many kinds (MlflowException, SQLAlchemy, OSError)
+        first = str(exc).splitlines()[0] if str(exc) else ""
         raise TrackingError(
-            f"could not log to the MLflow store {tracking_uri}: {type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+            mask_secrets(
+                f"could not log to the MLflow store {tracking_uri}: {type(exc).__name__}: {first}"
+            )
         ) from exc
     return TrackedRun(run_id=run_id, experiment_id=experiment_id, tracking_uri=tracking_uri)
 

@@ -25,14 +25,19 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.errors import Problem
+from rainmaker.safety import unsafe_characters
 
 __all__ = [
+    "FIRST_YEAR",
+    "ISO_DATE",
+    "LAST_YEAR",
     "MARKET_RATE_COLUMNS",
     "MAX_LINES_SHOWN",
     "PRODUCT_TYPES",
     "REQUIRED_COLUMNS",
     "REQUIRED_TABLES",
     "ValidationReport",
+    "folder_problem",
     "read_other_table",
     "table_files",
     "validate_dataset",
@@ -49,6 +54,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 PRODUCT_TYPES = ("cash_management", "fixed_income")
 MARKET_RATE_COLUMNS = ("shibor_on", "shibor_1w", "shibor_1m", "shibor_3m", "benchmark_yield_7d")
 
+# Optional text columns of products that the outputs show (checked for control characters).
+PRODUCT_OPTIONAL_TEXTS = ("name", "channel")
 # Optional columns of the contract tables: name -> must the number be >= 0?
 PRODUCT_OPTIONAL_NUMBERS = {"t0_limit": True, "min_cash_ratio": True, "min_liquid_ratio": True}
 FLOW_AMOUNTS = ("subscriptions", "redemptions", "aum")
@@ -62,6 +69,11 @@ FLOW_OPTIONAL_NUMBERS = {
 }
 
 MAX_LINES_SHOWN = 5
+# An amount above this many times its product's median aum is rejected as implausible (see
+# _Checker._implausible_amounts). Real products stay far below (the sample's largest day is
+# 2.4 times its product's median aum); the optimiser still solves at 1e6 times and fails near
+# 1e8 times, so the bound sits between, leaving room for a product that grows a lot.
+IMPLAUSIBLE_FACTOR = 100_000
 # Daily income explains at most this share of the previous day's AUM (0.1 % a day is a 36 %
 # annual yield, far above anything a cash product earns), plus one unit of the amounts to allow
 # for rounding to whole CNY.
@@ -73,7 +85,8 @@ STALE_MARKET_DAYS = 10
 # ISO dates outside these years are rejected: they are typos, and would not fit datetime64[ns].
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 
-ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+# ASCII digits only: "\d" would also take full-width and other scripts' digits
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 TABLE_SUFFIXES = (".parquet", ".csv")  # order of preference when both exist
 
 
@@ -170,11 +183,8 @@ def validate_dataset(path: str | Path) -> ValidationReport:
     """
     root = Path(path)
     report = ValidationReport(root=root)
-    if not root.is_dir():
-        what = "is not a folder" if root.exists() else "does not exist"
-        report.problems.append(
-            Problem(str(root), "", f"data-set folder {what}; expected a folder of tables")
-        )
+    if (problem := folder_problem(root)) is not None:
+        report.problems.append(problem)
         return report
 
     files = table_files(root)
@@ -214,6 +224,17 @@ def validate_dataset(path: str | Path) -> ValidationReport:
     return report
 
 
+def folder_problem(root: Path) -> Problem | None:
+    """The problem with a data-set folder that is missing or not a folder, else None.
+
+    Cheap: commands call it to refuse a bad ``--data`` before doing anything else.
+    """
+    if root.is_dir():
+        return None
+    what = "is not a folder" if root.exists() else "does not exist"
+    return Problem(str(root), "", f"data-set folder {what}; expected a folder of tables")
+
+
 def read_other_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read and convert one team-defined table file as :class:`ValidationReport` does.
 
@@ -237,6 +258,15 @@ def _fingerprint(paths) -> str:
         digest.update(f"{path.name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+class _RaggedRows(ValueError):
+    """CSV rows whose number of fields differs from the header's."""
+
+    def __init__(self, n_columns: int, fields: dict[int, int]) -> None:
+        super().__init__(f"{len(fields)} rows do not have {n_columns} fields")
+        self.n_columns = n_columns
+        self.fields = fields  # line -> number of fields
 
 
 @dataclass
@@ -300,6 +330,20 @@ class _Checker:
                 lines = np.arange(len(raw)) + 2
             else:
                 raw, lines = self._read_csv(path)
+        except _RaggedRows as exc:
+            found = sorted(set(exc.fields.values()))
+            self.problems.append(
+                Problem(
+                    path.name,
+                    "",
+                    f"cannot be read: {len(exc.fields)} line{'s' if len(exc.fields) != 1 else ''}"
+                    f" with {' or '.join(map(str, found))} fields where the header has "
+                    f"{exc.n_columns}; expected one value per column (a missing or stray comma?)",
+                    tuple(sorted(exc.fields)[:MAX_LINES_SHOWN]),
+                    len(exc.fields),
+                )
+            )
+            return None
         except Exception as exc:  # any parser error is a bad file, reported with the file name
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.problems.append(Problem(path.name, "", f"cannot be read ({first})"))
@@ -315,23 +359,34 @@ class _Checker:
         return table
 
     def _read_csv(self, path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+        """Every cell as text, with the line each row starts on (header = line 1).
+
+        A row with fewer or more fields than the header raises :class:`_RaggedRows`: a short
+        row would otherwise load with its last cells empty (and an empty ``quota`` means "no
+        cap"), so neither kind is guessed at.
+        """
         text = path.read_bytes().decode("utf-8-sig")
-        header = next(csv.reader(io.StringIO(text)), [])
-        raw = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
-        )
-        # pandas renames repeated header names to "x.1"; restore them so they are reported
-        if len(header) == raw.shape[1]:
-            raw.columns = [h.strip() for h in header]
-        else:
-            raw.columns = [str(c).strip() for c in raw.columns]
-        lines = np.arange(len(raw)) + 2
-        # blank lines are not rows; skipping them here keeps the other line numbers exact
-        blank = (raw == "").all(axis=1).to_numpy() if raw.shape[1] else np.zeros(len(raw), bool)
-        if blank.any():
-            raw = raw.loc[~blank].reset_index(drop=True)
-            lines = lines[~blank]
-        return raw, lines
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise ValueError("the file is empty; expected a header row")
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        ragged: dict[int, int] = {}  # line -> number of fields
+        start = reader.line_num + 1
+        for record in reader:
+            # blank lines (and lines of empty cells) are not rows; the others keep exact numbers
+            if any(cell != "" for cell in record):
+                if len(record) == len(header):
+                    rows.append(record)
+                    lines.append(start)
+                else:
+                    ragged[start] = len(record)
+            start = reader.line_num + 1
+        if ragged:
+            raise _RaggedRows(len(header), ragged)
+        values = np.array(rows, dtype=object).reshape(len(rows), len(header))
+        return pd.DataFrame(values, columns=header), np.asarray(lines, dtype=int)
 
     def require(self, table: _Table, stem: str) -> set[str]:
         """Report missing required columns and an empty table; return the columns missing."""
@@ -400,7 +455,28 @@ class _Checker:
             ((filled != filled.str.strip()) & (filled.str.strip() != "")).to_numpy(),
             "leading or trailing spaces; expected the value without them",
         )
+        self.printable(table, column, values)
         return values.where(filled.str.strip() != "")
+
+    def printable(self, table: _Table, column: str, values: pd.Series) -> None:
+        """Report ids and names holding control or invisible formatting characters.
+
+        They pass through a CSV, but an xlsx cell cannot hold a NUL, a chart or a report shows
+        nothing for them, and two ids differing only by a zero-width space look the same.
+        """
+        text = values.dropna()
+        found = {v: unsafe_characters(v) for v in text.unique()}
+        found = {v: chars for v, chars in found.items() if chars}
+        if not found:
+            return
+        shown = ", ".join(dict.fromkeys(c for chars in found.values() for c in chars))
+        self.flag(
+            table,
+            column,
+            values.isin(list(found)).to_numpy(),
+            f"control or invisible character ({shown}); expected printable text: ids and "
+            "names are written to spreadsheets, charts and reports",
+        )
 
     def extras(self, table: _Table, known: set[str]) -> dict[str, pd.Series]:
         """Columns the contract does not list: kept, converted by name and content."""
@@ -413,7 +489,9 @@ class _Checker:
         if name == "date" or name.endswith("_date"):
             return self.dates(table, column, required=False)
         if name == "id" or name.endswith("_id"):
-            return _as_text(raw).replace("", np.nan)
+            ids = _as_text(raw).replace("", np.nan)
+            self.printable(table, column, ids)
+            return ids
         if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
             return raw
         if pd.api.types.is_datetime64_any_dtype(raw):
@@ -456,6 +534,9 @@ class _Checker:
             if column in table.raw.columns:
                 out[column] = self.numbers(table, column, required=False, non_negative=non_negative)
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["products"])))
+        for column in PRODUCT_OPTIONAL_TEXTS:
+            if column in out and not pd.api.types.is_numeric_dtype(out[column]):
+                self.printable(table, column, _as_text(out[column]))
         return pd.DataFrame(out)[list(table.raw.columns)]
 
     def flows(self, table: _Table, products: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -475,6 +556,8 @@ class _Checker:
                 out[column] = self.numbers(table, column, required=False, non_negative=non_negative)
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["flows"])))
 
+        if "product_id" in out:
+            self._implausible_amounts(table, out)
         cells_ok = not any(p.file == table.file for p in self.problems)
         if "date" in out and "product_id" in out:
             self._flow_keys(table, out["date"], out["product_id"])
@@ -528,6 +611,46 @@ class _Checker:
                     len(rows),
                 )
             )
+
+    def _implausible_amounts(self, table: _Table, out: dict[str, pd.Series]) -> None:
+        """Amounts far beyond anything in the product's own history (typos, unit errors).
+
+        The product's size is the median of its positive ``aum`` (of its positive flows when
+        ``aum`` is never positive); an amount above ``IMPLAUSIBLE_FACTOR`` times that size is a
+        problem. The bound is relative because the contract accepts any consistent unit, and
+        wide because products do grow: what it catches is a value like 1e30, which no
+        forecast or optimiser can work with (the solver's arithmetic fails on it).
+        """
+        amounts = [c for c in (*FLOW_AMOUNTS, "demand") if c in out]
+        if "aum" not in out or not amounts:
+            return
+        product = out["product_id"]
+        positive = {c: out[c].where(out[c] > 0) for c in amounts}
+        size = positive["aum"].groupby(product).median()
+        basis = pd.Series("aum", index=size.index).where(
+            size.notna(), "subscriptions and redemptions"
+        )
+        flows = [c for c in ("subscriptions", "redemptions") if c in positive]
+        if flows:
+            stacked = pd.concat([positive[c] for c in flows], ignore_index=True)
+            owners = pd.concat([product] * len(flows), ignore_index=True)
+            size = size.combine_first(stacked.groupby(owners).median())
+        bound = product.map(size * IMPLAUSIBLE_FACTOR).to_numpy(dtype=float)
+        for column in amounts:
+            values = out[column].to_numpy(dtype=float)
+            over = np.isfinite(bound) & (values > bound)
+            for pid in pd.unique(product[over]):
+                rows = over & (product == pid).to_numpy()
+                self.flag(
+                    table,
+                    column,
+                    rows,
+                    f"product {pid}: {np.nanmax(values[rows]):.6g} is implausible: above "
+                    f"{IMPLAUSIBLE_FACTOR:,} times the product's median {basis.get(pid, 'aum')} "
+                    f"({size[pid]:,.2f}), i.e. above {size[pid] * IMPLAUSIBLE_FACTOR:.6g}; "
+                    "expected an amount of the product's size (a value this far out is a "
+                    "typing or unit error, and no forecast or plan can be computed from it)",
+                )
 
     def _known_products(self, table: _Table, product_id: pd.Series, products: pd.DataFrame) -> None:
         unknown = ~product_id.isin(products["product_id"]) & product_id.notna()

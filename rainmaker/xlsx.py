@@ -3,7 +3,8 @@
 Three sheets: ``plan`` (one row per product and day, the plan.csv columns), ``forecast`` (the
 SPEC §3 forecast rows) and ``run`` (as-of day, run id, model, solver status, summary figures).
 Dates are real Excel dates, the header row is frozen and columns are sized to their content;
-amounts stay in CNY as in the CSV files.
+amounts stay in CNY as in the CSV files. Every text cell is stored as text, never as a formula:
+a product id such as ``=1+1`` or ``=HYPERLINK(...)`` shows as written and runs nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def write_workbook(
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
+            _text_not_formulas(sheet)
             sheet.freeze_panes = "A2"
             for i, column in enumerate(frame.columns, start=1):
                 longest = max([len(str(column)), *(len(str(v)) for v in frame[column].head(200))])
@@ -57,6 +59,18 @@ def write_workbook(
                     for cell in sheet[get_column_letter(i)][1:]:
                         cell.number_format = "yyyy-mm-dd"
     return path
+
+
+def _text_not_formulas(sheet: Any) -> None:
+    """Store as text every cell openpyxl took for a formula (text starting with ``=``).
+
+    rainmaker writes no formula, so any such cell came from the data (e.g. a product id); a
+    text cell shows the characters and cannot be evaluated by Excel, WPS or LibreOffice.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:

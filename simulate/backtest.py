@@ -30,6 +30,7 @@ import pandas as pd
 from rainmaker import __version__
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
+from rainmaker.safety import write_spreadsheet_csv
 from simulate.backtest_metrics import compare_policies
 from simulate.plots import plot_policy, plot_policy_comparison
 from simulate.policies import NoPolicy, Policy, RulePolicy
@@ -191,10 +192,10 @@ def write_result(
     decisions = result.decisions.copy()
     decisions["date"] = decisions["date"].dt.strftime("%Y-%m-%d")
     files = [folder / "daily.csv", folder / "metrics.json", folder / "decisions.csv"]
-    daily.to_csv(files[0], index=False, lineterminator="\n")
+    write_spreadsheet_csv(daily, files[0], lineterminator="\n")
     metrics = {"policy": result.policy, **result.metrics}
     files[1].write_text(json.dumps(_clean(metrics), indent=2) + "\n", encoding="utf-8")
-    decisions.to_csv(files[2], index=False, lineterminator="\n")
+    write_spreadsheet_csv(decisions, files[2], lineterminator="\n")
     run_path = folder / "run.json"
     run = {
         **run_info,

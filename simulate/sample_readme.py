@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = ["render_readme"]
 
+# The first line of every README this writes: how `rainmaker sample` knows a folder it wrote.
+README_TITLE = "# Synthetic sample data set"
+
 
 def _table(frame: pd.DataFrame) -> str:
     """A GitHub Markdown table of ``frame`` (values already formatted as text)."""
@@ -124,7 +127,7 @@ def render_readme(data: SampleData, sizes: dict[str, int]) -> str:
         f"{key}={value!r}" for key, value in asdict(c).items() if key not in ("seed", "drivers")
     )
     stress_end = pd.Timestamp(c.stress_start) + pd.Timedelta(days=c.stress_days - 1)
-    return f"""# Synthetic sample data set
+    return f"""{README_TITLE}
 
 A realistic, **synthetic** data set for rainmaker (SPEC §1): {len(data.specs)} products of
 {c.n_issuers} invented wealth-management companies, daily flows from {c.start} to {c.end}

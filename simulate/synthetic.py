@@ -78,6 +78,7 @@ __all__ = [
     "ProductSpec",
     "SampleConfig",
     "SampleData",
+    "foreign_files",
     "generate_sample",
     "simulate_sample",
 ]
@@ -650,6 +651,25 @@ def generate_sample(out_dir: str | Path, config: SampleConfig = SampleConfig()) 
     sizes = {name: (out / f"{name}.csv").stat().st_size for name in TABLES}
     (out / "README.md").write_text(render_readme(data, sizes), encoding="utf-8", newline="\n")
     return out
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Entries of ``folder`` that :func:`generate_sample` would destroy, sorted.
+
+    Empty when the folder may be regenerated in place: it is empty, or it is a sample data
+    set (its ``README.md`` is the one this module writes) holding only the sample's files.
+    Anything else (somebody's data set, a sample with a file added) is listed.
+    """
+    from simulate.sample_readme import README_TITLE
+
+    entries = sorted(path.name for path in folder.iterdir())
+    readme = folder / "README.md"
+    try:
+        ours = readme.is_file() and readme.read_text(encoding="utf-8").startswith(README_TITLE)
+    except (OSError, UnicodeDecodeError):
+        ours = False
+    written = {f"{name}.csv" for name in TABLES} | {"README.md"}
+    return [name for name in entries if not ours or name not in written]
 
 
 def yield_figures(flows: pd.DataFrame, market: pd.DataFrame, months: int = 12) -> pd.DataFrame:

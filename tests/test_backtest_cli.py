@@ -139,6 +139,60 @@ def test_bad_arguments_exit_2(data: Path, tmp_path: Path, extra: list[str]) -> N
     assert main([*args, *defaults, *extra]) == 2
 
 
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--early-sale-cost-bp", "nan"], "--early-sale-cost-bp"),
+        (["--early-sale-cost-bp", "-5"], "--early-sale-cost-bp"),
+        (["--early-sale-cost-bp", "inf"], "--early-sale-cost-bp"),
+        (["--returning-share", "1.5"], "--returning-share"),
+        (["--returning-share", "nan"], "--returning-share"),
+        (["--horizon", "0"], "--horizon"),
+        (["--horizon", "61"], "--horizon"),
+        (["--refit-every", "0"], "--refit-every"),
+        (["--start", "2021/03/20"], "expected an ISO date"),
+        (["--end", "20/03/2021"], "expected an ISO date"),
+        (["--start", "2021-03-25", "--end", "2021-03-20"], "is after --end"),
+        (["--tracking-uri", "mlflow.db", "--policy", "none"], "--tracking-uri"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, extra, message
+) -> None:
+    import rainmaker.dataset
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data set was read before the arguments were checked")
+
+    monkeypatch.setattr(rainmaker.dataset, "load_dataset", forbidden)
+    tracking = [] if "--tracking-uri" in extra else ["--no-tracking"]
+    args = ["backtest", "--data", str(data), "--out", str(tmp_path / "x"), *tracking]
+    assert main([*args, "--policy", "none", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "unexpected error" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(data: Path, tmp_path: Path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for out in (blocker, blocker / "sub"):
+        assert main(["backtest", "--data", str(data), "--out", str(out), "--no-tracking"]) == 2
+        assert "is a file" in capsys.readouterr().err
+
+
+def test_daily_csv_quotes_ids_a_spreadsheet_would_evaluate(data: Path, tmp_path: Path) -> None:
+    for name in ("products.csv", "flows.csv"):
+        text = (data / name).read_text().replace("P001", "=1+1")
+        (data / name).write_text(text)
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", str(data), "--out", str(out), "--no-tracking"]
+    assert main([*args, "--start", "2021-04-01", "--end", "2021-04-05", "--policy", "none"]) == 0
+    rows = (out / "daily.csv").read_text().splitlines()[1:]
+    ids = {row.split(",")[1] for row in rows}
+    assert ids == {"'=1+1", "P002", "P003"}
+
+
 def test_bad_data_exits_2(tmp_path: Path) -> None:
     status = main(["backtest", "--data", str(tmp_path / "missing"), "--no-tracking"])
     assert status == 2

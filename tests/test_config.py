@@ -56,6 +56,29 @@ def test_relative_paths_resolve_against_the_file(tmp_path):
     assert config.tracking_uri == f"sqlite:///{base}/ml.db"
 
 
+def test_the_default_history_lives_in_the_output_root(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config = load_config(_write(folder, 'output_root = "/srv/rain/runs"\n'))
+    assert config.history_url == "sqlite:////srv/rain/runs/history.sqlite"
+    moved = config.replace(output_root=tmp_path / "elsewhere")
+    assert moved.history_url == f"sqlite:///{tmp_path}/elsewhere/history.sqlite"
+    given = DailyConfig(history_url="sqlite:///h.db").replace(output_root=tmp_path)
+    assert given.history_url == "sqlite:///h.db"  # a URL that was set stays
+
+
+def test_an_output_root_that_cannot_be_a_folder_is_a_usage_error(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    for root in ("a-file", "a-file/runs"):
+        with pytest.raises(UsageError, match="key 'output_root'.*is a file"):
+            load_config(_write(tmp_path, f'output_root = "{root}"\n'))
+
+
+def test_a_settings_path_that_is_a_folder_is_named_so(tmp_path):
+    with pytest.raises(UsageError, match="is a folder; expected a TOML file"):
+        load_config(tmp_path)
+
+
 def test_example_file_at_the_repository_root_is_valid():
     config = load_config(REPO_ROOT / "rainmaker.example.toml")
     assert config.horizon == 14

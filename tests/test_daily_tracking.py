@@ -112,3 +112,43 @@ def test_a_tracking_failure_does_not_undo_the_plan(tmp_path):
     assert outcome.status == "published" and outcome.report.is_file()
     assert outcome.tracking_error and "could not log to the MLflow store" in outcome.tracking_error
     assert any(m.startswith("warning: could not log") for m in messages)
+
+
+def test_a_password_in_the_tracking_uri_reaches_no_log_file_or_store(tmp_path, store, capsys):
+    """The README's cron line appends stderr to a log: a URL's password must never be in it."""
+    from rainmaker import cli
+
+    secret = "s3cr3t-pw"
+    data = write_dataset(tmp_path / "data", n_products=2, n_days=60)
+    settings = tmp_path / "job.toml"
+    settings.write_text(
+        f'data = "{data}"\noutput_root = "runs"\nhorizon = 5\n'
+        f'tracking_uri = "postgresql://rain:{secret}@127.0.0.1:9/mlflow"\n'
+    )
+    steps = daily.Steps(fake_run_forecast, fake_make_plan)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(daily, "Steps", lambda: steps)
+        assert cli.main(["run", "--config", str(settings)]) == 0
+    captured = capsys.readouterr()
+    assert "could not log to the MLflow store postgresql://rain:***@127.0.0.1:9" in captured.err
+    assert secret not in captured.err + captured.out
+    for path in (tmp_path / "runs").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    # parameters and tags that carry a URL are stored masked
+    tracked = log_run(
+        store,
+        "tests",
+        run_name="masked",
+        params={"source": f"mysql://u:{secret}@h/db"},
+        tags={"note": f"https://h/api?token={secret}"},
+    )
+    run = _client(store).get_run(tracked.run_id)
+    assert run.data.params["source"] == "mysql://u:***@h/db"
+    assert run.data.tags["note"] == "https://h/api?token=***"
+
+
+def test_a_password_in_an_unusable_store_url_is_masked(tmp_path):
+    with pytest.raises(TrackingError) as caught:
+        log_run("postgresql://u:s3cr3t@127.0.0.1:9/db", "tests", run_name="x")
+    assert "s3cr3t" not in str(caught.value) and "u:***@127.0.0.1" in str(caught.value)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rainmaker.dataset import Dataset, load_dataset, read_table
+from rainmaker.dataset import Dataset, load_dataset, parse_day, read_table
 from rainmaker.errors import DataError, UsageError
 
 
@@ -148,6 +148,24 @@ def test_up_to_before_the_first_day_is_a_usage_error(dataset: Dataset) -> None:
         dataset.up_to("2021-02-28")
     with pytest.raises(UsageError, match="not a date"):
         dataset.up_to("yesterday-ish")
+
+
+@pytest.mark.parametrize(
+    "text", ["2022", "2022/06/01", "01/06/2022", "15/06/2022", "20220601", "2022-6-1", "2022-02-30"]
+)
+def test_days_are_iso_only(text: str) -> None:
+    with pytest.raises(UsageError, match="expected an ISO date YYYY-MM-DD"):
+        parse_day(text, "--as-of")
+
+
+def test_days_as_dates_and_iso_text() -> None:
+    assert parse_day(" 2022-06-01 ", "--as-of") == pd.Timestamp("2022-06-01")
+    assert parse_day(pd.Timestamp("2022-06-01 15:30"), "x") == pd.Timestamp("2022-06-01")
+    for missing in ("", None):
+        with pytest.raises(UsageError, match="is missing"):
+            parse_day(missing, "--end")
+    with pytest.raises(UsageError, match="not a date"):
+        parse_day(20220601, "--end")
 
 
 def test_market_daily_has_every_day_and_carries_forward(dataset: Dataset) -> None:

@@ -160,3 +160,92 @@ def test_evaluate_forecast_rejects_an_empty_window(full_folder: Path, capsys) ->
     args = ["evaluate-forecast", "--data", str(full_folder), "--start", "2020-11-20"]
     assert main([*args, "--end", "2020-11-25", "--tracking-uri", ""]) == 2
     assert "no origin" in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a command reads the data set: it must refuse its arguments first."""
+    import rainmaker.dataset
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data set was read before the arguments were checked")
+
+    monkeypatch.setattr(rainmaker.dataset, "load_dataset", forbidden)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--horizon", "366"], "from 1 to 365 days"),
+        (["--horizon", "100000"], "from 1 to 365 days"),
+        (["--as-of", "01/06/2022"], "expected an ISO date YYYY-MM-DD"),
+        (["--as-of", "2022"], "expected an ISO date YYYY-MM-DD"),
+        (["--as-of", "2022/06/01"], "expected an ISO date YYYY-MM-DD"),
+        (["--model", ""], "unknown forecast model"),
+        (["--model", "ets,,lightgbm"], "unknown forecast model"),
+    ],
+)
+def test_forecast_refuses_bad_arguments_before_any_work(
+    full_folder: Path, tmp_path: Path, capsys, no_work, extra: list[str], message: str
+) -> None:
+    args = ["forecast", "--data", str(full_folder), "--out", str(tmp_path / "x.csv"), *extra]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "unexpected error" not in err
+
+
+@pytest.mark.parametrize("kind", ["folder", "missing parent", "parent is a file"])
+def test_forecast_out_must_be_writable_before_any_work(
+    full_folder: Path, tmp_path: Path, capsys, no_work, kind: str
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    out = {
+        "folder": tmp_path,
+        "missing parent": tmp_path / "nowhere" / "f.csv",
+        "parent is a file": tmp_path / "a-file" / "f.csv",
+    }[kind]
+    assert main(["forecast", "--data", str(full_folder), "--out", str(out)]) == 2
+    assert f"--out {out}" in capsys.readouterr().err
+
+
+def test_forecast_csv_quotes_ids_a_spreadsheet_would_evaluate(tmp_path: Path) -> None:
+    import dataclasses
+
+    from forecast import run_forecast
+    from rainmaker.dataset import load_dataset
+
+    folder = write_toy_dataset(tmp_path / "toy", n_products=1, start="2020-01-01", end="2020-03-31")
+    result = run_forecast(load_dataset(folder), horizon=2, model="seasonal_naive")
+    hostile = dataclasses.replace(result, table=result.table.assign(product_id="=1+1"))
+    lines = hostile.to_csv(tmp_path / "f.csv").read_text().splitlines()
+    assert lines[0].startswith("product_id,date,variable,mean")
+    assert all(line.startswith("'=1+1,2020-04-0") for line in lines[1:])
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--step", "0"], "--step"),
+        (["--refit-every", "0"], "--refit-every"),
+        (["--horizon", "366"], "--horizon"),
+        (["--start", "2020/10/20"], "expected an ISO date"),
+        (["--end", "2020-10-01"], "must be after --start"),
+        (["--models", "prophet"], "unknown forecast model"),
+        (["--tracking-uri", "mlflow.db"], "--tracking-uri"),
+    ],
+)
+def test_evaluate_forecast_refuses_bad_arguments_before_any_work(
+    full_folder: Path, capsys, no_work, extra: list[str], message: str
+) -> None:
+    args = ["evaluate-forecast", "--data", str(full_folder), "--start", "2020-10-20"]
+    assert main([*args, "--tracking-uri", "", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "unexpected error" not in err
+
+
+def test_evaluate_forecast_out_folder_is_refused_before_any_work(
+    full_folder: Path, tmp_path: Path, capsys, no_work
+) -> None:
+    args = ["evaluate-forecast", "--data", str(full_folder), "--start", "2020-10-20"]
+    assert main([*args, "--tracking-uri", "", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

@@ -154,6 +154,18 @@ def test_features_read_nothing_after_the_origin(panel) -> None:
     assert before.shape[1] == len(feature_names())
 
 
+def test_horizons_beyond_a_year_never_read_past_the_origin(panel) -> None:
+    """The year-ago feature of a target more than 52 weeks ahead is unknown, not a future day."""
+    horizon = 400
+    context = feature_context(panel, horizon)
+    product = np.arange(panel.n_products)
+    origin = np.full(panel.n_products, panel.n_days - 1)  # as-of day: later days are past the data
+    grid, _ = design_grid(context, "subscriptions", product, origin, horizon)
+    year_ago = grid[:, feature_names().index("year_ago")].reshape(len(product), horizon)
+    assert np.isnan(year_ago[:, 364:]).all()  # steps 365.. (target - 364 days > origin)
+    assert not np.isnan(year_ago[:, :364]).all()
+
+
 def test_forecast_grid_rows_equal_the_general_rows(panel) -> None:
     context = feature_context(panel, 10)
     product = np.arange(panel.n_products)

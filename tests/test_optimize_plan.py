@@ -165,3 +165,32 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert row["held"] == view.amount(executed.of(pid).keep_liquid)
     html = render_report(inputs, "en").html
     assert 'id="liquidity"' in html and "Tonight" in html
+
+
+@pytest.mark.parametrize(
+    "seconds, expected",
+    [
+        (0.01, "well within the 10 s time limit (a longer one will not help)"),
+        (10.0, "retry with a longer solver.time_limit_s"),
+    ],
+)
+def test_a_solver_failure_says_what_it_knows(monkeypatch, seconds: float, expected: str) -> None:
+    import optimize.plan as plan_module
+    from optimize import load_settings, plan_from_inputs, synthetic_inputs
+    from optimize.highs import Solution
+    from rainmaker.errors import RainmakerError
+
+    def failed(model, options, backend):
+        n = model.compiled().n_cols
+        nan = np.full(n, np.nan)
+        return Solution("failed", "Empty", np.nan, np.nan, 0.0, nan, None, seconds, "highspy")
+
+    monkeypatch.setattr(plan_module, "solve_plan", failed)
+    settings = load_settings(overrides={"solver": {"time_limit_s": 10.0}})
+    inputs = synthetic_inputs(2, 5, 0, settings=settings)
+    with pytest.raises(RainmakerError) as caught:
+        plan_from_inputs(inputs, settings)
+    message = str(caught.value)
+    assert "status 'Empty'" in message and expected in message
+    if seconds < 10:  # not a time-out: the message points at the numbers instead
+        assert "largest coefficient" in message and "extreme amounts" in message

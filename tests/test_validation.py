@@ -279,7 +279,69 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_unreadable_csv(dataset: Path) -> None:
     with (dataset / "flows.csv").open("a") as handle:
         handle.write("2021-05-01,P001,1,2,3,,4,5,6,7\n")
-    the_problem(validate_dataset(dataset).problems, "flows.csv", "", "cannot be read")
+    problem = the_problem(validate_dataset(dataset).problems, "flows.csv", "", "cannot be read")
+    assert problem.rows == (182,) and "10 fields where the header has 7" in problem.message
+
+
+def test_short_rows_are_rejected_with_their_lines(dataset: Path) -> None:
+    # a row without its last field would load with an empty quota ("no cap"): not a guess to make
+    lines = (dataset / "flows.csv").read_text().splitlines()
+    lines[4] = lines[4].rsplit(",", 1)[0]
+    lines[9] = lines[9].rsplit(",", 2)[0]
+    (dataset / "flows.csv").write_text("\n".join(lines) + "\n")
+    problem = the_problem(validate_dataset(dataset).problems, "flows.csv", "", "cannot be read")
+    assert problem.rows == (5, 10) and problem.n_rows == 2
+    assert "5 or 6 fields where the header has 7" in problem.message
+
+
+def test_line_numbers_follow_quoted_line_breaks(dataset: Path) -> None:
+    edit(dataset, "products.csv", set_cell(0, "name", "two\nlines"))
+    edit(dataset, "products.csv", set_cell(2, "fee_bp", "-1"))
+    problem = the_problem(validate_dataset(dataset).problems, "products.csv", "fee_bp", "negative")
+    assert problem.rows == (5,)  # the header, a row on lines 2-3, then lines 4 and 5
+
+
+@pytest.mark.parametrize(
+    "file, column, value, shown",
+    [
+        ("products.csv", "product_id", "P0\x0001", "U+0000"),
+        ("flows.csv", "product_id", "P\t001", "U+0009"),
+        ("products.csv", "issuer", "WMC\u200b", "U+200B"),
+        ("products.csv", "name", "fund\x1b[31m", "U+001B"),
+        ("flows.csv", "product_id", "P001\u202e", "U+202E"),
+    ],
+)
+def test_control_characters_in_ids_and_names_are_rejected(
+    dataset: Path, file: str, column: str, value: str, shown: str
+) -> None:
+    edit(dataset, file, set_cell(0, column, value))
+    problem = the_problem(validate_dataset(dataset).problems, file, column, "control or invisible")
+    assert shown in problem.message and problem.rows == (2,)
+
+
+def test_ids_that_look_like_formulas_or_math_are_valid(dataset: Path) -> None:
+    # they are neutralised where they are written (rainmaker.safety), not refused
+    for file in ("products.csv", "flows.csv"):
+        edit(dataset, file, lambda c: c.replace({"product_id": {"P001": "=1+1", "P002": "$x^2$"}}))
+    assert validate_dataset(dataset).ok
+
+
+@pytest.mark.parametrize("column", ["subscriptions", "redemptions", "aum"])
+def test_implausible_amounts_name_the_bound_and_the_product(dataset: Path, column: str) -> None:
+    row = flows_index(59, 1)  # the last day of P002
+    edit(dataset, "flows.csv", set_cell(row, column, "1e30"))
+    report = validate_dataset(dataset)
+    problem = the_problem(report.problems, "flows.csv", column, "implausible")
+    assert problem.rows == (row + 2,)
+    assert "product P002" in problem.message and "100,000 times" in problem.message
+    assert "median aum" in problem.message
+
+
+def test_an_amount_within_the_bound_is_accepted(dataset: Path) -> None:
+    cells = read_cells(dataset / "flows.csv")
+    big = float(cells.loc[flows_index(59, 1), "aum"]) * 1000  # a jump, but not a typo's
+    edit(dataset, "flows.csv", set_cell(flows_index(59, 1), "subscriptions", f"{big:.2f}"))
+    assert validate_dataset(dataset).ok
 
 
 def test_repeated_column_name(dataset: Path) -> None:

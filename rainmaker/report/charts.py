@@ -14,6 +14,8 @@ Text is kept as SVG text (``svg.fonttype = none``) so the browser draws it with 
 fonts, Chinese included, and the file stays small; no external font or script is referenced.
 Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state), and each SVG gets its
 own id salt so that several of them can live in one HTML page without clashing clip-path ids.
+Product ids are drawn literally (:func:`rainmaker.safety.chart_text`): an id such as ``$x^2$`` is
+not typeset as math.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from rainmaker.safety import chart_text
 
 __all__ = [
     "ChartLabels",
@@ -129,7 +133,7 @@ def aum_fan_chart(
         if key in planned:
             plan = planned[key] / divisor
             ax.plot(plan.index, plan.to_numpy(), color=COLOURS["plan"], lw=1.1, ls="--")
-        ax.set_title(key, fontsize=9, loc="left")
+        ax.set_title(chart_text(key), fontsize=9, loc="left")
         _date_axis(ax)
     legend = [
         ("line", COLOURS["history"], labels.history),
@@ -184,7 +188,7 @@ def yield_chart(
             ax.plot(past.index, past.to_numpy(), color=COLOURS["history"], lw=1.0)
         future = planned[product].dropna()
         ax.plot(future.index, future.to_numpy(), color=COLOURS["plan"], lw=1.3)
-        ax.set_title(product, fontsize=9, loc="left")
+        ax.set_title(chart_text(product), fontsize=9, loc="left")
         _date_axis(ax)
     legend = [
         ("line", COLOURS["history"], labels.history),
@@ -263,7 +267,7 @@ def quota_chart(
                 fontsize=6.5,
                 color="white" if dark else "black",
             )
-    ax.set_yticks(range(len(products)), products, fontsize=7.5)
+    ax.set_yticks(range(len(products)), [chart_text(p) for p in products], fontsize=7.5)
     holiday_days = {pd.Timestamp(d).normalize() for d in holidays}
     ax.set_xticks(
         range(len(days)), [f"{pd.Timestamp(d):%m-%d}" for d in days], fontsize=7, rotation=90

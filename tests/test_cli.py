@@ -1,0 +1,356 @@
+"""Tests of rainmaker.cli: messages, warnings, ``sample``, and a battery of hostile input.
+
+The battery feeds every command bad arguments and the validator bad values and ids: every
+case must exit 0 or 2 with a message that names what is wrong, and none may end in
+"unexpected error" (exit 1) or a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import string
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from rainmaker import cli, daily
+from simulate.sample_readme import README_TITLE
+from tests.conftest import write_dataset
+from tests.daily_fakes import fake_make_plan, fake_run_forecast
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("data"), n_products=2, n_days=50)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """A working directory of the test's own (no ./rainmaker.toml is read by accident)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "a-folder").mkdir()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("precious")
+    (tmp_path / "bad.toml").write_text("horizon = = 3\n")
+    (tmp_path / "unknown.toml").write_text("horizn = 3\n")
+    return tmp_path
+
+
+def _main(argv: list[str]) -> int:
+    """``cli.main``, with argparse's own usage errors (SystemExit) as their exit status."""
+    try:
+        return cli.main(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+
+
+# ---------------------------------------------------------------------- messages
+
+
+def test_python_warnings_are_one_line_without_source(monkeypatch, capsys):
+    def noisy(args):
+        warnings.warn("chinesecalendar covers 2004-2026 only", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_validate", noisy)
+    assert cli.main(["validate"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "rainmaker validate: warning: chinesecalendar covers 2004-2026 only (UserWarning)\n"
+    )
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unexpected_errors_and_tracebacks_mask_passwords(monkeypatch, capsys, debug):
+    def broken(args):
+        raise RuntimeError("cannot reach postgresql://rain:s3cr3t@db:5432/runs")
+
+    monkeypatch.setattr(cli, "cmd_validate", broken)
+    assert cli.main([*(["--debug"] if debug else []), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "postgresql://rain:***@db:5432/runs" in err and "s3cr3t" not in err
+    assert ("Traceback (most recent call last)" in err) == debug
+
+
+# ---------------------------------------------------------------------- sample
+
+
+def _fake_sample(folder, config=None, *, fail: bool = False) -> Path:
+    """A stand-in for generate_sample: what it writes, in a few milliseconds."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "products.csv").write_text("new products\n")
+    if fail:  # killed half-way: products written, flows not yet
+        raise KeyboardInterrupt
+    (folder / "flows.csv").write_text("new flows\n")
+    (folder / "README.md").write_text(f"{README_TITLE}\n\nnew\n")
+    return folder
+
+
+@pytest.fixture
+def fake_sample(monkeypatch):
+    import simulate.synthetic
+
+    monkeypatch.setattr(simulate.synthetic, "generate_sample", _fake_sample)
+
+
+def test_sample_refuses_a_folder_it_did_not_write_unless_forced(workdir, fake_sample, capsys):
+    mine = workdir / "mine"
+    mine.mkdir()
+    (mine / "flows.csv").write_text("my real flows\n")
+    assert cli.main(["sample", "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert "holds files rainmaker sample did not write (flows.csv)" in err and "--force" in err
+    assert (mine / "flows.csv").read_text() == "my real flows\n"
+    assert cli.main(["sample", "--out", str(mine), "--force"]) == 0
+    assert (mine / "flows.csv").read_text() == "new flows\n"
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith(".")) == []
+
+
+def test_sample_regenerates_its_own_folder_and_a_new_or_empty_one(workdir, fake_sample):
+    out = workdir / "sample"
+    assert cli.main(["sample", "--out", str(out)]) == 0  # new
+    (out / "flows.csv").write_text("old flows\n")
+    assert cli.main(["sample", "--out", str(out)]) == 0  # its own: no --force needed
+    assert (out / "flows.csv").read_text() == "new flows\n"
+    (out / "holdings.csv").write_text("added by hand\n")  # no longer only the sample's files
+    assert cli.main(["sample", "--out", str(out)]) == 2
+    assert cli.main(["sample", "--out", str(workdir / "a-folder")]) == 0  # empty
+
+
+def test_a_sample_killed_while_writing_leaves_the_old_data_set(workdir, monkeypatch, capsys):
+    import simulate.synthetic
+
+    out = _fake_sample(workdir / "sample")
+    before = {p.name: p.read_text() for p in out.iterdir()}
+    monkeypatch.setattr(
+        simulate.synthetic, "generate_sample", functools.partial(_fake_sample, fail=True)
+    )
+    assert cli.main(["sample", "--out", str(out)]) == 130
+    assert {p.name: p.read_text() for p in out.iterdir()} == before
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith(".")) == []
+
+
+# ---------------------------------------------------------------------- the battery
+
+BAD_DAYS = ["01/06/2021", "2021", "2021/04/01", "15/06/2021", "2021-02-30", "yesterday", ""]
+
+# (argv, text the message must contain); every case is refused before any data is read
+BAD_ARGUMENTS = [
+    (["validate", "--data", "nowhere"], "does not exist"),
+    (["validate", "--data", "a-file"], "is not a folder"),
+    *((["forecast", "--out", "f.csv", "--as-of", day], "--as-of") for day in BAD_DAYS),
+    (["forecast", "--out", "f.csv", "--horizon", "0"], "--horizon"),
+    (["forecast", "--out", "f.csv", "--horizon", "366"], "--horizon"),
+    (["forecast", "--out", "f.csv", "--horizon", "x"], "--horizon"),
+    (["forecast", "--out", "a-folder"], "is a folder"),
+    (["forecast", "--out", "nowhere/f.csv"], "does not exist"),
+    (["forecast", "--out", "a-file/f.csv"], "is a file"),
+    (["forecast", "--out", "f.csv", "--model", "prophet"], "unknown forecast model"),
+    *((["evaluate-forecast", "--start", day, "--tracking-uri", ""], "--start") for day in BAD_DAYS),
+    (["evaluate-forecast", "--start", "2021-03-20", "--step", "0"], "--step"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--step", "-7"], "--step"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--refit-every", "0"], "--refit-every"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--horizon", "400"], "--horizon"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--end", "2021-03-01"], "--end"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--out", "a-folder"], "is a folder"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--tracking-uri", "x.db"], "--tracking-uri"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--models", "a,,b"], "unknown forecast"),
+    *((["plan", "--as-of", day, "--no-tracking"], "--as-of") for day in BAD_DAYS),
+    (["plan", "--out", "a-file", "--no-tracking"], "is a file"),
+    (["plan", "--out", "foreign", "--no-tracking"], "does not hold a rainmaker plan"),
+    (["plan", "--horizon", "0", "--no-tracking"], "horizon"),
+    (["plan", "--horizon", "61", "--no-tracking"], "horizon"),
+    (["plan", "--lang", "fr"], "--lang"),
+    (["plan", "--config", "a-folder"], "is a folder"),
+    (["plan", "--config", "nowhere.toml"], "does not exist"),
+    *((["run", "--as-of", day], "--as-of") for day in BAD_DAYS),
+    (["run", "--config", "bad.toml"], "not valid TOML"),
+    (["run", "--config", "unknown.toml"], "horizn"),
+    (["demo", "--config", "a-folder"], "is a folder"),
+    (["history", "--limit", "0"], "--limit"),
+    (["history", "--limit", "-3"], "--limit"),
+    *((["backtest", "--start", day, "--no-tracking"], "--start") for day in BAD_DAYS),
+    (["backtest", "--early-sale-cost-bp", "nan", "--no-tracking"], "--early-sale-cost-bp"),
+    (["backtest", "--early-sale-cost-bp", "-5", "--no-tracking"], "--early-sale-cost-bp"),
+    (["backtest", "--early-sale-cost-bp", "1e400", "--no-tracking"], "--early-sale-cost-bp"),
+    (["backtest", "--returning-share", "-0.1", "--no-tracking"], "--returning-share"),
+    (["backtest", "--horizon", "0", "--no-tracking"], "--horizon"),
+    (["backtest", "--refit-every", "0", "--no-tracking"], "--refit-every"),
+    (["backtest", "--policy", "magic", "--no-tracking"], "unknown policy"),
+    (["backtest", "--out", "a-file", "--no-tracking"], "is a file"),
+    (["backtest", "--tracking-uri", "mlflow.db"], "--tracking-uri"),
+    (["backtest", "--start", "2021-04-10", "--end", "2021-04-01", "--no-tracking"], "is after"),
+    (["sample", "--out", "a-file"], "is a file"),
+    (["sample", "--out", "foreign"], "did not write"),
+    (["sample", "--seed", "-1"], "--seed"),
+]
+
+
+@pytest.mark.parametrize("argv, named", BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in BAD_ARGUMENTS])
+def test_every_bad_argument_exits_2_before_any_work(
+    workdir, data, monkeypatch, capsys, argv, named
+):
+    import rainmaker.dataset
+    import simulate.synthetic
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("work started before the arguments were checked")
+
+    for module, name in (
+        (rainmaker.dataset, "load_dataset"),
+        (simulate.synthetic, "generate_sample"),
+    ):
+        monkeypatch.setattr(module, name, forbidden)
+    command, rest = argv[0], argv[1:]
+    uses_data = command not in ("sample", "run", "demo", "history") and "--data" not in rest
+    code = _main([command, *(["--data", str(data)] if uses_data else []), *rest])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert named in err and "unexpected error" not in err and "Traceback" not in err
+    assert not (workdir / "runs").exists() and not (workdir / "out").exists()
+
+
+# arguments that can only be judged against the data: still exit 2, never 1
+DATA_DEPENDENT = [
+    (["forecast", "--out", "f.csv", "--as-of", "2030-01-01"], "after the last flows day"),
+    (["forecast", "--out", "f.csv", "--as-of", "1999-01-01"], "as-of day"),
+    (["plan", "--as-of", "2030-01-01", "--no-tracking"], "outside the flows"),
+    (["plan", "--products", "P999", "--no-tracking"], "P999"),
+    (
+        ["backtest", "--products", "P999", "--start", "2021-03-20", "--end", "2021-03-25"]
+        + ["--no-tracking", "--policy", "none"],
+        "P999",
+    ),
+    (["backtest", "--start", "1990-01-01", "--no-tracking", "--policy", "none"], "1990"),
+    (["evaluate-forecast", "--start", "2030-01-01", "--tracking-uri", ""], "2030"),
+]
+
+
+@pytest.mark.parametrize(
+    "argv, named", DATA_DEPENDENT, ids=[" ".join(a) for a, _ in DATA_DEPENDENT]
+)
+def test_arguments_judged_against_the_data_exit_2(workdir, data, capsys, argv, named):
+    assert _main([argv[0], "--data", str(data), *argv[1:]]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "unexpected error" not in err
+
+
+# bad cells: (file, column) -> a strategy of values that break the contract, or may not
+CELL_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "-1",
+            "1e30",
+            "1e309",
+            "abc",
+            "1,5",
+            "0x10",
+            "2021/03/05",
+            "05/03/2021",
+            "2021-02-30",
+            "99999-01-01",
+            "NULL",
+            "=1+1",
+            "P\x00",
+            "\u200b",
+            "$x^2$",
+            "\t",
+            "１２３",
+        ]
+    ),
+    st.text(alphabet=string.printable + "\x00\x07\u202e\u3000中", max_size=8),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
+CELLS = (
+    [("products.csv", c) for c in ("product_id", "issuer", "product_type", "fee_bp")]
+    + [
+        ("flows.csv", c)
+        for c in ("date", "product_id", "subscriptions", "redemptions", "aum", "quota", "exposure")
+    ]
+    + [("market.csv", c) for c in ("date", "shibor_on", "shibor_1w", "benchmark_yield_7d")]
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(cell=st.sampled_from(CELLS), row=st.integers(0, 40), value=CELL_VALUES)
+def test_bad_values_are_named_by_file_and_column(tmp_path_factory, data, cell, row, value):
+    folder = tmp_path_factory.mktemp("bad")
+    for path in data.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    file, column = cell
+    frame = pd.read_csv(folder / file, dtype=str, keep_default_na=False)
+    frame.loc[row % len(frame), column] = value
+    frame.to_csv(folder / file, index=False)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = _main(["validate", "--data", str(folder)])
+    assert code in (0, 2)
+    if code == 2:
+        assert "unexpected error" not in err.getvalue()
+        assert f"{file}" in err.getvalue()
+
+
+ID_CHARACTERS = st.sampled_from(
+    list("=+-@'\"$\\^_{}%&<>#,;: ") + ["\x00", "\t", "\n", "\x1b", "\u200b", "\u202e", "中", "é"]
+)
+IDS = st.text(
+    alphabet=st.one_of(ID_CHARACTERS, st.sampled_from(list("Pab01"))), min_size=1, max_size=8
+)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ids=st.lists(IDS, min_size=2, max_size=2, unique=True))
+def test_generated_ids_are_refused_or_planned_safely(tmp_path_factory, ids):
+    """An id either fails validation naming the column (exit 2) or is planned (exit 0) into
+    files where it is text: no formula in the workbook, none at the start of a CSV cell."""
+    folder = tmp_path_factory.mktemp("ids")
+    write_dataset(folder / "data", n_products=2, n_days=30)
+    mapping = dict(zip(("P001", "P002"), ids, strict=True))
+    for name in ("products.csv", "flows.csv"):
+        frame = pd.read_csv(folder / "data" / name, dtype=str, keep_default_na=False)
+        frame["product_id"] = frame["product_id"].map(mapping)
+        frame.to_csv(folder / "data" / name, index=False)
+    out = folder / "plan"
+    argv = ["plan", "--data", str(folder / "data"), "--out", str(out), "--no-tracking"]
+    err = io.StringIO()
+    fakes = functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        contextlib.redirect_stderr(err),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        patch.setattr(daily, "Steps", fakes)
+        code = _main([*argv, "--horizon", "3", "--lang", "en"])
+    assert code in (0, 2), err.getvalue()
+    assert "unexpected error" not in err.getvalue()
+    if code == 2:
+        assert "product_id" in err.getvalue()
+        return
+    book = load_workbook(out / "plan.xlsx")
+    assert not any(c.data_type == "f" for s in book for row in s.iter_rows() for c in row)
+    plan = pd.read_csv(out / "plan.csv", dtype=str, keep_default_na=False)
+    assert not plan["product_id"].str.startswith(("=", "+", "-", "@", "\t", "\r")).any()

@@ -47,6 +47,17 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"solver": {"threads": "two"}}, "threads"),
         ({"purchases": {"buckets": ["cash"]}}, "purchases.buckets"),
         ({"portfolio": {"cash": 0.5}}, "portfolio"),
+        ({"liquidity": {"next_days_confidence": 0.9}}, "liquidity.next_days_confidence"),
+        ({"liquidity": {"needs_margin": 0.5}}, "liquidity.needs_margin"),
+        ({"liquidity": {"stress_multiple": -1}}, "liquidity.stress_multiple"),
+        ({"liquidity": {"managed_floor": 3}}, "liquidity.managed_floor"),
+        ({"liquidity": {"ladder_lookback_days": -1}}, "liquidity.ladder_lookback_days"),
+        ({"regime": {"exit_z": 5.0}}, "regime.exit_z"),
+        ({"regime": {"peer_share": 0}}, "regime.peer_share"),
+        ({"regime": {"confidence": 1.0}}, "regime.confidence"),
+        ({"regime": {"enabled": "yes"}}, "enabled"),
+        ({"regime": {"persist": 2}}, "persist"),
+        ({"penalties": {"needs": 0}}, "penalties.needs"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

@@ -102,6 +102,9 @@ class PlanInputs:
         managed_liquid_ratio: share of AUM the product's managed book (its investment mix held
             as a steady ladder) has liquid within the 5-working-day window (P,).
         managed_cash_ratio: its cash share (P,).
+        managed_overnight_ratio: its cash and overnight repo share (P,): what it has on hand on
+            the next working day.
+        managed_ladder_ratio: its share maturing within ``liquidity.ladder_days`` (P,).
         worst_outflow: the largest net outflow over ``liquidity.ladder_days`` days in the last
             ``liquidity.ladder_lookback_days`` known days, share of AUM at its start (P,), ≥ 0:
             the maturity ladder's floor (E26) never goes below it.
@@ -139,6 +142,8 @@ class PlanInputs:
     worst_outflow: np.ndarray | None = None
     managed_liquid_ratio: np.ndarray | None = None
     managed_cash_ratio: np.ndarray | None = None
+    managed_overnight_ratio: np.ndarray | None = None
+    managed_ladder_ratio: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -229,6 +234,8 @@ class PlanInputs:
             ("worst_outflow", self.worst_outflow),
             ("managed_liquid_ratio", self.managed_liquid_ratio),
             ("managed_cash_ratio", self.managed_cash_ratio),
+            ("managed_overnight_ratio", self.managed_overnight_ratio),
+            ("managed_ladder_ratio", self.managed_ladder_ratio),
         ):
             if values is not None and np.asarray(values).shape != (p,):
                 problems.append(f"{name} has shape {np.asarray(values).shape}, expected {(p,)}")
@@ -632,6 +639,10 @@ def inputs_from_forecast(
             [maturing_share(book[p], liquid_days) for p in ids], dtype=float
         ),
         managed_cash_ratio=np.array([float(book[p].get("cash", 0.0)) for p in ids]),
+        managed_overnight_ratio=np.array([maturing_share(book[p], 1) for p in ids], dtype=float),
+        managed_ladder_ratio=np.array(
+            [maturing_share(book[p], settings.liquidity.ladder_days) for p in ids], dtype=float
+        ),
         worst_outflow=worst_net_outflow(
             flows,
             today,

@@ -468,6 +468,11 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     calm_ladder = np.full(p, settings.liquidity.min_ladder_ratio)
     if inputs.worst_outflow is not None:
         calm_ladder = np.maximum(calm_ladder, np.asarray(inputs.worst_outflow, dtype=float))
+    if settings.liquidity.managed_floor > 0 and inputs.managed_ladder_ratio is not None:
+        managed_ladder = settings.liquidity.managed_floor * np.asarray(
+            inputs.managed_ladder_ratio, dtype=float
+        )
+        calm_ladder = np.minimum(np.maximum(calm_ladder, managed_ladder), 1.0)
     min_ladder = np.where(defence, np.maximum(calm_ladder, regime.min_ladder_ratio), calm_ladder)
     min_liquid = np.asarray(inputs.min_liquid_ratio, dtype=float)
     floor = settings.liquidity.managed_floor
@@ -610,7 +615,8 @@ def cumulative_needs(
     liquidity ``confidence`` (the regime's in defence). One bad day is likely, fourteen in a row
     are not: the quantile of the sum is far below the sum of the daily quantiles, and a path
     that keeps losing money (a run) keeps its whole trajectory. The days off right after day 0
-    also keep at least ``managed_floor`` × the managed book's cash share of today's AUM.
+    also keep at least ``managed_floor`` × the managed book's cash share of today's AUM, and the
+    next working day at least its cash and overnight repo share.
 
     Without sample paths each day counts at its own quantile (an upper bound).
 
@@ -658,11 +664,15 @@ def cumulative_needs(
         stress = liquidity.stress_multiple * mean[:, None] * days[None, :]
         needs = np.where(soon[None, :], np.maximum(needs, stress), needs)
     floor = liquidity.managed_floor
+    aum_today = np.asarray(inputs.aum_today, dtype=float)
     if floor > 0 and inputs.managed_cash_ratio is not None:
         # the days off right after day 0 are paid from its cash alone: never less cash for
         # them than the product's own management keeps
-        kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float)
-        kept = kept * np.asarray(inputs.aum_today, dtype=float)
+        kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float) * aum_today
         needs = np.where(off[None, :], np.maximum(needs, kept[:, None]), needs)
+    if floor > 0 and inputs.managed_overnight_ratio is not None and back < h:
+        # ... and on the next working day never less cash and overnight repo on hand
+        kept = floor * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
+        needs[:, back] = np.maximum(needs[:, back], kept)
     needs[:, 0] = 0.0
     return needs / scale, ~off, level

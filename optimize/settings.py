@@ -88,11 +88,12 @@ class LiquiditySettings:
     ladder_days: the maturity ladder's window, calendar days (E26).
     min_ladder_ratio: floor of cash plus assets maturing within ``ladder_days`` days, share of
         AUM (E26): what a redemption wave longer than the horizon is paid from.
-    managed_floor: the 5-working-day liquid floor (E16) is at least this multiple of the
-        share the product's managed book holds liquid within the window, and the cash kept
-        for the days off right after the first day (E27) at least this multiple of its cash
-        share (0 = off): the plan may invest longer, never with less liquidity than the
-        product's own management, so a redemption run finds it no weaker than doing nothing.
+    managed_floor: the plan keeps at least this multiple of what the product's managed book
+        (its investment mix held as a steady ladder) holds: in cash over the days off right
+        after the first day and in cash and overnight repo on the next working day (E27),
+        liquid within 5 working days (E16) and maturing within ``ladder_days`` (E26); 0 = off.
+        The plan may invest the rest longer, never with less liquidity than the product's own
+        management, so a redemption run finds it no weaker than doing nothing.
     ladder_lookback_days: ... and never below the largest net outflow over ``ladder_days``
         days seen in this many days of the product's history, share of AUM (0 = off): a
         product whose holders once took 40 % in a month keeps 40 % maturing within a month.

@@ -8,6 +8,7 @@ window for the optimizer. It writes every window's backtest files under ``--out`
 
     .venv/bin/python benchmarks/panel.py [--windows NAME,...] [--policies none,optimizer]
                                          [--workers N] [--out DIR] [--quick]
+                                         [--set SECTION.KEY=VALUE ...]
 
 The windows (``--windows`` picks some; ``--quick`` replays only the quarter around each event):
 
@@ -33,6 +34,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -149,9 +151,11 @@ def _dataset(kind: str, scratch: Path):
     return apply_scenario(load_dataset(SAMPLE), kind, start=SCENARIO_START).dataset
 
 
-def run_window(window: Window, policies: tuple[str, ...], out: Path, quick: bool) -> dict:
+def run_window(
+    window: Window, policies: tuple[str, ...], out: Path, quick: bool, overrides: dict
+) -> dict:
     """Replay one window under every policy; return its comparison and seconds."""
-    from simulate.backtest import run_backtest
+    from simulate.backtest import PolicyOptions, run_backtest
 
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
@@ -164,6 +168,7 @@ def run_window(window: Window, policies: tuple[str, ...], out: Path, quick: bool
             policies,
             out / window.name,
             products=PRODUCTS,
+            options=PolicyOptions(plan_overrides=overrides),
             tracking_uri=None,
             progress=False,
             stressed=window.stressed,
@@ -197,12 +202,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "panel")
     parser.add_argument("--quick", action="store_true", help="the quarter around each event")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="an optimizer setting for the planning policies (repeatable), e.g. "
+        "liquidity.managed_floor=0.5",
+    )
     args = parser.parse_args(argv)
+    overrides: dict[str, dict[str, object]] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        overrides.setdefault(section, {})[name] = tomllib.loads(f"v = {value}")["v"]
     chosen = [w for w in WINDOWS if w.name in args.windows.split(",")]
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        futures = [pool.submit(run_window, w, policies, args.out, args.quick) for w in chosen]
+        futures = [
+            pool.submit(run_window, w, policies, args.out, args.quick, overrides) for w in chosen
+        ]
         results = [f.result() for f in futures]
     pd.set_option("display.width", 200)
     lines = []

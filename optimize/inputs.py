@@ -31,7 +31,12 @@ from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
 from rainmaker.china_calendar import calendar_features
 from rainmaker.errors import RainmakerError, UsageError
-from rainmaker.investment_mix import DEFAULT_MIX, managed_mixes, maturing_share
+from rainmaker.investment_mix import (
+    INFER_LOOKBACK_DAYS,
+    ManagedMix,
+    managed_mixes,
+    maturing_share,
+)
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -498,18 +503,23 @@ def inputs_from_forecast(
 
     # How each product is managed: the plan never holds less liquidity than that book would.
     if managed is None:
+        # inferring a book fits ladder yields over INFER_LOOKBACK_DAYS, each the mean of a
+        # bucket's rate over its tenor: the rates must reach that much further back
+        reach = INFER_LOOKBACK_DAYS + MAX_TENOR_DAYS + 10
+        first = max(today - pd.Timedelta(days=reach), pd.Timestamp(data.market["date"].min()))
         mixes = managed_mixes(
             data.tables,
             data.files,
             flows,
             dict(zip(ids, fee_bp, strict=True)),
-            rate_history,
+            bucket_rates(data.market_daily(first, today)),
             today + pd.Timedelta(days=1),
             ids,
+            default=ManagedMix(dict(settings.portfolio)),
         )
         book = {p: dict(m.weights) for p, m in mixes.items()}
     else:
-        book = {p: dict(managed.get(p, DEFAULT_MIX)) for p in ids}
+        book = {p: dict(managed.get(p, settings.portfolio)) for p in ids}
     # the 5-working-day window spans about 7 calendar days
     liquid_days = settings.liquidity.liquid_workdays * 7 / 5
 
@@ -549,9 +559,12 @@ def inputs_from_forecast(
         )
     aum_today = held
 
-    # Today's yield and the smooth target path towards the ladder's yield at today's rates.
-    ladder_gross = sum(
-        float(settings.portfolio.get(b.name, 0.0)) * rates_today[b.name] for b in BUCKETS
+    # Today's yield and the smooth target path towards the yield of the product's managed book
+    # at the rates of the last weeks (not today's alone: a rate spike is no place to steer to).
+    span = settings.targets.goal_rate_days
+    goal_rates = rate_history.iloc[-span:].mean()
+    ladder_gross = np.array(
+        [sum(float(share) * float(goal_rates[b]) for b, share in book[p].items()) for p in ids]
     )
     chosen_goal = _product_column(products, ids, "target_yield_pct", np.nan)
     goal = np.where(np.isfinite(chosen_goal), chosen_goal, ladder_gross - fee_bp / 100.0)

@@ -468,8 +468,8 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     calm_ladder = np.full(p, settings.liquidity.min_ladder_ratio)
     if inputs.worst_outflow is not None:
         calm_ladder = np.maximum(calm_ladder, np.asarray(inputs.worst_outflow, dtype=float))
-    if settings.liquidity.managed_floor > 0 and inputs.managed_ladder_ratio is not None:
-        managed_ladder = settings.liquidity.managed_floor * np.asarray(
+    if settings.liquidity.managed_ladder_floor > 0 and inputs.managed_ladder_ratio is not None:
+        managed_ladder = settings.liquidity.managed_ladder_floor * np.asarray(
             inputs.managed_ladder_ratio, dtype=float
         )
         calm_ladder = np.minimum(np.maximum(calm_ladder, managed_ladder), 1.0)
@@ -670,9 +670,10 @@ def cumulative_needs(
         # them than the product's own management keeps
         kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float) * aum_today
         needs = np.where(off[None, :], np.maximum(needs, kept[:, None]), needs)
-    if floor > 0 and inputs.managed_overnight_ratio is not None and back < h:
+    overnight = liquidity.managed_overnight_floor
+    if overnight > 0 and inputs.managed_overnight_ratio is not None and back < h:
         # ... and on the next working day never less cash and overnight repo on hand
-        kept = floor * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
+        kept = overnight * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
         needs[:, back] = np.maximum(needs[:, back], kept)
     needs[:, 0] = 0.0
     return needs / scale, ~off, level

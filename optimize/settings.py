@@ -89,11 +89,14 @@ class LiquiditySettings:
     min_ladder_ratio: floor of cash plus assets maturing within ``ladder_days`` days, share of
         AUM (E26): what a redemption wave longer than the horizon is paid from.
     managed_floor: the plan keeps at least this multiple of what the product's managed book
-        (its investment mix held as a steady ladder) holds: in cash over the days off right
-        after the first day and in cash and overnight repo on the next working day (E27),
-        liquid within 5 working days (E16) and maturing within ``ladder_days`` (E26); 0 = off.
-        The plan may invest the rest longer, never with less liquidity than the product's own
-        management, so a redemption run finds it no weaker than doing nothing.
+        (its investment mix held as a steady ladder) holds liquid within 5 working days (E16)
+        and in cash over the days off right after the first day (E27); 0 = off. The plan may
+        invest the rest longer, never with less liquidity than the product's own management,
+        so a redemption run finds it no weaker than doing nothing.
+    managed_overnight_floor: ... at least this multiple of its cash and overnight repo on hand
+        on the next working day (E27); 0 = off.
+    managed_ladder_floor: ... at least this multiple of its share maturing within
+        ``ladder_days`` (E26); 0 = off.
     ladder_lookback_days: ... and never below the largest net outflow over ``ladder_days``
         days seen in this many days of the product's history, share of AUM (0 = off): a
         product whose holders once took 40 % in a month keeps 40 % maturing within a month.
@@ -119,6 +122,8 @@ class LiquiditySettings:
     min_ladder_ratio: float = 0.30
     ladder_lookback_days: int = 365
     managed_floor: float = 1.0
+    managed_overnight_floor: float = 1.0
+    managed_ladder_floor: float = 1.0
     next_days_confidence: float = 0.99
     needs_margin: float = 1.05
     stress_multiple: float = 1.5
@@ -147,7 +152,8 @@ class LiquiditySettings:
         _require(1 <= self.liquid_workdays <= 20, "liquidity.liquid_workdays", "1 to 20")
         _require(1 <= self.ladder_days <= 366, "liquidity.ladder_days", "1 to 366 days")
         _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
-        _require(0 <= self.managed_floor <= 2, "liquidity.managed_floor", "0 (off) to 2")
+        for name in ("managed_floor", "managed_overnight_floor", "managed_ladder_floor"):
+            _require(0 <= getattr(self, name) <= 2, f"liquidity.{name}", "0 (off) to 2")
         _require(
             0 <= self.ladder_lookback_days <= 3660,
             "liquidity.ladder_lookback_days",
@@ -286,16 +292,21 @@ class ExposureSettings:
 class TargetSettings:
     """Attributes:
     yield_time_constant_days: the target yield path moves from today's 7-day yield towards
-        the yield of the default ladder at today's rates with this time constant, days.
+        the goal with this time constant, days.
+    goal_rate_days: the goal is the net yield of the product's managed book at the mean rates
+        of this many days up to today (1: today's rates): a steady book earns the rates of
+        past weeks, and a rate spike of days is no place to steer the yield to.
     aum_band_pct: half-width of the AUM band around the target AUM, percent.
     """
 
     yield_time_constant_days: float = 10.0
+    goal_rate_days: int = 30
     aum_band_pct: float = 10.0
 
     def __post_init__(self) -> None:
         _require(self.yield_time_constant_days > 0, "targets.yield_time_constant_days", "days > 0")
         _require(0 <= self.aum_band_pct <= 100, "targets.aum_band_pct", "0 to 100 percent")
+        _require(1 <= self.goal_rate_days <= 180, "targets.goal_rate_days", "1 to 180 days")
 
 
 @dataclass(frozen=True)

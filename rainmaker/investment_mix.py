@@ -50,6 +50,7 @@ from rainmaker.errors import DataError, Problem
 __all__ = [
     "DEFAULT_MAX_DAILY_PURCHASE_PCT",
     "DEFAULT_MIX",
+    "INFER_LOOKBACK_DAYS",
     "SHARE_TOLERANCE",
     "TABLE",
     "ManagedMix",
@@ -355,10 +356,11 @@ def managed_mixes(
     rates_pct: pd.DataFrame,
     before: pd.Timestamp,
     product_ids: Sequence[str],
+    default: ManagedMix | None = None,
 ) -> dict[str, ManagedMix]:
     """How each product is managed: its rows of the ``investment_mix`` table, else the mix
     inferred from its published yields before ``before`` (:func:`infer_mix`), else
-    :data:`DEFAULT_MIX`.
+    ``default`` (:data:`DEFAULT_MIX` when None).
 
     Args:
         tables, files: the data set's extra tables and their file names.
@@ -367,14 +369,23 @@ def managed_mixes(
         rates_pct: bucket purchase rates per calendar day, percent p.a.
         before: the first day not looked at.
         product_ids: the products wanted.
+        default: the mix of a product neither the table nor its yields tell about.
 
     Raises:
         DataError: an invalid ``investment_mix`` table (:func:`read_investment_mix`).
     """
     table = read_investment_mix(tables, files.get(TABLE, f"{TABLE}.csv"))
-    lacking = [pid for pid in product_ids if pid not in table]
-    inferred = inferred_mixes(flows, fee_bp, rates_pct, before, lacking) if lacking else {}
-    return {pid: table.get(pid) or inferred.get(pid) or ManagedMix() for pid in product_ids}
+    fallback = default if default is not None else ManagedMix()
+    out: dict[str, ManagedMix] = {}
+    by_product = {str(pid): rows for pid, rows in flows.groupby("product_id", sort=False)}
+    for pid in product_ids:
+        if pid in table:
+            out[pid] = table[pid]
+            continue
+        rows = by_product.get(pid)
+        mix = infer_mix(rows, float(fee_bp[pid]), rates_pct, before) if rows is not None else None
+        out[pid] = mix if mix is not None else fallback
+    return out
 
 
 def maturing_share(weights: Mapping[str, float], days: float) -> float:

@@ -70,12 +70,16 @@ class PolicyOptions:
             this cadence; 7 = weekly).
         forecast_models: forecast models to select among (``None``: the forecast's defaults).
         seed: seed of the forecast's sample paths.
+        plan_overrides: optimizer settings changed for the backtest, as
+            ``{"section": {"key": value}}`` (keys of ``optimize/defaults.toml``), on top of the
+            backtest's own (:data:`simulate.planning_policies.BACKTEST_PLAN_OVERRIDES`).
     """
 
     horizon_days: int = 14
     refit_every_days: int = 7
     forecast_models: tuple[str, ...] | None = None
     seed: int = 0
+    plan_overrides: Mapping[str, Mapping[str, Any]] | None = None
 
 
 def parse_policies(text: str) -> list[str]:
@@ -108,14 +112,22 @@ def make_policy(name: str, options: PolicyOptions | None = None) -> Policy:
     if name == "rule":
         return RulePolicy()
     if name in ("optimizer", "oracle"):
-        from simulate.planning_policies import OptimizerPolicy, OraclePolicy
+        from simulate.planning_policies import (
+            BACKTEST_PLAN_OVERRIDES,
+            OptimizerPolicy,
+            OraclePolicy,
+        )
 
         cls = OptimizerPolicy if name == "optimizer" else OraclePolicy
+        overrides = {k: dict(v) for k, v in BACKTEST_PLAN_OVERRIDES.items()}
+        for section, values in (options.plan_overrides or {}).items():
+            overrides.setdefault(section, {}).update(values)
         return cls(
             horizon_days=options.horizon_days,
             refit_every_days=options.refit_every_days,
             forecast_models=options.forecast_models,
             seed=options.seed,
+            plan_overrides=overrides,
         )
     raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
 

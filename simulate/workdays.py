@@ -10,6 +10,7 @@ coverage the calendar falls back to weekends only, exactly as :mod:`rainmaker.ch
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,10 @@ def day_number(day: str | dt.date | pd.Timestamp | np.datetime64) -> int:
     return int((np.datetime64(pd.Timestamp(day).date(), "D") - _EPOCH).astype(int))
 
 
+@lru_cache(maxsize=1 << 16)
 def to_timestamp(number: int) -> pd.Timestamp:
-    """Inverse of :func:`day_number`."""
+    """Inverse of :func:`day_number` (cached: the replay converts the same few hundred days
+    hundreds of thousands of times)."""
     return pd.Timestamp(_EPOCH + np.timedelta64(int(number), "D"))
 
 

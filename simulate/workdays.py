@@ -24,9 +24,12 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 _BLOCK_DAYS = 3 * 366
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
 def day_number(day: str | dt.date | pd.Timestamp | np.datetime64) -> int:
-    """Calendar day as an integer: days since 1970-01-01."""
-    return int((np.datetime64(pd.Timestamp(day).date(), "D") - _EPOCH).astype(int))
+    """Calendar day as an integer: days since 1970-01-01 (the time of day is ignored)."""
+    return pd.Timestamp(day).toordinal() - _EPOCH_ORDINAL
 
 
 @lru_cache(maxsize=1 << 16)

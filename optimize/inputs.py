@@ -566,13 +566,27 @@ def _recent_income(
     window = flows.loc[flows["date"].isin(days)]
     out = np.full((len(ids), RECENT_DAYS), np.nan)
     if "income_per_10k" in window.columns:
-        wide = window.pivot_table(index="product_id", columns="date", values="income_per_10k")
-        out = wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+        out = _by_product_and_day(window, "income_per_10k", ids, days)
     if "yield_7d" in window.columns and np.isnan(out).any():
-        wide = window.pivot_table(index="product_id", columns="date", values="yield_7d")
-        from_yield = _income_per_10k_from_yield(
-            wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
-        )
+        from_yield = _income_per_10k_from_yield(_by_product_and_day(window, "yield_7d", ids, days))
         out = np.where(np.isnan(out), from_yield, out)
     from_portfolio = np.asarray(portfolio_now_pct, dtype=float) / 100.0 / DAYS_PER_YEAR * 10_000.0
     return np.where(np.isnan(out), from_portfolio[:, None], out)
+
+
+def _by_product_and_day(
+    rows: pd.DataFrame, column: str, ids: tuple[str, ...], days: pd.DatetimeIndex
+) -> np.ndarray:
+    """``column`` as (product, day), NaN where unknown: the mean of the known values of each
+    product and day, as ``pivot_table``; with one row per product and day (as a valid data set
+    has), the values placed by position, which gives the same numbers at a tenth of the cost."""
+    if rows.duplicated(["product_id", "date"]).any():
+        wide = rows.pivot_table(index="product_id", columns="date", values=column)
+        return wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+    product = pd.Index(list(ids)).get_indexer(rows["product_id"])
+    day = days.get_indexer(rows["date"])
+    values = rows[column].to_numpy(dtype=float)
+    keep = (product >= 0) & (day >= 0)
+    out = np.full((len(ids), len(days)), np.nan)
+    out[product[keep], day[keep]] = values[keep]
+    return out

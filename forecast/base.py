@@ -20,12 +20,13 @@ A model forecasts ``subscriptions`` (demand) and ``redemptions``; a product it c
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from forecast.panel import MODELLED_VARIABLES, Panel
 
@@ -38,11 +39,21 @@ __all__ = [
 ]
 
 
-def single_threaded_blas() -> threadpool_limits:
+_controller: tuple[int, ThreadpoolController] | None = None
+
+
+def single_threaded_blas() -> Any:
     """Context manager: BLAS on one thread. The models solve many tiny linear systems, for
     which OpenBLAS threads only add overhead; on a busy two-core machine they made the
-    statistical baseline three times slower."""
-    return threadpool_limits(limits=1, user_api="blas")
+    statistical baseline three times slower.
+
+    The libraries are looked up once (a few milliseconds, and it happens several times a day
+    in a backtest) and again only when a module was imported since, which is how a new BLAS
+    library would be loaded."""
+    global _controller
+    if _controller is None or _controller[0] != len(sys.modules):
+        _controller = (len(sys.modules), ThreadpoolController())
+    return _controller[1].limit(limits=1, user_api="blas")
 
 
 class ForecastFallbackWarning(UserWarning):

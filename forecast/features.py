@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.panel import MODELLED_VARIABLES, Panel
-from rainmaker.china_calendar import calendar_features
+from rainmaker.china_calendar import calendar_features, wide_calendar
 
 __all__ = [
     "CALENDAR_COLUMNS",
@@ -71,11 +71,34 @@ SCALE_WINDOW_DAYS = 28
 MIN_ORIGIN_HISTORY_DAYS = 7
 
 
-@lru_cache(maxsize=16)
 def calendar_matrix(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
     """Calendar features of every day from ``start`` to ``end`` (rows), float32, in the order of
-    :data:`CALENDAR_COLUMNS`; day counts clipped at 30 days."""
-    frame = calendar_features(start, end)
+    :data:`CALENDAR_COLUMNS`; day counts clipped at 30 days. Read-only (shared between calls).
+
+    Every forecast asks for a window one day longer than the day before: the rows are cut from
+    the matrix of a wide window (:func:`rainmaker.china_calendar.wide_calendar`) when that gives
+    exactly the same features, instead of being computed again."""
+    wide = wide_calendar(start, end)
+    if wide is None:
+        return _calendar_matrix(start, end)
+    global _wide_matrix
+    if _wide_matrix is None or _wide_matrix[0] is not wide:
+        _wide_matrix = (wide, _matrix_of(wide))
+    index = wide.index
+    first = index.get_loc(pd.Timestamp(start).normalize())
+    last = index.get_loc(pd.Timestamp(end).normalize())
+    return _wide_matrix[1][first : last + 1]
+
+
+_wide_matrix: tuple[pd.DataFrame, np.ndarray] | None = None
+
+
+@lru_cache(maxsize=16)
+def _calendar_matrix(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    return _matrix_of(calendar_features(start, end))
+
+
+def _matrix_of(frame: pd.DataFrame) -> np.ndarray:
     out = frame.loc[:, list(CALENDAR_COLUMNS)].astype(float)
     for column in (
         "days_to_holiday",
@@ -84,7 +107,9 @@ def calendar_matrix(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
         "business_days_after_holiday",
     ):
         out[column] = out[column].clip(upper=CALENDAR_CLIP_DAYS)
-    return out.to_numpy(dtype=np.float32)
+    matrix = out.to_numpy(dtype=np.float32)
+    matrix.flags.writeable = False
+    return matrix
 
 
 def _rolling_sums(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -84,6 +84,7 @@ class CalendarETS(ForecastModel):
         self.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
         self.start_ = np.maximum(history.first_index, end - self.window_days + 1)
         self.params_: dict[str, dict[str, np.ndarray]] = {}
+        self.recursion_ = {}
         for variable in MODELLED_VARIABLES:
             series = history.series(variable)
             params = {
@@ -170,6 +171,10 @@ class CalendarETS(ForecastModel):
             first = int(start[ok].min()) if ok.any() else 0
             day = first
             columns = np.arange(n)
+            key = (pd.Timestamp(history.dates[0]), tuple(history.product_ids), first)
+            resumed = self._resume(variable, key, start, series, regressors, int(origins.min()))
+            if resumed is not None:
+                day, level, season = resumed
             for index in order:
                 origin = int(origins[index])
                 # Run the recursion through the origin day (state after observing it).
@@ -194,5 +199,60 @@ class CalendarETS(ForecastModel):
                 values = scale[:, None] * np.expm1(x_hat)
                 values[~ok] = np.nan
                 result[index] = values
+            self._keep(variable, key, start, series, regressors, day, level, season)
             out[variable] = result
         return out
+
+    # The recursion's state after the last origin forecast from, per variable: a forecast from
+    # a later origin of a panel that agrees on every day read so far goes on from there instead
+    # of re-running the year (the same operations on the same numbers, so the same result).
+
+    def _keep(
+        self,
+        variable: str,
+        key: tuple,
+        start: np.ndarray,
+        series: np.ndarray,
+        regressors: np.ndarray,
+        day: int,
+        level: np.ndarray,
+        season: np.ndarray,
+    ) -> None:
+        first = key[2]
+        if not hasattr(self, "recursion_"):
+            self.recursion_: dict[str, tuple] = {}
+        self.recursion_[variable] = (
+            key,
+            start.copy(),
+            series[first:day].copy(),
+            regressors[first:day].copy(),
+            day,
+            level.copy(),
+            season.copy(),
+        )
+
+    def _resume(
+        self,
+        variable: str,
+        key: tuple,
+        start: np.ndarray,
+        series: np.ndarray,
+        regressors: np.ndarray,
+        earliest: int,
+    ) -> tuple[int, np.ndarray, np.ndarray] | None:
+        kept = getattr(self, "recursion_", {}).get(variable)
+        if kept is None:
+            return None
+        kept_key, kept_start, kept_series, kept_regressors, day, level, season = kept
+        first = key[2]
+        if (
+            kept_key != key
+            or day > earliest + 1
+            or day > len(series)
+            or not np.array_equal(kept_start, start)
+            # bit for bit (NaN where NaN, the sign of zeros)
+            or kept_series.tobytes() != series[first:day].tobytes()
+            or kept_regressors.tobytes() != regressors[first:day].tobytes()
+        ):
+            return None
+        return day, level.copy(), season.copy()

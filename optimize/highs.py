@@ -21,7 +21,15 @@ import numpy as np
 from optimize.algebra import CompiledModel
 from optimize.settings import SolverSettings
 
-__all__ = ["Solution", "fix_columns", "highs_instance", "pass_model", "solve_arrays"]
+__all__ = [
+    "Solution",
+    "WarmLp",
+    "fix_columns",
+    "highs_instance",
+    "pass_model",
+    "replace_bounds",
+    "solve_arrays",
+]
 
 # HiGHS statuses a usable solution may come with.
 _SOLVED = {"Optimal"}
@@ -106,26 +114,35 @@ def highs_instance(options: SolverSettings, *, mip: bool, abs_gap: float = 0.0) 
 
 
 def pass_model(h: highspy.Highs, model: CompiledModel, integer: bool) -> None:
-    """Hand compiled arrays to ``h`` (integrality only when ``integer``)."""
-    lp = highspy.HighsLp()
-    lp.num_col_ = model.n_cols
-    lp.num_row_ = model.n_rows
-    lp.col_cost_ = model.cost
-    lp.offset_ = model.offset
-    lp.col_lower_ = model.col_lower
-    lp.col_upper_ = model.col_upper
-    lp.row_lower_ = model.row_lower
-    lp.row_upper_ = model.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = model.col_start
-    lp.a_matrix_.index_ = model.row_index
-    lp.a_matrix_.value_ = model.value
+    """Hand compiled arrays to ``h`` (integrality only when ``integer``).
+
+    The arrays go through highspy's array interface: filling a ``HighsLp`` field by field
+    converted every number on its own, which took longer than the smaller LPs' solves."""
     if integer and model.integrality.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-            for flag in model.integrality
-        ]
-    h.passModel(lp)
+        integrality = np.where(
+            model.integrality,
+            int(highspy.HighsVarType.kInteger),
+            int(highspy.HighsVarType.kContinuous),
+        ).astype(np.int32)
+    else:
+        integrality = np.full(model.n_cols, int(highspy.HighsVarType.kContinuous), np.int32)
+    h.passModel(
+        model.n_cols,
+        model.n_rows,
+        len(model.value),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(model.offset),
+        np.ascontiguousarray(model.cost, dtype=np.float64),
+        np.ascontiguousarray(model.col_lower, dtype=np.float64),
+        np.ascontiguousarray(model.col_upper, dtype=np.float64),
+        np.ascontiguousarray(model.row_lower, dtype=np.float64),
+        np.ascontiguousarray(model.row_upper, dtype=np.float64),
+        np.ascontiguousarray(model.col_start, dtype=np.int32),
+        np.ascontiguousarray(model.row_index, dtype=np.int32),
+        np.ascontiguousarray(model.value, dtype=np.float64),
+        integrality,
+    )
 
 
 def solve_arrays(
@@ -158,7 +175,73 @@ def solve_arrays(
         given.value_valid = True
         h.setSolution(given)
     h.run()
-    seconds = time.perf_counter() - began
+    return _solution(h, model, mip, time.perf_counter() - began)
+
+
+class WarmLp:
+    """The LP relaxation of a model on one HiGHS instance, re-solved with other column bounds.
+
+    The first :meth:`solve` is :func:`solve_arrays` with ``integer=False``; each later one
+    changes the bounds of the columns whose bounds differ and starts from the basis the solve
+    before left (the dual simplex after bound changes), which is how the rounding's LPs with
+    integers fixed follow the relaxation (as the product-by-product rounding already does). A
+    warm solve that does not end optimal is repeated cold, on a new instance.
+    """
+
+    def __init__(self, model: CompiledModel, options: SolverSettings) -> None:
+        self.model = model
+        self.options = options
+        self.h: highspy.Highs | None = None
+        self.lower = model.col_lower
+        self.upper = model.col_upper
+
+    def solve(
+        self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None
+    ) -> Solution:
+        """Solve with these column bounds (default: the model's)."""
+        lower = self.model.col_lower if col_lower is None else np.asarray(col_lower, dtype=float)
+        upper = self.model.col_upper if col_upper is None else np.asarray(col_upper, dtype=float)
+        began = time.perf_counter()
+        if self.h is None:
+            self.h = highs_instance(self.options, mip=False)
+            pass_model(self.h, self.model, integer=False)
+            self.lower, self.upper = self.model.col_lower, self.model.col_upper
+            warm = False
+        else:
+            warm = True
+        changed = np.flatnonzero((lower != self.lower) | (upper != self.upper))
+        if changed.size:
+            self.h.changeColsBounds(
+                len(changed), changed.astype(np.int32), lower[changed], upper[changed]
+            )
+        self.lower, self.upper = lower, upper
+        self.h.run()
+        solution = _solution(self.h, self.model, False, time.perf_counter() - began)
+        if warm and solution.status != "optimal":
+            self.h = None
+            cold = replace_bounds(self.model, lower, upper)
+            return solve_arrays(cold, self.options, integer=False)
+        return solution
+
+
+def replace_bounds(model: CompiledModel, lower: np.ndarray, upper: np.ndarray) -> CompiledModel:
+    """A copy of ``model`` with these column bounds."""
+    return CompiledModel(
+        cost=model.cost,
+        offset=model.offset,
+        col_start=model.col_start,
+        row_index=model.row_index,
+        value=model.value,
+        row_lower=model.row_lower,
+        row_upper=model.row_upper,
+        col_lower=lower,
+        col_upper=upper,
+        integrality=model.integrality,
+    )
+
+
+def _solution(h: highspy.Highs, model: CompiledModel, mip: bool, seconds: float) -> Solution:
+    """What ``h`` holds after a run, as a :class:`Solution`."""
     text = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -189,15 +272,4 @@ def fix_columns(model: CompiledModel, columns: np.ndarray, values: np.ndarray) -
     upper = model.col_upper.copy()
     lower[columns] = values
     upper[columns] = values
-    return CompiledModel(
-        cost=model.cost,
-        offset=model.offset,
-        col_start=model.col_start,
-        row_index=model.row_index,
-        value=model.value,
-        row_lower=model.row_lower,
-        row_upper=model.row_upper,
-        col_lower=lower,
-        col_upper=upper,
-        integrality=model.integrality,
-    )
+    return replace_bounds(model, lower, upper)

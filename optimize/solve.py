@@ -12,8 +12,10 @@ Steps of :func:`solve_plan` with the highspy backend:
 1. solve the LP relaxation — in one piece, or product by product above
    ``decompose_above_products`` products (:mod:`optimize.decompose`); its objective bounds
    what any plan can reach;
-2. round it to a feasible plan (:func:`optimize.rounding.rounded_start`; if the relaxation
-   fails, the "all open, nothing bought" plan of :func:`optimize.rounding.all_open_start`);
+2. round it to a feasible plan (:func:`optimize.rounding.rounded_start`, whose LPs run on the
+   relaxation's HiGHS instance, each warm from the basis of the one before:
+   :class:`optimize.highs.WarmLp`; if the relaxation fails, the "all open, nothing bought"
+   plan of :func:`optimize.rounding.all_open_start`);
 3. if the rounded plan is within the MIP gaps of the bound it is the answer (status
    ``optimal``); otherwise, for models with at most ``search_max_integers`` integers, HiGHS
    runs its branch and bound from it until the gaps or the time limit are reached. Larger
@@ -34,7 +36,7 @@ from dataclasses import replace
 import numpy as np
 
 from optimize.decompose import relax_by_product
-from optimize.highs import Solution, solve_arrays
+from optimize.highs import Solution, WarmLp, solve_arrays
 from optimize.model import PlanModel
 from optimize.rounding import all_open_start, rounded_start
 from optimize.settings import SolverSettings
@@ -55,9 +57,12 @@ def _within_gaps(objective: float, bound: float, options: SolverSettings, abs_ga
 
 
 def _start(
-    plan: PlanModel, relaxed: np.ndarray | None, options: SolverSettings
+    plan: PlanModel,
+    relaxed: np.ndarray | None,
+    options: SolverSettings,
+    warm: WarmLp | None = None,
 ) -> np.ndarray | None:
-    start = rounded_start(plan, relaxed, options) if relaxed is not None else None
+    start = rounded_start(plan, relaxed, options, warm) if relaxed is not None else None
     return start if start is not None else all_open_start(plan, options)
 
 
@@ -122,8 +127,14 @@ def solve_plan(plan: PlanModel, options: SolverSettings, backend: str = "highspy
         )
         return finish(from_start(start, "feasible", text, relaxation.objective))
 
-    relaxed = solve_arrays(compiled, options, integer=False)
-    start = _start(plan, relaxed.x if relaxed.ok else None, options) if options.mip_start else None
+    # The rounding's LPs follow the relaxation on its HiGHS instance, warm from its basis.
+    warm = WarmLp(compiled, options)
+    relaxed = warm.solve()
+    start = (
+        _start(plan, relaxed.x if relaxed.ok else None, options, warm)
+        if options.mip_start
+        else None
+    )
     n_integers = int(compiled.integrality.sum())
     if start is not None and relaxed.ok:
         objective = float(compiled.cost @ start + compiled.offset)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 
 import chinese_calendar
@@ -181,8 +182,67 @@ def calendar_features(
             f"calendar_features: end {end_ts.date()} is before start {start_ts.date()}"
         )
     _warn_uncovered(set(range(start_ts.year, end_ts.year + 1)) - set(covered_years()))
-    margin = pd.Timedelta(days=180)
-    flags = _day_flags((start_ts - margin).date(), (end_ts + margin).date()).copy()
+    cut = _WIDE.cut(start_ts, end_ts)
+    if cut is not None:
+        return cut
+    return _features(start_ts - _MARGIN, end_ts + _MARGIN).frame.loc[start_ts:end_ts].copy()
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """The features of every day of a window, with the window's holiday stretches (first and
+    last days)."""
+
+    frame: pd.DataFrame
+    firsts: pd.DatetimeIndex
+    lasts: pd.DatetimeIndex
+
+
+class _WideWindow:
+    """The features of a wide window, computed once and cut for every later request.
+
+    :func:`calendar_features` looks :data:`_MARGIN` days beyond the days asked for, so a day's
+    features could in principle depend on the window asked for: a count to a holiday stretch
+    more than the margin away is NaN in a narrow window and a number in a wide one, and a
+    stretch cut by the window's edge is shorter. A cut of the wide window is therefore handed
+    out only when the stretches every day of it refers to (the next one after the last day, the
+    previous one before the first day) lie strictly inside the narrow window: then every column
+    equals what the narrow window gives, day by day. Otherwise (years without holiday data, a
+    window that the wide one does not hold) the narrow window is computed as before.
+    """
+
+    def __init__(self) -> None:
+        self.wide: _Computed | None = None
+
+    def cut(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame | None:
+        wide = self.holding(start, end)
+        return None if wide is None else wide.loc[start:end].copy()
+
+    def holding(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame | None:
+        """The wide window's frame (not a copy) when its cut [start, end] is exact, else None."""
+        first, last = start - _MARGIN, end + _MARGIN
+        wide = self.wide
+        if wide is None or first < wide.frame.index[0] or last > wide.frame.index[-1]:
+            lo, hi = first - _WIDE_EXTRA, last + _WIDE_EXTRA
+            if wide is not None:
+                lo, hi = min(lo, wide.frame.index[0]), max(hi, wide.frame.index[-1])
+            if (hi - lo).days > _WIDE_MAX_DAYS:
+                return None
+            wide = self.wide = _features(lo, hi)
+        # The stretch of (or next after) the last day, and the one before the first day.
+        upcoming = int(wide.lasts.searchsorted(end, side="left"))
+        previous = int(wide.lasts.searchsorted(start, side="left")) - 1
+        if upcoming >= len(wide.lasts) or not wide.lasts[upcoming] < last:
+            return None
+        if previous < 0 or not wide.firsts[previous] > first:
+            return None
+        return wide.frame
+
+
+def _features(first_day: pd.Timestamp, last_day: pd.Timestamp) -> _Computed:
+    """The features of every day of [first_day, last_day], looking no further (see
+    :func:`calendar_features`)."""
+    flags = _day_flags(first_day.date(), last_day.date()).copy()
     n = len(flags)
     index = flags.index
     workday = flags["is_workday"].to_numpy()
@@ -268,7 +328,32 @@ def calendar_features(
     )
     flags["is_payday"] = is_payday
     flags["is_tax_deadline"] = _adjusted_day_of_month(flags, TAX_DEADLINE_DAY, backward=False)
-    return flags.loc[start_ts:end_ts].copy()
+    return _Computed(
+        flags,
+        pd.DatetimeIndex(index[[f for f, _ in stretches]]),
+        pd.DatetimeIndex(index[[last for _, last in stretches]]),
+    )
+
+
+_MARGIN = pd.Timedelta(days=180)
+# The wide window reaches this far beyond the first request, and grows up to this many days.
+_WIDE_EXTRA = pd.Timedelta(days=2 * 366)
+_WIDE_MAX_DAYS = 40 * 366
+_WIDE = _WideWindow()
+
+
+def wide_calendar(
+    start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.Timestamp
+) -> pd.DataFrame | None:
+    """A frame of :func:`calendar_features` over a window holding [start, end] whose rows
+    [start, end] are exactly ``calendar_features(start, end)``, or None when there is none
+    (then call :func:`calendar_features`). The frame is shared: do not modify it."""
+    start_ts = pd.Timestamp(start).normalize()
+    end_ts = pd.Timestamp(end).normalize()
+    if end_ts < start_ts:
+        return None
+    _warn_uncovered(set(range(start_ts.year, end_ts.year + 1)) - set(covered_years()))
+    return _WIDE.holding(start_ts, end_ts)
 
 
 def is_workday(day: str | dt.date | pd.Timestamp) -> bool:

@@ -10,6 +10,7 @@ coverage the calendar falls back to weekends only, exactly as :mod:`rainmaker.ch
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -23,13 +24,18 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 _BLOCK_DAYS = 3 * 366
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
 def day_number(day: str | dt.date | pd.Timestamp | np.datetime64) -> int:
-    """Calendar day as an integer: days since 1970-01-01."""
-    return int((np.datetime64(pd.Timestamp(day).date(), "D") - _EPOCH).astype(int))
+    """Calendar day as an integer: days since 1970-01-01 (the time of day is ignored)."""
+    return pd.Timestamp(day).toordinal() - _EPOCH_ORDINAL
 
 
+@lru_cache(maxsize=1 << 16)
 def to_timestamp(number: int) -> pd.Timestamp:
-    """Inverse of :func:`day_number`."""
+    """Inverse of :func:`day_number` (cached: the replay converts the same few hundred days
+    hundreds of thousands of times)."""
     return pd.Timestamp(_EPOCH + np.timedelta64(int(number), "D"))
 
 

@@ -32,14 +32,26 @@ import pandas as pd
 
 from forecast.backtest import BacktestRun, rolling_origins, run_backtest
 from forecast.base import ForecastFallbackWarning, ForecastModel, clone, single_threaded_blas
-from forecast.calibration import log_residuals
+from forecast.calibration import (
+    DEFAULT_HALF_LIFE_DAYS,
+    centre_residuals,
+    log_residuals,
+    origin_weights,
+)
 from forecast.exposure import RESPONSE_COLUMNS, fit_exposure_response
 from forecast.features import feature_context
 from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
 from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
-from forecast.selection import Candidate, candidate_forecast, score_candidates, select
+from forecast.selection import (
+    GLOBAL_MODELS,
+    Candidate,
+    candidate_forecast,
+    product_overrides,
+    score_candidates,
+    select,
+)
 from forecast.statistical import CalendarETS
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
@@ -244,6 +256,12 @@ class Forecaster:
         estimate_exposure_response: fit the exposure response curves in :meth:`fit`.
         backtest_max_train_rows: cap on the global model's training rows in the backtest
             folds, which only select and calibrate (the final fit uses the model's own cap).
+        half_life_days: recency half-life of the backtest origins in calibration (sample
+            paths draw an origin with weight halving every this many days back) and in
+            selection; ``None`` weighs every origin alike.
+        centre: centre each product's residuals on their weighted median per horizon, so the
+            median forecast is the point forecast and an old trend in the errors does not carry
+            over (:func:`forecast.calibration.centre_residuals`).
     """
 
     def __init__(
@@ -260,6 +278,8 @@ class Forecaster:
         model_params: Mapping[str, Mapping[str, Any]] | None = None,
         estimate_exposure_response: bool = True,
         backtest_max_train_rows: int = 60_000,
+        half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS,
+        centre: bool = True,
     ) -> None:
         self.models = tuple(models)
         self.horizon = int(horizon)
@@ -273,6 +293,8 @@ class Forecaster:
         self.model_params = {k: dict(v) for k, v in (model_params or {}).items()}
         self.estimate_exposure_response = estimate_exposure_response
         self.backtest_max_train_rows = int(backtest_max_train_rows)
+        self.half_life_days = None if half_life_days is None else float(half_life_days)
+        self.centre = bool(centre)
         self._check_settings()
 
     def _check_settings(self) -> None:
@@ -289,6 +311,8 @@ class Forecaster:
             )
         if self.n_paths < 1:
             raise UsageError(f"n_paths must be at least 1, got {self.n_paths}")
+        if self.half_life_days is not None and not self.half_life_days > 0:
+            raise UsageError(f"half_life_days must be positive, got {self.half_life_days}")
 
     def _new_model(self, name: str, *, backtest: bool = False) -> ForecastModel:
         params = dict(self.model_params.get(name, {}))
@@ -319,6 +343,7 @@ class Forecaster:
         origins = rolling_origins(panel, self.horizon, self.backtest_days, self.step_days)
         self.backtest_: BacktestRun | None = None
         self.scores_ = pd.DataFrame(columns=["candidate", "variable", "wape", "n_scored"])
+        self.overrides_: dict[str, dict[str, Candidate]] = {}
         if origins.size:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ForecastFallbackWarning)
@@ -326,17 +351,23 @@ class Forecaster:
                     panel, templates, origins, self.horizon, self.refit_every_days
                 )
             self._note(*(str(w.message) for w in caught))
-            self.scores_ = score_candidates(self.backtest_, self.models)
+            weights = origin_weights(self.backtest_.origins, self.half_life_days)
+            self.scores_ = score_candidates(self.backtest_, self.models, weights)
             self.selection_ = select(self.scores_)
+            self.overrides_ = product_overrides(
+                self.backtest_, self.models, self.selection_, panel.product_ids, weights
+            )
         else:
+            default = _default_candidate(self.models)
             self._note(
                 f"only {panel.n_days} days of history up to {panel.as_of:%Y-%m-%d}: too few "
-                f"for a backtest; using {self.models[-1]} and seasonal-naive error intervals"
+                f"for a backtest; using {default.name} and seasonal-naive error intervals"
             )
             self.selection_ = {}
         for variable in MODELLED_VARIABLES:
-            self.selection_.setdefault(variable, Candidate((self.models[-1],)))
+            self.selection_.setdefault(variable, _default_candidate(self.models))
         self._residual_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._weight_cache: dict[tuple[str, str], np.ndarray] = {}
         self.calibration_panel_ = panel
         self._fit_models(panel)
         return self
@@ -412,6 +443,7 @@ class Forecaster:
         candidate: Candidate,
         variable: str,
         product_ids: Sequence[str] | None = None,
+        overrides: Mapping[str, Candidate] | None = None,
     ) -> np.ndarray:
         """Backtest residual trajectories of a candidate on the log scale.
 
@@ -420,12 +452,20 @@ class Forecaster:
             variable: ``subscriptions`` or ``redemptions``.
             product_ids: the products wanted, in order (default: those of the last
                 :meth:`fit`); a product the backtest did not see gets NaN.
+            overrides: product_id -> the candidate whose residuals that product gets instead
+                (the products :func:`forecast.selection.product_overrides` took off the global
+                model).
 
         Returns:
             Array (n_origins, n_products, horizon); without a backtest (short history) the
             seasonal naive's errors inside the panel stand in.
         """
         pool = self._residual_pool(candidate, variable)
+        if overrides:
+            pool = pool.copy()
+            for p, product_id in enumerate(self.calibration_panel_.product_ids):
+                if product_id in overrides:
+                    pool[:, p] = self._residual_pool(overrides[product_id], variable)[:, p]
         if product_ids is None:
             return pool
         order = {pid: i for i, pid in enumerate(self.calibration_panel_.product_ids)}
@@ -448,10 +488,18 @@ class Forecaster:
                 {name: run.forecasts[name][variable] for name in members.members}, members
             )
             censored = run.censored if variable == "subscriptions" else None
-            self._residual_cache[key] = log_residuals(
-                forecast, run.truth[variable], run.scale[variable], censored
-            )
+            residuals = log_residuals(forecast, run.truth[variable], run.scale[variable], censored)
+            weights = origin_weights(run.origins, self.half_life_days)
+            if self.centre:
+                residuals = centre_residuals(residuals, weights)
+            self._residual_cache[key] = residuals
+            self._weight_cache[key] = weights
         return self._residual_cache[key]
+
+    def residual_weights(self, candidate: Candidate, variable: str) -> np.ndarray:
+        """Recency weights of the origins of :meth:`residuals` (n_origins,), summing to 1."""
+        self._residual_pool(candidate, variable)
+        return self._weight_cache[(candidate.name, variable)]
 
     def _naive_run(self) -> BacktestRun:
         """Seasonal-naive errors over every possible origin of a short panel (no fitting)."""
@@ -503,8 +551,10 @@ class Forecaster:
                 f"through ({self.as_of_:%Y-%m-%d}): its models have seen later data; "
                 "fit it again as of that day"
             )
+        overrides: dict[str, dict[str, Candidate]] = {}
         if model is None or model == "auto":
             chosen = dict(self.selection_)
+            overrides = getattr(self, "overrides_", {})
             label = "auto(" + ", ".join(f"{v}={c.name}" for v, c in chosen.items()) + ")"
         else:
             candidate = Candidate.parse(model)
@@ -517,15 +567,20 @@ class Forecaster:
             chosen = dict.fromkeys(MODELLED_VARIABLES, candidate)
             label = candidate.name
         notes = list(self.warnings_)
-        point = self._point_forecasts(panel, chosen, horizon, notes)
+        point = self._point_forecasts(panel, chosen, horizon, notes, overrides)
         context = feature_context(panel, horizon)
         scale = {v: context.states[v].scale[-1] for v in MODELLED_VARIABLES}
         residuals = {
-            variable: self.residuals(candidate, variable, panel.product_ids)[:, :, :horizon]
+            variable: self.residuals(
+                candidate, variable, panel.product_ids, overrides.get(variable)
+            )[:, :, :horizon]
             for variable, candidate in chosen.items()
         }
         rng = np.random.default_rng([self.seed, int(panel.as_of.toordinal())])
-        paths = flow_paths(point, scale, residuals, self.n_paths, rng)
+        # Both flows of a path replay the same origin: one set of weights (the backtest's).
+        first = MODELLED_VARIABLES[0]
+        weights = self.residual_weights(chosen[first], first)
+        paths = flow_paths(point, scale, residuals, self.n_paths, rng, weights)
         paths["net_flow"] = paths["subscriptions"] - paths["redemptions"]
         paths["aum"] = aum_paths(
             np.nan_to_num(panel.aum[-1], nan=0.0), _income_rate(panel), paths["net_flow"]
@@ -552,11 +607,17 @@ class Forecaster:
         )
 
     def _point_forecasts(
-        self, panel: Panel, chosen: dict[str, Candidate], horizon: int, notes: list[str]
+        self,
+        panel: Panel,
+        chosen: dict[str, Candidate],
+        horizon: int,
+        notes: list[str],
+        overrides: Mapping[str, Mapping[str, Candidate]] | None = None,
     ) -> dict[str, np.ndarray]:
         """Point forecasts (n_products, horizon) of the chosen candidates from the panel's last
-        day; a product a candidate cannot forecast gets the first fallback model that can
-        (:data:`FALLBACK_ORDER`), with a warning added to ``notes``."""
+        day (a product in ``overrides[variable]`` gets its own candidate); a product a candidate
+        cannot forecast gets the first fallback model that can (:data:`FALLBACK_ORDER`), with a
+        warning added to ``notes``."""
         last = np.array([panel.n_days - 1])
         forecasts: dict[str, dict[str, np.ndarray]] = {}
 
@@ -572,6 +633,16 @@ class Forecaster:
             values = candidate_forecast(
                 {name: model_forecast(name)[variable] for name in members}, Candidate(members)
             )
+            for p, product_id in enumerate(panel.product_ids):
+                own = (overrides or {}).get(variable, {}).get(product_id)
+                if own is None:
+                    continue
+                own_members = tuple(name for name in own.members if name in self.models_)
+                if own_members:
+                    values[p] = candidate_forecast(
+                        {name: model_forecast(name)[variable][p] for name in own_members},
+                        Candidate(own_members),
+                    )
             for fallback in FALLBACK_ORDER:
                 missing = np.isnan(values).any(axis=1)
                 if not missing.any():
@@ -592,6 +663,15 @@ class Forecaster:
                     notes.append(message)
             point[variable] = values
         return point
+
+
+def _default_candidate(models: Sequence[str]) -> Candidate:
+    """The candidate used without a backtest (history too short): the equal-weight mean of the
+    per-product models, since nothing shows that the global model suits this product
+    (:data:`forecast.selection.GLOBAL_MODELS` are chosen only by winning a backtest); the last
+    model when every model is global."""
+    local = tuple(name for name in models if name not in GLOBAL_MODELS and name != "recent_mean")
+    return Candidate(local) if local else Candidate((models[-1],))
 
 
 def _income_rate(panel: Panel) -> np.ndarray:

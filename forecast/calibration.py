@@ -16,6 +16,18 @@ Censored outcomes: a subscription day capped by a quota only tells that demand w
 observation. Its residual is a lower bound ``r_lb``; it is replaced by the larger of ``r_lb``
 and the product's median residual at that horizon, so capped days neither count as demand nor
 pull the intervals down.
+
+Adapting to change (:func:`origin_weights`, :func:`centre_residuals`). The backtest covers a
+year; what happened a year ago says less about the next weeks than what happened last month, so
+origins are weighted by recency (exponential decay, half-life
+:data:`DEFAULT_HALF_LIFE_DAYS`) and sample paths draw origins with these weights (a weighted
+split-conformal interval). And the residuals are *centred*: from each product's trajectories at
+horizon h, their weighted median at h is subtracted, on the log scale. Without it, a year in
+which the level fell for months leaves mostly negative residuals (the model lagged behind the
+fall), and their median would pull every later forecast down as if the fall were still going
+on; after centring, the median of the paths is the point forecast on the models' scale (which
+tracks the level), and the mean gets the retransformation correction of the log scale from the
+paths themselves (the mean of ``expm1(x + r)`` exceeds ``expm1(x)``).
 """
 
 from __future__ import annotations
@@ -24,7 +36,20 @@ import warnings
 
 import numpy as np
 
-__all__ = ["log_residuals"]
+__all__ = [
+    "DEFAULT_HALF_LIFE_DAYS",
+    "centre_residuals",
+    "log_residuals",
+    "origin_weights",
+    "weighted_median",
+]
+
+# Half-life of the recency weights of backtest origins, days: a quarter. With weekly origins
+# over a year this leaves about 37 effective trajectories (of 52), enough for a 10–90 % band.
+DEFAULT_HALF_LIFE_DAYS = 91.0
+# A product needs this many residuals at a horizon to be centred on its own median; with fewer
+# (launched recently) it is centred on the median of all products at that horizon.
+MIN_OWN_RESIDUALS = 8
 
 
 def log_residuals(
@@ -55,3 +80,70 @@ def log_residuals(
         median = np.nanmedian(clean, axis=0, keepdims=True)
     lifted = np.fmax(residual, np.broadcast_to(median, residual.shape))
     return np.where(censored, lifted, residual)
+
+
+def origin_weights(origins: np.ndarray, half_life_days: float | None) -> np.ndarray:
+    """Recency weights of backtest origins, summing to 1.
+
+    Args:
+        origins: origin positions (days), ascending.
+        half_life_days: the weight halves every this many days back from the latest origin;
+            ``None`` or ``inf`` gives equal weights.
+
+    Returns:
+        Weights (n_origins,), ≥ 0, sum 1 (empty for no origin).
+    """
+    origins = np.asarray(origins, dtype=float)
+    if origins.size == 0:
+        return np.zeros(0)
+    if half_life_days is None or not np.isfinite(half_life_days):
+        weights = np.ones(origins.size)
+    else:
+        if half_life_days <= 0:
+            raise ValueError(f"half_life_days must be positive, got {half_life_days}")
+        weights = 0.5 ** ((origins.max() - origins) / half_life_days)
+    return weights / weights.sum()
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Weighted median along ``axis`` (lower median), skipping NaN; NaN where nothing is known.
+
+    Args:
+        values: any shape.
+        weights: one weight ≥ 0 per position along ``axis``.
+        axis: the axis reduced.
+    """
+    moved = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    order = np.argsort(moved, axis=-1)  # NaN sort last
+    ordered = np.take_along_axis(moved, order, axis=-1)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), moved.shape)
+    w = np.where(np.isnan(moved), 0.0, w)
+    w = np.take_along_axis(w, order, axis=-1)
+    cumulative = np.cumsum(w, axis=-1)
+    total = cumulative[..., -1:]
+    index = np.argmax(cumulative >= 0.5 * total, axis=-1)[..., None]
+    out = np.take_along_axis(ordered, index, axis=-1)[..., 0]
+    return np.where(total[..., 0] > 0, out, np.nan)
+
+
+def centre_residuals(residuals: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Subtract each product's weighted median residual at each horizon.
+
+    Args:
+        residuals: (n_origins, n_products, horizon) on the log scale, NaN where unknown.
+        weights: (n_origins,) origin weights (:func:`origin_weights`).
+
+    Returns:
+        Residuals of the same shape whose weighted median is 0 per product and horizon (a
+        product with fewer than :data:`MIN_OWN_RESIDUALS` at a horizon is centred on the
+        pooled median of all products there).
+    """
+    if residuals.size == 0:
+        return residuals
+    own = weighted_median(residuals, weights, axis=0)  # (n_products, horizon)
+    n_origins, n_products, horizon = residuals.shape
+    pooled_values = np.transpose(residuals, (1, 0, 2)).reshape(n_products * n_origins, horizon)
+    pooled = weighted_median(pooled_values, np.tile(weights, n_products), axis=0)  # (horizon,)
+    enough = (~np.isnan(residuals)).sum(axis=0) >= MIN_OWN_RESIDUALS
+    centre = np.where(enough, own, pooled[None, :])
+    return residuals - np.nan_to_num(centre, nan=0.0)[None, :, :]

@@ -35,6 +35,7 @@ def flow_paths(
     residuals: dict[str, np.ndarray],
     n_paths: int,
     rng: np.random.Generator,
+    weights: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Sample paths of the modelled flows.
 
@@ -45,6 +46,8 @@ def flow_paths(
             log scale, products in the same order (NaN: none for that product and origin).
         n_paths: number of paths.
         rng: random generator (seeded by the caller).
+        weights: probability of drawing each origin (n_origins,), e.g. recency weights
+            (:func:`forecast.calibration.origin_weights`); default equal.
 
     Returns:
         variable -> paths (n_products, n_paths, horizon), CNY, ≥ 0.
@@ -58,7 +61,11 @@ def flow_paths(
     complete = np.ones((n_origins, n_products), dtype=bool)
     for variable in MODELLED_VARIABLES:
         complete &= ~np.isnan(residuals[variable][:, :, :horizon]).any(axis=2)
-    chosen = rng.integers(0, n_origins, size=n_paths)
+    if weights is None:
+        chosen = rng.integers(0, n_origins, size=n_paths)
+    else:
+        p = np.asarray(weights, dtype=float)
+        chosen = rng.choice(n_origins, size=n_paths, p=p / p.sum())
     donor = np.tile(np.arange(n_products), (n_paths, 1))
     for i, k in enumerate(chosen):
         lenders = np.flatnonzero(complete[k])

@@ -2,8 +2,17 @@
 
 The candidates are every model alone and the mean of every pair and of all of them. Each is
 scored by WAPE over the backtest's origins, horizons and products, on the outcomes every model
-could forecast (known, not capped by a quota), separately for subscriptions and redemptions;
-the lowest WAPE wins (a tie goes to the simpler candidate). Nothing is chosen by hand.
+could forecast (known, not capped by a quota), separately for subscriptions and redemptions,
+with origins weighted by recency (:func:`forecast.calibration.origin_weights`: what worked last
+quarter counts more than what worked a year ago). A single model is chosen only when it
+*dominates*, beating the best ensemble by more than :data:`DOMINANCE_MARGIN`; otherwise the
+best ensemble is, since averaging models that are about as good cancels part of their errors.
+A tie goes to the simpler candidate. Nothing is chosen by hand.
+
+The global model (LightGBM, shared by all products) is chosen for a product only when it wins
+that product's own backtest: :func:`product_overrides` gives every product on which the chosen
+candidate includes a global model, and a candidate without it scores better on that product,
+that candidate instead.
 """
 
 from __future__ import annotations
@@ -19,7 +28,21 @@ from forecast.backtest import BacktestRun
 from forecast.metrics import wape
 from forecast.panel import MODELLED_VARIABLES
 
-__all__ = ["Candidate", "candidate_forecast", "candidates", "score_candidates", "select"]
+__all__ = [
+    "DOMINANCE_MARGIN",
+    "GLOBAL_MODELS",
+    "Candidate",
+    "candidate_forecast",
+    "candidates",
+    "product_overrides",
+    "score_candidates",
+    "select",
+]
+
+# A single model must beat the best ensemble's backtest WAPE by this share to be chosen alone.
+DOMINANCE_MARGIN = 0.02
+# Models fitted on all products at once; chosen for a product only if they win its backtest.
+GLOBAL_MODELS = frozenset({"lightgbm"})
 
 
 @dataclass(frozen=True)
@@ -75,8 +98,26 @@ def _scored(run: BacktestRun, variable: str) -> np.ndarray:
     return mask
 
 
-def score_candidates(run: BacktestRun, model_names: Sequence[str]) -> pd.DataFrame:
-    """Backtest WAPE of every candidate.
+def _weighted_wape(
+    truth: np.ndarray, forecast: np.ndarray, mask: np.ndarray, weights: np.ndarray | None
+) -> np.ndarray:
+    """Σ w·|y − f| / Σ w·|y| over origins and horizons, per product (n_products,); NaN where
+    nothing is scored. ``weights`` (n_origins,) default equal."""
+    w = np.ones(truth.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    w = np.where(mask, w[:, None, None], 0.0)
+    with np.errstate(invalid="ignore"):
+        error = np.where(mask, np.abs(truth - forecast), 0.0)
+        size = np.where(mask, np.abs(truth), 0.0)
+    total = (w * size).sum(axis=(0, 2))
+    return np.where(
+        total > 0, (w * error).sum(axis=(0, 2)) / np.where(total > 0, total, 1.0), np.nan
+    )
+
+
+def score_candidates(
+    run: BacktestRun, model_names: Sequence[str], weights: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Backtest WAPE of every candidate, origins weighted by ``weights`` (default equal).
 
     Returns:
         Frame with columns ``candidate, variable, wape, n_scored``.
@@ -84,30 +125,109 @@ def score_candidates(run: BacktestRun, model_names: Sequence[str]) -> pd.DataFra
     rows = []
     for variable in MODELLED_VARIABLES:
         mask = _scored(run, variable)
-        truth = run.truth[variable][mask]
+        truth = run.truth[variable]
+        w = np.ones(truth.shape[0]) if weights is None else np.asarray(weights, dtype=float)
         for candidate in candidates(model_names):
             per_model = {name: run.forecasts[name][variable] for name in candidate.members}
-            forecast = candidate_forecast(per_model, candidate)[mask]
+            forecast = candidate_forecast(per_model, candidate)
+            weight = np.broadcast_to(w[:, None, None], truth.shape)[mask]
+            error = np.abs(truth[mask] - forecast[mask])
+            total = float((weight * np.abs(truth[mask])).sum())
             rows.append(
                 {
                     "candidate": candidate.name,
                     "variable": variable,
-                    "wape": wape(truth, forecast),
+                    "wape": float((weight * error).sum() / total)
+                    if mask.any() and total > 0
+                    else wape(truth[mask], forecast[mask]),
                     "n_scored": int(mask.sum()),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def select(scores: pd.DataFrame) -> dict[str, Candidate]:
-    """The lowest-WAPE candidate per variable (ties: fewer members, then listed order)."""
+def _best(scores: pd.DataFrame, margin: float) -> Candidate | None:
+    """The winner among one variable's scores (see the module docstring)."""
+    group = scores.assign(
+        size=scores["candidate"].str.count(r"\+"), order=np.arange(len(scores))
+    ).dropna(subset=["wape"])
+    if group.empty:
+        return None
+    ranked = group.sort_values(["wape", "size", "order"])
+    best = ranked.iloc[0]
+    ensembles = ranked[ranked["size"] > 0]
+    if best["size"] == 0 and not ensembles.empty:
+        runner = ensembles.iloc[0]
+        if best["wape"] > runner["wape"] * (1.0 - margin):
+            best = runner  # the single model does not dominate: combine
+    return Candidate.parse(str(best["candidate"]))
+
+
+def select(scores: pd.DataFrame, margin: float = DOMINANCE_MARGIN) -> dict[str, Candidate]:
+    """The chosen candidate per variable: the lowest WAPE, except that a single model must
+    beat the best ensemble by ``margin`` (a share) to be chosen alone; ties: fewer members,
+    then listed order."""
     chosen = {}
     for variable, group in scores.groupby("variable", sort=False):
-        group = group.assign(
-            size=group["candidate"].str.count(r"\+"), order=np.arange(len(group))
-        ).dropna(subset=["wape"])
-        if group.empty:
-            continue
-        best = group.sort_values(["wape", "size", "order"]).iloc[0]
-        chosen[str(variable)] = Candidate.parse(str(best["candidate"]))
+        best = _best(group.reset_index(drop=True), margin)
+        if best is not None:
+            chosen[str(variable)] = best
     return chosen
+
+
+def _product_wape(
+    run: BacktestRun,
+    variable: str,
+    candidate: Candidate,
+    mask: np.ndarray,
+    weights: np.ndarray | None,
+) -> np.ndarray:
+    """A candidate's weighted backtest WAPE per product (n_products,)."""
+    forecast = candidate_forecast(
+        {name: run.forecasts[name][variable] for name in candidate.members}, candidate
+    )
+    return _weighted_wape(run.truth[variable], forecast, mask, weights)
+
+
+def product_overrides(
+    run: BacktestRun,
+    model_names: Sequence[str],
+    chosen: dict[str, Candidate],
+    product_ids: Sequence[str],
+    weights: np.ndarray | None = None,
+    margin: float = DOMINANCE_MARGIN,
+) -> dict[str, dict[str, Candidate]]:
+    """Products on which the chosen candidate should not use a global model.
+
+    For each variable whose chosen candidate includes a model of :data:`GLOBAL_MODELS`, each
+    product's backtest (recency-weighted WAPE) is scored for every candidate; where the best
+    candidate without a global model is at least as good as the chosen one, the product gets
+    the best such candidate (by the rule of :func:`select`).
+
+    Returns:
+        variable -> product_id -> candidate (only products that differ from ``chosen``).
+    """
+    local = [c for c in candidates(model_names) if not GLOBAL_MODELS & set(c.members)]
+    out: dict[str, dict[str, Candidate]] = {}
+    for variable, candidate in chosen.items():
+        if not GLOBAL_MODELS & set(candidate.members) or not local:
+            continue
+        mask = _scored(run, variable)
+        incumbent = _product_wape(run, variable, candidate, mask, weights)
+        local_scores = np.stack(
+            [_product_wape(run, variable, c, mask, weights) for c in local]
+        )  # (n_local, n_products)
+        overrides = {}
+        for p, product_id in enumerate(product_ids):
+            if np.isnan(incumbent[p]) or np.isnan(local_scores[:, p]).all():
+                continue
+            frame = pd.DataFrame({"candidate": [c.name for c in local], "wape": local_scores[:, p]})
+            best = _best(frame, margin)
+            if (
+                best is not None
+                and float(frame.set_index("candidate").loc[best.name, "wape"]) <= incumbent[p]
+            ):
+                overrides[str(product_id)] = best
+        if overrides:
+            out[variable] = overrides
+    return out

@@ -11,6 +11,7 @@ products over years in seconds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,13 @@ import pandas as pd
 from rainmaker.china_calendar import calendar_features
 from rainmaker.dataset import Dataset
 
-__all__ = ["toy_dataset", "write_toy_dataset"]
+__all__ = [
+    "SINGLE_SERIES_KINDS",
+    "SingleSeries",
+    "single_series_dataset",
+    "toy_dataset",
+    "write_toy_dataset",
+]
 
 NOISE_SD = 0.22  # log-scale standard deviation of the daily flow noise
 NOISE_AR = 0.4  # day-to-day correlation of the noise
@@ -228,3 +235,167 @@ def write_toy_dataset(folder: str | Path, **kwargs: object) -> Path:
     market["date"] = market["date"].dt.strftime("%Y-%m-%d")
     market.to_csv(out / "market.csv", index=False)
     return out
+
+
+# --------------------------------------------------------------------------- single series
+
+SINGLE_SERIES_KINDS = ("level_shift", "steady", "new")
+# Days of history before the first forecast origin: 13 months for an established product,
+# 8 weeks for one launched recently.
+ESTABLISHED_HISTORY_DAYS = 396
+NEW_HISTORY_DAYS = 56
+# The level of the shifted product falls over this many days, then holds at this share.
+SHIFT_FALL_DAYS = 150
+SHIFT_FLOOR = 0.4
+
+
+@dataclass(frozen=True)
+class SingleSeries:
+    """A one-product data set and the day forecasts are judged from.
+
+    Attributes:
+        dataset: the data set (one product, ``S0001``), with ``demand``.
+        origin: the first forecast origin: the day the shifted product's level steadies, the
+            end of 13 months of history, or 8 weeks after a launch.
+        kind: ``level_shift``, ``steady`` or ``new``.
+        level: the true level multiplier of the flows on every day (1 = the launch level).
+    """
+
+    dataset: Dataset
+    origin: pd.Timestamp
+    kind: str
+    level: pd.Series
+
+
+def single_series_dataset(
+    kind: str = "level_shift", seed: int = 0, *, days_after: int = 56
+) -> SingleSeries:
+    """One large money-market product alone, as a new user would bring it.
+
+    Flows have the weekday and Chinese-calendar effects of :func:`toy_dataset` and serially
+    correlated log-normal noise (no quota, no exposure campaigns), on a level that depends on
+    ``kind``:
+
+    - ``level_shift``: 13 months of history; the level holds for the first
+      ``396 − 150`` days, falls to :data:`SHIFT_FLOOR` of it over :data:`SHIFT_FALL_DAYS` days
+      (log-level on a smoothstep, fastest half-way; redemptions up to 40 % above their level
+      while it falls fast, a redemption wave), and steadies on the origin day;
+    - ``steady``: 13 months of history on a level that drifts a little (random walk, 0.3 % a
+      day);
+    - ``new``: launched :data:`NEW_HISTORY_DAYS` days before the origin, its level ramping up
+      over the first three weeks.
+
+    Args:
+        kind: one of :data:`SINGLE_SERIES_KINDS`.
+        seed: random seed; the same seed gives the same data.
+        days_after: days of data after the origin (to score forecasts on).
+
+    Returns:
+        The :class:`SingleSeries`.
+    """
+    if kind not in SINGLE_SERIES_KINDS:
+        raise ValueError(f"kind must be one of {SINGLE_SERIES_KINDS}, got {kind!r}")
+    rng = np.random.default_rng([seed, SINGLE_SERIES_KINDS.index(kind)])
+    history = NEW_HISTORY_DAYS if kind == "new" else ESTABLISHED_HISTORY_DAYS
+    origin = pd.Timestamp("2021-11-30")
+    dates = pd.date_range(
+        origin - pd.Timedelta(days=history - 1),
+        origin + pd.Timedelta(days=days_after),
+        freq="D",
+        name="date",
+    )
+    n_days = len(dates)
+    t = np.arange(n_days)
+    o = history - 1  # the origin's position
+    calendar = calendar_features(dates[0], dates[-1])
+    workday = calendar["is_workday"].to_numpy()
+    in_holiday = calendar["in_holiday"].to_numpy()
+    to_holiday = calendar["business_days_to_holiday"].to_numpy()
+    sub_calendar = (
+        np.where(workday, 1.0, 0.55)
+        * np.where(in_holiday, 0.5, 1.0)
+        * np.where(workday & (to_holiday == 2), 1.9, 1.0)
+        * np.where(workday & (to_holiday == 1), 1.5, 1.0)
+        * np.where(calendar["is_quarter_start_window"].to_numpy(), 1.25, 1.0)
+        * np.where(calendar["is_payday"].to_numpy(), 1.2, 1.0)
+    )
+    red_calendar = (
+        np.where(workday, 1.0, 0.6)
+        * np.where(in_holiday, 0.45, 1.0)
+        * np.where(workday & (to_holiday <= 2) & (to_holiday >= 1), 1.35, 1.0)
+        * np.where(calendar["is_quarter_end_window"].to_numpy(), 1.5, 1.0)
+    )
+    redemption_wave = np.zeros(n_days)
+    if kind == "level_shift":
+        fall_start = o - SHIFT_FALL_DAYS
+        u = np.clip((t - fall_start) / SHIFT_FALL_DAYS, 0.0, 1.0)
+        # The fall starts and ends smoothly (smoothstep), fastest half-way; holders redeem
+        # more while it lasts, in proportion to its speed (at most 40 % above the level).
+        level = SHIFT_FLOOR ** (u * u * (3.0 - 2.0 * u))
+        redemption_wave = 0.4 * 4.0 * u * (1.0 - u)
+    elif kind == "steady":
+        level = np.exp(np.cumsum(rng.normal(0.0, 0.003, n_days)))
+    else:
+        level = np.minimum(0.3 + 0.7 * t / 21.0, 1.0)
+
+    def noise() -> np.ndarray:
+        raw = rng.normal(0.0, NOISE_SD * np.sqrt(1 - NOISE_AR**2), n_days)
+        out = np.empty(n_days)
+        out[0] = rng.normal(0.0, NOISE_SD)
+        for day in range(1, n_days):
+            out[day] = NOISE_AR * out[day - 1] + raw[day]
+        return out
+
+    aum0 = 2e10  # a large product: 20 billion CNY at its launch level
+    demand = np.round(0.012 * aum0 * level * sub_calendar * np.exp(noise()), 2)
+    redemptions = np.round(
+        0.012 * aum0 * level * (1.0 + redemption_wave) * red_calendar * np.exp(noise()), 2
+    )
+    yield_7d = 2.0 + np.cumsum(rng.normal(0.0, 0.005, n_days))
+    income = yield_7d / 100.0 / 365.0
+    aum = np.empty(n_days)
+    book = aum0 * level[0]
+    for day in range(n_days):
+        book = book * (1.0 + income[day]) + demand[day] - redemptions[day]
+        aum[day] = max(book, 0.0)
+    flows = pd.DataFrame(
+        {
+            "date": dates,
+            "product_id": "S0001",
+            "subscriptions": demand,
+            "redemptions": redemptions,
+            "aum": np.round(aum, 2),
+            "income_per_10k": np.round(income * 10_000.0, 4),
+            "yield_7d": np.round(yield_7d, 4),
+            "demand": demand,
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "product_id": ["S0001"],
+            "issuer": ["WMC-0"],
+            "product_type": ["cash_management"],
+            "fee_bp": [25.0],
+        }
+    )
+    shibor_on = np.clip(2.0 + np.cumsum(rng.normal(0.0, 0.02, n_days)), 0.5, 4.0)
+    published = workday | (dates.day_of_week < 5)
+    published[0] = True  # the first day must have a publication to carry forward
+    market = pd.DataFrame(
+        {
+            "date": dates[published],
+            "shibor_on": np.round(shibor_on[published], 4),
+            "shibor_1w": np.round(shibor_on[published] + 0.3, 4),
+            "benchmark_yield_7d": np.round(yield_7d[published] - 0.05, 4),
+        }
+    ).reset_index(drop=True)
+    dataset = Dataset(
+        root=Path(f"<single-{kind}>"),
+        products=products,
+        flows=flows,
+        market=market,
+        fingerprint=f"single-{kind}-{seed}",
+    )
+    return SingleSeries(
+        dataset=dataset, origin=origin, kind=kind, level=pd.Series(level, index=dates)
+    )

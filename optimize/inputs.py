@@ -104,6 +104,10 @@ class PlanInputs:
             ``liquidity.stress_lookback_days`` known days, CNY (P,): the stress floor of the
             needs through the next working day (E27).
         defence: the product plans in defence (P,) (:mod:`optimize.regime`).
+        overnight_reference_pct: the overnight repo rate a position rolled overnight is expected
+            to earn over the coming months: its mean over the last ``targets.goal_rate_days``
+            days, percent p.a. (None: today's rate); what a term purchase's carry (E25) is
+            measured against, so that a spike in the overnight rate does not stop term buying.
         managed_liquid_ratio: share of AUM the product's managed book (its investment mix held
             as a steady ladder) has liquid within the 5-working-day window (P,).
         managed_cash_ratio: its cash share (P,).
@@ -149,6 +153,7 @@ class PlanInputs:
     managed_cash_ratio: np.ndarray | None = None
     managed_overnight_ratio: np.ndarray | None = None
     managed_ladder_ratio: np.ndarray | None = None
+    overnight_reference_pct: float | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -655,6 +660,7 @@ def inputs_from_forecast(
         recent_redemptions=recent_redemptions,
         defence=regime.defence,
         regime=regime,
+        overnight_reference_pct=float(goal_rates["repo_1d"]),
         managed_liquid_ratio=np.array(
             [maturing_share(book[p], liquid_days) for p in ids], dtype=float
         ),

@@ -100,13 +100,19 @@ def _add_term_value(
     starting at today's yield the overshoot weight makes that carry a cost; what it earns after
     the horizon counted for nothing, so plans rolled maturing money overnight. The reward is the
     carry over overnight repo to maturity, (r_k − r_repo_1d)⁺ × L_k bp·day per unit of yield
-    weight. Only the plan's first day is carried out (the policy re-plans daily), so a purchase
-    put off is a purchase never made: φ_t, the share of the horizon still ahead of the purchase
-    day, makes buying earlier never worth less than later, and the last day gain nothing (a
-    purchase there serves no day of the plan, the next plan decides it).
+    weight, against the overnight rate of the last weeks (``overnight_reference_pct``), not
+    today's alone: a position rolled overnight earns the rates of the coming months, and in a
+    spike of the overnight rate a plan that measured carry against the spike bought nothing term
+    and let its yield follow the spike (rates2013 scenario: relative_vol 56 bp against
+    ``none``'s 30). Only the plan's first day is carried out (the policy re-plans daily), so a
+    purchase put off is a purchase never made: φ_t, the share of the horizon still ahead of the
+    purchase day, makes buying earlier never worth less than later, and the last day gain nothing
+    (a purchase there serves no day of the plan, the next plan decides it).
     """
     h = par.horizon
-    overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
+    overnight = par.inputs.overnight_reference_pct
+    if overnight is None:
+        overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
     if h <= 1:
         return
     share_left = (h - 1 - np.arange(h, dtype=float)) / (h - 1)

@@ -165,12 +165,12 @@ def test_raising_the_redemption_quantile_never_lowers_the_buffer(
     # income, which the plan may win back with a longer asset on a day whose buffer has room,
     # so the buffer may fall on such a day, never below that day's (higher) requirement; and
     # the interest lost lowers every amount a little. It also sizes the cumulative needs (E27)
-    # after the next working day, whose cash costs more interest (tolerance 1e-3, 10 bp of the
-    # buffer; 1.7e-4 seen).
+    # after the next working day, whose cash costs more interest and is won back by longer
+    # assets within the window's reach (tolerance 5e-3, 0.5 % of the buffer; 2e-3 seen).
     for low, high in itertools.pairwise(range(3)):
         assert (required[high] >= required[low] - 1e-6).all()
         floor = np.minimum(buffers[low], required[high])
-        assert (buffers[high] >= floor * (1 - 1e-3) - 1.0).all()
+        assert (buffers[high] >= floor * (1 - 5e-3) - 1.0).all()
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -101,8 +101,9 @@ class PlanInputs:
             CNY (P, N, H), drawn jointly with ``redemption_paths``, or None: the cumulative
             needs (E27) net each path's redemptions against its own subscriptions.
         recent_redemptions: mean daily redemptions of the last
-            ``liquidity.stress_lookback_days`` known days, CNY (P,): the stress floor of the
-            needs through the next working day (E27).
+            ``liquidity.stress_lookback_days`` known days, CNY (P,), or of the last
+            ``regime.pressure_days`` when higher for a product in defence: the stress floor of
+            the needs through the next working day (E27).
         defence: the product plans in defence (P,) (:mod:`optimize.regime`).
         overnight_reference_pct: the overnight repo rate a position rolled overnight is expected
             to earn over the coming months: its mean over the last ``targets.goal_rate_days``
@@ -510,6 +511,15 @@ def inputs_from_forecast(
     recent_redemptions = (
         recent_rows.groupby("product_id")["redemptions"].mean().reindex(list(ids)).fillna(0.0)
     ).to_numpy(dtype=float)
+    # in defence the stress floor follows the run: the mean of its last days, when higher
+    run_days = settings.regime.pressure_days
+    last_rows = flows.loc[flows["date"] > today - pd.Timedelta(days=run_days)]
+    run_mean = (
+        last_rows.groupby("product_id")["redemptions"].mean().reindex(list(ids)).fillna(0.0)
+    ).to_numpy(dtype=float)
+    recent_redemptions = np.where(
+        regime.defence, np.maximum(recent_redemptions, run_mean), recent_redemptions
+    )
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
 

@@ -122,8 +122,8 @@ class LiquiditySettings:
     min_ladder_ratio: float = 0.30
     ladder_lookback_days: int = 365
     managed_floor: float = 1.0
-    managed_overnight_floor: float = 1.0
-    managed_ladder_floor: float = 1.0
+    managed_overnight_floor: float = 0.9
+    managed_ladder_floor: float = 0.9
     next_days_confidence: float = 0.99
     needs_margin: float = 1.05
     stress_multiple: float = 1.5

@@ -82,7 +82,12 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
     m.add_cost(pen.buffer * kappa_amount, v.buffer_short)
     m.add_cost(pen.buffer * kappa_amount, v.days_off_short)
-    m.add_cost(pen.needs * kappa_amount, v.needs_short)
+    # A CNY short on one day of the cumulative needs (E27) is short on every later day too: the
+    # price is spread over the H - 1 rows, so that a shortfall that lasts costs ``needs`` per bp,
+    # less than an overdraft (else the plan "sells" today's book to cover a tail it may never
+    # meet, as it did for a product eight weeks old: CNY 5.1 bn of overdraft on 1.7 bn of AUM).
+    rows = max(par.horizon - 1, 1)
+    m.add_cost(pen.needs / rows * kappa_amount, v.needs_short)
     m.add_cost(pen.liquidity_floor * kappa_amount, v.liquidity_short)
     m.add_cost(pen.ladder * kappa_amount, v.ladder_short)
     m.add_cost(pen.cash_floor * kappa_amount, v.cash_short)

@@ -358,8 +358,9 @@ class Penalties:
         liquidity_floor: per bp of reference AUM of buffer below the liquidity floor.
         ladder: per bp of reference AUM of the maturity ladder below its floor (E26).
         needs: per bp of reference AUM of the cumulative liquidity needs left uncovered
-            (E27): dearer than the buffer, cheaper than an overdraft, so the plan never sells
-            today to cover what may be needed later.
+            (E27), spread over the horizon's days (a CNY short on one day is short on every
+            later day): dearer than the buffer, cheaper than an overdraft, so the plan never
+            sells today to cover what may be needed later.
         cash_floor: per bp of reference AUM of cash-like assets below the cash floor.
         wam: per day of weighted average maturity above the cap.
         sales_plan: per bp of the period's requirement missed by a channel.

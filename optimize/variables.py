@@ -99,7 +99,15 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         yield_above=add("yield_above", pd_, unit="bp of yield"),
         aum_over=add("aum_over", pd_, unit="model CNY"),
         aum_under=add("aum_under", pd_, unit="model CNY"),
-        overdraft=add("overdraft", pd_, unit="model CNY"),
+        # an overdraft stands for a sale or borrowing that pays the day's outflows: never more
+        # than the day's redemptions (and a day's fees), so that it cannot be bought as
+        # liquidity for the days after (it added AUM and cash to every later liquidity row)
+        overdraft=add(
+            "overdraft",
+            pd_,
+            upper=par.redemptions + OVERDRAFT_FEE_ALLOWANCE * par.aum_ref[:, None],
+            unit="model CNY",
+        ),
         buffer_short=add("buffer_short", pd_, unit="model CNY"),
         liquidity_short=add("liquidity_short", pd_, unit="model CNY"),
         ladder_short=add("ladder_short", pd_, unit="model CNY"),
@@ -111,6 +119,11 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         days_off_short=add("days_off_short", pd_, off_mask, unit="model CNY"),
         needs_short=add("needs_short", pd_, needs_mask, unit="model CNY"),
     )
+
+
+# A day's fees are about 0.1 bp of AUM; this allowance lets the overdraft cover them on a day
+# without redemptions.
+OVERDRAFT_FEE_ALLOWANCE = 1e-4
 
 
 def days_off_rows(par: ModelParameters) -> np.ndarray:

@@ -102,12 +102,7 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         # an overdraft stands for a sale or borrowing that pays the day's outflows: never more
         # than the day's redemptions (and a day's fees), so that it cannot be bought as
         # liquidity for the days after (it added AUM and cash to every later liquidity row)
-        overdraft=add(
-            "overdraft",
-            pd_,
-            upper=par.redemptions + OVERDRAFT_FEE_ALLOWANCE * par.aum_ref[:, None],
-            unit="model CNY",
-        ),
+        overdraft=add("overdraft", pd_, upper=overdraft_bound(par), unit="model CNY"),
         buffer_short=add("buffer_short", pd_, unit="model CNY"),
         liquidity_short=add("liquidity_short", pd_, unit="model CNY"),
         ladder_short=add("ladder_short", pd_, unit="model CNY"),
@@ -124,6 +119,16 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
 # A day's fees are about 0.1 bp of AUM; this allowance lets the overdraft cover them on a day
 # without redemptions.
 OVERDRAFT_FEE_ALLOWANCE = 1e-4
+
+
+def overdraft_bound(par: ModelParameters) -> np.ndarray:
+    """(P, H) the most an overdraft may raise a day (model units): the day's redemptions and a
+    day's fees, and on the first day also what today's cash is below zero (repo borrowing or
+    redemptions owed, netted into it, must be repaid): a plan for the day always exists."""
+    bound = par.redemptions + OVERDRAFT_FEE_ALLOWANCE * par.aum_ref[:, None]
+    bound = bound.copy()
+    bound[:, 0] += np.maximum(-np.asarray(par.cash0, dtype=float), 0.0)
+    return bound
 
 
 def days_off_rows(par: ModelParameters) -> np.ndarray:

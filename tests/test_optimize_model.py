@@ -343,3 +343,22 @@ def test_decomposed_plans_keep_the_constraints_and_stay_close() -> None:
     # lower is better; the decomposed plan may lose a little to the coupled optimum
     assert decomposed.objective >= exact.bound - 1e-6
     assert decomposed.objective - exact.objective <= 0.05 * abs(exact.objective) + 5.0
+
+
+def test_a_plan_exists_when_today_cash_is_below_zero() -> None:
+    # Repo borrowing and redemptions owed reach the plan as negative cash (the backtest's
+    # holdings): the overdraft's bound leaves room to repay it, so a plan always exists.
+    settings = _settings()
+    inputs = synthetic_inputs(2, 5, 3, "2021-11-11", settings)
+    holdings = inputs.holdings.copy()
+    cash = holdings["bucket"] == "cash"
+    first = holdings.index[cash][0]
+    # owed: more than the first day's redemptions and everything that matures that day
+    owed = 3.0 * float(inputs.redemptions[0, 0]) + 0.5 * float(inputs.aum_today[0])
+    holdings.loc[first, "amount_cny"] = -owed
+    mine = holdings["product_id"] == holdings.loc[first, "product_id"]
+    aum = np.asarray(inputs.aum_today, dtype=float).copy()
+    aum[0] = float(holdings.loc[mine, "amount_cny"].sum())
+    result = plan_from_inputs(inputs.replace(holdings=holdings, aum_today=aum), settings)
+    assert result.status in ("optimal", "feasible")
+    assert result.plan["cash"].min() >= -1.0

@@ -335,16 +335,18 @@ def inferred_mixes(
     rates_pct: pd.DataFrame,
     before: pd.Timestamp,
     product_ids: Sequence[str],
+    default: ManagedMix | None = None,
 ) -> dict[str, ManagedMix]:
-    """:func:`infer_mix` of every product of ``product_ids``, falling back to the default
-    :class:`ManagedMix` (:data:`DEFAULT_MIX`) for a product without enough
+    """:func:`infer_mix` of every product of ``product_ids``, falling back to ``default`` (the
+    default :class:`ManagedMix`, :data:`DEFAULT_MIX`, when None) for a product without enough
     published yields before ``before``."""
+    fallback = default if default is not None else ManagedMix()
     out: dict[str, ManagedMix] = {}
     by_product = {str(pid): rows for pid, rows in flows.groupby("product_id", sort=False)}
     for pid in product_ids:
         rows = by_product.get(pid)
         mix = infer_mix(rows, float(fee_bp[pid]), rates_pct, before) if rows is not None else None
-        out[pid] = mix if mix is not None else ManagedMix()
+        out[pid] = mix if mix is not None else fallback
     return out
 
 
@@ -375,17 +377,9 @@ def managed_mixes(
         DataError: an invalid ``investment_mix`` table (:func:`read_investment_mix`).
     """
     table = read_investment_mix(tables, files.get(TABLE, f"{TABLE}.csv"))
-    fallback = default if default is not None else ManagedMix()
-    out: dict[str, ManagedMix] = {}
-    by_product = {str(pid): rows for pid, rows in flows.groupby("product_id", sort=False)}
-    for pid in product_ids:
-        if pid in table:
-            out[pid] = table[pid]
-            continue
-        rows = by_product.get(pid)
-        mix = infer_mix(rows, float(fee_bp[pid]), rates_pct, before) if rows is not None else None
-        out[pid] = mix if mix is not None else fallback
-    return out
+    lacking = [pid for pid in product_ids if pid not in table]
+    inferred = inferred_mixes(flows, fee_bp, rates_pct, before, lacking, default)
+    return {pid: table[pid] if pid in table else inferred[pid] for pid in product_ids}
 
 
 def maturing_share(weights: Mapping[str, float], days: float) -> float:

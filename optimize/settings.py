@@ -22,6 +22,7 @@ from typing import Any
 
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
+from rainmaker.investment_mix import DEFAULT_MIX
 
 __all__ = [
     "DEFAULTS_FILE",
@@ -439,7 +440,8 @@ class SolverSettings:
 
 
 def _default_ladder() -> dict[str, float]:
-    return {"cash": 0.05, "repo_1d": 0.15, "repo_7d": 0.20, "ncd_1m": 0.25, "ncd_3m": 0.35}
+    # the default managed book has one home (defaults.toml repeats it, tested equal)
+    return dict(DEFAULT_MIX)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 Replays the last ``--days`` days of a data set (default: data/sample, 365 days) for ``--products``
 products (default 12: the first cash-management products by id with flows over the whole window)
 under each policy, prints the SPEC §4 comparison in bp with the wall-clock time of every policy,
-and checks the targets:
+and checks the targets of one window (the panel of windows is ``benchmarks/panel.py``):
 
-- ``optimizer`` lowers ``relative_vol_bp`` by at least 5 bp against ``none``;
-- it captures at least 60 % of the oracle's improvement;
-- with zero shortfall days and at most 5 % of demand refused;
-- 12 products × 365 days with daily re-planning in at most 10 minutes (on 2 cores).
+- ``optimizer`` is better than ``none`` by SPEC §4 (lower ``relative_vol_bp``, ``mean_excess_bp``
+  not lower by more than 1 bp, no more shortfall days, at most 5 % of demand refused);
+- where the oracle lowers ``relative_vol_bp`` by at least 1 bp, the optimizer captures at least
+  80 % of it;
+- 12 products × 365 days with a forecast and a plan every morning in at most 150 s (on 2 cores).
 
 Run from the repository root (nothing is logged to MLflow unless ``--tracking-uri`` is given):
 
@@ -35,10 +36,9 @@ sys.path.insert(0, str(ROOT))
 from rainmaker.dataset import load_dataset  # noqa: E402
 from simulate.backtest import PolicyOptions, parse_policies, run_backtest  # noqa: E402
 
-TARGET_RELATIVE_VOL_GAIN_BP = 5.0
-TARGET_SHARE_OF_ORACLE_PCT = 60.0
-TARGET_REFUSED_PCT = 5.0
-TARGET_SECONDS = 600.0
+TARGET_SHARE_OF_ORACLE_PCT = 80.0
+ORACLE_GAIN_COUNTED_BP = 1.0
+TARGET_SECONDS = 150.0
 
 
 def choose_products(dataset, start: pd.Timestamp, end: pd.Timestamp, n: int) -> list[str]:
@@ -114,14 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     verdicts: dict[str, bool] = {}
     if "optimizer" in table.index and "none" in table.index:
         row = table.loc["optimizer"]
-        verdicts["relative_vol_gain_ge_5bp"] = bool(
-            -row["relative_vol_change_bp"] >= TARGET_RELATIVE_VOL_GAIN_BP
+        verdicts["better_than_none_spec4"] = bool(row["better_than_baseline"])
+        verdicts["runtime_le_150s"] = bool(seconds["optimizer"] <= TARGET_SECONDS)
+        oracle_gain = (
+            -float(table.loc["oracle", "relative_vol_change_bp"]) if "oracle" in table.index else 0
         )
-        verdicts["zero_shortfall_days"] = bool(row["shortfall_days"] == 0)
-        verdicts["refused_le_5pct"] = bool(row["refused_pct"] <= TARGET_REFUSED_PCT)
-        verdicts["runtime_le_10min"] = bool(seconds["optimizer"] <= TARGET_SECONDS)
-        if "oracle" in table.index:
-            verdicts["share_of_oracle_ge_60pct"] = bool(
+        if oracle_gain >= ORACLE_GAIN_COUNTED_BP:
+            verdicts["share_of_oracle_ge_80pct"] = bool(
                 row["share_of_bound_pct"] >= TARGET_SHARE_OF_ORACLE_PCT
             )
         for key, ok in verdicts.items():

@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("   (sold_early, realised_loss, unpaid in CNY million)")
         print(shown.round(2).to_string())
-        if "optimizer" in table.index:
+        if {"optimizer", "none"} <= set(table.index):
             row = table.loc["optimizer"]
             lines.append(
                 f"{window.name:10s} optimizer relative_vol {row['relative_vol_bp']:+.2f} bp vs "

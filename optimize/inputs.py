@@ -46,6 +46,7 @@ __all__ = [
     "PlanInputs",
     "compounded_to_simple_pct",
     "inputs_from_forecast",
+    "carry_references",
     "laddered_rates",
     "portfolio_yield_pct",
     "target_yield_path",
@@ -122,6 +123,10 @@ class PlanInputs:
         regime: the regime state behind ``defence`` (signals for the report), or None.
         borrowed_today: repo borrowing outstanding at the end of the as-of day, CNY (P,), or
             None (none): a liability the plan repays or rolls (E28); ``aum_today`` is net of it.
+        carry_reference_pct: per term bucket, the overnight repo rate money rolled overnight
+            is expected to earn over that bucket's life: its mean over the last tenor days (at
+            least ``targets.goal_rate_days``), percent p.a. What the bucket's carry (E25) is
+            measured against; None: ``overnight_reference_pct`` for every bucket.
     """
 
     as_of: pd.Timestamp
@@ -159,6 +164,7 @@ class PlanInputs:
     managed_ladder_ratio: np.ndarray | None = None
     overnight_reference_pct: float | None = None
     borrowed_today: np.ndarray | None = None
+    carry_reference_pct: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -336,6 +342,24 @@ def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:
             for name in rate_history.columns
         }
     )
+
+
+def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, float]:
+    """Per term bucket, the overnight repo rate of the last tenor days (at least ``min_days``),
+    percent p.a.: what rolling overnight instead is expected to earn over the bucket's life.
+
+    Today's overnight rate alone, or its last month, says little about the next six months in
+    a spike (the rates2013 scenario: the last month's overnight mean stood above the 6-month
+    NCD's rate, so no term purchase looked worth its carry, the plan rolled everything
+    overnight at the spike and its yield fell with it); the rate of the asset's own span back
+    moves as slowly as the asset.
+    """
+    overnight = rate_history["repo_1d"]
+    return {
+        b.name: float(overnight.iloc[-max(b.tenor_days, min_days) :].mean())
+        for b in BUCKETS
+        if b.tenor_days > 1
+    }
 
 
 def target_yield_path(
@@ -708,6 +732,7 @@ def inputs_from_forecast(
         defence=regime.defence,
         regime=regime,
         overnight_reference_pct=float(goal_rates["repo_1d"]),
+        carry_reference_pct=carry_references(rate_history, settings.targets.goal_rate_days),
         borrowed_today=borrowed_today,
         managed_liquid_ratio=np.array(
             [maturing_share(book[p], liquid_days) for p in ids], dtype=float

@@ -109,11 +109,12 @@ def _add_term_value(
     starting at today's yield the overshoot weight makes that carry a cost; what it earns after
     the horizon counted for nothing, so plans rolled maturing money overnight. The reward is the
     carry over overnight repo to maturity, (r_k − r_repo_1d)⁺ × L_k bp·day per unit of yield
-    weight, against the overnight rate of the last weeks (``overnight_reference_pct``), not
-    today's alone: a position rolled overnight earns the rates of the coming months, and in a
-    spike of the overnight rate a plan that measured carry against the spike bought nothing term
-    and let its yield follow the spike (rates2013 scenario: relative_vol 56 bp against
-    ``none``'s 30). Only the plan's first day is carried out (the policy re-plans daily), so a
+    weight, against the overnight rate of the bucket's own span back (``carry_reference_pct``:
+    the mean over the last L_k days, at least a month), not today's: a position rolled
+    overnight earns the rates of the coming months, and in a spike of the overnight rate a plan
+    that measured carry against the spike (or its last month) bought nothing term and let its
+    yield follow the spike up and down (rates2013 scenario: relative_vol 56 bp against
+    ``none``'s 30 with today's rate; 42 against 30 with the last month's). Only the plan's first day is carried out (the policy re-plans daily), so a
     purchase put off is a purchase never made: φ_t, the share of the horizon still ahead of the
     purchase day, makes buying earlier never worth less than later, and the last day gain nothing
     (a purchase there serves no day of the plan, the next plan decides it).
@@ -122,11 +123,12 @@ def _add_term_value(
     overnight = par.inputs.overnight_reference_pct
     if overnight is None:
         overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
+    references = par.inputs.carry_reference_pct or {}
     if h <= 1:
         return
     share_left = (h - 1 - np.arange(h, dtype=float)) / (h - 1)
     for k, b in enumerate(par.buckets):
-        spread = max(float(par.rate_pct[k]) - overnight, 0.0)
+        spread = max(float(par.rate_pct[k]) - references.get(b.name, overnight), 0.0)
         if b.tenor_days <= 1 or spread <= 0:
             continue
         coef = weight * kappa * spread * b.tenor_days * par.purchase_lot[:, None] * share_left

@@ -304,9 +304,10 @@ class TargetSettings:
     """Attributes:
     yield_time_constant_days: the target yield path moves from today's 7-day yield towards
         the goal with this time constant, days.
-    goal_rate_days: the goal is the net yield of the product's managed book at the mean rates
-        of this many days up to today (1: today's rates): a steady book earns the rates of
-        past weeks, and a rate spike of days is no place to steer the yield to.
+    goal_rate_days: the goal is the net yield of the product's managed book as it rolls: each
+        bucket's rate averaged over its tenor and over at least this many days up to today
+        (a steady ladder earns what it bought over its tenor; a rate spike of days is no place
+        to steer the yield to); also the shortest span term carry (E25) is measured against.
     aum_band_pct: half-width of the AUM band around the target AUM, percent.
     """
 

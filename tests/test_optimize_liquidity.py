@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from optimize import load_settings, plan_from_inputs, synthetic_inputs
-from optimize.parameters import days_off_runs, model_parameters, summed_quantile
+from optimize.parameters import days_off_runs, model_parameters, stress_profile, summed_quantile
 from tests.test_optimize_model import check_hard_constraints
 
 QUIET = {"solver": {"explain": False}}
@@ -175,7 +175,8 @@ def test_the_maturity_ladder_holds_a_month_of_maturities(ratio: float) -> None:
 def _two_path_inputs(settings):
     """Two products planned on Friday 2021-11-12 (as of Thursday): Fri, Sat, Sun, Mon, Tue,
     each with the same two sample paths; A redeemed 2 m a day over the last four weeks, B
-    20 m."""
+    20 m; the expected redemptions are as high on the weekend as on working days (the stress
+    floor counts every day fully)."""
     inputs = synthetic_inputs(2, 5, 0, "2021-11-11", settings)
     redeemed = np.array([[0, 10, 10, 10, 10], [0, 20, 20, 20, 20]], dtype=float) * 1e6
     demand = np.array([[0, 5, 5, 5, 5], [0, 1, 1, 1, 1]], dtype=float) * 1e6
@@ -184,6 +185,7 @@ def _two_path_inputs(settings):
         subscription_paths=np.stack([demand, demand]),
         recent_redemptions=np.array([2e6, 20e6]),
         defence=np.array([False, False]),
+        redemptions=np.full((2, 5), 15e6),
     )
 
 
@@ -307,3 +309,15 @@ def test_borrowing_of_the_as_of_day_is_held_over_the_days_off_before_the_first_w
     assert plan.loc[pd.Timestamp("2021-03-06"), "repo_borrowing"] == pytest.approx(borrowed)
     assert plan.loc[pd.Timestamp("2021-03-07"), "repo_borrowing"] == pytest.approx(borrowed)
     assert plan.loc[pd.Timestamp("2021-03-08"), "repo_borrowing"] < borrowed
+
+
+def test_stress_profile_weighs_quiet_days_by_the_forecast_never_above_a_full_day() -> None:
+    # working days expect 80, 100 and 60 (mean 80); a holiday day 20 (weight 0.25); a busy
+    # working day's 100 counts as a full day (1, not 1.25); day 0 never counts
+    redemptions = np.array([[80.0, 100.0, 20.0, 20.0, 60.0]])
+    workday = np.array([True, True, False, False, True])
+    np.testing.assert_allclose(stress_profile(redemptions, workday), [[0.0, 1.0, 0.25, 0.25, 0.75]])
+    # a horizon of days off alone: every day but the first counts fully
+    np.testing.assert_allclose(
+        stress_profile(redemptions, np.zeros(5, dtype=bool)), [[0.0, 1.0, 1.0, 1.0, 1.0]]
+    )

@@ -114,10 +114,11 @@ def _add_term_value(
     overnight earns the rates of the coming months, and in a spike of the overnight rate a plan
     that measured carry against the spike (or its last month) bought nothing term and let its
     yield follow the spike up and down (rates2013 scenario: relative_vol 56 bp against
-    ``none``'s 30 with today's rate; 42 against 30 with the last month's). Only the plan's first day is carried out (the policy re-plans daily), so a
-    purchase put off is a purchase never made: φ_t, the share of the horizon still ahead of the
-    purchase day, makes buying earlier never worth less than later, and the last day gain nothing
-    (a purchase there serves no day of the plan, the next plan decides it).
+    ``none``'s 30 with today's rate; 42 against 30 with the last month's). Only the plan's
+    first day is carried out (the policy re-plans daily), so a purchase put off is a purchase
+    never made: φ_t, the share of the horizon still ahead of the purchase day, makes buying
+    earlier never worth less than later, and the last day gain nothing (a purchase there
+    serves no day of the plan, the next plan decides it).
     """
     h = par.horizon
     overnight = par.inputs.overnight_reference_pct

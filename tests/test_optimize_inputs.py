@@ -13,6 +13,7 @@ import pytest
 from optimize import load_settings
 from optimize.inputs import (
     compounded_to_simple_pct,
+    carry_references,
     inputs_from_forecast,
     laddered_rates,
     target_yield_path,
@@ -250,6 +251,11 @@ def test_laddered_rates_average_each_bucket_over_its_tenor() -> None:
     )
     # A history shorter than a tenor averages what there is (no look-back past the data).
     assert laddered_rates(history.iloc[:10], min_days=30)["ncd_6m"] == pytest.approx(5.5)
+    # Term carry (E25) is measured against the overnight rate over the same spans: rolling
+    # overnight for a 6-month NCD's life is judged by the last 182 days of overnight rates.
+    assert carry_references(history, min_days=30) == pytest.approx(
+        {"repo_7d": 185.5, "ncd_1m": 185.5, "ncd_3m": 155.0, "ncd_6m": 109.5}
+    )
 
 
 def test_nice_floor_and_quantile_interpolation() -> None:

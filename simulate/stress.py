@@ -89,6 +89,7 @@ __all__ = [
     "run_scenario",
     "run_stress",
     "shocked_rates",
+    "write_stress",
 ]
 
 DEFAULT_SCENARIOS_FILE = Path(__file__).with_name("stress_scenarios.toml")
@@ -788,3 +789,100 @@ def run_stress(
         rates_pct=rates,
         seconds=time.perf_counter() - began,
     )
+
+
+# ------------------------------------------------------------------------------ files
+SUMMARY_COLUMNS = (
+    "product_id",
+    "scenario",
+    "book",
+    "redemption_share",
+    "days_to_cash_floor",
+    "days_to_liquid_floor",
+    "min_cash_ratio_pct",
+    "min_liquid_ratio_pct",
+    "requested",
+    "paid",
+    "repo_funded",
+    "sold_early",
+    "realised_loss",
+    "realised_loss_bp",
+    "unpaid",
+    "owed_end",
+    "min_deviation_pct",
+    "max_abs_deviation_pct",
+    "max_leverage_pct",
+    "max_wal_days",
+    "aum_start",
+    "aum_end",
+    "horizon_days",
+    "skipped",
+)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value: NaN as null, numpy numbers as Python's."""
+    if isinstance(value, float | np.floating):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def write_stress(result: StressResult, out: str | Path, lang: str = "zh") -> dict[str, Path]:
+    """Write ``stress.csv`` (one row per product and scenario, :data:`SUMMARY_COLUMNS`),
+    ``stress_days.csv`` (every run day by day), ``stress.json`` (settings, findings, reverse
+    test, rules checked) and ``stress.html`` (:func:`rainmaker.report.stress_page.
+    render_stress_page`) into ``out``; return the paths by name."""
+    import json
+
+    from rainmaker.report.stress_page import render_stress_page
+    from rainmaker.safety import write_spreadsheet_csv
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = result.summary.reindex(columns=list(SUMMARY_COLUMNS))
+    paths = {
+        "stress.csv": write_spreadsheet_csv(summary, folder / "stress.csv"),
+        "stress_days.csv": write_spreadsheet_csv(
+            result.paths.assign(date=pd.to_datetime(result.paths["date"]).dt.strftime("%Y-%m-%d"))
+            if len(result.paths)
+            else result.paths,
+            folder / "stress_days.csv",
+        ),
+    }
+    settings = result.settings
+    meta = {
+        "as_of": f"{result.as_of:%Y-%m-%d}",
+        "scenarios_file": settings.file,
+        "horizon_days": settings.horizon_days,
+        "reverse": asdict(settings.reverse),
+        "descriptions": {s.name: s.description for s in settings.scenarios},
+        "seconds": round(result.seconds, 3),
+    }
+    document = {
+        **meta,
+        "scenarios": [asdict(s) for s in settings.scenarios],
+        "rates_pct": result.rates_pct,
+        "books": {pid: b.source for pid, b in result.books.items()},
+        "findings": _records(summary),
+        "reverse_stress": _records(result.reverse),
+        "checks": _records(result.checks),
+        "checks_failed": _records(result.checks.loc[~result.checks["ok"]])
+        if len(result.checks)
+        else [],
+    }
+    (folder / "stress.json").write_text(
+        json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8"
+    )
+    paths["stress.json"] = folder / "stress.json"
+    page = render_stress_page(result.summary, result.reverse, result.checks, meta, lang)
+    (folder / "stress.html").write_text(page, encoding="utf-8")
+    paths["stress.html"] = folder / "stress.html"
+    return paths

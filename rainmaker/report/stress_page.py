@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.report.i18n import LANGUAGES, amount_scale
 
 __all__ = ["STRESS_TEXTS", "missing_stress_keys", "render_stress_page"]
@@ -382,7 +383,10 @@ def render_stress_page(
                     _cell(f"{r.sold_early / scale:,.2f}"),
                     _cell(f"{r.realised_loss / scale:,.2f}"),
                     _cell(_pct(float(r.min_deviation_pct), 3)),
-                    _cell(_pct(float(r.max_leverage_pct), 1)),
+                    _cell(
+                        _pct(float(r.max_leverage_pct), 1),
+                        "bad" if r.max_leverage_pct > 100 * MAX_LEVERAGE + 1e-9 else "",
+                    ),
                     _cell(f"{r.unpaid / scale:,.2f}", "bad" if r.unpaid > 0 else ""),
                 ]
             )

@@ -361,3 +361,19 @@ def test_stress_command_bad_input_exits_2(small, tmp_path, capsys):
     assert cli.main(["stress", "--data", str(holdings), "--out", out]) == 2
     err = capsys.readouterr().err
     assert "holdings.csv" in err and "bucket" in err
+
+
+# ------------------------------------------------------------- deviation in the backtest
+def test_backtest_daily_has_the_deviation_and_metrics_its_largest():
+    from simulate.backtest_metrics import backtest_metrics
+    from simulate.policies import NoPolicy
+    from simulate.replay import replay
+    from tests.test_replay import tiny_dataset
+
+    result = replay(tiny_dataset(1), "2021-09-15", "2021-09-25", NoPolicy(), warmup_days=0)
+    deviation = result.daily["deviation_pct"]
+    assert deviation.notna().all() and (deviation.abs() < 0.5).all()
+    metrics = backtest_metrics(result.daily)
+    assert metrics["total"]["max_abs_deviation_pct"] == pytest.approx(deviation.abs().max())
+    one = result.daily.loc[result.daily["product_id"] == "T1", "deviation_pct"]
+    assert metrics["products"]["T1"]["max_abs_deviation_pct"] == pytest.approx(one.abs().max())

@@ -28,11 +28,12 @@ from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from rainmaker.regulation import DEVIATION_ACTION_PCT, DEVIATION_NEGATIVE_ACTION_PCT
 from rainmaker.valuation import curve_yield_pct, market_value
 
-__all__ = ["ACTIONS", "book_gap", "deviation_action", "deviation_pct"]
+__all__ = ["ACTIONS", "book_gap", "deviation_action", "deviation_pct", "holdings_deviation"]
 
 # What a deviation asks of the manager, mildest first (keys of the report's texts).
 ACTIONS = ("none", "restore", "stop_subscriptions", "cover_loss")
@@ -94,3 +95,40 @@ def deviation_action(deviation: float) -> str:
     if deviation <= -DEVIATION_NEGATIVE_ACTION_PCT + _EPS_PCT:
         return "restore"
     return "none"
+
+
+def holdings_deviation(
+    holdings: pd.DataFrame, rates_pct: Mapping[str, float], as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Each product's deviation at the end of ``as_of`` from a holdings frame.
+
+    Args:
+        holdings: positions (:data:`optimize.portfolio.HOLDING_COLUMNS`: ``product_id``,
+            ``bucket``, ``amount_cny``, ``rate_pct``, ``maturity_date``); cash rows are at par
+            (a negative cash row is borrowing, a liability at par).
+        rates_pct: the day's purchase rate per bucket, percent p.a.
+        as_of: the day.
+
+    Returns:
+        One row per product: ``product_id``, ``net_assets`` (Σ amount, CNY), ``gap_cny``
+        (market value − amortised cost), ``deviation_pct`` and ``action`` (:data:`ACTIONS`).
+    """
+    rows = []
+    for pid, held in holdings.groupby("product_id", sort=True):
+        lots = held.loc[held["bucket"] != "cash"]
+        days = (pd.to_datetime(lots["maturity_date"]) - as_of).dt.days.clip(lower=0)
+        gap = book_gap(lots["amount_cny"], lots["rate_pct"], days.to_numpy(), rates_pct)
+        net = float(held["amount_cny"].sum())
+        value = deviation_pct(gap, net)
+        rows.append(
+            {
+                "product_id": str(pid),
+                "net_assets": net,
+                "gap_cny": gap,
+                "deviation_pct": value,
+                "action": deviation_action(value),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["product_id", "net_assets", "gap_cny", "deviation_pct", "action"]
+    )

@@ -377,3 +377,44 @@ def test_backtest_daily_has_the_deviation_and_metrics_its_largest():
     assert metrics["total"]["max_abs_deviation_pct"] == pytest.approx(deviation.abs().max())
     one = result.daily.loc[result.daily["product_id"] == "T1", "deviation_pct"]
     assert metrics["products"]["T1"]["max_abs_deviation_pct"] == pytest.approx(one.abs().max())
+
+
+# ------------------------------------------------------------- deviation in the daily report
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_daily_report_shows_the_deviation_and_its_action(lang):
+    from rainmaker.report import render_report
+    from rainmaker.shadow_price import holdings_deviation
+    from tests.test_report import AS_OF as REPORT_DAY
+    from tests.test_report import _hand_made_inputs
+
+    # P001: the golden book of test_deviation_worked_by_hand (−0.2244 %: no action yet);
+    # P002: 1,000,000 at 2.5 % with 182 days left: 1e6 × (−0.015 × 182/365) / (1 + 0.04 ×
+    # 182/365) = −7,333.3 CNY, −0.6667 % of 1,100,000 (beyond −0.5 %: cover the loss)
+    holdings = pd.DataFrame(
+        {
+            "product_id": ["P001", "P001", "P002", "P002"],
+            "bucket": ["cash", "ncd_3m", "cash", "ncd_6m"],
+            "amount_cny": [100_000.0, 1_000_000.0, 100_000.0, 1_000_000.0],
+            "rate_pct": [0.0, 3.0, 0.0, 2.5],
+            "maturity_date": [
+                pd.NaT,
+                REPORT_DAY + pd.Timedelta(days=91),
+                pd.NaT,
+                REPORT_DAY + pd.Timedelta(days=182),
+            ],
+        }
+    )
+    curve = {b.name: 4.0 for b in BUCKETS}
+    table = holdings_deviation(holdings, curve, REPORT_DAY)
+    assert table.loc[0, "deviation_pct"] == pytest.approx(-0.224412, abs=1e-6)
+    assert table.loc[1, "deviation_pct"] == pytest.approx(-0.66667, abs=1e-4)
+    assert list(table["action"]) == ["none", "cover_loss"]
+    page = render_report(_hand_made_inputs(deviation=table), lang).html
+    assert 'id="deviation"' in page
+    words = {
+        "zh": ("影子定价偏离度", "约束的边际代价", "以风险准备金"),
+        "en": ("Shadow-price", "Marginal cost", "risk reserve"),
+    }
+    for text in words[lang]:
+        assert text in page
+    assert "-0.224%" in page

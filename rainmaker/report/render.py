@@ -82,7 +82,7 @@ class ReportInputs:
         model_name: forecast model.
         solver_status: optimiser status (e.g. ``optimal``).
         objective: optimiser objective value.
-        explanations: shadow-price explanations in plain words.
+        explanations: the marginal cost of constraints (LP duals) in plain words.
         violations: constraints the plan does not meet, in plain words.
         warnings: validation warnings of the data set.
         accuracy: realised past forecasts (:func:`rainmaker.history.forecast_accuracy`).
@@ -110,6 +110,7 @@ class ReportInputs:
     solver_status: str = ""
     objective: float | None = None
     explanations: Sequence[str] = ()
+    deviation: pd.DataFrame | None = None
     violations: Sequence[str] = ()
     warnings: Sequence[str] = ()
     accuracy: pd.DataFrame | None = None
@@ -146,6 +147,27 @@ class RenderedReport:
         return path
 
 
+def _deviation_rows(
+    deviation: pd.DataFrame | None, words: Mapping[str, str], view: _View
+) -> list[dict[str, Any]]:
+    """Rows of the shadow-price section: product, deviation, market − cost, action."""
+    if deviation is None or deviation.empty:
+        return []
+    rows = []
+    for r in deviation.itertuples():
+        value = float(r.deviation_pct)
+        rows.append(
+            {
+                "product_id": str(r.product_id),
+                "deviation": f"{value:+.3f}%" if math.isfinite(value) else view.na(),
+                "gap": f"{view.amount(float(r.gap_cny))} {view.unit}",
+                "action": words[f"deviation_action_{r.action}"],
+                "bad": r.action != "none",
+            }
+        )
+    return rows
+
+
 def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
     """Compute the report's figures and render it.
 
@@ -170,6 +192,7 @@ def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
         "products": view.product_rows(),
         "liquidity": view.liquidity_rows(),
         "explanations": list(inputs.explanations),
+        "deviation": _deviation_rows(inputs.deviation, words, view),
         "accuracy": view.accuracy_rows(),
         "accuracy_text": words["accuracy_text"].format(days=ACCURACY_WINDOW_DAYS),
         "charts": chart_svgs,

@@ -254,7 +254,7 @@ def render_stress_page(
     parts.append(f"<p>{html.escape(w['books'])}: {html.escape(listed)}</p>")
 
     # overview: one row per scenario
-    parts.append(f"<h2>{html.escape(w['overview'])}</h2><table>")
+    parts.append(f'<h2 id="overview">{html.escape(w["overview"])}</h2><table>')
     parts.append(
         _row(
             [
@@ -304,7 +304,7 @@ def render_stress_page(
 
     # reverse stress test
     reverse_meta = meta["reverse"]
-    parts.append(f"<h2>{html.escape(w['reverse'])}</h2>")
+    parts.append(f'<h2 id="reverse">{html.escape(w["reverse"])}</h2>')
     parts.append(
         "<p>"
         + html.escape(
@@ -345,7 +345,7 @@ def render_stress_page(
     parts.append("</table>")
 
     # per product
-    parts.append(f"<h2>{html.escape(w['detail'])}</h2><table>")
+    parts.append(f'<h2 id="detail">{html.escape(w["detail"])}</h2><table>')
     parts.append(
         _row(
             [
@@ -394,7 +394,7 @@ def render_stress_page(
     parts.append("</table>")
 
     # rules checked
-    parts.append(f"<h2>{html.escape(w['checks'])}</h2><table>")
+    parts.append(f'<h2 id="checks">{html.escape(w["checks"])}</h2><table>')
     parts.append(
         _row(
             [w["product"], w["rule"], w["value"], w["limit"], w["status"], w["domain_line"]],
@@ -430,7 +430,7 @@ def render_stress_page(
             )
         )
     parts.append("</table>")
-    parts.append(f"<h2>{html.escape(w['deviation_actions'])}</h2><ul>")
+    parts.append(f'<h2 id="deviation-actions">{html.escape(w["deviation_actions"])}</h2><ul>')
     for action in ("restore", "stop_subscriptions", "cover_loss"):
         parts.append(f"<li>{html.escape(w['action_' + action])}</li>")
     parts.append("</ul></body></html>")

@@ -301,6 +301,8 @@ class Book:
         t0_limit: T+0 fast-redemption cap per investor per day from products.csv, CNY (NaN when
             not given).
         top10_share: the top-10 holders' share of units from holders.csv (NaN when not given).
+        product_type: ``cash_management`` or ``fixed_income`` (products.csv); the rules checked
+            are those of cash-management products, shown for the others for reference.
     """
 
     product_id: str
@@ -310,6 +312,7 @@ class Book:
     lots: tuple[Lot, ...]
     t0_limit: float = math.nan
     top10_share: float = math.nan
+    product_type: str = "cash_management"
 
     @property
     def net_assets(self) -> float:
@@ -395,6 +398,7 @@ def build_books(
         )
     products = dataset.products.assign(product_id=dataset.products["product_id"].astype(str))
     fee_bp = dict(zip(products["product_id"], products["fee_bp"].astype(float), strict=True))
+    kind = dict(zip(products["product_id"], products["product_type"].astype(str), strict=True))
     t0 = _product_column(products, "t0_limit")
     top10 = _top10_shares(dataset, as_of)
     rates = bucket_rates(dataset.market_daily(dataset.market["date"].min(), as_of))
@@ -413,7 +417,11 @@ def build_books(
     by_product = {str(p): rows for p, rows in history.groupby("product_id", sort=False)}
     books: dict[str, Book] = {}
     for pid in product_ids:
-        extra = {"t0_limit": t0.get(pid, math.nan), "top10_share": top10.get(pid, math.nan)}
+        extra: dict[str, Any] = {
+            "t0_limit": t0.get(pid, math.nan),
+            "top10_share": top10.get(pid, math.nan),
+            "product_type": kind[pid],
+        }
         rows = holdings.loc[holdings["product_id"] == pid] if holdings is not None else None
         if rows is not None and len(rows):
             books[pid] = _held_book(pid, rows, fee_bp[pid], as_of, dataset, extra)
@@ -446,7 +454,7 @@ def _held_book(
     fee_bp: float,
     as_of: pd.Timestamp,
     dataset: Dataset,
-    extra: Mapping[str, float],
+    extra: Mapping[str, Any],
 ) -> Book:
     is_cash = rows["bucket"] == "cash"
     cash = float(rows.loc[is_cash, "amount_cny"].sum())
@@ -756,9 +764,21 @@ def run_stress(
             min_cash_ratio=overrides["min_cash_ratio"].get(pid, math.nan),
             min_liquid_ratio=overrides["min_liquid_ratio"].get(pid, math.nan),
         ):
-            check_rows.append({"product_id": pid, "book": book.source, **asdict(check)})
+            check_rows.append(
+                {
+                    "product_id": pid,
+                    "product_type": book.product_type,
+                    "book": book.source,
+                    **asdict(check),
+                }
+            )
         for scenario in settings.scenarios:
-            head = {"product_id": pid, "scenario": scenario.name, "book": book.source}
+            head = {
+                "product_id": pid,
+                "product_type": book.product_type,
+                "scenario": scenario.name,
+                "book": book.source,
+            }
             if scenario.top10_holders:
                 if math.isnan(book.top10_share):
                     summary_rows.append(
@@ -777,7 +797,9 @@ def run_stress(
                 }
             )
         found = reverse_stress(book, as_of, rates, settings, workdays)
-        reverse_rows.append({"product_id": pid, "book": book.source, **found})
+        reverse_rows.append(
+            {"product_id": pid, "product_type": book.product_type, "book": book.source, **found}
+        )
     return StressResult(
         as_of=as_of,
         settings=settings,
@@ -794,6 +816,7 @@ def run_stress(
 # ------------------------------------------------------------------------------ files
 SUMMARY_COLUMNS = (
     "product_id",
+    "product_type",
     "scenario",
     "book",
     "redemption_share",

@@ -438,11 +438,10 @@ def build_books(
         ladder = Portfolio.from_ladder(
             aum, fee_bp[pid], before, rates.loc[:as_of], weights, workdays=calendar
         )
-        amount, rate, maturity, names = ladder.lot_arrays()
-        value_days = [h for h in ladder.holdings().itertuples() if h.kind == "lot"]
+        held = ladder.holdings()
         lots = tuple(
-            Lot(name, float(a), float(r), pd.Timestamp(v.value_date), to_timestamp(int(m)))
-            for name, a, r, m, v in zip(names, amount, rate, maturity, value_days, strict=True)
+            Lot(h.bucket, float(h.amount), float(h.rate_pct), h.value_date, h.maturity_date)
+            for h in held.loc[held["kind"] == "lot"].itertuples()
         )
         books[pid] = Book(pid, source, fee_bp[pid], ladder.bucket_amounts()["cash"], lots, **extra)
     return books

@@ -353,13 +353,20 @@ def _top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
             ]
         )
     share = pd.to_numeric(table["top10_share"], errors="coerce")
-    bad = ~((share >= 0) & (share < 1))
-    if bad.any():
-        lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
-        raise DataError(
-            [Problem(file, "top10_share", "expected a share 0 ≤ x < 1", lines, int(bad.sum()))]
-        )
-    frame = table.assign(date=pd.to_datetime(table["date"]), top10_share=share)
+    dates = pd.to_datetime(table["date"], errors="coerce")
+    known = set(dataset.products["product_id"].astype(str))
+    problems = []
+    for column, bad, expected in (
+        ("date", dates.isna(), "expected an ISO date YYYY-MM-DD"),
+        ("product_id", ~table["product_id"].astype(str).isin(known), "unknown product"),
+        ("top10_share", ~((share >= 0) & (share < 1)), "expected a share 0 ≤ x < 1"),
+    ):
+        if bad.any():
+            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
+            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
+    if problems:
+        raise DataError(problems)
+    frame = table.assign(date=dates, top10_share=share)
     frame = frame.loc[frame["date"] <= as_of].sort_values("date")
     last = frame.groupby(frame["product_id"].astype(str))["top10_share"].last()
     return {str(k): float(v) for k, v in last.items()}

@@ -419,3 +419,35 @@ def test_daily_report_shows_the_deviation_and_its_action(lang):
     for text in words[lang]:
         assert text in page
     assert "-0.224%" in page
+
+
+def test_stress_reads_nothing_after_the_as_of_day(small):
+    from rainmaker.dataset import load_dataset
+    from simulate.stress import run_stress
+
+    dataset = load_dataset(small)
+    as_of = pd.Timestamp("2021-03-25")
+    stress = load_scenarios()
+    full = run_stress(dataset, as_of, stress)
+    cut = run_stress(dataset.up_to(as_of), as_of, stress)
+    pd.testing.assert_frame_equal(full.summary, cut.summary)
+    pd.testing.assert_frame_equal(full.reverse, cut.reverse)
+    pd.testing.assert_frame_equal(full.checks, cut.checks)
+
+
+def test_bad_holders_table_names_file_column_and_lines(small, tmp_path, capsys):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for f in small.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    holders = folder / "holders.csv"
+    out = str(tmp_path / "out")
+    holders.write_text("date,product_id,top10_share\n2021-03-01,P001,0.2\nsoon,P001,0.2\n")
+    assert cli.main(["stress", "--data", str(folder), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "holders.csv, column 'date'" in err and "[line 3]" in err
+    holders.write_text("date,product_id,top10_share\n2021-03-01,P001,0.2\n2021-03-02,NOPE,1.5\n")
+    assert cli.main(["stress", "--data", str(folder), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "holders.csv, column 'product_id': unknown product [line 3]" in err
+    assert "holders.csv, column 'top10_share': expected a share 0 ≤ x < 1 [line 3]" in err

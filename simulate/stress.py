@@ -69,6 +69,7 @@ from rainmaker.regulation import (
     MIN_CASH_RATIO,
     MIN_LIQUID_RATIO,
 )
+from rainmaker.report.stress_page import NO_HOLDERS
 from rainmaker.rules import check_book
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
@@ -787,9 +788,7 @@ def run_stress(
             }
             if scenario.top10_holders:
                 if math.isnan(book.top10_share):
-                    summary_rows.append(
-                        {**head, "skipped": "no holders.csv top10_share for this product"}
-                    )
+                    summary_rows.append({**head, "skipped": NO_HOLDERS})
                     continue
                 scenario = replace(scenario, redemption_share=book.top10_share)
             path = run_scenario(book, scenario, as_of, rates, settings.horizon_days, workdays)

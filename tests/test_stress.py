@@ -451,3 +451,24 @@ def test_bad_holders_table_names_file_column_and_lines(small, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "holders.csv, column 'product_id': unknown product [line 3]" in err
     assert "holders.csv, column 'top10_share': expected a share 0 ≤ x < 1 [line 3]" in err
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_daily_report_shows_the_stress_section(small, lang):
+    from rainmaker.dataset import load_dataset
+    from rainmaker.report import render_report
+    from rainmaker.report.stress_page import STRESS_TEXTS
+    from simulate.stress import run_stress
+    from tests.test_report import _hand_made_inputs
+
+    found = run_stress(load_dataset(small), pd.Timestamp("2021-04-09"), load_scenarios())
+    stress = {"summary": found.summary, "reverse": found.reverse}
+    page = render_report(_hand_made_inputs(stress=stress), lang).html
+    words = STRESS_TEXTS[lang]
+    assert 'id="stress"' in page and words["in_report"] in page
+    assert "combined" in page and "redemption_30pct_5d" in page
+    # P001 has no holders.csv row: its top-10 scenario is skipped, said in the page's language
+    # only when no product ran it; P002 has one, so the scenario ran
+    assert "top10_holders_leave" in page
+    smallest = found.reverse.loc[found.reverse["share"] > 0, "share"].min()
+    assert f"{100 * smallest:.1f}%" in page

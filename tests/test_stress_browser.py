@@ -1,4 +1,4 @@
-"""The stress page and the daily report's deviation section in a real headless browser, in
+"""The stress page and the daily report's deviation and stress sections in a headless browser, in
 both languages: the page loads without console messages or network requests, and every section
 is in the DOM (the browser set-up is that of ``tests/test_report_browser.py``)."""
 
@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 
 from rainmaker import cli
+from rainmaker.dataset import load_dataset
 from rainmaker.report import render_report
+from rainmaker.report.stress_page import STRESS_TEXTS
 from rainmaker.shadow_price import holdings_deviation
+from simulate.stress import load_scenarios, run_stress
 from tests.conftest import write_dataset
 from tests.test_report import AS_OF, _hand_made_inputs
 from tests.test_report_browser import _browser, _chromium
@@ -53,7 +56,7 @@ def test_stress_page_in_a_browser(data, tmp_path, lang, title):
 
 
 @pytest.mark.parametrize(("lang", "title"), [("zh", "影子定价偏离度"), ("en", "Shadow-price")])
-def test_report_deviation_section_in_a_browser(tmp_path, lang, title):
+def test_report_deviation_and_stress_sections_in_a_browser(data, tmp_path, lang, title):
     _chromium()
     holdings = pd.DataFrame(
         {
@@ -65,7 +68,13 @@ def test_report_deviation_section_in_a_browser(tmp_path, lang, title):
         }
     )
     table = holdings_deviation(holdings, {"repo_7d": 3.5, "ncd_1m": 3.5, "ncd_3m": 3.5}, AS_OF)
+    found = run_stress(load_dataset(data), pd.Timestamp("2021-04-09"), load_scenarios())
+    stress = {"summary": found.summary, "reverse": found.reverse}
     page = tmp_path / "report.html"
-    page.write_text(render_report(_hand_made_inputs(deviation=table), lang).html, encoding="utf-8")
+    page.write_text(
+        render_report(_hand_made_inputs(deviation=table, stress=stress), lang).html,
+        encoding="utf-8",
+    )
     dom = _load(page, tmp_path / "profile")
     assert 'id="deviation"' in dom and title in dom
+    assert 'id="stress"' in dom and STRESS_TEXTS[lang]["in_report"] in dom

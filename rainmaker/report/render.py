@@ -83,6 +83,10 @@ class ReportInputs:
         solver_status: optimiser status (e.g. ``optimal``).
         objective: optimiser objective value.
         explanations: the marginal cost of constraints (LP duals) in plain words.
+        deviation: shadow-price deviation of each book (:func:`rainmaker.shadow_price.
+            holdings_deviation`); None leaves the section out.
+        stress: ``{"summary", "reverse"}`` frames of :func:`simulate.stress.run_stress`; None
+            leaves the section out.
         violations: constraints the plan does not meet, in plain words.
         warnings: validation warnings of the data set.
         accuracy: realised past forecasts (:func:`rainmaker.history.forecast_accuracy`).
@@ -111,6 +115,7 @@ class ReportInputs:
     objective: float | None = None
     explanations: Sequence[str] = ()
     deviation: pd.DataFrame | None = None
+    stress: Mapping[str, pd.DataFrame] | None = None
     violations: Sequence[str] = ()
     warnings: Sequence[str] = ()
     accuracy: pd.DataFrame | None = None
@@ -145,6 +150,16 @@ class RenderedReport:
         path = folder / name
         path.write_text(self.html, encoding="utf-8")
         return path
+
+
+def _stress_section(stress: Mapping[str, pd.DataFrame] | None, lang: str) -> dict[str, Any] | None:
+    """The stress section's words and rows (None when the run made no stress test)."""
+    if stress is None:
+        return None
+    from rainmaker.report.stress_page import STRESS_TEXTS, stress_overview
+
+    overview = stress_overview(stress["summary"], stress["reverse"], lang)
+    return {"t": STRESS_TEXTS[lang], **overview}
 
 
 def _deviation_rows(
@@ -193,6 +208,7 @@ def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
         "liquidity": view.liquidity_rows(),
         "explanations": list(inputs.explanations),
         "deviation": _deviation_rows(inputs.deviation, words, view),
+        "stress": _stress_section(inputs.stress, lang),
         "accuracy": view.accuracy_rows(),
         "accuracy_text": words["accuracy_text"].format(days=ACCURACY_WINDOW_DAYS),
         "charts": chart_svgs,

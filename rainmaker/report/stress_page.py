@@ -20,7 +20,17 @@ import pandas as pd
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.report.i18n import LANGUAGES, amount_scale
 
-__all__ = ["STRESS_TEXTS", "missing_stress_keys", "render_stress_page"]
+__all__ = [
+    "NO_HOLDERS",
+    "STRESS_TEXTS",
+    "missing_stress_keys",
+    "render_stress_page",
+    "stress_overview",
+]
+
+# Why the top-10 holders' scenario did not run (the ``skipped`` text of stress.csv), shown in
+# the page's language.
+NO_HOLDERS = "no holders.csv top10_share for this product"
 
 STRESS_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -95,6 +105,13 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         ),
         "runtime": "用时 {seconds} 秒",
         "not_known": "未知",
+        "in_report": "压力测试（截止日持仓，默认情景）",
+        "in_report_text": (
+            "明细见 rainmaker stress 生成的 stress.html。反向压力测试：最小触发赎回比例 {share}"
+            "（{product}）"
+        ),
+        "in_report_zero": "{products} 无赎回时已低于下限",
+        "skipped_no_holders": "数据中没有 holders.csv 的前十大持有人占比",
     },
     "en": {
         "title": "Liquidity stress test",
@@ -172,6 +189,13 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         ),
         "runtime": "took {seconds} s",
         "not_known": "unknown",
+        "in_report": "Stress tests (the as-of books, default scenarios)",
+        "in_report_text": (
+            "Details in the stress.html of rainmaker stress. Reverse stress test: smallest "
+            "breaking redemption {share} ({product})"
+        ),
+        "in_report_zero": "{products} below a floor with no redemption",
+        "skipped_no_holders": "no top-10 holders' share (holders.csv) in the data",
     },
 }
 
@@ -191,6 +215,11 @@ def missing_stress_keys() -> dict[str, list[str]]:
     return {lang: sorted(keys - set(STRESS_TEXTS[lang])) for lang in LANGUAGES}
 
 
+def _reason(rows: pd.DataFrame, words: Mapping[str, str]) -> str:
+    reason = str(rows["skipped"].iloc[0])
+    return words["skipped_no_holders"] if reason == NO_HOLDERS else reason
+
+
 def _pct(value: float, digits: int = 2) -> str:
     return "—" if not math.isfinite(value) else f"{value:.{digits}f}%"
 
@@ -208,6 +237,62 @@ def _row(cells: list[str], header: bool = False) -> str:
 
 def _days(value: float, words: Mapping[str, str]) -> tuple[str, str]:
     return (words["never"], "muted") if not math.isfinite(value) else (f"{value:.0f}", "bad")
+
+
+def stress_overview(
+    summary: pd.DataFrame, reverse: pd.DataFrame, lang: str = "zh"
+) -> dict[str, Any]:
+    """The findings at a glance, as plain rows for a template (the daily report's section).
+
+    Returns:
+        ``{"unit", "rows": [{"scenario", "products", "breach_cash", "breach_liquid", "loss",
+        "worst_deviation", "max_leverage", "unpaid", "skipped", "bad"}], "reverse"}`` with
+        amounts in the unit of :func:`rainmaker.report.i18n.amount_scale` and ``reverse`` the
+        sentence on the smallest breaking redemption.
+    """
+    w = STRESS_TEXTS[lang]
+    ran = summary.loc[summary["skipped"].fillna("") == ""] if len(summary) else summary
+    scale, unit = amount_scale(float(ran["aum_start"].max()) if len(ran) else 0.0, lang)
+    rows = []
+    for name, group in summary.groupby("scenario", sort=False):
+        done = group.loc[group["skipped"].fillna("") == ""]
+        if done.empty:
+            rows.append({"scenario": name, "skipped": _reason(group, w), "bad": False})
+            continue
+        cash = int(done["days_to_cash_floor"].notna().sum())
+        liquid = int(done["days_to_liquid_floor"].notna().sum())
+        unpaid = float(done["unpaid"].sum())
+        leverage = float(done["max_leverage_pct"].max())
+        rows.append(
+            {
+                "scenario": name,
+                "products": len(done),
+                "breach_cash": cash,
+                "breach_liquid": liquid,
+                "loss": f"{done['realised_loss'].sum() / scale:,.2f}",
+                "worst_deviation": _pct(float(done["min_deviation_pct"].min()), 3),
+                "max_leverage": _pct(leverage, 1),
+                "unpaid": f"{unpaid / scale:,.2f}",
+                "skipped": "",
+                "bad": bool(cash or liquid or unpaid > 0 or leverage > 100 * MAX_LEVERAGE + 1e-9),
+            }
+        )
+    shares = reverse.dropna(subset=["share"]) if len(reverse) else reverse
+    parts = []
+    if len(shares):
+        zero = shares.loc[shares["share"] == 0, "product_id"].astype(str).tolist()
+        if zero:
+            parts.append(w["in_report_zero"].format(products=", ".join(zero)))
+        above = shares.loc[shares["share"] > 0].sort_values(["share", "product_id"])
+        if len(above):
+            parts.append(
+                w["in_report_text"].format(
+                    share=_pct(100 * float(above["share"].iloc[0]), 1),
+                    product=above["product_id"].iloc[0],
+                )
+            )
+    sentence = "; ".join(parts) if lang == "en" else "；".join(parts)
+    return {"unit": unit, "rows": rows, "reverse": sentence}
 
 
 def render_stress_page(
@@ -275,7 +360,7 @@ def render_stress_page(
         label = f"{name} — {descriptions.get(name, '')}".rstrip(" —")
         done = rows.loc[rows["skipped"].fillna("") == ""]
         if done.empty:
-            reason = str(rows["skipped"].iloc[0])
+            reason = _reason(rows, w)
             parts.append(
                 _row(
                     [_cell(label, "text"), _cell(w["skipped"].format(reason=reason), "text muted")]

@@ -1,7 +1,7 @@
 """The constraint families of the plan, one small function per equation of docs/optimize.md.
 
 Every function writes one family of rows into a :class:`~optimize.algebra.LinearModel` with
-vectorised terms; the docstring carries the equation (E1..E24, E26, E27) as the documentation
+vectorised terms; the docstring carries the equation (E1..E24, E26..E28) as the documentation
 states it.
 Notation: a = accepted subscriptions, d = demand at the chosen exposure, D = forecast demand at
 the baseline exposure, q = quota lots, o = open, b = quota binds, y_j = exposure step j,
@@ -17,7 +17,7 @@ import numpy as np
 
 from optimize.algebra import LinearModel, RowBlock
 from optimize.parameters import ModelParameters
-from optimize.variables import PlanVariables, days_off_rows
+from optimize.variables import PlanVariables, borrowing_days, days_off_rows
 
 __all__ = ["CONSTRAINT_FAMILIES", "add_constraints"]
 
@@ -219,12 +219,13 @@ def holding_balance(m: LinearModel, par: ModelParameters, v: PlanVariables) -> N
 def cash_balance(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
     """(E12) c[p,t] = (1 + ρ_c) c[p,t−1] + Σ_k ρ_k h[p,k,t−1] + Ī[p,t] / 36,500
     − φ[p] A[p,t−1] + a[p,t] − R[p,t] + M̄[p,t] + lot[p] Σ_k (Σ_{s: mat[k,s] = t} x[p,k,s]
-    − x[p,k,t]) + u[p,t].
+    − x[p,k,t]) + u[p,t] + β[p,t] − (1 + ρ_β) β[p,t−1].
 
     Yesterday's cash and holdings earn a day's income (credited daily, NAV 1), fees φ = fee /
     36,500 are charged on yesterday's AUM, subscriptions come in, redemptions go out, maturities
-    return principal, purchases pay it; u ≥ 0 (overdraft) is the elastic slack: an early sale or
-    borrowing, heavily penalised.
+    return principal, purchases pay it; repo borrowing β (E28) brings cash in and is repaid
+    with a day's interest at today's overnight repo rate (ρ_β) or rolled; u ≥ 0 (overdraft) is
+    the elastic slack: an early sale, heavily penalised.
     """
     p, h = par.n_products, par.horizon
     rho_cash = par.cash_rate_pct / DAILY
@@ -234,25 +235,31 @@ def cash_balance(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None
         block.add(-par.rate_pct[k] / DAILY, _previous(v.holding[:, k, :]))
         block.add(par.purchase_lot[:, None], v.purchase_lots[:, k, :])
     block.add(phi[:, None], _previous(v.aum)).add(-1.0, v.accepted).add(-1.0, v.overdraft)
+    rho_borrow = par.borrow_rate_pct / DAILY
+    block.add(-1.0, v.borrowing).add(1.0 + rho_borrow, _previous(v.borrowing))
     _purchase_terms(par, v, block, -1.0, _maturing_window(par))
     rhs = -par.redemptions + par.held_maturing + par.held_income_pct / DAILY
-    rhs[:, 0] += (1.0 + rho_cash) * par.cash0 - phi * par.aum0
+    rhs[:, 0] += (1.0 + rho_cash) * par.cash0 - phi * par.aum0 - (1.0 + rho_borrow) * par.borrow0
     m.add_constraints("cash_balance", PD, block, "==", rhs)
 
 
 def aum_definition(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """(E13) A[p,t] = c[p,t] + Σ_k h[p,k,t] + H̄[p,t]: net assets at NAV 1."""
+    """(E13) A[p,t] = c[p,t] + Σ_k h[p,k,t] + H̄[p,t] − β[p,t]: net assets at NAV 1 (repo
+    borrowing is a liability)."""
     block = RowBlock((par.n_products, par.horizon)).add(1.0, v.aum).add(-1.0, v.cash)
+    block.add(1.0, v.borrowing)
     for k in range(len(par.buckets)):
         block.add(-1.0, v.holding[:, k, :])
     m.add_constraints("aum_definition", PD, block, "==", par.held_outstanding)
 
 
 def buffer_definition(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """(E14) B[p,t] = c[p,t] + lot[p] Σ_k Σ_{s ≤ t < mat[k,s] ≤ W[t]} x[p,k,s] + L̄[p,t]:
-    cash plus principal maturing within the liquid window W[t] (``liquid_workdays`` working
-    days after day t)."""
+    """(E14) B[p,t] = c[p,t] − β[p,t] + lot[p] Σ_k Σ_{s ≤ t < mat[k,s] ≤ W[t]} x[p,k,s]
+    + L̄[p,t]: cash plus principal maturing within the liquid window W[t] (``liquid_workdays``
+    working days after day t), less repo borrowing (E28): borrowed cash is owed back within
+    the window, so it never counts towards the buffer or the floor (E15, E16)."""
     block = RowBlock((par.n_products, par.horizon)).add(1.0, v.buffer).add(-1.0, v.cash)
+    block.add(1.0, v.borrowing)
     _purchase_terms(par, v, block, -1.0, _maturing_by(par, par.liquid_until))
     m.add_constraints("buffer_definition", PD, block, "==", par.held_liquid)
 
@@ -273,9 +280,10 @@ def liquidity_floor(m: LinearModel, par: ModelParameters, v: PlanVariables) -> N
 
 
 def cash_floor(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """(E17) c[p,t] + Σ_{k cash-like} h[p,k,t] + C̄[p,t] + s_C[p,t] ≥ γ[p] · A[p,t]: the floor
-    of cash-like assets (γ = 5 %); cash-like buckets are cash and overnight repo."""
-    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.cash)
+    """(E17) c[p,t] − β[p,t] + Σ_{k cash-like} h[p,k,t] + C̄[p,t] + s_C[p,t] ≥ γ[p] · A[p,t]:
+    the floor of cash-like assets (γ = 5 %), net of repo borrowing (E28); cash-like buckets
+    are cash and overnight repo."""
+    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.cash).add(-1.0, v.borrowing)
     for k, b in enumerate(par.buckets):
         if b.cash_like:
             block.add(1.0, v.holding[:, k, :])
@@ -309,8 +317,9 @@ def wam_limit(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
 
 
 def yield_tracking(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """(E20) κ[p] (ρ'_c c[p,t−1] + Σ_k r_k h[p,k,t−1] + Ī[p,t] − (fee[p] + Y*[p,t]) A[p,t−1])
-    = e⁺[p,t] − e⁻[p,t]: day t's net income less the target yield Y* on yesterday's AUM, in bp
+    """(E20) κ[p] (ρ'_c c[p,t−1] + Σ_k r_k h[p,k,t−1] + Ī[p,t] − r_β β[p,t−1]
+    − (fee[p] + Y*[p,t]) A[p,t−1]) = e⁺[p,t] − e⁻[p,t]: day t's net income (less the interest
+    on last night's repo borrowing) less the target yield Y* on yesterday's AUM, in bp
     of the reference AUM (κ = 100 / reference AUM, rates in percent). This is
     "income − target × AUM", linear; e⁺ and e⁻ ≥ 0 split the deviation so that the objective
     prices its absolute value.
@@ -320,11 +329,14 @@ def yield_tracking(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
     block = RowBlock((p, h)).add(kappa * par.cash_rate_pct, _previous(v.cash))
     for k in range(len(par.buckets)):
         block.add(kappa * par.rate_pct[k], _previous(v.holding[:, k, :]))
+    block.add(-kappa * par.borrow_rate_pct, _previous(v.borrowing))
     block.add(-kappa * (par.fee_pct[:, None] + par.target_yield_pct), _previous(v.aum))
     block.add(-1.0, v.yield_above).add(1.0, v.yield_below)
     rhs = -kappa * par.held_income_pct
     rhs[:, 0] -= kappa[:, 0] * (
-        par.cash_rate_pct * par.cash0 - (par.fee_pct + par.target_yield_pct[:, 0]) * par.aum0
+        par.cash_rate_pct * par.cash0
+        - par.borrow_rate_pct * par.borrow0
+        - (par.fee_pct + par.target_yield_pct[:, 0]) * par.aum0
     )
     m.add_constraints("yield_tracking", PD, block, "==", rhs)
 
@@ -353,7 +365,8 @@ def sales_plan(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
 
 
 def terminal_yield(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """(E23) κ[p] (r_c c[p,H] + Σ_k r_k h[p,k,H] + Ī[p,H+1] − (fee[p] + Y*[p,H]) A[p,H])
+    """(E23) κ[p] (r_c c[p,H] + Σ_k r_k h[p,k,H] + Ī[p,H+1] − r_β β[p,H]
+    − (fee[p] + Y*[p,H]) A[p,H])
     = e⁺_T[p] − e⁻_T[p]: the terminal condition. The closing positions of the last day earn
     the day after the horizon's income, which (E20) does not see; without this row the last
     day's purchases are judged by the income reward alone and the plan locks the highest rate
@@ -365,6 +378,7 @@ def terminal_yield(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
     block = RowBlock((p,)).add(kappa * par.cash_rate_pct, v.cash[:, h - 1])
     for k in range(len(par.buckets)):
         block.add(kappa * par.rate_pct[k], v.holding[:, k, h - 1])
+    block.add(-kappa * par.borrow_rate_pct, v.borrowing[:, h - 1])
     block.add(-kappa * (par.fee_pct + par.target_yield_pct[:, -1]), v.aum[:, h - 1])
     block.add(-1.0, v.terminal_above).add(1.0, v.terminal_below)
     m.add_constraints(
@@ -393,12 +407,13 @@ def days_off_cover(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
 
 
 def maturity_ladder(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """(E26) c[p,t] + lot[p] Σ_k Σ_{s ≤ t < mat[k,s] ≤ t + D} x[p,k,s] + L̄_D[p,t] + s_M[p,t]
-    ≥ μ · A[p,t]: cash plus principal maturing within D = ``ladder_days`` (30) calendar days
-    is at least μ = ``min_ladder_ratio`` of AUM (elastic). The horizon sees two weeks of
+    """(E26) c[p,t] − β[p,t] + lot[p] Σ_k Σ_{s ≤ t < mat[k,s] ≤ t + D} x[p,k,s] + L̄_D[p,t]
+    + s_M[p,t] ≥ μ · A[p,t]: cash plus principal maturing within D = ``ladder_days`` (30)
+    calendar days, net of repo borrowing (E28), is at least μ = ``min_ladder_ratio`` of AUM
+    (elastic). The horizon sees two weeks of
     flows; a redemption wave that goes on for a month is paid from this ladder, which long
     assets (a 6-month NCD returns 1/182 of its ladder a day) would otherwise thin out."""
-    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.cash)
+    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.cash).add(-1.0, v.borrowing)
     block.add(-par.min_ladder_ratio[:, None], v.aum).add(1.0, v.ladder_short)
     _purchase_terms(par, v, block, 1.0, _maturing_by(par, par.ladder_until))
     m.add_constraints("maturity_ladder", PD, block, ">=", -par.held_ladder, soft=True)
@@ -438,7 +453,42 @@ def cumulative_needs_cover(m: LinearModel, par: ModelParameters, v: PlanVariable
     m.add_constraints("cumulative_needs", PD, block, ">=", par.needs - maturing, soft=True)
 
 
-# Documentation order: (E1) .. (E24), then (E26), (E27) (E25 is a term of the objective).
+def borrowing_limits(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """(E28) Pledged repo borrowing β: new borrowing only on the last working day before days
+    off, within the leverage cap, β[p,t] ≤ (L − 1) · A[p,t] (total assets ≤ L × net assets,
+    L = ``liquidity.max_leverage``, at most the regulatory 1.2); held through the days off
+    (β[p,t] = β[p,t−1]: the interbank market is closed; on those before the horizon's first
+    working day β is today's balance, a bound); only repaid on the other working days
+    (β[p,t] ≤ β[p,t−1]). This is how a manager pays a weekend's redemptions in a run from
+    cash the book cannot raise by Friday: borrowed on Friday, repaid from Monday, at the
+    day's repo rate and the ``borrowing`` penalty, which make it dearer than any term carry
+    and cheaper than any liquidity slack. Redemptions of a working day need no borrowing
+    planned ahead: the world borrows for them as they come.
+    """
+    p, h = par.n_products, par.horizon
+    if not par.borrowing_allowed and not par.borrow0.any():
+        return
+    new = np.broadcast_to(borrowing_days(par)[None, :], (p, h))
+    if new.any():
+        cap = RowBlock((p, h), new).add(1.0, v.borrowing)
+        cap.add(-(par.settings.liquidity.max_leverage - 1.0), v.aum)
+        m.add_constraints("borrowing_cap", PD, cap, "<=", 0.0)
+    off = (~par.workday) & (np.arange(h) >= 1)
+    if off.any():
+        mask = np.broadcast_to(off[None, :], (p, h))
+        held = RowBlock((p, h), mask).add(1.0, v.borrowing)
+        held.add(-1.0, _previous(v.borrowing))
+        m.add_constraints("borrowing_days_off", PD, held, "==", 0.0)
+    # on the other working days borrowing is only repaid (new borrowing is for days off)
+    repay = par.workday & ~borrowing_days(par) & (np.arange(h) >= 1)
+    if repay.any():
+        mask = np.broadcast_to(repay[None, :], (p, h))
+        down = RowBlock((p, h), mask).add(1.0, v.borrowing)
+        down.add(-1.0, _previous(v.borrowing))
+        m.add_constraints("borrowing_repaid", PD, down, "<=", 0.0)
+
+
+# Documentation order: (E1) .. (E24), then (E26), (E27), (E28) (E25 is a term of the objective).
 CONSTRAINT_FAMILIES = (
     demand_response,
     exposure_order,
@@ -466,10 +516,11 @@ CONSTRAINT_FAMILIES = (
     days_off_cover,
     maturity_ladder,
     cumulative_needs_cover,
+    borrowing_limits,
 )
 
 
 def add_constraints(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """Write every constraint family (E1)–(E24), (E26) and (E27) into ``m``."""
+    """Write every constraint family (E1)–(E24), (E26)–(E28) into ``m``."""
     for family in CONSTRAINT_FAMILIES:
         family(m, par, v)

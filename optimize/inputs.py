@@ -46,6 +46,7 @@ __all__ = [
     "PlanInputs",
     "compounded_to_simple_pct",
     "inputs_from_forecast",
+    "laddered_rates",
     "portfolio_yield_pct",
     "target_yield_path",
     "workday_flags",
@@ -119,6 +120,8 @@ class PlanInputs:
             ``liquidity.ladder_lookback_days`` known days, share of AUM at its start (P,), ≥ 0:
             the maturity ladder's floor (E26) never goes below it.
         regime: the regime state behind ``defence`` (signals for the report), or None.
+        borrowed_today: repo borrowing outstanding at the end of the as-of day, CNY (P,), or
+            None (none): a liability the plan repays or rolls (E28); ``aum_today`` is net of it.
     """
 
     as_of: pd.Timestamp
@@ -155,6 +158,7 @@ class PlanInputs:
     managed_overnight_ratio: np.ndarray | None = None
     managed_ladder_ratio: np.ndarray | None = None
     overnight_reference_pct: float | None = None
+    borrowed_today: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -307,6 +311,33 @@ def _income_per_10k_from_yield(yield_7d_pct: np.ndarray) -> np.ndarray:
     return np.expm1(np.log1p(y) / DAYS_PER_YEAR) * 10_000.0
 
 
+def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:
+    """The rate each bucket of a steadily rolled ladder earns today, percent p.a.
+
+    A bucket of tenor L bought in equal slices every day holds the slices of the last L days,
+    so it earns the mean of its rate over the last L calendar days; a bucket shorter than
+    ``min_days`` (cash, overnight and 7-day repo, with the default 30) is averaged over
+    ``min_days`` instead, so that the goal does not follow a spike of the overnight rate.
+
+    This is where the product's own book takes its yield when nothing is done, so steering to
+    it keeps the yield's slow moves no faster than the book's (a goal at the last month's rates
+    for every bucket pulled a 6-month ladder's yield down a falling market faster than the
+    ladder itself falls: y2021 quick window, docs/backtest.md).
+
+    Args:
+        rate_history: daily rate per bucket up to today, percent p.a., one column per bucket
+            of :data:`rainmaker.assets.BUCKETS`, indexed by calendar day.
+        min_days: the shortest averaging span, days ≥ 1.
+    """
+    tenor = {b.name: b.tenor_days for b in BUCKETS}
+    return pd.Series(
+        {
+            name: float(rate_history[name].iloc[-max(tenor.get(name, 0), min_days) :].mean())
+            for name in rate_history.columns
+        }
+    )
+
+
 def target_yield_path(
     yield_now_pct: np.ndarray, yield_goal_pct: np.ndarray, horizon: int, time_constant_days: float
 ) -> np.ndarray:
@@ -410,6 +441,7 @@ def inputs_from_forecast(
     holdings: pd.DataFrame | None = None,
     *,
     managed: Mapping[str, Mapping[str, float]] | None = None,
+    borrowed: Mapping[str, float] | None = None,
 ) -> tuple[PlanInputs, list[str]]:
     """Plan inputs from a data set and a forecast, using only what is known on ``as_of``.
 
@@ -423,6 +455,8 @@ def inputs_from_forecast(
         managed: each product's managed book, share of AUM per bucket; ``None`` reads the data
             set's ``investment_mix`` table, else infers it from the published yields
             (:func:`rainmaker.investment_mix.managed_mixes`).
+        borrowed: repo borrowing outstanding today per product, CNY (None: none); net assets
+            are the holdings less it.
 
     Returns:
         The inputs and the warnings met on the way (plain sentences).
@@ -572,7 +606,11 @@ def inputs_from_forecast(
                 tuple(lacking), aum_flows[mask], book, rate_history, today, calendar
             )
             holdings = pd.concat([holdings, ladder], ignore_index=True)
+    borrowed_today = np.array([float((borrowed or {}).get(p, 0.0)) for p in ids], dtype=float)
+    if not (np.isfinite(borrowed_today).all() and (borrowed_today >= 0).all()):
+        raise UsageError("borrowed: repo borrowing must be finite amounts >= 0 CNY")
     held = holdings.groupby("product_id")["amount_cny"].sum().reindex(list(ids)).to_numpy()
+    held = held - borrowed_today
     off = np.abs(held - aum_flows) > 0.01 * np.maximum(aum_flows, 1.0)
     for i in np.flatnonzero(off)[:5]:
         warnings.append(
@@ -581,10 +619,9 @@ def inputs_from_forecast(
         )
     aum_today = held
 
-    # Today's yield and the smooth target path towards the yield of the product's managed book
-    # at the rates of the last weeks (not today's alone: a rate spike is no place to steer to).
-    span = settings.targets.goal_rate_days
-    goal_rates = rate_history.iloc[-span:].mean()
+    # Today's yield and the smooth target path towards the yield the product's managed book
+    # earns as it rolls (not today's rates: a rate spike is no place to steer to).
+    goal_rates = laddered_rates(rate_history, settings.targets.goal_rate_days)
     ladder_gross = np.array(
         [sum(float(share) * float(goal_rates[b]) for b, share in book[p].items()) for p in ids]
     )
@@ -671,6 +708,7 @@ def inputs_from_forecast(
         defence=regime.defence,
         regime=regime,
         overnight_reference_pct=float(goal_rates["repo_1d"]),
+        borrowed_today=borrowed_today,
         managed_liquid_ratio=np.array(
             [maturing_share(book[p], liquid_days) for p in ids], dtype=float
         ),

@@ -39,6 +39,8 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     - − ``term_value`` × κ Σ_k (r_k − r_repo_1d)⁺ L_k φ_t × lot × x[p,k,t] (E25): the carry a
       term purchase locks in to maturity, weighted by φ_t = (H − 1 − t) / (H − 1), the share of
       the horizon still ahead of the purchase day t = 0..H−1 (φ = 0 for H = 1);
+    - ``borrowing`` × κ' β[t] (E28) for repo borrowing outstanding, on top of its interest
+      (which E12 and E20 already charge);
     - penalties × κ' × (u, s_B, s_L, s_C, s_M, s_N), the buffer's penalty × κ' × s_D (E24),
       ``wam`` × s_W / reference AUM (days of WAM), ``sales_plan`` × 10,000 × s_S / need
       (bp of the requirement).
@@ -62,6 +64,7 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
         for k in range(len(par.buckets)):
             m.add_cost(-w.income * kappa * par.rate_pct[k], v.holding[:, k, :])
         m.add_cost(w.income * kappa * par.fee_pct[:, None], v.aum)
+        m.add_cost(w.income * kappa * par.borrow_rate_pct, v.borrowing)
     if w.liquidity > 0:
         m.add_cost(-w.liquidity * kappa_amount, v.buffer)
 
@@ -80,6 +83,7 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     m.add_cost(-w.refused_demand * kappa_amount, v.accepted)
 
     m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
+    m.add_cost(pen.borrowing * kappa_amount, v.borrowing)
     m.add_cost(pen.buffer * kappa_amount, v.buffer_short)
     m.add_cost(pen.buffer * kappa_amount, v.days_off_short)
     # A CNY short on one day of the cumulative needs (E27) is short on every later day too: the

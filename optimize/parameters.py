@@ -279,6 +279,24 @@ class ModelParameters:
     def max_slots(self) -> int:
         return int(self.multiplier.shape[2] - 1)
 
+    @property
+    def borrow_rate_pct(self) -> float:
+        """The rate repo borrowing pays, percent p.a.: today's overnight repo rate (E28)."""
+        return float(self.inputs.rates_pct.get("repo_1d", self.cash_rate_pct))
+
+    @property
+    def borrow0(self) -> np.ndarray:
+        """Repo borrowing outstanding at the end of the as-of day (P,), model units."""
+        borrowed = self.inputs.borrowed_today
+        if borrowed is None:
+            return np.zeros(self.n_products)
+        return np.asarray(borrowed, dtype=float) / self.scale
+
+    @property
+    def borrowing_allowed(self) -> bool:
+        """The plan may borrow (``liquidity.max_leverage`` above 1)."""
+        return self.settings.liquidity.max_leverage > 1.0
+
 
 def _scale(aum_ref: np.ndarray) -> float:
     median = float(np.median(aum_ref))

@@ -200,6 +200,7 @@ def make_plan(
     *,
     holdings: pd.DataFrame | None = None,
     managed: Mapping[str, Mapping[str, float]] | None = None,
+    borrowed: Mapping[str, float] | None = None,
 ) -> PlanResult:
     """Plan quotas, exposure, liquidity buffer and investments for the days after ``as_of``.
 
@@ -213,6 +214,8 @@ def make_plan(
         managed: each product's managed book, share of AUM per bucket (the floors of
             ``liquidity.managed_floor``); None reads the data set's ``investment_mix`` table,
             else infers it from the published yields.
+        borrowed: repo borrowing outstanding today per product, CNY (a liability beside
+            ``holdings``: net assets = holdings − borrowing; E28); None = none.
 
     Returns:
         The plan; ``timings["inputs"]`` is the time spent reading the inputs.
@@ -220,7 +223,7 @@ def make_plan(
     settings = settings or load_settings()
     began = time.perf_counter()
     inputs, warnings = inputs_from_forecast(
-        dataset, as_of, forecast, settings, holdings, managed=managed
+        dataset, as_of, forecast, settings, holdings, managed=managed, borrowed=borrowed
     )
     inputs_seconds = time.perf_counter() - began
     result = plan_from_inputs(inputs, settings, tuple(warnings))

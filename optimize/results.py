@@ -73,6 +73,7 @@ def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
         return _family(plan, x, name)
 
     cash, aum, holding = get("cash"), get("aum"), get("holding")
+    borrowing = get("borrowing")
     open_ = get("open") > 0.5
     binds = get("quota_binds") > 0.5
     quota_lots = np.round(get("quota_lots"))
@@ -87,6 +88,7 @@ def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
         + np.einsum("k,pkt->pt", par.rate_pct, previous_holding)
         + par.held_income_pct
         - par.fee_pct[:, None] * previous_aum
+        - par.borrow_rate_pct * _previous(borrowing, np.zeros(borrowing.shape[0]))
     )
     income = income_pct_amount / DAILY
     income_per_10k = np.divide(
@@ -124,6 +126,7 @@ def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
         "slots": np.round(slots),
         "wam_days": wam,
         "overdraft": get("overdraft") * scale,
+        "borrowing": borrowing * scale,
     }
 
 
@@ -138,9 +141,11 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     ``buffer_confidence``, ``regulatory_floor`` (min liquid ratio × AUM), ``cash_floor`` (min
     cash ratio × AUM), ``cash``, ``cash_like``, ``purchase_<bucket>`` (CNY bought that day),
     ``income`` (net, CNY), ``income_per_10k``, ``net_yield_pct`` and ``target_yield_pct``
-    (simple annual percent), ``wam_days``, ``overdraft`` (cash raised by early sales or
-    borrowing, CNY), ``liquidity_need`` (E27: what the product may have to pay from the end of
-    the first planned day through this day, net of the subscriptions the plan accepts that
+    (simple annual percent), ``wam_days``, ``overdraft`` (cash raised by early sales, CNY),
+    ``repo_borrowing`` (pledged repo borrowing outstanding at the end of the day, E28: cash the
+    book cannot raise in time, borrowed within the leverage cap, CNY), ``liquidity_need``
+    (E27: what the product may have to pay from the end of the first planned day through
+    this day, net of the subscriptions the plan accepts that
     settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
     ``liquidity_available`` (the first day's closing cash, its purchases back by this day and
     today's positions maturing by then, CNY), ``next_working_day`` (the first working day after
@@ -190,6 +195,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
             "target_yield_pct": par.target_yield_pct.ravel(),
             "wam_days": q["wam_days"].ravel(),
             "overdraft": q["overdraft"].ravel(),
+            "repo_borrowing": q["borrowing"].ravel(),
         }
     )
     need, available = _needs_and_available(par, q)
@@ -443,7 +449,7 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     def overdraft_reason(i: int, t: int) -> str:
         return (
             f"expected redemptions of {_money(q['redemptions'][i, t])} exceed the cash and "
-            "maturities available that day: the plan needs an early sale or repo borrowing"
+            "maturities available that day and what it can borrow: the plan needs an early sale"
         )
 
     add(

@@ -23,6 +23,7 @@ from typing import Any
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
 from rainmaker.investment_mix import DEFAULT_MIX
+from rainmaker.regulation import MAX_LEVERAGE
 
 __all__ = [
     "DEFAULTS_FILE",
@@ -111,6 +112,9 @@ class LiquiditySettings:
         day: a forecast's tail misses the odd weekend on which a product loses twice its
         usual money.
     stress_lookback_days: days of known redemptions the stress floor averages.
+    max_leverage: total assets / net assets the plan's pledged repo borrowing may reach (E28):
+        1 turns borrowing off; at most the regulatory cap
+        (:data:`rainmaker.regulation.MAX_LEVERAGE`, 1.2).
     """
 
     confidence: float = 0.95
@@ -129,6 +133,7 @@ class LiquiditySettings:
     needs_margin: float = 1.05
     stress_multiple: float = 1.5
     stress_lookback_days: int = 28
+    max_leverage: float = MAX_LEVERAGE
 
     def __post_init__(self) -> None:
         _require(self.window in WINDOWS, "liquidity.window", "'day' or '5d'")
@@ -155,6 +160,11 @@ class LiquiditySettings:
         _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
         for name in ("managed_floor", "managed_overnight_floor", "managed_ladder_floor"):
             _require(0 <= getattr(self, name) <= 2, f"liquidity.{name}", "0 (off) to 2")
+        _require(
+            1.0 <= self.max_leverage <= MAX_LEVERAGE,
+            "liquidity.max_leverage",
+            f"1 (no borrowing) to {MAX_LEVERAGE} (the regulatory cap)",
+        )
         _require(
             0 <= self.ladder_lookback_days <= 3660,
             "liquidity.ladder_lookback_days",
@@ -365,6 +375,10 @@ class Penalties:
         cash_floor: per bp of reference AUM of cash-like assets below the cash floor.
         wam: per day of weighted average maturity above the cap.
         sales_plan: per bp of the period's requirement missed by a channel.
+        borrowing: per bp of reference AUM of repo borrowing outstanding at the end of a day
+            (E28), on top of its interest: small beside every liquidity slack, so the plan
+            borrows before it leaves a need uncovered, and far above the carry a term purchase
+            earns, so it never borrows to buy longer assets.
     """
 
     overdraft: float = 1000.0
@@ -375,6 +389,7 @@ class Penalties:
     cash_floor: float = 100.0
     wam: float = 10.0
     sales_plan: float = 1.0
+    borrowing: float = 1.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

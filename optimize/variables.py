@@ -16,7 +16,13 @@ import numpy as np
 from optimize.algebra import INF, LinearModel
 from optimize.parameters import ModelParameters
 
-__all__ = ["PlanVariables", "add_variables", "days_off_rows"]
+__all__ = [
+    "PlanVariables",
+    "add_variables",
+    "borrowing_bound",
+    "borrowing_days",
+    "days_off_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class PlanVariables:
     terminal_above: np.ndarray
     days_off_short: np.ndarray
     needs_short: np.ndarray
+    borrowing: np.ndarray
 
 
 def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
@@ -113,7 +120,58 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         terminal_above=add("terminal_above", ("product",), unit="bp of yield"),
         days_off_short=add("days_off_short", pd_, off_mask, unit="model CNY"),
         needs_short=add("needs_short", pd_, needs_mask, unit="model CNY"),
+        # pledged repo borrowing outstanding at the end of the day (E28): the market is closed
+        # on days off, so none is taken on a day off right after the as-of day (later days off
+        # carry the working day's balance, a row of E28)
+        borrowing=add(
+            "borrowing",
+            pd_,
+            lower=_borrowing_held(par),
+            upper=borrowing_bound(par),
+            unit="model CNY",
+        ),
     )
+
+
+def _borrowing_held(par: ModelParameters) -> np.ndarray:
+    """(P, H) today's borrowing on the days off before the horizon's first working day (the
+    market is closed: it can be neither repaid nor added to), 0 elsewhere."""
+    p, h = par.n_products, par.horizon
+    held = np.zeros((p, h))
+    first_work = int(np.argmax(par.workday)) if par.workday.any() else h
+    held[:, :first_work] = par.borrow0[:, None]
+    return held
+
+
+def borrowing_days(par: ModelParameters) -> np.ndarray:
+    """(H,) the working days on which the plan may take new repo borrowing: the last working
+    day before a run of days off within the horizon (the interbank market is closed over
+    them, so their redemptions are paid from that day's cash, E24). On other working days
+    borrowing can only be repaid (E28): redemptions on a working day are paid by borrowing in
+    the world as they come, so borrowing ahead for them would only pay interest on idle cash
+    (and window-dress the liquidity floors)."""
+    days = np.zeros(par.horizon, dtype=bool)
+    last = par.days_off_last_workday
+    days[np.unique(last[last >= 0])] = True
+    return days
+
+
+def borrowing_bound(par: ModelParameters) -> np.ndarray:
+    """(P, H) the most repo borrowing may be outstanding at the end of each day (model units):
+    the leverage cap on the larger of the reference AUM and today's on the days new borrowing
+    may be taken (:func:`borrowing_days`; E28 keeps the exact cap on the day's AUM) and the
+    days off after them, today's borrowing elsewhere (it can only be repaid), 0 when
+    borrowing is off."""
+    p, h = par.n_products, par.horizon
+    if not par.borrowing_allowed:
+        return np.broadcast_to(par.borrow0[:, None], (p, h)).copy()
+    cap = (par.settings.liquidity.max_leverage - 1.0) * np.maximum(par.aum_ref, par.aum0)
+    cap = np.maximum(cap, par.borrow0)
+    bound = np.broadcast_to(par.borrow0[:, None], (p, h)).copy()
+    new = borrowing_days(par)
+    after = np.cumsum(new) > 0  # a balance taken once may be carried through later days
+    bound[:, after] = cap[:, None]
+    return bound
 
 
 # A day's fees are about 0.1 bp of AUM; this allowance lets the overdraft cover them on a day

@@ -139,6 +139,7 @@ class PlanningPolicy(Policy):
                 self._plan_settings(),
                 holdings=state.holdings,
                 managed={p: state.managed_of(p).weights for p in planned},
+                borrowed=state.borrowed,
             )
         self.plan_seconds.append(time.perf_counter() - began)
         return plan_decision(result.plan, day, state)
@@ -158,7 +159,9 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
     - ``purchase_<bucket>`` of the term buckets as planned;
     - ``keep_liquid``: the cash and overnight repo the plan holds at the end of the day, which
       pay its liquidity needs (E27) through the next working day; ``cash_target``: the part
-      of it kept as cash (what the days off right after today are paid from).
+      of it kept as cash (what the days off right after today are paid from);
+    - ``borrow``: the repo borrowing the plan holds at the end of the day (E28), which the
+      world takes only as far as money on hand falls short of the cash target.
 
     The executor (:class:`simulate.policies.DecisionAllocation`) carries these out as they
     are when the day's flows come out as the plan expected; when they come out worse, the
@@ -188,6 +191,7 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
             purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
             cash_target=cash,
             keep_liquid=min(cash + overnight, aum),
+            borrow=max(float(values.get("repo_borrowing", 0.0)), 0.0),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
     return Decision(out)

@@ -89,6 +89,10 @@ class ProductDecision:
         max_daily_purchase_pct: with ``mix``, the most new money put into one term bucket
             today beyond rolling over its maturities, percent of AUM (``None``: the
             :class:`~simulate.portfolio.TargetMix` default).
+        borrow: pledged repo borrowing the policy may take today to hold its cash target, CNY
+            (a plan's ``repo_borrowing``, E28): on a working day, when money on hand after the
+            day's purchases is below ``cash_target``, the world borrows the gap, at most this
+            and within the leverage cap (:meth:`simulate.portfolio.Portfolio.step`); 0 = none.
     """
 
     quota: float = math.inf
@@ -99,6 +103,7 @@ class ProductDecision:
     keep_liquid: float | None = None
     exposure: float = math.nan
     max_daily_purchase_pct: float | None = None
+    borrow: float = 0.0
 
     def __post_init__(self) -> None:
         if math.isnan(self.quota) or self.quota < 0:
@@ -119,6 +124,8 @@ class ProductDecision:
             raise ValueError(
                 f"keep_liquid must be a finite amount >= 0 CNY, got {self.keep_liquid!r}"
             )
+        if not (self.borrow >= 0 and math.isfinite(self.borrow)):
+            raise ValueError(f"borrow must be a finite amount >= 0 CNY, got {self.borrow!r}")
         if not math.isnan(self.exposure) and self.exposure < 0:
             raise ValueError(f"exposure must be >= 0 or NaN, got {self.exposure!r}")
         if self.max_daily_purchase_pct is not None and not self.max_daily_purchase_pct > 0:
@@ -199,6 +206,11 @@ class ReplayState:
         :func:`holdings_snapshot`)."""
         return holdings_snapshot(self.portfolios, self.day)
 
+    @property
+    def borrowed(self) -> dict[str, float]:
+        """Repo borrowing outstanding per product at the end of :attr:`as_of`, CNY."""
+        return {pid: portfolio.borrowed for pid, portfolio in self.portfolios.items()}
+
     @cached_property
     def replayed(self) -> pd.DataFrame:
         """The replay's own rows before :attr:`day` (columns of ``daily.csv``, with shortfall
@@ -222,10 +234,12 @@ def holdings_snapshot(portfolios: Mapping[str, Portfolio], day: pd.Timestamp) ->
 
     The optimizer reads this table (``optimize.portfolio.read_holdings``, rows dated on its
     as-of day) instead of assuming a default ladder, so a re-plan starts from the replay's actual
-    portfolio. Pending subscriptions are cash rows with their value date. Repo borrowing
-    outstanding and redemptions still owed (paid first on the next working day) are netted
-    into the settled cash row, which may then be negative: the plan sees that money as already
-    spent and plans to find it, instead of investing it.
+    portfolio. Pending subscriptions are cash rows with their value date. Redemptions still
+    owed (paid first on the next working day) are netted into the settled cash row, which may
+    then be negative: the plan sees that money as already spent and plans to find it, instead
+    of investing it. Repo borrowing outstanding is not netted: the plan carries it as a
+    liability of its own (:attr:`ReplayState.borrowed`, ``make_plan(borrowed=...)``, E28), so
+    that cash borrowed on Friday for the weekend is seen as cash on Saturday.
 
     Returns:
         Frame with ``date`` (the day before ``day``), ``product_id``, ``bucket``,
@@ -244,7 +258,7 @@ def holdings_snapshot(portfolios: Mapping[str, Portfolio], day: pd.Timestamp) ->
     amounts = held["amount"].to_numpy(dtype=float).copy()
     # each product's first row is its settled cash (Portfolio.holdings): net what it owes
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    owed = np.array([p.borrowed + p.owed for p in portfolios.values()], dtype=float)
+    owed = np.array([p.owed for p in portfolios.values()], dtype=float)
     amounts[starts] -= owed
     return pd.DataFrame(
         {

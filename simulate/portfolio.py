@@ -521,6 +521,8 @@ class Portfolio:
         rates_pct: Mapping[str, float],
         purchases: Mapping[str, float] | None = None,
         deferred: float = 0.0,
+        hold_cash: float = 0.0,
+        borrow_up_to: float = 0.0,
     ) -> DayResult:
         """Roll the portfolio over calendar day ``date`` (see the module docstring).
 
@@ -536,6 +538,12 @@ class Portfolio:
             purchases: CNY to buy per bucket at step 5; ``None`` asks :attr:`allocation`.
             deferred: the part of ``redemptions`` deferred to the next working day (巨额赎回,
                 decided by the replay's world), CNY, 0 ≤ deferred ≤ redemptions.
+            hold_cash, borrow_up_to: on a working day, when money on hand after the day's
+                purchases is below ``hold_cash`` (CNY), pledged repo borrowing of at most
+                ``borrow_up_to`` (CNY) and within the leverage cap makes up the gap (step 5):
+                the manager borrows on Friday what the weekend's redemptions need and the book
+                cannot return in time. It is repaid, like all borrowing, from money on hand on
+                the next working day.
 
         Raises:
             ValueError: a day skipped or repeated, a negative or non-finite amount, deferred
@@ -648,6 +656,13 @@ class Portfolio:
         stamp = to_timestamp(t)
         wanted = purchases if purchases is not None else self.allocation(self, stamp, rates_pct)
         bought, unfilled_fen = self._buy(t, wanted, rates_pct)
+        if workday and borrow_up_to > 0 and hold_cash > 0:
+            self._borrow_to_hold(
+                _to_fen(float(hold_cash), "hold_cash"),
+                _to_fen(float(borrow_up_to), "borrow_up_to"),
+                rates_pct,
+                t,
+            )
 
         horizon = self.workdays.add_workdays(t, LIQUIDITY_DAYS)
         money_fen = self._cash_fen + sum(p[1] for p in self._pending)
@@ -704,6 +719,18 @@ class Portfolio:
             if p[1] == 0:
                 self._pending.pop(0)
         return taken
+
+    def _borrow_to_hold(
+        self, hold_fen: int, up_to_fen: int, rates_pct: Mapping[str, float], t: int
+    ) -> None:
+        """Borrow what money on hand lacks of ``hold_fen``, at most ``up_to_fen`` and within
+        the leverage cap on today's net assets; the borrowed money is held as cash."""
+        money_fen = self._cash_fen + sum(p[1] for p in self._pending)
+        cap_fen = math.floor((self.max_leverage - 1.0) * max(self._aum_fen, 0) + 1e-6)
+        take = min(hold_fen - money_fen, up_to_fen, cap_fen - self._borrowed_fen)
+        if take > 0:
+            self._borrow(take, rates_pct, t)
+            self._cash_fen += take
 
     def _borrow(self, fen: int, rates_pct: Mapping[str, float], t: int) -> None:
         """Add ``fen`` of overnight repo borrowing (its cash is already spent by the caller);

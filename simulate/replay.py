@@ -694,7 +694,15 @@ class _World:
             else 0.0
         )
         p.allocation.decision = d
-        result = p.portfolio.step(self.day, accepted, redemptions, self.rates, deferred=deferred)
+        result = p.portfolio.step(
+            self.day,
+            accepted,
+            redemptions,
+            self.rates,
+            deferred=deferred,
+            hold_cash=d.cash_target if d.borrow > 0 and d.cash_target is not None else 0.0,
+            borrow_up_to=d.borrow,
+        )
         p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]
         p.aum_replay = result.aum
         p.aum_history = float(hist["aum"])

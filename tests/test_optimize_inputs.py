@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 
 from optimize import load_settings
-from optimize.inputs import compounded_to_simple_pct, inputs_from_forecast, target_yield_path
+from optimize.inputs import (
+    compounded_to_simple_pct,
+    inputs_from_forecast,
+    laddered_rates,
+    target_yield_path,
+)
 from optimize.parameters import model_parameters, nice_floor, required_quantile
 from optimize.portfolio import default_ladder
 from optimize.synthetic import synthetic_inputs
@@ -222,6 +227,29 @@ def test_yield_conversions_and_target_path() -> None:
     assert compounded_to_simple_pct(np.array([2.0]))[0] == pytest.approx(1.98032, abs=1e-5)
     path = target_yield_path(np.array([2.0]), np.array([1.0]), 3, time_constant_days=10.0)
     np.testing.assert_allclose(path[0], 1.0 + np.exp(-np.arange(1, 4) / 10.0))
+
+
+def test_laddered_rates_average_each_bucket_over_its_tenor() -> None:
+    # 200 days: every bucket's rate is the day number (1..200), so a mean over the last n days
+    # is 200 − (n − 1) / 2. Cash and the repos are averaged over min_days = 30 (185.5), the
+    # 1-month NCD over its 30 days (185.5), the 3-month over 91 (155.0), the 6-month over 182
+    # (109.5): a steady ladder earns what it bought over its tenor.
+    days = pd.date_range("2022-01-01", periods=200, freq="D")
+    names = ["cash", "repo_1d", "repo_7d", "ncd_1m", "ncd_3m", "ncd_6m"]
+    history = pd.DataFrame({n: np.arange(1.0, 201.0) for n in names}, index=days)
+    rates = laddered_rates(history, min_days=30)
+    assert rates.to_dict() == pytest.approx(
+        {
+            "cash": 185.5,
+            "repo_1d": 185.5,
+            "repo_7d": 185.5,
+            "ncd_1m": 185.5,
+            "ncd_3m": 155.0,
+            "ncd_6m": 109.5,
+        }
+    )
+    # A history shorter than a tenor averages what there is (no look-back past the data).
+    assert laddered_rates(history.iloc[:10], min_days=30)["ncd_6m"] == pytest.approx(5.5)
 
 
 def test_nice_floor_and_quantile_interpolation() -> None:

@@ -229,3 +229,81 @@ def test_defence_buys_nothing_long_and_holds_more() -> None:
     assert defended["defence"].all() and not calm["defence"].any()
     share = defended["liquidity_buffer"] / defended["expected_aum"]
     assert share.min() >= settings.regime.min_liquid_ratio - 1e-6
+
+
+def _illiquid_weekend(max_leverage: float) -> tuple:
+    """One product as of Thursday 2021-03-04: 1 % of its AUM in cash, 5 % in overnight repo
+    back on Friday, 30 % in 7-day repo back on Monday 03-08, the rest in a 3-month NCD; 8 %
+    of its AUM redeemed on each day of the weekend after Friday."""
+    settings = load_settings(overrides={**QUIET, "liquidity": {"max_leverage": max_leverage}})
+    inputs = synthetic_inputs(1, 7, 3, "2021-03-04", settings, sales_share=0.0)
+    aum = float(inputs.aum_today[0])
+    day = pd.Timestamp("2021-03-04")
+    holdings = pd.DataFrame(
+        {
+            "product_id": ["P0001"] * 4,
+            "bucket": ["cash", "repo_1d", "repo_7d", "ncd_3m"],
+            "amount_cny": [0.01 * aum, 0.05 * aum, 0.30 * aum, 0.64 * aum],
+            "rate_pct": [np.nan, 2.0, 2.2, 2.6],
+            "value_date": [day, day, pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-01")],
+            "maturity_date": [
+                pd.NaT,
+                pd.Timestamp("2021-03-05"),
+                pd.Timestamp("2021-03-08"),
+                pd.Timestamp("2021-05-31"),
+            ],
+        }
+    )
+    weekend = np.zeros((1, 7), dtype=bool)
+    weekend[0, 1:3] = True  # Saturday 03-06, Sunday 03-07
+    quantiles = {
+        q: np.where(weekend, 0.08 * aum, v) for q, v in inputs.redemption_quantiles.items()
+    }
+    inputs = inputs.replace(
+        holdings=holdings,
+        redemption_quantiles=quantiles,
+        redemptions=np.where(weekend, 0.06 * aum, inputs.redemptions),
+    )
+    return inputs, settings, aum
+
+
+def test_the_plan_borrows_on_friday_what_the_weekend_needs_and_the_book_cannot_return() -> None:
+    inputs, settings, aum = _illiquid_weekend(1.2)
+    result = plan_from_inputs(inputs, settings)
+    check_hard_constraints(result)
+    plan = result.plan.set_index("date")
+    borrowing = plan["repo_borrowing"]
+    friday, saturday, sunday = (pd.Timestamp(f"2021-03-0{d}") for d in (5, 6, 7))
+    # the weekend needs 16 % of AUM in cash on Friday (p95 of each day summed, no paths);
+    # Friday has 6 % and what it takes in: the rest is borrowed on Friday (within the cap,
+    # E28) and held over the weekend
+    assert 0.05 * aum < borrowing[friday] <= 0.2 * plan.loc[friday, "expected_aum"] + 1.0
+    assert borrowing[saturday] == pytest.approx(borrowing[friday])
+    assert borrowing[sunday] == pytest.approx(borrowing[friday])
+    assert plan.loc[friday, "cash"] >= 0.159 * aum
+    assert not (result.violations["constraint"] == "days_off_cover").any()
+    # ... and repaid on Monday, when the 7-day repo comes back: never held longer than needed
+    assert borrowing[pd.Timestamp("2021-03-08")] == pytest.approx(0.0, abs=1.0)
+    assert borrowing[pd.Timestamp("2021-03-08") :].max() == pytest.approx(0.0, abs=1.0)
+
+
+def test_without_borrowing_the_weekend_need_is_reported_uncovered() -> None:
+    inputs, settings, _ = _illiquid_weekend(1.0)
+    result = plan_from_inputs(inputs, settings)
+    assert (result.plan["repo_borrowing"] == 0.0).all()
+    assert (result.violations["constraint"] == "days_off_cover").any()
+
+
+def test_borrowing_of_the_as_of_day_is_held_over_the_days_off_before_the_first_working_day() -> (
+    None
+):
+    # as of Friday 2021-03-05 with 5 % of AUM borrowed: the plan cannot move it on Saturday
+    # and Sunday, and starts to repay on Monday, paying interest for the weekend
+    settings = load_settings(overrides=QUIET)
+    inputs = synthetic_inputs(1, 7, 3, "2021-03-05", settings, sales_share=0.0)
+    borrowed = 0.05 * float(inputs.aum_today[0])
+    inputs = inputs.replace(borrowed_today=np.array([borrowed]))
+    plan = plan_from_inputs(inputs, settings).plan.set_index("date")
+    assert plan.loc[pd.Timestamp("2021-03-06"), "repo_borrowing"] == pytest.approx(borrowed)
+    assert plan.loc[pd.Timestamp("2021-03-07"), "repo_borrowing"] == pytest.approx(borrowed)
+    assert plan.loc[pd.Timestamp("2021-03-08"), "repo_borrowing"] < borrowed

@@ -4,6 +4,7 @@ yield arithmetic and the absence of look-ahead."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -180,6 +181,13 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert row["held"] == view.amount(executed.of(pid).keep_liquid)
     html = render_report(inputs, "en").html
     assert 'id="liquidity"' in html and "Tonight" in html
+    # repo borrowing the plan takes before days off (E28) is carried out and said
+    borrowing = plan.assign(repo_borrowing=np.where(plan["date"] == first, 1e8, 0.0))
+    executed = plan_decision(borrowing, first, state)
+    assert {executed.of(p).borrow for p in rows} == {1e8}
+    view = _View.build(dataclasses.replace(inputs, plan=borrowing), "en")
+    assert all("borrowed by pledged repo" in r["borrowed"] for r in view.liquidity_rows())
+    assert all(r["borrowed"] == "" for r in _View.build(inputs, "en").liquidity_rows())
 
 
 @pytest.mark.parametrize(

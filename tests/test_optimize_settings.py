@@ -58,6 +58,9 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"regime": {"enabled": "yes"}}, "enabled"),
         ({"regime": {"persist": 2}}, "persist"),
         ({"penalties": {"needs": 0}}, "penalties.needs"),
+        ({"penalties": {"borrowing": -1.0}}, "penalties.borrowing"),
+        ({"liquidity": {"max_leverage": 1.5}}, "liquidity.max_leverage"),
+        ({"liquidity": {"max_leverage": 0.9}}, "liquidity.max_leverage"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

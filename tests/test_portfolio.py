@@ -125,6 +125,48 @@ def test_repo_borrowing_pays_first_costs_interest_and_is_repaid_from_cash() -> N
     assert day.shortfall == 0.0
 
 
+def test_borrowing_on_friday_holds_the_cash_the_weekend_needs() -> None:
+    # 2021-03-05 is a Friday. The book has 100 of cash and a 3-month NCD: to hold 1,500 of
+    # cash over the weekend the manager borrows 1,400 (within the cap of 20 % of 10,100 =
+    # 2,020 and the policy's 1,600), and Saturday's 1,200 of redemptions are paid from it.
+    portfolio = zero_rate_book()
+    friday = portfolio.step(
+        "2021-03-05", 0.0, 0.0, FLAT, purchases={}, hold_cash=1_500.0, borrow_up_to=1_600.0
+    )
+    assert friday.borrowed == 1_400.0
+    assert friday.cash == 1_500.0
+    assert friday.aum == 10_100.0  # borrowing is a liability: net assets do not move
+    assert friday.repo_funded == 0.0  # not a shortfall: no redemption was due
+    saturday = portfolio.step("2021-03-06", 0.0, 1_200.0, FLAT, purchases={})
+    assert saturday.unpaid == 0.0 and saturday.shortfall == 0.0
+    # a night's interest on 1,400 at 3.65 % is 0.14, and the balance is held over Sunday
+    assert saturday.repo_interest == pytest.approx(0.14)
+    assert saturday.borrowed == 1_400.0
+    # nothing is borrowed on a day off, whatever the policy asks
+    sunday = portfolio.step(
+        "2021-03-07", 0.0, 0.0, FLAT, purchases={}, hold_cash=5_000.0, borrow_up_to=5_000.0
+    )
+    assert sunday.borrowed == 1_400.0
+
+
+def test_borrowing_to_hold_cash_stops_at_the_cap_and_at_the_policy_bound() -> None:
+    capped = zero_rate_book()
+    day = capped.step(
+        "2021-03-05", 0.0, 0.0, FLAT, purchases={}, hold_cash=9_000.0, borrow_up_to=9_000.0
+    )
+    assert day.borrowed == 2_020.0  # 20 % of 10,100 of net assets
+    bounded = zero_rate_book()
+    day = bounded.step(
+        "2021-03-05", 0.0, 0.0, FLAT, purchases={}, hold_cash=9_000.0, borrow_up_to=300.0
+    )
+    assert day.borrowed == 300.0
+    unlevered = zero_rate_book(max_leverage=1.0)
+    day = unlevered.step(
+        "2021-03-05", 0.0, 0.0, FLAT, purchases={}, hold_cash=9_000.0, borrow_up_to=9_000.0
+    )
+    assert day.borrowed == 0.0 and day.cash == 100.0
+
+
 def test_borrowing_stops_at_the_leverage_cap_then_lots_are_sold() -> None:
     portfolio = zero_rate_book(sale_spread_bp=0.0)
     day = portfolio.step("2021-03-02", 0.0, 5_100.0, FLAT, purchases={})

@@ -86,13 +86,15 @@ TEXTS: dict[str, dict[str, str]] = {
             "今晚留存的现金与隔夜逆回购，用于支付到下一个工作日为止可能发生的净赎回"
             "（高分位数，且不低于近期日均赎回的一定倍数），并与计划期内每天累计可能的"
             "净赎回对照。防御状态：赎回持续异常、同业同时出现赎回潮或短端利率骤升时，"
-            "计划停止买入一个月以上的资产并提高流动性下限。"
+            "计划停止买入一个月以上的资产并提高流动性下限。节假日前若到期资产不足以支付假期"
+            "赎回，计划在杠杆上限（总资产不超过净资产的 120%）内以质押式回购融入现金。"
         ),
         "liquidity_held": "今晚现金 + 隔夜",
         "liquidity_near_head": "到下一个工作日的需要",
         "liquidity_later_head": "计划期内最紧的一天",
         "liquidity_state": "状态",
         "liquidity_near": "{level} 至 {date}：{need}",
+        "liquidity_borrowed": "其中质押式回购融入 {amount}，下一个工作日起归还",
         "liquidity_later": "{date}：需要 {need}，可用 {available}",
         "regime_calm": "平稳",
         "regime_defence": "防御（停买长期资产）",
@@ -254,13 +256,18 @@ TEXTS: dict[str, dict[str, str]] = {
             "day (a high quantile, and at least a multiple of the recent mean daily redemptions), "
             "and are set against what may leave, cumulated, on every day of the "
             "plan. Defence: when redemptions stay abnormal, peers see a wave or short rates jump, "
-            "the plan buys nothing longer than a month and raises its liquidity floors."
+            "the plan buys nothing longer than a month and raises its liquidity floors. Before "
+            "days off whose redemptions the maturing book cannot pay, the plan borrows the cash "
+            "by pledged repo within the leverage cap (total assets at most 120 % of net assets)."
         ),
         "liquidity_held": "Cash + overnight tonight",
         "liquidity_near_head": "Needed through the next working day",
         "liquidity_later_head": "Tightest day of the plan",
         "liquidity_state": "State",
         "liquidity_near": "{level} through {date}: {need}",
+        "liquidity_borrowed": (
+            "of which {amount} borrowed by pledged repo, repaid from the next working day"
+        ),
         "liquidity_later": "{date}: needs {need}, has {available}",
         "regime_calm": "calm",
         "regime_defence": "defence (no long purchases)",

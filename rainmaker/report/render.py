@@ -523,10 +523,14 @@ class _View:
             )
             worst = rows.loc[cover.idxmin()] if cover.notna().any() else None
             held = float(first["cash"]) + float(first.get("purchase_repo_1d", 0.0) or 0.0)
+            borrowed = float(first.get("repo_borrowing", 0.0) or 0.0)
             out.append(
                 {
                     "id": product,
                     "held": self.amount(held),
+                    "borrowed": w["liquidity_borrowed"].format(amount=self.amount(borrowed))
+                    if borrowed > 0.5
+                    else "",
                     "near": w["liquidity_near"].format(
                         level=f"p{float(near['liquidity_need_confidence']) * 100:g}",
                         date=f"{pd.Timestamp(near['date']):%m-%d}",

@@ -91,7 +91,7 @@ BINARY_FAMILIES = ("open", "quota_binds", "exposure_step")
 NOTHING_BINDS = "No constraint binds at the margin: the plan is driven by its targets alone."
 EMPTY_ZH = {
     NOTHING_BINDS: "边际上没有约束起作用：计划只由收益与规模目标决定。",
-    "explanations are turned off (solver.explain)": "未计算影子价格说明（solver.explain 已关闭）。",
+    "explanations are turned off (solver.explain)": "未计算边际代价（solver.explain 已关闭）。",
 }
 
 

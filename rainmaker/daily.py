@@ -387,6 +387,8 @@ def plan_day(
         solver_status=status,
         objective=objective,
         explanations=explanation_texts(_explanations_in(plan, config.lang)),
+        deviation=_deviation_of(plan, as_of),
+        stress=_stress_of(dataset, as_of),
         violations=violation_texts(getattr(plan, "violations", None)),
         warnings=[str(w) for w in source.warnings]
         + [f"forecast: {w}" for w in getattr(forecast, "warnings", ())]
@@ -486,6 +488,28 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     run_path.write_text(mask_secrets(text) + "\n", encoding="utf-8")
     written.append(run_path)
     return written
+
+
+def _deviation_of(plan: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """Today's shadow-price deviation of each book the plan starts from (None when the plan
+    does not carry its inputs, e.g. a stand-in in tests)."""
+    from rainmaker.shadow_price import holdings_deviation
+
+    inputs = getattr(plan, "inputs", None)
+    holdings = getattr(inputs, "holdings", None)
+    rates = getattr(inputs, "rates_pct", None)
+    if not isinstance(holdings, pd.DataFrame) or rates is None:
+        return None
+    return holdings_deviation(holdings, rates, as_of)
+
+
+def _stress_of(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The default stress scenarios on today's books, for the report's stress section
+    (``rainmaker stress`` writes the details)."""
+    from simulate.stress import load_scenarios, run_stress
+
+    result = run_stress(dataset, as_of, load_scenarios())
+    return {"summary": result.summary, "reverse": result.reverse}
 
 
 def _explanations_in(plan: Any, lang: str) -> Any:

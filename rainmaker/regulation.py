@@ -7,7 +7,20 @@ Each number has this one home; the replay's world, the plan and the report read 
 
 from __future__ import annotations
 
-__all__ = ["LARGE_REDEMPTION_SHARE", "MAX_LEVERAGE"]
+__all__ = [
+    "CONCENTRATION_TIERS",
+    "DEVIATION_ACTION_PCT",
+    "DEVIATION_NEGATIVE_ACTION_PCT",
+    "FLOOR_ASSET_BUCKETS",
+    "LARGE_REDEMPTION_SHARE",
+    "LIQUID_WITHIN_TRADING_DAYS",
+    "MAX_LEVERAGE",
+    "MAX_T0_REDEMPTION_CNY",
+    "MAX_WAL_DAYS",
+    "MAX_WAM_DAYS",
+    "MIN_CASH_RATIO",
+    "MIN_LIQUID_RATIO",
+]
 
 # Leverage: total assets ≤ 120 % of net assets, so pledged repo borrowing outstanding is at most
 # (MAX_LEVERAGE − 1) × net assets.
@@ -15,3 +28,29 @@ MAX_LEVERAGE = 1.2
 # Large redemption (巨额赎回): net redemptions of one day above this share of the units
 # outstanding at the end of the day before; the manager may defer the excess.
 LARGE_REDEMPTION_SHARE = 0.10
+
+# Liquidity floors (DOMAIN.md "Regulation"): at least MIN_CASH_RATIO of net assets in cash,
+# government bonds, central-bank bills and policy-bank bonds (FLOOR_ASSET_BUCKETS: of the buckets
+# of rainmaker.assets only cash qualifies; overnight reverse repo does not), and at least
+# MIN_LIQUID_RATIO including assets maturing within LIQUID_WITHIN_TRADING_DAYS trading days.
+MIN_CASH_RATIO = 0.05
+MIN_LIQUID_RATIO = 0.10
+LIQUID_WITHIN_TRADING_DAYS = 5
+FLOOR_ASSET_BUCKETS: frozenset[str] = frozenset({"cash"})
+# Weighted average maturity and weighted average life of the book, calendar days.
+MAX_WAM_DAYS = 120
+MAX_WAL_DAYS = 240
+# Shadow pricing (影子定价): deviation = (market value − amortised cost) / net assets, percent.
+# Negative beyond DEVIATION_NEGATIVE_ACTION_PCT: bring it back within 5 trading days; beyond
+# DEVIATION_ACTION_PCT either way: positive stops subscriptions, negative is covered from the
+# risk reserve (two trading days running: fair value or wind up).
+DEVIATION_NEGATIVE_ACTION_PCT = 0.25
+DEVIATION_ACTION_PCT = 0.5
+# T+0 fast redemption: at most this much per investor per day, CNY.
+MAX_T0_REDEMPTION_CNY = 10_000.0
+# Holder concentration (top-10 holders' share of units above the threshold): tighter WAM (days),
+# WAL (days) and 5-day liquidity (share of net assets), loosest tier first.
+CONCENTRATION_TIERS: tuple[tuple[float, float, float, float], ...] = (
+    (0.20, 90.0, 180.0, 0.20),
+    (0.50, 60.0, 120.0, 0.30),
+)

@@ -68,6 +68,16 @@ def _liquidity_totals(rows: pd.DataFrame) -> dict[str, float]:
     return {k: float(rows[k].sum()) if k in rows.columns else math.nan for k in LIQUIDITY_TOTALS}
 
 
+def _max_abs_deviation(rows: pd.DataFrame) -> float:
+    """Largest |shadow-price deviation| over the rows, percent of net assets (NaN without the
+    ``deviation_pct`` column or a value)."""
+    if "deviation_pct" not in rows.columns:
+        return math.nan
+    values = rows["deviation_pct"].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.abs(values).max()) if len(values) else math.nan
+
+
 def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
     """SPEC §4 figures of one product over a backtest window.
 
@@ -80,7 +90,8 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
         ``realised_loss`` and ``unpaid`` (CNY over the window),
         ``lost_demand`` (Σ demand − subscriptions, CNY), ``demand`` (Σ demand, CNY),
         ``refused_share`` (lost_demand / demand, 0..1), ``mean_aum`` (CNY, the product's weight
-        in the total) and ``days`` (days with a 7-day yield, the days the yield figures cover).
+        in the total), ``days`` (days with a 7-day yield, the days the yield figures cover) and
+        ``max_abs_deviation_pct`` (largest |shadow-price deviation|, percent of net assets).
 
         The yield figures are NaN when fewer than two days have both a 7-day yield and a
         benchmark.
@@ -105,6 +116,7 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
         refused_share=lost / demand if demand > 0 else 0.0,
         mean_aum=float(rows["aum"].mean()),
         days=int(known.sum()),
+        max_abs_deviation_pct=_max_abs_deviation(rows),
     )
     return figures
 
@@ -124,7 +136,8 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
         which at least one product sold early or left redemptions unpaid
         (``shortfall_product_days`` counts product-days); ``repo_funded``, ``sold_early``,
         ``realised_loss``, ``unpaid``, ``lost_demand`` and ``demand`` are sums (CNY) and
-        ``refused_share`` is the ratio of the last two.
+        ``refused_share`` is the ratio of the last two; ``max_abs_deviation_pct`` is the largest
+        over every product and day.
     """
     missing = [c for c in REQUIRED_DAILY if c not in daily.columns]
     if missing:
@@ -152,6 +165,7 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
         demand=demand,
         refused_share=lost / demand if demand > 0 else 0.0,
         mean_aum=float(sum(weights)),
+        max_abs_deviation_pct=_max_abs_deviation(daily),
     )
     dates = pd.DatetimeIndex(daily["date"])
     return {

@@ -88,6 +88,7 @@ from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.investment_mix import ManagedMix, read_investment_mix
 from rainmaker.investment_mix import managed_mixes as ground_managed_mixes
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
+from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
 from simulate.backtest_metrics import backtest_metrics
@@ -114,7 +115,9 @@ __all__ = [
     "response_table",
 ]
 
-# daily.csv: SPEC §3 columns first, then the decisions and the accounting behind them.
+# daily.csv: SPEC §3 columns first, then the decisions and the accounting behind them, and the
+# shadow-price deviation (percent of net assets: the book marked to the day's curve,
+# rainmaker.shadow_price).
 DAILY_COLUMNS = (
     "date",
     "product_id",
@@ -145,6 +148,7 @@ DAILY_COLUMNS = (
     "requested",
     "owed",
     "cash",
+    "deviation_pct",
 )
 # The replay's rows replace these columns of the history a policy sees.
 OBSERVED_COLUMNS = (
@@ -702,6 +706,10 @@ class _World:
         p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]
         p.aum_replay = result.aum
         p.aum_history = float(hist["aum"])
+        # shadow pricing (影子定价): the book marked to the day's curve, no sale spread
+        amount, rate, maturity, _ = p.portfolio.lot_arrays()
+        days_left = np.maximum(maturity - day_number(self.day), 0)
+        deviation = deviation_pct(book_gap(amount, rate, days_left, self.rates), result.aum)
         return {
             "date": self.day,
             "product_id": p.product_id,
@@ -732,6 +740,7 @@ class _World:
             "requested": result.requested,
             "owed": result.owed,
             "cash": result.cash,
+            "deviation_pct": deviation,
         }
 
     def _demand(self, p: _Product, d: ProductDecision, hist: pd.Series) -> tuple[float, float]:

@@ -120,8 +120,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_buffer": "流动性储备",
         "requirement": "储备要求",
         "expected_aum": "预计规模",
-        "explanations": "约束的影子价格（哪些约束在消耗收益）",
-        "no_explanations": "本次求解没有给出影子价格说明。",
+        "explanations": "约束的边际代价（哪些约束在消耗收益；LP 对偶值，并非影子定价）",
+        "no_explanations": "本次求解没有给出约束边际代价的说明。",
+        "deviation": "影子定价偏离度",
+        "deviation_text": (
+            "偏离度 =（市值 − 摊余成本）/ 净资产，市值按截止日收益率曲线估值。负偏离 ≥ 0.25%："
+            "5 个交易日内调整；正偏离 ≥ 0.5%：暂停申购并调整；负偏离 ≥ 0.5%：以风险准备金弥补"
+        ),
+        "deviation_col": "偏离度",
+        "deviation_gap": "市值 − 摊余成本",
+        "deviation_action": "处置",
+        "deviation_action_none": "无需处置",
+        "deviation_action_restore": "5 个交易日内调整回限内",
+        "deviation_action_stop_subscriptions": "暂停申购，5 个交易日内调整",
+        "deviation_action_cover_loss": "以风险准备金或自有资金弥补",
         "charts": "图表",
         "chart_aum": "规模扇形图：历史与预测区间",
         "chart_yield": "七日年化与市场基准",
@@ -281,8 +293,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_buffer": "Liquidity buffer",
         "requirement": "Requirement",
         "expected_aum": "Expected AUM",
-        "explanations": "Shadow prices: which constraints cost yield",
-        "no_explanations": "The solver gave no shadow-price explanation for this plan.",
+        "explanations": "Marginal cost of constraints: which cost yield (LP duals)",
+        "no_explanations": "The solver gave no explanation of the constraints' marginal cost.",
+        "deviation": "Shadow-price deviation",
+        "deviation_text": (
+            "Deviation = (market value − amortised cost) / net assets, lots marked to the as-of "
+            "day's curve. Negative ≥ 0.25 %: bring it back within 5 trading days; positive "
+            "≥ 0.5 %: stop subscriptions and bring it back; negative ≥ 0.5 %: cover from the "
+            "risk reserve"
+        ),
+        "deviation_col": "Deviation",
+        "deviation_gap": "Market value − amortised cost",
+        "deviation_action": "Action",
+        "deviation_action_none": "none needed",
+        "deviation_action_restore": "bring back within 5 trading days",
+        "deviation_action_stop_subscriptions": "stop subscriptions, bring back within 5 days",
+        "deviation_action_cover_loss": "cover from the risk reserve or own funds",
         "charts": "Charts",
         "chart_aum": "AUM fan chart: history and forecast bands",
         "chart_yield": "7-day yield against the market benchmark",

@@ -82,7 +82,11 @@ class ReportInputs:
         model_name: forecast model.
         solver_status: optimiser status (e.g. ``optimal``).
         objective: optimiser objective value.
-        explanations: shadow-price explanations in plain words.
+        explanations: the marginal cost of constraints (LP duals) in plain words.
+        deviation: shadow-price deviation of each book (:func:`rainmaker.shadow_price.
+            holdings_deviation`); None leaves the section out.
+        stress: ``{"summary", "reverse"}`` frames of :func:`simulate.stress.run_stress`; None
+            leaves the section out.
         violations: constraints the plan does not meet, in plain words.
         warnings: validation warnings of the data set.
         accuracy: realised past forecasts (:func:`rainmaker.history.forecast_accuracy`).
@@ -110,6 +114,8 @@ class ReportInputs:
     solver_status: str = ""
     objective: float | None = None
     explanations: Sequence[str] = ()
+    deviation: pd.DataFrame | None = None
+    stress: Mapping[str, pd.DataFrame] | None = None
     violations: Sequence[str] = ()
     warnings: Sequence[str] = ()
     accuracy: pd.DataFrame | None = None
@@ -146,6 +152,37 @@ class RenderedReport:
         return path
 
 
+def _stress_section(stress: Mapping[str, pd.DataFrame] | None, lang: str) -> dict[str, Any] | None:
+    """The stress section's words and rows (None when the run made no stress test)."""
+    if stress is None:
+        return None
+    from rainmaker.report.stress_page import STRESS_TEXTS, stress_overview
+
+    overview = stress_overview(stress["summary"], stress["reverse"], lang)
+    return {"t": STRESS_TEXTS[lang], **overview}
+
+
+def _deviation_rows(
+    deviation: pd.DataFrame | None, words: Mapping[str, str], view: _View
+) -> list[dict[str, Any]]:
+    """Rows of the shadow-price section: product, deviation, market − cost, action."""
+    if deviation is None or deviation.empty:
+        return []
+    rows = []
+    for r in deviation.itertuples():
+        value = float(r.deviation_pct)
+        rows.append(
+            {
+                "product_id": str(r.product_id),
+                "deviation": f"{value:+.3f}%" if math.isfinite(value) else view.na(),
+                "gap": f"{view.amount(float(r.gap_cny))} {view.unit}",
+                "action": words[f"deviation_action_{r.action}"],
+                "bad": r.action != "none",
+            }
+        )
+    return rows
+
+
 def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
     """Compute the report's figures and render it.
 
@@ -170,6 +207,8 @@ def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
         "products": view.product_rows(),
         "liquidity": view.liquidity_rows(),
         "explanations": list(inputs.explanations),
+        "deviation": _deviation_rows(inputs.deviation, words, view),
+        "stress": _stress_section(inputs.stress, lang),
         "accuracy": view.accuracy_rows(),
         "accuracy_text": words["accuracy_text"].format(days=ACCURACY_WINDOW_DAYS),
         "charts": chart_svgs,

@@ -54,6 +54,7 @@ from forecast.selection import (
     select,
 )
 from forecast.statistical import CalendarETS
+from forecast.theta import CalendarTheta
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
 
@@ -73,6 +74,7 @@ __all__ = [
 MODEL_CLASSES: dict[str, type[ForecastModel]] = {
     "seasonal_naive": SeasonalNaive,
     "ets": CalendarETS,
+    "theta": CalendarTheta,
     "lightgbm": GlobalLightGBM,
     "recent_mean": RecentMean,
 }

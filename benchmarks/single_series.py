@@ -1,12 +1,17 @@
 """Single-series accuracy: the forecast on one product alone, as a new user would try it.
 
-Three seeded data sets of :func:`forecast.toy_data.single_series_dataset` (one product each):
+Seeded data sets of :func:`forecast.toy_data.single_series_dataset` (one product each):
 ``level_shift`` (13 months, the level falls for six months and steadies on the first origin),
 ``steady`` (13 months) and ``new`` (launched 8 weeks before the first origin). From four weekly
-origins (the first one, then 7, 14 and 21 days later), every model and ``auto`` forecast the
-next 28 days, refitted at each origin; scored on p50 WAPE and p10–p90 coverage per flow. For
-``level_shift`` the bias of the first origin's median over its 28 days,
-``mean(p50) / mean(actual) − 1``, is shown as well (acceptance: within ±5 %).
+origins (the first one, then 7, 14 and 21 days later: the four weeks after the shifted
+product's level steadies), every model and ``auto`` forecast the next 28 days, refitted at
+each origin. Printed:
+
+- per data set, model and flow: p50 WAPE, p10–p90 coverage, and the bias of the medians over
+  the four origins, ``Σ p50 / Σ actual − 1`` (acceptance for ``level_shift``: within ±5 %);
+- mean over seeds: the same, and whether ``auto`` beats the seasonal naive on WAPE;
+- ``auto``'s p10–p90 coverage per horizon band (days 1–7, 8–14, 15–21, 22–28) pooled over
+  seeds (target 75–85 % in every band).
 
     .venv/bin/python benchmarks/single_series.py [--seeds 0,1,2] [--kinds level_shift,steady,new]
 """
@@ -17,6 +22,7 @@ import argparse
 import time
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from forecast import ForecastFallbackWarning
@@ -26,10 +32,13 @@ from forecast.toy_data import SINGLE_SERIES_KINDS, single_series_dataset
 HORIZON = 28
 ORIGINS = 4
 FLOWS = ("subscriptions", "redemptions")
+BANDS = ((1, 7), (8, 14), (15, 21), (22, 28))
 
 
 def measure(kind: str, seed: int, models: tuple[str, ...]) -> pd.DataFrame:
-    """Rows ``kind, seed, model, variable, wape, coverage_80, bias`` for one data set."""
+    """Every scored forecast of one data set: rows of
+    :attr:`forecast.evaluation.EvaluationResult.forecasts` for the two flows, with ``kind``,
+    ``seed`` and ``inside`` (the outcome lies in [p10, p90]); amounts in CNY."""
     series = single_series_dataset(kind, seed, days_after=HORIZON + 7 * (ORIGINS - 1))
     start = series.origin
     end = start + pd.Timedelta(days=HORIZON + 7 * (ORIGINS - 1))
@@ -38,18 +47,41 @@ def measure(kind: str, seed: int, models: tuple[str, ...]) -> pd.DataFrame:
         evaluation = evaluate_forecast(
             series.dataset, start, end, HORIZON, models, step_days=7, refit_every_days=7
         )
-    summary = evaluation.summary[evaluation.summary["variable"].isin(FLOWS)]
-    first = evaluation.forecasts[evaluation.forecasts["origin"] == start]
-    bias = (
-        first.groupby(["model", "variable"])[["p50", "actual"]]
-        .mean()
-        .pipe(lambda f: f["p50"] / f["actual"] - 1.0)
-        .rename("bias")
-    )
-    out = summary.merge(bias.reset_index(), on=["model", "variable"], how="left")
-    return out.assign(kind=kind, seed=seed)[
-        ["kind", "seed", "model", "variable", "wape", "coverage_80", "bias"]
+    rows = evaluation.forecasts[evaluation.forecasts["variable"].isin(FLOWS)]
+    rows = rows[rows["actual"].notna()]
+    inside = (rows["actual"] >= rows["p10"]) & (rows["actual"] <= rows["p90"])
+    return rows.assign(kind=kind, seed=seed, inside=inside)[
+        ["kind", "seed", "model", "variable", "origin", "horizon", "actual", "p50", "inside"]
     ]
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per ``kind, seed, model, variable``: ``wape`` (p50), ``coverage_80`` and ``bias``
+    (Σ p50 / Σ actual − 1)."""
+    grouped = rows.assign(error=(rows["actual"] - rows["p50"]).abs()).groupby(
+        ["kind", "seed", "model", "variable"], sort=False
+    )
+    sums = grouped[["error", "actual", "p50"]].sum()
+    return pd.DataFrame(
+        {
+            "wape": sums["error"] / sums["actual"],
+            "coverage_80": grouped["inside"].mean(),
+            "bias": sums["p50"] / sums["actual"] - 1.0,
+        }
+    ).reset_index()
+
+
+def coverage_by_band(rows: pd.DataFrame, model: str = "auto") -> pd.DataFrame:
+    """``model``'s p10–p90 coverage per kind, flow and horizon band, pooled over seeds and
+    origins (shares)."""
+    chosen = rows[rows["model"] == model]
+    band = np.select(
+        [chosen["horizon"].between(a, b) for a, b in BANDS], [f"{a}-{b}" for a, b in BANDS], ""
+    )
+    table = chosen.assign(band=band).pivot_table(
+        index=["kind", "variable"], columns="band", values="inside", aggfunc="mean", sort=False
+    )
+    return table[[f"{a}-{b}" for a, b in BANDS]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,14 +98,21 @@ def main(argv: list[str] | None = None) -> int:
             frames.append(measure(kind, seed, models))
             print(f"{kind} seed {seed}: {time.perf_counter() - started:.1f} s", flush=True)
     rows = pd.concat(frames, ignore_index=True)
+    per_set = summarise(rows)
     pd.set_option("display.width", 160)
     print("\nper data set:")
-    print(rows.to_string(index=False, float_format="{:.3f}".format))
+    print(per_set.to_string(index=False, float_format="{:.3f}".format))
     print("\nmean over seeds:")
-    table = rows.groupby(["kind", "variable", "model"], sort=False)[
+    table = per_set.groupby(["kind", "variable", "model"], sort=False)[
         ["wape", "coverage_80", "bias"]
     ].mean()
     print(table.to_string(float_format="{:.3f}".format))
+    naive = table.xs("seasonal_naive", level="model")["wape"]
+    auto = table.xs("auto", level="model")["wape"]
+    print("\nauto beats seasonal naive (mean WAPE over seeds):")
+    print((auto < naive).rename("beats").to_string())
+    print("\nauto p10-p90 coverage per horizon band (days), pooled over seeds and origins:")
+    print(coverage_by_band(rows).to_string(float_format="{:.1%}".format))
     return 0
 
 

@@ -37,6 +37,7 @@ from forecast.calibration import (
     centre_residuals,
     log_residuals,
     origin_weights,
+    widen_residuals,
 )
 from forecast.exposure import RESPONSE_COLUMNS, fit_exposure_response
 from forecast.features import feature_context
@@ -53,6 +54,7 @@ from forecast.selection import (
     select,
 )
 from forecast.statistical import CalendarETS
+from forecast.theta import CalendarTheta
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
 
@@ -72,6 +74,7 @@ __all__ = [
 MODEL_CLASSES: dict[str, type[ForecastModel]] = {
     "seasonal_naive": SeasonalNaive,
     "ets": CalendarETS,
+    "theta": CalendarTheta,
     "lightgbm": GlobalLightGBM,
     "recent_mean": RecentMean,
 }
@@ -262,6 +265,10 @@ class Forecaster:
         centre: centre each product's residuals on their weighted median per horizon, so the
             median forecast is the point forecast and an old trend in the errors does not carry
             over (:func:`forecast.calibration.centre_residuals`).
+        widen: scale the centred residuals by the finite-sample conformal factor of their
+            effective number, so that the p10-p90 band covers 80 % on average rather than
+            ``0.8 (n − 1)/(n + 1)`` (:func:`forecast.calibration.widen_residuals`); not the
+            seasonal naive's errors that stand in when the panel is too short for a backtest.
     """
 
     def __init__(
@@ -280,6 +287,7 @@ class Forecaster:
         backtest_max_train_rows: int = 60_000,
         half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS,
         centre: bool = True,
+        widen: bool = True,
     ) -> None:
         self.models = tuple(models)
         self.horizon = int(horizon)
@@ -295,6 +303,7 @@ class Forecaster:
         self.backtest_max_train_rows = int(backtest_max_train_rows)
         self.half_life_days = None if half_life_days is None else float(half_life_days)
         self.centre = bool(centre)
+        self.widen = bool(widen)
         self._check_settings()
 
     def _check_settings(self) -> None:
@@ -479,7 +488,8 @@ class Forecaster:
         key = (candidate.name, variable)
         if key not in self._residual_cache:
             run = self.backtest_
-            if run is None or any(name not in run.forecasts for name in candidate.members):
+            stand_in = run is None or any(name not in run.forecasts for name in candidate.members)
+            if stand_in:
                 run = self._naive_run()
                 members = Candidate(("seasonal_naive",))
             else:
@@ -492,6 +502,10 @@ class Forecaster:
             weights = origin_weights(run.origins, self.half_life_days)
             if self.centre:
                 residuals = centre_residuals(residuals, weights)
+            if self.widen and not stand_in:
+                # The seasonal naive's errors standing in for a short panel's are already
+                # wider than the candidate's (a worse model): no finite-sample widening.
+                residuals = widen_residuals(residuals, weights)
             self._residual_cache[key] = residuals
             self._weight_cache[key] = weights
         return self._residual_cache[key]

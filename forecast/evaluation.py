@@ -17,6 +17,13 @@ Measures per model, variable and horizon: WAPE and MASE of the median (p50), pin
 averaged over the quantile levels and scaled by the mean outcome, and the share of outcomes
 inside [p10, p90]. :func:`log_to_mlflow` records them with the last fitted forecaster as the
 model artefact.
+
+Coverage is also measured per product, per issuer and for the total of all products
+(:attr:`EvaluationResult.groups`, :func:`group_coverage`): the quantiles of an issuer's or the
+total's flows come from the sums of the sample paths over its products (the paths replay one
+backtest origin for every product, so the quantiles of the sums are coherent with the products'
+own), and are scored against the sums of the outcomes on days every product of the group has
+one.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ __all__ = [
     "AUTO",
     "EvaluationResult",
     "evaluate_forecast",
+    "group_coverage",
     "log_to_mlflow",
     "outcomes",
     "score",
@@ -67,6 +75,9 @@ class EvaluationResult:
         settings: the evaluation's parameters.
         seconds: wall time spent fitting and predicting.
         forecaster: the last fitted forecaster (the model artefact).
+        groups: forecasts of sums over products, one row per ``model, origin, level, group,
+            variable, date, horizon``: ``level`` is ``issuer`` (``group`` the issuer) or
+            ``total`` (``group`` ``total``); ``actual``, ``p10``, ``p50``, ``p90`` in CNY.
     """
 
     metrics: pd.DataFrame
@@ -76,9 +87,45 @@ class EvaluationResult:
     settings: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)
     forecaster: Forecaster | None = None
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def coverage(self) -> pd.DataFrame:
+        """p10-p90 coverage per product, per issuer and for the total (:func:`group_coverage`)."""
+        return group_coverage(self.forecasts, self.groups)
+
+    def coverage_summary(self, model: str | None = None) -> str:
+        """A printable summary of :meth:`coverage` for ``model`` (default ``auto``, else the
+        only model evaluated): per variable, the total's coverage and the range over issuers
+        and over products."""
+        table = self.coverage()
+        if model is None:
+            models = list(dict.fromkeys(table["model"]))
+            model = AUTO if AUTO in models else (models[0] if models else AUTO)
+        table = table[table["model"] == model]
+        if table.empty:
+            return ""
+        rows = []
+        for variable, group in table.groupby("variable", sort=False):
+            row: dict[str, Any] = {"variable": variable}
+            for level in ("total", "issuer", "product"):
+                part = group[group["level"] == level]
+                if part.empty:
+                    row[level] = "-"
+                elif level == "total":
+                    row[level] = f"{part['coverage_80'].iloc[0]:.1%}"
+                else:
+                    low, high = part["coverage_80"].min(), part["coverage_80"].max()
+                    row[level] = f"{low:.1%}-{high:.1%} ({len(part)})"
+            rows.append(row)
+        frame = pd.DataFrame(rows).rename(
+            columns={"issuer": "issuers (min-max)", "product": "products (min-max)"}
+        )
+        return frame.to_string(index=False)
 
     def table(self, horizons: Sequence[int] | None = None) -> str:
-        """A printable table of the summary and of chosen horizons (default 1, 7 and N)."""
+        """A printable table of the summary and of chosen horizons (default 1, 7 and N),
+        followed by ``auto``'s coverage per product, per issuer and for the total
+        (:meth:`coverage_summary`)."""
         n = int(self.metrics["horizon"].max()) if len(self.metrics) else 0
         chosen = sorted({h for h in (horizons or (1, 7, n)) if 1 <= h <= n})
         rows = pd.concat(
@@ -88,14 +135,23 @@ class EvaluationResult:
         rows = rows.sort_values(["variable", "model", "horizon"], kind="stable")
         columns = ["variable", "model", "horizon", "wape", "mase", "pinball", "coverage_80", "n"]
         shown = rows.loc[:, columns]
-        return shown.to_string(
-            index=False,
-            formatters={
-                "wape": "{:.3f}".format,
-                "mase": "{:.3f}".format,
-                "pinball": "{:.4f}".format,
-                "coverage_80": "{:.1%}".format,
-            },
+        coverage = self.coverage_summary() if len(self.groups) else ""
+        if coverage:
+            coverage = (
+                "\n\np10-p90 coverage per product, per issuer and for the total "
+                "(quantiles of sums from the sample paths):\n" + coverage
+            )
+        return (
+            shown.to_string(
+                index=False,
+                formatters={
+                    "wape": "{:.3f}".format,
+                    "mase": "{:.3f}".format,
+                    "pinball": "{:.4f}".format,
+                    "coverage_80": "{:.1%}".format,
+                },
+            )
+            + coverage
         )
 
 
@@ -219,6 +275,97 @@ def score(forecasts: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _group_rows(
+    result: Any,
+    issuers: pd.Series,
+    actual: dict[str, pd.Series],
+    origin: pd.Timestamp,
+    model: str,
+) -> pd.DataFrame:
+    """Forecasts of sums over each issuer's products and over all products, from the sample
+    paths of ``result`` (a :class:`forecast.api.ForecastResult`), with the sums of the outcomes
+    on days every product of the group has one (NaN otherwise)."""
+    product_ids = list(result.product_ids)
+    owner = issuers.reindex(product_ids).fillna("").astype(str).to_numpy()
+    groups = [("issuer", name, owner == name) for name in sorted(set(owner))]
+    groups.append(("total", "total", np.ones(len(product_ids), dtype=bool)))
+    dates = result.dates
+    frames = []
+    for variable in OUTPUT_VARIABLES:
+        paths = result.paths[variable]  # (n_products, n_paths, horizon)
+        truth = (
+            actual[variable]
+            .reindex(pd.MultiIndex.from_product([dates, product_ids]))
+            .to_numpy()
+            .reshape(len(dates), len(product_ids))
+        )
+        for level, name, members in groups:
+            summed = paths[members].sum(axis=0)  # (n_paths, horizon)
+            p10, p50, p90 = np.quantile(summed, [0.1, 0.5, 0.9], axis=0)
+            outcome = truth[:, members]
+            total = np.where(np.isnan(outcome).any(axis=1), np.nan, outcome.sum(axis=1))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": model,
+                        "origin": origin,
+                        "level": level,
+                        "group": name,
+                        "variable": variable,
+                        "date": dates,
+                        "horizon": np.arange(1, len(dates) + 1),
+                        "actual": total,
+                        "p10": p10,
+                        "p50": p50,
+                        "p90": p90,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def group_coverage(forecasts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """p10-p90 coverage and p50 WAPE per product, per issuer and for the total.
+
+    Args:
+        forecasts: :attr:`EvaluationResult.forecasts` (one row per product and day).
+        groups: :attr:`EvaluationResult.groups` (sums over issuers and over all products).
+
+    Returns:
+        Frame ``model, variable, level, group, coverage_80, wape, n``: ``level`` is
+        ``product``, ``issuer`` or ``total``; over every origin and horizon with an outcome.
+    """
+    parts = [forecasts.assign(level="product", group=forecasts["product_id"])]
+    if len(groups):
+        parts.append(groups)
+    rows = pd.concat(
+        [p[["model", "variable", "level", "group", "actual", "p10", "p50", "p90"]] for p in parts],
+        ignore_index=True,
+    )
+    rows = rows[rows["actual"].notna()]
+    inside = (rows["actual"] >= rows["p10"]) & (rows["actual"] <= rows["p90"])
+    error = (rows["actual"] - rows["p50"]).abs()
+    keys = ["model", "variable", "level", "group"]
+    grouped = rows.assign(inside=inside, error=error, size=rows["actual"].abs()).groupby(
+        keys, sort=False
+    )
+    out = grouped.agg(
+        coverage_80=("inside", "mean"),
+        error=("error", "sum"),
+        size=("size", "sum"),
+        n=("inside", "size"),
+    ).reset_index()
+    out["wape"] = out["error"] / out["size"].where(out["size"] > 0)
+    order = {"total": 0, "issuer": 1, "product": 2}
+    out = out.sort_values(
+        ["model", "variable", "level", "group"],
+        key=lambda c: c.map(order) if c.name == "level" else c,
+        kind="stable",
+        ignore_index=True,
+    )
+    return out[[*keys, "coverage_80", "wape", "n"]]
+
+
 def check_evaluation(horizon: int, step_days: int, refit_every_days: int) -> None:
     """Refuse evaluation settings that cannot work, before any data is read.
 
@@ -300,6 +447,8 @@ def evaluate_forecast(
     truth = outcomes(dataset)
     params = dict(forecaster_params or {})
     frames = []
+    group_frames = []
+    issuers = dataset.products.set_index("product_id")["issuer"]
     forecaster: Forecaster | None = None
     fitted_on: pd.Timestamp | None = None
     seconds = {"fit": 0.0, "predict": 0.0}
@@ -319,6 +468,7 @@ def evaluate_forecast(
                 dataset, origin, horizon, model=None if name == AUTO else name
             )
             frames.append(_forecast_rows(result.table, actual, scales, origin, name))
+            group_frames.append(_group_rows(result, issuers, actual, origin, name))
         seconds["predict"] += time.perf_counter() - started
         if progress is not None:
             progress(f"origin {origin:%Y-%m-%d} ({i + 1}/{len(origins)}) done")
@@ -344,6 +494,7 @@ def evaluate_forecast(
         },
         seconds=seconds,
         forecaster=forecaster,
+        groups=pd.concat(group_frames, ignore_index=True),
     )
 
 
@@ -386,6 +537,12 @@ def log_to_mlflow(
                         value,
                         step=int(row.horizon),
                     )
+        coverage = evaluation.coverage()
+        for row in coverage[coverage["level"] == "total"].itertuples(index=False):
+            if np.isfinite(row.coverage_80):
+                mlflow.log_metric(
+                    _metric_key(row.model, row.variable, "total", "coverage_80"), row.coverage_80
+                )
         mlflow.log_metrics({f"seconds.{k}": v for k, v in evaluation.seconds.items()})
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder)
@@ -393,6 +550,8 @@ def log_to_mlflow(
             evaluation.summary.to_csv(out / "metrics_summary.csv", index=False)
             mlflow.log_artifact(str(out / "metrics_by_horizon.csv"))
             mlflow.log_artifact(str(out / "metrics_summary.csv"))
+            coverage.to_csv(out / "coverage_by_group.csv", index=False)
+            mlflow.log_artifact(str(out / "coverage_by_group.csv"))
             if evaluation.forecaster is not None:
                 with open(out / "forecaster.pkl", "wb") as handle:
                     pickle.dump(evaluation.forecaster, handle, protocol=pickle.HIGHEST_PROTOCOL)

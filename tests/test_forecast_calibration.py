@@ -6,12 +6,20 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast import Forecaster, ForecastFallbackWarning
-from forecast.calibration import centre_residuals, origin_weights, weighted_median
+from forecast.calibration import (
+    MAX_CONFORMAL_SCALE,
+    centre_residuals,
+    conformal_scale,
+    origin_weights,
+    weighted_median,
+    widen_residuals,
+)
 from forecast.toy_data import single_series_dataset
 
 finite = st.floats(-5, 5, allow_nan=False)
@@ -80,3 +88,39 @@ def test_median_does_not_carry_an_old_fall_after_the_level_steadies() -> None:
     assert abs(bias) <= 0.05, ratios
     assert abs(bias) <= abs(float(np.mean(naive_ratios)) - 1.0)
     assert 0.75 <= float(np.mean(inside)) <= 0.85, np.mean(inside)
+
+
+def test_conformal_scale_shrinks_to_one_with_many_residuals() -> None:
+    factors = conformal_scale(np.array([1.0, 5.0, 10.0, 37.0, 100.0, 1e6]))
+    assert np.all(np.diff(factors) <= 0)
+    assert factors[0] == MAX_CONFORMAL_SCALE
+    assert 1.05 < factors[3] < 1.15  # 52 weekly origins at a 91-day half-life
+    assert factors[-1] == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("n", [12, 37])
+def test_widened_band_covers_eighty_percent_of_a_new_outcome(n: int) -> None:
+    """n exchangeable residuals: the p10-p90 band of the raw residuals covers a new draw
+    0.8 (n-1)/(n+1) of the time; widened, 0.8 within Monte Carlo noise."""
+    rng = np.random.default_rng(7)
+    trials = 4000
+    residuals = rng.standard_t(8, size=(n, trials, 1))
+    new = rng.standard_t(8, size=trials)
+    weights = np.full(n, 1.0 / n)
+    for values, expected in (
+        (residuals, 0.8 * (n - 1) / (n + 1)),
+        (widen_residuals(residuals, weights), 0.8),
+    ):
+        low, high = np.quantile(values[:, :, 0], [0.1, 0.9], axis=0)
+        inside = float(np.mean((new >= low) & (new <= high)))
+        assert inside == pytest.approx(expected, abs=0.025)
+
+
+def test_widening_scales_every_product_by_the_draws_effective_number() -> None:
+    residuals = np.array([[[1.0], [np.nan]], [[-1.0], [2.0]], [[0.5], [-2.0]]])
+    weights = np.array([0.2, 0.3, 0.5])
+    widened = widen_residuals(residuals, weights)
+    assert np.isnan(widened[0, 1, 0])
+    factor = float(conformal_scale(1.0 / (weights**2).sum()))
+    assert np.allclose(widened[1:], residuals[1:] * factor)
+    assert widened[0, 0, 0] == factor

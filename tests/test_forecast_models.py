@@ -23,6 +23,7 @@ from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import Panel, build_panel, fill_censored
 from forecast.selection import Candidate, candidate_forecast, candidates, score_candidates, select
 from forecast.statistical import CalendarETS
+from forecast.theta import CalendarTheta
 from forecast.toy_data import toy_dataset
 
 FAST_LGBM = {"n_estimators": 25, "max_horizon": 7}
@@ -188,7 +189,7 @@ def test_forecast_grid_rows_equal_the_general_rows(panel) -> None:
 
 @pytest.mark.parametrize(
     "model",
-    [SeasonalNaive(), RecentMean(), CalendarETS(), GlobalLightGBM(**FAST_LGBM)],
+    [SeasonalNaive(), RecentMean(), CalendarETS(), CalendarTheta(), GlobalLightGBM(**FAST_LGBM)],
     ids=lambda m: m.name,
 )
 def test_model_contract(model: ForecastModel, panel) -> None:

@@ -1,0 +1,93 @@
+"""evaluate-forecast's coverage per product, per issuer and for the total: sums of the sample
+paths against sums of the outcomes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from forecast import ForecastFallbackWarning
+from forecast.evaluation import evaluate_forecast, group_coverage
+from forecast.toy_data import toy_dataset
+
+
+def test_coverage_per_product_issuer_and_total() -> None:
+    dataset = toy_dataset(n_products=6, start="2020-01-01", end="2020-12-31", seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        evaluation = evaluate_forecast(
+            dataset, "2020-11-03", "2020-12-15", 14, ("seasonal_naive", "ets"), step_days=14
+        )
+    groups = evaluation.groups
+    issuers = dataset.products.set_index("product_id")["issuer"]
+    assert set(groups["level"]) == {"issuer", "total"}
+    assert set(groups.loc[groups["level"] == "issuer", "group"]) == set(issuers)
+    assert (groups["p10"] <= groups["p50"]).all() and (groups["p50"] <= groups["p90"]).all()
+    # The total's outcome is the sum of the products' outcomes on that day.
+    rows = evaluation.forecasts
+    auto = rows[(rows["model"] == "auto") & (rows["variable"] == "redemptions")]
+    day = auto["date"].iloc[0]
+    origin = auto["origin"].iloc[0]
+    expected = auto[(auto["date"] == day) & (auto["origin"] == origin)]["actual"].sum()
+    total = groups[
+        (groups["model"] == "auto")
+        & (groups["level"] == "total")
+        & (groups["variable"] == "redemptions")
+        & (groups["date"] == day)
+        & (groups["origin"] == origin)
+    ]
+    assert np.isclose(total["actual"].iloc[0], expected)
+    # One issuer holding one product: its sum is that product's forecast, up to the
+    # quantiles of 200 paths (the same paths, so the same quantiles).
+    single = issuers.value_counts()
+    lone = single[single == 1].index
+    for issuer in lone:
+        product = issuers[issuers == issuer].index[0]
+        own = auto[auto["product_id"] == product].set_index(["origin", "date"])["p90"]
+        summed = groups[
+            (groups["model"] == "auto")
+            & (groups["group"] == issuer)
+            & (groups["variable"] == "redemptions")
+        ].set_index(["origin", "date"])["p90"]
+        assert np.allclose(own.sort_index(), summed.sort_index())
+    coverage = evaluation.coverage()
+    assert set(coverage["level"]) == {"product", "issuer", "total"}
+    assert coverage["coverage_80"].between(0, 1).all()
+    per_product = coverage[(coverage["level"] == "product") & (coverage["model"] == "auto")]
+    assert set(per_product["group"]) == set(dataset.products["product_id"])
+    assert "issuers (min-max)" in evaluation.table()
+
+
+def test_group_coverage_by_hand() -> None:
+    forecasts = pd.DataFrame(
+        {
+            "model": "auto",
+            "variable": "redemptions",
+            "product_id": ["A", "A", "B", "B"],
+            "actual": [10.0, 20.0, 5.0, np.nan],
+            "p10": [8.0, 8.0, 6.0, 1.0],
+            "p50": [10.0, 10.0, 7.0, 2.0],
+            "p90": [12.0, 12.0, 8.0, 3.0],
+        }
+    )
+    groups = pd.DataFrame(
+        {
+            "model": "auto",
+            "variable": "redemptions",
+            "level": "total",
+            "group": "total",
+            "actual": [15.0, np.nan],
+            "p10": [14.0, 1.0],
+            "p50": [17.0, 2.0],
+            "p90": [20.0, 3.0],
+        }
+    )
+    table = group_coverage(forecasts, groups).set_index(["level", "group"])
+    assert table.loc[("product", "A"), "coverage_80"] == 0.5
+    assert table.loc[("product", "A"), "wape"] == 10.0 / 30.0
+    assert table.loc[("product", "B"), "coverage_80"] == 0.0
+    assert table.loc[("product", "B"), "n"] == 1
+    assert table.loc[("total", "total"), "coverage_80"] == 1.0
+    assert list(table.index.get_level_values("level")) == ["total", "product", "product"]

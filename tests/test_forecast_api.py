@@ -253,3 +253,19 @@ def test_path_quantiles_match_numpy(paths, levels) -> None:
     np.testing.assert_allclose(
         path_quantiles(paths, levels), np.quantile(paths, levels, axis=1), rtol=1e-9, atol=1e-3
     )
+
+
+def test_theta_in_the_selection_has_no_look_ahead(dataset) -> None:
+    """Fitted and forecast with theta among the candidates, as of a day: the same table
+    whether the data set ends on that day or goes on (the backtest, selection, widened
+    residuals and paths read nothing later)."""
+    settings = {**FAST, "models": ("seasonal_naive", "ets", "theta")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        full = Forecaster(**settings).fit(dataset, "2021-03-10")
+        cut = Forecaster(**settings).fit(dataset.up_to("2021-03-10"), "2021-03-10")
+        for day in ("2021-03-10", "2021-03-17"):
+            expected = cut.predict(dataset.up_to(day), day).table
+            pd.testing.assert_frame_equal(full.predict(dataset, day).table, expected)
+            theta = full.predict(dataset, day, model="theta")
+            assert theta.model_name == "theta" and theta.table["mean"].notna().all()

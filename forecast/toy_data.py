@@ -4,7 +4,7 @@ This is not the project's sample data set (that is :mod:`simulate.synthetic`, wi
 model behind it); it is a quick generator, vectorised over products, with the effects the
 forecast models must find: weekdays and Chinese holidays (buying peaks two business days before
 a holiday stretch, flows collapse during it), quarter-end redemptions, the yield spread against
-the benchmark, marketing exposure through the concave curve of :mod:`simulate.response`, serially
+the benchmark, marketing exposure through the concave curve of :mod:`rainmaker.response`, serially
 correlated noise, and quotas on the peak days that censor demand. It builds thousands of
 products over years in seconds.
 """
@@ -184,7 +184,7 @@ def toy_dataset(
             "issuer": [f"WMC-{i % 5}" for i in range(n)],
             "product_type": np.where(rng.random(n) < 0.8, "cash_management", "fixed_income"),
             "fee_bp": np.round(rng.uniform(15.0, 40.0, n), 1),
-            # The true response curve (simulate.response), for tests of its estimate.
+            # The true response curve (rainmaker.response), for tests of its estimate.
             "response_a": np.round(sensitivity, 4),
             "response_e0": np.round(exposure_scale, 2),
         }

@@ -11,7 +11,7 @@ calendar days of a window. On each day ``t``:
 2. **Demand.** Fresh demand is the data set's ``demand`` of day ``t`` where present, else its
    ``subscriptions`` (censored where history had a binding quota). When the policy sets an
    exposure ``e`` other than history's ``e_h``, demand moves along the response curve of
-   :mod:`simulate.response`: ``demand × m(e) / m(e_h)`` with ``m(e) = 1 + a·log(1 + e/e0)``.
+   :mod:`rainmaker.response`: ``demand × m(e) / m(e_h)`` with ``m(e) = 1 + a·log(1 + e/e0)``.
    Refused demand is lost, except a share ``returning_share`` (default 0) that comes back on the
    next working day on top of that day's fresh demand.
 3. **Accept.** Accepted subscriptions = ``min(fresh + returning demand, quota)``; the refused
@@ -88,6 +88,7 @@ from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.investment_mix import ManagedMix, read_investment_mix
 from rainmaker.investment_mix import managed_mixes as ground_managed_mixes
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
+from rainmaker.response import ExposureResponse, exposure_response
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
 from simulate.backtest_metrics import backtest_metrics
@@ -99,7 +100,6 @@ from simulate.policies import (
     ReplayState,
 )
 from simulate.portfolio import Portfolio
-from simulate.response import ExposureResponse, exposure_response
 from simulate.workdays import Workdays, day_number
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 The daily job's own behaviour (revisions, idempotency, the lock, killed runs, the report's
 layout) does not depend on how good the forecast or the plan is, so most tests of
-:mod:`rainmaker.daily` and :mod:`rainmaker.report` inject these: they honour the same
+:mod:`rainmaker.app.daily` and :mod:`rainmaker.app.report` inject these: they honour the same
 interfaces (``ForecastResult``: ``table``, ``paths``, ``product_ids``, ``model_name``...;
 ``PlanResult``: ``plan``, ``status``, ``objective``, ``violations``, ``explanations``,
 ``timings``) and take milliseconds. End-to-end tests run the real ones.
@@ -139,7 +139,7 @@ def fake_make_plan(
 
 def fake_report_inputs(dataset: Any, as_of: Any = None, horizon: int = 14, **changes: Any) -> Any:
     """``ReportInputs`` of a data set from the fake forecast and plan (for report tests)."""
-    from rainmaker.report import ReportInputs
+    from rainmaker.app.report import ReportInputs
 
     as_of = pd.Timestamp(as_of if as_of is not None else dataset.last_date)
     used = dataset.up_to(as_of)

@@ -1,4 +1,4 @@
-"""Tests of rainmaker.config: the daily job's settings file."""
+"""Tests of rainmaker.app.config: the daily job's settings file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rainmaker.config import (
+from rainmaker.app.config import (
     DailyConfig,
     config_from_mapping,
     load_config,

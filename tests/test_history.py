@@ -1,4 +1,4 @@
-"""Tests of rainmaker.history: the run-history database and forecast accuracy monitoring."""
+"""Tests of rainmaker.app.history: the run-history database and forecast accuracy monitoring."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rainmaker.dataset import load_dataset
-from rainmaker.errors import UsageError
-from rainmaker.history import (
+from rainmaker.app.history import (
     HistoryUnavailable,
     accuracy_summary,
     drift_alerts,
     forecast_accuracy,
     open_history,
 )
+from rainmaker.dataset import load_dataset
+from rainmaker.errors import UsageError
 
 
 def _run(run_id: str, as_of: str, revision: int = 1, created: str | None = None) -> dict:

@@ -13,7 +13,7 @@ product (AUM, forecast band, quota schedule, buffer against requirement, expecte
 against the benchmark, and the daily rows), the shadow-price explanations, forecast accuracy,
 and the charts.
 
-Units: amounts are CNY (shown in one scale, see :func:`rainmaker.report.i18n.amount_scale`),
+Units: amounts are CNY (shown in one scale, see :func:`rainmaker.app.report.i18n.amount_scale`),
 yields percent per annum, spreads basis points, ratios percent.
 """
 
@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.app.report import charts
+from rainmaker.app.report.i18n import amount_scale, texts
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE
-from rainmaker.report import charts
-from rainmaker.report.i18n import amount_scale, texts
 
 __all__ = [
     "LARGE_REDEMPTION_SHARE",
@@ -85,8 +85,8 @@ class ReportInputs:
         explanations: shadow-price explanations in plain words.
         violations: constraints the plan does not meet, in plain words.
         warnings: validation warnings of the data set.
-        accuracy: realised past forecasts (:func:`rainmaker.history.forecast_accuracy`).
-        drift: drifting products (:func:`rainmaker.history.drift_alerts`).
+        accuracy: realised past forecasts (:func:`rainmaker.app.history.forecast_accuracy`).
+        drift: drifting products (:func:`rainmaker.app.history.drift_alerts`).
         revision: revision number of the as-of day (None outside scheduled runs).
         data_fingerprint: sha256 of the data set's files.
         flows_last: last day of flows in the data set.
@@ -635,7 +635,7 @@ class _View:
         return found
 
     def _drift_alerts(self) -> list[dict[str, str]]:
-        from rainmaker.history import DRIFT_RECENT_DAYS
+        from rainmaker.app.history import DRIFT_RECENT_DAYS
 
         found = []
         for drift in self.inputs.drift:
@@ -685,7 +685,7 @@ class _View:
         return found
 
     def accuracy_rows(self) -> list[dict[str, str]] | None:
-        from rainmaker.history import accuracy_summary
+        from rainmaker.app.history import accuracy_summary
 
         accuracy = self.inputs.accuracy
         if accuracy is None or accuracy.empty:
@@ -827,7 +827,7 @@ def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     return Environment(
-        loader=PackageLoader("rainmaker.report", "templates"),
+        loader=PackageLoader("rainmaker.app.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
-from rainmaker.outputs import check_output_folder
 from rainmaker.tracking import check_tracking_uri
 
 __all__ = [

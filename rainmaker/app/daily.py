@@ -21,7 +21,7 @@ Safety of the scheduled job, in the order it happens:
    data up to the as-of day, after the product selection) with the same settings, the run is a
    no-op and says so;
 5. otherwise every file is written into a staging folder and renamed into place as the next
-   revision ``r<N>`` in one :func:`os.replace` (:mod:`rainmaker.outputs`);
+   revision ``r<N>`` in one :func:`os.replace` (:mod:`rainmaker.app.outputs`);
 6. the run (metadata, forecast rows, plan rows) is recorded in one database transaction;
 7. the run is logged to MLflow; a tracking failure is reported but does not undo the plan.
 
@@ -54,9 +54,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.config import DailyConfig
-from rainmaker.errors import DataError, RainmakerError, UsageError
-from rainmaker.outputs import (
+from rainmaker.app.config import DailyConfig
+from rainmaker.app.outputs import (
     RUN_FILE,
     Revision,
     all_revisions,
@@ -71,12 +70,13 @@ from rainmaker.outputs import (
     run_lock,
     sibling_staging,
 )
+from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.safety import mask_secrets, restore_spreadsheet_text, write_spreadsheet_csv
 
 if TYPE_CHECKING:
+    from rainmaker.app.history import RunHistory
+    from rainmaker.app.report import RenderedReport
     from rainmaker.dataset import Dataset
-    from rainmaker.history import RunHistory
-    from rainmaker.report import RenderedReport
 
 __all__ = [
     "QUANTILE_LEVELS",
@@ -339,7 +339,7 @@ def plan_day(
     Returns:
         The forecast, plan, report and ``run.json`` content.
     """
-    from rainmaker.report import ReportInputs, render_report
+    from rainmaker.app.report import ReportInputs, render_report
 
     steps = steps or Steps()
     source = source or dataset
@@ -362,7 +362,7 @@ def plan_day(
     started = time.perf_counter()
     accuracy, drift = None, []
     if history is not None:
-        from rainmaker.history import drift_alerts, forecast_accuracy
+        from rainmaker.app.history import drift_alerts, forecast_accuracy
 
         accuracy = forecast_accuracy(history, dataset, as_of)
         drift = drift_alerts(accuracy, as_of)
@@ -450,7 +450,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     Returns:
         The paths written.
     """
-    from rainmaker.xlsx import write_workbook
+    from rainmaker.app.xlsx import write_workbook
 
     written = []
     forecast = _iso_dates(day.forecast_table)
@@ -641,8 +641,8 @@ def run_job(
         LockHeld: another run holds the lock (exit 3).
         HistoryUnavailable: the history database cannot be used (exit 1).
     """
+    from rainmaker.app.history import HistoryUnavailable, open_history
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.history import HistoryUnavailable, open_history
     from rainmaker.validation import folder_problem
 
     started = time.perf_counter()

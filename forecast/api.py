@@ -43,7 +43,7 @@ from forecast.features import feature_context
 from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
-from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
+from forecast.paths import aum_paths, flow_paths, path_quantiles
 from forecast.selection import (
     GLOBAL_MODELS,
     Candidate,
@@ -55,6 +55,7 @@ from forecast.selection import (
 from forecast.statistical import CalendarETS
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
+from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -79,7 +80,6 @@ DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
 # The longest horizon served, days: a year. Beyond it the year-ago feature would be a day after
 # the as-of day and the sample paths grow without bound; longer horizons are refused up front.
 MAX_HORIZON_DAYS = 365
-DEFAULT_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
 # Who forecasts a product the chosen model cannot (too little history), in this order.
 FALLBACK_ORDER = ("lightgbm", "ets", "seasonal_naive", "recent_mean")
 
@@ -137,7 +137,7 @@ class ForecastResult:
         baseline_exposure: exposure assumed on each forecast day (index date, columns
             product_id): the mean of the last four same weekdays up to the as-of day.
         exposure_response: per product, ``a`` and ``e0`` of the curve of
-            :mod:`simulate.response` with standard errors ``a_se``, ``e0_se``.
+            :mod:`rainmaker.response` with standard errors ``a_se``, ``e0_se``.
         model_name: what produced the point forecasts, e.g.
             ``auto(subscriptions=lightgbm, redemptions=ets+lightgbm)``.
         as_of: the as-of day.

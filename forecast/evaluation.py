@@ -36,9 +36,9 @@ import pandas as pd
 from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster, check_horizon
 from forecast.metrics import coverage, scaled_pinball_loss, wape
 from forecast.panel import OUTPUT_VARIABLES
-from forecast.paths import quantile_label
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
+from rainmaker.quantiles import quantile_label
 
 __all__ = [
     "AUTO",

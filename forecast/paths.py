@@ -20,13 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from forecast.panel import MODELLED_VARIABLES
+from rainmaker.quantiles import quantile_label  # re-exported: the labels' home is the ground
 
 __all__ = ["aum_paths", "flow_paths", "path_quantiles", "quantile_label"]
-
-
-def quantile_label(q: float) -> str:
-    """Column name of quantile level ``q``: 0.05 → ``p05``, 0.5 → ``p50``, 0.975 → ``p97.5``."""
-    return f"p{q * 100:02g}"
 
 
 def flow_paths(

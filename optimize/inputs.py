@@ -37,6 +37,7 @@ from rainmaker.investment_mix import (
     managed_mixes,
     maturing_share,
 )
+from rainmaker.quantiles import quantile_label, quantile_level
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -347,14 +348,6 @@ def portfolio_yield_pct(
     return gross - np.asarray(fee_bp, dtype=float) / 100.0
 
 
-def _quantile_level(column: str) -> float | None:
-    """``p95`` → 0.95, ``p05`` → 0.05, ``p975`` → 0.975; anything else → None."""
-    if not (column.startswith("p") and column[1:].isdigit()):
-        return None
-    digits = column[1:]
-    return int(digits) / 10 ** len(digits)
-
-
 def _pivot(
     table: pd.DataFrame, variable: str, column: str, ids: tuple[str, ...], dates: pd.DatetimeIndex
 ) -> np.ndarray:
@@ -454,7 +447,7 @@ def inputs_from_forecast(
     redemptions = np.maximum(_pivot(table, "redemptions", "mean", ids, dates), 0.0)
     quantiles: dict[float, np.ndarray] = {}
     for column in table.columns:
-        level = _quantile_level(str(column))
+        level = quantile_level(str(column))
         if level is not None and level >= 0.5:
             quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
     paths = getattr(forecast, "paths", None)
@@ -472,7 +465,7 @@ def inputs_from_forecast(
         if confidence not in quantiles:
             quantiles[confidence] = np.maximum(np.quantile(sample[order], confidence, axis=1), 0.0)
     if not quantiles or max(quantiles) < confidence:
-        have = ", ".join(f"p{round(q * 100)}" for q in sorted(quantiles)) or "none"
+        have = ", ".join(quantile_label(q) for q in sorted(quantiles)) or "none"
         raise UsageError(
             f"the buffer is sized at confidence {confidence}, but the forecast has redemption "
             f"quantiles {have} and no sample paths; expected a quantile at or above it"

@@ -20,7 +20,7 @@ from rainmaker.errors import DataError, UsageError
 from simulate.portfolio import Portfolio
 from tests.conftest import write_dataset
 
-Z = {"p05": -1.645, "p10": -1.2816, "p50": 0.0, "p90": 1.2816, "p95": 1.645}
+Z = {"p05": -1.645, "p10": -1.2816, "p50": 0.0, "p90": 1.2816, "p95": 1.645, "p97.5": 1.96}
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class FakeForecast:
     paths: dict = field(default_factory=dict)
 
 
-def fake_forecast(dataset, as_of: str, horizon: int = 7, levels=tuple(Z)) -> FakeForecast:
+def fake_forecast(
+    dataset, as_of: str, horizon: int = 7, levels=("p05", "p10", "p50", "p90", "p95")
+) -> FakeForecast:
     """Flat forecast from the last 14 days' means, quantiles ±30 % around them (no look-ahead)."""
     today = pd.Timestamp(as_of)
     flows = dataset.up_to(today).flows
@@ -105,6 +107,21 @@ def test_confidence_above_the_forecast_quantiles_is_a_usage_error(small_dataset:
     forecast = fake_forecast(dataset, "2021-04-10", levels=("p10", "p50", "p90"))
     with pytest.raises(UsageError, match="quantile"):
         inputs_from_forecast(dataset, "2021-04-10", forecast, load_settings())
+
+
+def test_a_p97_5_quantile_reaches_the_plan(small_dataset: Path) -> None:
+    """The forecast labels 0.975 ``p97.5`` (rainmaker.quantiles); the optimizer reads it back
+    (it used to parse digits only, ignore the column and refuse the plan)."""
+    dataset = load_dataset(small_dataset)
+    forecast = fake_forecast(dataset, "2021-04-10", levels=("p50", "p90", "p97.5"))
+    settings = load_settings(overrides={"liquidity": {"confidence": 0.975}})
+    inputs, _ = inputs_from_forecast(dataset, "2021-04-10", forecast, settings)
+    assert sorted(inputs.redemption_quantiles) == [0.5, 0.9, 0.975]
+    table = forecast.table
+    wanted = table.loc[table["variable"] == "redemptions"].pivot(
+        index="product_id", columns="date", values="p97.5"
+    )
+    np.testing.assert_allclose(inputs.redemption_quantiles[0.975], wanted.to_numpy())
 
 
 def test_holdings_table_is_the_starting_portfolio(small_dataset: Path) -> None:

@@ -20,7 +20,6 @@ yields percent per annum, spreads basis points, ratios percent.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ import pandas as pd
 
 from rainmaker.app.report import charts
 from rainmaker.app.report.i18n import amount_scale, texts
+from rainmaker.quantiles import quantile_columns, quantile_label, quantile_level
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE
 
 __all__ = [
@@ -55,7 +55,6 @@ ACCURACY_WINDOW_DAYS = 28
 # Ratios within this relative distance of a limit count as on it (solver round-off).
 RATIO_TOLERANCE = 1e-6
 TEMPLATE = "report.html.j2"
-_QUANTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")  # p05, p50, p97.5 (forecast.paths.quantile_label)
 # the plan's own requirement: optimize.results.plan_frame names it required_buffer
 _REQUIREMENT_COLUMNS = ("required_buffer", "liquidity_requirement", "buffer_requirement")
 
@@ -257,7 +256,7 @@ class _View:
         last = flows.sort_values("date").groupby("product_id")["aum"].last()
         aum_now = last.reindex(product_ids).astype(float)
         divisor, unit = amount_scale(float(aum_now.sum()), lang)
-        quantiles = sorted((c for c in forecast.columns if _QUANTILE.match(c)), key=_level)
+        quantiles = quantile_columns(forecast.columns)
         bench = inputs.benchmark.dropna()
         return cls(
             inputs=inputs,
@@ -489,7 +488,7 @@ class _View:
                     "id": product,
                     "held": self.amount(held),
                     "near": w["liquidity_near"].format(
-                        level=f"p{float(near['liquidity_need_confidence']) * 100:g}",
+                        level=quantile_label(float(near["liquidity_need_confidence"])),
                         date=f"{pd.Timestamp(near['date']):%m-%d}",
                         need=self.amount(float(near["liquidity_need"])),
                     ),
@@ -836,8 +835,10 @@ def _environment() -> Any:
 
 
 def _level(column: str) -> float:
-    """Quantile level of a column name: ``p05`` → 0.05, ``p97.5`` → 0.975."""
-    return float(column[1:]) / 100
+    """Quantile level of a quantile column (:func:`rainmaker.quantiles.quantile_level`)."""
+    level = quantile_level(column)
+    assert level is not None, column
+    return level
 
 
 def _width(low: str, high: str) -> str:
@@ -862,7 +863,7 @@ def _band_columns(quantiles: Sequence[str]) -> tuple[str, str, str, str]:
 
 
 def _nearest_quantile(forecast: pd.DataFrame, level: float) -> str:
-    columns = [c for c in forecast.columns if _QUANTILE.match(c)]
+    columns = quantile_columns(forecast.columns)
     if not columns:
         return "mean"
     return min(columns, key=lambda c: abs(_level(c) - level))

@@ -237,29 +237,22 @@ class OraclePolicy(PlanningPolicy):
         if state.future is None:
             raise RuntimeError("the oracle needs the replay to hand it the full data set")
         if self._response is None:
-            self._response = _world_response(history, state.as_of)
+            self._response = _world_response(state)
         return perfect_forecast(state, history, self.horizon_days, self._response)
 
 
-def _world_response(history: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The exposure response of the replay's world (see :mod:`simulate.replay`): the data set's
-    ``exposure_response`` table, else the curve the forecast fits on the data up to ``as_of``
-    (the oracle's first morning is the replay's first day, so this is the world's too)."""
-    from forecast.exposure import fit_exposure_response
-    from forecast.panel import build_panel
-    from simulate.replay import response_table
-
-    table = response_table(history)
-    if table:
-        return pd.DataFrame(
-            {"a": [c.a for c in table.values()], "e0": [c.e0 for c in table.values()]},
-            index=pd.Index(list(table), name="product_id"),
-        )
-    if "exposure" not in history.flows.columns:
-        return pd.DataFrame(columns=["a", "e0"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit_exposure_response(build_panel(history, as_of))
+def _world_response(state: ReplayState) -> pd.DataFrame:
+    """The exposure response of the replay's world, as the forecast gives it (columns ``a``,
+    ``e0`` by ``product_id``): the very curves the replay moves demand with (its one home is
+    :class:`simulate.replay._WorldResponse`, handed over as ``state.world_response``)."""
+    if state.world_response is None:
+        raise RuntimeError("the oracle needs the replay to hand it the world's response curves")
+    curves = state.world_response()
+    return pd.DataFrame(
+        {"a": [c.a for c in curves.values()], "e0": [c.e0 for c in curves.values()]},
+        index=pd.Index(list(curves), name="product_id"),
+        dtype=float,
+    )
 
 
 def perfect_forecast(

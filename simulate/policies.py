@@ -42,6 +42,7 @@ import pandas as pd
 
 from rainmaker.assets import BUCKETS
 from rainmaker.investment_mix import ManagedMix
+from rainmaker.response import ExposureResponse
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
 from simulate.workdays import Workdays, day_number
 
@@ -159,6 +160,9 @@ class ReplayState:
             policies that see the future (the oracle).
         managed: each product's investment rule before the replay (its mix and daily purchase
             cap, :mod:`rainmaker.investment_mix`), which its starting portfolio was built from.
+        world_response: the exposure response curve of every product in the replayed world
+            (the one the replay moves demand with), found on first call; ``None`` except for
+            policies that see the future (the oracle plans for the very world it will meet).
     """
 
     def __init__(
@@ -171,8 +175,10 @@ class ReplayState:
         workdays: Workdays,
         future: Dataset | None = None,
         managed: Mapping[str, ManagedMix] | None = None,
+        world_response: Callable[[], Mapping[str, ExposureResponse]] | None = None,
     ) -> None:
         self.day = day
+        self.world_response = world_response
         self.product_ids = product_ids
         self.portfolios = portfolios
         self.workdays = workdays

@@ -363,10 +363,14 @@ class _WorldResponse:
             dict(given) if given is not None else None
         )
 
-    def of(self, product_id: str) -> ExposureResponse | None:
+    def curves(self) -> dict[str, ExposureResponse]:
+        """Every product's curve (a product without one is left out)."""
         if self._curves is None:
             self._curves = response_table(self._dataset) or self._estimated()
-        return self._curves.get(product_id)
+        return self._curves
+
+    def of(self, product_id: str) -> ExposureResponse | None:
+        return self.curves().get(product_id)
 
     def _estimated(self) -> dict[str, ExposureResponse]:
         if "exposure" not in self._dataset.flows.columns:
@@ -599,6 +603,7 @@ def replay(
             workdays=workdays,
             future=future,
             managed=managed,
+            world_response=responses.curves if future is not None else None,
         )
         decision: Decision = policy.decide(state, day)
         world.begin_day(day, rates_of_day[day], float(benchmark[day]), warmup=day < start)

@@ -11,15 +11,16 @@ import pandas as pd
 import pytest
 
 from rainmaker.dataset import load_dataset
+from rainmaker.response import ExposureResponse
 from simulate.planning_policies import (
     OptimizerPolicy,
     OraclePolicy,
     perfect_forecast,
     plan_decision,
 )
-from simulate.policies import DecisionAllocation, NoPolicy, ReplayState
+from simulate.policies import Decision, DecisionAllocation, NoPolicy, ReplayState
 from simulate.portfolio import Portfolio
-from simulate.replay import replay
+from simulate.replay import ReplaySettings, replay
 from simulate.workdays import Workdays
 from tests.test_replay import perturbed_after
 
@@ -160,6 +161,39 @@ def test_oracle_forecast_is_the_future_the_replay_meets(sample) -> None:
     demand = table[table["variable"] == "subscriptions"]
     assert (demand["p05"] == demand["mean"]).all() and (demand["p95"] == demand["mean"]).all()
     assert forecast.exposure_response.loc["P06", "e0"] == 2e4
+
+
+class OracleForecastOnly(OraclePolicy):
+    """The oracle's forecast of every morning, kept; no plan made (the world runs ``none``)."""
+
+    def __init__(self) -> None:
+        super().__init__(horizon_days=3)
+        self.forecasts: list = []
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        self.forecasts.append(self.forecast(state, state.history))
+        return Decision({})
+
+
+def test_oracle_plans_for_the_world_the_replay_moves_demand_with(sample) -> None:
+    """Custom curves in the replay's settings are the world's; the oracle's forecast carries the
+    same curves (it used to rebuild them from the data set's table: another world)."""
+    custom = {"P01": ExposureResponse(0.9, 3000.0), "P06": ExposureResponse(0.05, 7.0)}
+    policy = OracleForecastOnly()
+    replay(
+        sample,
+        "2022-03-01",
+        "2022-03-02",
+        policy,
+        products=PRODUCTS,
+        warmup_days=0,
+        settings=ReplaySettings(response=custom),
+    )
+    assert len(policy.forecasts) == 2
+    for forecast in policy.forecasts:
+        curves = forecast.exposure_response
+        for pid, curve in custom.items():
+            assert (curves.loc[pid, "a"], curves.loc[pid, "e0"]) == (curve.a, curve.e0)
 
 
 def test_oracle_replays_without_shortfall(sample) -> None:

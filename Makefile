@@ -22,14 +22,17 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/rainmaker demo
 
-## Lint, then the whole test suite on two workers.
+## Lint, the layers (import-linter), the types of the ground and the stage boundaries (mypy),
+## then the whole test suite on two workers.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff format .

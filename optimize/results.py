@@ -143,7 +143,9 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     the first planned day through this day, net of the subscriptions the plan accepts that
     settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
     ``liquidity_available`` (the first day's closing cash, its purchases back by this day and
-    today's positions maturing by then, CNY), ``next_working_day`` (the first working day after
+    today's positions maturing by then, CNY), ``keep_liquid`` (the day's closing cash and
+    overnight repo: the liquid money the plan holds tonight, which the replay's executor keeps
+    and the report shows, CNY), ``next_working_day`` (the first working day after
     the first planned day: the needs through it are what only that day's cash and overnight
     repo can pay) and ``defence`` (the product plans in defence, :mod:`optimize.regime`).
     """
@@ -193,10 +195,12 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         }
     )
     need, available = _needs_and_available(par, q)
+    overnight = frame.get("purchase_repo_1d", np.zeros(p * h))
     frame.update(
         {
             "liquidity_need": need.ravel(),
             "liquidity_available": available.ravel(),
+            "keep_liquid": np.maximum(frame["cash"], 0.0) + np.maximum(overnight, 0.0),
             "liquidity_need_confidence": par.needs_confidence.ravel(),
             "next_working_day": np.tile(_next_working_day(par), p),
             "defence": np.repeat(par.defence, h),

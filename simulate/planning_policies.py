@@ -156,7 +156,8 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
     - ``exposure`` where the plan steers it (it differs from the forecast's baseline, or the
       product has exposure slots); elsewhere history's exposure is kept;
     - ``purchase_<bucket>`` of the term buckets as planned;
-    - ``keep_liquid``: the cash and overnight repo the plan holds at the end of the day, which
+    - ``keep_liquid``: the plan's column of that name, the cash and overnight repo it holds at
+      the end of the day (within the product's AUM), which
       pay its liquidity needs (E27) through the next working day; ``cash_target``: the part
       of it kept as cash (what the days off right after today are paid from).
 
@@ -182,12 +183,11 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
         )
         aum = state.portfolios[pid].aum
         cash = min(max(float(values["cash"]), 0.0), aum)
-        overnight = max(float(values.get("purchase_repo_1d", 0.0)), 0.0)
         out[pid] = ProductDecision(
             quota=max(quota, 0.0) if math.isfinite(quota) else math.inf,
             purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
             cash_target=cash,
-            keep_liquid=min(cash + overnight, aum),
+            keep_liquid=min(float(values["keep_liquid"]), aum),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
     return Decision(out)

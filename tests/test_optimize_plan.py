@@ -5,6 +5,7 @@ yield arithmetic and the absence of look-ahead."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -180,6 +181,13 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert row["held"] == view.amount(executed.of(pid).keep_liquid)
     html = render_report(inputs, "en").html
     assert 'id="liquidity"' in html and "Tonight" in html
+    # the report reads the plan's keep_liquid column, it has no formula of its own (it used to
+    # add cash and overnight repo itself): a plan that says otherwise is shown as it says
+    doubled = plan.assign(keep_liquid=plan["keep_liquid"] * 2 + 1e9)
+    view = _View.build(replace(inputs, plan=doubled), "en")
+    for row in view.liquidity_rows():
+        first_row = doubled[doubled["product_id"] == row["id"]].iloc[0]
+        assert row["held"] == view.amount(float(first_row["keep_liquid"]))
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,7 @@ def test_plan_rows_become_the_days_decisions() -> None:
             "purchase_repo_1d": [7e8] * 8,
             "purchase_ncd_1m": [2e8, 0, 0, 0, -0.0, 0, 0, 0],
             "purchase_ncd_3m": [0.0] * 8,
+            "keep_liquid": [7.01e8, 7e8, 7e8, 7e8, 7.09e8, 7e8, 7e8, 7e8],
         }
     )
     state = ReplayState(
@@ -92,6 +93,7 @@ def test_the_executed_day_is_the_plans_first_day() -> None:
             "purchase_repo_7d": [2e8],
             "purchase_ncd_1m": [1e8],
             "purchase_ncd_6m": [3e8],
+            "keep_liquid": [4e8],
         }
     )
     portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())

@@ -466,6 +466,7 @@ class _View:
             "liquidity_need_confidence",
             "next_working_day",
             "defence",
+            "keep_liquid",
         }
         if not needed <= set(self.plan.columns):
             return []
@@ -482,7 +483,7 @@ class _View:
                 rows["liquidity_need"] > 0
             )
             worst = rows.loc[cover.idxmin()] if cover.notna().any() else None
-            held = float(first["cash"]) + float(first.get("purchase_repo_1d", 0.0) or 0.0)
+            held = float(first["keep_liquid"])  # the plan's figure, not a formula of ours
             out.append(
                 {
                     "id": product,

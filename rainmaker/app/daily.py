@@ -387,7 +387,7 @@ def plan_day(
         solver_status=status,
         objective=objective,
         explanations=explanation_texts(_explanations_in(plan, config.lang)),
-        violations=violation_texts(getattr(plan, "violations", None)),
+        violations=violation_texts(getattr(plan, "violations", None), config.lang),
         warnings=[str(w) for w in source.warnings]
         + [f"forecast: {w}" for w in getattr(forecast, "warnings", ())]
         + [f"plan: {w}" for w in getattr(plan, "warnings", ())],
@@ -520,11 +520,13 @@ def explanation_texts(value: Any) -> list[str]:
     return [str(value)]
 
 
-def violation_texts(violations: Any) -> list[str]:
-    """One line per broken constraint and product, from the optimiser's violations frame.
+def violation_texts(violations: Any, lang: str = "en") -> list[str]:
+    """One line per broken constraint and product, from the optimiser's violations frame, in the
+    report's language (the frame's ``reason_zh`` for ``zh``, ``reason`` for ``en``).
 
-    A constraint broken on many days is one line (``P01: <reason> (3 days from 2022-06-17)``)
-    rather than one per day, so that the report's alerts stay readable.
+    A constraint broken on many days is one line (``P01: <reason> (3 days from 2022-06-17)``,
+    ``P01：<原因>（自 2022-06-17 起 3 天）``) rather than one per day, so that the report's alerts
+    stay readable.
     """
     if not isinstance(violations, pd.DataFrame) or "reason" not in violations.columns:
         return explanation_texts(violations)
@@ -536,6 +538,13 @@ def violation_texts(violations: Any) -> list[str]:
         first = rows.iloc[0]
         product = f"{first['product_id']}: " if "product_id" in rows.columns else ""
         when = ""
+        if lang == "zh":
+            product = f"{first['product_id']}：" if "product_id" in rows.columns else ""
+            if "date" in rows.columns:
+                when = f"（自 {pd.Timestamp(rows['date'].min()):%Y-%m-%d} 起 {len(rows)} 天）"
+            reason = first["reason_zh"] if "reason_zh" in rows.columns else first["constraint"]
+            lines.append(f"{product}{reason}{when}")
+            continue
         if "date" in rows.columns:
             when = f" ({len(rows)} day{'s' if len(rows) > 1 else ''} from "
             when += f"{pd.Timestamp(rows['date'].min()):%Y-%m-%d})"

@@ -23,8 +23,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -53,6 +51,7 @@ from forecast.selection import (
     select,
 )
 from forecast.statistical import CalendarETS
+from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
@@ -121,74 +120,6 @@ def check_horizon(horizon: int, what: str = "horizon") -> None:
         raise UsageError(
             f"{what} must be from 1 to {MAX_HORIZON_DAYS} days (a year), got {horizon}"
         )
-
-
-@dataclass(frozen=True, eq=False)
-class ForecastResult:
-    """A forecast from one as-of day.
-
-    Attributes:
-        table: SPEC §3 long frame: ``product_id, date, variable, mean`` and one ``pNN`` column
-            per quantile level; ``variable`` in ``subscriptions`` (demand before any quota, under
-            the baseline exposure plan), ``redemptions``, ``net_flow``, ``aum``; CNY.
-        paths: variable -> sample paths (n_products, n_paths, horizon), CNY, products in
-            :attr:`product_ids` order.
-        product_ids: products forecast.
-        baseline_exposure: exposure assumed on each forecast day (index date, columns
-            product_id): the mean of the last four same weekdays up to the as-of day.
-        exposure_response: per product, ``a`` and ``e0`` of the curve of
-            :mod:`rainmaker.response` with standard errors ``a_se``, ``e0_se``.
-        model_name: what produced the point forecasts, e.g.
-            ``auto(subscriptions=lightgbm, redemptions=ets+lightgbm)``.
-        as_of: the as-of day.
-        horizon: days forecast.
-        quantiles: quantile levels of the table.
-        point: variable -> point forecast of the chosen model (n_products, horizon), CNY.
-        scores: backtest WAPE of every candidate (``candidate, variable, wape, n_scored``).
-        warnings: fallbacks and other notes, as text.
-    """
-
-    table: pd.DataFrame
-    paths: dict[str, np.ndarray]
-    product_ids: tuple[str, ...]
-    baseline_exposure: pd.DataFrame
-    exposure_response: pd.DataFrame
-    model_name: str
-    as_of: pd.Timestamp
-    horizon: int
-    quantiles: tuple[float, ...]
-    point: dict[str, np.ndarray] = field(default_factory=dict)
-    scores: pd.DataFrame = field(default_factory=pd.DataFrame)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def dates(self) -> pd.DatetimeIndex:
-        """The forecast days, the ``horizon`` days after the as-of day."""
-        return pd.date_range(
-            self.as_of + pd.Timedelta(days=1), periods=self.horizon, freq="D", name="date"
-        )
-
-    def quantile(self, variable: str, q: float) -> pd.DataFrame:
-        """The ``q`` quantile of ``variable`` from the sample paths.
-
-        Returns:
-            Frame indexed by date with one column per product, CNY.
-        """
-        if variable not in self.paths:
-            raise KeyError(f"unknown variable {variable!r}; expected one of {OUTPUT_VARIABLES}")
-        if not 0.0 <= q <= 1.0:
-            raise ValueError(f"quantile level must lie in [0, 1], got {q}")
-        values = path_quantiles(self.paths[variable], [q])[0]  # (n_products, horizon)
-        return pd.DataFrame(values.T, index=self.dates, columns=list(self.product_ids))
-
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO; text cells that a
-        spreadsheet would take for a formula are quoted, see :mod:`rainmaker.safety`)."""
-        from rainmaker.safety import write_spreadsheet_csv
-
-        table = self.table.copy()
-        table["date"] = table["date"].dt.strftime("%Y-%m-%d")
-        return write_spreadsheet_csv(table, path)
 
 
 def _table(

@@ -30,6 +30,7 @@ from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
 from rainmaker.china_calendar import calendar_features
+from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
 from rainmaker.investment_mix import (
     INFER_LOOKBACK_DAYS,
@@ -240,7 +241,7 @@ class PlanInputs:
                 )
             elif not np.isfinite(sub).all() or (sub < 0).any():
                 problems.append("subscription_paths must be finite and >= 0")
-        for name, values in (
+        optional: tuple[tuple[str, np.ndarray | None], ...] = (
             ("recent_redemptions", self.recent_redemptions),
             ("defence", self.defence),
             ("worst_outflow", self.worst_outflow),
@@ -248,9 +249,10 @@ class PlanInputs:
             ("managed_cash_ratio", self.managed_cash_ratio),
             ("managed_overnight_ratio", self.managed_overnight_ratio),
             ("managed_ladder_ratio", self.managed_ladder_ratio),
-        ):
-            if values is not None and np.asarray(values).shape != (p,):
-                problems.append(f"{name} has shape {np.asarray(values).shape}, expected {(p,)}")
+        )
+        for name, column in optional:
+            if column is not None and np.asarray(column).shape != (p,):
+                problems.append(f"{name} has shape {np.asarray(column).shape}, expected {(p,)}")
         if self.recent_redemptions is not None:
             recent = np.asarray(self.recent_redemptions, dtype=float)
             if not np.isfinite(recent).all() or (recent < 0).any():
@@ -380,12 +382,14 @@ def _product_column(
     return values.reindex(list(ids)).fillna(default).to_numpy(dtype=float)
 
 
-def _response_parameters(forecast: Any, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _response_parameters(
+    forecast: ForecastResult, ids: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """Response curve ``(a, e0)`` per product from the forecast; no response where unknown."""
     a = np.zeros(len(ids))
     e0 = np.ones(len(ids))
-    table = getattr(forecast, "exposure_response", None)
-    if isinstance(table, pd.DataFrame) and {"a", "e0"} <= set(table.columns):
+    table = forecast.exposure_response
+    if {"a", "e0"} <= set(table.columns):
         fitted = table.reindex(list(ids))
         a_fit = pd.to_numeric(fitted["a"], errors="coerce").to_numpy(dtype=float)
         e0_fit = pd.to_numeric(fitted["e0"], errors="coerce").to_numpy(dtype=float)
@@ -398,7 +402,7 @@ def _response_parameters(forecast: Any, ids: tuple[str, ...]) -> tuple[np.ndarra
 def inputs_from_forecast(
     dataset: Dataset,
     as_of: str | pd.Timestamp,
-    forecast: Any,
+    forecast: ForecastResult,
     settings: PlanSettings,
     holdings: pd.DataFrame | None = None,
     *,
@@ -409,7 +413,8 @@ def inputs_from_forecast(
     Args:
         dataset: the data set (rows after ``as_of`` are ignored).
         as_of: today.
-        forecast: a ``forecast.ForecastResult`` for the days after ``as_of``.
+        forecast: the forecast for the days after ``as_of`` (the stage contract
+            :class:`rainmaker.contracts.ForecastResult`).
         settings: optimizer settings (horizon, ladder, target pace, confidence).
         holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`, e.g. from a
             backtest's portfolio); ``None`` reads ``holdings.csv`` or builds default ladders.
@@ -450,10 +455,10 @@ def inputs_from_forecast(
         level = quantile_level(str(column))
         if level is not None and level >= 0.5:
             quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
-    paths = getattr(forecast, "paths", None)
+    paths = forecast.paths
     confidence = settings.liquidity.confidence
     redemption_paths = subscription_paths = None
-    if isinstance(paths, Mapping) and "redemptions" in paths:
+    if "redemptions" in paths:
         sample = np.asarray(paths["redemptions"], dtype=float)[:, :, :horizon]
         order = [list(forecast.product_ids).index(p) for p in ids]
         if sample.shape[2] == horizon and np.isfinite(sample).all():
@@ -601,8 +606,8 @@ def inputs_from_forecast(
     else:
         open_today = np.ones(len(ids), dtype=bool)
 
-    exposure = getattr(forecast, "baseline_exposure", None)
-    if isinstance(exposure, pd.DataFrame) and len(exposure.columns):
+    exposure = forecast.baseline_exposure
+    if len(exposure.columns):
         frame = exposure.copy()
         frame.index = pd.to_datetime(frame.index)
         baseline = frame.reindex(index=dates, columns=list(ids)).fillna(0.0).to_numpy(dtype=float).T

@@ -292,12 +292,12 @@ def _features(first_day: pd.Timestamp, last_day: pd.Timestamp) -> _Computed:
         bdays_after[i] = count
 
     to_next_workday = np.full(n, np.nan)
-    nxt: int | None = None
+    next_workday: int | None = None
     for i in range(n - 1, -1, -1):
-        if nxt is not None:
-            to_next_workday[i] = nxt - i
+        if next_workday is not None:
+            to_next_workday[i] = next_workday - i
         if workday[i]:
-            nxt = i
+            next_workday = i
 
     month_end = index + pd.offsets.MonthEnd(0)
     days_to_month_end = (month_end - index).days.to_numpy()

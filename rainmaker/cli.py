@@ -188,7 +188,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     _at_least(args.limit, "--limit", 1)
     config = _daily_config(args)
-    with open_history(config.history_url) as history:
+    with open_history(config.history_database) as history:
         runs = history.runs(limit=args.limit)
         if runs.empty:
             _say(f"no runs recorded in {history.url}")

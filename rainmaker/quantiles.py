@@ -8,10 +8,13 @@ all three go through this module, so a label one writes is a label the others re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 __all__ = [
     "DEFAULT_QUANTILES",
+    "path_quantiles",
     "quantile_columns",
     "quantile_label",
     "quantile_level",
@@ -42,3 +45,26 @@ def quantile_columns(columns: Iterable[object]) -> list[str]:
     """The quantile columns among ``columns``, by ascending level."""
     found = [str(c) for c in columns if quantile_level(str(c)) is not None]
     return sorted(found, key=lambda c: quantile_level(c) or 0.0)
+
+
+def path_quantiles(paths: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """Quantiles over the paths axis, as ``np.quantile(paths, levels, axis=1)`` (linear
+    interpolation) but sorting once for all levels.
+
+    Args:
+        paths: (n_products, n_paths, horizon).
+        levels: quantile levels in [0, 1].
+
+    Returns:
+        (n_levels, n_products, horizon); ordered along the levels by construction.
+    """
+    ordered = np.sort(np.swapaxes(paths, 1, 2), axis=2)  # (n_products, horizon, n_paths)
+    n = ordered.shape[2]
+    out = np.empty((len(levels), paths.shape[0], paths.shape[2]))
+    for i, q in enumerate(levels):
+        position = q * (n - 1)
+        below = int(np.floor(position))
+        above = min(below + 1, n - 1)
+        weight = position - below
+        out[i] = ordered[:, :, below] + weight * (ordered[:, :, above] - ordered[:, :, below])
+    return out

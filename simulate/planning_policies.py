@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
+from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
 
 __all__ = [
@@ -112,8 +114,8 @@ class PlanningPolicy(Policy):
         return self._settings
 
     @abstractmethod
-    def forecast(self, state: ReplayState, history: Dataset) -> Any:
-        """The forecast the plan is made from (a ``forecast.ForecastResult``)."""
+    def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
+        """The forecast the plan is made from (:class:`rainmaker.contracts.ForecastResult`)."""
 
     def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
         from optimize import make_plan
@@ -204,7 +206,7 @@ class OptimizerPolicy(PlanningPolicy):
         self._forecaster: Any = None
         self._fitted_on: pd.Timestamp | None = None
 
-    def forecast(self, state: ReplayState, history: Dataset) -> Any:
+    def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
         from forecast import DEFAULT_MODELS, Forecaster
 
         as_of = state.as_of
@@ -233,7 +235,7 @@ class OraclePolicy(PlanningPolicy):
         super().__init__(*args, **kwargs)
         self._response: pd.DataFrame | None = None
 
-    def forecast(self, state: ReplayState, history: Dataset) -> Any:
+    def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
         if state.future is None:
             raise RuntimeError("the oracle needs the replay to hand it the full data set")
         if self._response is None:
@@ -257,8 +259,8 @@ def _world_response(state: ReplayState) -> pd.DataFrame:
 
 def perfect_forecast(
     state: ReplayState, history: Dataset, horizon: int, response: pd.DataFrame
-) -> Any:
-    """A ``forecast.ForecastResult`` that knows the future the replay will meet.
+) -> ForecastResult:
+    """A :class:`rainmaker.contracts.ForecastResult` that knows the future the replay will meet.
 
     For the days after ``state.as_of`` (at most ``horizon``, fewer near the end of the data):
     subscriptions = the future's ``demand`` (else ``subscriptions``) at history's exposure,
@@ -272,9 +274,6 @@ def perfect_forecast(
         response: exposure response per product (columns ``a``, ``e0``), as the forecast
             gives it.
     """
-    from forecast import DEFAULT_QUANTILES, ForecastResult
-    from forecast.paths import quantile_label
-
     future = state.future
     assert future is not None
     as_of = state.as_of

@@ -3,7 +3,6 @@ derived model parameters (calendar, lots, quantiles)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,30 +14,19 @@ from optimize.inputs import compounded_to_simple_pct, inputs_from_forecast, targ
 from optimize.parameters import model_parameters, nice_floor, required_quantile
 from optimize.portfolio import default_ladder
 from optimize.synthetic import synthetic_inputs
+from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import DataError, UsageError
+from rainmaker.quantiles import quantile_level
 from simulate.portfolio import Portfolio
 from tests.conftest import write_dataset
 
 Z = {"p05": -1.645, "p10": -1.2816, "p50": 0.0, "p90": 1.2816, "p95": 1.645, "p97.5": 1.96}
 
 
-@dataclass(frozen=True)
-class FakeForecast:
-    """The fields of ``forecast.ForecastResult`` the optimizer reads."""
-
-    table: pd.DataFrame
-    product_ids: tuple[str, ...]
-    baseline_exposure: pd.DataFrame
-    exposure_response: pd.DataFrame
-    as_of: pd.Timestamp
-    horizon: int
-    paths: dict = field(default_factory=dict)
-
-
 def fake_forecast(
     dataset, as_of: str, horizon: int = 7, levels=("p05", "p10", "p50", "p90", "p95")
-) -> FakeForecast:
+) -> ForecastResult:
     """Flat forecast from the last 14 days' means, quantiles ±30 % around them (no look-ahead)."""
     today = pd.Timestamp(as_of)
     flows = dataset.up_to(today).flows
@@ -58,7 +46,17 @@ def fake_forecast(
         {pid: np.full(horizon, means.loc[pid, "exposure"]) for pid in ids}, index=dates
     )
     response = pd.DataFrame({"a": 0.5, "e0": 2000.0}, index=pd.Index(ids, name="product_id"))
-    return FakeForecast(pd.DataFrame(rows), ids, exposure, response, today, horizon)
+    return ForecastResult(
+        table=pd.DataFrame(rows),
+        paths={},
+        product_ids=ids,
+        baseline_exposure=exposure,
+        exposure_response=response,
+        model_name="flat-fake",
+        as_of=today,
+        horizon=horizon,
+        quantiles=tuple(q for q in map(quantile_level, levels) if q is not None),
+    )
 
 
 @pytest.fixture

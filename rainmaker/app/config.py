@@ -103,6 +103,11 @@ class DailyConfig:
             object.__setattr__(self, "history_url", default_history_url(self.output_root))
         _check(self, str(self.source or "settings"))
 
+    @property
+    def history_database(self) -> str:
+        """The run-history database's URL (``history_url``, or its default once filled in)."""
+        return self.history_url or default_history_url(self.output_root)
+
     def replace(self, **changes: Any) -> DailyConfig:
         """A copy with some settings changed (validated again).
 

@@ -70,6 +70,7 @@ from rainmaker.app.outputs import (
     run_lock,
     sibling_staging,
 )
+from rainmaker.contracts import ForecastResult, PlanOutcome
 from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.safety import mask_secrets, restore_spreadsheet_text, write_spreadsheet_csv
 
@@ -132,10 +133,12 @@ class Steps:
             None means :func:`optimize.make_plan`.
     """
 
-    forecaster: Callable[..., Any] | None = None
-    planner: Callable[..., Any] | None = None
+    forecaster: Callable[..., ForecastResult] | None = None
+    planner: Callable[..., PlanOutcome] | None = None
 
-    def forecast(self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig) -> Any:
+    def forecast(
+        self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig
+    ) -> ForecastResult:
         """Run the forecast for the configured horizon and quantiles."""
         if self.forecaster is None:
             from forecast import run_forecast
@@ -151,7 +154,9 @@ class Steps:
             model=config.model,
         )
 
-    def plan(self, dataset: Dataset, as_of: pd.Timestamp, forecast: Any, settings: Any) -> Any:
+    def plan(
+        self, dataset: Dataset, as_of: pd.Timestamp, forecast: ForecastResult, settings: Any
+    ) -> PlanOutcome:
         """Run the optimiser on a forecast."""
         if self.planner is None:
             from optimize import make_plan
@@ -177,8 +182,8 @@ class DayResult:
     as_of: pd.Timestamp
     run_id: str
     dataset: Dataset
-    forecast: Any
-    plan: Any
+    forecast: ForecastResult
+    plan: PlanOutcome
     report: RenderedReport
     run_info: dict[str, Any]
 
@@ -355,7 +360,7 @@ def plan_day(
     started = time.perf_counter()
     plan = steps.plan(dataset, as_of, forecast, settings)
     timings["plan_s"] = time.perf_counter() - started
-    for key, value in (getattr(plan, "timings", None) or {}).items():
+    for key, value in plan.timings.items():
         timings[f"plan_{key}" if not str(key).startswith("plan") else str(key)] = float(value)
 
     progress(f"{as_of:%Y-%m-%d}: writing the report")
@@ -370,8 +375,8 @@ def plan_day(
     benchmark = dataset.market_daily(
         max(as_of - pd.Timedelta(days=BENCHMARK_HISTORY_DAYS), market_first), as_of
     )["benchmark_yield_7d"]
-    status = str(getattr(plan, "status", ""))
-    objective = _float_or_none(getattr(plan, "objective", None))
+    status = str(plan.status)
+    objective = _float_or_none(plan.objective)
     inputs = ReportInputs(
         as_of=as_of,
         run_id=run_id,
@@ -381,16 +386,16 @@ def plan_day(
         forecast=forecast.table,
         plan=plan.plan,
         confidence=config.confidence,
-        paths=getattr(forecast, "paths", None),
-        path_product_ids=tuple(getattr(forecast, "product_ids", ())),
-        model_name=str(getattr(forecast, "model_name", config.model)),
+        paths=forecast.paths,
+        path_product_ids=tuple(forecast.product_ids),
+        model_name=forecast.model_name,
         solver_status=status,
         objective=objective,
-        explanations=explanation_texts(_explanations_in(plan, config.lang)),
-        violations=violation_texts(getattr(plan, "violations", None), config.lang),
+        explanations=explanation_texts(plan.explanations.sentences(config.lang)),
+        violations=violation_texts(plan.violations, config.lang),
         warnings=[str(w) for w in source.warnings]
-        + [f"forecast: {w}" for w in getattr(forecast, "warnings", ())]
-        + [f"plan: {w}" for w in getattr(plan, "warnings", ())],
+        + [f"forecast: {w}" for w in forecast.warnings]
+        + [f"plan: {w}" for w in plan.warnings],
         accuracy=accuracy,
         drift=drift,
         revision=revision,
@@ -486,13 +491,6 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     run_path.write_text(mask_secrets(text) + "\n", encoding="utf-8")
     written.append(run_path)
     return written
-
-
-def _explanations_in(plan: Any, lang: str) -> Any:
-    """The plan's explanations in the report's language, where the optimiser offers it."""
-    explanations = getattr(plan, "explanations", None)
-    sentences = getattr(explanations, "sentences", None)
-    return sentences(lang) if callable(sentences) else explanations
 
 
 def explanation_texts(value: Any) -> list[str]:
@@ -663,7 +661,7 @@ def run_job(
         raise DataError([problem])
     root = Path(config.output_root)
     check_output_folder(root, "output_root")
-    history = open_history(config.history_url)
+    history = open_history(config.history_database)
     timings: dict[str, float] = {}
     try:
         with run_lock(root):

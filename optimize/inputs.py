@@ -29,7 +29,7 @@ from optimize.regime import RegimeState, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
-from rainmaker.china_calendar import calendar_features
+from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
 from rainmaker.investment_mix import (
@@ -50,7 +50,6 @@ __all__ = [
     "inputs_from_forecast",
     "portfolio_yield_pct",
     "target_yield_path",
-    "workday_flags",
 ]
 
 # 7-day yields need the 万份收益 of the six days up to the as-of day.
@@ -283,16 +282,6 @@ class PlanInputs:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def workday_flags(start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Chinese working days (make-up days count) by calendar day, from ``start`` to ``end``.
-
-    These are the days the interbank market trades and the days counted by "maturing within 5
-    trading days", as in :mod:`simulate.portfolio`.
-    """
-    features = calendar_features(start, end)
-    return features["is_workday"].astype(bool)
 
 
 def compounded_to_simple_pct(yield_7d_pct: np.ndarray) -> np.ndarray:

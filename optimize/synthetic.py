@@ -21,13 +21,12 @@ from optimize.inputs import (
     PlanInputs,
     portfolio_yield_pct,
     target_yield_path,
-    workday_flags,
 )
 from optimize.portfolio import default_ladder
 from optimize.sales_plan import REQUIREMENT_COLUMNS
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS
-from rainmaker.china_calendar import calendar_features
+from rainmaker.china_calendar import calendar_features, workday_flags
 
 __all__ = ["MARKET_RATES_PCT", "synthetic_inputs"]
 

@@ -41,10 +41,10 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.investment_mix import ManagedMix
 from rainmaker.response import ExposureResponse
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
-from simulate.workdays import Workdays, day_number
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset

@@ -77,11 +77,11 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS, AssetBucket, bucket
+from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.investment_mix import DEFAULT_MAX_DAILY_PURCHASE_PCT, DEFAULT_MIX
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP, Curve, price_per_principal
 from rainmaker.yields import daily_fee, income_per_10k
-from simulate.workdays import Workdays, day_number, to_timestamp
 
 __all__ = [
     "DEFAULT_MIX",

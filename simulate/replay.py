@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import bucket_rates
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.investment_mix import ManagedMix, read_investment_mix
@@ -100,7 +101,6 @@ from simulate.policies import (
     ReplayState,
 )
 from simulate.portfolio import Portfolio
-from simulate.workdays import Workdays, day_number
 
 __all__ = [
     "DAILY_COLUMNS",

@@ -146,10 +146,10 @@ def test_redemptions_of_days_off_are_cash_on_the_working_day_before() -> None:
 def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None:
     from rainmaker.app.report import ReportInputs, render_report
     from rainmaker.app.report.render import _View
+    from rainmaker.china_calendar import Workdays
     from simulate.planning_policies import plan_decision
     from simulate.policies import ReplayState
     from simulate.portfolio import Portfolio
-    from simulate.workdays import Workdays
 
     dataset, forecast, result = sample
     plan = result.plan

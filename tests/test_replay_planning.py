@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rainmaker.china_calendar import Workdays
 from rainmaker.dataset import load_dataset
 from rainmaker.response import ExposureResponse
 from simulate.planning_policies import (
@@ -21,7 +22,6 @@ from simulate.planning_policies import (
 from simulate.policies import Decision, DecisionAllocation, NoPolicy, ReplayState
 from simulate.portfolio import Portfolio
 from simulate.replay import ReplaySettings, replay
-from simulate.workdays import Workdays
 from tests.test_replay import perturbed_after
 
 RATES = {"cash": 0.35, "repo_1d": 1.8, "repo_7d": 2.0, "ncd_1m": 2.3, "ncd_3m": 2.5, "ncd_6m": 2.6}

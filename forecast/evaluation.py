@@ -39,6 +39,7 @@ from forecast.panel import OUTPUT_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
 from rainmaker.quantiles import quantile_label
+from rainmaker.tracking import experiment_in
 
 __all__ = [
     "AUTO",
@@ -365,8 +366,6 @@ def log_to_mlflow(
         The MLflow run id.
     """
     import mlflow
-
-    from rainmaker.tracking import experiment_in
 
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = experiment_in(mlflow.MlflowClient(tracking_uri), experiment, tracking_uri)

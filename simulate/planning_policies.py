@@ -106,7 +106,7 @@ class PlanningPolicy(Policy):
 
     def _plan_settings(self) -> Any:
         if self._settings is None:
-            from optimize import load_settings
+            from optimize import load_settings  # start-up time: optimize loads Pyomo and HiGHS
 
             overrides = {k: dict(v) for k, v in self.plan_overrides.items()}
             overrides.setdefault("horizon", {})["days"] = self.horizon_days
@@ -118,7 +118,7 @@ class PlanningPolicy(Policy):
         """The forecast the plan is made from (:class:`rainmaker.contracts.ForecastResult`)."""
 
     def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
-        from optimize import make_plan
+        from optimize import make_plan  # start-up time: optimize loads Pyomo and HiGHS
 
         history = state.history
         planned = [p for p in state.product_ids if _has_row(history, p, state.as_of)]
@@ -207,7 +207,7 @@ class OptimizerPolicy(PlanningPolicy):
         self._fitted_on: pd.Timestamp | None = None
 
     def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
-        from forecast import DEFAULT_MODELS, Forecaster
+        from forecast import DEFAULT_MODELS, Forecaster  # start-up time: LightGBM, statsmodels
 
         as_of = state.as_of
         with warnings.catch_warnings():

@@ -375,6 +375,8 @@ class _WorldResponse:
     def _estimated(self) -> dict[str, ExposureResponse]:
         if "exposure" not in self._dataset.flows.columns:
             return {}
+        # start-up time: the forecast package loads LightGBM and statsmodels, and the none and
+        # rule policies never need it
         from forecast.exposure import fit_exposure_response
         from forecast.panel import build_panel
 

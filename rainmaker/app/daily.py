@@ -141,7 +141,7 @@ class Steps:
     ) -> ForecastResult:
         """Run the forecast for the configured horizon and quantiles."""
         if self.forecaster is None:
-            from forecast import run_forecast
+            from forecast import run_forecast  # start-up time: LightGBM, statsmodels
 
             call = run_forecast
         else:
@@ -159,7 +159,7 @@ class Steps:
     ) -> PlanOutcome:
         """Run the optimiser on a forecast."""
         if self.planner is None:
-            from optimize import make_plan
+            from optimize import make_plan  # start-up time: Pyomo and HiGHS
 
             return make_plan(dataset, as_of, forecast, settings)
         return self.planner(dataset, as_of, forecast, settings)
@@ -309,7 +309,7 @@ def plan_settings(config: DailyConfig) -> Any:
     Raises:
         UsageError: the optimiser file or the weights are invalid (exit status 2).
     """
-    from optimize.settings import load_settings
+    from optimize.settings import load_settings  # start-up time: the optimize package
 
     return load_settings(config.optimizer, overrides=config.optimizer_overrides())
 
@@ -344,7 +344,7 @@ def plan_day(
     Returns:
         The forecast, plan, report and ``run.json`` content.
     """
-    from rainmaker.app.report import ReportInputs, render_report
+    from rainmaker.app.report import ReportInputs, render_report  # start-up time: matplotlib
 
     steps = steps or Steps()
     source = source or dataset
@@ -455,7 +455,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     Returns:
         The paths written.
     """
-    from rainmaker.app.xlsx import write_workbook
+    from rainmaker.app.xlsx import write_workbook  # start-up time: openpyxl
 
     written = []
     forecast = _iso_dates(day.forecast_table)

@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.app.history import DRIFT_RECENT_DAYS, accuracy_summary
 from rainmaker.app.report import charts
 from rainmaker.app.report.i18n import amount_scale, texts
+from rainmaker.china_calendar import calendar_features
 from rainmaker.quantiles import quantile_columns, quantile_label, quantile_level
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE
 
@@ -635,8 +637,6 @@ class _View:
         return found
 
     def _drift_alerts(self) -> list[dict[str, str]]:
-        from rainmaker.app.history import DRIFT_RECENT_DAYS
-
         found = []
         for drift in self.inputs.drift:
             fields = {
@@ -655,8 +655,6 @@ class _View:
         return found
 
     def _holiday_alerts(self) -> list[dict[str, str]]:
-        from rainmaker.china_calendar import calendar_features
-
         if not len(self.dates):
             return []
         cal = calendar_features(self.dates[0], self.dates[-1])
@@ -685,8 +683,6 @@ class _View:
         return found
 
     def accuracy_rows(self) -> list[dict[str, str]] | None:
-        from rainmaker.app.history import accuracy_summary
-
         accuracy = self.inputs.accuracy
         if accuracy is None or accuracy.empty:
             return None
@@ -762,8 +758,6 @@ class _View:
         demand = self._forecast("subscriptions").pivot_table(
             index="date", columns="product_id", values="mean", aggfunc="first"
         )
-        from rainmaker.china_calendar import calendar_features
-
         cal = calendar_features(self.dates[0], self.dates[-1])
         holidays = list(cal.index[cal["is_public_holiday"].to_numpy()])
         return {

@@ -7,7 +7,21 @@ Each number has this one home; the replay's world, the plan and the report read 
 
 from __future__ import annotations
 
-__all__ = ["LARGE_REDEMPTION_SHARE", "MAX_LEVERAGE"]
+__all__ = [
+    "LARGE_REDEMPTION_SHARE",
+    "LIQUID_WORKDAYS",
+    "MAX_LEVERAGE",
+    "MIN_CASH_RATIO",
+    "MIN_LIQUID_RATIO",
+]
+
+# Liquidity: cash plus assets maturing within LIQUID_WORKDAYS trading (working) days at least
+# MIN_LIQUID_RATIO of net assets; cash-like assets (cash, overnight repo) at least MIN_CASH_RATIO.
+# The optimizer's defaults (optimize/defaults.toml [liquidity], tested equal), the replay's
+# portfolio, the none and rule policies and the report read them from here.
+MIN_LIQUID_RATIO = 0.10
+LIQUID_WORKDAYS = 5
+MIN_CASH_RATIO = 0.05
 
 # Leverage: total assets ≤ 120 % of net assets, so pledged repo borrowing outstanding is at most
 # (MAX_LEVERAGE − 1) × net assets.

@@ -43,6 +43,7 @@ import pandas as pd
 from rainmaker.assets import BUCKETS
 from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.investment_mix import ManagedMix
+from rainmaker.regulation import MIN_LIQUID_RATIO
 from rainmaker.response import ExposureResponse
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
 
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 # The regulatory floor of cash and assets maturing within 5 trading days, share of net assets.
-MIN_LIQUID_SHARE = 0.10
+MIN_LIQUID_SHARE = MIN_LIQUID_RATIO
 TERM_BUCKETS = tuple(b.name for b in BUCKETS if b.tenor_days > 1)
 
 

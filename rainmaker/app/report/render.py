@@ -34,7 +34,7 @@ from rainmaker.app.report import charts
 from rainmaker.app.report.i18n import amount_scale, texts
 from rainmaker.china_calendar import calendar_features
 from rainmaker.quantiles import quantile_columns, quantile_label, quantile_level
-from rainmaker.regulation import LARGE_REDEMPTION_SHARE
+from rainmaker.regulation import LARGE_REDEMPTION_SHARE, LIQUID_WORKDAYS, MIN_LIQUID_RATIO
 
 __all__ = [
     "LARGE_REDEMPTION_SHARE",
@@ -46,13 +46,13 @@ __all__ = [
 ]
 
 # Regulation (DOMAIN.md): ≥ 10 % of net assets in cash and assets maturing within 5 trading days.
-LIQUID_FLOOR = 0.10
+LIQUID_FLOOR = MIN_LIQUID_RATIO
 # A floor is "close" when the liquid share is within this factor of it (10 % floor: below 12 %).
 FLOOR_CLOSE_FACTOR = 1.2
 # 巨额赎回 (rainmaker.regulation.LARGE_REDEMPTION_SHARE); half of it is worth a warning.
 LARGE_REDEMPTION_WARNING_SHARE = LARGE_REDEMPTION_SHARE / 2
 # Trading days of redemptions the buffer must cover (the 5-day liquidity rule).
-BUFFER_DAYS = 5
+BUFFER_DAYS = LIQUID_WORKDAYS
 ACCURACY_WINDOW_DAYS = 28
 # Ratios within this relative distance of a limit count as on it (solver round-off).
 RATIO_TOLERANCE = 1e-6

@@ -1,5 +1,8 @@
 """A small seeded panel of synthetic products for tests, examples and the benchmark.
 
+Test and benchmark data only, not part of the public API (docs/api.md): nothing in forecast,
+optimize, simulate or the application uses it.
+
 This is not the project's sample data set (that is :mod:`simulate.synthetic`, with a portfolio
 model behind it); it is a quick generator, vectorised over products, with the effects the
 forecast models must find: weekdays and Chinese holidays (buying peaks two business days before

@@ -1,5 +1,8 @@
 """Seeded synthetic plan inputs, for tests and benchmarks that must not wait for a forecast.
 
+Test and benchmark data only, not part of the public API (docs/api.md): nothing in forecast,
+optimize, simulate or the application uses it.
+
 :func:`synthetic_inputs` draws P products of a few to some tens of billions of CNY with daily
 demand and redemptions of 1–3 % of AUM, shaped by the real Chinese calendar (weekends and
 holidays quieter, demand peaking two working days before a holiday), redemption quantiles from a

@@ -14,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimize import PlanResult, load_settings, plan_from_inputs, synthetic_inputs
+from optimize import PlanResult, load_settings, plan_from_inputs
 from optimize.algebra import CompiledModel
 from optimize.highs import fix_columns, highs_instance, pass_model, solve_arrays
 from optimize.model import build_model
 from optimize.parameters import model_parameters
 from optimize.pyomo_model import pyomo_duals, to_pyomo
 from optimize.solve import solve_plan
+from optimize.synthetic import synthetic_inputs
 
 AS_OF_DAYS = ("2021-09-24", "2021-06-10", "2022-01-28", "2021-03-03", "2021-04-29")
 QUIET = {"solver": {"explain": False}}

@@ -199,8 +199,9 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
 )
 def test_a_solver_failure_says_what_it_knows(monkeypatch, seconds: float, expected: str) -> None:
     import optimize.plan as plan_module
-    from optimize import load_settings, plan_from_inputs, synthetic_inputs
+    from optimize import load_settings, plan_from_inputs
     from optimize.highs import Solution
+    from optimize.synthetic import synthetic_inputs
     from rainmaker.errors import RainmakerError
 
     def failed(model, options, backend):

@@ -320,11 +320,11 @@ def reason_zh(row: Mapping[str, Any]) -> str:
     label = CONSTRAINTS_ZH.get(family, family)
     required, planned = float(row["required_cny"]), float(row["planned_cny"])
     if family == "wam_limit":
-        return f"{label}未满足：平均剩余期限 {planned:.0f} 天，上限 {required:.0f} 天"
+        return f"{label}，平均剩余期限 {planned:.0f} 天，上限 {required:.0f} 天"
     short = float(row["shortfall_cny"])
     pct = float(row["shortfall_pct_of_aum"])
     return (
-        f"{label}未满足：要求 {_money_zh(required)}，计划 {_money_zh(planned)}，"
+        f"{label}，要求 {_money_zh(required)}，计划 {_money_zh(planned)}，"
         f"缺口 {_money_zh(short)}（规模的 {pct:.2f}%）"
     )
 

@@ -22,14 +22,19 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/rainmaker demo
 
-## Lint, then the whole test suite on two workers.
+## Lint, the layers (import-linter), the types of the ground and the stage boundaries (mypy),
+## then the whole test suite on two workers.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format .
@@ -40,4 +45,4 @@ sample: setup
 	$(BIN)/rainmaker sample --out data/sample
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache

@@ -24,12 +24,13 @@ import os
 import platform
 import time
 
-from optimize import load_settings, synthetic_inputs
+from optimize import load_settings
 from optimize.explain import explain
 from optimize.model import build_model
 from optimize.parameters import model_parameters
 from optimize.pyomo_model import to_pyomo
 from optimize.solve import solve_plan
+from optimize.synthetic import synthetic_inputs
 
 
 def run(n_products: int, days: int, workers: int, pyomo_max: int, seed: int) -> dict[str, object]:

@@ -23,8 +23,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -44,7 +42,7 @@ from forecast.features import feature_context
 from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
-from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
+from forecast.paths import aum_paths, flow_paths, path_quantiles
 from forecast.selection import (
     GLOBAL_MODELS,
     Candidate,
@@ -55,8 +53,10 @@ from forecast.selection import (
 )
 from forecast.statistical import CalendarETS
 from forecast.theta import CalendarTheta
+from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
+from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -82,7 +82,6 @@ DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
 # The longest horizon served, days: a year. Beyond it the year-ago feature would be a day after
 # the as-of day and the sample paths grow without bound; longer horizons are refused up front.
 MAX_HORIZON_DAYS = 365
-DEFAULT_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
 # Who forecasts a product the chosen model cannot (too little history), in this order.
 FALLBACK_ORDER = ("lightgbm", "ets", "seasonal_naive", "recent_mean")
 
@@ -124,74 +123,6 @@ def check_horizon(horizon: int, what: str = "horizon") -> None:
         raise UsageError(
             f"{what} must be from 1 to {MAX_HORIZON_DAYS} days (a year), got {horizon}"
         )
-
-
-@dataclass(frozen=True, eq=False)
-class ForecastResult:
-    """A forecast from one as-of day.
-
-    Attributes:
-        table: SPEC §3 long frame: ``product_id, date, variable, mean`` and one ``pNN`` column
-            per quantile level; ``variable`` in ``subscriptions`` (demand before any quota, under
-            the baseline exposure plan), ``redemptions``, ``net_flow``, ``aum``; CNY.
-        paths: variable -> sample paths (n_products, n_paths, horizon), CNY, products in
-            :attr:`product_ids` order.
-        product_ids: products forecast.
-        baseline_exposure: exposure assumed on each forecast day (index date, columns
-            product_id): the mean of the last four same weekdays up to the as-of day.
-        exposure_response: per product, ``a`` and ``e0`` of the curve of
-            :mod:`simulate.response` with standard errors ``a_se``, ``e0_se``.
-        model_name: what produced the point forecasts, e.g.
-            ``auto(subscriptions=lightgbm, redemptions=ets+lightgbm)``.
-        as_of: the as-of day.
-        horizon: days forecast.
-        quantiles: quantile levels of the table.
-        point: variable -> point forecast of the chosen model (n_products, horizon), CNY.
-        scores: backtest WAPE of every candidate (``candidate, variable, wape, n_scored``).
-        warnings: fallbacks and other notes, as text.
-    """
-
-    table: pd.DataFrame
-    paths: dict[str, np.ndarray]
-    product_ids: tuple[str, ...]
-    baseline_exposure: pd.DataFrame
-    exposure_response: pd.DataFrame
-    model_name: str
-    as_of: pd.Timestamp
-    horizon: int
-    quantiles: tuple[float, ...]
-    point: dict[str, np.ndarray] = field(default_factory=dict)
-    scores: pd.DataFrame = field(default_factory=pd.DataFrame)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def dates(self) -> pd.DatetimeIndex:
-        """The forecast days, the ``horizon`` days after the as-of day."""
-        return pd.date_range(
-            self.as_of + pd.Timedelta(days=1), periods=self.horizon, freq="D", name="date"
-        )
-
-    def quantile(self, variable: str, q: float) -> pd.DataFrame:
-        """The ``q`` quantile of ``variable`` from the sample paths.
-
-        Returns:
-            Frame indexed by date with one column per product, CNY.
-        """
-        if variable not in self.paths:
-            raise KeyError(f"unknown variable {variable!r}; expected one of {OUTPUT_VARIABLES}")
-        if not 0.0 <= q <= 1.0:
-            raise ValueError(f"quantile level must lie in [0, 1], got {q}")
-        values = path_quantiles(self.paths[variable], [q])[0]  # (n_products, horizon)
-        return pd.DataFrame(values.T, index=self.dates, columns=list(self.product_ids))
-
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO; text cells that a
-        spreadsheet would take for a formula are quoted, see :mod:`rainmaker.safety`)."""
-        from rainmaker.safety import write_spreadsheet_csv
-
-        table = self.table.copy()
-        table["date"] = table["date"].dt.strftime("%Y-%m-%d")
-        return write_spreadsheet_csv(table, path)
 
 
 def _table(
@@ -494,6 +425,7 @@ class Forecaster:
                 members = Candidate(("seasonal_naive",))
             else:
                 members = candidate
+            assert run is not None  # stand_in covers a missing backtest
             forecast = candidate_forecast(
                 {name: run.forecasts[name][variable] for name in members.members}, members
             )

@@ -43,9 +43,11 @@ import pandas as pd
 from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster, check_horizon
 from forecast.metrics import coverage, scaled_pinball_loss, wape
 from forecast.panel import OUTPUT_VARIABLES
-from forecast.paths import quantile_label
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
+from rainmaker.outcomes import observed_outcomes
+from rainmaker.quantiles import quantile_label
+from rainmaker.tracking import experiment_in
 
 __all__ = [
     "AUTO",
@@ -156,35 +158,10 @@ class EvaluationResult:
 
 
 def outcomes(dataset: Dataset) -> dict[str, pd.DataFrame]:
-    """What happened, per variable as a frame (index date, columns product_id), CNY.
-
-    See the module docstring for how subscriptions, net flow and AUM are defined.
+    """What happened, per variable as a frame (index date, columns product_id), CNY
+    (:func:`rainmaker.outcomes.observed_outcomes`, the one definition the run history shares).
     """
-    flows = dataset.flows
-
-    def wide(column: str) -> pd.DataFrame:
-        return flows.pivot(index="date", columns="product_id", values=column).sort_index()
-
-    subscriptions = wide("subscriptions")
-    redemptions = wide("redemptions")
-    aum = wide("aum")
-    if "demand" in flows.columns and flows["demand"].notna().any():
-        demand = wide("demand")
-        turned_away = (demand - subscriptions).fillna(0.0)
-    else:
-        demand = subscriptions.copy()
-        if "quota" in flows.columns:
-            quota = wide("quota")
-            demand = demand.mask(quota.notna() & (subscriptions >= quota))
-        turned_away = subscriptions * 0.0
-    return {
-        "subscriptions": demand,
-        "redemptions": redemptions,
-        "net_flow": demand - redemptions,
-        "aum": aum,
-        "_turned_away": turned_away,
-        "_subscriptions_observed": subscriptions,
-    }
+    return observed_outcomes(dataset.flows)
 
 
 def _mase_scales(frame: pd.DataFrame, origin: pd.Timestamp) -> pd.Series:
@@ -516,8 +493,6 @@ def log_to_mlflow(
         The MLflow run id.
     """
     import mlflow
-
-    from rainmaker.tracking import experiment_in
 
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = experiment_in(mlflow.MlflowClient(tracking_uri), experiment, tracking_uri)

@@ -1,6 +1,6 @@
 """Each product's demand response to marketing exposure, for the optimizer.
 
-The curve is the one of :mod:`simulate.response`: demand is multiplied by
+The curve is the one of :mod:`rainmaker.response`: demand is multiplied by
 
     multiplier(e) = 1 + a · log(1 + e / e0)
 

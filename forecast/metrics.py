@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from rainmaker.outcomes import wape  # re-exported: the one WAPE, shared with the run history
+
 __all__ = ["coverage", "mase", "pinball_loss", "scaled_pinball_loss", "seasonal_naive_mae", "wape"]
 
 Array = npt.ArrayLike
@@ -22,17 +24,6 @@ def _finite(*arrays: Array) -> tuple[np.ndarray, ...]:
     for v in values:
         ok &= np.isfinite(v)
     return tuple(v[ok] for v in values)
-
-
-def wape(actual: Array, forecast: Array) -> float:
-    """Weighted absolute percentage error, Σ|actual − forecast| / Σ|actual|.
-
-    Returns:
-        The ratio (0 = perfect); NaN when there is nothing to score or Σ|actual| is 0.
-    """
-    a, f = _finite(actual, forecast)
-    total = np.abs(a).sum()
-    return float(np.abs(a - f).sum() / total) if a.size and total > 0 else float("nan")
 
 
 def seasonal_naive_mae(series: Array, season_days: int = 7) -> float:

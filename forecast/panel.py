@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rainmaker.contracts import FORECAST_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
 
@@ -36,7 +37,7 @@ __all__ = [
 
 # The two flows a model forecasts; net flow and AUM are derived from their sample paths.
 MODELLED_VARIABLES = ("subscriptions", "redemptions")
-OUTPUT_VARIABLES = ("subscriptions", "redemptions", "net_flow", "aum")
+OUTPUT_VARIABLES = FORECAST_VARIABLES  # the contract's (rainmaker.contracts)
 MARKET_COLUMNS = ("shibor_on", "shibor_1w", "benchmark_yield_7d")
 PRODUCT_TYPE_CODES = {"cash_management": 0.0, "fixed_income": 1.0}
 # Subscriptions within this relative distance of the quota count as "the cap was reached".

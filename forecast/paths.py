@@ -15,18 +15,14 @@ AUM scenario rolls forward from the as-of AUM.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from forecast.panel import MODELLED_VARIABLES
 
+# re-exported: the home of quantile labels and of quantiles over paths is the ground
+from rainmaker.quantiles import path_quantiles, quantile_label
+
 __all__ = ["aum_paths", "flow_paths", "path_quantiles", "quantile_label"]
-
-
-def quantile_label(q: float) -> str:
-    """Column name of quantile level ``q``: 0.05 → ``p05``, 0.5 → ``p50``, 0.975 → ``p97.5``."""
-    return f"p{q * 100:02g}"
 
 
 def flow_paths(
@@ -101,27 +97,4 @@ def aum_paths(aum_as_of: np.ndarray, income_rate: np.ndarray, net_flow: np.ndarr
     for day in range(net_flow.shape[2]):
         level = level * growth + net_flow[:, :, day]
         out[:, :, day] = level
-    return out
-
-
-def path_quantiles(paths: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """Quantiles over the paths axis, as ``np.quantile(paths, levels, axis=1)`` (linear
-    interpolation) but sorting once for all levels.
-
-    Args:
-        paths: (n_products, n_paths, horizon).
-        levels: quantile levels in [0, 1].
-
-    Returns:
-        (n_levels, n_products, horizon); ordered along the levels by construction.
-    """
-    ordered = np.sort(np.swapaxes(paths, 1, 2), axis=2)  # (n_products, horizon, n_paths)
-    n = ordered.shape[2]
-    out = np.empty((len(levels), paths.shape[0], paths.shape[2]))
-    for i, q in enumerate(levels):
-        position = q * (n - 1)
-        below = int(np.floor(position))
-        above = min(below + 1, n - 1)
-        weight = position - below
-        out[i] = ordered[:, :, below] + weight * (ordered[:, :, above] - ordered[:, :, below])
     return out

@@ -1,10 +1,13 @@
 """A small seeded panel of synthetic products for tests, examples and the benchmark.
 
+Test and benchmark data only, not part of the public API (docs/api.md): nothing in forecast,
+optimize, simulate or the application uses it.
+
 This is not the project's sample data set (that is :mod:`simulate.synthetic`, with a portfolio
 model behind it); it is a quick generator, vectorised over products, with the effects the
 forecast models must find: weekdays and Chinese holidays (buying peaks two business days before
 a holiday stretch, flows collapse during it), quarter-end redemptions, the yield spread against
-the benchmark, marketing exposure through the concave curve of :mod:`simulate.response`, serially
+the benchmark, marketing exposure through the concave curve of :mod:`rainmaker.response`, serially
 correlated noise, and quotas on the peak days that censor demand. It builds thousands of
 products over years in seconds.
 """
@@ -184,7 +187,7 @@ def toy_dataset(
             "issuer": [f"WMC-{i % 5}" for i in range(n)],
             "product_type": np.where(rng.random(n) < 0.8, "cash_management", "fixed_income"),
             "fee_bp": np.round(rng.uniform(15.0, 40.0, n), 1),
-            # The true response curve (simulate.response), for tests of its estimate.
+            # The true response curve (rainmaker.response), for tests of its estimate.
             "response_a": np.round(sensitivity, 4),
             "response_e0": np.round(exposure_scale, 2),
         }

@@ -14,7 +14,10 @@ from optimize.explain import Explanations
 from optimize.inputs import PlanInputs, inputs_from_forecast
 from optimize.plan import PlanResult, make_plan, plan_from_inputs
 from optimize.settings import PlanSettings, load_settings
-from optimize.synthetic import synthetic_inputs
+
+# Test and benchmark data, not public API: import it from optimize.synthetic. Still importable
+# here (not in __all__) so that tests written against the old name keep working until moved.
+from optimize.synthetic import synthetic_inputs  # noqa: F401
 
 __all__ = [
     "Explanations",
@@ -25,5 +28,4 @@ __all__ = [
     "load_settings",
     "make_plan",
     "plan_from_inputs",
-    "synthetic_inputs",
 ]

@@ -29,7 +29,8 @@ from optimize.regime import RegimeState, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
-from rainmaker.china_calendar import calendar_features
+from rainmaker.china_calendar import workday_flags
+from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
 from rainmaker.investment_mix import (
     INFER_LOOKBACK_DAYS,
@@ -37,6 +38,7 @@ from rainmaker.investment_mix import (
     managed_mixes,
     maturing_share,
 )
+from rainmaker.quantiles import quantile_label, quantile_level
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -50,7 +52,6 @@ __all__ = [
     "laddered_rates",
     "portfolio_yield_pct",
     "target_yield_path",
-    "workday_flags",
 ]
 
 # 7-day yields need the 万份收益 of the six days up to the as-of day.
@@ -249,7 +250,7 @@ class PlanInputs:
                 )
             elif not np.isfinite(sub).all() or (sub < 0).any():
                 problems.append("subscription_paths must be finite and >= 0")
-        for name, values in (
+        optional: tuple[tuple[str, np.ndarray | None], ...] = (
             ("recent_redemptions", self.recent_redemptions),
             ("defence", self.defence),
             ("worst_outflow", self.worst_outflow),
@@ -257,9 +258,10 @@ class PlanInputs:
             ("managed_cash_ratio", self.managed_cash_ratio),
             ("managed_overnight_ratio", self.managed_overnight_ratio),
             ("managed_ladder_ratio", self.managed_ladder_ratio),
-        ):
-            if values is not None and np.asarray(values).shape != (p,):
-                problems.append(f"{name} has shape {np.asarray(values).shape}, expected {(p,)}")
+        )
+        for name, column in optional:
+            if column is not None and np.asarray(column).shape != (p,):
+                problems.append(f"{name} has shape {np.asarray(column).shape}, expected {(p,)}")
         if self.recent_redemptions is not None:
             recent = np.asarray(self.recent_redemptions, dtype=float)
             if not np.isfinite(recent).all() or (recent < 0).any():
@@ -290,16 +292,6 @@ class PlanInputs:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def workday_flags(start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Chinese working days (make-up days count) by calendar day, from ``start`` to ``end``.
-
-    These are the days the interbank market trades and the days counted by "maturing within 5
-    trading days", as in :mod:`simulate.portfolio`.
-    """
-    features = calendar_features(start, end)
-    return features["is_workday"].astype(bool)
 
 
 def compounded_to_simple_pct(yield_7d_pct: np.ndarray) -> np.ndarray:
@@ -402,14 +394,6 @@ def portfolio_yield_pct(
     return gross - np.asarray(fee_bp, dtype=float) / 100.0
 
 
-def _quantile_level(column: str) -> float | None:
-    """``p95`` → 0.95, ``p05`` → 0.05, ``p975`` → 0.975; anything else → None."""
-    if not (column.startswith("p") and column[1:].isdigit()):
-        return None
-    digits = column[1:]
-    return int(digits) / 10 ** len(digits)
-
-
 def _pivot(
     table: pd.DataFrame, variable: str, column: str, ids: tuple[str, ...], dates: pd.DatetimeIndex
 ) -> np.ndarray:
@@ -442,12 +426,14 @@ def _product_column(
     return values.reindex(list(ids)).fillna(default).to_numpy(dtype=float)
 
 
-def _response_parameters(forecast: Any, ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _response_parameters(
+    forecast: ForecastResult, ids: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """Response curve ``(a, e0)`` per product from the forecast; no response where unknown."""
     a = np.zeros(len(ids))
     e0 = np.ones(len(ids))
-    table = getattr(forecast, "exposure_response", None)
-    if isinstance(table, pd.DataFrame) and {"a", "e0"} <= set(table.columns):
+    table = forecast.exposure_response
+    if {"a", "e0"} <= set(table.columns):
         fitted = table.reindex(list(ids))
         a_fit = pd.to_numeric(fitted["a"], errors="coerce").to_numpy(dtype=float)
         e0_fit = pd.to_numeric(fitted["e0"], errors="coerce").to_numpy(dtype=float)
@@ -460,7 +446,7 @@ def _response_parameters(forecast: Any, ids: tuple[str, ...]) -> tuple[np.ndarra
 def inputs_from_forecast(
     dataset: Dataset,
     as_of: str | pd.Timestamp,
-    forecast: Any,
+    forecast: ForecastResult,
     settings: PlanSettings,
     holdings: pd.DataFrame | None = None,
     *,
@@ -472,7 +458,8 @@ def inputs_from_forecast(
     Args:
         dataset: the data set (rows after ``as_of`` are ignored).
         as_of: today.
-        forecast: a ``forecast.ForecastResult`` for the days after ``as_of``.
+        forecast: the forecast for the days after ``as_of`` (the stage contract
+            :class:`rainmaker.contracts.ForecastResult`).
         settings: optimizer settings (horizon, ladder, target pace, confidence).
         holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`, e.g. from a
             backtest's portfolio); ``None`` reads ``holdings.csv`` or builds default ladders.
@@ -512,13 +499,13 @@ def inputs_from_forecast(
     redemptions = np.maximum(_pivot(table, "redemptions", "mean", ids, dates), 0.0)
     quantiles: dict[float, np.ndarray] = {}
     for column in table.columns:
-        level = _quantile_level(str(column))
+        level = quantile_level(str(column))
         if level is not None and level >= 0.5:
             quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
-    paths = getattr(forecast, "paths", None)
+    paths = forecast.paths
     confidence = settings.liquidity.confidence
     redemption_paths = subscription_paths = None
-    if isinstance(paths, Mapping) and "redemptions" in paths:
+    if "redemptions" in paths:
         sample = np.asarray(paths["redemptions"], dtype=float)[:, :, :horizon]
         order = [list(forecast.product_ids).index(p) for p in ids]
         if sample.shape[2] == horizon and np.isfinite(sample).all():
@@ -530,7 +517,7 @@ def inputs_from_forecast(
         if confidence not in quantiles:
             quantiles[confidence] = np.maximum(np.quantile(sample[order], confidence, axis=1), 0.0)
     if not quantiles or max(quantiles) < confidence:
-        have = ", ".join(f"p{round(q * 100)}" for q in sorted(quantiles)) or "none"
+        have = ", ".join(quantile_label(q) for q in sorted(quantiles)) or "none"
         raise UsageError(
             f"the buffer is sized at confidence {confidence}, but the forecast has redemption "
             f"quantiles {have} and no sample paths; expected a quantile at or above it"
@@ -669,8 +656,8 @@ def inputs_from_forecast(
     else:
         open_today = np.ones(len(ids), dtype=bool)
 
-    exposure = getattr(forecast, "baseline_exposure", None)
-    if isinstance(exposure, pd.DataFrame) and len(exposure.columns):
+    exposure = forecast.baseline_exposure
+    if len(exposure.columns):
         frame = exposure.copy()
         frame.index = pd.to_datetime(frame.index)
         baseline = frame.reindex(index=dates, columns=list(ids)).fillna(0.0).to_numpy(dtype=float).T

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from optimize.algebra import CompiledModel, LinearModel
+from optimize.blocks import ProductBlocks, product_blocks
 from optimize.constraints import add_constraints
 from optimize.objective import add_objective
 from optimize.parameters import ModelParameters
 from optimize.variables import PlanVariables, add_variables
-
-if TYPE_CHECKING:
-    from optimize.decompose import ProductBlocks
 
 __all__ = ["PlanModel", "build_model"]
 
@@ -54,10 +51,7 @@ class PlanModel:
     def blocks(self) -> ProductBlocks:
         """The compiled model cut into per-product blocks (cut once, then cached)."""
         if self._blocks is None:
-            # imported here: optimize.decompose builds on this module
-            from optimize.decompose import product_blocks
-
-            self._blocks = product_blocks(self)
+            self._blocks = product_blocks(self.compiled(), self.model, self.parameters.n_products)
         return self._blocks
 
 

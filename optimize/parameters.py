@@ -31,7 +31,7 @@ import pandas as pd
 from optimize.inputs import PlanInputs
 from optimize.settings import PlanSettings
 from rainmaker.assets import AssetBucket, bucket
-from simulate.response import ExposureResponse, exposure_response
+from rainmaker.response import ExposureResponse, exposure_response
 
 __all__ = [
     "ModelParameters",

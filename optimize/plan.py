@@ -34,6 +34,7 @@ from optimize.parameters import model_parameters
 from optimize.results import objective_terms, plan_frame, purchases_frame, violations_frame
 from optimize.settings import PlanSettings, load_settings
 from optimize.solve import solve_plan
+from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def plan_from_inputs(
 def make_plan(
     dataset: Dataset,
     as_of: str | pd.Timestamp,
-    forecast: Any,
+    forecast: ForecastResult,
     settings: PlanSettings | None = None,
     *,
     holdings: pd.DataFrame | None = None,
@@ -207,7 +208,8 @@ def make_plan(
     Args:
         dataset: the data set (only rows dated on or before ``as_of`` are read).
         as_of: today.
-        forecast: a ``forecast.ForecastResult`` for the days after ``as_of``.
+        forecast: the forecast for the days after ``as_of``
+            (:class:`rainmaker.contracts.ForecastResult`).
         settings: optimizer settings (``load_settings()`` when None).
         holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`); None reads
             ``holdings.csv`` or assumes default ladders.

@@ -19,6 +19,9 @@ the as-of day followed by the plan's 万份收益 (net income of day t / AUM at 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -148,7 +151,9 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     this day, net of the subscriptions the plan accepts that
     settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
     ``liquidity_available`` (the first day's closing cash, its purchases back by this day and
-    today's positions maturing by then, CNY), ``next_working_day`` (the first working day after
+    today's positions maturing by then, CNY), ``keep_liquid`` (the day's closing cash and
+    overnight repo: the liquid money the plan holds tonight, which the replay's executor keeps
+    and the report shows, CNY), ``next_working_day`` (the first working day after
     the first planned day: the needs through it are what only that day's cash and overnight
     repo can pay) and ``defence`` (the product plans in defence, :mod:`optimize.regime`).
     """
@@ -199,10 +204,12 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         }
     )
     need, available = _needs_and_available(par, q)
+    overnight = frame.get("purchase_repo_1d", np.zeros(p * h))
     frame.update(
         {
             "liquidity_need": need.ravel(),
             "liquidity_available": available.ravel(),
+            "keep_liquid": np.maximum(frame["cash"], 0.0) + np.maximum(overnight, 0.0),
             "liquidity_need_confidence": par.needs_confidence.ravel(),
             "next_working_day": np.tile(_next_working_day(par), p),
             "defence": np.repeat(par.defence, h),
@@ -291,7 +298,41 @@ VIOLATION_COLUMNS = (
     "shortfall_cny",
     "shortfall_pct_of_aum",
     "reason",
+    "reason_zh",
 )
+
+# What each soft constraint is, in Chinese (the reasons of the violations frame, reason_zh).
+CONSTRAINTS_ZH = {
+    "buffer_covers_redemptions": "赎回备付（流动性缓冲）",
+    "liquidity_floor": "流动性资产下限",
+    "cash_floor": "现金类资产下限",
+    "maturity_ladder": "到期资产阶梯下限",
+    "wam_limit": "平均剩余期限上限",
+    "sales_plan": "渠道销售计划",
+    "days_off_cover": "节假日前的现金备付",
+    "cumulative_needs": "累计流动性需求",
+    "cash_balance": "当日现金收支（需提前卖出或回购融资）",
+}
+
+
+def _money_zh(value: float) -> str:
+    return f"{value / 1e4:,.0f} 万元"
+
+
+def reason_zh(row: Mapping[str, Any]) -> str:
+    """The Chinese line of one violation: which constraint, what it required, what the plan
+    holds and the shortfall (the English ``reason`` says why in more words)."""
+    family = str(row["constraint"])
+    label = CONSTRAINTS_ZH.get(family, family)
+    required, planned = float(row["required_cny"]), float(row["planned_cny"])
+    if family == "wam_limit":
+        return f"{label}，平均剩余期限 {planned:.0f} 天，上限 {required:.0f} 天"
+    short = float(row["shortfall_cny"])
+    pct = float(row["shortfall_pct_of_aum"])
+    return (
+        f"{label}，要求 {_money_zh(required)}，计划 {_money_zh(planned)}，"
+        f"缺口 {_money_zh(short)}（规模的 {pct:.2f}%）"
+    )
 
 
 def _money(value: float) -> str:
@@ -304,7 +345,8 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     Columns: ``constraint`` (the family), ``product_id`` (or the channel of a sales plan),
     ``date`` (or the period's first day in the horizon), ``required_cny``, ``planned_cny``,
     ``shortfall_cny`` (for WAM: days above the cap × AUM), ``shortfall_pct_of_aum`` (of the
-    product's reference AUM; for WAM the days above the cap) and ``reason`` in plain words.
+    product's reference AUM; for WAM the days above the cap), ``reason`` in plain words and
+    ``reason_zh``, the line in Chinese (:func:`reason_zh`).
     """
     par = plan.parameters
     x = solution.x
@@ -515,5 +557,7 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
                 "reason": f"{label}: {why}",
             }
         )
+    for row in rows:
+        row["reason_zh"] = reason_zh(row)
     out = pd.DataFrame(rows, columns=list(VIOLATION_COLUMNS))
     return out.sort_values(["constraint", "product_id", "date"], ignore_index=True)

@@ -23,7 +23,7 @@ from typing import Any
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
 from rainmaker.investment_mix import DEFAULT_MIX
-from rainmaker.regulation import MAX_LEVERAGE
+from rainmaker.regulation import LIQUID_WORKDAYS, MAX_LEVERAGE, MIN_CASH_RATIO, MIN_LIQUID_RATIO
 
 __all__ = [
     "DEFAULTS_FILE",
@@ -118,10 +118,10 @@ class LiquiditySettings:
     """
 
     confidence: float = 0.95
-    min_liquid_ratio: float = 0.10
-    min_cash_ratio: float = 0.05
+    min_liquid_ratio: float = MIN_LIQUID_RATIO
+    min_cash_ratio: float = MIN_CASH_RATIO
     max_wam_days: float = 120.0
-    liquid_workdays: int = 5
+    liquid_workdays: int = LIQUID_WORKDAYS
     window: str = "5d"
     ladder_days: int = 30
     min_ladder_ratio: float = 0.30

@@ -94,7 +94,7 @@ def solve_plan(plan: PlanModel, options: SolverSettings, backend: str = "highspy
         )
 
     if backend == "pyomo":
-        from optimize.pyomo_model import solve_with_pyomo
+        from optimize.pyomo_model import solve_with_pyomo  # start-up time: Pyomo is slow to load
 
         solution = solve_with_pyomo(plan, options)
         if solution.ok:

@@ -1,5 +1,8 @@
 """Seeded synthetic plan inputs, for tests and benchmarks that must not wait for a forecast.
 
+Test and benchmark data only, not part of the public API (docs/api.md): nothing in forecast,
+optimize, simulate or the application uses it.
+
 :func:`synthetic_inputs` draws P products of a few to some tens of billions of CNY with daily
 demand and redemptions of 1–3 % of AUM, shaped by the real Chinese calendar (weekends and
 holidays quieter, demand peaking two working days before a holiday), redemption quantiles from a
@@ -21,13 +24,12 @@ from optimize.inputs import (
     PlanInputs,
     portfolio_yield_pct,
     target_yield_path,
-    workday_flags,
 )
 from optimize.portfolio import default_ladder
 from optimize.sales_plan import REQUIREMENT_COLUMNS
 from optimize.settings import PlanSettings
 from rainmaker.assets import BUCKETS
-from rainmaker.china_calendar import calendar_features
+from rainmaker.china_calendar import calendar_features, workday_flags
 
 __all__ = ["MARKET_RATES_PCT", "synthetic_inputs"]
 

@@ -9,6 +9,12 @@ holiday effects are missing for those days.
 
 A *holiday stretch* is a maximal run of consecutive non-working days that contains at least one
 public holiday (e.g. the seven days of National Day). Ordinary weekends are not stretches.
+
+This module is the one working-day service of the project: :func:`workday_flags` (flags by
+calendar day, what the optimizer plans with), :class:`Workdays` (day-number arithmetic fast
+enough for a replay that asks tens of thousands of times, what the simulator uses),
+:func:`is_workday` and :func:`next_workday` (one question at a time). All read the same
+calendar (:func:`calendar_features`).
 """
 
 from __future__ import annotations
@@ -24,10 +30,14 @@ import pandas as pd
 
 __all__ = [
     "CalendarCoverageWarning",
+    "Workdays",
     "calendar_features",
     "covered_years",
+    "day_number",
     "is_workday",
     "next_workday",
+    "to_timestamp",
+    "workday_flags",
 ]
 
 # Paydays: most employers pay on the 10th or the 15th, moved to the last working day before it
@@ -292,12 +302,12 @@ def _features(first_day: pd.Timestamp, last_day: pd.Timestamp) -> _Computed:
         bdays_after[i] = count
 
     to_next_workday = np.full(n, np.nan)
-    nxt: int | None = None
+    next_workday: int | None = None
     for i in range(n - 1, -1, -1):
-        if nxt is not None:
-            to_next_workday[i] = nxt - i
+        if next_workday is not None:
+            to_next_workday[i] = next_workday - i
         if workday[i]:
-            nxt = i
+            next_workday = i
 
     month_end = index + pd.offsets.MonthEnd(0)
     days_to_month_end = (month_end - index).days.to_numpy()
@@ -368,3 +378,90 @@ def next_workday(day: str | dt.date | pd.Timestamp) -> pd.Timestamp:
     d = pd.Timestamp(day).normalize()
     flags = _day_flags((d + pd.Timedelta(days=1)).date(), (d + pd.Timedelta(days=40)).date())
     return pd.Timestamp(flags.index[flags["is_workday"].to_numpy()][0])
+
+
+def workday_flags(start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Chinese working days (make-up days count) by calendar day, from ``start`` to ``end``.
+
+    These are the days the interbank market trades and the days counted by "maturing within 5
+    trading days", as in :mod:`simulate.portfolio` (which counts them with :class:`Workdays`).
+    """
+    features = calendar_features(start, end)
+    return features["is_workday"].astype(bool)
+
+
+# ---------------------------------------------------------------------- fast day arithmetic
+# calendar_features answers one span at a time and builds a frame per call, too slow for a replay
+# that asks "what is the next working day?" tens of thousands of times. Workdays reads the same
+# calendar once per span of years into a boolean array indexed by day number (days since
+# 1970-01-01) and answers from it; outside the holiday package's coverage it falls back to
+# weekends only, as calendar_features does.
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+# The calendar is loaded in blocks this many days wide around the days asked for.
+_BLOCK_DAYS = 3 * 366
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def day_number(day: str | dt.date | pd.Timestamp | np.datetime64) -> int:
+    """Calendar day as an integer: days since 1970-01-01 (the time of day is ignored)."""
+    return pd.Timestamp(day).toordinal() - _EPOCH_ORDINAL
+
+
+@lru_cache(maxsize=1 << 16)
+def to_timestamp(number: int) -> pd.Timestamp:
+    """Inverse of :func:`day_number` (cached: the replay converts the same few hundred days
+    hundreds of thousands of times)."""
+    return pd.Timestamp(_EPOCH + np.timedelta64(int(number), "D"))
+
+
+class Workdays:
+    """Chinese working days (make-up days count, public holidays and weekends do not).
+
+    Days are integers from :func:`day_number`; the calendar grows on demand.
+    """
+
+    def __init__(self) -> None:
+        self._first = 0
+        self._flags = np.zeros(0, dtype=bool)
+
+    def _ensure(self, first: int, last: int) -> None:
+        """Load the calendar so that days ``first`` .. ``last`` are covered."""
+        have_last = self._first + len(self._flags) - 1
+        if len(self._flags) and self._first <= first and last <= have_last:
+            return
+        lo = min(first, self._first) if len(self._flags) else first
+        hi = max(last, have_last) if len(self._flags) else last
+        lo -= _BLOCK_DAYS // 3
+        # Read ahead, but not past the holiday package's coverage: the calendar warns about
+        # uncovered years, and should only do so when such a day is really asked for.
+        covered_end = day_number(f"{covered_years().stop - 1}-12-31")
+        hi = max(hi, min(hi + _BLOCK_DAYS, covered_end))
+        features = calendar_features(to_timestamp(lo), to_timestamp(hi))
+        self._first = lo
+        self._flags = features["is_workday"].to_numpy(dtype=bool)
+
+    def is_workday(self, day: int) -> bool:
+        """Whether day number ``day`` is a working day."""
+        self._ensure(day, day)
+        return bool(self._flags[day - self._first])
+
+    def on_or_after(self, day: int) -> int:
+        """The first working day on or after ``day``."""
+        d = day
+        while not self.is_workday(d):
+            d += 1
+        return d
+
+    def next_workday(self, day: int) -> int:
+        """The first working day strictly after ``day``."""
+        return self.on_or_after(day + 1)
+
+    def add_workdays(self, day: int, n: int) -> int:
+        """The ``n``-th working day after ``day`` (``n`` ≥ 1); ``day`` itself is not counted."""
+        d = day
+        for _ in range(n):
+            d = self.next_workday(d)
+        return d

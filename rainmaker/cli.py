@@ -4,7 +4,7 @@ Each sub-command is a small function taking the parsed arguments and returning a
 heavy libraries are imported inside the command that needs them so that ``rainmaker --help`` and
 ``rainmaker validate`` start fast. Exit statuses: 0 success, 2 bad input or usage (``DataError``,
 ``UsageError``, argparse errors), 1 any other failure, and 3 for ``rainmaker run`` when another run
-holds the lock (``rainmaker.outputs.LockHeld``).
+holds the lock (``rainmaker.app.outputs.LockHeld``).
 
 Every command checks all its arguments and paths before any work starts (a bad ``--out`` is
 refused before a forecast runs, not after it). Everything printed goes through
@@ -31,8 +31,8 @@ from rainmaker.safety import mask_secrets
 if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
     import pandas as pd
 
-    from rainmaker.config import DailyConfig
-    from rainmaker.daily import RunOutcome
+    from rainmaker.app.config import DailyConfig
+    from rainmaker.app.daily import RunOutcome
 
 DEFAULT_DATA = Path("data/sample")
 
@@ -99,8 +99,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     """
     import shutil
 
-    from rainmaker.outputs import check_output_folder, replace_folder, sibling_staging
-    from simulate.synthetic import SampleConfig, foreign_files, generate_sample
+    from rainmaker.app.outputs import check_output_folder, replace_folder, sibling_staging
+    from simulate.sample import foreign_files, generate_sample
+    from simulate.synthetic import SampleConfig
 
     if args.seed is not None:
         _at_least(args.seed, "--seed", 0)
@@ -126,7 +127,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def _daily_config(args: argparse.Namespace) -> DailyConfig:
     """The daily job's settings: ``--config`` (or ./rainmaker.toml), then the flags given."""
-    from rainmaker.config import load_config
+    from rainmaker.app.config import load_config
 
     config = load_config(getattr(args, "config", None))
     changes = {}
@@ -147,7 +148,7 @@ def _say_outcome(outcome: RunOutcome) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Forecast, optimise and write the daily plan report for one as-of day."""
-    from rainmaker.daily import plan_to_folder
+    from rainmaker.app.daily import plan_to_folder
 
     config = _daily_config(args)
     result = plan_to_folder(config.data, args.as_of, args.out, config, track=not args.no_tracking)
@@ -163,7 +164,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The scheduled job: plan the latest complete day as a new revision, record it."""
-    from rainmaker.daily import run_job
+    from rainmaker.app.daily import run_job
 
     config = _daily_config(args)
     _say_outcome(run_job(config, as_of=args.as_of, force=args.force))
@@ -172,8 +173,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The whole daily job on the sample data set; the last line is the report's path."""
-    from rainmaker.config import DailyConfig, load_config
-    from rainmaker.daily import run_job
+    from rainmaker.app.config import DailyConfig, load_config
+    from rainmaker.app.daily import run_job
 
     config = load_config(args.config) if args.config is not None else DailyConfig()
     config = config.replace(data=args.data, lang=args.lang or config.lang)
@@ -183,11 +184,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """List recorded runs and how their forecasts compared with what then happened."""
-    from rainmaker.history import accuracy_summary, forecast_accuracy, open_history
+    from rainmaker.app.history import accuracy_summary, forecast_accuracy, open_history
 
     _at_least(args.limit, "--limit", 1)
     config = _daily_config(args)
-    with open_history(config.history_url) as history:
+    with open_history(config.history_database) as history:
         runs = history.runs(limit=args.limit)
         if runs.empty:
             _say(f"no runs recorded in {history.url}")
@@ -240,9 +241,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
     import pandas as pd
 
-    from rainmaker.config import MAX_HORIZON_DAYS
+    from rainmaker.app.config import MAX_HORIZON_DAYS
+    from rainmaker.app.outputs import check_output_folder
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.outputs import check_output_folder
     from rainmaker.tracking import check_tracking_uri
     from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
     from simulate.backtest import PolicyOptions, parse_policies, run_backtest
@@ -307,8 +308,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Forecast the N days after the as-of day from rows dated up to it (SPEC §2, §3)."""
     from forecast import check_horizon, model_names, run_forecast
+    from rainmaker.app.outputs import check_output_file
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.outputs import check_output_file
 
     check_horizon(args.horizon, "--horizon")
     model_names(args.model)
@@ -340,8 +341,8 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         log_to_mlflow,
         print_progress,
     )
+    from rainmaker.app.outputs import check_output_file
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.outputs import check_output_file
     from rainmaker.tracking import check_tracking_uri
 
     models = model_names(args.models) if args.models else DEFAULT_MODELS
@@ -428,8 +429,9 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 def cmd_stress(args: argparse.Namespace) -> int:
     """Liquidity stress tests of each product's book as of a day (simulate/stress.py)."""
+    from rainmaker.app.outputs import check_output_folder
+    from rainmaker.app.report.stress_page import write_stress_page
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.outputs import check_output_folder
     from simulate.stress import load_scenarios, run_stress, write_stress
 
     check_output_folder(args.out, "--out")
@@ -447,7 +449,8 @@ def cmd_stress(args: argparse.Namespace) -> int:
     # the whole data set, so that problems name their lines in the files; the engine reads no
     # row dated after the as-of day (tested)
     result = run_stress(dataset, as_of, settings, products)
-    paths = write_stress(result, args.out, args.lang)
+    paths = write_stress(result, args.out)
+    paths["stress.html"] = write_stress_page(result, args.out, args.lang)
     summary = result.summary
     ran = summary.loc[summary["skipped"] == ""]
     books = ", ".join(

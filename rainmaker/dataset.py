@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ from rainmaker.validation import (
 
 __all__ = ["Dataset", "load_dataset", "parse_day", "read_table"]
 
-DateLike = str | date | pd.Timestamp
+DateLike: TypeAlias = str | date | pd.Timestamp
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,7 +13,7 @@ __all__ = [
     "DEVIATION_NEGATIVE_ACTION_PCT",
     "FLOOR_ASSET_BUCKETS",
     "LARGE_REDEMPTION_SHARE",
-    "LIQUID_WITHIN_TRADING_DAYS",
+    "LIQUID_WORKDAYS",
     "MAX_LEVERAGE",
     "MAX_T0_REDEMPTION_CNY",
     "MAX_WAL_DAYS",
@@ -32,10 +32,12 @@ LARGE_REDEMPTION_SHARE = 0.10
 # Liquidity floors (DOMAIN.md "Regulation"): at least MIN_CASH_RATIO of net assets in cash,
 # government bonds, central-bank bills and policy-bank bonds (FLOOR_ASSET_BUCKETS: of the buckets
 # of rainmaker.assets only cash qualifies; overnight reverse repo does not), and at least
-# MIN_LIQUID_RATIO including assets maturing within LIQUID_WITHIN_TRADING_DAYS trading days.
+# MIN_LIQUID_RATIO including assets maturing within LIQUID_WORKDAYS trading (working) days.
+# The optimizer's defaults (optimize/defaults.toml [liquidity], tested equal), the replay's
+# portfolio, the none and rule policies, the stress test and the report read them from here.
 MIN_CASH_RATIO = 0.05
 MIN_LIQUID_RATIO = 0.10
-LIQUID_WITHIN_TRADING_DAYS = 5
+LIQUID_WORKDAYS = 5
 FLOOR_ASSET_BUCKETS: frozenset[str] = frozenset({"cash"})
 # Weighted average maturity and weighted average life of the book, calendar days.
 MAX_WAM_DAYS = 120

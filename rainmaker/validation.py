@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def read_other_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     return (checker.other(table) if table is not None else None), problems
 
 
-def _fingerprint(paths) -> str:
+def _fingerprint(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):
         data = path.read_bytes()

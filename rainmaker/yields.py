@@ -16,8 +16,8 @@ of a backtest window, all in basis points (1 bp = 0.01 percentage point): see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypedDict
+from collections.abc import Mapping, Sequence
+from typing import TypedDict, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -156,7 +156,8 @@ def weighted_figures(
         raise ValueError("weighted_figures: needs one positive weight per product")
     w = w / w.sum()
     keys = HeadlineFigures.__annotations__
-    return HeadlineFigures(**{k: float(np.dot(w, [f[k] for f in figures])) for k in keys})  # type: ignore[typeddict-item]
+    rows = [cast(Mapping[str, float], f) for f in figures]
+    return cast(HeadlineFigures, {k: float(np.dot(w, [row[k] for row in rows])) for k in keys})
 
 
 def yield_7d_series(r_per_10k: pd.Series, *, carry: str = "daily") -> pd.Series:

@@ -2,8 +2,8 @@
 by day, and the closed-loop replay that measures what a policy does to yield volatility.
 
 - :mod:`simulate.portfolio` — a product's asset lots, income, fees, redemptions and shortfall;
-- :mod:`simulate.response` — the concave demand response to marketing exposure;
-- :mod:`simulate.synthetic` — the seeded generator of ``data/sample``;
+- :mod:`simulate.synthetic` — the seeded generator of ``data/sample`` (the demand response to
+  exposure it draws with is :mod:`rainmaker.response`, shared with forecast and optimize);
 - :mod:`simulate.replay` — the day-by-day closed loop; :mod:`simulate.policies` (``none``, ``rule``)
   and :mod:`simulate.planning_policies` (``optimizer``, ``oracle``) decide each day;
 - :mod:`simulate.scenarios` — stressed copies of a data set (a redemption run, a rate shock,

@@ -31,6 +31,7 @@ from rainmaker import __version__
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
 from rainmaker.safety import write_spreadsheet_csv
+from rainmaker.tracking import log_run
 from simulate.backtest_metrics import compare_policies
 from simulate.plots import plot_policy, plot_policy_comparison
 from simulate.policies import NoPolicy, Policy, RulePolicy
@@ -112,6 +113,7 @@ def make_policy(name: str, options: PolicyOptions | None = None) -> Policy:
     if name == "rule":
         return RulePolicy()
     if name in ("optimizer", "oracle"):
+        # imported here for start-up time: planning policies bring forecast and optimize
         from simulate.planning_policies import (
             BACKTEST_PLAN_OVERRIDES,
             OptimizerPolicy,
@@ -234,8 +236,6 @@ def _log(
     files: Sequence[Path],
     figures: Sequence[Path],
 ) -> str:
-    from rainmaker.tracking import log_run
-
     params: dict[str, Any] = {
         f"world.{k}": v for k, v in asdict(result.settings).items() if k != "response"
     }

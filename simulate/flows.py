@@ -27,7 +27,7 @@ in :class:`DemandDrivers` with their defaults, chosen from what DOMAIN.md report
   the benchmark, both of the day before, in percentage points, and rank in [0, 1] its place among
   the products publishing a yield that day (1 = highest);
 - **exposure**: daily page views per product, a base level with weekends ×0.8, campaigns of
-  ×2–6 and lognormal noise; demand follows :func:`simulate.response.exposure_response`.
+  ×2–6 and lognormal noise; demand follows :func:`rainmaker.response.exposure_response`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulate.response import ExposureResponse, exposure_response
+from rainmaker.response import ExposureResponse, exposure_response
 
 SPREAD_SATURATION_PCT = 0.5
 

@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
+from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
 
 __all__ = [
@@ -104,7 +106,7 @@ class PlanningPolicy(Policy):
 
     def _plan_settings(self) -> Any:
         if self._settings is None:
-            from optimize import load_settings
+            from optimize import load_settings  # start-up time: optimize loads Pyomo and HiGHS
 
             overrides = {k: dict(v) for k, v in self.plan_overrides.items()}
             overrides.setdefault("horizon", {})["days"] = self.horizon_days
@@ -112,11 +114,11 @@ class PlanningPolicy(Policy):
         return self._settings
 
     @abstractmethod
-    def forecast(self, state: ReplayState, history: Dataset) -> Any:
-        """The forecast the plan is made from (a ``forecast.ForecastResult``)."""
+    def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
+        """The forecast the plan is made from (:class:`rainmaker.contracts.ForecastResult`)."""
 
     def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
-        from optimize import make_plan
+        from optimize import make_plan  # start-up time: optimize loads Pyomo and HiGHS
 
         history = state.history
         planned = [p for p in state.product_ids if _has_row(history, p, state.as_of)]
@@ -157,7 +159,8 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
     - ``exposure`` where the plan steers it (it differs from the forecast's baseline, or the
       product has exposure slots); elsewhere history's exposure is kept;
     - ``purchase_<bucket>`` of the term buckets as planned;
-    - ``keep_liquid``: the cash and overnight repo the plan holds at the end of the day, which
+    - ``keep_liquid``: the plan's column of that name, the cash and overnight repo it holds at
+      the end of the day (within the product's AUM), which
       pay its liquidity needs (E27) through the next working day; ``cash_target``: the part
       of it kept as cash (what the days off right after today are paid from);
     - ``borrow``: the repo borrowing the plan holds at the end of the day (E28), which the
@@ -185,12 +188,11 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
         )
         aum = state.portfolios[pid].aum
         cash = min(max(float(values["cash"]), 0.0), aum)
-        overnight = max(float(values.get("purchase_repo_1d", 0.0)), 0.0)
         out[pid] = ProductDecision(
             quota=max(quota, 0.0) if math.isfinite(quota) else math.inf,
             purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
             cash_target=cash,
-            keep_liquid=min(cash + overnight, aum),
+            keep_liquid=min(float(values["keep_liquid"]), aum),
             borrow=max(float(values.get("repo_borrowing", 0.0)), 0.0),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
@@ -208,8 +210,8 @@ class OptimizerPolicy(PlanningPolicy):
         self._forecaster: Any = None
         self._fitted_on: pd.Timestamp | None = None
 
-    def forecast(self, state: ReplayState, history: Dataset) -> Any:
-        from forecast import DEFAULT_MODELS, Forecaster
+    def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
+        from forecast import DEFAULT_MODELS, Forecaster  # start-up time: LightGBM, statsmodels
 
         as_of = state.as_of
         with warnings.catch_warnings():
@@ -237,39 +239,32 @@ class OraclePolicy(PlanningPolicy):
         super().__init__(*args, **kwargs)
         self._response: pd.DataFrame | None = None
 
-    def forecast(self, state: ReplayState, history: Dataset) -> Any:
+    def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
         if state.future is None:
             raise RuntimeError("the oracle needs the replay to hand it the full data set")
         if self._response is None:
-            self._response = _world_response(history, state.as_of)
+            self._response = _world_response(state)
         return perfect_forecast(state, history, self.horizon_days, self._response)
 
 
-def _world_response(history: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The exposure response of the replay's world (see :mod:`simulate.replay`): the data set's
-    ``exposure_response`` table, else the curve the forecast fits on the data up to ``as_of``
-    (the oracle's first morning is the replay's first day, so this is the world's too)."""
-    from forecast.exposure import fit_exposure_response
-    from forecast.panel import build_panel
-    from simulate.replay import response_table
-
-    table = response_table(history)
-    if table:
-        return pd.DataFrame(
-            {"a": [c.a for c in table.values()], "e0": [c.e0 for c in table.values()]},
-            index=pd.Index(list(table), name="product_id"),
-        )
-    if "exposure" not in history.flows.columns:
-        return pd.DataFrame(columns=["a", "e0"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit_exposure_response(build_panel(history, as_of))
+def _world_response(state: ReplayState) -> pd.DataFrame:
+    """The exposure response of the replay's world, as the forecast gives it (columns ``a``,
+    ``e0`` by ``product_id``): the very curves the replay moves demand with (its one home is
+    :class:`simulate.replay._WorldResponse`, handed over as ``state.world_response``)."""
+    if state.world_response is None:
+        raise RuntimeError("the oracle needs the replay to hand it the world's response curves")
+    curves = state.world_response()
+    return pd.DataFrame(
+        {"a": [c.a for c in curves.values()], "e0": [c.e0 for c in curves.values()]},
+        index=pd.Index(list(curves), name="product_id"),
+        dtype=float,
+    )
 
 
 def perfect_forecast(
     state: ReplayState, history: Dataset, horizon: int, response: pd.DataFrame
-) -> Any:
-    """A ``forecast.ForecastResult`` that knows the future the replay will meet.
+) -> ForecastResult:
+    """A :class:`rainmaker.contracts.ForecastResult` that knows the future the replay will meet.
 
     For the days after ``state.as_of`` (at most ``horizon``, fewer near the end of the data):
     subscriptions = the future's ``demand`` (else ``subscriptions``) at history's exposure,
@@ -283,9 +278,6 @@ def perfect_forecast(
         response: exposure response per product (columns ``a``, ``e0``), as the forecast
             gives it.
     """
-    from forecast import DEFAULT_QUANTILES, ForecastResult
-    from forecast.paths import quantile_label
-
     future = state.future
     assert future is not None
     as_of = state.as_of

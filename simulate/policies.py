@@ -41,9 +41,11 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.investment_mix import ManagedMix
+from rainmaker.regulation import MIN_LIQUID_RATIO
+from rainmaker.response import ExposureResponse
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio, TargetMix
-from simulate.workdays import Workdays, day_number
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -61,7 +63,7 @@ __all__ = [
 ]
 
 # The regulatory floor of cash and assets maturing within 5 trading days, share of net assets.
-MIN_LIQUID_SHARE = 0.10
+MIN_LIQUID_SHARE = MIN_LIQUID_RATIO
 TERM_BUCKETS = tuple(b.name for b in BUCKETS if b.tenor_days > 1)
 
 
@@ -166,6 +168,9 @@ class ReplayState:
             policies that see the future (the oracle).
         managed: each product's investment rule before the replay (its mix and daily purchase
             cap, :mod:`rainmaker.investment_mix`), which its starting portfolio was built from.
+        world_response: the exposure response curve of every product in the replayed world
+            (the one the replay moves demand with), found on first call; ``None`` except for
+            policies that see the future (the oracle plans for the very world it will meet).
     """
 
     def __init__(
@@ -178,8 +183,10 @@ class ReplayState:
         workdays: Workdays,
         future: Dataset | None = None,
         managed: Mapping[str, ManagedMix] | None = None,
+        world_response: Callable[[], Mapping[str, ExposureResponse]] | None = None,
     ) -> None:
         self.day = day
+        self.world_response = world_response
         self.product_ids = product_ids
         self.portfolios = portfolios
         self.workdays = workdays

@@ -77,11 +77,11 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS, AssetBucket, bucket
+from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.investment_mix import DEFAULT_MAX_DAILY_PURCHASE_PCT, DEFAULT_MIX
-from rainmaker.regulation import MAX_LEVERAGE
+from rainmaker.regulation import LIQUID_WORKDAYS, MAX_LEVERAGE
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP, Curve, price_per_principal
 from rainmaker.yields import daily_fee, income_per_10k
-from simulate.workdays import Workdays, day_number, to_timestamp
 
 __all__ = [
     "DEFAULT_MIX",
@@ -94,7 +94,7 @@ __all__ = [
 ]
 
 DAYS_PER_YEAR = 365
-LIQUIDITY_DAYS = 5  # the regulatory "assets maturing within 5 trading days"
+LIQUIDITY_DAYS = LIQUID_WORKDAYS  # the regulatory "assets maturing within 5 trading days"
 # DEFAULT_MIX (rainmaker.investment_mix) is re-exported here for TargetMix's readers: its
 # ``repo_1d`` takes whatever the term buckets cannot absorb on a day, so that weight is a floor.
 
@@ -453,7 +453,7 @@ class Portfolio:
 
     def lot_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
         """Every lot held, as arrays in one order: principal (CNY, its amortised cost), rate
-        (percent p.a.), maturity day (:func:`simulate.workdays.day_number`) and bucket name.
+        (percent p.a.), maturity day (:func:`rainmaker.china_calendar.day_number`) and bucket name.
         Cheaper than :meth:`holdings` for a valuation every day (shadow pricing, stress)."""
         amount = np.fromiter((h.amount_fen for h in self._lots), float, len(self._lots)) / 100
         rate = np.fromiter((h.rate_pct for h in self._lots), float, len(self._lots))

@@ -11,7 +11,7 @@ calendar days of a window. On each day ``t``:
 2. **Demand.** Fresh demand is the data set's ``demand`` of day ``t`` where present, else its
    ``subscriptions`` (censored where history had a binding quota). When the policy sets an
    exposure ``e`` other than history's ``e_h``, demand moves along the response curve of
-   :mod:`simulate.response`: ``demand × m(e) / m(e_h)`` with ``m(e) = 1 + a·log(1 + e/e0)``.
+   :mod:`rainmaker.response`: ``demand × m(e) / m(e_h)`` with ``m(e) = 1 + a·log(1 + e/e0)``.
    Refused demand is lost, except a share ``returning_share`` (default 0) that comes back on the
    next working day on top of that day's fresh demand.
 3. **Accept.** Accepted subscriptions = ``min(fresh + returning demand, quota)``; the refused
@@ -83,11 +83,13 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import bucket_rates
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.investment_mix import ManagedMix, read_investment_mix
 from rainmaker.investment_mix import managed_mixes as ground_managed_mixes
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
+from rainmaker.response import ExposureResponse, exposure_response
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
@@ -100,8 +102,6 @@ from simulate.policies import (
     ReplayState,
 )
 from simulate.portfolio import Portfolio
-from simulate.response import ExposureResponse, exposure_response
-from simulate.workdays import Workdays, day_number
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -367,14 +367,20 @@ class _WorldResponse:
             dict(given) if given is not None else None
         )
 
-    def of(self, product_id: str) -> ExposureResponse | None:
+    def curves(self) -> dict[str, ExposureResponse]:
+        """Every product's curve (a product without one is left out)."""
         if self._curves is None:
             self._curves = response_table(self._dataset) or self._estimated()
-        return self._curves.get(product_id)
+        return self._curves
+
+    def of(self, product_id: str) -> ExposureResponse | None:
+        return self.curves().get(product_id)
 
     def _estimated(self) -> dict[str, ExposureResponse]:
         if "exposure" not in self._dataset.flows.columns:
             return {}
+        # start-up time: the forecast package loads LightGBM and statsmodels, and the none and
+        # rule policies never need it
         from forecast.exposure import fit_exposure_response
         from forecast.panel import build_panel
 
@@ -603,6 +609,7 @@ def replay(
             workdays=workdays,
             future=future,
             managed=managed,
+            world_response=responses.curves if future is not None else None,
         )
         decision: Decision = policy.decide(state, day)
         world.begin_day(day, rates_of_day[day], float(benchmark[day]), warmup=day < start)

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from simulate.synthetic import SampleData
+from simulate.synthetic import (
+    COMMON_NOISE_SIGMA,
+    MIX_STYLES,
+    PERSISTENT_PHI,
+    PERSISTENT_SIGMA_REDEMPTIONS,
+    PERSISTENT_SIGMA_SUBSCRIPTIONS,
+    SampleData,
+    yield_figures,
+)
 
-__all__ = ["render_readme"]
+__all__ = ["README_TITLE", "render_readme"]
 
 # The first line of every README this writes: how `rainmaker sample` knows a folder it wrote.
 README_TITLE = "# Synthetic sample data set"
@@ -28,8 +34,6 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _product_table(data: SampleData) -> str:
-    from simulate.synthetic import MIX_STYLES
-
     rows = []
     for s in data.specs:
         mix = MIX_STYLES[s.mix_style]
@@ -90,8 +94,6 @@ def _flow_summary(data: SampleData) -> str:
 
 
 def _yield_summary(data: SampleData) -> tuple[str, str]:
-    from simulate.synthetic import yield_figures  # the generator imports this module lazily
-
     figures = yield_figures(data.flows, data.market)
     text = figures.copy()
     for column in figures.columns[2:]:
@@ -110,13 +112,6 @@ def _yield_summary(data: SampleData) -> tuple[str, str]:
 
 def render_readme(data: SampleData, sizes: dict[str, int]) -> str:
     """The README text for ``data``; ``sizes`` are the written files' sizes in bytes."""
-    from simulate.synthetic import (
-        COMMON_NOISE_SIGMA,
-        PERSISTENT_PHI,
-        PERSISTENT_SIGMA_REDEMPTIONS,
-        PERSISTENT_SIGMA_SUBSCRIPTIONS,
-    )
-
     c = data.config
     d = asdict(c.drivers)
     flows = data.flows
@@ -140,7 +135,7 @@ reproducible. Regenerate with
 
     rainmaker sample --out data/sample
     # or
-    python -m simulate.synthetic --out data/sample
+    python -m simulate.sample --out data/sample
 
 This README is written by the generator too, so its parameters and figures are those of the files.
 Configuration (`simulate.synthetic.SampleConfig`): seed={c.seed}, {settings}.
@@ -238,7 +233,7 @@ yields published the day before:
 - *exposure*: page views per day = base × 0.8 on days off × campaign multiplier × lognormal
   noise (σ = 0.1), whole views; about {c.campaigns_per_year:g} campaigns a year per product of
   5–15 days at ×2–6 (the new product also gets a 21-day ×5 launch campaign). Demand multiplier
-  `simulate.response.exposure_response(e) / exposure_response(base)` with the concave curve
+  `rainmaker.response.exposure_response(e) / exposure_response(base)` with the concave curve
   1 + a·log(1 + e/e0).
 - *noise*: lognormal with mean one: a factor common to all products (σ = {COMMON_NOISE_SIGMA}),
   a product's own daily factor (σ_s, σ_r) and a persistent one, AR(1) with φ = {PERSISTENT_PHI}

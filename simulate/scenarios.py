@@ -53,11 +53,11 @@ import pandas as pd
 
 from rainmaker import __version__
 from rainmaker.assets import bucket
+from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset, DateLike, load_dataset, parse_day
 from rainmaker.errors import UsageError
 from rainmaker.validation import table_files
 from simulate.market import PEER_MIX
-from simulate.workdays import Workdays, day_number, to_timestamp
 
 __all__ = [
     "KINDS",

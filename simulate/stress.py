@@ -42,6 +42,7 @@ happens, at ``s − step`` it does not.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -54,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS, bucket_rates
+from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.investment_mix import (
@@ -64,21 +66,21 @@ from rainmaker.investment_mix import (
 )
 from rainmaker.regulation import (
     FLOOR_ASSET_BUCKETS,
-    LIQUID_WITHIN_TRADING_DAYS,
+    LIQUID_WORKDAYS,
     MAX_LEVERAGE,
     MIN_CASH_RATIO,
     MIN_LIQUID_RATIO,
 )
-from rainmaker.report.stress_page import NO_HOLDERS
 from rainmaker.rules import check_book
+from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from simulate.portfolio import Lot, Portfolio
-from simulate.workdays import Workdays, day_number, to_timestamp
 
 __all__ = [
     "DEFAULT_SCENARIOS_FILE",
     "BOOK_SOURCES",
+    "NO_HOLDERS",
     "Book",
     "ReverseSettings",
     "Scenario",
@@ -90,6 +92,7 @@ __all__ = [
     "run_scenario",
     "run_stress",
     "shocked_rates",
+    "stress_meta",
     "write_stress",
 ]
 
@@ -97,6 +100,8 @@ DEFAULT_SCENARIOS_FILE = Path(__file__).with_name("stress_scenarios.toml")
 BOOK_SOURCES = ("holdings", "investment_mix", "inferred", "default")
 NCD_BUCKETS = tuple(b.name for b in BUCKETS if b.name.startswith("ncd_"))
 HOLDERS_TABLE = "holders"
+# the reason a holders scenario is skipped (the report words it in the reader's language)
+NO_HOLDERS = "no holders.csv top10_share for this product"
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 # ratios are compared with the floors after float noise is rounded off
 _EPS = 1e-9
@@ -512,7 +517,7 @@ def _figures(
     net = portfolio.aum
     borrowed = portfolio.borrowed
     days_left = np.maximum(maturity - day, 0)
-    horizon = workdays.add_workdays(day, LIQUID_WITHIN_TRADING_DAYS)
+    horizon = workdays.add_workdays(day, LIQUID_WORKDAYS)
     floor_assets = money + float(
         sum(a for a, n in zip(amount, names, strict=True) if n in FLOOR_ASSET_BUCKETS)
     )
@@ -863,16 +868,25 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def write_stress(result: StressResult, out: str | Path, lang: str = "zh") -> dict[str, Path]:
+def stress_meta(result: StressResult) -> dict[str, Any]:
+    """What a stress run was: as-of day, scenarios file, horizon, reverse settings, the
+    scenarios' descriptions and the seconds it took (``stress.json`` and the HTML page)."""
+    settings = result.settings
+    return {
+        "as_of": f"{result.as_of:%Y-%m-%d}",
+        "scenarios_file": settings.file,
+        "horizon_days": settings.horizon_days,
+        "reverse": asdict(settings.reverse),
+        "descriptions": {s.name: s.description for s in settings.scenarios},
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def write_stress(result: StressResult, out: str | Path) -> dict[str, Path]:
     """Write ``stress.csv`` (one row per product and scenario, :data:`SUMMARY_COLUMNS`),
-    ``stress_days.csv`` (every run day by day), ``stress.json`` (settings, findings, reverse
-    test, rules checked) and ``stress.html`` (:func:`rainmaker.report.stress_page.
-    render_stress_page`) into ``out``; return the paths by name."""
-    import json
-
-    from rainmaker.report.stress_page import render_stress_page
-    from rainmaker.safety import write_spreadsheet_csv
-
+    ``stress_days.csv`` (every run day by day) and ``stress.json`` (settings, findings, reverse
+    test, rules checked) into ``out``; return the paths by name. The HTML page is the
+    application's (:func:`rainmaker.app.report.stress_page.write_stress_page`)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     summary = result.summary.reindex(columns=list(SUMMARY_COLUMNS))
@@ -886,16 +900,8 @@ def write_stress(result: StressResult, out: str | Path, lang: str = "zh") -> dic
         ),
     }
     settings = result.settings
-    meta = {
-        "as_of": f"{result.as_of:%Y-%m-%d}",
-        "scenarios_file": settings.file,
-        "horizon_days": settings.horizon_days,
-        "reverse": asdict(settings.reverse),
-        "descriptions": {s.name: s.description for s in settings.scenarios},
-        "seconds": round(result.seconds, 3),
-    }
     document = {
-        **meta,
+        **stress_meta(result),
         "scenarios": [asdict(s) for s in settings.scenarios],
         "rates_pct": result.rates_pct,
         "books": {pid: b.source for pid, b in result.books.items()},
@@ -910,7 +916,4 @@ def write_stress(result: StressResult, out: str | Path, lang: str = "zh") -> dic
         json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8"
     )
     paths["stress.json"] = folder / "stress.json"
-    page = render_stress_page(result.summary, result.reverse, result.checks, meta, lang)
-    (folder / "stress.html").write_text(page, encoding="utf-8")
-    paths["stress.html"] = folder / "stress.html"
     return paths

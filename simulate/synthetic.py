@@ -45,10 +45,7 @@ The data-generating process (every parameter is a field of :class:`SampleConfig`
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -59,6 +56,7 @@ import pandas as pd
 from rainmaker.assets import bucket_rates
 from rainmaker.china_calendar import calendar_features
 from rainmaker.investment_mix import ManagedMix, investment_mix_frame
+from rainmaker.response import ExposureResponse
 from rainmaker.yields import headline_figures, yield_7d
 from simulate.flows import (
     DemandDrivers,
@@ -70,7 +68,6 @@ from simulate.flows import (
 )
 from simulate.market import SHIBOR_COLUMNS, daily_market, load_shibor, peer_benchmark
 from simulate.portfolio import DEFAULT_MIX, Portfolio, TargetMix
-from simulate.response import ExposureResponse
 
 __all__ = [
     "MIX_STYLES",
@@ -78,8 +75,6 @@ __all__ = [
     "ProductSpec",
     "SampleConfig",
     "SampleData",
-    "foreign_files",
-    "generate_sample",
     "simulate_sample",
 ]
 
@@ -628,50 +623,6 @@ def _text_tables(data: SampleData) -> dict[str, pd.DataFrame]:
     }
 
 
-def generate_sample(out_dir: str | Path, config: SampleConfig = SampleConfig()) -> Path:
-    """Generate the sample data set into ``out_dir`` (created if needed).
-
-    Writes ``products.csv``, ``flows.csv``, ``market.csv`` (SPEC §1), ``exposure_response.csv``
-    (the true response curve of every product, ``product_id, a, e0``: the synthetic world's
-    ground truth, read by the backtest to replay demand under other exposure),
-    ``investment_mix.csv`` (the rule each product was invested by, ``product_id, bucket, share,
-    max_daily_purchase_pct``: the backtest's starting portfolio and the ``none`` policy's rule)
-    and ``README.md``; the same config gives the same bytes.
-
-    Returns:
-        The folder written.
-    """
-    from simulate.sample_readme import render_readme
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data = simulate_sample(config)
-    for name, frame in _text_tables(data).items():
-        _write_csv(frame, out / f"{name}.csv")
-    sizes = {name: (out / f"{name}.csv").stat().st_size for name in TABLES}
-    (out / "README.md").write_text(render_readme(data, sizes), encoding="utf-8", newline="\n")
-    return out
-
-
-def foreign_files(folder: Path) -> list[str]:
-    """Entries of ``folder`` that :func:`generate_sample` would destroy, sorted.
-
-    Empty when the folder may be regenerated in place: it is empty, or it is a sample data
-    set (its ``README.md`` is the one this module writes) holding only the sample's files.
-    Anything else (somebody's data set, a sample with a file added) is listed.
-    """
-    from simulate.sample_readme import README_TITLE
-
-    entries = sorted(path.name for path in folder.iterdir())
-    readme = folder / "README.md"
-    try:
-        ours = readme.is_file() and readme.read_text(encoding="utf-8").startswith(README_TITLE)
-    except (OSError, UnicodeDecodeError):
-        ours = False
-    written = {f"{name}.csv" for name in TABLES} | {"README.md"}
-    return [name for name in entries if not ours or name not in written]
-
-
 def yield_figures(flows: pd.DataFrame, market: pd.DataFrame, months: int = 12) -> pd.DataFrame:
     """SPEC §4 figures of every product over the last ``months`` months of ``flows``, bp.
 
@@ -699,23 +650,3 @@ def yield_figures(flows: pd.DataFrame, market: pd.DataFrame, months: int = 12) -
         figures = headline_figures(series.to_numpy()[valid], bench[valid])
         rows.append({"product_id": product_id, "days": int(valid.sum()), **figures})
     return pd.DataFrame(rows)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m simulate.synthetic --out DIR [--seed N]``."""
-    parser = argparse.ArgumentParser(
-        description="Generate the synthetic rainmaker sample data set."
-    )
-    parser.add_argument(
-        "--out", default="data/sample", help="folder to write (default data/sample)"
-    )
-    parser.add_argument("--seed", type=int, default=SampleConfig.seed, help="random seed")
-    args = parser.parse_args(argv)
-    began = time.perf_counter()
-    out = generate_sample(args.out, SampleConfig(seed=args.seed))
-    print(f"sample written to {out} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

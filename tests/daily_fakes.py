@@ -2,10 +2,11 @@
 
 The daily job's own behaviour (revisions, idempotency, the lock, killed runs, the report's
 layout) does not depend on how good the forecast or the plan is, so most tests of
-:mod:`rainmaker.daily` and :mod:`rainmaker.report` inject these: they honour the same
-interfaces (``ForecastResult``: ``table``, ``paths``, ``product_ids``, ``model_name``...;
-``PlanResult``: ``plan``, ``status``, ``objective``, ``violations``, ``explanations``,
-``timings``) and take milliseconds. End-to-end tests run the real ones.
+:mod:`rainmaker.app.daily` and :mod:`rainmaker.app.report` inject these: they honour the same
+contracts (the forecast is a real :class:`rainmaker.contracts.ForecastResult`; the plan a
+:class:`rainmaker.contracts.PlanOutcome`: ``plan``, ``status``, ``objective``, ``violations``,
+``explanations``, ``timings``, ``warnings``) and take milliseconds. End-to-end tests run the
+real ones.
 
 The fake forecast is a bootstrap of the last four weeks' flows (seeded, so it is deterministic);
 the fake plan caps subscriptions before public holidays and holds the larger of 12 % of AUM and
@@ -21,25 +22,21 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.china_calendar import calendar_features
+from rainmaker.contracts import ForecastResult
+from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 
-QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
+QUANTILES = DEFAULT_QUANTILES
 N_PATHS = 200
 
 
-@dataclass
-class FakeForecast:
-    table: pd.DataFrame
-    paths: dict[str, np.ndarray]
-    product_ids: tuple[str, ...]
-    as_of: pd.Timestamp
-    horizon: int
-    model_name: str = "bootstrap-fake"
-    baseline_exposure: pd.DataFrame = field(default_factory=pd.DataFrame)
-    exposure_response: pd.DataFrame = field(default_factory=pd.DataFrame)
+@dataclass(frozen=True)
+class FakeExplanations:
+    """The plan's sentences, the same in both languages."""
 
-    def quantile(self, variable: str, q: float) -> pd.DataFrame:
-        rows = self.table[self.table["variable"] == variable]
-        return rows.pivot(index="date", columns="product_id", values=f"p{round(q * 100):02d}")
+    text: tuple[str, ...] = ()
+
+    def sentences(self, lang: str = "en") -> tuple[str, ...]:
+        return self.text
 
 
 @dataclass
@@ -48,8 +45,9 @@ class FakePlan:
     status: str = "optimal"
     objective: float = 0.0
     violations: pd.DataFrame = field(default_factory=pd.DataFrame)
-    explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    explanations: FakeExplanations = field(default_factory=FakeExplanations)
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 def fake_run_forecast(
@@ -59,7 +57,7 @@ def fake_run_forecast(
     quantiles: tuple[float, ...] = QUANTILES,
     model: str = "auto",
     products: tuple[str, ...] | None = None,
-) -> FakeForecast:
+) -> ForecastResult:
     """Bootstrap forecast of every product (or ``products``) for ``horizon`` days after as_of."""
     as_of = pd.Timestamp(as_of)
     flows = dataset.flows[dataset.flows["date"] <= as_of]
@@ -88,14 +86,24 @@ def fake_run_forecast(
                 }
             )
             for q in quantiles:
-                frame[f"p{round(q * 100):02d}"] = np.quantile(values[i], q, axis=0)
+                frame[quantile_label(q)] = np.quantile(values[i], q, axis=0)
             frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
-    return FakeForecast(table=table, paths=paths, product_ids=ids, as_of=as_of, horizon=horizon)
+    return ForecastResult(
+        table=table,
+        paths=paths,
+        product_ids=ids,
+        baseline_exposure=pd.DataFrame(),
+        exposure_response=pd.DataFrame(),
+        model_name="bootstrap-fake",
+        as_of=as_of,
+        horizon=horizon,
+        quantiles=tuple(quantiles),
+    )
 
 
 def fake_make_plan(
-    dataset: Any, as_of: Any, forecast: FakeForecast, settings: Any = None
+    dataset: Any, as_of: Any, forecast: ForecastResult, settings: Any = None
 ) -> FakePlan:
     """A plan that caps demand before holidays and holds a prudent buffer."""
     table = forecast.table
@@ -128,18 +136,13 @@ def fake_make_plan(
                     "expected_yield_7d": benchmark + 0.1 + 0.01 * k,
                 }
             )
-    explanations = pd.DataFrame(
-        {
-            "constraint": ["liquidity"],
-            "text": ["Holding 1 more CNY of buffer costs 0.2 bp of yield."],
-        }
-    )
+    explanations = FakeExplanations(("Holding 1 more CNY of buffer costs 0.2 bp of yield.",))
     return FakePlan(plan=pd.DataFrame(rows), objective=12.5, explanations=explanations)
 
 
 def fake_report_inputs(dataset: Any, as_of: Any = None, horizon: int = 14, **changes: Any) -> Any:
     """``ReportInputs`` of a data set from the fake forecast and plan (for report tests)."""
-    from rainmaker.report import ReportInputs
+    from rainmaker.app.report import ReportInputs
 
     as_of = pd.Timestamp(as_of if as_of is not None else dataset.last_date)
     used = dataset.up_to(as_of)
@@ -158,7 +161,7 @@ def fake_report_inputs(dataset: Any, as_of: Any = None, horizon: int = 14, **cha
         "model_name": forecast.model_name,
         "solver_status": plan.status,
         "objective": plan.objective,
-        "explanations": list(plan.explanations["text"]),
+        "explanations": list(plan.explanations.sentences("en")),
         "data_fingerprint": dataset.fingerprint,
         "market_last": pd.Timestamp(used.market["date"].max()),
         "version": "test",

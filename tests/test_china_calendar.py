@@ -95,3 +95,28 @@ def test_uncovered_year_falls_back_to_weekends_with_a_warning() -> None:
 def test_covered_years_include_the_sample_period() -> None:
     years = covered_years()
     assert 2019 in years and 2022 in years
+
+
+def test_one_working_day_service_answers_alike() -> None:
+    """rainmaker.china_calendar is the one working-day service: the flags the optimizer plans
+    with, the day arithmetic the simulator uses and the one-at-a-time questions agree, over
+    National Day 2021 (make-up Saturday 09-18 and Sunday 09-26, 10-09) and an uncovered year."""
+    from rainmaker.china_calendar import (
+        Workdays,
+        day_number,
+        is_workday,
+        next_workday,
+        to_timestamp,
+        workday_flags,
+    )
+
+    workdays = Workdays()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for start, end in (("2021-09-15", "2021-10-15"), ("2031-12-20", "2032-01-10")):
+            flags = workday_flags(pd.Timestamp(start), pd.Timestamp(end))
+            for day, flag in flags.items():
+                n = day_number(day)
+                assert workdays.is_workday(n) == bool(flag) == is_workday(day), day
+                assert to_timestamp(workdays.next_workday(n)) == next_workday(day), day
+    assert is_workday("2021-09-26") and not is_workday("2021-10-04")

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from rainmaker import cli, daily
+from rainmaker import cli
+from rainmaker.app import daily
 from simulate.sample_readme import README_TITLE
 from tests.conftest import write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
@@ -98,9 +99,9 @@ def _fake_sample(folder, config=None, *, fail: bool = False) -> Path:
 
 @pytest.fixture
 def fake_sample(monkeypatch):
-    import simulate.synthetic
+    import simulate.sample
 
-    monkeypatch.setattr(simulate.synthetic, "generate_sample", _fake_sample)
+    monkeypatch.setattr(simulate.sample, "generate_sample", _fake_sample)
 
 
 def test_sample_refuses_a_folder_it_did_not_write_unless_forced(workdir, fake_sample, capsys):
@@ -128,12 +129,12 @@ def test_sample_regenerates_its_own_folder_and_a_new_or_empty_one(workdir, fake_
 
 
 def test_a_sample_killed_while_writing_leaves_the_old_data_set(workdir, monkeypatch, capsys):
-    import simulate.synthetic
+    import simulate.sample
 
     out = _fake_sample(workdir / "sample")
     before = {p.name: p.read_text() for p in out.iterdir()}
     monkeypatch.setattr(
-        simulate.synthetic, "generate_sample", functools.partial(_fake_sample, fail=True)
+        simulate.sample, "generate_sample", functools.partial(_fake_sample, fail=True)
     )
     assert cli.main(["sample", "--out", str(out)]) == 130
     assert {p.name: p.read_text() for p in out.iterdir()} == before
@@ -201,14 +202,14 @@ def test_every_bad_argument_exits_2_before_any_work(
     workdir, data, monkeypatch, capsys, argv, named
 ):
     import rainmaker.dataset
-    import simulate.synthetic
+    import simulate.sample
 
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the arguments were checked")
 
     for module, name in (
         (rainmaker.dataset, "load_dataset"),
-        (simulate.synthetic, "generate_sample"),
+        (simulate.sample, "generate_sample"),
     ):
         monkeypatch.setattr(module, name, forbidden)
     command, rest = argv[0], argv[1:]

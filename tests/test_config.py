@@ -1,14 +1,15 @@
-"""Tests of rainmaker.config: the daily job's settings file."""
+"""Tests of rainmaker.app.config: the daily job's settings file."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rainmaker.config import (
+from rainmaker.app.config import (
     DailyConfig,
     config_from_mapping,
     load_config,
@@ -83,6 +84,36 @@ def test_example_file_at_the_repository_root_is_valid():
     config = load_config(REPO_ROOT / "rainmaker.example.toml")
     assert config.horizon == 14
     assert config.lang in ("zh", "en")
+
+
+def test_the_example_file_says_the_defaults():
+    """rainmaker.example.toml says its values are the defaults: every key it sets equals the
+    job's default (DailyConfig), and every weight the optimizer's (optimize/defaults.toml). It
+    used to set yield_overshoot = 0.5 where the default is 0.2."""
+    from optimize.settings import load_settings
+
+    text = (REPO_ROOT / "rainmaker.example.toml").read_text(encoding="utf-8")
+    example = tomllib.loads(text)
+    defaults = DailyConfig()
+    paths = {"data", "output_root", "optimizer"}
+    for key, value in example.items():
+        if key == "weights":
+            continue
+        default = getattr(defaults, key)
+        if key in paths:
+            assert value == ("" if default is None else str(default)), key
+        elif key == "products":
+            assert tuple(value) == default, key
+        else:
+            assert value == default, key
+    optimizer = load_settings()
+    assert example["weights"], "the example shows the weights"
+    for key, value in example["weights"].items():
+        assert value == getattr(optimizer.weights, key), f"weights.{key}"
+    # the job's own defaults of the optimizer's settings are the optimizer's
+    assert defaults.horizon == optimizer.horizon.days
+    assert defaults.confidence == optimizer.liquidity.confidence
+    assert load_config(REPO_ROOT / "rainmaker.example.toml").weights == example["weights"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests of rainmaker.daily: the scheduled job's revisions, no-ops, files and recovery.
+"""Tests of rainmaker.app.daily: the scheduled job's revisions, no-ops, files and recovery.
 
 The forecast and the plan are the fast stand-ins of :mod:`tests.daily_fakes`: what is tested
 here is the job around them. ``tests/test_daily_e2e.py`` runs the real ones.
@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from rainmaker import cli, daily
-from rainmaker.config import DailyConfig
+from rainmaker import cli
+from rainmaker.app import daily
+from rainmaker.app.config import DailyConfig
+from rainmaker.app.history import open_history
+from rainmaker.app.outputs import Revision, all_revisions, day_folder, list_revisions
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import UsageError
-from rainmaker.history import open_history
-from rainmaker.outputs import Revision, all_revisions, day_folder, list_revisions
 from tests.conftest import write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from rainmaker import cli
-from rainmaker.history import open_history
-from rainmaker.outputs import all_revisions
+from rainmaker.app.history import open_history
+from rainmaker.app.outputs import all_revisions
 from tests.conftest import SAMPLE_DIR
 
 pytestmark = pytest.mark.slow

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from rainmaker import cli, daily
-from rainmaker.config import DailyConfig, load_config
-from rainmaker.history import HistoryUnavailable, RunHistory, open_history
-from rainmaker.outputs import all_revisions
+from rainmaker import cli
+from rainmaker.app import daily
+from rainmaker.app.config import DailyConfig, load_config
+from rainmaker.app.history import HistoryUnavailable, RunHistory, open_history
+from rainmaker.app.outputs import all_revisions
 from tests.conftest import write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
 

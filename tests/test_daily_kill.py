@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from rainmaker import cli, daily
-from rainmaker.history import open_history
-from rainmaker.outputs import all_revisions
+from rainmaker import cli
+from rainmaker.app import daily
+from rainmaker.app.history import open_history
+from rainmaker.app.outputs import all_revisions
 from tests.conftest import REPO_ROOT, write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
 
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 PAUSING_RUN = """
 import functools, sys, time
 from pathlib import Path
-from rainmaker import cli, daily
+from rainmaker import cli
+from rainmaker.app import daily
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
 
 daily.Steps = functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
@@ -40,10 +42,10 @@ def pause(*args, **kwargs):
     time.sleep(120)
 
 if step == "writing":  # the workbook is written after the CSV files and the report
-    import rainmaker.xlsx
-    rainmaker.xlsx.write_workbook = pause
+    import rainmaker.app.xlsx
+    rainmaker.app.xlsx.write_workbook = pause
 else:  # "recording": the folder is published, the database transaction not yet run
-    from rainmaker.history import RunHistory
+    from rainmaker.app.history import RunHistory
     RunHistory.record = pause
 sys.exit(cli.main(["run", "--config", config]))
 """

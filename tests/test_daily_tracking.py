@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rainmaker import daily
-from rainmaker.config import DailyConfig
-from rainmaker.history import open_history
+from rainmaker.app import daily
+from rainmaker.app.config import DailyConfig
+from rainmaker.app.history import open_history
 from rainmaker.tracking import TrackingError, artifact_root, log_run
 from tests.conftest import write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast

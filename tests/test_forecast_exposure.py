@@ -1,4 +1,4 @@
-"""The exposure response estimate: the curve of simulate.response, recovered from flows."""
+"""The exposure response estimate: the curve of rainmaker.response, recovered from flows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from forecast.exposure import fit_exposure_response
 from forecast.panel import build_panel
 from forecast.toy_data import toy_dataset
-from simulate.response import ExposureResponse, exposure_response
+from rainmaker.response import ExposureResponse, exposure_response
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
-"""Tests of rainmaker.history: the run-history database and forecast accuracy monitoring."""
+"""Tests of rainmaker.app.history: the run-history database and forecast accuracy monitoring."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,15 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rainmaker.dataset import load_dataset
-from rainmaker.errors import UsageError
-from rainmaker.history import (
+from rainmaker.app.history import (
     HistoryUnavailable,
     accuracy_summary,
     drift_alerts,
     forecast_accuracy,
     open_history,
 )
+from rainmaker.dataset import load_dataset
+from rainmaker.errors import UsageError
 
 
 def _run(run_id: str, as_of: str, revision: int = 1, created: str | None = None) -> dict:
@@ -155,6 +156,38 @@ def test_accuracy_against_outcomes(history, make_dataset, tmp_path):
 
     # outcomes after the day asked about are not used (no look-ahead in the report)
     assert len(forecast_accuracy(history, dataset, as_of=dates[0])) == 1
+
+
+def test_history_and_evaluation_agree_on_what_happened(history, make_dataset, tmp_path):
+    """rainmaker history and the report score against the outcomes evaluate-forecast scores
+    against (rainmaker.outcomes), with the same WAPE: a day a quota bound is only a lower bound
+    of demand and is not scored (it used to be, against the accepted subscriptions), and the
+    AUM includes the demand turned away since the run."""
+    from forecast.evaluation import outcomes
+    from forecast.metrics import wape
+
+    dataset = load_dataset(make_dataset(tmp_path / "data", n_products=1, n_days=30))
+    as_of = pd.Timestamp("2021-03-10")
+    dates = pd.date_range(as_of + pd.Timedelta(days=1), periods=3)
+    flows = dataset.flows.drop(columns=[c for c in ("demand",) if c in dataset.flows.columns])
+    capped = flows["date"] == dates[1]
+    flows.loc[capped, "quota"] = flows.loc[capped, "subscriptions"]
+    dataset = dataclasses.replace(dataset, flows=flows)
+    subscriptions = flows.set_index("date").loc[dates, "subscriptions"].to_numpy()
+    history.record(
+        _run("a", f"{as_of:%Y-%m-%d}"),
+        _forecast("P001", dates, "subscriptions", subscriptions * 1.2),
+        _plan("P001", dates),
+    )
+    accuracy = forecast_accuracy(history, dataset, as_of=dates[-1])
+    assert list(accuracy["date"]) == [dates[0], dates[2]]
+    expected = outcomes(dataset)["subscriptions"]["P001"].loc[dates]
+    assert np.isnan(expected.loc[dates[1]])
+    np.testing.assert_allclose(accuracy["actual"], expected.dropna().to_numpy())
+    summary = accuracy_summary(accuracy)
+    assert summary.loc[0, "wape_pct"] == pytest.approx(
+        100 * wape(accuracy["actual"], accuracy["p50"])
+    )
 
 
 def test_only_the_latest_revision_of_a_day_is_scored(history, make_dataset, tmp_path):

@@ -3,7 +3,6 @@ derived model parameters (calendar, lots, quantiles)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,8 @@ import pytest
 
 from optimize import load_settings
 from optimize.inputs import (
-    compounded_to_simple_pct,
     carry_references,
+    compounded_to_simple_pct,
     inputs_from_forecast,
     laddered_rates,
     target_yield_path,
@@ -21,28 +20,19 @@ from optimize.inputs import (
 from optimize.parameters import model_parameters, nice_floor, required_quantile
 from optimize.portfolio import default_ladder
 from optimize.synthetic import synthetic_inputs
+from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import DataError, UsageError
+from rainmaker.quantiles import quantile_level
 from simulate.portfolio import Portfolio
 from tests.conftest import write_dataset
 
-Z = {"p05": -1.645, "p10": -1.2816, "p50": 0.0, "p90": 1.2816, "p95": 1.645}
+Z = {"p05": -1.645, "p10": -1.2816, "p50": 0.0, "p90": 1.2816, "p95": 1.645, "p97.5": 1.96}
 
 
-@dataclass(frozen=True)
-class FakeForecast:
-    """The fields of ``forecast.ForecastResult`` the optimizer reads."""
-
-    table: pd.DataFrame
-    product_ids: tuple[str, ...]
-    baseline_exposure: pd.DataFrame
-    exposure_response: pd.DataFrame
-    as_of: pd.Timestamp
-    horizon: int
-    paths: dict = field(default_factory=dict)
-
-
-def fake_forecast(dataset, as_of: str, horizon: int = 7, levels=tuple(Z)) -> FakeForecast:
+def fake_forecast(
+    dataset, as_of: str, horizon: int = 7, levels=("p05", "p10", "p50", "p90", "p95")
+) -> ForecastResult:
     """Flat forecast from the last 14 days' means, quantiles ±30 % around them (no look-ahead)."""
     today = pd.Timestamp(as_of)
     flows = dataset.up_to(today).flows
@@ -62,7 +52,17 @@ def fake_forecast(dataset, as_of: str, horizon: int = 7, levels=tuple(Z)) -> Fak
         {pid: np.full(horizon, means.loc[pid, "exposure"]) for pid in ids}, index=dates
     )
     response = pd.DataFrame({"a": 0.5, "e0": 2000.0}, index=pd.Index(ids, name="product_id"))
-    return FakeForecast(pd.DataFrame(rows), ids, exposure, response, today, horizon)
+    return ForecastResult(
+        table=pd.DataFrame(rows),
+        paths={},
+        product_ids=ids,
+        baseline_exposure=exposure,
+        exposure_response=response,
+        model_name="flat-fake",
+        as_of=today,
+        horizon=horizon,
+        quantiles=tuple(q for q in map(quantile_level, levels) if q is not None),
+    )
 
 
 @pytest.fixture
@@ -111,6 +111,21 @@ def test_confidence_above_the_forecast_quantiles_is_a_usage_error(small_dataset:
     forecast = fake_forecast(dataset, "2021-04-10", levels=("p10", "p50", "p90"))
     with pytest.raises(UsageError, match="quantile"):
         inputs_from_forecast(dataset, "2021-04-10", forecast, load_settings())
+
+
+def test_a_p97_5_quantile_reaches_the_plan(small_dataset: Path) -> None:
+    """The forecast labels 0.975 ``p97.5`` (rainmaker.quantiles); the optimizer reads it back
+    (it used to parse digits only, ignore the column and refuse the plan)."""
+    dataset = load_dataset(small_dataset)
+    forecast = fake_forecast(dataset, "2021-04-10", levels=("p50", "p90", "p97.5"))
+    settings = load_settings(overrides={"liquidity": {"confidence": 0.975}})
+    inputs, _ = inputs_from_forecast(dataset, "2021-04-10", forecast, settings)
+    assert sorted(inputs.redemption_quantiles) == [0.5, 0.9, 0.975]
+    table = forecast.table
+    wanted = table.loc[table["variable"] == "redemptions"].pivot(
+        index="product_id", columns="date", values="p97.5"
+    )
+    np.testing.assert_allclose(inputs.redemption_quantiles[0.975], wanted.to_numpy())
 
 
 def test_holdings_table_is_the_starting_portfolio(small_dataset: Path) -> None:

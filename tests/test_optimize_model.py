@@ -5,6 +5,7 @@ infeasible inputs still give a plan, and both writers (highspy arrays, Pyomo) ag
 from __future__ import annotations
 
 import itertools
+import re
 
 import highspy
 import numpy as np
@@ -13,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimize import PlanResult, load_settings, plan_from_inputs, synthetic_inputs
+from optimize import PlanResult, load_settings, plan_from_inputs
 from optimize.algebra import CompiledModel
 from optimize.highs import fix_columns, highs_instance, pass_model, solve_arrays
 from optimize.model import build_model
 from optimize.parameters import model_parameters
 from optimize.pyomo_model import pyomo_duals, to_pyomo
 from optimize.solve import solve_plan
+from optimize.synthetic import synthetic_inputs
 
 AS_OF_DAYS = ("2021-09-24", "2021-06-10", "2022-01-28", "2021-03-03", "2021-04-29")
 QUIET = {"solver": {"explain": False}}
@@ -262,6 +264,24 @@ def test_infeasible_inputs_still_give_a_plan_with_reasons() -> None:
         .str.contains("at most")
         .all()
     )
+
+
+def test_a_chinese_report_has_no_english_violation_lines() -> None:
+    """The violations frame says each reason in Chinese too (reason_zh), and the report's lines
+    in Chinese use it (they used to be the English reasons)."""
+    from rainmaker.app.daily import violation_texts
+
+    settings_ = _settings()
+    inputs = synthetic_inputs(3, 7, 5, settings=settings_, redemption_stress=60.0, sales_share=6.0)
+    result = plan_from_inputs(inputs, settings_)
+    lines = violation_texts(result.violations, "zh")
+    assert len(lines) >= 2
+    ids = set(result.violations["product_id"].astype(str))
+    for line in lines:
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", line)) - ids
+        assert not words, line
+    english = violation_texts(result.violations, "en")
+    assert len(english) == len(lines) and any("redemption forecast" in e for e in english)
 
 
 def test_plans_are_deterministic() -> None:

@@ -4,8 +4,8 @@ yield arithmetic and the absence of look-ahead."""
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -144,12 +144,12 @@ def test_redemptions_of_days_off_are_cash_on_the_working_day_before() -> None:
 
 
 def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None:
-    from rainmaker.report import ReportInputs, render_report
-    from rainmaker.report.render import _View
+    from rainmaker.app.report import ReportInputs, render_report
+    from rainmaker.app.report.render import _View
+    from rainmaker.china_calendar import Workdays
     from simulate.planning_policies import plan_decision
     from simulate.policies import ReplayState
     from simulate.portfolio import Portfolio
-    from simulate.workdays import Workdays
 
     dataset, forecast, result = sample
     plan = result.plan
@@ -181,11 +181,18 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert row["held"] == view.amount(executed.of(pid).keep_liquid)
     html = render_report(inputs, "en").html
     assert 'id="liquidity"' in html and "Tonight" in html
+    # the report reads the plan's keep_liquid column, it has no formula of its own (it used to
+    # add cash and overnight repo itself): a plan that says otherwise is shown as it says
+    doubled = plan.assign(keep_liquid=plan["keep_liquid"] * 2 + 1e9)
+    view = _View.build(replace(inputs, plan=doubled), "en")
+    for row in view.liquidity_rows():
+        first_row = doubled[doubled["product_id"] == row["id"]].iloc[0]
+        assert row["held"] == view.amount(float(first_row["keep_liquid"]))
     # repo borrowing the plan takes before days off (E28) is carried out and said
     borrowing = plan.assign(repo_borrowing=np.where(plan["date"] == first, 1e8, 0.0))
     executed = plan_decision(borrowing, first, state)
     assert {executed.of(p).borrow for p in rows} == {1e8}
-    view = _View.build(dataclasses.replace(inputs, plan=borrowing), "en")
+    view = _View.build(replace(inputs, plan=borrowing), "en")
     assert all("borrowed by pledged repo" in r["borrowed"] for r in view.liquidity_rows())
     assert all(r["borrowed"] == "" for r in _View.build(inputs, "en").liquidity_rows())
 
@@ -199,8 +206,9 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
 )
 def test_a_solver_failure_says_what_it_knows(monkeypatch, seconds: float, expected: str) -> None:
     import optimize.plan as plan_module
-    from optimize import load_settings, plan_from_inputs, synthetic_inputs
+    from optimize import load_settings, plan_from_inputs
     from optimize.highs import Solution
+    from optimize.synthetic import synthetic_inputs
     from rainmaker.errors import RainmakerError
 
     def failed(model, options, backend):

@@ -20,6 +20,22 @@ def test_defaults_file_matches_the_dataclass_defaults() -> None:
     assert from_file.horizon.days == 14
 
 
+def test_the_regulatory_numbers_have_one_home() -> None:
+    """The 10 % liquid floor, the 5-working-day window and the 5 % cash floor are
+    rainmaker.regulation's: the optimizer's defaults file, the replay's portfolio, the none and
+    rule policies and the report all say the same."""
+    from rainmaker.app.report import render
+    from rainmaker.regulation import LIQUID_WORKDAYS, MIN_CASH_RATIO, MIN_LIQUID_RATIO
+    from simulate import policies, portfolio
+
+    liquidity = load_settings().liquidity
+    assert liquidity.min_liquid_ratio == MIN_LIQUID_RATIO == 0.10
+    assert liquidity.min_cash_ratio == MIN_CASH_RATIO == 0.05
+    assert liquidity.liquid_workdays == LIQUID_WORKDAYS == 5
+    assert portfolio.LIQUIDITY_DAYS == render.BUFFER_DAYS == LIQUID_WORKDAYS
+    assert policies.MIN_LIQUID_SHARE == render.LIQUID_FLOOR == MIN_LIQUID_RATIO
+
+
 def test_user_file_overrides_only_its_keys(tmp_path: Path) -> None:
     user = tmp_path / "plan.toml"
     user.write_text("[weights]\nyield_deviation = 2\n[liquidity]\nconfidence = 0.975\n")

@@ -1,4 +1,4 @@
-"""Tests of rainmaker.outputs: atomic publication, revisions, staging clean-up and the lock."""
+"""Tests of rainmaker.app.outputs: atomic publication, revisions, staging clean-up and the lock."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rainmaker.errors import UsageError
-from rainmaker.outputs import (
+from rainmaker.app.outputs import (
     LOCK_FILE,
     LockHeld,
     all_revisions,
@@ -23,6 +22,7 @@ from rainmaker.outputs import (
     publish_replacing,
     run_lock,
 )
+from rainmaker.errors import UsageError
 
 
 def _staged(root: Path, content: str) -> Path:
@@ -107,7 +107,7 @@ def test_lock_held_by_another_process_fails_at_once(tmp_path):
             "-c",
             "import sys, time\n"
             "from pathlib import Path\n"
-            "from rainmaker.outputs import run_lock\n"
+            "from rainmaker.app.outputs import run_lock\n"
             "with run_lock(Path(sys.argv[1])):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(60)\n",

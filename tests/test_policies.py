@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from rainmaker.assets import BUCKETS
+from rainmaker.china_calendar import Workdays
 from rainmaker.investment_mix import ManagedMix
 from simulate.policies import (
     DecisionAllocation,
@@ -20,7 +21,6 @@ from simulate.policies import (
     holdings_snapshot,
 )
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio
-from simulate.workdays import Workdays
 from tests.test_replay import tiny_dataset
 
 RATES = {"cash": 0.0, "repo_1d": 1.9, "repo_7d": 2.1, "ncd_1m": 2.4, "ncd_3m": 2.6}

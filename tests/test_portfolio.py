@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rainmaker.assets import BUCKETS
+from rainmaker.china_calendar import day_number
 from rainmaker.yields import yield_7d
 from simulate.portfolio import DEFAULT_MIX, Lot, Portfolio, TargetMix
-from simulate.workdays import day_number
 
 NO_INCOME = {b.name: 0.0 for b in BUCKETS}
 RATES = {"cash": 1.0, "repo_1d": 1.9, "repo_7d": 2.1, "ncd_1m": 2.4, "ncd_3m": 2.6}

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from rainmaker.dataset import Dataset, load_dataset
 from rainmaker.errors import DataError, UsageError
 from rainmaker.investment_mix import ManagedMix
+from rainmaker.response import ExposureResponse, exposure_response
 from simulate.backtest_metrics import backtest_metrics
 from simulate.policies import (
     Decision,
@@ -27,7 +28,6 @@ from simulate.policies import (
 )
 from simulate.portfolio import DEFAULT_MIX
 from simulate.replay import DAILY_COLUMNS, ReplaySettings, replay, replay_first_day
-from simulate.response import ExposureResponse, exposure_response
 
 
 def tiny_dataset(

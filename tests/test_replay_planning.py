@@ -10,17 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rainmaker.china_calendar import Workdays
 from rainmaker.dataset import load_dataset
+from rainmaker.response import ExposureResponse
 from simulate.planning_policies import (
     OptimizerPolicy,
     OraclePolicy,
     perfect_forecast,
     plan_decision,
 )
-from simulate.policies import DecisionAllocation, NoPolicy, ReplayState
+from simulate.policies import Decision, DecisionAllocation, NoPolicy, ReplayState
 from simulate.portfolio import Portfolio
-from simulate.replay import replay
-from simulate.workdays import Workdays
+from simulate.replay import ReplaySettings, replay
 from tests.test_replay import perturbed_after
 
 RATES = {"cash": 0.35, "repo_1d": 1.8, "repo_7d": 2.0, "ncd_1m": 2.3, "ncd_3m": 2.5, "ncd_6m": 2.6}
@@ -53,6 +54,7 @@ def test_plan_rows_become_the_days_decisions() -> None:
             "purchase_repo_1d": [7e8] * 8,
             "purchase_ncd_1m": [2e8, 0, 0, 0, -0.0, 0, 0, 0],
             "purchase_ncd_3m": [0.0] * 8,
+            "keep_liquid": [7.01e8, 7e8, 7e8, 7e8, 7.09e8, 7e8, 7e8, 7e8],
         }
     )
     state = ReplayState(
@@ -91,6 +93,7 @@ def test_the_executed_day_is_the_plans_first_day() -> None:
             "purchase_repo_7d": [2e8],
             "purchase_ncd_1m": [1e8],
             "purchase_ncd_6m": [3e8],
+            "keep_liquid": [4e8],
         }
     )
     portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
@@ -160,6 +163,39 @@ def test_oracle_forecast_is_the_future_the_replay_meets(sample) -> None:
     demand = table[table["variable"] == "subscriptions"]
     assert (demand["p05"] == demand["mean"]).all() and (demand["p95"] == demand["mean"]).all()
     assert forecast.exposure_response.loc["P06", "e0"] == 2e4
+
+
+class OracleForecastOnly(OraclePolicy):
+    """The oracle's forecast of every morning, kept; no plan made (the world runs ``none``)."""
+
+    def __init__(self) -> None:
+        super().__init__(horizon_days=3)
+        self.forecasts: list = []
+
+    def decide(self, state: ReplayState, day: pd.Timestamp) -> Decision:
+        self.forecasts.append(self.forecast(state, state.history))
+        return Decision({})
+
+
+def test_oracle_plans_for_the_world_the_replay_moves_demand_with(sample) -> None:
+    """Custom curves in the replay's settings are the world's; the oracle's forecast carries the
+    same curves (it used to rebuild them from the data set's table: another world)."""
+    custom = {"P01": ExposureResponse(0.9, 3000.0), "P06": ExposureResponse(0.05, 7.0)}
+    policy = OracleForecastOnly()
+    replay(
+        sample,
+        "2022-03-01",
+        "2022-03-02",
+        policy,
+        products=PRODUCTS,
+        warmup_days=0,
+        settings=ReplaySettings(response=custom),
+    )
+    assert len(policy.forecasts) == 2
+    for forecast in policy.forecasts:
+        curves = forecast.exposure_response
+        for pid, curve in custom.items():
+            assert (curves.loc[pid, "a"], curves.loc[pid, "e0"]) == (curve.a, curve.e0)
 
 
 def test_oracle_replays_without_shortfall(sample) -> None:

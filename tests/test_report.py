@@ -1,4 +1,4 @@
-"""Tests of rainmaker.report: figures, alerts, words and the self-contained HTML file."""
+"""Tests of rainmaker.app.report: figures, alerts, words and the self-contained HTML file."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rainmaker.app.report import ReportInputs, render_report
+from rainmaker.app.report.i18n import TEXTS, amount_scale, missing_keys
+from rainmaker.app.report.render import buffer_requirement
 from rainmaker.dataset import load_dataset
-from rainmaker.report import ReportInputs, render_report
-from rainmaker.report.i18n import TEXTS, amount_scale, missing_keys
-from rainmaker.report.render import buffer_requirement
 from tests.daily_fakes import fake_report_inputs
 
 AS_OF = pd.Timestamp("2021-09-27")  # the horizon below runs into National Day 2021

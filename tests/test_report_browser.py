@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rainmaker.app.report import render_report
 from rainmaker.dataset import load_dataset
-from rainmaker.report import render_report
 from tests.conftest import write_dataset
 from tests.daily_fakes import fake_report_inputs
 

@@ -1,4 +1,4 @@
-"""Tests of simulate.response: the concave exposure response curve."""
+"""Tests of rainmaker.response: the concave exposure response curve."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulate.response import ExposureResponse, exposure_response, marginal_response
+from rainmaker.response import ExposureResponse, exposure_response, marginal_response
 
 
 def test_golden_values() -> None:

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rainmaker import cli
+from rainmaker.app.report.stress_page import missing_stress_keys
 from rainmaker.assets import BUCKETS
+from rainmaker.china_calendar import Workdays
 from rainmaker.errors import DataError
-from rainmaker.report.stress_page import missing_stress_keys
 from rainmaker.rules import check_book, concentration_limits
 from rainmaker.shadow_price import book_gap, deviation_action, deviation_pct
 from simulate.portfolio import Lot
@@ -32,7 +33,6 @@ from simulate.stress import (
     run_scenario,
     summarise,
 )
-from simulate.workdays import Workdays
 from tests.conftest import write_dataset
 
 AS_OF = pd.Timestamp("2022-06-15")  # a Wednesday; 06-16 and 06-17 work, 06-18/19 weekend
@@ -383,7 +383,7 @@ def test_backtest_daily_has_the_deviation_and_metrics_its_largest():
 # ------------------------------------------------------------- deviation in the daily report
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_daily_report_shows_the_deviation_and_its_action(lang):
-    from rainmaker.report import render_report
+    from rainmaker.app.report import render_report
     from rainmaker.shadow_price import holdings_deviation
     from tests.test_report import AS_OF as REPORT_DAY
     from tests.test_report import _hand_made_inputs
@@ -455,9 +455,9 @@ def test_bad_holders_table_names_file_column_and_lines(small, tmp_path, capsys):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_daily_report_shows_the_stress_section(small, lang):
+    from rainmaker.app.report import render_report
+    from rainmaker.app.report.stress_page import STRESS_TEXTS
     from rainmaker.dataset import load_dataset
-    from rainmaker.report import render_report
-    from rainmaker.report.stress_page import STRESS_TEXTS
     from simulate.stress import run_stress
     from tests.test_report import _hand_made_inputs
 

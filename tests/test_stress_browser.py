@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from rainmaker import cli
+from rainmaker.app.report import render_report
+from rainmaker.app.report.stress_page import STRESS_TEXTS
 from rainmaker.dataset import load_dataset
-from rainmaker.report import render_report
-from rainmaker.report.stress_page import STRESS_TEXTS
 from rainmaker.shadow_price import holdings_deviation
 from simulate.stress import load_scenarios, run_stress
 from tests.conftest import write_dataset

@@ -12,10 +12,10 @@ from rainmaker.china_calendar import calendar_features
 from rainmaker.investment_mix import read_investment_mix
 from rainmaker.yields import yield_7d
 from simulate.market import load_shibor
+from simulate.sample import generate_sample
 from simulate.synthetic import (
     MIX_STYLES,
     SampleConfig,
-    generate_sample,
     simulate_sample,
     yield_figures,
 )

@@ -1,11 +1,11 @@
-"""Tests of rainmaker.xlsx: the plan workbook."""
+"""Tests of rainmaker.app.xlsx: the plan workbook."""
 
 from __future__ import annotations
 
 import pandas as pd
 from openpyxl import load_workbook
 
-from rainmaker.xlsx import write_workbook
+from rainmaker.app.xlsx import write_workbook
 
 HOSTILE_IDS = ["=1+1", '=HYPERLINK("http://x","y")', "@SUM(A1)", "-2+3", "P01"]
 

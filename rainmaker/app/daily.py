@@ -21,7 +21,7 @@ Safety of the scheduled job, in the order it happens:
    data up to the as-of day, after the product selection) with the same settings, the run is a
    no-op and says so;
 5. otherwise every file is written into a staging folder and renamed into place as the next
-   revision ``r<N>`` in one :func:`os.replace` (:mod:`rainmaker.outputs`);
+   revision ``r<N>`` in one :func:`os.replace` (:mod:`rainmaker.app.outputs`);
 6. the run (metadata, forecast rows, plan rows) is recorded in one database transaction;
 7. the run is logged to MLflow; a tracking failure is reported but does not undo the plan.
 
@@ -54,9 +54,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.config import DailyConfig
-from rainmaker.errors import DataError, RainmakerError, UsageError
-from rainmaker.outputs import (
+from rainmaker.app.config import DailyConfig
+from rainmaker.app.outputs import (
     RUN_FILE,
     Revision,
     all_revisions,
@@ -71,12 +70,15 @@ from rainmaker.outputs import (
     run_lock,
     sibling_staging,
 )
+from rainmaker.contracts import ForecastResult, PlanOutcome
+from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.safety import mask_secrets, restore_spreadsheet_text, write_spreadsheet_csv
+from rainmaker.shadow_price import holdings_deviation
 
 if TYPE_CHECKING:
+    from rainmaker.app.history import RunHistory
+    from rainmaker.app.report import RenderedReport
     from rainmaker.dataset import Dataset
-    from rainmaker.history import RunHistory
-    from rainmaker.report import RenderedReport
 
 __all__ = [
     "QUANTILE_LEVELS",
@@ -132,13 +134,15 @@ class Steps:
             None means :func:`optimize.make_plan`.
     """
 
-    forecaster: Callable[..., Any] | None = None
-    planner: Callable[..., Any] | None = None
+    forecaster: Callable[..., ForecastResult] | None = None
+    planner: Callable[..., PlanOutcome] | None = None
 
-    def forecast(self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig) -> Any:
+    def forecast(
+        self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig
+    ) -> ForecastResult:
         """Run the forecast for the configured horizon and quantiles."""
         if self.forecaster is None:
-            from forecast import run_forecast
+            from forecast import run_forecast  # start-up time: LightGBM, statsmodels
 
             call = run_forecast
         else:
@@ -151,10 +155,12 @@ class Steps:
             model=config.model,
         )
 
-    def plan(self, dataset: Dataset, as_of: pd.Timestamp, forecast: Any, settings: Any) -> Any:
+    def plan(
+        self, dataset: Dataset, as_of: pd.Timestamp, forecast: ForecastResult, settings: Any
+    ) -> PlanOutcome:
         """Run the optimiser on a forecast."""
         if self.planner is None:
-            from optimize import make_plan
+            from optimize import make_plan  # start-up time: Pyomo and HiGHS
 
             return make_plan(dataset, as_of, forecast, settings)
         return self.planner(dataset, as_of, forecast, settings)
@@ -177,8 +183,8 @@ class DayResult:
     as_of: pd.Timestamp
     run_id: str
     dataset: Dataset
-    forecast: Any
-    plan: Any
+    forecast: ForecastResult
+    plan: PlanOutcome
     report: RenderedReport
     run_info: dict[str, Any]
 
@@ -304,7 +310,7 @@ def plan_settings(config: DailyConfig) -> Any:
     Raises:
         UsageError: the optimiser file or the weights are invalid (exit status 2).
     """
-    from optimize.settings import load_settings
+    from optimize.settings import load_settings  # start-up time: the optimize package
 
     return load_settings(config.optimizer, overrides=config.optimizer_overrides())
 
@@ -339,7 +345,7 @@ def plan_day(
     Returns:
         The forecast, plan, report and ``run.json`` content.
     """
-    from rainmaker.report import ReportInputs, render_report
+    from rainmaker.app.report import ReportInputs, render_report  # start-up time: matplotlib
 
     steps = steps or Steps()
     source = source or dataset
@@ -355,14 +361,14 @@ def plan_day(
     started = time.perf_counter()
     plan = steps.plan(dataset, as_of, forecast, settings)
     timings["plan_s"] = time.perf_counter() - started
-    for key, value in (getattr(plan, "timings", None) or {}).items():
+    for key, value in plan.timings.items():
         timings[f"plan_{key}" if not str(key).startswith("plan") else str(key)] = float(value)
 
     progress(f"{as_of:%Y-%m-%d}: writing the report")
     started = time.perf_counter()
     accuracy, drift = None, []
     if history is not None:
-        from rainmaker.history import drift_alerts, forecast_accuracy
+        from rainmaker.app.history import drift_alerts, forecast_accuracy
 
         accuracy = forecast_accuracy(history, dataset, as_of)
         drift = drift_alerts(accuracy, as_of)
@@ -370,8 +376,8 @@ def plan_day(
     benchmark = dataset.market_daily(
         max(as_of - pd.Timedelta(days=BENCHMARK_HISTORY_DAYS), market_first), as_of
     )["benchmark_yield_7d"]
-    status = str(getattr(plan, "status", ""))
-    objective = _float_or_none(getattr(plan, "objective", None))
+    status = str(plan.status)
+    objective = _float_or_none(plan.objective)
     inputs = ReportInputs(
         as_of=as_of,
         run_id=run_id,
@@ -381,18 +387,18 @@ def plan_day(
         forecast=forecast.table,
         plan=plan.plan,
         confidence=config.confidence,
-        paths=getattr(forecast, "paths", None),
-        path_product_ids=tuple(getattr(forecast, "product_ids", ())),
-        model_name=str(getattr(forecast, "model_name", config.model)),
+        paths=forecast.paths,
+        path_product_ids=tuple(forecast.product_ids),
+        model_name=forecast.model_name,
         solver_status=status,
         objective=objective,
-        explanations=explanation_texts(_explanations_in(plan, config.lang)),
+        explanations=explanation_texts(plan.explanations.sentences(config.lang)),
         deviation=_deviation_of(plan, as_of),
         stress=_stress_of(dataset, as_of),
-        violations=violation_texts(getattr(plan, "violations", None)),
+        violations=violation_texts(plan.violations, config.lang),
         warnings=[str(w) for w in source.warnings]
-        + [f"forecast: {w}" for w in getattr(forecast, "warnings", ())]
-        + [f"plan: {w}" for w in getattr(plan, "warnings", ())],
+        + [f"forecast: {w}" for w in forecast.warnings]
+        + [f"plan: {w}" for w in plan.warnings],
         accuracy=accuracy,
         drift=drift,
         revision=revision,
@@ -452,7 +458,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     Returns:
         The paths written.
     """
-    from rainmaker.xlsx import write_workbook
+    from rainmaker.app.xlsx import write_workbook  # start-up time: openpyxl
 
     written = []
     forecast = _iso_dates(day.forecast_table)
@@ -493,8 +499,6 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
 def _deviation_of(plan: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
     """Today's shadow-price deviation of each book the plan starts from (None when the plan
     does not carry its inputs, e.g. a stand-in in tests)."""
-    from rainmaker.shadow_price import holdings_deviation
-
     inputs = getattr(plan, "inputs", None)
     holdings = getattr(inputs, "holdings", None)
     rates = getattr(inputs, "rates_pct", None)
@@ -506,17 +510,11 @@ def _deviation_of(plan: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
 def _stress_of(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """The default stress scenarios on today's books, for the report's stress section
     (``rainmaker stress`` writes the details)."""
+    # imported here for start-up time: simulate loads the replay's world and matplotlib
     from simulate.stress import load_scenarios, run_stress
 
     result = run_stress(dataset, as_of, load_scenarios())
     return {"summary": result.summary, "reverse": result.reverse}
-
-
-def _explanations_in(plan: Any, lang: str) -> Any:
-    """The plan's explanations in the report's language, where the optimiser offers it."""
-    explanations = getattr(plan, "explanations", None)
-    sentences = getattr(explanations, "sentences", None)
-    return sentences(lang) if callable(sentences) else explanations
 
 
 def explanation_texts(value: Any) -> list[str]:
@@ -544,11 +542,13 @@ def explanation_texts(value: Any) -> list[str]:
     return [str(value)]
 
 
-def violation_texts(violations: Any) -> list[str]:
-    """One line per broken constraint and product, from the optimiser's violations frame.
+def violation_texts(violations: Any, lang: str = "en") -> list[str]:
+    """One line per broken constraint and product, from the optimiser's violations frame, in the
+    report's language (the frame's ``reason_zh`` for ``zh``, ``reason`` for ``en``).
 
-    A constraint broken on many days is one line (``P01: <reason> (3 days from 2022-06-17)``)
-    rather than one per day, so that the report's alerts stay readable.
+    A constraint broken on many days is one line (``P01: <reason> (3 days from 2022-06-17)``,
+    ``P01：<原因>（自 2022-06-17 起 3 天）``) rather than one per day, so that the report's alerts
+    stay readable.
     """
     if not isinstance(violations, pd.DataFrame) or "reason" not in violations.columns:
         return explanation_texts(violations)
@@ -560,6 +560,13 @@ def violation_texts(violations: Any) -> list[str]:
         first = rows.iloc[0]
         product = f"{first['product_id']}: " if "product_id" in rows.columns else ""
         when = ""
+        if lang == "zh":
+            product = f"{first['product_id']}：" if "product_id" in rows.columns else ""
+            if "date" in rows.columns:
+                when = f"（自 {pd.Timestamp(rows['date'].min()):%Y-%m-%d} 起 {len(rows)} 天）"
+            reason = first["reason_zh"] if "reason_zh" in rows.columns else first["constraint"]
+            lines.append(f"{product}{reason}{when}")
+            continue
         if "date" in rows.columns:
             when = f" ({len(rows)} day{'s' if len(rows) > 1 else ''} from "
             when += f"{pd.Timestamp(rows['date'].min()):%Y-%m-%d})"
@@ -665,8 +672,8 @@ def run_job(
         LockHeld: another run holds the lock (exit 3).
         HistoryUnavailable: the history database cannot be used (exit 1).
     """
+    from rainmaker.app.history import HistoryUnavailable, open_history
     from rainmaker.dataset import load_dataset, parse_day
-    from rainmaker.history import HistoryUnavailable, open_history
     from rainmaker.validation import folder_problem
 
     started = time.perf_counter()
@@ -678,7 +685,7 @@ def run_job(
         raise DataError([problem])
     root = Path(config.output_root)
     check_output_folder(root, "output_root")
-    history = open_history(config.history_url)
+    history = open_history(config.history_database)
     timings: dict[str, float] = {}
     try:
         with run_lock(root):

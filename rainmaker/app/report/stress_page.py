@@ -4,7 +4,7 @@ It renders what ``rainmaker stress`` found (:mod:`simulate.stress`), handed over
 so that the report does not depend on the engine: the findings per scenario and product, the
 reverse stress test and the rules checked on each book, with the shadow-price actions of
 DOMAIN.md. One self-contained file: inline style, no script, every text escaped. Words are looked
-up in :data:`STRESS_TEXTS` (same languages as :mod:`rainmaker.report.i18n`, whose amount unit it
+up in :data:`STRESS_TEXTS` (same languages as :mod:`rainmaker.app.report.i18n`, whose amount unit it
 reuses); :func:`missing_stress_keys` keeps the two languages complete.
 """
 
@@ -13,24 +13,23 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from rainmaker.app.report.i18n import LANGUAGES, amount_scale
 from rainmaker.regulation import MAX_LEVERAGE
-from rainmaker.report.i18n import LANGUAGES, amount_scale
+from simulate.stress import NO_HOLDERS, StressResult, stress_meta
 
 __all__ = [
     "NO_HOLDERS",
     "STRESS_TEXTS",
     "missing_stress_keys",
     "render_stress_page",
+    "write_stress_page",
     "stress_overview",
 ]
-
-# Why the top-10 holders' scenario did not run (the ``skipped`` text of stress.csv), shown in
-# the page's language.
-NO_HOLDERS = "no holders.csv top10_share for this product"
 
 STRESS_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -247,7 +246,7 @@ def stress_overview(
     Returns:
         ``{"unit", "rows": [{"scenario", "products", "breach_cash", "breach_liquid", "loss",
         "worst_deviation", "max_leverage", "unpaid", "skipped", "bad"}], "reverse"}`` with
-        amounts in the unit of :func:`rainmaker.report.i18n.amount_scale` and ``reverse`` the
+        amounts in the unit of :func:`rainmaker.app.report.i18n.amount_scale` and ``reverse`` the
         sentence on the smallest breaking redemption.
     """
     w = STRESS_TEXTS[lang]
@@ -520,3 +519,15 @@ def render_stress_page(
         parts.append(f"<li>{html.escape(w['action_' + action])}</li>")
     parts.append("</ul></body></html>")
     return "\n".join(parts)
+
+
+def write_stress_page(result: StressResult, out: str | Path, lang: str = "zh") -> Path:
+    """Write ``stress.html``, the stress test as one self-contained page, into ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    page = render_stress_page(
+        result.summary, result.reverse, result.checks, stress_meta(result), lang
+    )
+    path = folder / "stress.html"
+    path.write_text(page, encoding="utf-8")
+    return path

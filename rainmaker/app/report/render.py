@@ -13,14 +13,13 @@ product (AUM, forecast band, quota schedule, buffer against requirement, expecte
 against the benchmark, and the daily rows), the shadow-price explanations, forecast accuracy,
 and the charts.
 
-Units: amounts are CNY (shown in one scale, see :func:`rainmaker.report.i18n.amount_scale`),
+Units: amounts are CNY (shown in one scale, see :func:`rainmaker.app.report.i18n.amount_scale`),
 yields percent per annum, spreads basis points, ratios percent.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,9 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.regulation import LARGE_REDEMPTION_SHARE
-from rainmaker.report import charts
-from rainmaker.report.i18n import amount_scale, texts
+from rainmaker.app.history import DRIFT_RECENT_DAYS, accuracy_summary
+from rainmaker.app.report import charts
+from rainmaker.app.report.i18n import amount_scale, texts
+from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
+from rainmaker.china_calendar import calendar_features
+from rainmaker.quantiles import quantile_columns, quantile_label, quantile_level
+from rainmaker.regulation import LARGE_REDEMPTION_SHARE, LIQUID_WORKDAYS, MIN_LIQUID_RATIO
 
 __all__ = [
     "LARGE_REDEMPTION_SHARE",
@@ -44,18 +47,17 @@ __all__ = [
 ]
 
 # Regulation (DOMAIN.md): ≥ 10 % of net assets in cash and assets maturing within 5 trading days.
-LIQUID_FLOOR = 0.10
+LIQUID_FLOOR = MIN_LIQUID_RATIO
 # A floor is "close" when the liquid share is within this factor of it (10 % floor: below 12 %).
 FLOOR_CLOSE_FACTOR = 1.2
 # 巨额赎回 (rainmaker.regulation.LARGE_REDEMPTION_SHARE); half of it is worth a warning.
 LARGE_REDEMPTION_WARNING_SHARE = LARGE_REDEMPTION_SHARE / 2
 # Trading days of redemptions the buffer must cover (the 5-day liquidity rule).
-BUFFER_DAYS = 5
+BUFFER_DAYS = LIQUID_WORKDAYS
 ACCURACY_WINDOW_DAYS = 28
 # Ratios within this relative distance of a limit count as on it (solver round-off).
 RATIO_TOLERANCE = 1e-6
 TEMPLATE = "report.html.j2"
-_QUANTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")  # p05, p50, p97.5 (forecast.paths.quantile_label)
 # the plan's own requirement: optimize.results.plan_frame names it required_buffer
 _REQUIREMENT_COLUMNS = ("required_buffer", "liquidity_requirement", "buffer_requirement")
 
@@ -89,8 +91,8 @@ class ReportInputs:
             leaves the section out.
         violations: constraints the plan does not meet, in plain words.
         warnings: validation warnings of the data set.
-        accuracy: realised past forecasts (:func:`rainmaker.history.forecast_accuracy`).
-        drift: drifting products (:func:`rainmaker.history.drift_alerts`).
+        accuracy: realised past forecasts (:func:`rainmaker.app.history.forecast_accuracy`).
+        drift: drifting products (:func:`rainmaker.app.history.drift_alerts`).
         revision: revision number of the as-of day (None outside scheduled runs).
         data_fingerprint: sha256 of the data set's files.
         flows_last: last day of flows in the data set.
@@ -156,8 +158,6 @@ def _stress_section(stress: Mapping[str, pd.DataFrame] | None, lang: str) -> dic
     """The stress section's words and rows (None when the run made no stress test)."""
     if stress is None:
         return None
-    from rainmaker.report.stress_page import STRESS_TEXTS, stress_overview
-
     overview = stress_overview(stress["summary"], stress["reverse"], lang)
     return {"t": STRESS_TEXTS[lang], **overview}
 
@@ -296,7 +296,7 @@ class _View:
         last = flows.sort_values("date").groupby("product_id")["aum"].last()
         aum_now = last.reindex(product_ids).astype(float)
         divisor, unit = amount_scale(float(aum_now.sum()), lang)
-        quantiles = sorted((c for c in forecast.columns if _QUANTILE.match(c)), key=_level)
+        quantiles = quantile_columns(forecast.columns)
         bench = inputs.benchmark.dropna()
         return cls(
             inputs=inputs,
@@ -506,6 +506,7 @@ class _View:
             "liquidity_need_confidence",
             "next_working_day",
             "defence",
+            "keep_liquid",
         }
         if not needed <= set(self.plan.columns):
             return []
@@ -522,7 +523,7 @@ class _View:
                 rows["liquidity_need"] > 0
             )
             worst = rows.loc[cover.idxmin()] if cover.notna().any() else None
-            held = float(first["cash"]) + float(first.get("purchase_repo_1d", 0.0) or 0.0)
+            held = float(first["keep_liquid"])  # the plan's figure, not a formula of ours
             borrowed = float(first.get("repo_borrowing", 0.0) or 0.0)
             out.append(
                 {
@@ -532,7 +533,7 @@ class _View:
                     if borrowed > 0.5
                     else "",
                     "near": w["liquidity_near"].format(
-                        level=f"p{float(near['liquidity_need_confidence']) * 100:g}",
+                        level=quantile_label(float(near["liquidity_need_confidence"])),
                         date=f"{pd.Timestamp(near['date']):%m-%d}",
                         need=self.amount(float(near["liquidity_need"])),
                     ),
@@ -678,8 +679,6 @@ class _View:
         return found
 
     def _drift_alerts(self) -> list[dict[str, str]]:
-        from rainmaker.history import DRIFT_RECENT_DAYS
-
         found = []
         for drift in self.inputs.drift:
             fields = {
@@ -698,8 +697,6 @@ class _View:
         return found
 
     def _holiday_alerts(self) -> list[dict[str, str]]:
-        from rainmaker.china_calendar import calendar_features
-
         if not len(self.dates):
             return []
         cal = calendar_features(self.dates[0], self.dates[-1])
@@ -728,8 +725,6 @@ class _View:
         return found
 
     def accuracy_rows(self) -> list[dict[str, str]] | None:
-        from rainmaker.history import accuracy_summary
-
         accuracy = self.inputs.accuracy
         if accuracy is None or accuracy.empty:
             return None
@@ -805,8 +800,6 @@ class _View:
         demand = self._forecast("subscriptions").pivot_table(
             index="date", columns="product_id", values="mean", aggfunc="first"
         )
-        from rainmaker.china_calendar import calendar_features
-
         cal = calendar_features(self.dates[0], self.dates[-1])
         holidays = list(cal.index[cal["is_public_holiday"].to_numpy()])
         return {
@@ -870,7 +863,7 @@ def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     return Environment(
-        loader=PackageLoader("rainmaker.report", "templates"),
+        loader=PackageLoader("rainmaker.app.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -879,8 +872,10 @@ def _environment() -> Any:
 
 
 def _level(column: str) -> float:
-    """Quantile level of a column name: ``p05`` → 0.05, ``p97.5`` → 0.975."""
-    return float(column[1:]) / 100
+    """Quantile level of a quantile column (:func:`rainmaker.quantiles.quantile_level`)."""
+    level = quantile_level(column)
+    assert level is not None, column
+    return level
 
 
 def _width(low: str, high: str) -> str:
@@ -905,7 +900,7 @@ def _band_columns(quantiles: Sequence[str]) -> tuple[str, str, str, str]:
 
 
 def _nearest_quantile(forecast: pd.DataFrame, level: float) -> str:
-    columns = [c for c in forecast.columns if _QUANTILE.match(c)]
+    columns = quantile_columns(forecast.columns)
     if not columns:
         return "mean"
     return min(columns, key=lambda c: abs(_level(c) - level))

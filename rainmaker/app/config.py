@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
-from rainmaker.outputs import check_output_folder
 from rainmaker.tracking import check_tracking_uri
 
 __all__ = [
@@ -102,6 +102,11 @@ class DailyConfig:
             # frozen: the one place the derived default is filled in
             object.__setattr__(self, "history_url", default_history_url(self.output_root))
         _check(self, str(self.source or "settings"))
+
+    @property
+    def history_database(self) -> str:
+        """The run-history database's URL (``history_url``, or its default once filled in)."""
+        return self.history_url or default_history_url(self.output_root)
 
     def replace(self, **changes: Any) -> DailyConfig:
         """A copy with some settings changed (validated again).

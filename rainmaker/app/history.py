@@ -28,6 +28,12 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.outcomes import (
+    long_outcomes,
+    observed_outcomes,
+    turned_away_between,
+    wape_of_errors,
+)
 from rainmaker.safety import mask_secrets
 
 if TYPE_CHECKING:
@@ -400,32 +406,15 @@ def open_history(url: str) -> RunHistory:
 
 
 def actual_flows(dataset: Dataset) -> pd.DataFrame:
-    """What happened, in the shape of the forecast's variables.
-
-    ``subscriptions`` is the demand where the data set has a ``demand`` column with a value
-    (the forecast predicts demand before quotas), else the accepted subscriptions, which
-    understate demand on days a quota bound. ``net_flow`` is that minus redemptions.
+    """What happened, in the shape of the forecast's variables: the outcomes the forecast's own
+    evaluation scores against (:func:`rainmaker.outcomes.observed_outcomes`: demand, or
+    subscriptions on days no quota bound; ``aum`` as observed here, see
+    :func:`forecast_accuracy` for the demand turned away since a run).
 
     Returns:
         Long frame: product_id, date, variable, actual.
     """
-    flows = dataset.flows
-    subscriptions = flows["subscriptions"].to_numpy(dtype=float)
-    if "demand" in flows.columns:
-        demand = flows["demand"].to_numpy(dtype=float)
-        subscriptions = np.where(np.isnan(demand), subscriptions, demand)
-    redemptions = flows["redemptions"].to_numpy(dtype=float)
-    wide = pd.DataFrame(
-        {
-            "product_id": flows["product_id"].to_numpy(),
-            "date": flows["date"].to_numpy(),
-            "subscriptions": subscriptions,
-            "redemptions": redemptions,
-            "net_flow": subscriptions - redemptions,
-            "aum": flows["aum"].to_numpy(dtype=float),
-        }
-    )
-    return wide.melt(id_vars=["product_id", "date"], var_name="variable", value_name="actual")
+    return long_outcomes(observed_outcomes(dataset.flows))
 
 
 def forecast_accuracy(history: RunHistory, dataset: Dataset, as_of: Any = None) -> pd.DataFrame:
@@ -445,10 +434,17 @@ def forecast_accuracy(history: RunHistory, dataset: Dataset, as_of: Any = None) 
     last = dataset.last_date if as_of is None else pd.Timestamp(as_of)
     past = history.forecasts(until=last)
     past = past[past["as_of"] < past["date"]]
-    actual = actual_flows(dataset)
-    actual = actual[actual["date"] <= last]
+    truth = observed_outcomes(dataset.up_to(last).flows)
+    actual = long_outcomes(truth)
     joined = past.merge(actual, on=["product_id", "date", "variable"], how="inner")
     joined = joined[np.isfinite(joined["actual"].to_numpy(dtype=float))].reset_index(drop=True)
+    # the AUM the forecast describes: all demand accepted since the run's as-of day
+    aum = (joined["variable"] == "aum").to_numpy()
+    if aum.any():
+        rows = joined.loc[aum]
+        joined.loc[aum, "actual"] = rows["actual"].to_numpy(dtype=float) + turned_away_between(
+            truth, rows["product_id"], rows["as_of"], rows["date"]
+        )
     centre = joined["p50"].where(joined["p50"].notna(), joined["mean"]).astype(float)
     joined["lead_days"] = (joined["date"] - joined["as_of"]).dt.days
     joined["abs_error"] = (joined["actual"] - centre).abs()
@@ -488,7 +484,7 @@ def accuracy_summary(
     summary = pd.DataFrame(
         {
             "n": grouped.size(),
-            "wape_pct": grouped["abs_error"].sum() / scale * 100.0,
+            "wape_pct": grouped[["abs_error", "actual"]].apply(_wape),
             "bias_pct": grouped["signed"].sum() / scale * 100.0,
             "coverage_80_pct": grouped["in_band_80"].mean() * 100.0,
         }
@@ -541,8 +537,8 @@ def drift_alerts(accuracy: pd.DataFrame, as_of: Any) -> list[dict[str, Any]]:
 
 
 def _wape(rows: pd.DataFrame) -> float:
-    scale = float(rows["actual"].abs().sum())
-    return float(rows["abs_error"].sum()) / scale * 100.0 if scale > 0 else math.nan
+    """WAPE of realised forecasts, percent (:func:`rainmaker.outcomes.wape_of_errors` × 100)."""
+    return wape_of_errors(rows["abs_error"], rows["actual"]) * 100.0
 
 
 # ---------------------------------------------------------------------- helpers

@@ -1,0 +1,13 @@
+"""The application: what runs the three stages for a user, on top of them.
+
+- :mod:`rainmaker.app.daily` — the daily job (``plan``, ``run``): data → forecast → plan →
+  report, published as a revision;
+- :mod:`rainmaker.app.config` — the daily job's settings file;
+- :mod:`rainmaker.app.history` — the run history and the forecasts' realised accuracy;
+- :mod:`rainmaker.app.outputs` — atomic publication of revisions and the run lock;
+- :mod:`rainmaker.app.report` — the HTML report; :mod:`rainmaker.app.xlsx` — the workbook.
+
+It may import every stage (``forecast``, ``optimize``, ``simulate``) and the ground layer
+(:mod:`rainmaker`); nothing below imports it (the import-linter contract in ``pyproject.toml``).
+The command line, :mod:`rainmaker.cli`, is the only module above it.
+"""

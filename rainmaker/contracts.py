@@ -1,0 +1,142 @@
+"""The typed contracts between the stages: what one stage hands the next, defined below all of
+them so that neither side owns it.
+
+- :class:`ForecastResult` — forecast → optimize (and the daily job, and the replay's oracle,
+  which writes one from the future without the forecast package). The forecast makes it
+  (:func:`forecast.run_forecast`), :func:`optimize.inputs.inputs_from_forecast` reads it.
+- :class:`PlanOutcome` — optimize → the application: the part of a plan
+  (:class:`optimize.PlanResult` satisfies it) the daily job and the report read.
+
+The optimizer's own inputs (:class:`optimize.PlanInputs`) and its full result
+(:class:`optimize.PlanResult`) stay in optimize: only layers above it read them, and those may
+import optimize. Quantile columns are named by :mod:`rainmaker.quantiles`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.quantiles import path_quantiles
+from rainmaker.safety import write_spreadsheet_csv
+
+__all__ = ["FORECAST_VARIABLES", "Explained", "ForecastResult", "PlanOutcome"]
+
+# The variables a forecast covers, in the order of its table (SPEC §3).
+FORECAST_VARIABLES = ("subscriptions", "redemptions", "net_flow", "aum")
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastResult:
+    """A forecast from one as-of day.
+
+    Attributes:
+        table: SPEC §3 long frame: ``product_id, date, variable, mean`` and one ``pNN`` column
+            per quantile level; ``variable`` in ``subscriptions`` (demand before any quota, under
+            the baseline exposure plan), ``redemptions``, ``net_flow``, ``aum``; CNY.
+        paths: variable -> sample paths (n_products, n_paths, horizon), CNY, products in
+            :attr:`product_ids` order.
+        product_ids: products forecast.
+        baseline_exposure: exposure assumed on each forecast day (index date, columns
+            product_id): the mean of the last four same weekdays up to the as-of day.
+        exposure_response: per product, ``a`` and ``e0`` of the curve of
+            :mod:`rainmaker.response` with standard errors ``a_se``, ``e0_se``.
+        model_name: what produced the point forecasts, e.g.
+            ``auto(subscriptions=lightgbm, redemptions=ets+lightgbm)``.
+        as_of: the as-of day.
+        horizon: days forecast.
+        quantiles: quantile levels of the table.
+        point: variable -> point forecast of the chosen model (n_products, horizon), CNY.
+        scores: backtest WAPE of every candidate (``candidate, variable, wape, n_scored``).
+        warnings: fallbacks and other notes, as text.
+    """
+
+    table: pd.DataFrame
+    paths: dict[str, np.ndarray]
+    product_ids: tuple[str, ...]
+    baseline_exposure: pd.DataFrame
+    exposure_response: pd.DataFrame
+    model_name: str
+    as_of: pd.Timestamp
+    horizon: int
+    quantiles: tuple[float, ...]
+    point: dict[str, np.ndarray] = field(default_factory=dict)
+    scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The forecast days, the ``horizon`` days after the as-of day."""
+        return pd.date_range(
+            self.as_of + pd.Timedelta(days=1), periods=self.horizon, freq="D", name="date"
+        )
+
+    def quantile(self, variable: str, q: float) -> pd.DataFrame:
+        """The ``q`` quantile of ``variable`` from the sample paths.
+
+        Returns:
+            Frame indexed by date with one column per product, CNY.
+        """
+        if variable not in self.paths:
+            raise KeyError(f"unknown variable {variable!r}; expected one of {FORECAST_VARIABLES}")
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"quantile level must lie in [0, 1], got {q}")
+        values = path_quantiles(self.paths[variable], [q])[0]  # (n_products, horizon)
+        return pd.DataFrame(values.T, index=self.dates, columns=list(self.product_ids))
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO; text cells that a
+        spreadsheet would take for a formula are quoted, see :mod:`rainmaker.safety`)."""
+        table = self.table.copy()
+        table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+        return write_spreadsheet_csv(table, path)
+
+
+class Explained(Protocol):
+    """Plain-language explanations of a plan, in the report's language."""
+
+    def sentences(self, lang: str) -> tuple[str, ...]:
+        """The sentences in ``lang`` (``"en"`` or ``"zh"``), most important first."""
+        ...
+
+
+class PlanOutcome(Protocol):
+    """What the application reads from a plan (:class:`optimize.PlanResult` has all of it).
+
+    Attributes:
+        plan: one row per (product_id, date): SPEC §3 ``plan.csv`` columns, then extras
+            (:func:`optimize.results.plan_frame`).
+        status: the solver's verdict (``optimal``, ``feasible``, ``start``).
+        objective: objective value, bp·day.
+        violations: soft constraints broken (``constraint``, ``product_id``, ``date``, amounts,
+            ``reason`` and ``reason_zh``); empty when none.
+        explanations: the binding constraints in words.
+        timings: seconds spent per step.
+        warnings: sentences about the inputs worth reading.
+    """
+
+    @property
+    def plan(self) -> pd.DataFrame: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def objective(self) -> float: ...
+
+    @property
+    def violations(self) -> pd.DataFrame: ...
+
+    @property
+    def explanations(self) -> Explained: ...
+
+    @property
+    def timings(self) -> Mapping[str, float]: ...
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...

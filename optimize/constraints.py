@@ -1,7 +1,7 @@
 """The constraint families of the plan, one small function per equation of docs/optimize.md.
 
 Every function writes one family of rows into a :class:`~optimize.algebra.LinearModel` with
-vectorised terms; the docstring carries the equation (E1..E24, E26..E28) as the documentation
+vectorised terms; the docstring carries the equation (E1..E24, E26..E29) as the documentation
 states it.
 Notation: a = accepted subscriptions, d = demand at the chosen exposure, D = forecast demand at
 the baseline exposure, q = quota lots, o = open, b = quota binds, y_j = exposure step j,
@@ -488,7 +488,27 @@ def borrowing_limits(m: LinearModel, par: ModelParameters, v: PlanVariables) -> 
         m.add_constraints("borrowing_repaid", PD, down, "<=", 0.0)
 
 
-# Documentation order: (E1) .. (E24), then (E26), (E27), (E28) (E25 is a term of the objective).
+def shock_deviation(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
+    """(E29) m[p,t] + m̄[p,t] − s_X[p,t] ≤ (δ · A[p,t] + G[p]) · 365 · 10,000 / σ: the
+    shadow-price deviation a parallel rise of σ = ``liquidity.shock_bp`` would leave stays at or
+    above −δ (δ = ``liquidity.max_shock_deviation_pct`` / 100). A lot with d days left loses
+    about σ / 10,000 × d / 365 of its principal in such a rise, so the book loses σ / 10,000 ×
+    (maturity-days) / 365, from today's gap G (market − amortised cost of today's book,
+    :func:`rainmaker.shadow_price.holdings_deviation`; the plan's purchases start at par).
+    Lengthening the book is what this measure polices (DOMAIN.md, shadow pricing): at δ = 0.25 %
+    and σ = 100 bp it caps the book's WAM near 91 days plus what today's gap allows. Elastic:
+    s_X ≥ 0 at ``penalties.deviation``."""
+    limit = par.settings.liquidity.max_shock_deviation_pct / 100.0
+    if limit <= 0:
+        return
+    days = par.shock_days_per_unit
+    block = RowBlock((par.n_products, par.horizon)).add(1.0, v.maturity_days)
+    block.add(-limit * days, v.aum).add(-1.0, v.deviation_excess)
+    rhs = par.book_gap0[:, None] * days - par.held_maturity_days
+    m.add_constraints("shock_deviation", PD, block, "<=", rhs, soft=True)
+
+
+# Documentation order: (E1) .. (E24), then (E26)–(E29) (E25 is a term of the objective).
 CONSTRAINT_FAMILIES = (
     demand_response,
     exposure_order,
@@ -517,10 +537,11 @@ CONSTRAINT_FAMILIES = (
     maturity_ladder,
     cumulative_needs_cover,
     borrowing_limits,
+    shock_deviation,
 )
 
 
 def add_constraints(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None:
-    """Write every constraint family (E1)–(E24), (E26)–(E28) into ``m``."""
+    """Write every constraint family (E1)–(E24), (E26)–(E29) into ``m``."""
     for family in CONSTRAINT_FAMILIES:
         family(m, par, v)

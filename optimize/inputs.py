@@ -17,7 +17,8 @@ synthetic ones for tests and benchmarks.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
 from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
+from rainmaker.holders import top10_shares
 from rainmaker.investment_mix import (
     INFER_LOOKBACK_DAYS,
     ManagedMix,
@@ -39,6 +41,8 @@ from rainmaker.investment_mix import (
     maturing_share,
 )
 from rainmaker.quantiles import quantile_label, quantile_level
+from rainmaker.rules import concentration_limits
+from rainmaker.shadow_price import holdings_deviation
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -128,6 +132,9 @@ class PlanInputs:
             is expected to earn over that bucket's life: its mean over the last tenor days (at
             least ``targets.goal_rate_days``), percent p.a. What the bucket's carry (E25) is
             measured against; None: ``overnight_reference_pct`` for every bucket.
+        book_gap_cny: market value − amortised cost of today's holdings at today's curve, CNY
+            (P,) (:func:`rainmaker.shadow_price.holdings_deviation`), or None (0): where the
+            shadow-price deviation under a shock starts from (E29).
     """
 
     as_of: pd.Timestamp
@@ -166,6 +173,7 @@ class PlanInputs:
     overnight_reference_pct: float | None = None
     borrowed_today: np.ndarray | None = None
     carry_reference_pct: Mapping[str, float] | None = None
+    book_gap_cny: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -334,6 +342,14 @@ def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:
             for name in rate_history.columns
         }
     )
+
+
+def _book_gaps(
+    holdings: pd.DataFrame, rates_pct: Mapping[str, float], today: pd.Timestamp, ids: Sequence[str]
+) -> np.ndarray:
+    """Market value − amortised cost of each product's holdings today, CNY (P,)."""
+    gaps = holdings_deviation(holdings, rates_pct, today).set_index("product_id")["gap_cny"]
+    return gaps.reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
 
 
 def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, float]:
@@ -687,6 +703,20 @@ def inputs_from_forecast(
         )
         sales = sales_requirements(plan, channel_of, flows, today, dates)
 
+    # holder concentration (holders.csv) tightens WAM and the 5-day liquidity (DOMAIN.md
+    # "Regulation"; rainmaker.rules.concentration_limits): a product whose top-10 holders own
+    # more than 20 % of its units keeps WAM <= 90 days and 20 % liquid within 5 working days
+    top10 = top10_shares(data, today)
+    tiers = [concentration_limits(top10.get(p, math.nan)) for p in ids]
+    tier_wam = np.array([t[0] for t in tiers], dtype=float)
+    tier_liquid = np.array([t[2] for t in tiers], dtype=float)
+    for p, share in top10.items():
+        if p in ids and concentration_limits(share)[0] < concentration_limits(math.nan)[0]:
+            warnings.append(
+                f"{p}: top-10 holders own {share:.0%} of its units (holders.csv): WAM at most "
+                f"{concentration_limits(share)[0]:g} days, 5-day liquidity at least "
+                f"{concentration_limits(share)[2]:.0%}"
+            )
     inputs = PlanInputs(
         as_of=today,
         product_ids=ids,
@@ -700,11 +730,14 @@ def inputs_from_forecast(
         rates_pct=rates_today,
         target_yield_pct=target,
         target_aum=target_aum,
-        min_liquid_ratio=_product_column(
-            products, ids, "min_liquid_ratio", liquidity.min_liquid_ratio
+        min_liquid_ratio=np.maximum(
+            _product_column(products, ids, "min_liquid_ratio", liquidity.min_liquid_ratio),
+            tier_liquid,
         ),
         min_cash_ratio=_product_column(products, ids, "min_cash_ratio", liquidity.min_cash_ratio),
-        max_wam_days=_product_column(products, ids, "max_wam_days", liquidity.max_wam_days),
+        max_wam_days=np.minimum(
+            _product_column(products, ids, "max_wam_days", liquidity.max_wam_days), tier_wam
+        ),
         open_today=open_today,
         baseline_exposure=np.maximum(baseline, 0.0),
         response_a=response_a,
@@ -721,6 +754,7 @@ def inputs_from_forecast(
         overnight_reference_pct=float(goal_rates["repo_1d"]),
         carry_reference_pct=carry_references(rate_history, settings.targets.goal_rate_days),
         borrowed_today=borrowed_today,
+        book_gap_cny=_book_gaps(holdings, rates_today, today, ids),
         managed_liquid_ratio=np.array(
             [maturing_share(book[p], liquid_days) for p in ids], dtype=float
         ),

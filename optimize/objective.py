@@ -41,6 +41,8 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
       the horizon still ahead of the purchase day t = 0..H−1 (φ = 0 for H = 1);
     - ``borrowing`` × κ' β[t] (E28) for repo borrowing outstanding, on top of its interest
       (which E12 and E20 already charge);
+    - ``deviation`` × κ' × σ / (365 × 10,000) × s_X (E29): the value a shock of σ bp would take
+      beyond the deviation limit, in bp of AUM;
     - penalties × κ' × (u, s_B, s_L, s_C, s_M, s_N), the buffer's penalty × κ' × s_D (E24),
       ``wam`` × s_W / reference AUM (days of WAM), ``sales_plan`` × 10,000 × s_S / need
       (bp of the requirement).
@@ -84,6 +86,8 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
 
     m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
     m.add_cost(pen.borrowing * kappa_amount, v.borrowing)
+    # s_X is in maturity-days: / (365 × 10,000 / shock) turns it into value lost, then bp of AUM
+    m.add_cost(pen.deviation * kappa_amount / par.shock_days_per_unit, v.deviation_excess)
     m.add_cost(pen.buffer * kappa_amount, v.buffer_short)
     m.add_cost(pen.buffer * kappa_amount, v.days_off_short)
     # A CNY short on one day of the cumulative needs (E27) is short on every later day too: the

@@ -294,6 +294,21 @@ class ModelParameters:
         return np.asarray(borrowed, dtype=float) / self.scale
 
     @property
+    def book_gap0(self) -> np.ndarray:
+        """Market value − amortised cost of today's holdings (P,), model units (E29)."""
+        gap = self.inputs.book_gap_cny
+        if gap is None:
+            return np.zeros(self.n_products)
+        return np.asarray(gap, dtype=float) / self.scale
+
+    @property
+    def shock_days_per_unit(self) -> float:
+        """Maturity-days (principal × days) per unit of value a ``liquidity.shock_bp`` rise of
+        the curve takes off, 365 × 10,000 / shock (E29): a lot with d days left loses about
+        shock / 10,000 × d / 365 of its principal."""
+        return 365.0 * 10_000.0 / self.settings.liquidity.shock_bp
+
+    @property
     def borrowing_allowed(self) -> bool:
         """The plan may borrow (``liquidity.max_leverage`` above 1)."""
         return self.settings.liquidity.max_leverage > 1.0

@@ -130,6 +130,12 @@ def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
         "wam_days": wam,
         "overdraft": get("overdraft") * scale,
         "borrowing": borrowing * scale,
+        "shock_deviation_pct": np.divide(
+            100.0 * (par.book_gap0[:, None] - maturity_days / par.shock_days_per_unit),
+            aum,
+            out=np.zeros_like(aum),
+            where=aum > 0,
+        ),
     }
 
 
@@ -146,7 +152,9 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     ``income`` (net, CNY), ``income_per_10k``, ``net_yield_pct`` and ``target_yield_pct``
     (simple annual percent), ``wam_days``, ``overdraft`` (cash raised by early sales, CNY),
     ``repo_borrowing`` (pledged repo borrowing outstanding at the end of the day, E28: cash the
-    book cannot raise in time, borrowed within the leverage cap, CNY), ``liquidity_need``
+    book cannot raise in time, borrowed within the leverage cap, CNY), ``shock_deviation_pct``
+    (the shadow-price deviation a ``liquidity.shock_bp`` rise of the curve would leave at the
+    end of the day, percent of net assets, E29), ``liquidity_need``
     (E27: what the product may have to pay from the end of the first planned day through
     this day, net of the subscriptions the plan accepts that
     settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
@@ -201,6 +209,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
             "wam_days": q["wam_days"].ravel(),
             "overdraft": q["overdraft"].ravel(),
             "repo_borrowing": q["borrowing"].ravel(),
+            "shock_deviation_pct": q["shock_deviation_pct"].ravel(),
         }
     )
     need, available = _needs_and_available(par, q)
@@ -312,6 +321,7 @@ CONSTRAINTS_ZH = {
     "days_off_cover": "节假日前的现金备付",
     "cumulative_needs": "累计流动性需求",
     "cash_balance": "当日现金收支（需提前卖出或回购融资）",
+    "shock_deviation": "利率上行冲击下的偏离度（可承受的市值损失）",
 }
 
 
@@ -501,6 +511,32 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         q["redemptions"] - q["overdraft"],
         overdraft_reason,
     )
+
+    liquidity = par.settings.liquidity
+
+    def shock_reason(i: int, t: int) -> str:
+        return (
+            f"a {liquidity.shock_bp:g} bp rise of the curve would leave a shadow-price "
+            f"deviation of {q['shock_deviation_pct'][i, t]:.3f} % of net assets, below the "
+            f"-{liquidity.max_shock_deviation_pct:g} % limit: the book is too long for the shock"
+        )
+
+    if liquidity.max_shock_deviation_pct > 0:
+        lost = _family(plan, x, "deviation_excess") / par.shock_days_per_unit * scale
+        allowed = liquidity.max_shock_deviation_pct / 100.0 * q["aum"]
+        for i, t in zip(*np.nonzero(lost > tolerance * scale), strict=True):
+            rows.append(
+                {
+                    "constraint": "shock_deviation",
+                    "product_id": ids[i],
+                    "date": dates[t],
+                    "required_cny": float(allowed[i, t]),
+                    "planned_cny": float(allowed[i, t] + lost[i, t]),
+                    "shortfall_cny": float(lost[i, t]),
+                    "shortfall_pct_of_aum": float(lost[i, t] / aum_ref_cny[i] * 100.0),
+                    "reason": shock_reason(i, t),
+                }
+            )
 
     wam_excess = _family(plan, x, "wam_excess")
     for i, t in zip(*np.nonzero(wam_excess > tolerance * 1e-3), strict=True):

@@ -23,7 +23,13 @@ from typing import Any
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
 from rainmaker.investment_mix import DEFAULT_MIX
-from rainmaker.regulation import LIQUID_WORKDAYS, MAX_LEVERAGE, MIN_CASH_RATIO, MIN_LIQUID_RATIO
+from rainmaker.regulation import (
+    DEVIATION_NEGATIVE_ACTION_PCT,
+    LIQUID_WORKDAYS,
+    MAX_LEVERAGE,
+    MIN_CASH_RATIO,
+    MIN_LIQUID_RATIO,
+)
 
 __all__ = [
     "DEFAULTS_FILE",
@@ -112,6 +118,11 @@ class LiquiditySettings:
         day: a forecast's tail misses the odd weekend on which a product loses twice its
         usual money.
     stress_lookback_days: days of known redemptions the stress floor averages.
+    shock_bp: the parallel rise of the curve the shadow-price deviation is tested under (E29),
+        bp.
+    max_shock_deviation_pct: the plan keeps the deviation (market − amortised cost) / net
+        assets that a ``shock_bp`` rise would leave at or above minus this, percent (E29):
+        0.25 is the line where DOMAIN.md asks for action; 0 = off.
     max_leverage: total assets / net assets the plan's pledged repo borrowing may reach (E28):
         1 turns borrowing off; at most the regulatory cap
         (:data:`rainmaker.regulation.MAX_LEVERAGE`, 1.2).
@@ -134,6 +145,8 @@ class LiquiditySettings:
     stress_multiple: float = 1.5
     stress_lookback_days: int = 28
     max_leverage: float = MAX_LEVERAGE
+    shock_bp: float = 100.0
+    max_shock_deviation_pct: float = DEVIATION_NEGATIVE_ACTION_PCT
 
     def __post_init__(self) -> None:
         _require(self.window in WINDOWS, "liquidity.window", "'day' or '5d'")
@@ -160,6 +173,12 @@ class LiquiditySettings:
         _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
         for name in ("managed_floor", "managed_overnight_floor", "managed_ladder_floor"):
             _require(0 <= getattr(self, name) <= 2, f"liquidity.{name}", "0 (off) to 2")
+        _require(0 < self.shock_bp <= 1000, "liquidity.shock_bp", "1 to 1000 bp")
+        _require(
+            0 <= self.max_shock_deviation_pct <= 5,
+            "liquidity.max_shock_deviation_pct",
+            "0 (off) to 5 percent",
+        )
         _require(
             1.0 <= self.max_leverage <= MAX_LEVERAGE,
             "liquidity.max_leverage",
@@ -376,6 +395,8 @@ class Penalties:
         cash_floor: per bp of reference AUM of cash-like assets below the cash floor.
         wam: per day of weighted average maturity above the cap.
         sales_plan: per bp of the period's requirement missed by a channel.
+        deviation: per bp of reference AUM of shadow-price deviation under the shock beyond
+            its limit (E29).
         borrowing: per bp of reference AUM of repo borrowing outstanding at the end of a day
             (E28), on top of its interest: small beside every liquidity slack, so the plan
             borrows before it leaves a need uncovered, and far above the carry a term purchase
@@ -391,6 +412,7 @@ class Penalties:
     wam: float = 10.0
     sales_plan: float = 1.0
     borrowing: float = 1.0
+    deviation: float = 100.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -62,6 +62,7 @@ class PlanVariables:
     days_off_short: np.ndarray
     needs_short: np.ndarray
     borrowing: np.ndarray
+    deviation_excess: np.ndarray
 
 
 def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
@@ -123,6 +124,12 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         # pledged repo borrowing outstanding at the end of the day (E28): the market is closed
         # on days off, so none is taken on a day off right after the as-of day (later days off
         # carry the working day's balance, a row of E28)
+        deviation_excess=add(
+            "deviation_excess",
+            pd_,
+            None if par.settings.liquidity.max_shock_deviation_pct > 0 else np.zeros((p, h), bool),
+            unit="model CNY × days",
+        ),
         borrowing=add(
             "borrowing",
             pd_,

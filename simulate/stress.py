@@ -58,6 +58,7 @@ from rainmaker.assets import BUCKETS, bucket_rates
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset
 from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.holders import top10_shares
 from rainmaker.investment_mix import (
     DEFAULT_MIX,
     TABLE,
@@ -99,7 +100,6 @@ __all__ = [
 DEFAULT_SCENARIOS_FILE = Path(__file__).with_name("stress_scenarios.toml")
 BOOK_SOURCES = ("holdings", "investment_mix", "inferred", "default")
 NCD_BUCKETS = tuple(b.name for b in BUCKETS if b.name.startswith("ncd_"))
-HOLDERS_TABLE = "holders"
 # the reason a holders scenario is skipped (the report words it in the reader's language)
 NO_HOLDERS = "no holders.csv top10_share for this product"
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -344,40 +344,6 @@ def _product_column(products: pd.DataFrame, column: str) -> dict[str, float]:
     return dict(zip(products["product_id"].astype(str), values, strict=True))
 
 
-def _top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
-    """The latest ``top10_share`` on or before the as-of day per product, from holders.csv."""
-    table = dataset.tables.get(HOLDERS_TABLE)
-    if table is None:
-        return {}
-    file = dataset.files.get(HOLDERS_TABLE, f"{HOLDERS_TABLE}.csv")
-    missing = [c for c in ("date", "product_id", "top10_share") if c not in table.columns]
-    if missing:
-        raise DataError(
-            [
-                Problem(file, c, "column is missing; expected date, product_id, top10_share")
-                for c in missing
-            ]
-        )
-    share = pd.to_numeric(table["top10_share"], errors="coerce")
-    dates = pd.to_datetime(table["date"], errors="coerce")
-    known = set(dataset.products["product_id"].astype(str))
-    problems = []
-    for column, bad, expected in (
-        ("date", dates.isna(), "expected an ISO date YYYY-MM-DD"),
-        ("product_id", ~table["product_id"].astype(str).isin(known), "unknown product"),
-        ("top10_share", ~((share >= 0) & (share < 1)), "expected a share 0 ≤ x < 1"),
-    ):
-        if bad.any():
-            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
-            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
-    if problems:
-        raise DataError(problems)
-    frame = table.assign(date=dates, top10_share=share)
-    frame = frame.loc[frame["date"] <= as_of].sort_values("date")
-    last = frame.groupby(frame["product_id"].astype(str))["top10_share"].last()
-    return {str(k): float(v) for k, v in last.items()}
-
-
 def build_books(
     dataset: Dataset,
     as_of: pd.Timestamp,
@@ -413,7 +379,7 @@ def build_books(
     fee_bp = dict(zip(products["product_id"], products["fee_bp"].astype(float), strict=True))
     kind = dict(zip(products["product_id"], products["product_type"].astype(str), strict=True))
     t0 = _product_column(products, "t0_limit")
-    top10 = _top10_shares(dataset, as_of)
+    top10 = top10_shares(dataset, as_of)
     rates = bucket_rates(dataset.market_daily(dataset.market["date"].min(), as_of))
     holdings: pd.DataFrame | None = None
     if "holdings" in dataset.tables:

@@ -299,3 +299,24 @@ def test_calendar_of_purchases_and_liquidity() -> None:
     assert dates[0] + pd.Timedelta(days=int(parameters.liquid_until[thursday])) == pd.Timestamp(
         "2021-10-13"
     )
+
+
+def test_holder_concentration_tightens_the_plan(small_dataset: Path) -> None:
+    """DOMAIN.md "Regulation": when the top-10 holders own more than 20 % of a product's units
+    its WAM cap and 5-day liquidity floor tighten (rainmaker.rules.concentration_limits): 21 %
+    tightens the plan, 19 % does not, and a share dated after the as-of day is not read."""
+    pd.DataFrame(
+        {
+            "date": ["2021-04-01", "2021-04-01", "2021-04-20"],
+            "product_id": ["P001", "P002", "P002"],
+            "top10_share": [0.21, 0.19, 0.60],
+        }
+    ).to_csv(small_dataset / "holders.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    inputs, warnings = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    assert inputs.max_wam_days.tolist() == [90.0, 120.0, 120.0]
+    assert inputs.min_liquid_ratio.tolist() == pytest.approx([0.20, 0.10, 0.10])
+    assert any("P001" in w and "top-10 holders own 21%" in w for w in warnings)
+    assert not any("P002" in w and "top-10" in w for w in warnings)

@@ -1,0 +1,59 @@
+"""The optional holders table: the top-10 holders' share of each product's units.
+
+``holders.csv`` (``date, product_id, top10_share``) says how concentrated a product's holders
+are; above the thresholds of :data:`rainmaker.regulation.CONCENTRATION_TIERS` the rules tighten
+WAM, WAL and the 5-day liquidity (:func:`rainmaker.rules.concentration_limits`). The stress
+test reads it for the top-10 holders' scenario and the plan for its limits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rainmaker.dataset import Dataset
+from rainmaker.errors import DataError, Problem
+
+__all__ = ["HOLDERS_TABLE", "top10_shares"]
+
+HOLDERS_TABLE = "holders"
+
+
+def top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
+    """The latest ``top10_share`` on or before ``as_of`` per product, from the optional
+    ``holders.csv`` (``date, product_id, top10_share``; empty when the data set has none).
+
+    Raises:
+        DataError: a missing column, a bad date, an unknown product or a share outside
+            0 ≤ x < 1, with its lines.
+    """
+    table = dataset.tables.get(HOLDERS_TABLE)
+    if table is None:
+        return {}
+    file = dataset.files.get(HOLDERS_TABLE, f"{HOLDERS_TABLE}.csv")
+    missing = [c for c in ("date", "product_id", "top10_share") if c not in table.columns]
+    if missing:
+        raise DataError(
+            [
+                Problem(file, c, "column is missing; expected date, product_id, top10_share")
+                for c in missing
+            ]
+        )
+    share = pd.to_numeric(table["top10_share"], errors="coerce")
+    dates = pd.to_datetime(table["date"], errors="coerce")
+    known = set(dataset.products["product_id"].astype(str))
+    problems = []
+    for column, bad, expected in (
+        ("date", dates.isna(), "expected an ISO date YYYY-MM-DD"),
+        ("product_id", ~table["product_id"].astype(str).isin(known), "unknown product"),
+        ("top10_share", ~((share >= 0) & (share < 1)), "expected a share 0 ≤ x < 1"),
+    ):
+        if bad.any():
+            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
+            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
+    if problems:
+        raise DataError(problems)
+    frame = table.assign(date=dates, top10_share=share)
+    frame = frame.loc[frame["date"] <= as_of].sort_values("date")
+    last = frame.groupby(frame["product_id"].astype(str))["top10_share"].last()
+    return {str(k): float(v) for k, v in last.items()}

@@ -355,3 +355,18 @@ def test_generated_ids_are_refused_or_planned_safely(tmp_path_factory, ids):
     assert not any(c.data_type == "f" for s in book for row in s.iter_rows() for c in row)
     plan = pd.read_csv(out / "plan.csv", dtype=str, keep_default_na=False)
     assert not plan["product_id"].str.startswith(("=", "+", "-", "@", "\t", "\r")).any()
+
+
+def test_validate_checks_the_optional_holders_table(tmp_path, data):
+    # holders.csv feeds the plan's concentration limits and the stress test: a bad one is
+    # found by validate, with its file, column and line, not by the morning's job
+    for path in data.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "holders.csv").write_text(
+        "date,product_id,top10_share\n2022-06-01,P01,0.3\n2022-06-01,P01,1.5\n", encoding="utf-8"
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = _main(["validate", "--data", str(tmp_path)])
+    assert code == 2
+    assert "holders.csv, column 'top10_share'" in err.getvalue() and "line 3" in err.getvalue()

@@ -470,9 +470,11 @@ def borrowing_limits(m: LinearModel, par: ModelParameters, v: PlanVariables) -> 
         return
     new = np.broadcast_to(borrowing_days(par)[None, :], (p, h))
     if new.any():
+        # elastic: borrowing the world took for redemptions may stand above the cap once net
+        # assets have fallen, and a day without the cash to repay it must still have a plan
         cap = RowBlock((p, h), new).add(1.0, v.borrowing)
-        cap.add(-(par.settings.liquidity.max_leverage - 1.0), v.aum)
-        m.add_constraints("borrowing_cap", PD, cap, "<=", 0.0)
+        cap.add(-(par.settings.liquidity.max_leverage - 1.0), v.aum).add(-1.0, v.leverage_excess)
+        m.add_constraints("borrowing_cap", PD, cap, "<=", 0.0, soft=True)
     off = (~par.workday) & (np.arange(h) >= 1)
     if off.any():
         mask = np.broadcast_to(off[None, :], (p, h))

@@ -86,6 +86,7 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
 
     m.add_cost(pen.overdraft * kappa_amount, v.overdraft)
     m.add_cost(pen.borrowing * kappa_amount, v.borrowing)
+    m.add_cost(pen.overdraft * kappa_amount, v.leverage_excess)
     # s_X is in maturity-days: / (365 × 10,000 / shock) turns it into value lost, then bp of AUM
     m.add_cost(pen.deviation * kappa_amount / par.shock_days_per_unit, v.deviation_excess)
     m.add_cost(pen.buffer * kappa_amount, v.buffer_short)

@@ -63,6 +63,7 @@ class PlanVariables:
     needs_short: np.ndarray
     borrowing: np.ndarray
     deviation_excess: np.ndarray
+    leverage_excess: np.ndarray
 
 
 def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
@@ -101,7 +102,8 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         holding=add("holding", ("product", "bucket", "day"), unit="model CNY"),
         cash=add("cash", pd_, unit="model CNY"),
         aum=add("aum", pd_, unit="model CNY"),
-        buffer=add("buffer", pd_, unit="model CNY"),
+        # net of repo borrowing (E14), so below zero when borrowing exceeds the liquid assets
+        buffer=add("buffer", pd_, lower=-INF, unit="model CNY"),
         maturity_days=add("maturity_days", pd_, unit="model CNY × days"),
         yield_below=add("yield_below", pd_, unit="bp of yield"),
         yield_above=add("yield_above", pd_, unit="bp of yield"),
@@ -130,6 +132,9 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
             None if par.settings.liquidity.max_shock_deviation_pct > 0 else np.zeros((p, h), bool),
             unit="model CNY × days",
         ),
+        # borrowing above the leverage cap that cannot be repaid at once (net assets fell under
+        # it after the world borrowed for redemptions): carried, at the overdraft's price
+        leverage_excess=add("leverage_excess", pd_, unit="model CNY"),
         borrowing=add(
             "borrowing",
             pd_,

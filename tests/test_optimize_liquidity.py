@@ -370,3 +370,16 @@ def test_a_book_too_long_for_the_shock_is_reported_in_both_languages() -> None:
     # 180 days left at +100 bp: about 0.49 % of value, reported as such on the first day
     day0 = result.plan.iloc[0]
     assert day0["shock_deviation_pct"] == pytest.approx(-100 * 0.01 * 180 / 365, abs=0.03)
+
+
+def test_borrowing_above_the_cap_that_cannot_be_repaid_still_has_a_plan() -> None:
+    # Friday, with 40 % of net assets borrowed (the world borrowed for a run's redemptions and
+    # net assets fell after) and too little cash to come back under the 20 % cap at once: the
+    # plan exists (the cap is elastic, at the overdraft's price; the buffer, net of borrowing,
+    # may fall below zero) and starts to repay
+    inputs, settings, aum = _illiquid_weekend(1.2)
+    inputs = inputs.replace(borrowed_today=np.array([0.4 * aum]), aum_today=np.array([0.6 * aum]))
+    result = plan_from_inputs(inputs, settings)
+    plan = result.plan.set_index("date")
+    assert plan.loc[pd.Timestamp("2021-03-05"), "repo_borrowing"] <= 0.4 * aum + 1.0
+    assert plan["repo_borrowing"].iloc[-1] < 0.4 * aum

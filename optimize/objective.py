@@ -53,10 +53,13 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
     kappa_amount = (BP / par.aum_ref)[:, None]
 
     m.add_cost(w.yield_deviation, v.yield_below)
-    m.add_cost(w.yield_overshoot, v.yield_above)
+    # the overshoot's price by regime: in defence a yield that jumps as AUM leaves is no
+    # reason to hold less of what pays the run
+    overshoot = np.where(par.defence, w.yield_overshoot, w.yield_overshoot_calm)
+    m.add_cost(overshoot[:, None], v.yield_above)
     # The day after the horizon (E23) weighs like any day within it.
     m.add_cost(w.yield_deviation, v.terminal_below)
-    m.add_cost(w.yield_overshoot, v.terminal_above)
+    m.add_cost(overshoot, v.terminal_above)
 
     if w.income > 0:
         # The positions held at the end of day t earn day t + 1's income: the last day's

@@ -346,7 +346,9 @@ class Weights:
 
     Attributes:
         yield_deviation: per bp·day of net yield below the target path.
-        yield_overshoot: per bp·day of net yield above the target path.
+        yield_overshoot: per bp·day of net yield above the target path, for a product in
+            defence (:mod:`optimize.regime`) ...
+        yield_overshoot_calm: ... and for a calm one.
         income: reward per bp·day of net yield (a tie-break towards earning more).
         liquidity: reward per bp of reference AUM·day of liquidity buffer (a tie-break
             towards the more liquid of equally good plans).
@@ -360,6 +362,7 @@ class Weights:
 
     yield_deviation: float = 1.0
     yield_overshoot: float = 0.2
+    yield_overshoot_calm: float = 0.2
     income: float = 0.1
     liquidity: float = 0.0001
     aum_band: float = 0.01
@@ -372,7 +375,9 @@ class Weights:
             value = getattr(self, f.name)
             _require(math.isfinite(value) and value >= 0, f"weights.{f.name}", "a number >= 0")
         _require(
-            self.income < min(self.yield_deviation, self.yield_overshoot) or self.income == 0,
+            self.income
+            < min(self.yield_deviation, self.yield_overshoot, self.yield_overshoot_calm)
+            or self.income == 0,
             "weights.income",
             "a reward smaller than yield_deviation and yield_overshoot (else it outweighs "
             "tracking the target)",

@@ -375,8 +375,7 @@ class Weights:
             value = getattr(self, f.name)
             _require(math.isfinite(value) and value >= 0, f"weights.{f.name}", "a number >= 0")
         _require(
-            self.income
-            < min(self.yield_deviation, self.yield_overshoot, self.yield_overshoot_calm)
+            self.income < min(self.yield_deviation, self.yield_overshoot, self.yield_overshoot_calm)
             or self.income == 0,
             "weights.income",
             "a reward smaller than yield_deviation and yield_overshoot (else it outweighs "

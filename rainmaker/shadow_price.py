@@ -113,20 +113,34 @@ def holdings_deviation(
         One row per product: ``product_id``, ``net_assets`` (Σ amount, CNY), ``gap_cny``
         (market value − amortised cost), ``deviation_pct`` and ``action`` (:data:`ACTIONS`).
     """
+    # every lot valued at once, then summed per product (a loop of per-product valuations
+    # cost 18 ms a plan on 2,000 lots, 8 s of a year's backtest)
+    ids = holdings["product_id"].astype(str).to_numpy()
+    is_lot = (holdings["bucket"] != "cash").to_numpy()
+    amount = holdings["amount_cny"].to_numpy(dtype=float)
+    days = (
+        (pd.to_datetime(holdings["maturity_date"][is_lot]) - as_of).dt.days.clip(lower=0)
+    ).to_numpy(dtype=float)
+    lot_amount = amount[is_lot]
+    value = market_value(
+        lot_amount,
+        holdings["rate_pct"].to_numpy(dtype=float)[is_lot],
+        days,
+        curve_yield_pct(rates_pct, days),
+    )
+    gaps = pd.Series(value - lot_amount).groupby(ids[is_lot]).sum()
+    nets = pd.Series(amount).groupby(ids).sum()
     rows = []
-    for pid, held in holdings.groupby("product_id", sort=True):
-        lots = held.loc[held["bucket"] != "cash"]
-        days = (pd.to_datetime(lots["maturity_date"]) - as_of).dt.days.clip(lower=0)
-        gap = book_gap(lots["amount_cny"], lots["rate_pct"], days.to_numpy(), rates_pct)
-        net = float(held["amount_cny"].sum())
-        value = deviation_pct(gap, net)
+    for pid, net in nets.sort_index().items():
+        gap = float(gaps.get(pid, 0.0))
+        deviation = deviation_pct(gap, float(net))
         rows.append(
             {
                 "product_id": str(pid),
-                "net_assets": net,
+                "net_assets": float(net),
                 "gap_cny": gap,
-                "deviation_pct": value,
-                "action": deviation_action(value),
+                "deviation_pct": deviation,
+                "action": deviation_action(deviation),
             }
         )
     return pd.DataFrame(

@@ -123,9 +123,6 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         terminal_above=add("terminal_above", ("product",), unit="bp of yield"),
         days_off_short=add("days_off_short", pd_, off_mask, unit="model CNY"),
         needs_short=add("needs_short", pd_, needs_mask, unit="model CNY"),
-        # pledged repo borrowing outstanding at the end of the day (E28): the market is closed
-        # on days off, so none is taken on a day off right after the as-of day (later days off
-        # carry the working day's balance, a row of E28)
         deviation_excess=add(
             "deviation_excess",
             pd_,
@@ -135,6 +132,9 @@ def add_variables(model: LinearModel, par: ModelParameters) -> PlanVariables:
         # borrowing above the leverage cap that cannot be repaid at once (net assets fell under
         # it after the world borrowed for redemptions): carried, at the overdraft's price
         leverage_excess=add("leverage_excess", pd_, unit="model CNY"),
+        # pledged repo borrowing outstanding at the end of the day (E28): the market is closed
+        # on days off, so today's balance is held over those right after the as-of day (later
+        # days off carry the working day's balance, a row of E28)
         borrowing=add(
             "borrowing",
             pd_,

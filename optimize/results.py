@@ -29,6 +29,7 @@ from optimize.highs import Solution
 from optimize.inputs import RECENT_DAYS
 from optimize.model import PlanModel
 from optimize.parameters import ModelParameters
+from rainmaker.contracts import PLAN_COLUMNS
 from rainmaker.yields import yield_7d
 
 __all__ = [
@@ -40,16 +41,6 @@ __all__ = [
     "violations_frame",
 ]
 
-PLAN_COLUMNS = (
-    "product_id",
-    "date",
-    "quota",
-    "expected_subscriptions",
-    "expected_redemptions",
-    "liquidity_buffer",
-    "expected_aum",
-    "expected_yield_7d",
-)
 DAILY = 36_500.0
 # Slacks below this share of the reference AUM are solver round-off, not violations.
 SLACK_TOLERANCE = 1e-6

@@ -25,10 +25,21 @@ import pandas as pd
 from rainmaker.quantiles import path_quantiles
 from rainmaker.safety import write_spreadsheet_csv
 
-__all__ = ["FORECAST_VARIABLES", "Explained", "ForecastResult", "PlanOutcome"]
+__all__ = ["FORECAST_VARIABLES", "PLAN_COLUMNS", "Explained", "ForecastResult", "PlanOutcome"]
 
 # The variables a forecast covers, in the order of its table (SPEC §3).
 FORECAST_VARIABLES = ("subscriptions", "redemptions", "net_flow", "aum")
+# The columns plan.csv starts with (SPEC §3); the optimizer adds its own after them.
+PLAN_COLUMNS = (
+    "product_id",
+    "date",
+    "quota",
+    "expected_subscriptions",
+    "expected_redemptions",
+    "liquidity_buffer",
+    "expected_aum",
+    "expected_yield_7d",
+)
 
 
 @dataclass(frozen=True, eq=False)

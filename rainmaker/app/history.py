@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.contracts import PLAN_COLUMNS as SPEC_PLAN_COLUMNS
 from rainmaker.errors import RainmakerError, UsageError
 from rainmaker.outcomes import (
     long_outcomes,
@@ -53,14 +54,8 @@ __all__ = [
 
 # Quantile columns kept in the database (the forecast's defaults); others stay in forecast.csv.
 FORECAST_QUANTILES = ("p05", "p10", "p50", "p90", "p95")
-PLAN_COLUMNS = (
-    "quota",
-    "expected_subscriptions",
-    "expected_redemptions",
-    "liquidity_buffer",
-    "expected_aum",
-    "expected_yield_7d",
-)
+# The plan's SPEC §3 figures kept per product and day (product_id and date are the keys).
+PLAN_COLUMNS = SPEC_PLAN_COLUMNS[2:]
 # Drift: the p10–p90 band should hold 80 % of outcomes; fewer than this share, over at least
 # DRIFT_MIN_POINTS realised forecasts, means the forecast has become over-confident.
 DRIFT_COVERAGE_FLOOR = 0.6

@@ -235,7 +235,7 @@ def cash_balance(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None
         block.add(-par.rate_pct[k] / DAILY, _previous(v.holding[:, k, :]))
         block.add(par.purchase_lot[:, None], v.purchase_lots[:, k, :])
     block.add(phi[:, None], _previous(v.aum)).add(-1.0, v.accepted).add(-1.0, v.overdraft)
-    rho_borrow = par.borrow_rate_pct / DAILY
+    rho_borrow = par.overnight_rate_pct / DAILY
     block.add(-1.0, v.borrowing).add(1.0 + rho_borrow, _previous(v.borrowing))
     _purchase_terms(par, v, block, -1.0, _maturing_window(par))
     rhs = -par.redemptions + par.held_maturing + par.held_income_pct / DAILY
@@ -329,13 +329,13 @@ def yield_tracking(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
     block = RowBlock((p, h)).add(kappa * par.cash_rate_pct, _previous(v.cash))
     for k in range(len(par.buckets)):
         block.add(kappa * par.rate_pct[k], _previous(v.holding[:, k, :]))
-    block.add(-kappa * par.borrow_rate_pct, _previous(v.borrowing))
+    block.add(-kappa * par.overnight_rate_pct, _previous(v.borrowing))
     block.add(-kappa * (par.fee_pct[:, None] + par.target_yield_pct), _previous(v.aum))
     block.add(-1.0, v.yield_above).add(1.0, v.yield_below)
     rhs = -kappa * par.held_income_pct
     rhs[:, 0] -= kappa[:, 0] * (
         par.cash_rate_pct * par.cash0
-        - par.borrow_rate_pct * par.borrow0
+        - par.overnight_rate_pct * par.borrow0
         - (par.fee_pct + par.target_yield_pct[:, 0]) * par.aum0
     )
     m.add_constraints("yield_tracking", PD, block, "==", rhs)
@@ -378,7 +378,7 @@ def terminal_yield(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
     block = RowBlock((p,)).add(kappa * par.cash_rate_pct, v.cash[:, h - 1])
     for k in range(len(par.buckets)):
         block.add(kappa * par.rate_pct[k], v.holding[:, k, h - 1])
-    block.add(-kappa * par.borrow_rate_pct, v.borrowing[:, h - 1])
+    block.add(-kappa * par.overnight_rate_pct, v.borrowing[:, h - 1])
     block.add(-kappa * (par.fee_pct + par.target_yield_pct[:, -1]), v.aum[:, h - 1])
     block.add(-1.0, v.terminal_above).add(1.0, v.terminal_below)
     m.add_constraints(

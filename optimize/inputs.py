@@ -362,12 +362,10 @@ def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, flo
     overnight at the spike and its yield fell with it); the rate of the asset's own span back
     moves as slowly as the asset.
     """
-    overnight = rate_history["repo_1d"]
-    return {
-        b.name: float(overnight.iloc[-max(b.tenor_days, min_days) :].mean())
-        for b in BUCKETS
-        if b.tenor_days > 1
-    }
+    # rolling overnight for a bucket's life: the overnight rate laddered over that bucket's tenor
+    term = [b.name for b in BUCKETS if b.tenor_days > 1]
+    overnight = pd.DataFrame({name: rate_history["repo_1d"] for name in term})
+    return {name: float(rate) for name, rate in laddered_rates(overnight, min_days).items()}
 
 
 def target_yield_path(
@@ -710,12 +708,12 @@ def inputs_from_forecast(
     tiers = [concentration_limits(top10.get(p, math.nan)) for p in ids]
     tier_wam = np.array([t[0] for t in tiers], dtype=float)
     tier_liquid = np.array([t[2] for t in tiers], dtype=float)
-    for p, share in top10.items():
-        if p in ids and concentration_limits(share)[0] < concentration_limits(math.nan)[0]:
+    untightened = concentration_limits(math.nan)
+    for p, (wam, _, liquid) in zip(ids, tiers, strict=True):
+        if wam < untightened[0]:
             warnings.append(
-                f"{p}: top-10 holders own {share:.0%} of its units (holders.csv): WAM at most "
-                f"{concentration_limits(share)[0]:g} days, 5-day liquidity at least "
-                f"{concentration_limits(share)[2]:.0%}"
+                f"{p}: top-10 holders own {top10[p]:.0%} of its units (holders.csv): WAM at most "
+                f"{wam:g} days, 5-day liquidity at least {liquid:.0%}"
             )
     inputs = PlanInputs(
         as_of=today,

@@ -69,15 +69,14 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
         for k in range(len(par.buckets)):
             m.add_cost(-w.income * kappa * par.rate_pct[k], v.holding[:, k, :])
         m.add_cost(w.income * kappa * par.fee_pct[:, None], v.aum)
-        m.add_cost(w.income * kappa * par.borrow_rate_pct, v.borrowing)
+        m.add_cost(w.income * kappa * par.overnight_rate_pct, v.borrowing)
     if w.liquidity > 0:
         m.add_cost(-w.liquidity * kappa_amount, v.buffer)
 
     m.add_cost(w.aum_band * kappa_amount, v.aum_over)
     m.add_cost(w.aum_band * kappa_amount, v.aum_under)
 
-    overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
-    drag = max(overnight - par.cash_rate_pct, 0.0)
+    drag = max(par.overnight_rate_pct - par.cash_rate_pct, 0.0)
     if drag > 0 and w.cash_drag > 0:
         m.add_cost(w.cash_drag * kappa * drag, v.cash)
 
@@ -131,7 +130,7 @@ def _add_term_value(
     h = par.horizon
     overnight = par.inputs.overnight_reference_pct
     if overnight is None:
-        overnight = float(par.inputs.rates_pct.get("repo_1d", par.cash_rate_pct))
+        overnight = par.overnight_rate_pct
     references = par.inputs.carry_reference_pct or {}
     if h <= 1:
         return

@@ -281,8 +281,9 @@ class ModelParameters:
         return int(self.multiplier.shape[2] - 1)
 
     @property
-    def borrow_rate_pct(self) -> float:
-        """The rate repo borrowing pays, percent p.a.: today's overnight repo rate (E28)."""
+    def overnight_rate_pct(self) -> float:
+        """Today's overnight repo rate, percent p.a.: what money lent overnight earns and repo
+        borrowing pays (E28)."""
         return float(self.inputs.rates_pct.get("repo_1d", self.cash_rate_pct))
 
     @property

@@ -82,7 +82,7 @@ def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
         + np.einsum("k,pkt->pt", par.rate_pct, previous_holding)
         + par.held_income_pct
         - par.fee_pct[:, None] * previous_aum
-        - par.borrow_rate_pct * _previous(borrowing, np.zeros(borrowing.shape[0]))
+        - par.overnight_rate_pct * _previous(borrowing, np.zeros(borrowing.shape[0]))
     )
     income = income_pct_amount / DAILY
     income_per_10k = np.divide(

@@ -707,7 +707,7 @@ class _World:
             redemptions,
             self.rates,
             deferred=deferred,
-            hold_cash=d.cash_target if d.borrow > 0 and d.cash_target is not None else 0.0,
+            hold_cash=d.cash_target or 0.0,
             borrow_up_to=d.borrow,
         )
         p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]

@@ -32,7 +32,7 @@ from forecast.base import ForecastModel
 from forecast.features import CALENDAR_COLUMNS, calendar_matrix
 from forecast.panel import MODELLED_VARIABLES, Panel
 
-__all__ = ["CalendarETS", "calendar_regressors"]
+__all__ = ["CalendarETS", "calendar_regressors", "fitted_rows", "product_params"]
 
 SEASON_DAYS = 7
 _COLUMN = {name: i for i, name in enumerate(CALENDAR_COLUMNS)}
@@ -59,6 +59,30 @@ def calendar_regressors(calendar: np.ndarray) -> np.ndarray:
         calendar[:, _COLUMN["is_payday"]] > 0,
     ]
     return np.column_stack(columns).astype(float)
+
+
+def fitted_rows(
+    model: ForecastModel, history: Panel, origins: np.ndarray, horizon: int
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, pd.Timestamp]:
+    """Where a per-product model fitted on one panel (``first_date_``, ``product_index_``,
+    ``start_``) stands in ``history``: the day shift between the panels, each product's row
+    in the fit (-1: not fitted), which are fitted, the first day of each fitted product in
+    ``history``'s day positions (max int elsewhere) and the last day any forecast reaches."""
+    shift = int((model.first_date_ - history.dates[0]).days)
+    fitted = np.array([model.product_index_.get(pid, -1) for pid in history.product_ids])
+    has = fitted >= 0
+    start = np.where(has, model.start_[np.maximum(fitted, 0)] + shift, np.iinfo(int).max)
+    last_target = history.dates[0] + pd.Timedelta(days=int(origins.max()) + horizon)
+    return shift, fitted, has, start, last_target
+
+
+def product_params(
+    params: dict[str, np.ndarray], fitted: np.ndarray, has: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One variable's fitted parameters in ``history``'s product order (see
+    :func:`fitted_rows`), and which products have a usable fit (fitted, ``alpha`` not NaN)."""
+    rows = {name: value[np.maximum(fitted, 0)] for name, value in params.items()}
+    return rows, has & ~np.isnan(rows["alpha"])
 
 
 class CalendarETS(ForecastModel):
@@ -155,18 +179,11 @@ class CalendarETS(ForecastModel):
         self, history: Panel, origins: np.ndarray, horizon: int
     ) -> dict[str, np.ndarray]:
         n_origins, n = len(origins), history.n_products
-        shift = int((self.first_date_ - history.dates[0]).days)
-        fitted = np.array([self.product_index_.get(pid, -1) for pid in history.product_ids])
-        has = fitted >= 0
-        start = np.where(has, self.start_[np.maximum(fitted, 0)] + shift, np.iinfo(int).max)
-        last_target = history.dates[0] + pd.Timedelta(days=int(origins.max()) + horizon)
+        shift, fitted, has, start, last_target = fitted_rows(self, history, origins, horizon)
         regressors = self._regressors(history.dates[0], last_target)
         out = {}
         for variable in MODELLED_VARIABLES:
-            params = {
-                name: value[np.maximum(fitted, 0)] for name, value in self.params_[variable].items()
-            }
-            ok = has & ~np.isnan(params["alpha"])
+            params, ok = product_params(self.params_[variable], fitted, has)
             series = history.series(variable)
             beta = np.where(ok[:, None], params["beta"], 0.0)
             scale = np.where(ok, params["scale"], 1.0)

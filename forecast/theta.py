@@ -31,7 +31,12 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from forecast.base import ForecastModel
 from forecast.features import calendar_matrix
 from forecast.panel import MODELLED_VARIABLES, Panel
-from forecast.statistical import SEASON_DAYS, calendar_regressors
+from forecast.statistical import (
+    SEASON_DAYS,
+    calendar_regressors,
+    fitted_rows,
+    product_params,
+)
 
 __all__ = ["CalendarTheta"]
 
@@ -109,11 +114,7 @@ class CalendarTheta(ForecastModel):
         self, history: Panel, origins: np.ndarray, horizon: int
     ) -> dict[str, np.ndarray]:
         n_origins, n = len(origins), history.n_products
-        shift = int((self.first_date_ - history.dates[0]).days)
-        fitted = np.array([self.product_index_.get(pid, -1) for pid in history.product_ids])
-        has = fitted >= 0
-        start = np.where(has, self.start_[np.maximum(fitted, 0)] + shift, np.iinfo(int).max)
-        last_target = history.dates[0] + pd.Timedelta(days=int(origins.max()) + horizon)
+        shift, fitted, has, start, last_target = fitted_rows(self, history, origins, horizon)
         # Weekday dummies follow the fitted panel's day positions.
         design = self._design(history.dates[0] + pd.Timedelta(days=shift), last_target)
         offset_rows = -shift  # row of design for panel day d is d + offset_rows
@@ -121,10 +122,7 @@ class CalendarTheta(ForecastModel):
         steps = np.arange(1, horizon + 1, dtype=float)
         out = {}
         for variable in MODELLED_VARIABLES:
-            params = {
-                name: value[np.maximum(fitted, 0)] for name, value in self.params_[variable].items()
-            }
-            ok = has & ~np.isnan(params["alpha"])
+            params, ok = product_params(self.params_[variable], fitted, has)
             series = history.series(variable)
             coef = np.where(ok[:, None], params["coef"], 0.0)
             scale = np.where(ok, params["scale"], 1.0)

@@ -79,7 +79,7 @@ def _finite_in(value: float, flag: str, low: float, high: float) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a data set against the contract and list every problem."""
-    from rainmaker.dataset import load_dataset
+    from rainmaker.dataset import dataset_from_report
     from rainmaker.holders import top10_shares
     from rainmaker.validation import validate_dataset
 
@@ -90,7 +90,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise DataError(report.problems)
     # the optional holders table the plan and the stress test read (a bad one exits 2 here,
     # not in the morning's job)
-    dataset = load_dataset(args.data)
+    dataset = dataset_from_report(report)
     top10_shares(dataset, dataset.last_date)
     _say(report.summary())  # the summary lists the warnings too
     return 0

@@ -30,12 +30,13 @@ from rainmaker.validation import (
     ISO_DATE,
     LAST_YEAR,
     REQUIRED_TABLES,
+    ValidationReport,
     read_other_table,
     table_files,
     validate_dataset,
 )
 
-__all__ = ["Dataset", "load_dataset", "parse_day", "read_table"]
+__all__ = ["Dataset", "dataset_from_report", "load_dataset", "parse_day", "read_table"]
 
 DateLike: TypeAlias = str | date | pd.Timestamp
 
@@ -171,7 +172,15 @@ def load_dataset(path: str | Path) -> Dataset:
     Raises:
         DataError: the folder does not meet the contract; carries every problem found.
     """
-    report = validate_dataset(path)
+    return dataset_from_report(validate_dataset(path))
+
+
+def dataset_from_report(report: ValidationReport) -> Dataset:
+    """The :class:`Dataset` of a folder already checked (:func:`validate_dataset`).
+
+    Raises:
+        DataError: the report has problems; carries every one.
+    """
     if not report.ok:
         raise DataError(report.problems)
     parsed = report.parsed

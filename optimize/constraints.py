@@ -426,8 +426,9 @@ def cumulative_needs_cover(m: LinearModel, par: ModelParameters, v: PlanVariable
     cumulative needs N (:func:`optimize.parameters.cumulative_needs`: a quantile of the
     forecast's joint paths of redemptions less demand, at ``next_days_confidence`` through
     the next working day with a stress floor, at ``confidence`` after it), with the
-    subscriptions the plan accepts credited where they settle in time (χ[t] = 0 on the days
-    off right after day 0). Only day 0's decisions are carried out, and no later plan can
+    subscriptions the plan accepts credited where they settle in time (χ[p,t] = 0 on the days
+    off right after day 0 that its cash alone pays: in defence, or all of them with
+    ``liquidity.credit_days_off`` off). Only day 0's decisions are carried out, and no later plan can
     undo them, so this row, not the expected cash path (E12), is what keeps day 0 safe when
     the flows come out worse than their mean. Elastic: s_N ≥ 0 at the ``needs`` penalty."""
     p, h = par.n_products, par.horizon
@@ -444,10 +445,13 @@ def cumulative_needs_cover(m: LinearModel, par: ModelParameters, v: PlanVariable
         _purchase_terms(par, v, block, 1.0, window)
     # a[p,s] for 1 <= s < t, on the rows whose day credits subscriptions
     s_idx, t_idx = np.nonzero(np.triu(np.ones((h, h), dtype=bool), k=1))
-    keep = (s_idx >= 1) & par.needs_credit[t_idx]
+    keep = s_idx >= 1
     s_idx, t_idx = s_idx[keep], t_idx[keep]
     products = np.repeat(np.arange(p), len(s_idx))
-    block.add_at((products, np.tile(t_idx, p)), 1.0, v.accepted[products, np.tile(s_idx, p)])
+    s_all, t_all = np.tile(s_idx, p), np.tile(t_idx, p)
+    credited = par.needs_credit[products, t_all]
+    products, s_all, t_all = products[credited], s_all[credited], t_all[credited]
+    block.add_at((products, t_all), 1.0, v.accepted[products, s_all])
     block.add(1.0, v.needs_short)
     maturing = np.cumsum(par.held_maturing, axis=1) - par.held_maturing[:, :1]
     m.add_constraints("cumulative_needs", PD, block, ">=", par.needs - maturing, soft=True)

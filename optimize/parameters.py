@@ -41,6 +41,7 @@ __all__ = [
     "nice_floor",
     "required_quantile",
     "stress_profile",
+    "summed_net_quantile",
     "summed_quantile",
 ]
 
@@ -128,6 +129,26 @@ def summed_quantile(
     return np.quantile(sums, confidence, axis=1)
 
 
+def summed_net_quantile(
+    redemption_paths: np.ndarray,
+    subscription_paths: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    confidence: float,
+) -> np.ndarray:
+    """Quantile at ``confidence`` of the redemptions of days ``first[t]..last[t]`` less the
+    subscriptions of days ``first[t]..last[t] − 1`` (a day's money settles by the next), over
+    the joint sample paths (P, N, H) of both, same unit; windows within the horizon."""
+    h = redemption_paths.shape[-1]
+    zeros = np.zeros((*redemption_paths.shape[:-1], 1))
+    red = np.concatenate([zeros, np.cumsum(redemption_paths, axis=-1)], axis=-1)
+    sub = np.concatenate([zeros, np.cumsum(subscription_paths[..., :h], axis=-1)], axis=-1)
+    first = np.asarray(first, dtype=np.int64)
+    stop = np.maximum(np.minimum(np.asarray(last, dtype=np.int64), h - 1) + 1, first)
+    sums = red[..., stop] - red[..., first] - (sub[..., np.maximum(stop - 1, first)] - sub[..., first])
+    return np.quantile(sums, confidence, axis=1)
+
+
 def days_off_runs(workday: np.ndarray) -> np.ndarray:
     """For every day of the horizon that is a day off, the day index of the last working day
     before it (−1 is the as-of day; smaller values are days before it); −2**31 on working
@@ -171,7 +192,8 @@ class ModelParameters:
             end of day 0 through day t, before the subscriptions the plan accepts on days 1..t−1
             are credited (model units); 0 on day 0.
         needs_credit: day t's needs are reduced by the subscriptions accepted on days
-            1..t−1 (H,): false on the days off right after day 0, paid from its cash alone.
+            1..t−1 (P, H): false on the days off right after day 0 that its cash alone pays
+            (a product in defence, or ``liquidity.credit_days_off`` off).
         needs_confidence: the quantile level behind each day's needs (P, H).
         demand, redemptions: expected demand at baseline exposure and redemptions (P, H).
         required_buffer: what the buffer must cover (E15, P, H): the redemption quantile at the
@@ -543,7 +565,14 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     last_work = days_off_runs(flags)
     off = last_work > np.iinfo(np.int32).min
     first = np.where(off, np.maximum(last_work + 1, 0), 0)
-    off_need = np.where(off[None, :], summed_quantile(paths, day_q, first, days, confidence), 0.0)
+    off_need = summed_quantile(paths, day_q, first, days, confidence)
+    credit_off = settings.liquidity.credit_days_off & ~defence
+    if paths is not None and inputs.subscription_paths is not None and credit_off.any():
+        # in calm the days off pay their redemptions net of the subscriptions settled by then
+        subscribed = np.asarray(inputs.subscription_paths, dtype=float) / scale
+        net_need = summed_net_quantile(paths, subscribed, first, days, confidence)
+        off_need = np.where(credit_off[:, None], net_need, off_need)
+    off_need = np.where(off[None, :], np.maximum(off_need, 0.0), 0.0)
     maturing_cum = np.concatenate([np.zeros((p, 1)), np.cumsum(held["maturing"], axis=1)], axis=1)
     off_held = np.where(
         off[None, :], maturing_cum[:, days + 1] - maturing_cum[:, np.maximum(first, 0)], 0.0
@@ -665,8 +694,9 @@ def cumulative_needs(
     ``needs_margin`` × the redemptions of days 1..t less the demand of days 1..t−1 (credited:
     it settles by day t), plus the mean of that demand (the plan credits what it accepts, a
     variable, in the row itself; a quota that refuses demand raises the need by as much).
-    On the days off right after day 0 nothing is credited: those redemptions are paid from day
-    0's cash, as nothing settles, matures or sells before the next working day.
+    On the days off right after day 0 nothing matures or sells before the next working day:
+    their redemptions are paid from day 0's cash, net of the subscriptions that settle on them
+    in calm (``credit_days_off``), gross for a product in defence (a run dries them up).
 
     Through the next working day (what only day 0's cash and overnight repo can pay) the level
     is ``next_days_confidence`` and the need at least ``stress_multiple`` × the mean daily
@@ -691,6 +721,10 @@ def cumulative_needs(
     back = int(later[0]) if workday[0] and len(later) else (0 if not workday[0] else h)
     off = days < back  # before the next working day: day 0's cash alone pays
     soon = days <= back
+    # the days off right after day 0 that today's cash alone pays, subscriptions uncredited:
+    # every product's in defence, none in calm with ``credit_days_off``
+    credit_off = liquidity.credit_days_off & ~np.asarray(defence, dtype=bool)
+    cash_only = off[None, :] & ~credit_off[:, None]
     calm_level = liquidity.confidence
     hi_level = max(calm_level, settings.regime.confidence)
     later_level = np.where(defence[:, None], hi_level, calm_level)
@@ -698,6 +732,7 @@ def cumulative_needs(
     level = np.where(soon[None, :], soon_level, later_level)
     margin = liquidity.needs_margin
     needs = np.zeros((p, h))
+    expected_credit = np.zeros((p, h))
     if inputs.redemption_paths is not None:
         redeemed = margin * np.asarray(inputs.redemption_paths, dtype=float)
         if inputs.subscription_paths is not None:
@@ -709,12 +744,13 @@ def cumulative_needs(
             [np.zeros((*demand.shape[:2], 1)), np.cumsum(demand[:, :, 1:-1], axis=2)], axis=2
         )
         credit_mean = credited.mean(axis=1)
-        net = np.where(off[None, None, 1:], paid, paid - credited)
+        net = np.where(cash_only[:, None, 1:], paid, paid - credited)
         levels = np.unique(level[:, 1:])
         by_level = np.quantile(net, levels, axis=1)  # (L, P, H - 1)
         pick = np.searchsorted(levels, level[:, 1:])
         chosen = np.take_along_axis(by_level, pick[None], axis=0)[0]
-        needs[:, 1:] = chosen + np.where(off[None, 1:], 0.0, credit_mean)
+        needs[:, 1:] = chosen + np.where(cash_only[:, 1:], 0.0, credit_mean)
+        expected_credit[:, 1:] = credit_mean
     else:
         for lv in np.unique(level[:, 1:]):
             q_day = _daily_quantile(quantiles, None, float(lv))
@@ -731,11 +767,13 @@ def cumulative_needs(
         # the days off right after day 0 are paid from its cash alone: never less cash for
         # them than the product's own management keeps
         kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float) * aum_today
-        needs = np.where(off[None, :], np.maximum(needs, kept[:, None]), needs)
+        # where the row credits the days' subscriptions, their expected amount comes on top
+        kept = kept[:, None] + np.where(cash_only, 0.0, expected_credit)
+        needs = np.where(off[None, :], np.maximum(needs, kept), needs)
     overnight = liquidity.managed_overnight_floor
     if overnight > 0 and inputs.managed_overnight_ratio is not None and back < h:
         # ... and on the next working day never less cash and overnight repo on hand
         kept = overnight * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
         needs[:, back] = np.maximum(needs[:, back], kept)
     needs[:, 0] = 0.0
-    return needs / scale, ~off, level
+    return needs / scale, ~cash_only, level

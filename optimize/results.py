@@ -244,7 +244,7 @@ def _needs_and_available(
     )
     # subscriptions of days 1..t-1 (day 0's are in its cash)
     credited = np.concatenate([np.zeros((par.n_products, 1)), credited[:, :-1]], axis=1)
-    need = par.needs * scale - np.where(par.needs_credit[None, :], credited, 0.0)
+    need = par.needs * scale - np.where(par.needs_credit, credited, 0.0)
     need[:, 0] = 0.0
     back = np.zeros_like(need)
     first_day = q["purchases"][:, :, 0]  # CNY per bucket bought on day 0

@@ -191,7 +191,8 @@ def _two_path_inputs(settings):
 
 
 def test_cumulative_needs_from_joint_paths_worked_by_hand() -> None:
-    settings = load_settings(overrides=QUIET)
+    # the weekend paid from Friday's cash alone, as a product in defence pays it
+    settings = load_settings(overrides={**QUIET, "liquidity": {"credit_days_off": False}})
     par = model_parameters(_two_path_inputs(settings), settings)
     needs = par.needs * par.scale / 1e6
     # Redemptions × 1.05, cumulative from Saturday: path 1 10.5, 21, 31.5, 42; path 2 21, 42,
@@ -202,9 +203,32 @@ def test_cumulative_needs_from_joint_paths_worked_by_hand() -> None:
     # quantile is low + q (high - low).
     expected = [0.0, 10.5 + 0.99 * 10.5, 21 + 0.99 * 21, 21.5 + 0.99 * 39.5 + 6, 27 + 0.95 * 54 + 9]
     np.testing.assert_allclose(needs[0], expected)
-    np.testing.assert_array_equal(par.needs_credit, [False, False, False, True, True])
+    np.testing.assert_array_equal(par.needs_credit, [[False, False, False, True, True]] * 2)
     # B's stress floor through Monday: 1.5 × 20 m a day; Tuesday keeps its quantile
     np.testing.assert_allclose(needs[1], [0.0, 30.0, 60.0, 90.0, expected[4]])
+
+
+def test_calm_days_off_are_credited_with_their_subscriptions() -> None:
+    """In calm the weekend's subscriptions pay its redemptions (``credit_days_off``); in
+    defence they do not (a run dries them up)."""
+    settings = load_settings(overrides={**QUIET, "liquidity": {"managed_floor": 0.0}})
+    calm = _two_path_inputs(settings)
+    par = model_parameters(calm, settings)
+    needs = par.needs * par.scale / 1e6
+    # Sunday: paid 21 / 42 less Saturday's demand 5 / 1: 16 + 0.99 × 25, and the credit's
+    # mean (3) added back, as the row credits what the plan accepts on Saturday
+    assert needs[0, 2] == pytest.approx(16 + 0.99 * 25 + 3)
+    np.testing.assert_array_equal(par.needs_credit, np.ones((2, 5), dtype=bool))
+    # E24, the cash Friday leaves for the weekend, at the confidence (0.95), no margin: Sat
+    # 10 / 20, Sat + Sun 20 / 40 less Saturday's demand 5 / 1
+    np.testing.assert_allclose(
+        par.days_off_need[0, 1:3] * par.scale / 1e6, [10 + 0.95 * 10, 15 + 0.95 * 24]
+    )
+    defence = model_parameters(calm.replace(defence=np.array([True, False])), settings)
+    np.testing.assert_array_equal(defence.needs_credit[0], [False, False, False, True, True])
+    np.testing.assert_array_equal(defence.needs_credit[1], [True] * 5)
+    # in defence Sunday is paid gross, from Friday's cash: 21 + 0.99 × 21, more than calm's 40.75
+    assert defence.needs[0, 2] * par.scale / 1e6 == pytest.approx(21 + 0.99 * 21)
 
 
 def test_the_plan_keeps_its_first_days_money_for_the_needs() -> None:

@@ -428,8 +428,8 @@ def cumulative_needs_cover(m: LinearModel, par: ModelParameters, v: PlanVariable
     the next working day with a stress floor, at ``confidence`` after it), with the
     subscriptions the plan accepts credited where they settle in time (χ[p,t] = 0 on the days
     off right after day 0 that its cash alone pays: in defence, or all of them with
-    ``liquidity.credit_days_off`` off). Only day 0's decisions are carried out, and no later plan can
-    undo them, so this row, not the expected cash path (E12), is what keeps day 0 safe when
+    ``liquidity.credit_days_off`` off). Only day 0's decisions are carried out, and no later
+    plan can undo them, so this row, not the expected cash path (E12), is what keeps day 0 safe when
     the flows come out worse than their mean. Elastic: s_N ≥ 0 at the ``needs`` penalty."""
     p, h = par.n_products, par.horizon
     if h < 2:

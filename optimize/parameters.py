@@ -145,7 +145,8 @@ def summed_net_quantile(
     sub = np.concatenate([zeros, np.cumsum(subscription_paths[..., :h], axis=-1)], axis=-1)
     first = np.asarray(first, dtype=np.int64)
     stop = np.maximum(np.minimum(np.asarray(last, dtype=np.int64), h - 1) + 1, first)
-    sums = red[..., stop] - red[..., first] - (sub[..., np.maximum(stop - 1, first)] - sub[..., first])
+    settled = sub[..., np.maximum(stop - 1, first)] - sub[..., first]
+    sums = red[..., stop] - red[..., first] - settled
     return np.quantile(sums, confidence, axis=1)
 
 

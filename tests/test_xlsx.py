@@ -7,6 +7,8 @@ hand-made plans and take milliseconds.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +16,7 @@ from openpyxl import load_workbook
 
 from rainmaker.app.report.i18n import texts
 from rainmaker.app.xlsx import write_workbook
-from rainmaker.app.xlsx_columns import COLUMNS, SHEETS, header
+from rainmaker.app.xlsx_columns import COLUMNS, KINDS, SHEETS, header
 from rainmaker.safety import write_spreadsheet_csv
 from tests.xlsx_checks import check_workbook, read_plan_csv
 
@@ -165,3 +167,27 @@ def test_text_cells_are_text_never_formulas(tmp_path):
     assert ids == [p for p in HOSTILE_IDS for _ in DATES]  # shown exactly as written
     assert book["Forecast"]["C2"].value == "=cmd|' /C calc'!A0"
     assert book["Plan"]["G2"].data_type == "n"  # a number stays a number
+
+
+def test_every_column_is_labelled_and_defined_in_both_languages():
+    # labels borrowed from the report's dictionary must exist there in both languages
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for key, col in COLUMNS.items():
+        assert col.kind in KINDS, key
+        zh, en = col.label("zh"), col.label("en")
+        assert cjk.search(zh) and not re.search(r"[A-Za-z]", zh), (key, zh)
+        assert en and not cjk.search(en), (key, en)
+        assert col.note("zh") and col.note("en"), key
+        assert not re.search(r"[A-Za-z]", col.note("zh")), (key, col.note("zh"))
+
+
+def test_an_unknown_plan_column_still_opens(tmp_path):
+    # a column the optimiser adds later is shown under its own name until it is catalogued
+    plan = _plan(["P01"]).assign(new_figure=1234.5678, new_note="=x")
+    path = write_workbook(tmp_path / "plan.xlsx", plan, _forecast(plan), {}, lang="en")
+    sheet = load_workbook(path)["Plan"]
+    heads = [c.value for c in sheet[1]]
+    figure = sheet.cell(row=2, column=heads.index("new_figure") + 1)
+    assert figure.value == 1234.5678 and figure.number_format == "#,##0.00"
+    note = sheet.cell(row=2, column=heads.index("new_note") + 1)
+    assert note.value == "=x" and note.data_type == "s" and note.quotePrefix

@@ -39,12 +39,13 @@ __all__ = [
 #   share     a fraction in plan.csv (0.95), shown 95.0 %
 #   multiple  a ratio shown as 1.25×
 #   level     a whole number with thousands separators (marketing exposure: views or slots)
+#   number    a number with thousands separators and two decimals (a column no entry knows)
 #   days      days
 #   count     a whole number
 #   flag      true/false shown as 是/否 (yes/no)
 #   per10k    CNY per 10,000 units (万份收益)
 KINDS: tuple[str, ...] = ("text", "date", "amount", "percent", "share", "multiple", "level")
-KINDS += ("days", "count", "flag", "per10k")
+KINDS += ("number", "days", "count", "flag", "per10k")
 
 # Excel number formats of the kinds whose format does not depend on the amount unit.
 NUMBER_FORMATS = {
@@ -52,6 +53,7 @@ NUMBER_FORMATS = {
     "percent": "0.00%",
     "share": "0.0%",
     "level": "#,##0",
+    "number": "#,##0.00",
     "days": "#,##0.0",
     "count": "#,##0",
     "per10k": "0.0000",
@@ -585,7 +587,7 @@ def column(key: str, sample: object = None) -> Column:
     if isinstance(sample, bool):
         kind = "flag"
     elif isinstance(sample, int | float):
-        kind = "level"
+        kind = "number"
     else:
         kind = "text"
     return Column(key, kind, key, key, "", "")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pandas is imported by the writers only: messages must stay 
 __all__ = [
     "SPREADSHEET_TRIGGERS",
     "chart_text",
+    "looks_like_formula",
     "mask_secrets",
     "restore_spreadsheet_text",
     "spreadsheet_frame",
@@ -64,9 +65,16 @@ _QUERY_SECRET = re.compile(
 MASK = "***"
 
 
+def looks_like_formula(value: str) -> bool:
+    """Whether a spreadsheet would read the text ``value`` as a formula (or it starts with the
+    quote that marks such text), so a writer must store it as text: the CSV writer quotes it
+    (:func:`spreadsheet_text`), the workbook marks the cell with Excel's own quote prefix."""
+    return value.startswith(SPREADSHEET_TRIGGERS)
+
+
 def spreadsheet_text(value: str) -> str:
     """``value`` with a leading quote when a spreadsheet would read it as a formula."""
-    return SPREADSHEET_QUOTE + value if value.startswith(SPREADSHEET_TRIGGERS) else value
+    return SPREADSHEET_QUOTE + value if looks_like_formula(value) else value
 
 
 def restore_spreadsheet_text(value: str) -> str:

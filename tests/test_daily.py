@@ -22,6 +22,7 @@ from rainmaker.app import daily
 from rainmaker.app.config import DailyConfig
 from rainmaker.app.history import open_history
 from rainmaker.app.outputs import Revision, all_revisions, day_folder, list_revisions
+from rainmaker.app.xlsx_columns import SHEETS
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import UsageError
 from tests.conftest import write_dataset
@@ -285,8 +286,8 @@ def test_published_files(tmp_path):
     assert {"forecast_s", "plan_s", "report_s", "load_s"} <= set(run["timings"])
     assert run["versions"]["pandas"] == pd.__version__
     book = load_workbook(folder / "plan.xlsx", read_only=True)
-    assert book.sheetnames == ["plan", "forecast", "run"]
-    assert book["plan"].max_row == len(plan) + 1
+    assert book.sheetnames == list(SHEETS["zh"].values())  # the report's language, zh by default
+    assert book[SHEETS["zh"]["plan"]].max_row == len(plan) + 1
     assert {p.name for p in (folder / "charts").iterdir()} == {"aum.svg", "yield.svg", "quota.svg"}
 
 

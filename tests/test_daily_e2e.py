@@ -16,6 +16,7 @@ from rainmaker import cli
 from rainmaker.app.history import open_history
 from rainmaker.app.outputs import all_revisions
 from tests.conftest import SAMPLE_DIR
+from tests.xlsx_checks import check_workbook, read_plan_csv
 
 pytestmark = pytest.mark.slow
 PRODUCTS = ("P01", "P06", "P14")
@@ -50,6 +51,9 @@ def test_demo_runs_the_daily_job_and_prints_the_report_last(sample, tmp_path, ca
     assert (forecast["p10"] <= forecast["p50"]).all() and (forecast["p50"] <= forecast["p90"]).all()
     html = report.read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and "每日计划报告" in html
+    # the workbook of the real plan, in the report's language: its Today sheet is plan.csv's
+    # first day, every optimiser column is labelled in Chinese
+    check_workbook(folder / "plan.xlsx", read_plan_csv(folder / "plan.csv"), "zh")
     with open_history(f"sqlite:///{tmp_path}/runs/history.sqlite") as history:
         assert history.count("runs") == 1
         assert history.count("plans") == 3 * 7
@@ -70,6 +74,8 @@ def test_plan_across_a_holiday(sample, tmp_path, capsys):
     assert plan["date"].min() == "2021-09-25" and plan["date"].max() == "2021-10-04"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "National Day holiday 2021-10-01 to 2021-10-07" in html
+    book = check_workbook(out / "plan.xlsx", read_plan_csv(out / "plan.csv"), "en")
+    assert book.sheetnames == ["Today", "Plan", "Alerts", "Forecast", "Notes"]
     assert {p.name for p in out.iterdir()} >= {
         "forecast.csv",
         "plan.csv",

@@ -96,7 +96,8 @@ def test_hostile_ids_are_written_as_text_and_read_back_exactly(tmp_path, fakes_i
     assert [
         c for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"
     ] == []
-    assert {row[0].value for row in book["plan"].iter_rows(min_row=2)} == set(HOSTILE_IDS)
+    plan_sheet = book.worksheets[1]  # Today, Plan, ...: named in the report's language
+    assert {row[0].value for row in plan_sheet.iter_rows(min_row=2)} == set(HOSTILE_IDS)
     # charts draw the ids literally (no math text) and the report escapes them
     svg = "".join(p.read_text() for p in (folder / "charts").glob("*.svg"))
     assert "$x^2$" in svg and r"$\badcmd$" in svg and "&lt;b&gt;-1" in svg

@@ -178,6 +178,7 @@ class DayResult:
         plan: the ``PlanResult``.
         report: the rendered report.
         run_info: the content of ``run.json``.
+        lang: the language of the report and the workbook (``zh`` or ``en``).
     """
 
     as_of: pd.Timestamp
@@ -187,6 +188,7 @@ class DayResult:
     plan: PlanOutcome
     report: RenderedReport
     run_info: dict[str, Any]
+    lang: str = "zh"
 
     @property
     def forecast_table(self) -> pd.DataFrame:
@@ -446,7 +448,7 @@ def plan_day(
         | {"python": platform.python_version()},
         "rainmaker_version": _version("rainmaker"),
     }
-    return DayResult(as_of, run_id, dataset, forecast, plan, report, run_info)
+    return DayResult(as_of, run_id, dataset, forecast, plan, report, run_info, config.lang)
 
 
 def write_day(day: DayResult, folder: Path) -> list[Path]:
@@ -477,17 +479,27 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
             encoding="utf-8",
         )
         written.append(path)
+    # the Notes sheet's run facts; the rest (objective, metrics, timings) stays in run.json
     summary = {
-        "as_of": day.run_info["as_of"],
-        "run_id": day.run_id,
-        "revision": day.run_info["revision"],
-        "model": day.run_info["model_name"],
-        "solver_status": day.run_info["solver_status"],
-        "objective": day.run_info["objective"],
-        **{f"metric.{k}": v for k, v in day.run_info["metrics"].items()},
+        key: day.run_info[name]
+        for key, name in (
+            ("as_of", "as_of"),
+            ("plan_start", "plan_start"),
+            ("run_id", "run_id"),
+            ("revision", "revision"),
+            ("model", "model_name"),
+            ("solver_status", "solver_status"),
+        )
     }
     written.append(
-        write_workbook(folder / "plan.xlsx", day.plan_table, day.forecast_table, summary)
+        write_workbook(
+            folder / "plan.xlsx",
+            day.plan_table,
+            day.forecast_table,
+            summary,
+            alerts=day.report.alerts,
+            lang=day.lang,
+        )
     )
     run_path = folder / RUN_FILE
     text = json.dumps(day.run_info, indent=2, ensure_ascii=False, default=_json_default)

@@ -22,7 +22,7 @@ from rainmaker.app.config import DailyConfig, load_config
 from rainmaker.app.history import HistoryUnavailable, RunHistory, open_history
 from rainmaker.app.outputs import all_revisions
 from tests.conftest import write_dataset
-from tests.daily_fakes import fake_make_plan, fake_run_forecast
+from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
 FAKES = daily.Steps(fake_run_forecast, fake_make_plan)
 # ids that validate but that a spreadsheet, matplotlib or a browser would interpret
@@ -53,7 +53,9 @@ def _toml(folder: Path, data: Path, output_root: str = "runs", extra: str = "") 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "job.toml"
     path.write_text(
-        f'data = "{data}"\noutput_root = "{output_root}"\ntracking_uri = ""\nhorizon = 5\n' + extra
+        f'data = "{data}"\noutput_root = "{output_root}"\ntracking_uri = ""\nhorizon = 5\n'
+        + NO_OPS_CHECKS
+        + extra
     )
     return path
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from rainmaker import __version__
 from rainmaker.app import logs
-from rainmaker.app.ops import EXIT_CODES, exit_codes_text
+from rainmaker.app.ops import exit_codes_text
 from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.safety import mask_secrets
@@ -54,11 +54,11 @@ data_deadline, fail_on) and calls the notifiers (notify_command, notify_url).
 exit status:
 {exit_codes_text()}
 """
-STATUS_EXIT_CODES = f"""Health of the scheduled job from its run history: the last success and its
+STATUS_EXIT_CODES = """Health of the scheduled job from its run history: the last success and its
 age, the revision in effect and its alerts.
 
 exit status:
-  0  {EXIT_CODES[0].split(",")[0]}: the plan in effect is fresh and no alert of fail_on fired
+  0  the plan in effect is fresh and no alert of fail_on or worse fired
   1  the history database cannot be read
   4  stale: no run recorded, or the plan in effect is older than max_data_age_days
   6  the plan in effect has an alert of severity fail_on or worse

@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -301,6 +299,9 @@ def _run_command(argv: Sequence[str], body: bytes, timeout_s: float) -> str | No
 
 
 def _post(url: str, body: bytes, timeout_s: float) -> str | None:
+    import urllib.error  # start-up time of the command line: only a webhook needs them
+    import urllib.request
+
     parts = urlsplit(url)
     shown = f"{parts.scheme}://{parts.hostname or ''}"
     request = urllib.request.Request(  # http(s) only, checked in config

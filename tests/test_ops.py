@@ -361,6 +361,11 @@ def test_rollback_withdraws_the_revision_in_effect_and_a_rerun_keeps_it_withdraw
     records = {r["revision"]: r for r in json.loads(capsys.readouterr().out)}
     assert records[2]["status"] == "withdrawn" and records[1]["status"] == "published"
     assert records[2]["withdrawn_reason"] == "bad exposure feed"
+    # the accuracy monitoring scores the plan that was acted on
+    from rainmaker.app.history import open_history
+
+    with open_history(f"sqlite:///{root / 'history.sqlite'}") as history:
+        assert set(history.forecasts()["run_id"]) == {records[1]["run_id"]}
     # the next scheduled run on the same data does not publish r2's plan again
     assert cli.main(["run", "--config", str(settings)]) == 0
     out = capsys.readouterr().out

@@ -384,7 +384,8 @@ class RunHistory:
         return _floats(frame, ("objective",))
 
     def forecasts(self, since: Any = None, until: Any = None) -> pd.DataFrame:
-        """Forecast rows of the latest revision of each as-of day, for target days in a window.
+        """Forecast rows of the latest revision not withdrawn of each as-of day, for target days
+        in a window.
 
         Args:
             since: first target day kept (None: no bound).
@@ -398,8 +399,12 @@ class RunHistory:
 
         r, f = self._t.runs, self._t.forecasts
         # a day re-planned on changed data: the latest revision is the one managers acted on
+        # a withdrawn revision (rainmaker rollback) was not acted on: the one before it counts
+        events = self._t.events
+        withdrawn = select(events.c.run_id).where(events.c.event == WITHDRAWN)
         latest = (
             select(r.c.as_of, func.max(r.c.created_at).label("created_at"))
+            .where(r.c.run_id.not_in(withdrawn))
             .group_by(r.c.as_of)
             .subquery()
         )

@@ -329,20 +329,19 @@ def cmd_history(args: argparse.Namespace) -> int:
         if runs.empty:
             _say(f"no runs recorded in {history.url}")
             return 0
-        shown = runs[
-            [
-                "run_id",
-                "as_of",
-                "revision",
-                "created_at",
-                "model_name",
-                "solver_status",
-                "objective",
-            ]
-        ].copy()
+        shown = runs[["run_id", "as_of", "revision", "created_at", "solver_status"]].copy()
         shown["as_of"] = shown["as_of"].dt.strftime("%Y-%m-%d")
         shown["created_at"] = _format_time(shown["created_at"])
-        _say(f"{len(runs)} most recent runs in {history.url}:")
+        # the operations view of each run (same order: both newest first, same limit)
+        records = {r["run_id"]: r for r in history.records(limit=args.limit)}
+        shown["status"] = [records[r]["status"] for r in shown["run_id"]]
+        shown["exit"] = [_or_dash(records[r]["exit_code"]) for r in shown["run_id"]]
+        shown["alerts"] = [_alert_counts(records[r]["alerts"]) for r in shown["run_id"]]
+        shown["seconds"] = [
+            _or_dash(None if (d := records[r]["duration_s"]) is None else round(d, 1))
+            for r in shown["run_id"]
+        ]
+        _say(f"{len(runs)} most recent runs in {history.url} (created_at in UTC):")
         _say(shown.to_string(index=False))
         if args.no_accuracy:
             return 0
@@ -629,6 +628,18 @@ def cmd_stress(args: argparse.Namespace) -> int:
     )
     _say(f"files in {args.out}: {', '.join(paths)}")
     return 0
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _alert_counts(alerts: Sequence[dict[str, object]]) -> str:
+    """``2 critical, 1 warning`` (or ``-``): a run's alerts in one cell."""
+    counts = {}
+    for alert in alerts:
+        counts[str(alert.get("severity"))] = counts.get(str(alert.get("severity")), 0) + 1
+    return ", ".join(f"{n} {s}" for s, n in counts.items()) or "-"
 
 
 def _tracking_uri(args: argparse.Namespace) -> str:

@@ -307,6 +307,12 @@ def test_history_json_has_status_checks_alerts_and_duration(deployment, capsys):
         assert isinstance(record["alerts"], list)
         assert all(set(a) == {"severity", "kind", "product_id", "text"} for a in record["alerts"])
     assert records[0]["output_dir"] == "2021-04-29/r2"
+    # the text view has the same columns
+    assert cli.main(["history", "--config", str(settings), "--no-accuracy"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("2 most recent runs") and out[0].endswith("(created_at in UTC):")
+    assert out[1].split()[-4:] == ["status", "exit", "alerts", "seconds"]
+    assert all(" published " in line for line in out[2:4])
 
 
 def test_status_is_ok_with_the_checks_off_and_stale_with_them(deployment, tmp_path, capsys):

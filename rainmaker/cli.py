@@ -333,12 +333,12 @@ def cmd_history(args: argparse.Namespace) -> int:
         shown["as_of"] = shown["as_of"].dt.strftime("%Y-%m-%d")
         shown["created_at"] = _format_time(shown["created_at"])
         # the operations view of each run (same order: both newest first, same limit)
-        records = {r["run_id"]: r for r in history.records(limit=args.limit)}
-        shown["status"] = [records[r]["status"] for r in shown["run_id"]]
-        shown["exit"] = [_or_dash(records[r]["exit_code"]) for r in shown["run_id"]]
-        shown["alerts"] = [_alert_counts(records[r]["alerts"]) for r in shown["run_id"]]
+        by_run = {r["run_id"]: r for r in history.records(limit=args.limit)}
+        shown["status"] = [by_run[r]["status"] for r in shown["run_id"]]
+        shown["exit"] = [_or_dash(by_run[r]["exit_code"]) for r in shown["run_id"]]
+        shown["alerts"] = [_alert_counts(by_run[r]["alerts"]) for r in shown["run_id"]]
         shown["seconds"] = [
-            _or_dash(None if (d := records[r]["duration_s"]) is None else round(d, 1))
+            _or_dash(None if (d := by_run[r]["duration_s"]) is None else round(d, 1))
             for r in shown["run_id"]
         ]
         _say(f"{len(runs)} most recent runs in {history.url} (created_at in UTC):")
@@ -636,7 +636,7 @@ def _or_dash(value: object) -> str:
 
 def _alert_counts(alerts: Sequence[dict[str, object]]) -> str:
     """``2 critical, 1 warning`` (or ``-``): a run's alerts in one cell."""
-    counts = {}
+    counts: dict[str, int] = {}
     for alert in alerts:
         counts[str(alert.get("severity"))] = counts.get(str(alert.get("severity")), 0) + 1
     return ", ".join(f"{n} {s}" for s, n in counts.items()) or "-"

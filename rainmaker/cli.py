@@ -3,8 +3,14 @@
 Each sub-command is a small function taking the parsed arguments and returning an exit status;
 heavy libraries are imported inside the command that needs them so that ``rainmaker --help`` and
 ``rainmaker validate`` start fast. Exit statuses: 0 success, 2 bad input or usage (``DataError``,
-``UsageError``, argparse errors), 1 any other failure, and 3 for ``rainmaker run`` when another run
-holds the lock (``rainmaker.app.outputs.LockHeld``).
+``UsageError``, argparse errors), 1 any other failure, 3 for ``rainmaker run`` when another run
+holds the lock (``rainmaker.app.outputs.LockHeld``), and 4 to 6 for ``run`` and ``status`` when
+the data are stale or late or an alert fired (``rainmaker.app.ops.EXIT_CODES``).
+
+Log lines on stderr carry the local time with its zone and a level (``--log-json``: one JSON
+object a line; :mod:`rainmaker.app.logs`); the summary and paths go to stdout. The same thing
+has the same flag in every command (``--data``, ``--as-of``, ``--config``, ``--no-tracking``,
+``--json``); older spellings still work and say they are deprecated.
 
 Every command checks all its arguments and paths before any work starts (a bad ``--out`` is
 refused before a forecast runs, not after it). Everything printed goes through
@@ -24,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rainmaker import __version__
+from rainmaker.app import logs
+from rainmaker.app.ops import exit_codes_text
 from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.safety import mask_secrets
@@ -38,14 +46,22 @@ DEFAULT_DATA = Path("data/sample")
 
 Command = Callable[[argparse.Namespace], int]
 
-RUN_EXIT_CODES = """Plans the latest day every live product has flows for, as a new revision
+RUN_EXIT_CODES = f"""Plans the latest day every live product has flows for, as a new revision
 <output_root>/<as_of>/r<N>/, records it in the history database and logs it to MLflow.
+Then checks the data's age, the deadline and the alerts (settings max_data_age_days,
+data_deadline, fail_on) and calls the notifiers (notify_command, notify_url).
 
 exit status:
-  0  a new revision was published, or nothing to do (same data and settings)
-  1  failure (e.g. the history database cannot be reached); nothing half-written
-  2  bad input or configuration (data set, settings file, arguments)
-  3  another run holds the lock of the output root; nothing was written
+{exit_codes_text()}
+"""
+STATUS_EXIT_CODES = """Health of the scheduled job from its run history: the last success and its
+age, the revision in effect and its alerts.
+
+exit status:
+  0  the plan in effect is fresh and no alert of fail_on or worse fired
+  1  the history database cannot be read
+  4  stale: no run recorded, or the plan in effect is older than max_data_age_days
+  6  the plan in effect has an alert of severity fail_on or worse
 """
 
 
@@ -54,7 +70,12 @@ def _say(text: str) -> None:
 
 
 def _warn(text: str) -> None:
-    print(mask_secrets(text), file=sys.stderr, flush=True)
+    """A log line: WARNING when ``text`` starts with ``warning: ``, else INFO."""
+    logs.progress(text)
+
+
+def _deprecated(old: str, new: str) -> None:
+    logs.warning(f"{old} is deprecated and will be removed; use {new}")
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -142,7 +163,12 @@ def _daily_config(args: argparse.Namespace) -> DailyConfig:
             changes[flag] = getattr(args, flag)
     if getattr(args, "products", None):
         changes["products"] = tuple(p.strip() for p in args.products.split(",") if p.strip())
-    return config.replace(**changes) if changes else config
+    if getattr(args, "no_tracking", False):
+        changes["tracking_uri"] = ""
+    config = config.replace(**changes) if changes else config
+    # the settings file may ask for JSON logs and a zone; a --log-json flag has already asked
+    logs.configure(json_lines=True if config.log_format == "json" else None, zone=config.zone)
+    return config
 
 
 def _say_outcome(outcome: RunOutcome) -> None:
@@ -169,22 +195,119 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The scheduled job: plan the latest complete day as a new revision, record it."""
-    from rainmaker.app.daily import run_job
-
+    """The scheduled job: plan the latest complete day as a new revision, record it, check the
+    data's age, the deadline and the alerts, and notify."""
     config = _daily_config(args)
-    _say_outcome(run_job(config, as_of=args.as_of, force=args.force))
-    return 0
+    return _run_and_notify(config, args, command="run")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The whole daily job on the sample data set; the last line is the report's path."""
+    """The whole daily job on the sample data set; the last line is the report's path.
+
+    The sample is years old and its plan has critical alerts by design, so the demo does not
+    fail on the data's age or on alerts (``max_data_age_days = 0``, ``fail_on = "none"``).
+    """
     from rainmaker.app.config import DailyConfig, load_config
-    from rainmaker.app.daily import run_job
 
     config = load_config(args.config) if args.config is not None else DailyConfig()
-    config = config.replace(data=args.data, lang=args.lang or config.lang)
-    _say_outcome(run_job(config, command="demo"))
+    logs.configure(json_lines=True if config.log_format == "json" else None, zone=config.zone)
+    config = config.replace(
+        data=args.data,
+        lang=args.lang or config.lang,
+        max_data_age_days=0,
+        fail_on="none",
+        **({"tracking_uri": ""} if args.no_tracking else {}),
+    )
+    return _run_and_notify(config, args, command="demo")
+
+
+def _run_and_notify(config: DailyConfig, args: argparse.Namespace, command: str) -> int:
+    """Run the job, log its failed checks, print the outcome, call the notifiers.
+
+    The notifiers hear of every run but a no-op that passed its checks and a run stopped by
+    the lock (another run is working and will notify); a failure is notified and then raised
+    as before, so its exit status does not change.
+    """
+    from rainmaker.app.daily import run_job
+    from rainmaker.app.ops import job_summary, notify
+    from rainmaker.app.outputs import LockHeld
+
+    started = logs.local_now()
+    try:
+        outcome = run_job(
+            config,
+            as_of=getattr(args, "as_of", None),
+            force=getattr(args, "force", False),
+            command=command,
+        )
+    except LockHeld:
+        raise
+    except Exception as error:
+        code = error.exit_code if isinstance(error, RainmakerError) else 1
+        text = error.describe() if isinstance(error, DataError) else str(error)
+        summary = job_summary(
+            command=command,
+            exit_code=code,
+            started=started,
+            finished=logs.local_now(),
+            error=text,
+        )
+        notify(config, summary, _warn)
+        raise
+    for check in outcome.checks:
+        logs.error(check.message)
+    _say_outcome(outcome)
+    code = outcome.exit_code
+    if outcome.status == "published" or code != 0:
+        summary = job_summary(
+            command=command,
+            exit_code=code,
+            started=started,
+            finished=logs.local_now(),
+            outcome=outcome,
+        )
+        notify(config, summary, _warn)
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Health check: the last success, its age, the alerts of the revision in effect."""
+    import json
+
+    from rainmaker.app.ops import job_status
+
+    config = _daily_config(args)
+    status = job_status(config, logs.local_now())
+    if args.json:
+        _say(json.dumps(status, ensure_ascii=False, indent=2))
+        return int(status["exit_code"])
+    last, current = status["last_success"], status["in_effect"]
+    if last is None:
+        _say(f"status never: no run recorded in {config.history_database}")
+        return int(status["exit_code"])
+    _say(
+        f"status {status['status']}: in effect {current['output_dir']} (as of "
+        f"{current['as_of']}, data {status['data_age_days']} days old, limit "
+        f"{config.max_data_age_days or 'none'}); last success {last['output_dir']} recorded "
+        f"{last['created_at']}, {last['age_hours']:.1f} h ago"
+    )
+    for check in status["checks"]:
+        _say(f"  {check['message']}")
+    for alert in status["alerts"]:
+        product = f"{alert['product_id']}: " if alert.get("product_id") else ""
+        _say(f"  alert {alert['severity']}: {product}{alert['text']}")
+    _say(current["report"])
+    return int(status["exit_code"])
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Withdraw the revision in effect and point ``latest`` at the previous good one."""
+    from rainmaker.app.daily import rollback
+
+    config = _daily_config(args)
+    outcome = rollback(config, reason=args.reason or "", progress=_warn)
+    _say(outcome.message)
+    _say(str(outcome.latest / "report.html"))
     return 0
 
 
@@ -194,25 +317,31 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     _at_least(args.limit, "--limit", 1)
     config = _daily_config(args)
+    if args.json:
+        import json
+
+        with open_history(config.history_database) as history:
+            records = history.records(limit=args.limit)
+        _say(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
     with open_history(config.history_database) as history:
         runs = history.runs(limit=args.limit)
         if runs.empty:
             _say(f"no runs recorded in {history.url}")
             return 0
-        shown = runs[
-            [
-                "run_id",
-                "as_of",
-                "revision",
-                "created_at",
-                "model_name",
-                "solver_status",
-                "objective",
-            ]
-        ].copy()
+        shown = runs[["run_id", "as_of", "revision", "created_at", "solver_status"]].copy()
         shown["as_of"] = shown["as_of"].dt.strftime("%Y-%m-%d")
         shown["created_at"] = _format_time(shown["created_at"])
-        _say(f"{len(runs)} most recent runs in {history.url}:")
+        # the operations view of each run (same order: both newest first, same limit)
+        by_run = {r["run_id"]: r for r in history.records(limit=args.limit)}
+        shown["status"] = [by_run[r]["status"] for r in shown["run_id"]]
+        shown["exit"] = [_or_dash(by_run[r]["exit_code"]) for r in shown["run_id"]]
+        shown["alerts"] = [_alert_counts(by_run[r]["alerts"]) for r in shown["run_id"]]
+        shown["seconds"] = [
+            _or_dash(None if (d := by_run[r]["duration_s"]) is None else round(d, 1))
+            for r in shown["run_id"]
+        ]
+        _say(f"{len(runs)} most recent runs in {history.url} (created_at in UTC):")
         _say(shown.to_string(index=False))
         if args.no_accuracy:
             return 0
@@ -276,8 +405,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         large_redemption_deferral=args.defer_large_redemptions,
     )
     check_output_folder(args.out, "--out")
-    if not args.no_tracking:
-        check_tracking_uri(args.tracking_uri, "--tracking-uri")
+    tracking_uri = _tracking_uri(args)
+    if tracking_uri:
+        check_tracking_uri(tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
@@ -293,7 +423,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         products=products,
         settings=settings,
         options=PolicyOptions(horizon_days=args.horizon, refit_every_days=args.refit_every),
-        tracking_uri=None if args.no_tracking else args.tracking_uri,
+        tracking_uri=tracking_uri or None,
         warmup_days=warmup,
         stressed=args.stressed,
     )
@@ -358,7 +488,8 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {args.end} must be after --start {args.start}")
     if args.out is not None:
         check_output_file(args.out, "--out")
-    check_tracking_uri(args.tracking_uri, "--tracking-uri")
+    tracking_uri = _tracking_uri(args)
+    check_tracking_uri(tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
@@ -384,9 +515,9 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
     if args.out is not None:
         evaluation.metrics.to_csv(args.out, index=False)
         _say(f"metrics by horizon written to {args.out}")
-    if args.tracking_uri:
-        run_id = log_to_mlflow(evaluation, args.tracking_uri, data_fingerprint=dataset.fingerprint)
-        _say(f"logged to MLflow run {run_id} at {args.tracking_uri}")
+    if tracking_uri:
+        run_id = log_to_mlflow(evaluation, tracking_uri, data_fingerprint=dataset.fingerprint)
+        _say(f"logged to MLflow run {run_id} at {tracking_uri}")
     return 0
 
 
@@ -499,6 +630,31 @@ def cmd_stress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _alert_counts(alerts: Sequence[dict[str, object]]) -> str:
+    """``2 critical, 1 warning`` (or ``-``): a run's alerts in one cell."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        counts[str(alert.get("severity"))] = counts.get(str(alert.get("severity")), 0) + 1
+    return ", ".join(f"{n} {s}" for s, n in counts.items()) or "-"
+
+
+def _tracking_uri(args: argparse.Namespace) -> str:
+    """The MLflow store of a command: ``--tracking-uri``, or "" with ``--no-tracking``.
+
+    ``--tracking-uri ""`` still turns tracking off, as it used to, with a deprecation warning:
+    ``--no-tracking`` is the one way in every command.
+    """
+    if args.no_tracking:
+        return ""
+    if args.tracking_uri == "":
+        _deprecated('--tracking-uri ""', "--no-tracking")
+    return str(args.tracking_uri)
+
+
 def _format_time(column: pd.Series) -> pd.Series:
     """Timestamps as ``YYYY-MM-DD HH:MM:SS`` text (UTC)."""
     import pandas as pd
@@ -516,6 +672,19 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_DATA,
         metavar="DIR",
         help="data-set folder (default: %(default)s)",
+    )
+
+
+LOG_JSON_HELP = "log lines on stderr as JSON objects (time, level, command, message)"
+
+
+def _add_no_tracking(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+
+
+def _add_config_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="DIR", help="data-set folder (default: config's)"
     )
 
 
@@ -541,6 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback of an unexpected error"
     )
+    parser.add_argument("--log-json", action="store_true", help=LOG_JSON_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("validate", help="check a data set against the contract")
@@ -579,8 +749,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--tracking-uri",
         default="sqlite:///mlflow.db",
         metavar="URI",
-        help="MLflow store (default: %(default)s; empty: do not log)",
+        help='MLflow store (default: %(default)s; "" is a deprecated --no-tracking)',
     )
+    _add_no_tracking(p)
     p.set_defaults(func=cmd_evaluate_forecast)
 
     p = sub.add_parser(
@@ -594,7 +765,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_daily_options(p)
     p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
     p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
-    p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+    _add_no_tracking(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser(
@@ -604,23 +775,55 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_daily_options(p)
+    _add_config_data(p)
     p.add_argument("--as-of", default=None, metavar="DATE", help="back-fill this day instead")
+    p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
+    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
     p.add_argument(
         "--force", action="store_true", help="new revision even if data and settings are unchanged"
     )
+    _add_no_tracking(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="the whole daily job on the sample data set")
     _add_data(p)
     p.add_argument("--config", type=Path, default=None, metavar="FILE", help="default: built-in")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="report language")
+    _add_no_tracking(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "status",
+        help="health check: last success, its age, alerts of the revision in effect",
+        description=STATUS_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_daily_options(p, lang=False)
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "rollback",
+        help="withdraw the revision in effect; latest points at the previous good one",
+        description="Marks the revision `latest` points at as withdrawn in the run history "
+        "(its files stay) and points `latest` at the newest revision not withdrawn. A later "
+        "run on the same data and settings does not publish it again (--force does). Exit 2 "
+        "when there is nothing to roll back to, 3 while a run holds the lock.",
+    )
+    _add_daily_options(p, lang=False)
+    p.add_argument("--reason", default=None, metavar="TEXT", help="why, kept in the history")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("history", help="recorded runs and the accuracy of their forecasts")
     _add_daily_options(p, lang=False)
-    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="default: config's")
+    _add_config_data(p)
     p.add_argument("--limit", type=int, default=20, metavar="N", help="runs shown (default 20)")
     p.add_argument("--no-accuracy", action="store_true", help="list runs only")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the runs as JSON (status, checks, alerts, duration); no accuracy table",
+    )
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("backtest", help="closed-loop replay of history under a policy")
@@ -636,9 +839,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out/backtest"), metavar="DIR")
     p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
     p.add_argument(
-        "--tracking-uri", default="sqlite:///mlflow.db", metavar="URI", help="MLflow store"
+        "--tracking-uri",
+        default="sqlite:///mlflow.db",
+        metavar="URI",
+        help='MLflow store (default: %(default)s; "" is a deprecated --no-tracking)',
     )
-    p.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+    _add_no_tracking(p)
     p.add_argument("--horizon", type=int, default=14, metavar="N", help="days planned each morning")
     p.add_argument(
         "--refit-every", type=int, default=7, metavar="DAYS", help="forecast refit cadence"
@@ -745,6 +951,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace --out whole even when it holds files rainmaker sample did not write",
     )
     p.set_defaults(func=cmd_sample)
+    for command in sub.choices.values():
+        # also accepted after the command (`rainmaker run --log-json`), where cron lines put it
+        command.add_argument(
+            "--log-json", action="store_true", default=argparse.SUPPRESS, help=LOG_JSON_HELP
+        )
     return parser
 
 
@@ -752,6 +963,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rainmaker`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.reset()  # one process may run several commands (tests, notebooks)
+    logs.configure(command=args.command, json_lines=bool(args.log_json))
     with warnings.catch_warnings():  # restores the caller's warning display (tests, notebooks)
         warnings.showwarning = _warning_line(args.command)
         return _run(args)
@@ -762,34 +975,34 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except DataError as error:
-        _warn(f"rainmaker {args.command}: {error.describe()}")
+        logs.error(error.describe())
         return error.exit_code
     except (UsageError, RainmakerError) as error:
-        _warn(f"rainmaker {args.command}: {error}")
+        logs.error(str(error))
         return error.exit_code
     except KeyboardInterrupt:
-        _warn(f"rainmaker {args.command}: interrupted")
+        logs.error("interrupted")
         return 130
     except Exception as error:  # the last line of defence: a message, not a stack trace
         if args.debug:  # the traceback, with any password in it masked like every message
-            _warn("".join(traceback.format_exception(error)).rstrip())
+            logs.error("".join(traceback.format_exception(error)).rstrip())
         else:
-            _warn(
-                f"rainmaker {args.command}: unexpected error: {type(error).__name__}: {error}\n"
+            logs.error(
+                f"unexpected error: {type(error).__name__}: {error}\n"
                 "(run with --debug for the traceback)"
             )
         return 1
 
 
 def _warning_line(command: str) -> Callable[..., None]:
-    """A ``warnings.showwarning`` that prints one line, ``rainmaker CMD: warning: ...``.
+    """A ``warnings.showwarning`` that logs one WARNING line, ``... rainmaker CMD: ...``.
 
     Python's default adds the file, line number and source line of the library that warned:
     noise in an operator's log, and it can quote a secret from the caller's code.
     """
 
     def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-        _warn(f"rainmaker {command}: warning: {message} ({category.__name__})")
+        logs.warning(f"{message} ({category.__name__})")
 
     return show
 

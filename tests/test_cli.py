@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import string
 import warnings
 from pathlib import Path
@@ -65,9 +66,12 @@ def test_python_warnings_are_one_line_without_source(monkeypatch, capsys):
     monkeypatch.setattr(cli, "cmd_validate", noisy)
     assert cli.main(["validate"]) == 0
     err = capsys.readouterr().err
-    assert err == (
-        "rainmaker validate: warning: chinesecalendar covers 2004-2026 only (UserWarning)\n"
-    )
+    # one log line: local time with its zone, the level, the command, the message
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d WARNING rainmaker validate: "
+        r"chinesecalendar covers 2004-2026 only \(UserWarning\)\n",
+        err,
+    ), err
 
 
 @pytest.mark.parametrize("debug", [False, True])

@@ -102,7 +102,7 @@ def test_the_example_file_says_the_defaults():
         default = getattr(defaults, key)
         if key in paths:
             assert value == ("" if default is None else str(default)), key
-        elif key == "products":
+        elif key in ("products", "notify_command"):
             assert tuple(value) == default, key
         else:
             assert value == default, key

@@ -26,7 +26,7 @@ from rainmaker.app.xlsx_columns import SHEETS
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import UsageError
 from tests.conftest import write_dataset
-from tests.daily_fakes import fake_make_plan, fake_run_forecast
+from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
 FAKES = daily.Steps(fake_run_forecast, fake_make_plan)
 SPEC_PLAN_COLUMNS = {
@@ -313,6 +313,7 @@ def _toml(tmp_path: Path, config: DailyConfig, extra: str = "") -> Path:
     path.write_text(
         f'data = "{config.data}"\noutput_root = "{config.output_root}"\n'
         f'history_url = "{config.history_url}"\ntracking_uri = ""\nhorizon = {config.horizon}\n'
+        + NO_OPS_CHECKS
         + extra
     )
     return path

@@ -22,7 +22,7 @@ from rainmaker.app.config import DailyConfig, load_config
 from rainmaker.app.history import HistoryUnavailable, RunHistory, open_history
 from rainmaker.app.outputs import all_revisions
 from tests.conftest import write_dataset
-from tests.daily_fakes import fake_make_plan, fake_run_forecast
+from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
 FAKES = daily.Steps(fake_run_forecast, fake_make_plan)
 # ids that validate but that a spreadsheet, matplotlib or a browser would interpret
@@ -53,7 +53,9 @@ def _toml(folder: Path, data: Path, output_root: str = "runs", extra: str = "") 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "job.toml"
     path.write_text(
-        f'data = "{data}"\noutput_root = "{output_root}"\ntracking_uri = ""\nhorizon = 5\n' + extra
+        f'data = "{data}"\noutput_root = "{output_root}"\ntracking_uri = ""\nhorizon = 5\n'
+        + NO_OPS_CHECKS
+        + extra
     )
     return path
 
@@ -274,4 +276,9 @@ def test_the_scheduling_examples_keep_outputs_from_other_users():
         text = doc.read_text(encoding="utf-8")
         assert "UMask=0027" in text.split("[Service]", 1)[1].split("```", 1)[0], doc
         cron = [line for line in text.splitlines() if line.startswith("30 6 * * *")]
-        assert cron and all("umask 027 &&" in line for line in cron), doc
+        assert cron, doc
+        # every crontab line that starts rainmaker (the retries and the health check too)
+        started = [
+            line for line in text.splitlines() if line[:1].isdigit() and "bin/rainmaker" in line
+        ]
+        assert all("umask 027 &&" in line for line in started), doc

@@ -23,7 +23,7 @@ from rainmaker.app import daily
 from rainmaker.app.history import open_history
 from rainmaker.app.outputs import all_revisions
 from tests.conftest import REPO_ROOT, write_dataset
-from tests.daily_fakes import fake_make_plan, fake_run_forecast
+from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
@@ -57,7 +57,7 @@ def job(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "job.toml"
     path.write_text(
         f'data = "{data}"\noutput_root = "runs"\nhistory_url = "sqlite:///runs/history.sqlite"\n'
-        'tracking_uri = ""\nhorizon = 5\n'
+        'tracking_uri = ""\nhorizon = 5\n' + NO_OPS_CHECKS
     )
     monkeypatch.setattr(
         daily, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)

@@ -11,7 +11,7 @@ from rainmaker.app.config import DailyConfig
 from rainmaker.app.history import open_history
 from rainmaker.tracking import TrackingError, artifact_root, log_run
 from tests.conftest import write_dataset
-from tests.daily_fakes import fake_make_plan, fake_run_forecast
+from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_a_password_in_the_tracking_uri_reaches_no_log_file_or_store(tmp_path, s
     settings = tmp_path / "job.toml"
     settings.write_text(
         f'data = "{data}"\noutput_root = "runs"\nhorizon = 5\n'
-        f'tracking_uri = "postgresql://rain:{secret}@127.0.0.1:9/mlflow"\n'
+        f'tracking_uri = "postgresql://rain:{secret}@127.0.0.1:9/mlflow"\n' + NO_OPS_CHECKS
     )
     steps = daily.Steps(fake_run_forecast, fake_make_plan)
     with pytest.MonkeyPatch.context() as patch:

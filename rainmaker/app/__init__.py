@@ -5,6 +5,9 @@
 - :mod:`rainmaker.app.config` — the daily job's settings file;
 - :mod:`rainmaker.app.history` — the run history and the forecasts' realised accuracy;
 - :mod:`rainmaker.app.outputs` — atomic publication of revisions and the run lock;
+- :mod:`rainmaker.app.ops` — what operations watch: the job's checks and exit codes (stale
+  data, late data, alerts), its JSON summary and notifiers, ``rainmaker status``;
+- :mod:`rainmaker.app.logs` — log lines with local time, zone and level, or JSON;
 - :mod:`rainmaker.app.report` — the HTML report; :mod:`rainmaker.app.xlsx` — the workbook
   (:mod:`rainmaker.app.xlsx_columns`: its column labels, units and definitions).
 

@@ -13,6 +13,15 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     tracking_uri = "sqlite:///mlflow.db"            # MLflow tracking store; "" turns it off
     experiment = "rainmaker"          # MLflow experiment name
     optimizer = ""                    # optional optimiser settings file (TOML)
+    max_data_age_days = 3             # run/status exit 4 when the data are older; 0: no check
+    data_deadline = ""                # "HH:MM": after it, yesterday's flows missing exit 5
+    fail_on = "critical"              # alert severity that makes run/status exit 6; "none"
+    timezone = ""                     # IANA zone of the log times and the deadline (default local)
+    notify_command = []               # argv of a program given the run's JSON summary on stdin
+    notify_url = ""                   # https URL the JSON summary is POSTed to
+    notify_timeout_s = 10             # seconds a notifier may take
+    keep_days = 0                     # as-of days of revisions kept; 0 keeps every revision
+    log_format = "text"               # "text" or "json" (one JSON object per line on stderr)
 
     [weights]                         # objective weights handed to the optimiser
     yield_deviation = 1.0
@@ -33,11 +42,14 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
@@ -45,6 +57,8 @@ from rainmaker.tracking import check_tracking_uri
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "FAIL_ON_CHOICES",
+    "SEVERITIES",
     "HISTORY_FILE",
     "DailyConfig",
     "default_history_url",
@@ -57,6 +71,16 @@ HISTORY_FILE = "history.sqlite"  # the default run history, inside the output ro
 LANGUAGES = ("zh", "en")
 MAX_HORIZON_DAYS = 60  # the optimiser plans at most 60 days (optimize.settings)
 MIN_CONFIDENCE = 0.90  # the buffer is never sized below the p90 of redemptions (optimizer rule)
+# Flows of day D are complete early on D+1, so a healthy job plans data 1 day old; 3 allows a
+# feed that is a day or two late before the job fails (exit 4).
+DEFAULT_MAX_DATA_AGE_DAYS = 3
+MAX_DATA_AGE_DAYS = 3650
+# Alert severities, most severe first (the report's, rainmaker.app.report); "none": never fail.
+SEVERITIES = ("critical", "warning", "info")
+FAIL_ON_CHOICES = (*SEVERITIES, "none")
+LOG_FORMATS = ("text", "json")
+MAX_NOTIFY_TIMEOUT_S = 300
+_DEADLINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,23 @@ class DailyConfig:
         optimizer: an optimiser settings file (TOML, keys of ``optimize/defaults.toml``), or
             None for the optimiser's defaults; ``horizon``, ``confidence`` and ``weights`` here
             override it.
+        max_data_age_days: ``rainmaker run`` and ``rainmaker status`` exit 4 when the latest
+            complete day of the data is more than this many days before today (local time);
+            0 turns the check off.
+        data_deadline: local time ``"HH:MM"``; a run after it exits 5 when yesterday's flows
+            have not landed (the latest complete day is earlier). Empty: no deadline.
+        fail_on: ``run`` and ``status`` exit 6 when the plan in effect has an alert of this
+            severity or a more severe one (``critical``, ``warning``, ``info``); ``"none"``
+            never fails on alerts.
+        timezone: IANA zone (``Asia/Shanghai``) of log times, "today" and the deadline; empty
+            is the machine's local zone.
+        notify_command: argv of a program run after the job with its JSON summary on stdin
+            (no shell); empty: none.
+        notify_url: ``http(s)`` URL the JSON summary is POSTed to; empty: none.
+        notify_timeout_s: seconds each notifier may take (1 to 300).
+        keep_days: revisions of as-of days more than this many days before the newest as-of
+            day are deleted after each run (never the one ``latest`` points at); 0 keeps all.
+        log_format: ``"text"`` or ``"json"`` lines on stderr.
         source: the configuration file read, or None for the defaults.
     """
 
@@ -95,6 +136,15 @@ class DailyConfig:
     tracking_uri: str = "sqlite:///mlflow.db"
     experiment: str = "rainmaker"
     optimizer: Path | None = None
+    max_data_age_days: int = DEFAULT_MAX_DATA_AGE_DAYS
+    data_deadline: str = ""
+    fail_on: str = "critical"
+    timezone: str = ""
+    notify_command: tuple[str, ...] = ()
+    notify_url: str = ""
+    notify_timeout_s: float = 10.0
+    keep_days: int = 0
+    log_format: str = "text"
     source: Path | None = None
 
     def __post_init__(self) -> None:
@@ -107,6 +157,11 @@ class DailyConfig:
     def history_database(self) -> str:
         """The run-history database's URL (``history_url``, or its default once filled in)."""
         return self.history_url or default_history_url(self.output_root)
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The configured time zone, or None for the machine's local zone."""
+        return ZoneInfo(self.timezone) if self.timezone else None
 
     def replace(self, **changes: Any) -> DailyConfig:
         """A copy with some settings changed (validated again).
@@ -165,6 +220,15 @@ _KEYS: dict[str, str] = {
     "tracking_uri": "an MLflow tracking URI (string; empty turns tracking off)",
     "experiment": "an MLflow experiment name (non-empty string)",
     "optimizer": "a path to an optimiser settings file (string; empty: the optimiser's defaults)",
+    "max_data_age_days": f"a whole number of days from 0 (no check) to {MAX_DATA_AGE_DAYS}",
+    "data_deadline": "a local time 'HH:MM' (24 h), or '' for no deadline",
+    "fail_on": f"one of {', '.join(repr(c) for c in FAIL_ON_CHOICES)}",
+    "timezone": "an IANA time zone name such as 'Asia/Shanghai', or '' for the local zone",
+    "notify_command": "a list of strings: a program and its arguments (no shell)",
+    "notify_url": "an http:// or https:// URL, or ''",
+    "notify_timeout_s": f"a number of seconds from 1 to {MAX_NOTIFY_TIMEOUT_S}",
+    "keep_days": "a whole number of days >= 0 (0 keeps every revision)",
+    "log_format": "'text' or 'json'",
 }
 
 
@@ -224,7 +288,7 @@ def config_from_mapping(raw: Mapping[str, Any], source: Path | None = None) -> D
         elif key in ("history_url", "tracking_uri"):
             _expect(isinstance(value, str), where, key)
             values[key] = resolve_sqlite_url(value, base) if base is not None else value
-        elif key == "products":
+        elif key in ("products", "notify_command"):
             ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
             _expect(ok, where, key)
             values[key] = tuple(value)
@@ -298,3 +362,45 @@ def _check(config: DailyConfig, where: str) -> None:
     if config.optimizer is not None and not Path(config.optimizer).is_file():
         raise UsageError(f"{where}: key 'optimizer': file {config.optimizer} does not exist")
     check_tracking_uri(config.tracking_uri, f"{where}: key 'tracking_uri'")
+    _check_operations(config, where)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_operations(config: DailyConfig, where: str) -> None:
+    """Validate the operations keys (checks, notifiers, retention, logs)."""
+    age = config.max_data_age_days
+    _expect(_whole(age) and 0 <= age <= MAX_DATA_AGE_DAYS, where, "max_data_age_days", age)
+    deadline = config.data_deadline
+    ok = isinstance(deadline, str) and (deadline == "" or _DEADLINE.match(deadline) is not None)
+    _expect(ok, where, "data_deadline", deadline)
+    _expect(config.fail_on in FAIL_ON_CHOICES, where, "fail_on", config.fail_on)
+    _expect(isinstance(config.timezone, str), where, "timezone", config.timezone)
+    if config.timezone:
+        try:
+            ZoneInfo(config.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            _expect(False, where, "timezone", config.timezone)
+    ok = all(isinstance(v, str) and v for v in config.notify_command)
+    _expect(ok, where, "notify_command", list(config.notify_command))
+    url = config.notify_url
+    ok = isinstance(url, str) and (url == "" or _http_url(url))
+    # the URL itself is not echoed: a webhook's path or query often is its secret
+    _expect(ok, where, "notify_url")
+    timeout = config.notify_timeout_s
+    ok = isinstance(timeout, int | float) and not isinstance(timeout, bool)
+    ok = ok and math.isfinite(timeout) and 1 <= timeout <= MAX_NOTIFY_TIMEOUT_S
+    _expect(ok, where, "notify_timeout_s", timeout)
+    keep = config.keep_days
+    _expect(_whole(keep) and keep >= 0, where, "keep_days", keep)
+    _expect(config.log_format in LOG_FORMATS, where, "log_format", config.log_format)
+
+
+def _http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -23,14 +23,18 @@ Safety of the scheduled job, in the order it happens:
 5. otherwise every file is written into a staging folder and renamed into place as the next
    revision ``r<N>`` in one :func:`os.replace` (:mod:`rainmaker.app.outputs`);
 6. the run (metadata, forecast rows, plan rows) is recorded in one database transaction;
-7. the run is logged to MLflow; a tracking failure is reported but does not undo the plan.
+7. the run is logged to MLflow; a tracking failure is reported but does not undo the plan;
+8. retention (``keep_days``) deletes the oldest as-of days' revisions;
+9. the operations checks (:mod:`rainmaker.app.ops`: stale data, late data, alerts of the
+   ``fail_on`` severity) decide the exit status; they are written into ``run.json`` and the
+   history with the revision, which is published all the same.
 
 A run killed before step 5 leaves no revision folder and no database row (its staging folder is
 removed by the next run); killed between steps 5 and 6 it leaves a complete folder that the next
 run records (:func:`reconcile`), so the folders and the database never disagree for long. The
 database knows revisions by run id and their folders relative to the output root, so a root can
 be moved or copied; ``<output root>/latest`` always points at the newest as-of day's newest
-revision, whatever day a run (a back-fill) planned.
+revision that was not withdrawn (:func:`rollback`), whatever day a run (a back-fill) planned.
 """
 
 from __future__ import annotations
@@ -38,10 +42,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import platform
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -54,8 +56,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from rainmaker.app import logs
 from rainmaker.app.config import DailyConfig
+from rainmaker.app.ops import Check, alert_checks, data_age_days, data_checks, exit_code_of
 from rainmaker.app.outputs import (
+    LATEST_LINK,
     RUN_FILE,
     Revision,
     all_revisions,
@@ -65,8 +70,10 @@ from rainmaker.app.outputs import (
     day_folder,
     list_revisions,
     new_staging,
+    point_latest,
     publish,
     publish_replacing,
+    remove_old_days,
     run_lock,
     sibling_staging,
 )
@@ -83,6 +90,7 @@ if TYPE_CHECKING:
 __all__ = [
     "QUANTILE_LEVELS",
     "DayResult",
+    "RollbackOutcome",
     "RunOutcome",
     "Steps",
     "input_fingerprint",
@@ -91,6 +99,7 @@ __all__ = [
     "plan_day",
     "plan_to_folder",
     "reconcile",
+    "rollback",
     "run_job",
     "select_products",
     "write_day",
@@ -102,7 +111,6 @@ QUANTILE_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
 CLOSED_PRODUCT_DAYS = 7
 # Days of market history the report's benchmark chart needs.
 BENCHMARK_HISTORY_DAYS = 120
-LATEST_LINK = "latest"
 VERSIONED_PACKAGES = (
     "rainmaker",
     "numpy",
@@ -120,7 +128,7 @@ Progress = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
-    print(f"rainmaker: {mask_secrets(message)}", file=sys.stderr, flush=True)
+    logs.progress(message)
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,10 @@ class RunOutcome:
         message: one line for the operator.
         timings: seconds per step.
         tracking_error: why MLflow logging failed, or None.
+        alerts: the alerts of the revision (the report's: severity, kind, product_id, text).
+        checks: the operations checks that failed (stale data, late data, alerts).
+        data_age_days: days from the data's latest complete day to today (local).
+        removed: as-of day folders deleted by retention (``keep_days``).
     """
 
     status: str
@@ -224,6 +236,15 @@ class RunOutcome:
     message: str
     timings: Mapping[str, float] = field(default_factory=dict)
     tracking_error: str | None = None
+    alerts: Sequence[Mapping[str, Any]] = ()
+    checks: Sequence[Check] = ()
+    data_age_days: int | None = None
+    removed: Sequence[Path] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """The exit status the checks call for (0 when none failed; :data:`ops.EXIT_CODES`)."""
+        return exit_code_of(self.checks)
 
     @property
     def report(self) -> Path:
@@ -665,6 +686,7 @@ def run_job(
     steps: Steps | None = None,
     progress: Progress = _stderr,
     command: str = "run",
+    now: datetime | None = None,
 ) -> RunOutcome:
     """``rainmaker run``: the scheduled job (see the module docstring for the steps).
 
@@ -675,6 +697,8 @@ def run_job(
         steps: forecast and plan functions (default: the real ones).
         progress: where progress lines go.
         command: name recorded in MLflow (``run`` or ``demo``).
+        now: the local time the checks judge against (aware; default: now in
+            ``config.timezone``).
 
     Returns:
         What was done: a new revision, or a no-op naming the existing one.
@@ -699,12 +723,14 @@ def run_job(
     check_output_folder(root, "output_root")
     history = open_history(config.history_database)
     timings: dict[str, float] = {}
+    now = now or logs.local_now(config.zone)
     try:
         with run_lock(root):
             for stale in clear_staging(root):
                 progress(f"removed the staging folder of an interrupted run: {stale.name}")
             for recovered in reconcile(root, history):
                 progress(f"recorded revision {recovered} published by an interrupted run")
+            withdrawn = set(history.withdrawn())
             dataset = load_dataset(config.data)
             _print_warnings(dataset, progress)
             complete = latest_complete_day(dataset)
@@ -717,21 +743,43 @@ def run_job(
                 )
             used = select_products(dataset.up_to(day), config.products)
             timings["load_s"] = time.perf_counter() - started
+            # the feed is judged on the latest complete day, whatever day a back-fill plans
+            feed_checks = data_checks(complete, config, now)
+            age = data_age_days(complete, now)
             revisions = list_revisions(root, day)
             fingerprint, settings_hash = input_fingerprint(used), config.settings_hash()
             number, same = next_revision(revisions, fingerprint, settings_hash, force=force)
             if same is not None:
-                _point_latest(root)  # repairs a link an older version moved into the past
+                # repairs a link an older version moved into the past
+                in_effect = point_latest(root, withdrawn)
+                removed = _retain(root, config, in_effect, progress)
+                message = (
+                    f"nothing to do: {day:%Y-%m-%d} was already planned from the same "
+                    f"data and settings as revision r{same.number} ({same.path})"
+                )
+                shown = same
+                if str(same.run.get("run_id", "")) in withdrawn:
+                    # a rollback is not undone by the next scheduled run on the same inputs
+                    message += (
+                        ", which was withdrawn (rainmaker rollback); "
+                        f"{LATEST_LINK} points at {_relative(in_effect, root)}. "
+                        "Change the data or settings, or use --force, to plan it again"
+                    )
+                    active = [r for r in revisions if str(r.run.get("run_id", "")) not in withdrawn]
+                    shown = active[-1] if active else same
+                alerts = list(shown.run.get("alerts") or [])
+                checks = feed_checks + alert_checks(alerts, config.fail_on)
                 return RunOutcome(
                     status="unchanged",
                     as_of=day,
-                    folder=same.path,
-                    run_id=str(same.run.get("run_id", "")),
-                    revision=same.number,
-                    message=(
-                        f"nothing to do: {day:%Y-%m-%d} was already planned from the same "
-                        f"data and settings as revision r{same.number} ({same.path})"
-                    ),
+                    folder=shown.path,
+                    run_id=str(shown.run.get("run_id", "")),
+                    revision=shown.number,
+                    message=message,
+                    alerts=alerts,
+                    checks=checks,
+                    data_age_days=age,
+                    removed=removed,
                 )
             run_id = f"{day:%Y%m%d}-r{number}-{uuid.uuid4().hex[:8]}"
             result = plan_day(
@@ -750,13 +798,20 @@ def run_job(
             # relative to the output root, so that the root can be moved or copied
             result.run_info["output_dir"] = final.relative_to(root).as_posix()
             result.run_info["timings"]["load_s"] = round(timings["load_s"], 4)
+            # the run's duration up to its files: run.json holds it, for `history --json`
+            result.run_info["timings"]["total_s"] = round(time.perf_counter() - started, 4)
+            alerts = list(result.run_info.get("alerts") or [])
+            checks = feed_checks + alert_checks(alerts, config.fail_on)
+            result.run_info["checks"] = [c.as_dict() for c in checks]
+            result.run_info["exit_code"] = exit_code_of(checks)
+            result.run_info["data_age_days"] = age
             staged = new_staging(root)
             try:
                 write_day(result, staged)
                 publish(staged, final)
             finally:
                 shutil.rmtree(staged, ignore_errors=True)
-            latest = _point_latest(root)
+            latest = point_latest(root, withdrawn)
             try:
                 history.record(result.run_info, result.forecast_table, result.plan_table)
             except HistoryUnavailable as exc:
@@ -772,6 +827,7 @@ def run_job(
                 )
                 if tracking_error:
                     progress(f"warning: {tracking_error}")
+            removed = _retain(root, config, latest, progress)
             timings.update(result.run_info["timings"])
             timings["total_s"] = time.perf_counter() - started
             message = f"planned {day:%Y-%m-%d} as revision r{number} ("
@@ -793,9 +849,100 @@ def run_job(
                 message=message,
                 timings=timings,
                 tracking_error=tracking_error,
+                alerts=alerts,
+                checks=checks,
+                data_age_days=age,
+                removed=removed,
             )
     finally:
         history.close()
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """What ``rainmaker rollback`` did.
+
+    Attributes:
+        withdrawn: the revision folder withdrawn.
+        run_id: its run id.
+        latest: the revision ``latest`` points at now.
+        message: one line for the operator.
+    """
+
+    withdrawn: Path
+    run_id: str
+    latest: Path
+    message: str
+
+
+def rollback(
+    config: DailyConfig, *, reason: str = "", progress: Progress = _stderr
+) -> RollbackOutcome:
+    """``rainmaker rollback``: withdraw the revision in effect, point ``latest`` at the one before.
+
+    The revision in effect is the one ``latest`` points at (the newest revision of the newest
+    as-of day not withdrawn yet). It is marked ``withdrawn`` in the run history with the time
+    and ``reason``; its folder and rows are kept. ``latest`` then points at the newest revision
+    that is not withdrawn. A later run on the same data and settings as a withdrawn revision
+    does not publish it again (``--force`` does).
+
+    Raises:
+        UsageError: no revision is in effect, or it is the only one left (exit status 2).
+        LockHeld: a run is working (exit status 3).
+        HistoryUnavailable: the history database cannot be used (exit status 1).
+    """
+    from rainmaker.app.history import open_history
+
+    root = Path(config.output_root)
+    if not root.is_dir():
+        raise UsageError(f"output_root {root} does not exist: nothing to roll back")
+    history = open_history(config.history_database)
+    try:
+        with run_lock(root):
+            for recovered in reconcile(root, history):
+                progress(f"recorded revision {recovered} published by an interrupted run")
+            withdrawn = set(history.withdrawn())
+            active = [
+                r for r in all_revisions(root) if str(r.run.get("run_id", "")) not in withdrawn
+            ]
+            if not active:
+                raise UsageError(f"no revision in effect in {root}: nothing to roll back")
+            current = active[-1]
+            if len(active) < 2:
+                raise UsageError(
+                    f"{_relative(current.path, root)} is the only revision not withdrawn in "
+                    f"{root}: nothing to roll back to"
+                )
+            run_id = str(current.run.get("run_id", ""))
+            history.withdraw(run_id, reason)
+            latest = point_latest(root, {*withdrawn, run_id})
+            assert latest is not None  # active[-2] is there
+            message = (
+                f"withdrew {_relative(current.path, root)} (run {run_id}); {LATEST_LINK} now "
+                f"points at {_relative(latest, root)}"
+            )
+            return RollbackOutcome(current.path, run_id, latest, message)
+    finally:
+        history.close()
+
+
+def _relative(path: Path | None, root: Path) -> str:
+    if path is None:
+        return "nothing"
+    return path.relative_to(root).as_posix()
+
+
+def _retain(
+    root: Path, config: DailyConfig, in_effect: Path | None, progress: Progress
+) -> list[Path]:
+    """Retention after a run: the oldest as-of days beyond ``keep_days`` are deleted."""
+    removed = remove_old_days(root, config.keep_days, keep=[in_effect] if in_effect else [])
+    if removed:
+        progress(
+            f"retention (keep_days = {config.keep_days}): removed {len(removed)} as-of day "
+            f"folder(s), {removed[0].name} to {removed[-1].name}"
+        )
+    return removed
 
 
 def _what_changed(previous: Revision | None, fingerprint: str, settings_hash: str) -> str:
@@ -948,30 +1095,6 @@ def _track(
     if history is not None:
         history.set_mlflow_run(result.run_id, tracked.run_id)
     return None
-
-
-def _point_latest(root: Path) -> Path | None:
-    """Point ``<root>/latest`` at the newest as-of day's newest revision; return that revision.
-
-    A back-fill of an earlier day does not move it. The link is swapped atomically, and only
-    when it changes; it is best effort (a file system without symlinks keeps the dated folders,
-    which are the record anyway).
-    """
-    revisions = all_revisions(root)
-    if not revisions:
-        return None
-    newest = revisions[-1].path
-    link = root / LATEST_LINK
-    target = newest.relative_to(root)
-    if link.is_symlink() and Path(os.readlink(link)) == target:
-        return newest
-    temporary = root / f".{LATEST_LINK}-{uuid.uuid4().hex[:8]}"
-    try:
-        os.symlink(target, temporary)
-        os.replace(temporary, link)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-    return newest
 
 
 def _print_warnings(dataset: Dataset, progress: Progress) -> None:

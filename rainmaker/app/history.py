@@ -6,7 +6,10 @@ Three tables (created on first use):
   output root, e.g. ``2022-06-15/r2``, so that a root can be moved), data fingerprints,
   settings, model, solver status and objective, versions, MLflow run id;
 - ``forecasts``: the run's forecast rows (SPEC §3: product, date, variable, mean and quantiles);
-- ``plans``: the run's plan rows (quota, expected flows, liquidity buffer, AUM, 7-day yield).
+- ``plans``: the run's plan rows (quota, expected flows, liquidity buffer, AUM, 7-day yield);
+- ``run_events``: what happened to a run after it was recorded (``withdrawn`` by
+  ``rainmaker rollback``, with the time and the reason). A table of its own, so that a database
+  written by an earlier version gains it on first use without a migration.
 
 A run is written in one transaction, so the database never holds half of a run. Any SQLAlchemy
 URL works; the default is an SQLite file. :func:`forecast_accuracy` joins past forecasts with what
@@ -44,6 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORECAST_QUANTILES",
+    "PUBLISHED",
+    "WITHDRAWN",
     "HistoryUnavailable",
     "RunHistory",
     "accuracy_summary",
@@ -64,6 +69,9 @@ DRIFT_MIN_POINTS = 10
 DRIFT_ERROR_GROWTH = 1.5
 DRIFT_RECENT_DAYS = 14
 DRIFT_VARIABLES = ("subscriptions", "redemptions")
+# A recorded run's status: published, or withdrawn by ``rainmaker rollback``.
+PUBLISHED = "published"
+WITHDRAWN = "withdrawn"
 
 
 class HistoryUnavailable(RainmakerError):
@@ -76,6 +84,7 @@ class _Tables:
     runs: Any
     forecasts: Any
     plans: Any
+    events: Any
 
 
 def _tables() -> _Tables:
@@ -141,7 +150,17 @@ def _tables() -> _Tables:
         *(Column(c, Float) for c in PLAN_COLUMNS),
         Index("ix_plans_run", "run_id"),
     )
-    return _Tables(metadata, runs, forecasts, plans)
+    events = Table(
+        "run_events",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("event", String(20), nullable=False),
+        Column("note", Text),
+        Index("ix_run_events_run", "run_id"),
+    )
+    return _Tables(metadata, runs, forecasts, plans, events)
 
 
 class RunHistory:
@@ -237,7 +256,97 @@ class RunHistory:
                 .values(mlflow_run_id=mlflow_run_id)
             )
 
+    def withdraw(self, run_id: str, reason: str = "") -> None:
+        """Mark a recorded run withdrawn (``rainmaker rollback``); its rows stay.
+
+        Raises:
+            HistoryUnavailable: the database refused the write.
+        """
+        from sqlalchemy.exc import SQLAlchemyError
+
+        row = {
+            "run_id": str(run_id),
+            "created_at": datetime.now(UTC).replace(tzinfo=None),
+            "event": WITHDRAWN,
+            "note": mask_secrets(reason) or None,
+        }
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._t.events.insert(), [row])
+        except SQLAlchemyError as exc:
+            raise HistoryUnavailable(
+                f"could not mark run {run_id} withdrawn in the history database {self.url}: "
+                f"{_short(exc)}"
+            ) from exc
+
     # ------------------------------------------------------------------ reading
+
+    def withdrawn(self) -> dict[str, dict[str, Any]]:
+        """Withdrawn runs: run id -> ``{"at": UTC datetime, "reason": text or None}``."""
+        from sqlalchemy import select
+
+        e = self._t.events
+        query = select(e.c.run_id, e.c.created_at, e.c.note).where(e.c.event == WITHDRAWN)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(e.c.id)).all()
+        return {str(r.run_id): {"at": r.created_at, "reason": r.note} for r in rows}
+
+    def records(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded runs, newest first, as JSON-able dicts for ``history --json`` and ``status``.
+
+        Each has ``run_id``, ``as_of``, ``revision``, ``output_dir`` (relative to the output
+        root), ``created_at`` (UTC, ISO 8601 with offset), ``status`` (``published`` or
+        ``withdrawn``), ``withdrawn_at``, ``withdrawn_reason``, ``exit_code`` (the run's exit
+        status when it was published; None for runs recorded by older versions), ``checks``
+        (the operations checks that failed: stale data, late data, alerts), ``alerts`` (the
+        report's: ``severity``, ``kind``, ``product_id``, ``text``), ``duration_s`` (seconds
+        from the start of the run to its files being written), ``model_name``,
+        ``solver_status`` and ``mlflow_run_id``.
+        """
+        from sqlalchemy import select
+
+        t = self._t.runs
+        query = select(t).order_by(t.c.created_at.desc(), t.c.as_of.desc(), t.c.revision.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        withdrawn = self.withdrawn()
+        records = []
+        for row in rows:
+            try:
+                info = json.loads(row["info"])
+            except ValueError:
+                info = {}
+            gone = withdrawn.get(str(row["run_id"]))
+            timings = info.get("timings") or {}
+            duration = timings.get("total_s")
+            if duration is None and timings:
+                duration = sum(float(v) for v in timings.values() if _float_or_none(v) is not None)
+            records.append(
+                {
+                    "run_id": row["run_id"],
+                    "as_of": f"{row['as_of']:%Y-%m-%d}",
+                    "revision": int(row["revision"]),
+                    "output_dir": row["output_dir"],
+                    "created_at": _utc_iso(row["created_at"]),
+                    "status": WITHDRAWN if gone else PUBLISHED,
+                    "withdrawn_at": _utc_iso(gone["at"]) if gone else None,
+                    "withdrawn_reason": gone["reason"] if gone else None,
+                    "exit_code": info.get("exit_code"),
+                    "checks": list(info.get("checks") or []),
+                    "alerts": [
+                        {k: a.get(k) for k in ("severity", "kind", "product_id", "text")}
+                        for a in info.get("alerts") or []
+                        if isinstance(a, Mapping)
+                    ],
+                    "duration_s": _float_or_none(duration),
+                    "model_name": row["model_name"],
+                    "solver_status": row["solver_status"],
+                    "mlflow_run_id": row["mlflow_run_id"],
+                }
+            )
+        return records
 
     def has_run(self, run_id: str) -> bool:
         """Whether the run ``run_id`` is recorded (wherever its folder is now)."""
@@ -275,7 +384,8 @@ class RunHistory:
         return _floats(frame, ("objective",))
 
     def forecasts(self, since: Any = None, until: Any = None) -> pd.DataFrame:
-        """Forecast rows of the latest revision of each as-of day, for target days in a window.
+        """Forecast rows of the latest revision not withdrawn of each as-of day, for target days
+        in a window.
 
         Args:
             since: first target day kept (None: no bound).
@@ -289,8 +399,12 @@ class RunHistory:
 
         r, f = self._t.runs, self._t.forecasts
         # a day re-planned on changed data: the latest revision is the one managers acted on
+        # a withdrawn revision (rainmaker rollback) was not acted on: the one before it counts
+        events = self._t.events
+        withdrawn = select(events.c.run_id).where(events.c.event == WITHDRAWN)
         latest = (
             select(r.c.as_of, func.max(r.c.created_at).label("created_at"))
+            .where(r.c.run_id.not_in(withdrawn))
             .group_by(r.c.as_of)
             .subquery()
         )
@@ -575,6 +689,15 @@ def _as_datetime(value: Any) -> datetime:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_pydatetime()
+
+
+def _utc_iso(value: Any) -> str | None:
+    """A naive UTC datetime from the database as ISO 8601 with its offset (``+00:00``)."""
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return str(stamp.isoformat(timespec="seconds"))
 
 
 def _short(exc: BaseException) -> str:

@@ -7,7 +7,10 @@ half-way, sees either no folder or a complete one. Scheduled runs keep every rev
 in the output root (:func:`run_lock`) stops two runs from interleaving.
 
 Staging folders live in ``<output root>/.staging/``; one left by a killed run is removed by the
-next run that takes the lock.
+next run that takes the lock. ``<output root>/latest`` is a relative link to the revision in
+effect: the newest revision of the newest as-of day that was not withdrawn
+(:func:`point_latest`). Retention (:func:`remove_old_days`) deletes the revisions of as-of days
+older than a number of days before the newest one, never the one ``latest`` points at.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Any
 from rainmaker.errors import RainmakerError, UsageError
 
 __all__ = [
+    "LATEST_LINK",
     "LOCK_FILE",
     "RUN_FILE",
     "LockHeld",
@@ -37,10 +41,13 @@ __all__ = [
     "clear_staging",
     "day_folder",
     "fsync_tree",
+    "latest_target",
     "list_revisions",
     "new_staging",
+    "point_latest",
     "publish",
     "publish_replacing",
+    "remove_old_days",
     "replace_folder",
     "run_lock",
     "sibling_staging",
@@ -49,6 +56,7 @@ __all__ = [
 LOCK_FILE = ".rainmaker.lock"
 STAGING_FOLDER = ".staging"
 RUN_FILE = "run.json"
+LATEST_LINK = "latest"
 _REVISION = re.compile(r"^r(\d+)$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -164,6 +172,88 @@ def clear_staging(root: Path) -> list[Path]:
     for child in staging.iterdir():
         shutil.rmtree(child, ignore_errors=True)
         removed.append(child)
+    return removed
+
+
+def point_latest(root: Path, withdrawn: Collection[str] = ()) -> Path | None:
+    """Point ``<root>/latest`` at the revision in effect and return it.
+
+    The revision in effect is the newest revision of the newest as-of day whose run id is not
+    in ``withdrawn`` (``rainmaker rollback``); a back-fill of an earlier day does not move the
+    link. It is swapped atomically, and only when it changes; best effort (a file system
+    without symbolic links keeps the dated folders, which are the record anyway).
+
+    Args:
+        root: output root.
+        withdrawn: run ids of withdrawn revisions.
+
+    Returns:
+        The revision folder in effect, or None when there is none.
+    """
+    revisions = [r for r in all_revisions(root) if str(r.run.get("run_id", "")) not in withdrawn]
+    if not revisions:
+        return None
+    newest = revisions[-1].path
+    link = root / LATEST_LINK
+    target = newest.relative_to(root)
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return newest
+    temporary = root / f".{LATEST_LINK}-{uuid.uuid4().hex[:8]}"
+    try:
+        os.symlink(target, temporary)
+        os.replace(temporary, link)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+    return newest
+
+
+def latest_target(root: Path) -> Path | None:
+    """The revision folder ``<root>/latest`` points at, or None (no link, or a broken one)."""
+    link = root / LATEST_LINK
+    if not link.is_symlink():
+        return None
+    target = root / os.readlink(link)
+    return target if target.is_dir() else None
+
+
+def remove_old_days(root: Path, keep_days: int, keep: Collection[Path] = ()) -> list[Path]:
+    """Retention: delete the as-of day folders more than ``keep_days`` days before the newest.
+
+    Days are counted back from the newest as-of day in the root, not from today, so a feed that
+    stopped does not make the job delete its last plans. A folder holding a revision in
+    ``keep`` (the one ``latest`` points at) stays. Left-over temporary ``latest`` links of a
+    killed run are removed too. Call only while holding the lock.
+
+    Args:
+        root: output root.
+        keep_days: days of as-of folders kept before the newest; 0 keeps everything.
+        keep: revision folders never deleted.
+
+    Returns:
+        The day folders deleted, oldest first.
+    """
+    import pandas as pd
+
+    if not root.is_dir():
+        return []
+    for leftover in root.glob(f".{LATEST_LINK}-*"):
+        if leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
+    if keep_days <= 0:
+        return []
+    days = sorted(
+        p for p in root.iterdir() if _DAY.match(p.name) and p.is_dir() and not p.is_symlink()
+    )
+    if not days:
+        return []
+    cut = pd.Timestamp(days[-1].name) - pd.Timedelta(days=keep_days)
+    kept_days = {Path(k).resolve().parent for k in keep}
+    removed = []
+    for day in days:
+        if pd.Timestamp(day.name) >= cut or day.resolve() in kept_days:
+            continue
+        shutil.rmtree(day)
+        removed.append(day)
     return removed
 
 

@@ -106,11 +106,11 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "not_known": "未知",
         "in_report": "压力测试（截止日持仓，默认情景）",
         "in_report_text": (
-            "明细见 rainmaker stress 生成的 stress.html。反向压力测试：最小触发赎回比例 {share}"
+            "明细见压力测试命令生成的压力测试页面。反向压力测试：最小触发赎回比例 {share}"
             "（{product}）"
         ),
         "in_report_zero": "{products} 无赎回时已低于下限",
-        "skipped_no_holders": "数据中没有 holders.csv 的前十大持有人占比",
+        "skipped_no_holders": "数据中没有前十大持有人占比（持有人表）",
     },
     "en": {
         "title": "Liquidity stress test",

@@ -244,7 +244,8 @@ def test_report_from_a_data_set_with_the_fake_pipeline(make_dataset, tmp_path):
 def _with_plan_extras(inputs: ReportInputs) -> ReportInputs:
     """The fake plan with the optimiser's extra columns (plan.csv): exposure against its
     baseline, demand at that exposure, purchases by bucket, repo borrowing, cash and overnight,
-    and the plan's own requirement (the last product below it on six days)."""
+    and the plan's own requirement (the last product below it on six days); a third of the
+    products capped on day one."""
     plan = inputs.plan.copy()
     forecast = inputs.forecast
     baseline = forecast[forecast["variable"] == "subscriptions"].set_index(["product_id", "date"])[
@@ -259,6 +260,9 @@ def _with_plan_extras(inputs: ReportInputs) -> ReportInputs:
         pd.MultiIndex.from_frame(plan[["product_id", "date"]])
     ).to_numpy()
     plan["demand"] = plan["baseline_demand"] * (1 + 0.1 * (plan["exposure"] / 2.0 - 1))
+    # a third of the products capped on day one at 80 % of that demand
+    capped = (k % 3 == 1) & (day == 0)
+    plan.loc[capped, "quota"] = 0.8 * plan.loc[capped, "demand"]
     accepted = np.where(
         plan["quota"].notna(), np.minimum(plan["demand"], plan["quota"]), plan["demand"]
     )
@@ -309,6 +313,9 @@ def test_the_cards_add_up_with_the_table_on_the_sample(sample_inputs):
         float((plan["demand"] - plan["baseline_demand"]).sum())
     )
     assert total.exposure_steering > 0
+    # and the quotas turn some of it away
+    assert total.quota_refusals == pytest.approx(-float(plan["refused_demand"].sum()))
+    assert total.quota_refusals < 0
 
     summary = view.summary()
     cards = summary["cards"]

@@ -90,6 +90,7 @@ class ChartLabels:
         closed: legend and panel texts.
         amount_unit: unit of the amounts on the AUM axes, e.g. ``亿元`` or ``CNY bn``.
         admitted: colour-bar title of the quota chart (share of demand let in).
+        each_product: what the yield chart's thin lines are (each product's plan).
     """
 
     history: str
@@ -104,6 +105,7 @@ class ChartLabels:
     closed: str
     amount_unit: str
     admitted: str
+    each_product: str = ""
 
 
 def aum_fan_chart(
@@ -220,7 +222,7 @@ def yield_chart(
     legend = [
         ("line", COLOURS["history"], labels.history),
         ("line", COLOURS["plan"], f"{labels.plan} ({labels.portfolio})"),
-        ("thin", COLOURS["plan"], labels.plan),
+        ("thin", COLOURS["plan"], f"{labels.plan} ({labels.each_product})"),
         ("line", COLOURS["benchmark"], labels.benchmark),
     ]
     return _grid_svg(fig, legend, labels.yield_7d, salt)

@@ -154,6 +154,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart_open": "不限额",
         "chart_closed": "暂停",
         "chart_admitted": "接受需求",
+        "chart_each_product": "各产品",
         "timings": "耗时",
         "footer": "金额单位：{unit}；收益率单位：年化百分比；1 基点 = 0.01 个百分点。",
         "variable_subscriptions": "申购",
@@ -165,7 +166,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "warnings_note": "数据校验提示 {n} 条，见文末详细信息。",
         "today": "今日操作（{date}）",
         "today_text": (
-            "计划首日每个产品的申购限额、营销曝光、买入、回购融入与流动性（均为计划值）。"
+            "计划首日每个产品的申购限额、营销曝光、买入、回购融入与流动性（均为计划值）；金额单位："
+            "{unit}。"
         ),
         "today_quota": "申购限额",
         "today_subscriptions": "申购：计划接受 / 预测需求",
@@ -448,6 +450,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart_open": "open",
         "chart_closed": "closed",
         "chart_admitted": "demand let in",
+        "chart_each_product": "each product",
         "timings": "Timings",
         "footer": "Amounts in {unit}; yields in percent per annum; 1 bp = 0.01 percentage point.",
         "variable_subscriptions": "subscriptions",
@@ -460,7 +463,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "today": "Today's actions ({date})",
         "today_text": (
             "What the plan does on its first day, per product: subscription quota, marketing "
-            "exposure, purchases, repo borrowing and liquidity (all plan figures)."
+            "exposure, purchases, repo borrowing and liquidity (all plan figures); amounts in "
+            "{unit}."
         ),
         "today_quota": "Quota",
         "today_subscriptions": "Subscriptions: plan accepts / forecast demand",

@@ -1125,6 +1125,7 @@ class _View:
             closed=words["chart_closed"],
             amount_unit=self.unit,
             admitted=words["chart_admitted"],
+            each_product=words["chart_each_product"],
         )
         salt = f"{self.inputs.run_id}-{self.lang}"
         flows = self.inputs.flows[self.inputs.flows["product_id"].isin(self.product_ids)]

@@ -338,8 +338,7 @@ def test_the_cards_add_up_with_the_table_on_the_sample(sample_inputs):
     ]
     # the plan − forecast card: its value is the planned minus the forecast net flow
     assert _number(cards[5]["value"]) == pytest.approx(flow - _number(cards[4]["value"]), abs=0.011)
-    metrics = render_report(sample_inputs, "en").metrics
-    assert metrics["plan_end_aum"] == pytest.approx(total.end)
+    assert view.metrics()["plan_end_aum"] == pytest.approx(total.end)
 
 
 def test_the_liquidity_card_names_the_worst_product(sample_inputs):
@@ -354,7 +353,7 @@ def test_the_liquidity_card_names_the_worst_product(sample_inputs):
     assert [a["product_id"] for a in buffer] == [worst]
     assert buffer[0]["severity"] == "critical"
     assert "6 of 14 days" in buffer[0]["text"]  # every day, not only the first
-    metrics = render_report(sample_inputs, "en").metrics
+    metrics = view.metrics()
     assert metrics["worst_buffer_ratio"] == pytest.approx(1 / 1.1)
     assert metrics["worst_buffer_days_below"] == 6
 
@@ -466,8 +465,8 @@ def test_the_chinese_report_has_no_english_outside_names_and_details(sample_inpu
     assert "1.25 基点" in text  # a cost in yield keeps its number, in basis points
     assert "万元" not in text  # one unit family (亿元) throughout
     assert "平均剩余期限上限超出，共 1 天" in text  # violation lines from the report's words
-    en = _visible_text(render_report(inputs, "en").html)
-    assert "the WAM cap exceeded on 1 days" in en
+    en = [a["text"] for a in _View.build(inputs, "en").alerts()]
+    assert any("the WAM cap exceeded on 1 days" in line for line in en)
 
 
 def test_local_time_with_its_zone(sample_inputs):
@@ -475,9 +474,9 @@ def test_local_time_with_its_zone(sample_inputs):
 
     when = datetime(2022, 6, 16, 0, 30, tzinfo=UTC)
     inputs = replace(sample_inputs, generated_at=when, time_zone="Asia/Shanghai")
-    zh = render_report(inputs, "zh").html
-    assert "2022-06-16 08:30（时区 +08:00）" in zh and "UTC" not in _visible_text(zh)
-    assert "2022-06-16 08:30 (UTC+08:00)" in render_report(inputs, "en").html
+    zh = _View.build(inputs, "zh").header()["freshness"]
+    assert "2022-06-16 08:30（时区 +08:00）" in zh and "UTC" not in zh
+    assert "2022-06-16 08:30 (UTC+08:00)" in _View.build(inputs, "en").header()["freshness"]
 
 
 def test_charts_are_legible_and_the_quota_chart_shows_only_caps():

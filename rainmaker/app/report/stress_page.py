@@ -265,8 +265,8 @@ def stress_overview(
     """The findings at a glance, as plain rows for a template (the daily report's section).
 
     Returns:
-        ``{"unit", "rows": [{"scenario", "label", "products", "breach_cash", "breach_liquid", "loss",
-        "worst_deviation", "max_leverage", "unpaid", "skipped", "bad"}], "reverse"}`` with
+        ``{"unit", "rows": [{"scenario", "label", "products", "breach_cash", "breach_liquid",
+        "loss", "worst_deviation", "max_leverage", "unpaid", "skipped", "bad"}], "reverse"}`` with
         amounts in the unit of :func:`rainmaker.app.report.i18n.amount_scale` and ``reverse`` the
         sentence on the smallest breaking redemption.
     """

@@ -6,12 +6,15 @@ built and tested without running a forecast or an optimiser — and returns a
 external font or link, so it opens offline), the chart SVGs, the summary metrics (for MLflow and
 ``run.json``) and the alerts.
 
-What the manager reads, top to bottom: the header (as-of day, data freshness, validation
-warnings, run id, model, solver status), the portfolio summary (total AUM, expected net flow and
-its band, liquidity coverage, expected yield against the benchmark), the alerts, the plan per
-product (AUM, forecast band, quota schedule, buffer against requirement, expected 7-day yield
-against the benchmark, and the daily rows), the shadow-price explanations, forecast accuracy,
-and the charts.
+What the manager reads, top to bottom (docs/report.md): the header (as-of day, horizon, data
+freshness in local time), today's actions per product (:mod:`rainmaker.app.report.today`:
+quota, subscriptions, exposure, purchases by bucket, repo borrowing, cash and buffer against
+the requirement), the alerts that need a decision and then the notices, the headline cards
+(actual, plan or forecast; they add up, with the flow bridge beneath them), the plan per
+product, tonight's liquidity, the shadow-price deviation, stress tests, what the constraints
+cost (or the priority a penalty expresses), forecast accuracy, the charts, and a collapsed
+details section with the internals (run id, model, solver, objective, fingerprint, timings,
+validation warnings).
 
 Units: amounts are CNY (shown in one scale, see :func:`rainmaker.app.report.i18n.amount_scale`),
 yields percent per annum, spreads basis points, ratios percent.

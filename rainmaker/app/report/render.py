@@ -596,36 +596,42 @@ class _View:
             {
                 "label": w["total_aum"].format(date=self.day(self.inputs.as_of)),
                 "tag": tag["actual"],
+                "kind": "actual",
                 "value": shown["start"],
                 "note": self.unit,
             },
             {
                 "label": w["plan_net_flow"].format(days=days),
                 "tag": tag["plan"],
+                "kind": "plan",
                 "value": shown["flow"],
                 "note": w["plan_net_flow_note"],
             },
             {
                 "label": w["income_other"],
                 "tag": tag["plan"],
+                "kind": "plan",
                 "value": shown["other"],
                 "note": w["income_other_note"],
             },
             {
                 "label": w["end_aum"].format(date=end_day),
                 "tag": tag["plan"],
+                "kind": "plan",
                 "value": shown["end"],
                 "note": w["end_aum_note"],
             },
             {
                 "label": w["net_flow"].format(days=days),
                 "tag": tag["forecast"],
+                "kind": "forecast",
                 "value": self.signed(mean),
                 "note": f"{self.band_label(approx)}: {self.signed(low)} … {self.signed(high)}",
             },
             {
                 "label": w["steering"],
                 "tag": tag["plan_vs_forecast"],
+                "kind": "plan_vs_forecast",
                 "value": shown["difference"],
                 "note": w["steering_note"].format(
                     exposure=shown["exposure"], quotas=shown["quotas"], rest=shown["rest"]
@@ -638,6 +644,7 @@ class _View:
                 {
                     "label": w["coverage_worst"],
                     "tag": tag["plan"],
+                    "kind": "plan",
                     "value": f"{worst.product_id} {_percent(worst.lowest_ratio)}",
                     "note": w["coverage_worst_note"].format(
                         below=worst.days_below,
@@ -653,6 +660,7 @@ class _View:
             {
                 "label": w["yield_vs_benchmark"],
                 "tag": tag["plan"],
+                "kind": "plan",
                 "value": f"{_yield(y)} ({self.bp((y - self.benchmark_now) * 100.0)})",
                 "note": w["yield_text"].format(benchmark=_yield(self.benchmark_now)),
             }

@@ -288,7 +288,8 @@ def test_published_files(tmp_path):
     book = load_workbook(folder / "plan.xlsx", read_only=True)
     assert book.sheetnames == list(SHEETS["zh"].values())  # the report's language, zh by default
     assert book[SHEETS["zh"]["plan"]].max_row == len(plan) + 1
-    assert {p.name for p in (folder / "charts").iterdir()} == {"aum.svg", "yield.svg", "quota.svg"}
+    charts = {p.name for p in (folder / "charts").iterdir()}
+    assert charts == {"aum.svg", "aum_products.svg", "yield.svg", "quota.svg"}
 
 
 def test_products_subset(tmp_path):

@@ -91,7 +91,7 @@ def test_a_scheduled_run_is_tracked(tmp_path, store):
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"report.html", "plan.csv", "forecast.csv", "plan.xlsx", "run.json"} <= artifacts
     figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}
-    assert figures == {"aum.svg", "yield.svg", "quota.svg"}
+    assert figures == {"aum.svg", "aum_products.svg", "yield.svg", "quota.svg"}
     with open_history(config.history_url) as history:
         assert history.runs().loc[0, "mlflow_run_id"] == run.info.run_id
 

@@ -181,6 +181,18 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert row["held"] == view.amount(executed.of(pid).keep_liquid)
     html = render_report(inputs, "en").html
     assert 'id="liquidity"' in html and "Tonight" in html
+    # the real plan on the sample: today's purchases are the plan's, and the cards add up
+    today = {r["id"]: r for r in view.today()["rows"]}
+    for pid, row in today.items():
+        first_row = plan[plan["product_id"] == pid].sort_values("date").iloc[0]
+        assert view.amount(float(first_row["purchase_repo_1d"])) in row["purchases"]
+    start, flow, other, end = (
+        float(c["value"].replace(",", "")) for c in view.summary()["cards"][:4]
+    )
+    assert round(start + flow + other, 2) == end
+    assert end == pytest.approx(
+        plan.groupby("product_id")["expected_aum"].last().sum() / view.divisor, abs=0.006
+    )
     # the report reads the plan's keep_liquid column, it has no formula of its own (it used to
     # add cash and overnight repo itself): a plan that says otherwise is shown as it says
     doubled = plan.assign(keep_liquid=plan["keep_liquid"] * 2 + 1e9)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import replace
+from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from rainmaker.app.report import ReportInputs, render_report
+from rainmaker.app.report.charts import MIN_TEXT_PX, min_text_px
 from rainmaker.app.report.i18n import TEXTS, amount_scale, missing_keys
-from rainmaker.app.report.render import buffer_requirement
+from rainmaker.app.report.render import _View, buffer_requirement
 from rainmaker.dataset import load_dataset
+from tests.conftest import SAMPLE_DIR
 from tests.daily_fakes import fake_report_inputs
 
 AS_OF = pd.Timestamp("2021-09-27")  # the horizon below runs into National Day 2021
@@ -144,8 +148,8 @@ def test_alerts_from_hand_made_figures():
     kinds = [(a["severity"], a["kind"], a["product_id"]) for a in report.alerts]
     # P002: p05 of net flow on day two is -1.5e8, 15 % of AUM: a large redemption risk
     assert ("critical", "large_redemption", "P002") in kinds
-    # P001: buffer 11 % of AUM, within 1.2 × the 10 % floor
-    assert ("warning", "floor", "P001") in kinds
+    # P001: buffer 11 % of AUM, within 1.2 × the 10 % floor: the plan holds it, a notice
+    assert ("info", "floor", "P001") in kinds
     assert not any(k == "floor" and p == "P002" for _, k, p in kinds)
     # the horizon 2021-09-28..10-07 meets National Day (2021-10-01 to 10-07)
     holiday = [a["text"] for a in report.alerts if a["kind"] == "holiday"]
@@ -165,7 +169,7 @@ def test_solver_status_and_violations_raise_alerts():
     )
     kinds = {a["kind"]: a for a in report.alerts}
     assert kinds["solver"]["severity"] == "critical"
-    assert "time_limit" in kinds["solver"]["text"]
+    assert "达到求解时间上限" in kinds["solver"]["text"]  # the status in the report's words
     assert "sales plan of channel A" in kinds["violation"]["text"]
 
 
@@ -205,12 +209,17 @@ def test_html_is_self_contained(lang):
     # the only URLs are XML namespace names, which a browser never fetches
     urls = set(re.findall(r"https?://[^\"'\s>]+", html))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4  # portfolio AUM, each product's (collapsed), yield, quota
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "duplicate element ids between the inline charts"
-    for section in ("header", "summary", "alerts", "products", "explanations", "charts"):
+    for section in ("header", "today", "alerts", "summary", "products", "explanations", "charts"):
         assert f'id="{section}"' in html
-    assert "20210927-r1-abc" in html and "2021-09-27" in html
+    # internals are in the collapsed details section at the end, not on the first screen
+    details = html.index('<details id="details">')
+    shown = [m.start() for m in re.finditer(r">[^<]*20210927-r1-abc", html)]  # as text
+    assert shown and min(shown) > details
+    assert html.index('id="today"') < html.index('id="alerts"') < html.index('id="summary"')
+    assert "2021-09-27" in html
     # text from data is escaped, not interpreted
     assert "Alder &lt;Daily&gt;" in html
     title = "每日计划报告" if lang == "zh" else "daily plan report"
@@ -222,8 +231,265 @@ def test_report_from_a_data_set_with_the_fake_pipeline(make_dataset, tmp_path):
         make_dataset(tmp_path / "data", n_products=3, n_days=120, start="2021-06-01")
     )
     report = render_report(fake_report_inputs(dataset), "zh")
-    assert set(report.charts) == {"aum", "yield", "quota"}
+    assert set(report.charts) == {"aum", "aum_products", "yield", "quota"}
     # the fake plan caps subscriptions before National Day: the schedule says so
     assert "天限额" in report.html
     assert report.metrics["n_products"] == 3
     assert np.isfinite(report.metrics["expected_yield_7d_pct"])
+
+
+# ---------------------------------------------------------------------- today and the cards
+
+
+def _with_plan_extras(inputs: ReportInputs) -> ReportInputs:
+    """The fake plan with the optimiser's extra columns (plan.csv): exposure against its
+    baseline, demand at that exposure, purchases by bucket, repo borrowing, cash and overnight,
+    and the plan's own requirement (the last product below it on six days); a third of the
+    products capped on day one."""
+    plan = inputs.plan.copy()
+    forecast = inputs.forecast
+    baseline = forecast[forecast["variable"] == "subscriptions"].set_index(["product_id", "date"])[
+        "mean"
+    ]
+    ids = list(dict.fromkeys(plan["product_id"]))
+    k = plan["product_id"].map({p: i for i, p in enumerate(ids)})
+    day = plan.groupby("product_id").cumcount()
+    plan["baseline_exposure"] = 2.0
+    plan["exposure"] = np.where(k % 4 == 0, 0.0, 2.0 * (1 + 0.5 * (k % 4)))
+    plan["baseline_demand"] = baseline.reindex(
+        pd.MultiIndex.from_frame(plan[["product_id", "date"]])
+    ).to_numpy()
+    plan["demand"] = plan["baseline_demand"] * (1 + 0.1 * (plan["exposure"] / 2.0 - 1))
+    # a third of the products capped on day one at 80 % of that demand
+    capped = (k % 3 == 1) & (day == 0)
+    plan.loc[capped, "quota"] = 0.8 * plan.loc[capped, "demand"]
+    accepted = np.where(
+        plan["quota"].notna(), np.minimum(plan["demand"], plan["quota"]), plan["demand"]
+    )
+    plan["expected_subscriptions"] = accepted
+    plan["refused_demand"] = plan["demand"] - accepted
+    plan["purchase_repo_1d"] = 0.05 * plan["expected_aum"]
+    plan["purchase_ncd_6m"] = np.where(k % 2 == 0, 0.01 * plan["expected_aum"], 0.0)
+    plan["repo_borrowing"] = np.where((k == 0) & (day == 0), 2e8, 0.0)
+    plan["keep_liquid"] = 0.06 * plan["expected_aum"]
+    short = (k == len(ids) - 1) & day.between(3, 8)
+    plan["required_buffer"] = plan["liquidity_buffer"] * np.where(short, 1.1, 0.9)
+    return replace(inputs, plan=plan)
+
+
+@pytest.fixture(scope="module")
+def sample_inputs() -> ReportInputs:
+    """The project's sample data set (16 products) through the fake forecast and plan."""
+    return _with_plan_extras(fake_report_inputs(load_dataset(SAMPLE_DIR)))
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "").replace("−", "-"))
+
+
+def test_the_cards_add_up_with_the_table_on_the_sample(sample_inputs):
+    view = _View.build(sample_inputs, "zh")
+    products, total = view.bridge()
+    assert len(products) == 16
+    for b in [*products, total]:
+        assert b.start + b.plan_net_flow + b.income_other == pytest.approx(b.end)
+        assert b.plan_vs_forecast == pytest.approx(
+            b.exposure_steering + b.quota_refusals + b.other_difference
+        )
+    for name in ("start", "plan_net_flow", "income_other", "end", "forecast_net_flow"):
+        assert getattr(total, name) == pytest.approx(sum(getattr(b, name) for b in products))
+    plan = view.plan
+    # the figures are the plan's and the forecast's own
+    assert total.start == pytest.approx(float(view.aum_now.sum()))
+    assert total.end == pytest.approx(
+        float(plan[plan["date"] == plan["date"].max()]["expected_aum"].sum())
+    )
+    net = sample_inputs.forecast
+    assert total.forecast_net_flow == pytest.approx(
+        float(net[net["variable"] == "net_flow"]["mean"].sum())
+    )
+    # exposure above the baseline: the plan counts on more demand than the forecast
+    assert total.exposure_steering == pytest.approx(
+        float((plan["demand"] - plan["baseline_demand"]).sum())
+    )
+    assert total.exposure_steering > 0
+    # and the quotas turn some of it away
+    assert total.quota_refusals == pytest.approx(-float(plan["refused_demand"].sum()))
+    assert total.quota_refusals < 0
+
+    summary = view.summary()
+    cards = summary["cards"]
+    start, flow, other, end = (_number(c["value"]) for c in cards[:4])
+    assert round(start + flow + other, 2) == end  # as shown, to the cent of the unit
+    table = view.bridge_rows()
+    shown = [table["total"][k] for k in ("start", "flow", "other", "end")]
+    assert shown == [c["value"] for c in cards[:4]]
+    for row in table["rows"]:
+        a, b, c, d = (_number(row[k]) for k in ("start", "flow", "other", "end"))
+        assert round(a + b + c, 2) == d, row
+    words = TEXTS["zh"]
+    assert [c["tag"] for c in cards[:6]] == [
+        words["tag_actual"],
+        words["tag_plan"],
+        words["tag_plan"],
+        words["tag_plan"],
+        words["tag_forecast"],
+        words["tag_plan_vs_forecast"],
+    ]
+    # the plan − forecast card: its value is the planned minus the forecast net flow
+    assert _number(cards[5]["value"]) == pytest.approx(flow - _number(cards[4]["value"]), abs=0.011)
+    assert view.metrics()["plan_end_aum"] == pytest.approx(total.end)
+
+
+def test_the_liquidity_card_names_the_worst_product(sample_inputs):
+    view = _View.build(sample_inputs, "en")
+    lowest, _ = view.coverage()
+    assert lowest > 1.0  # the portfolio in total looks covered ...
+    card = next(c for c in view.summary()["cards"] if c["label"] == TEXTS["en"]["coverage_worst"])
+    worst = view.product_ids[-1]  # ... but the last product is below its requirement
+    assert card["value"] == f"{worst} 90.9%" and card["bad"]
+    assert "on 6 of 14 days" in card["note"]
+    buffer = [a for a in view.alerts() if a["kind"] == "buffer"]
+    assert [a["product_id"] for a in buffer] == [worst]
+    assert buffer[0]["severity"] == "critical"
+    assert "6 of 14 days" in buffer[0]["text"]  # every day, not only the first
+    metrics = view.metrics()
+    assert metrics["worst_buffer_ratio"] == pytest.approx(1 / 1.1)
+    assert metrics["worst_buffer_days_below"] == 6
+
+
+def test_today_shows_each_products_first_day(sample_inputs):
+    view = _View.build(sample_inputs, "en")
+    today = view.today()
+    assert today["buckets"] == ["overnight repo", "6-month NCDs"]
+    rows = {r["id"]: r for r in today["rows"]}
+    plan = view.plan
+    for product, row in rows.items():
+        first = plan[plan["product_id"] == product].iloc[0]
+        assert row["purchases"][0] == f"{first['purchase_repo_1d'] / 1e8:,.2f}"
+        ratio = first["exposure"] / first["baseline_exposure"]
+        assert row["exposure"] == ("no marketing" if ratio == 0 else f"{ratio:.1f}× baseline")
+        assert row["quota"] == (
+            "no cap" if pd.isna(first["quota"]) else f"{first['quota'] / 1e8:,.2f}"
+        )
+    assert rows[view.product_ids[0]]["borrowing"] == "2.00"
+    assert (
+        today["total"]["purchases"][0]
+        == f"{plan.groupby('product_id')['purchase_repo_1d'].first().sum() / 1e8:,.2f}"
+    )
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: no style or script, and nothing inside ``skip_id``."""
+
+    def __init__(self, skip_id: str) -> None:
+        super().__init__()
+        self.skip_id, self.depth, self.stack, self.parts = skip_id, 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("meta", "br", "input", "img", "link"):
+            return
+        hidden = tag in ("style", "script") or dict(attrs).get("id") == self.skip_id
+        self.stack.append(hidden)
+        self.depth += hidden
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if tag in ("meta", "br", "input", "img", "link") or not self.stack:
+            return
+        self.depth -= self.stack.pop()
+
+    def handle_data(self, data):
+        if not self.depth:
+            self.parts.append(data)
+
+
+def _visible_text(html: str, skip_id: str = "details") -> str:
+    parser = _Text(skip_id)
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+def test_the_chinese_report_has_no_english_outside_names_and_details(sample_inputs):
+    table = pd.DataFrame(
+        {
+            "constraint": ["buffer_covers_redemptions", "wam_limit"],
+            "product_id": ["P16", "P02"],
+            "date": pd.to_datetime(["2022-06-17", "2022-06-18"]),
+            "required_cny": [5e8, 120.0],
+            "planned_cny": [4e8, 125.0],
+            "shortfall_cny": [1e8, 5.0],
+            "shortfall_pct_of_aum": [5.9, 5.0],
+            "reason": ["the buffer is short", "WAM above its cap"],
+            "reason_zh": ["缓冲不足", "WAM 超上限"],
+        }
+    )
+    prices = pd.DataFrame(
+        {
+            "constraint": ["buffer_covers_redemptions", "liquidity_floor", "demand_response"],
+            "product_id": ["P16", "P03", "P09"],
+            "binding_days": [14, 3, 14],
+            "horizon_days": [14, 14, 14],
+            "first_date": pd.to_datetime(["2022-06-16", "2022-06-20", "2022-06-16"]),
+            "mean_cost_bp_day": [10132.82, 1.25, 3.95],
+            "total_cost_bp_day": [141859.5, 3.75, 55.3],
+        }
+    )
+    inputs = replace(
+        sample_inputs,
+        violation_table=table,
+        constraint_prices=prices,
+        explanations=["P16: the p95 redemption buffer costs 10132.82 bp (optimiser text)"],
+        warnings=["flows.csv, column 'aum': does not roll forward [line 7]"],
+        solver_status="time_limit",
+        timings={"forecast_s": 12.0},
+        model_name="auto(subscriptions=lightgbm)",
+        objective=1.451e6,
+    )
+    html = render_report(inputs, "zh").html
+    text = _visible_text(html)
+    names = list(inputs.products["product_id"]) + list(inputs.products["name"])
+    names += list(inputs.products["issuer"])
+    for name in sorted(map(str, names), key=len, reverse=True):
+        text = text.replace(name, " ")
+    english = re.findall(r"[A-Za-z]+", text)
+    assert english == [], sorted(set(english))[:20]
+    # the internals are there, in the details section
+    details = html[html.index('<details id="details">') :]
+    for internal in ("time_limit", "forecast_s", "1.451e+06", "auto(subscriptions=lightgbm)"):
+        assert internal in details
+    assert "10132" not in text  # a penalty's price is shown as the priority it is
+    assert "设置把它放在收益之前" in text
+    assert "1.25 基点" in text  # a cost in yield keeps its number, in basis points
+    assert "万元" not in text  # one unit family (亿元) throughout
+    assert "平均剩余期限上限超出，共 1 天" in text  # violation lines from the report's words
+    en = [a["text"] for a in _View.build(inputs, "en").alerts()]
+    assert any("the WAM cap exceeded on 1 days" in line for line in en)
+
+
+def test_local_time_with_its_zone(sample_inputs):
+    from datetime import UTC, datetime
+
+    when = datetime(2022, 6, 16, 0, 30, tzinfo=UTC)
+    inputs = replace(sample_inputs, generated_at=when, time_zone="Asia/Shanghai")
+    zh = _View.build(inputs, "zh").header()["freshness"]
+    assert "2022-06-16 08:30（时区 +08:00）" in zh and "UTC" not in zh
+    assert "2022-06-16 08:30 (UTC+08:00)" in _View.build(inputs, "en").header()["freshness"]
+
+
+def test_charts_are_legible_and_the_quota_chart_shows_only_caps():
+    inputs = _hand_made_inputs()
+    report = render_report(inputs, "en")
+    for name, svg in report.charts.items():
+        assert min_text_px(svg) >= MIN_TEXT_PX, name
+    quota = report.charts["quota"]
+    # P001 is capped on two days; P002 never is and takes no row, open days take no column
+    assert ">P001<" in quota and ">P002<" not in quota
+    assert quota.count(">09-2") + quota.count(">09-3") + quota.count(">10-") == 2
+    # with no cap at all there is no quota chart, a sentence instead
+    open_plan = replace(inputs, plan=inputs.plan.assign(quota=np.nan))
+    report = render_report(open_plan, "en")
+    assert "quota" not in report.charts
+    assert TEXTS["en"]["chart_quota_none"] in report.html

@@ -13,6 +13,7 @@ size, so that the pixels of each chart can be counted in the PNG.
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
 import re
@@ -21,11 +22,13 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rainmaker.app.report import render_report
+from rainmaker.app.report.i18n import TEXTS
 from rainmaker.dataset import load_dataset
-from tests.conftest import write_dataset
+from tests.conftest import SAMPLE_DIR, write_dataset
 from tests.daily_fakes import fake_report_inputs
 
 WIDTH = 1280
@@ -33,7 +36,7 @@ CHART_IDS = ("chart-aum", "chart-yield", "chart-quota")
 MEASURE = """<script>
 (function () {
   var out = {height: document.documentElement.scrollHeight, charts: {}};
-  document.querySelectorAll("figure.chart").forEach(function (figure) {
+  document.querySelectorAll("section#charts > figure.chart").forEach(function (figure) {
     var r = figure.querySelector("svg").getBoundingClientRect();
     out.charts[figure.id] = [r.left, r.top + window.scrollY, r.width, r.height];
   });
@@ -103,9 +106,9 @@ def test_report_loads_without_console_errors(report_html, tmp_path):
     blocked = [line for line in result.stderr.splitlines() if "ERR_NAME_NOT_RESOLVED" in line]
     assert blocked == [], blocked
     dom = result.stdout
-    for section in ("header", "summary", "alerts", "products", "explanations", "charts"):
+    for section in ("header", "today", "alerts", "summary", "products", "explanations", "charts"):
         assert f'id="{section}"' in dom
-    assert dom.count("<svg") == 3
+    assert dom.count("<svg") == 4  # portfolio AUM, each product's (collapsed), yield, quota
 
 
 def test_charts_are_visible_in_a_screenshot(report_html, tmp_path):
@@ -162,3 +165,56 @@ def test_charts_are_visible_in_a_screenshot(report_html, tmp_path):
     fan = pixels[int(top) : int(top + height_px), int(left) : int(left + width)]
     bluish = (fan[..., 2] > fan[..., 0] + 0.1) & (fan[..., 2] > 0.6)
     assert bluish.mean() > 0.01
+
+
+FIRST_SCREEN = """<script>
+(function () {
+  var out = {height: window.innerHeight, rows: {}};
+  document.querySelectorAll("#today tr[data-product]").forEach(function (row) {
+    var r = row.getBoundingClientRect();
+    out.rows[row.dataset.product] = {bottom: r.bottom, text: row.innerText};
+  });
+  var pre = document.createElement("pre");
+  pre.id = "measured";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_first_screen_shows_each_products_first_day(lang, tmp_path):
+    """At 1280 × 900, without scrolling: every product's row of today's actions, with its
+    quota, purchases by bucket and exposure as the plan sets them (the sample, 16 products)."""
+    from tests.test_report import _with_plan_extras
+
+    binary = _chromium()
+    inputs = _with_plan_extras(fake_report_inputs(load_dataset(SAMPLE_DIR)))
+    html = render_report(inputs, lang).html
+    page = tmp_path / "first.html"
+    page.write_text(html.replace("</body>", FIRST_SCREEN + "\n</body>"), encoding="utf-8")
+    dump = _browser(
+        binary, tmp_path / "profile", f"--window-size={WIDTH},900", "--dump-dom", url=page.as_uri()
+    )
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dump.stdout, flags=re.DOTALL)
+    assert found, dump.stderr[-2000:]
+    layout = json.loads(html_module.unescape(found.group(1)))
+    words = TEXTS[lang]
+    plan = inputs.plan.sort_values(["product_id", "date"]).groupby("product_id").first()
+    assert set(layout["rows"]) == set(plan.index)
+    for product, first in plan.iterrows():
+        row = layout["rows"][product]
+        assert row["bottom"] <= layout["height"], (product, row["bottom"], layout["height"])
+        text = row["text"]
+        quota = words["quota_none"] if pd.isna(first["quota"]) else f"{first['quota'] / 1e8:,.2f}"
+        assert quota in text, (product, quota, text)
+        assert f"{first['purchase_repo_1d'] / 1e8:,.2f}" in text, (product, text)
+        if first["purchase_ncd_6m"] > 0:
+            assert f"{first['purchase_ncd_6m'] / 1e8:,.2f}" in text, (product, text)
+        ratio = first["exposure"] / first["baseline_exposure"]
+        exposure = (
+            words["exposure_off"]
+            if ratio == 0
+            else words["exposure_ratio"].format(ratio=f"{ratio:.1f}")
+        )
+        assert exposure in text, (product, exposure, text)

@@ -413,8 +413,8 @@ def test_daily_report_shows_the_deviation_and_its_action(lang):
     page = render_report(_hand_made_inputs(deviation=table), lang).html
     assert 'id="deviation"' in page
     words = {
-        "zh": ("影子定价偏离度", "约束的边际代价", "以风险准备金"),
-        "en": ("Shadow-price", "Marginal cost", "risk reserve"),
+        "zh": ("影子定价偏离度", "约束的代价与优先级", "以风险准备金"),
+        "en": ("Shadow-price", "What the constraints cost", "risk reserve"),
     }
     for text in words[lang]:
         assert text in page

@@ -419,6 +419,9 @@ def plan_day(
         deviation=_deviation_of(plan, as_of),
         stress=_stress_of(dataset, as_of),
         violations=violation_texts(plan.violations, config.lang),
+        # the frames themselves, so that the report writes its own lines in its language
+        violation_table=_frame_or_none(plan.violations, "reason"),
+        constraint_prices=_frame_or_none(getattr(plan.explanations, "summary", None), "constraint"),
         warnings=[str(w) for w in source.warnings]
         + [f"forecast: {w}" for w in forecast.warnings]
         + [f"plan: {w}" for w in plan.warnings],
@@ -548,6 +551,14 @@ def _stress_of(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]
 
     result = run_stress(dataset, as_of, load_scenarios())
     return {"summary": result.summary, "reverse": result.reverse}
+
+
+def _frame_or_none(value: Any, column: str) -> pd.DataFrame | None:
+    """``value`` when it is a frame with ``column`` (the optimiser's violations or shadow-price
+    summary), else None (a stand-in plan, or an optimiser that gives text only)."""
+    if isinstance(value, pd.DataFrame) and column in value.columns:
+        return value
+    return None
 
 
 def explanation_texts(value: Any) -> list[str]:

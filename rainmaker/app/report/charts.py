@@ -1,14 +1,19 @@
 """Charts of the daily plan report, drawn with matplotlib's SVG backend as inline SVG text.
 
-Three figures, each a grid of small multiples (one panel per product, the portfolio first where
-it adds up):
+Three figures at the report's width, and one set of small multiples the reader can expand:
 
 - :func:`aum_fan_chart`: AUM history and the forecast fan (outer and inner quantile bands,
-  median) with the plan's expected AUM;
-- :func:`yield_chart`: 7-day annualised yield (percent) history and plan against the market
-  benchmark;
-- :func:`quota_chart`: the quota schedule, products by days, coloured by the share of forecast
-  demand the quota lets in.
+  median) with the plan's expected AUM; one wide panel for the portfolio, and the same chart
+  as a grid of small multiples per product (the report puts that one in a collapsed section);
+- :func:`yield_chart`: 7-day annualised yield (percent) in one panel: the portfolio's
+  AUM-weighted history and plan, each product's plan as a thin line, the market benchmark;
+- :func:`quota_chart`: the quota schedule, capped products by capped days (products and days
+  without a cap take no space), coloured by the share of forecast demand the quota lets in.
+
+Text is at least ``MIN_TEXT_PX`` pixels high when a chart is drawn at the report's content
+width (``REPORT_WIDTH_PX``): font sizes are in points of the figure, which the page scales to
+that width, so each figure's width in inches bounds its smallest legible font
+(:func:`min_text_px` measures it, and the tests hold every chart to it).
 
 Text is kept as SVG text (``svg.fonttype = none``) so the browser draws it with the reader's
 fonts, Chinese included, and the file stays small; no external font or script is referenced.
@@ -34,15 +39,30 @@ import pandas as pd
 from rainmaker.safety import chart_text
 
 __all__ = [
+    "MIN_TEXT_PX",
+    "REPORT_WIDTH_PX",
     "ChartLabels",
     "aum_fan_chart",
+    "min_text_px",
     "quota_chart",
     "yield_chart",
 ]
 
 HISTORY_DAYS = 45  # days of history drawn before the forecast, enough to see the weekly cycle
 PANEL_COLUMNS = 4
-PANEL_SIZE_IN = (3.0, 1.9)
+PANEL_SIZE_IN = (3.0, 2.1)  # one small multiple (inches)
+WIDE_SIZE_IN = (11.0, 3.6)  # a chart that has the report's width to itself (inches)
+# The report's content width (the page's 1240 px less its padding) and the smallest text a chart
+# may show at that width.
+REPORT_WIDTH_PX = 1184
+MIN_TEXT_PX = 11.0
+# Font sizes in points of the figure: with figures at most 12 in wide (864 pt shown on 1184 px,
+# ×1.37) 9 pt is drawn at 12.3 px.
+TICK_PT = 9.0
+TITLE_PT = 10.0
+LEGEND_PT = 9.5
+LABEL_PT = 10.0
+CELL_PT = 9.0
 FONT_FAMILIES = [
     "WenQuanYi Micro Hei",
     "Noto Sans CJK SC",
@@ -70,6 +90,7 @@ class ChartLabels:
         closed: legend and panel texts.
         amount_unit: unit of the amounts on the AUM axes, e.g. ``亿元`` or ``CNY bn``.
         admitted: colour-bar title of the quota chart (share of demand let in).
+        each_product: what the yield chart's thin lines are (each product's plan).
     """
 
     history: str
@@ -84,6 +105,7 @@ class ChartLabels:
     closed: str
     amount_unit: str
     admitted: str
+    each_product: str = ""
 
 
 def aum_fan_chart(
@@ -108,11 +130,13 @@ def aum_fan_chart(
         band_columns: (outer low, inner low, inner high, outer high) quantile column names.
         salt: unique text making the SVG's ids unique in the page.
 
+    One key gives one wide panel (the portfolio); several give a grid of small multiples.
+
     Returns:
         The SVG document as text (no XML prolog).
     """
     keys = list(bands)
-    fig, axes = _grid(len(keys))
+    fig, axes = _grid(len(keys)) if len(keys) > 1 else _wide()
     outer_lo, inner_lo, inner_hi, outer_hi = band_columns
     for ax, key in zip(axes, keys, strict=False):
         band = bands[key] / divisor
@@ -133,7 +157,8 @@ def aum_fan_chart(
         if key in planned:
             plan = planned[key] / divisor
             ax.plot(plan.index, plan.to_numpy(), color=COLOURS["plan"], lw=1.1, ls="--")
-        ax.set_title(chart_text(key), fontsize=9, loc="left")
+        if len(keys) > 1:
+            ax.set_title(chart_text(key), fontsize=TITLE_PT, loc="left")
         _date_axis(ax)
     legend = [
         ("line", COLOURS["history"], labels.history),
@@ -146,20 +171,23 @@ def aum_fan_chart(
 
 
 def yield_chart(
-    history: pd.DataFrame,
-    planned: pd.DataFrame,
+    history: pd.Series,
+    planned: pd.Series,
+    products: pd.DataFrame,
     benchmark: pd.Series,
     labels: ChartLabels,
     *,
     horizon_end: pd.Timestamp,
     salt: str,
 ) -> str:
-    """7-day annualised yield (percent): history and plan per product against the benchmark.
+    """7-day annualised yield (percent) in one panel.
 
     Args:
-        history: published 7-day yield, index date, one column per product (percent); may be
-            empty when the data set has no ``yield_7d``.
-        planned: the plan's expected 7-day yield, index date, one column per product (percent).
+        history: the portfolio's published 7-day yield, AUM-weighted, index date (percent); may
+            be empty when the data set has no ``yield_7d``.
+        planned: the plan's portfolio 7-day yield, AUM-weighted, index date (percent).
+        products: each product's planned 7-day yield, index date, one column per product
+            (percent), drawn as thin lines behind the portfolio's.
         benchmark: market benchmark 7-day yield up to the as-of day, index date (percent); its
             last value is carried over the plan horizon (dashed), as the plan assumes no view on
             the market.
@@ -170,29 +198,31 @@ def yield_chart(
     Returns:
         The SVG document as text.
     """
-    products = list(planned.columns)
-    fig, axes = _grid(len(products))
+    fig, axes = _wide()
+    ax = axes[0]
     bench = benchmark.dropna().iloc[-HISTORY_DAYS:]
-    for ax, product in zip(axes, products, strict=False):
-        if not bench.empty:
-            ax.plot(bench.index, bench.to_numpy(), color=COLOURS["benchmark"], lw=1.0)
-            ax.plot(
-                [bench.index[-1], horizon_end],
-                [bench.iloc[-1], bench.iloc[-1]],
-                color=COLOURS["benchmark"],
-                lw=1.0,
-                ls="--",
-            )
-        if product in history:
-            past = history[product].dropna().iloc[-HISTORY_DAYS:]
-            ax.plot(past.index, past.to_numpy(), color=COLOURS["history"], lw=1.0)
-        future = planned[product].dropna()
-        ax.plot(future.index, future.to_numpy(), color=COLOURS["plan"], lw=1.3)
-        ax.set_title(chart_text(product), fontsize=9, loc="left")
-        _date_axis(ax)
+    for product in products.columns:
+        line = products[product].dropna()
+        ax.plot(line.index, line.to_numpy(), color=COLOURS["plan"], lw=0.6, alpha=0.3)
+    if not bench.empty:
+        ax.plot(bench.index, bench.to_numpy(), color=COLOURS["benchmark"], lw=1.3)
+        ax.plot(
+            [bench.index[-1], horizon_end],
+            [bench.iloc[-1], bench.iloc[-1]],
+            color=COLOURS["benchmark"],
+            lw=1.3,
+            ls="--",
+        )
+    past = history.dropna().iloc[-HISTORY_DAYS:]
+    if not past.empty:
+        ax.plot(past.index, past.to_numpy(), color=COLOURS["history"], lw=1.4)
+    future = planned.dropna()
+    ax.plot(future.index, future.to_numpy(), color=COLOURS["plan"], lw=1.8)
+    _date_axis(ax)
     legend = [
         ("line", COLOURS["history"], labels.history),
-        ("line", COLOURS["plan"], labels.plan),
+        ("line", COLOURS["plan"], f"{labels.plan} ({labels.portfolio})"),
+        ("thin", COLOURS["plan"], f"{labels.plan} ({labels.each_product})"),
         ("line", COLOURS["benchmark"], labels.benchmark),
     ]
     return _grid_svg(fig, legend, labels.yield_7d, salt)
@@ -219,13 +249,20 @@ def quota_chart(
         labels: texts.
         salt: unique text making the SVG's ids unique in the page.
 
+    Products and days without any cap are left out (they would only say "open"); with no cap
+    at all the chart is empty ("").
+
     Returns:
-        The SVG document as text.
+        The SVG document as text, or "" when nothing is capped.
     """
     from matplotlib import colormaps
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    capped = quota.notna()
+    quota = quota.loc[capped.any(axis=1), capped.any(axis=0)]
+    if quota.empty:
+        return ""
     _style()
     products = list(quota.columns)
     days = list(quota.index)
@@ -243,8 +280,8 @@ def quota_chart(
                 rgba[i, j] = _rgba(COLOURS["closed"])
             else:
                 rgba[i, j] = cmap(0.25 + 0.75 * share[i, j])
-    width = max(6.0, 0.55 * len(days) + 1.6)
-    height = max(1.8, 0.32 * len(products) + 1.1)
+    width = min(12.0, max(7.0, 0.62 * len(days) + 2.0))
+    height = max(2.0, 0.36 * len(products) + 1.4)
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(
         left=0.8 / width, right=1 - 0.15 / width, top=1 - 0.45 / height, bottom=0.6 / height
@@ -264,13 +301,13 @@ def quota_chart(
                 text,
                 ha="center",
                 va="center",
-                fontsize=6.5,
+                fontsize=CELL_PT,
                 color="white" if dark else "black",
             )
-    ax.set_yticks(range(len(products)), [chart_text(p) for p in products], fontsize=7.5)
+    ax.set_yticks(range(len(products)), [chart_text(p) for p in products], fontsize=TICK_PT)
     holiday_days = {pd.Timestamp(d).normalize() for d in holidays}
     ax.set_xticks(
-        range(len(days)), [f"{pd.Timestamp(d):%m-%d}" for d in days], fontsize=7, rotation=90
+        range(len(days)), [f"{pd.Timestamp(d):%m-%d}" for d in days], fontsize=TICK_PT, rotation=90
     )
     for tick, day in zip(ax.get_xticklabels(), days, strict=True):
         if pd.Timestamp(day).normalize() in holiday_days:
@@ -285,7 +322,7 @@ def quota_chart(
         Patch(color=cmap(1.0), label=f"{labels.admitted} 100%"),
         Patch(color=COLOURS["closed"], label=labels.closed),
     ]
-    fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=7.5, frameon=False)
+    fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=LEGEND_PT, frameon=False)
     return _svg(fig, salt)
 
 
@@ -305,8 +342,8 @@ def _style() -> None:
             "axes.grid": True,
             "grid.color": "#e6e6e6",
             "grid.linewidth": 0.6,
-            "xtick.labelsize": 7,
-            "ytick.labelsize": 7,
+            "xtick.labelsize": TICK_PT,
+            "ytick.labelsize": TICK_PT,
         }
     )
 
@@ -336,6 +373,19 @@ def _grid(n_panels: int) -> tuple[Any, list[Any]]:
     return fig, axes[:n_panels]
 
 
+def _wide() -> tuple[Any, list[Any]]:
+    """One panel at the report's width (room for the legend on top, the y label left)."""
+    from matplotlib.figure import Figure
+
+    _style()
+    width, height = WIDE_SIZE_IN
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(
+        left=0.85 / width, right=1 - 0.2 / width, top=1 - 0.55 / height, bottom=0.45 / height
+    )
+    return fig, [fig.add_subplot()]
+
+
 def _date_axis(ax: Any) -> None:
     from matplotlib.dates import AutoDateLocator, DateFormatter
 
@@ -354,7 +404,10 @@ def _legend_handles(items: Sequence[tuple]) -> list[Any]:
             handles.append(Patch(color=colour, alpha=alpha[0], label=label))
         else:
             style = "--" if kind == "dash" else "-"
-            handles.append(Line2D([], [], color=colour, ls=style, lw=1.3, label=label))
+            width, alpha = (0.8, 0.4) if kind == "thin" else (1.3, 1.0)
+            handles.append(
+                Line2D([], [], color=colour, ls=style, lw=width, alpha=alpha, label=label)
+            )
     return handles
 
 
@@ -368,8 +421,10 @@ def _grid_svg(fig: Any, legend: Sequence[tuple], ylabel: str, salt: str) -> str:
     """A grid of small charts finished: one legend across the top (an entry a column), the
     shared y label on the left, as SVG."""
     handles = _legend_handles(legend)
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.supylabel(ylabel, fontsize=9, x=0.1 / fig.get_figwidth())
+    fig.legend(
+        handles=handles, loc="upper center", ncol=len(handles), fontsize=LEGEND_PT, frameon=False
+    )
+    fig.supylabel(ylabel, fontsize=LABEL_PT, x=0.1 / fig.get_figwidth())
     return _svg(fig, salt)
 
 
@@ -399,3 +454,15 @@ def _svg(fig: Any, salt: str) -> str:
         text,
         count=1,
     )
+
+
+def min_text_px(svg: str, width_px: float = REPORT_WIDTH_PX) -> float:
+    """The smallest text of an SVG chart in pixels when the page draws it ``width_px`` wide
+    (its font sizes are in the units of its viewBox); inf for a chart without text."""
+    box = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"', svg)
+    if box is None:
+        raise ValueError("the chart has no viewBox")
+    sizes = [float(v) for v in re.findall(r"font(?:-size)?:[^;\"]*?([\d.]+)px", svg)]
+    if not sizes:
+        return math.inf
+    return min(sizes) * width_px / float(box.group(1))

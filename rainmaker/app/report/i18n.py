@@ -36,15 +36,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "warnings": "数据校验提示",
         "no_warnings": "数据校验无提示。",
         "summary": "组合概览",
-        "total_aum": "总规模（{date}）",
-        "net_flow": "预计净流入（未来 {days} 天）",
+        "total_aum": "期初规模（{date}）",
+        "net_flow": "预测净流入（{days} 天，基线曝光、不限额）",
         "band": "{coverage}% 区间",
         "band_approx": "{coverage}% 区间（按产品分位数加总，偏宽）",
-        "coverage": "流动性覆盖率",
-        "coverage_text": "流动性储备 / 要求，计划期内最低值（首日 {first}）",
-        "yield_vs_benchmark": "预计七日年化 vs 基准",
+        "yield_vs_benchmark": "预计七日年化与基准",
         "yield_text": "规模加权，计划期均值；基准 {benchmark}",
-        "end_aum": "期末预计规模",
+        "end_aum": "期末规模（{date}）",
         "alerts": "预警",
         "no_alerts": "今日无预警。",
         "severity_critical": "严重",
@@ -52,7 +50,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "severity_info": "提示",
         "alert_floor_breach": "{product}：{date} 流动性资产占比 {ratio} 低于监管下限 {floor}",
         "alert_floor_close": "{product}：{date} 流动性资产占比 {ratio}，接近监管下限 {floor}",
-        "alert_buffer_short": "{product}：{date} 流动性储备 {buffer} 低于要求 {requirement}",
+        "alert_buffer_short": (
+            "{product}：计划期 {days} 天中有 {n} 天流动性储备低于要求（{first} 至 {last}）；最低在 "
+            "{date}，储备 {buffer}，要求 {requirement}（{ratio}）"
+        ),
         "alert_holiday": (
             "{name}假期 {start} 至 {end}（{length} 天）将在 {days} "
             "天后开始：申购通常在节前两个工作日达到高峰，节前最后一个工作日到账的资金假期内无收益"
@@ -102,13 +103,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "issuer": "管理人",
         "aum": "规模",
         "forecast_band": "期末规模预测",
-        "net_flow_short": "净流入合计",
         "quota_schedule": "申购限额安排",
         "quota_open": "全程不限额",
         "quota_summary": "{capped}/{days} 天限额，最早 {first}",
         "quota_closed": "，其中 {closed} 天暂停申购",
-        "end_aum_plan": "期末计划规模",
-        "buffer_vs_requirement": "流动性储备 / 要求",
+        "buffer_vs_requirement": "流动性储备 / 要求（最低）",
         "expected_yield": "预计七日年化",
         "spread": "较基准",
         "daily_plan": "逐日计划",
@@ -120,7 +119,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_buffer": "流动性储备",
         "requirement": "储备要求",
         "expected_aum": "预计规模",
-        "explanations": "约束的边际代价（哪些约束在消耗收益；LP 对偶值，并非影子定价）",
+        "explanations": "约束的代价与优先级",
         "no_explanations": "本次求解没有给出约束边际代价的说明。",
         "deviation": "影子定价偏离度",
         "deviation_text": (
@@ -135,9 +134,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "deviation_action_stop_subscriptions": "暂停申购，5 个交易日内调整",
         "deviation_action_cover_loss": "以风险准备金或自有资金弥补",
         "charts": "图表",
-        "chart_aum": "规模扇形图：历史与预测区间",
-        "chart_yield": "七日年化与市场基准",
-        "chart_quota": "申购限额安排（格内为可接受需求占比）",
+        "chart_aum": "组合规模：历史、预测区间与计划",
+        "chart_aum_products": "各产品规模扇形图（点击展开）",
+        "chart_quota_none": "计划期内所有产品均不限额。",
+        "chart_yield": "七日年化：组合（规模加权）、各产品计划与市场基准",
+        "chart_quota": "申购限额安排：仅列出有限额的产品与日期（格内为可接受需求占比）",
         "chart_history": "历史",
         "chart_median": "中位数",
         "chart_inner": "{coverage}% 区间",
@@ -149,15 +150,130 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart_open": "不限额",
         "chart_closed": "暂停",
         "chart_admitted": "接受需求",
+        "chart_each_product": "各产品",
         "timings": "耗时",
-        "footer": (
-            "rainmaker {version} 生成；金额单位：{unit}；收益率单位：年化百分比；bp = 0.01 "
-            "个百分点。"
-        ),
+        "footer": "金额单位：{unit}；收益率单位：年化百分比；1 基点 = 0.01 个百分点。",
         "variable_subscriptions": "申购",
         "variable_redemptions": "赎回",
         "variable_net_flow": "净流入",
         "variable_aum": "规模",
+        "horizon_text": "{first} 至 {last}（{days} 天）",
+        "local_time": "{time}（时区 {offset}）",
+        "warnings_note": "数据校验提示 {n} 条，见文末详细信息。",
+        "today": "今日操作（{date}）",
+        "today_text": (
+            "计划首日每个产品的申购限额、营销曝光、买入、回购融入与流动性（均为计划值）；金额单位："
+            "{unit}。"
+        ),
+        "today_quota": "申购限额",
+        "today_subscriptions": "申购：计划接受 / 预测需求",
+        "today_exposure": "营销曝光",
+        "today_purchases": "买入",
+        "today_borrowing": "回购融入",
+        "today_liquid": "今晚现金 + 隔夜",
+        "today_buffer": "流动性储备 / 要求",
+        "no_purchases": "首日不买入",
+        "total": "合计",
+        "quota_none": "不限额",
+        "quota_closed_today": "暂停申购",
+        "exposure_off": "停止营销",
+        "exposure_ratio": "基线的 {ratio} 倍",
+        "exposure_title": "曝光 {exposure}，基线 {baseline}",
+        "bucket_cash": "现金",
+        "bucket_repo_1d": "隔夜逆回购",
+        "bucket_repo_7d": "7 天逆回购",
+        "bucket_ncd_1m": "1 个月同业存单",
+        "bucket_ncd_3m": "3 个月同业存单",
+        "bucket_ncd_6m": "6 个月同业存单",
+        "tag_actual": "实际",
+        "tag_plan": "计划",
+        "tag_forecast": "预测",
+        "tag_plan_vs_forecast": "计划 − 预测",
+        "plan_net_flow": "计划净流入（{days} 天）",
+        "plan_net_flow_note": "计划接受的申购 − 预计赎回",
+        "income_other": "收益及其他",
+        "income_other_note": "期末 − 期初 − 计划净流入：净收益及计划的其他变动",
+        "end_aum_note": "= 期初规模 + 计划净流入 + 收益及其他",
+        "steering": "计划较预测多出的净流入",
+        "steering_note": "计划依靠调节需求：营销曝光 {exposure}，限额拒绝 {quotas}，其他 {rest}",
+        "coverage_worst": "流动性：最紧的产品",
+        "coverage_worst_note": (
+            "储备 / 要求的最低值（{date}）；{below}/{days} 天低于要求。组合合计最低 {portfolio}"
+            "（首日 {first}），合计会掩盖单个产品的缺口"
+        ),
+        "bp": "基点",
+        "quantile_level": "{level}% 分位",
+        "decisions": "需要决策的预警",
+        "notices": "其他提示",
+        "bridge": "规模变动：期初、计划净流入、收益及其他、期末，及与预测的差异",
+        "bridge_start": "期初（实际）",
+        "bridge_flow": "计划净流入",
+        "bridge_other": "收益及其他",
+        "bridge_end": "期末（计划）",
+        "bridge_forecast": "预测净流入",
+        "bridge_difference": "计划 − 预测",
+        "bridge_exposure": "其中营销曝光",
+        "bridge_quotas": "其中限额",
+        "bridge_rest": "其中其他",
+        "status_failed": "求解失败",
+        "status_feasible": "可行但未证明最优",
+        "status_time_limit": "达到求解时间上限",
+        "status_infeasible": "无可行解",
+        "constraint_buffer_covers_redemptions": "赎回备付（流动性储备）",
+        "constraint_liquidity_floor": "流动性资产下限",
+        "constraint_maturity_ladder": "30 天到期资产下限",
+        "constraint_cash_floor": "现金类资产下限",
+        "constraint_wam_limit": "平均剩余期限上限",
+        "constraint_sales_plan": "渠道销售计划",
+        "constraint_demand_response": "申购需求",
+        "constraint_days_off_cover": "节假日前的现金备付",
+        "constraint_cumulative_needs": "累计流动性需求",
+        "constraint_cash_balance": "当日现金收支（需提前卖出或回购融资）",
+        "constraint_shock_deviation": "利率上行冲击下的偏离度",
+        "violation_line": (
+            "{product}：{label}未满足，共 {days} 天（自 {first} 起）；最大缺口在 {date}，"
+            "{shortfall}（规模的 {share}）"
+        ),
+        "violation_wam": (
+            "{product}：{label}超出，共 {days} 天（自 {first} 起）；最长 {planned} 天，"
+            "上限 {cap} 天"
+        ),
+        "change_buffer_covers_redemptions": "流动性储备增加规模的 1%",
+        "change_liquidity_floor": "下限提高规模的 1%",
+        "change_maturity_ladder": "下限提高规模的 1%",
+        "change_cash_floor": "下限提高规模的 1%",
+        "change_wam_limit": "上限降低 1 天",
+        "change_days_off_cover": "节假日前现金增加规模的 1%",
+        "change_demand_response": "需求增加规模的 1%",
+        "change_default": "要求提高规模的 1%",
+        "priority_cost": (
+            "{product}：{label}在 {horizon} 天中有 {days} 天起作用（自 {first} 起）；{change}"
+            "（约 {money}）在这样的一天少 {cost} 基点的年化收益。"
+        ),
+        "priority_penalty": (
+            "{product}：{label}在 {horizon} 天中有 {days} 天起作用（自 {first} 起）。设置把它放在"
+            "收益之前：计划为满足它宁可放弃收益，做不到时才承担罚金；这里的边际价格反映的是这一"
+            "优先级，不是收益损失（{change}，约 {money}）。"
+        ),
+        "priority_demand_helps": (
+            "{product}：{horizon} 天中有 {days} 天更多申购有利；需求增加规模的 1%（约 {money}）"
+            "在这样的一天多 {cost} 基点的年化收益。"
+        ),
+        "priority_demand_dilutes": (
+            "{product}：{horizon} 天中有 {days} 天更多申购会摊薄收益；需求增加规模的 1%"
+            "（约 {money}）在这样的一天少 {cost} 基点的年化收益。"
+        ),
+        "priority_sales": (
+            "渠道 {product}：{label}起作用（自 {first} 起）；要求提高 1% 在其产品上平均每天少 "
+            "{cost} 基点的年化收益。"
+        ),
+        "explanations_text": (
+            "收益以年化基点计，针对规模的 1%（金额按本报告单位）。由罚金决定的价格只表示设置中的"
+            "优先级。"
+        ),
+        "details": "详细信息：运行、模型与数据",
+        "software": "软件版本",
+        "optimiser_text": "优化器原文说明",
         "not_available": "—",
         "unit_1": "元",
         "unit_1e4": "万元",
@@ -186,15 +302,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "warnings": "Validation warnings",
         "no_warnings": "No validation warnings.",
         "summary": "Portfolio summary",
-        "total_aum": "Total AUM ({date})",
-        "net_flow": "Expected net flow (next {days} days)",
+        "total_aum": "AUM at the start ({date})",
+        "net_flow": "Forecast net flow ({days} days, baseline exposure, no cap)",
         "band": "{coverage}% band",
         "band_approx": "{coverage}% band (sum of product quantiles, wider than exact)",
-        "coverage": "Liquidity coverage",
-        "coverage_text": "liquidity buffer / requirement, lowest over the plan (day one {first})",
         "yield_vs_benchmark": "Expected 7-day yield vs benchmark",
         "yield_text": "AUM-weighted, mean over the plan; benchmark {benchmark}",
-        "end_aum": "Expected AUM at the end",
+        "end_aum": "AUM at the end ({date})",
         "alerts": "Alerts",
         "no_alerts": "No alerts today.",
         "severity_critical": "critical",
@@ -209,8 +323,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "regulatory floor of {floor}"
         ),
         "alert_buffer_short": (
-            "{product}: liquidity buffer on {date} is {buffer}, below the requirement of "
-            "{requirement}"
+            "{product}: the liquidity buffer is below the requirement on {n} of {days} days "
+            "({first} to {last}); lowest on {date}: {buffer} against {requirement} ({ratio})"
         ),
         "alert_holiday": (
             "{name} holiday {start} to {end} ({length} days) starts in {days} days: "
@@ -275,13 +389,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "issuer": "Issuer",
         "aum": "AUM",
         "forecast_band": "AUM at the end, forecast",
-        "net_flow_short": "Net flow, total",
         "quota_schedule": "Quota schedule",
         "quota_open": "open, no cap",
         "quota_summary": "capped {capped} of {days} days, first {first}",
         "quota_closed": "; closed on {closed} of them",
-        "end_aum_plan": "Plan AUM at the end",
-        "buffer_vs_requirement": "Buffer / requirement",
+        "buffer_vs_requirement": "Buffer / requirement (lowest)",
         "expected_yield": "Expected 7-day yield",
         "spread": "vs benchmark",
         "daily_plan": "Daily plan",
@@ -293,7 +405,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_buffer": "Liquidity buffer",
         "requirement": "Requirement",
         "expected_aum": "Expected AUM",
-        "explanations": "Marginal cost of constraints: which cost yield (LP duals)",
+        "explanations": "What the constraints cost, and what the settings put first",
         "no_explanations": "The solver gave no explanation of the constraints' marginal cost.",
         "deviation": "Shadow-price deviation",
         "deviation_text": (
@@ -310,9 +422,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "deviation_action_stop_subscriptions": "stop subscriptions, bring back within 5 days",
         "deviation_action_cover_loss": "cover from the risk reserve or own funds",
         "charts": "Charts",
-        "chart_aum": "AUM fan chart: history and forecast bands",
-        "chart_yield": "7-day yield against the market benchmark",
-        "chart_quota": "Quota schedule (cells: share of forecast demand let in)",
+        "chart_aum": "Portfolio AUM: history, forecast bands and the plan",
+        "chart_aum_products": "AUM fan chart of each product (click to expand)",
+        "chart_quota_none": "No subscriptions are capped over the plan.",
+        "chart_yield": (
+            "7-day yield: portfolio (AUM-weighted), each product's plan and the benchmark"
+        ),
+        "chart_quota": (
+            "Quota schedule: capped products and days only (cells: share of forecast demand let in)"
+        ),
         "chart_history": "history",
         "chart_median": "median",
         "chart_inner": "{coverage}% band",
@@ -324,15 +442,138 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart_open": "open",
         "chart_closed": "closed",
         "chart_admitted": "demand let in",
+        "chart_each_product": "each product",
         "timings": "Timings",
-        "footer": (
-            "Generated by rainmaker {version}; amounts in {unit}; yields in percent per "
-            "annum; 1 bp = 0.01 percentage point."
-        ),
+        "footer": "Amounts in {unit}; yields in percent per annum; 1 bp = 0.01 percentage point.",
         "variable_subscriptions": "subscriptions",
         "variable_redemptions": "redemptions",
         "variable_net_flow": "net flow",
         "variable_aum": "AUM",
+        "horizon_text": "{first} to {last} ({days} days)",
+        "local_time": "{time} (UTC{offset})",
+        "warnings_note": "{n} validation warnings: see the details at the end.",
+        "today": "Today's actions ({date})",
+        "today_text": (
+            "What the plan does on its first day, per product: subscription quota, marketing "
+            "exposure, purchases, repo borrowing and liquidity (all plan figures); amounts in "
+            "{unit}."
+        ),
+        "today_quota": "Quota",
+        "today_subscriptions": "Subscriptions: plan accepts / forecast demand",
+        "today_exposure": "Marketing exposure",
+        "today_purchases": "Purchases",
+        "today_borrowing": "Repo borrowing",
+        "today_liquid": "Cash + overnight tonight",
+        "today_buffer": "Buffer / requirement",
+        "no_purchases": "no purchases on day one",
+        "total": "Total",
+        "quota_none": "no cap",
+        "quota_closed_today": "closed",
+        "exposure_off": "no marketing",
+        "exposure_ratio": "{ratio}× baseline",
+        "exposure_title": "exposure {exposure}, baseline {baseline}",
+        "bucket_cash": "cash",
+        "bucket_repo_1d": "overnight repo",
+        "bucket_repo_7d": "7-day repo",
+        "bucket_ncd_1m": "1-month NCDs",
+        "bucket_ncd_3m": "3-month NCDs",
+        "bucket_ncd_6m": "6-month NCDs",
+        "tag_actual": "actual",
+        "tag_plan": "plan",
+        "tag_forecast": "forecast",
+        "tag_plan_vs_forecast": "plan − forecast",
+        "plan_net_flow": "Planned net flow ({days} days)",
+        "plan_net_flow_note": "subscriptions the plan accepts − expected redemptions",
+        "income_other": "Income and other",
+        "income_other_note": (
+            "end − start − planned net flow: net income and the plan's other moves"
+        ),
+        "end_aum_note": "= AUM at the start + planned net flow + income and other",
+        "steering": "Net flow the plan adds to the forecast",
+        "steering_note": (
+            "what the plan counts on steering: exposure {exposure}, refused by quotas {quotas}, "
+            "other {rest}"
+        ),
+        "coverage_worst": "Liquidity: tightest product",
+        "coverage_worst_note": (
+            "lowest buffer / requirement ({date}); below the requirement on {below} of {days} "
+            "days. Portfolio total at its lowest {portfolio} (day one {first}); a total hides "
+            "a product's shortfall"
+        ),
+        "bp": "bp",
+        "quantile_level": "p{level}",
+        "decisions": "Alerts that need a decision",
+        "notices": "Notices",
+        "bridge": "AUM: start, planned net flow, income and other, end, and the forecast",
+        "bridge_start": "Start (actual)",
+        "bridge_flow": "Planned net flow",
+        "bridge_other": "Income and other",
+        "bridge_end": "End (plan)",
+        "bridge_forecast": "Forecast net flow",
+        "bridge_difference": "Plan − forecast",
+        "bridge_exposure": "of which exposure",
+        "bridge_quotas": "of which quotas",
+        "bridge_rest": "of which other",
+        "status_failed": "failed",
+        "status_feasible": "feasible, not proven optimal",
+        "status_time_limit": "time limit reached",
+        "status_infeasible": "infeasible",
+        "constraint_buffer_covers_redemptions": "the redemption buffer",
+        "constraint_liquidity_floor": "the liquid-asset floor",
+        "constraint_maturity_ladder": "the 30-day maturity floor",
+        "constraint_cash_floor": "the cash floor",
+        "constraint_wam_limit": "the WAM cap",
+        "constraint_sales_plan": "the sales plan",
+        "constraint_demand_response": "demand",
+        "constraint_days_off_cover": "the cash before days off",
+        "constraint_cumulative_needs": "the cumulative liquidity needs",
+        "constraint_cash_balance": "the day's cash balance (early sales or repo needed)",
+        "constraint_shock_deviation": "the deviation under a rate shock",
+        "violation_line": (
+            "{product}: {label} not met on {days} days (from {first}); largest shortfall on "
+            "{date}, {shortfall} ({share} of AUM)"
+        ),
+        "violation_wam": (
+            "{product}: {label} exceeded on {days} days (from {first}); up to {planned} days "
+            "against a cap of {cap}"
+        ),
+        "change_buffer_covers_redemptions": "1 % of AUM more buffer",
+        "change_liquidity_floor": "the floor 1 % of AUM higher",
+        "change_maturity_ladder": "the floor 1 % of AUM higher",
+        "change_cash_floor": "the floor 1 % of AUM higher",
+        "change_wam_limit": "the cap 1 day lower",
+        "change_days_off_cover": "1 % of AUM more cash before the days off",
+        "change_demand_response": "1 % of AUM more demand",
+        "change_default": "the requirement 1 % of AUM higher",
+        "priority_cost": (
+            "{product}: {label} binds on {days} of {horizon} days (from {first}); {change} "
+            "(about {money}) costs {cost} bp of annual yield on such a day."
+        ),
+        "priority_penalty": (
+            "{product}: {label} binds on {days} of {horizon} days (from {first}). The settings "
+            "put it before yield: the plan gives up yield to meet it and pays a penalty only "
+            "where it cannot, so its price here is that priority, not a cost in yield ({change}, "
+            "about {money})."
+        ),
+        "priority_demand_helps": (
+            "{product}: more subscriptions help on {days} of {horizon} days; 1 % of AUM more "
+            "demand (about {money}) adds {cost} bp of annual yield on such a day."
+        ),
+        "priority_demand_dilutes": (
+            "{product}: more subscriptions dilute the yield on {days} of {horizon} days; 1 % of "
+            "AUM more demand (about {money}) costs {cost} bp of annual yield on such a day."
+        ),
+        "priority_sales": (
+            "Channel {product}: {label} binds (from {first}); a requirement 1 % higher costs its "
+            "products {cost} bp of annual yield a day on average."
+        ),
+        "explanations_text": (
+            "Yield in bp per annum, for 1 % of AUM (amounts in the report's unit). A price set "
+            "by a penalty only shows what the settings put first."
+        ),
+        "details": "Details: run, model and data",
+        "software": "Software version",
+        "optimiser_text": "The optimiser's own sentences",
         "not_available": "—",
         "unit_1": "CNY",
         "unit_1e4": "CNY 10k",

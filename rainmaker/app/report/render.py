@@ -6,12 +6,15 @@ built and tested without running a forecast or an optimiser — and returns a
 external font or link, so it opens offline), the chart SVGs, the summary metrics (for MLflow and
 ``run.json``) and the alerts.
 
-What the manager reads, top to bottom: the header (as-of day, data freshness, validation
-warnings, run id, model, solver status), the portfolio summary (total AUM, expected net flow and
-its band, liquidity coverage, expected yield against the benchmark), the alerts, the plan per
-product (AUM, forecast band, quota schedule, buffer against requirement, expected 7-day yield
-against the benchmark, and the daily rows), the shadow-price explanations, forecast accuracy,
-and the charts.
+What the manager reads, top to bottom (docs/report.md): the header (as-of day, horizon, data
+freshness in local time), today's actions per product (:mod:`rainmaker.app.report.today`:
+quota, subscriptions, exposure, purchases by bucket, repo borrowing, cash and buffer against
+the requirement), the alerts that need a decision and then the notices, the headline cards
+(actual, plan or forecast; they add up, with the flow bridge beneath them), the plan per
+product, tonight's liquidity, the shadow-price deviation, stress tests, what the constraints
+cost (or the priority a penalty expresses), forecast accuracy, the charts, and a collapsed
+details section with the internals (run id, model, solver, objective, fingerprint, timings,
+validation warnings).
 
 Units: amounts are CNY (shown in one scale, see :func:`rainmaker.app.report.i18n.amount_scale`),
 yields percent per annum, spreads basis points, ratios percent.
@@ -31,10 +34,11 @@ import pandas as pd
 
 from rainmaker.app.history import DRIFT_RECENT_DAYS, accuracy_summary
 from rainmaker.app.report import charts
+from rainmaker.app.report import today as today_model
 from rainmaker.app.report.i18n import amount_scale, texts
 from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
 from rainmaker.china_calendar import calendar_features
-from rainmaker.quantiles import quantile_columns, quantile_label, quantile_level
+from rainmaker.quantiles import quantile_columns, quantile_level
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, LIQUID_WORKDAYS, MIN_LIQUID_RATIO
 
 __all__ = [
@@ -58,6 +62,11 @@ ACCURACY_WINDOW_DAYS = 28
 # Ratios within this relative distance of a limit count as on it (solver round-off).
 RATIO_TOLERANCE = 1e-6
 TEMPLATE = "report.html.j2"
+# A shadow price above this (bp of annual yield a day, for 1 % of AUM) cannot be yield: moving
+# 1 % of a book between its cheapest and dearest assets changes its yield by a few bp at most,
+# so such a price is a soft constraint's penalty, i.e. a priority the settings express.
+PENALTY_PRICE_BP = 50.0
+MAX_PRIORITIES = 12
 # the plan's own requirement: optimize.results.plan_frame names it required_buffer
 _REQUIREMENT_COLUMNS = ("required_buffer", "liquidity_requirement", "buffer_requirement")
 
@@ -89,7 +98,16 @@ class ReportInputs:
             holdings_deviation`); None leaves the section out.
         stress: ``{"summary", "reverse"}`` frames of :func:`simulate.stress.run_stress`; None
             leaves the section out.
-        violations: constraints the plan does not meet, in plain words.
+        violations: constraints the plan does not meet, in plain words (used when
+            ``violation_table`` is None).
+        violation_table: the optimiser's violations frame (``constraint, product_id, date,
+            required_cny, planned_cny, shortfall_cny, shortfall_pct_of_aum``); its lines are
+            written from the report's own words in the report's language.
+        constraint_prices: the optimiser's shadow-price summary (``constraint, product_id,
+            binding_days, horizon_days, first_date, mean_cost_bp_day, total_cost_bp_day``,
+            :class:`optimize.explain.Explanations` ``.summary``); shown as what each constraint
+            costs in yield, or as a priority the settings set when the price is a penalty.
+            ``explanations`` are shown instead when None.
         warnings: validation warnings of the data set.
         accuracy: realised past forecasts (:func:`rainmaker.app.history.forecast_accuracy`).
         drift: drifting products (:func:`rainmaker.app.history.drift_alerts`).
@@ -97,7 +115,9 @@ class ReportInputs:
         data_fingerprint: sha256 of the data set's files.
         flows_last: last day of flows in the data set.
         market_last: last market publication on or before the as-of day.
-        generated_at: when the report was made (UTC; default now).
+        generated_at: when the report was made (default now); shown in ``time_zone``.
+        time_zone: IANA zone the report shows times in (e.g. ``Asia/Shanghai``); "" = the
+            machine's local zone (``TZ``).
         timings: seconds per step.
         version: rainmaker version.
     """
@@ -119,6 +139,8 @@ class ReportInputs:
     deviation: pd.DataFrame | None = None
     stress: Mapping[str, pd.DataFrame] | None = None
     violations: Sequence[str] = ()
+    violation_table: pd.DataFrame | None = None
+    constraint_prices: pd.DataFrame | None = None
     warnings: Sequence[str] = ()
     accuracy: pd.DataFrame | None = None
     drift: Sequence[Mapping[str, Any]] = ()
@@ -127,6 +149,7 @@ class ReportInputs:
     flows_last: pd.Timestamp | None = None
     market_last: pd.Timestamp | None = None
     generated_at: datetime | None = None
+    time_zone: str = ""
     timings: Mapping[str, float] = field(default_factory=dict)
     version: str = ""
 
@@ -137,7 +160,8 @@ class RenderedReport:
 
     Attributes:
         html: the self-contained HTML document.
-        charts: chart name -> SVG text (``aum``, ``yield``, ``quota``).
+        charts: chart name -> SVG text: ``aum`` (portfolio), ``aum_products`` (small
+            multiples, with more than one product), ``yield``, ``quota`` (when a quota caps).
         metrics: summary figures (CNY, percent, bp as named) for tracking and ``run.json``.
         alerts: the alerts shown, each ``{"severity", "kind", "product_id", "text"}``.
     """
@@ -186,6 +210,12 @@ def _deviation_rows(
 def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
     """Compute the report's figures and render it.
 
+    Top to bottom: today's actions per product, the alerts that need a decision (then the
+    notices), the headline cards with the flow bridge beneath them, the plan by product,
+    liquidity, shadow-price deviation, stress, what the constraints cost, forecast accuracy,
+    the charts, and a collapsed details section (run id, model, solver, objective, data
+    fingerprint, timings, validation warnings).
+
     Args:
         inputs: the data.
         lang: ``zh`` (default) or ``en``.
@@ -195,25 +225,28 @@ def render_report(inputs: ReportInputs, lang: str = "zh") -> RenderedReport:
     """
     words = texts(lang)
     view = _View.build(inputs, lang)
-    chart_svgs = view.charts()
+    # a chart with nothing to show (no quota anywhere) is left out, not drawn empty
+    chart_svgs = {name: svg for name, svg in view.charts().items() if svg}
     alerts = view.alerts()
     context = {
         "lang": lang,
         "t": words,
         "header": view.header(),
-        "warnings": [str(w) for w in inputs.warnings],
+        "today": view.today(),
+        "decisions": [a for a in alerts if a["severity"] != "info"],
+        "notices": [a for a in alerts if a["severity"] == "info"],
         "summary": view.summary(),
-        "alerts": alerts,
+        "bridge": view.bridge_rows(),
         "products": view.product_rows(),
         "liquidity": view.liquidity_rows(),
-        "explanations": list(inputs.explanations),
+        "priorities": view.priorities(),
         "deviation": _deviation_rows(inputs.deviation, words, view),
         "stress": _stress_section(inputs.stress, lang),
         "accuracy": view.accuracy_rows(),
         "accuracy_text": words["accuracy_text"].format(days=ACCURACY_WINDOW_DAYS),
         "charts": chart_svgs,
-        "timings": [(k, f"{v:.2f} s") for k, v in inputs.timings.items()],
-        "footer": words["footer"].format(version=inputs.version or "?", unit=view.unit),
+        "details": view.details(),
+        "footer": words["footer"].format(unit=view.unit),
     }
     html = _environment().get_template(TEMPLATE).render(**context)
     return RenderedReport(html=html, charts=chart_svgs, metrics=view.metrics(), alerts=alerts)
@@ -334,37 +367,69 @@ class _View:
     # -- sections
 
     def header(self) -> dict[str, Any]:
+        """As-of day, horizon and data freshness (local time with zone); no internals."""
         inputs = self.inputs
-        generated = pd.Timestamp(inputs.generated_at or datetime.now(UTC))
-        if generated.tzinfo is not None:
-            generated = generated.tz_convert("UTC").tz_localize(None)
+        generated = self.generated()
         flows_last = inputs.flows_last if inputs.flows_last is not None else inputs.as_of
         market_last = inputs.market_last
-        age = (generated.normalize() - inputs.as_of).days
+        age = (generated.tz_localize(None).normalize() - inputs.as_of).days
         stale = None
         if market_last is not None and (inputs.as_of - market_last).days > 3:
             stale = self.words["market_stale"].format(days=(inputs.as_of - market_last).days)
         return {
             "as_of": self.day(inputs.as_of),
-            "horizon": f"{self.day(self.dates[0])} – {self.day(self.dates[-1])} ({len(self.dates)})"
+            "horizon": self.words["horizon_text"].format(
+                first=self.day(self.dates[0]), last=self.day(self.dates[-1]), days=len(self.dates)
+            )
             if len(self.dates)
             else self.na(),
             "freshness": self.words["freshness_text"].format(
                 flows_last=self.day(flows_last),
                 market_last=self.day(market_last) if market_last is not None else self.na(),
-                generated=f"{generated:%Y-%m-%d %H:%M} UTC",
+                generated=self.local_time(generated),
                 age=max(age, 0),
             ),
             "market_stale": stale,
+            "n_warnings": len(inputs.warnings),
+        }
+
+    def generated(self) -> pd.Timestamp:
+        """When the report was made, in the report's time zone (aware)."""
+        when = pd.Timestamp(self.inputs.generated_at or datetime.now(UTC))
+        if when.tzinfo is None:  # a naive time is UTC (the daily job hands UTC)
+            when = when.tz_localize("UTC")
+        zone = self.inputs.time_zone or datetime.now().astimezone().tzinfo
+        return when.tz_convert(zone)
+
+    def local_time(self, when: pd.Timestamp) -> str:
+        """``2022-06-16 08:30`` with its zone: the offset in Chinese (``时区 +08:00``), the
+        zone's name and offset in English."""
+        offset = when.strftime("%z")
+        offset = f"{offset[:3]}:{offset[3:]}" if len(offset) == 5 else offset
+        return self.words["local_time"].format(
+            time=f"{when:%Y-%m-%d %H:%M}", zone=when.tzname() or "", offset=offset
+        )
+
+    def details(self) -> dict[str, Any]:
+        """Internals for the collapsed details section: run, model, solver, data, timings."""
+        inputs = self.inputs
+        objective = inputs.objective
+        return {
             "run_id": inputs.run_id,
             "revision": inputs.revision,
             "model": inputs.model_name or self.na(),
             "solver": inputs.solver_status or self.na(),
             "solver_ok": _status_ok(inputs.solver_status),
-            "objective": f"{inputs.objective:,.4g}"
-            if inputs.objective is not None and math.isfinite(inputs.objective)
+            "objective": f"{objective:,.6g}"
+            if objective is not None and math.isfinite(objective)
             else self.na(),
-            "fingerprint": inputs.data_fingerprint[:12] or self.na(),
+            "fingerprint": inputs.data_fingerprint or self.na(),
+            "version": inputs.version or self.na(),
+            "timings": [(k, f"{v:.2f} s") for k, v in inputs.timings.items()],
+            "warnings": [str(w) for w in inputs.warnings],
+            "explanations": list(inputs.explanations)
+            if self.inputs.constraint_prices is not None
+            else [],
             "n_products": len(self.product_ids),
         }
 
@@ -395,32 +460,225 @@ class _View:
             return math.nan
         return float((rows["expected_yield_7d"] * weight).sum() / weight.sum())
 
-    def summary(self) -> dict[str, Any]:
-        mean, low, high, approx = self.portfolio_net_flow()
-        lowest, first = self.coverage()
-        y = self.expected_yield()
-        last_day = self.plan[self.plan["date"] == self.dates[-1]] if len(self.dates) else self.plan
+    # -- today and the headline figures (rainmaker.app.report.today computes, this formats)
+
+    def first_days(self) -> list[today_model.FirstDay]:
+        return today_model.first_day(self.plan, self.inputs.forecast, self.product_ids)
+
+    def bridge(self) -> tuple[list[today_model.Bridge], today_model.Bridge]:
+        return today_model.flow_bridge(
+            self.plan, self.inputs.forecast, self.aum_now, self.product_ids
+        )
+
+    def standings(self) -> list[today_model.Standing]:
+        return today_model.liquidity_standing(self.plan, self.product_ids)
+
+    def signed(self, value: float) -> str:
+        if value is None or not math.isfinite(value):
+            return self.na()
+        shown = value / self.divisor
+        return f"{shown:+,.2f}" if round(shown, 2) != 0 else "0.00"
+
+    def today(self) -> dict[str, Any]:
+        """The first plan day, one row per product: quota, subscriptions accepted against the
+        forecast demand, exposure against the baseline, purchases by bucket, repo borrowing,
+        cash and overnight tonight, buffer against requirement; and a total row."""
+        w = self.words
+        days = self.first_days()
+        buckets: list[str] = []
+        for day in days:
+            buckets.extend(b for b in day.purchases if b not in buckets)
+        order = [c.removeprefix(today_model.PURCHASE_PREFIX) for c in self.plan.columns]
+        buckets.sort(key=lambda b: order.index(b) if b in order else len(order))
+        rows = []
+        for day in days:
+            if math.isnan(day.quota):
+                quota = w["quota_none"]
+            elif day.quota <= 0:
+                quota = w["quota_closed_today"]
+            else:
+                quota = self.amount(day.quota)
+            ratio = day.exposure_ratio
+            if not math.isfinite(day.exposure):
+                exposure = self.na()
+            elif day.exposure <= 0:
+                exposure = w["exposure_off"]
+            elif math.isfinite(ratio):
+                exposure = w["exposure_ratio"].format(ratio=f"{ratio:.1f}")
+            else:
+                exposure = f"{day.exposure:.2f}"
+            rows.append(
+                {
+                    "id": day.product_id,
+                    "quota": quota,
+                    "capped": not math.isnan(day.quota),
+                    "accepted": self.amount(day.accepted),
+                    "demand": self.amount(day.forecast_demand),
+                    "exposure": exposure,
+                    "exposure_title": w["exposure_title"].format(
+                        exposure=f"{day.exposure:.2f}", baseline=f"{day.baseline_exposure:.2f}"
+                    )
+                    if math.isfinite(day.exposure) and math.isfinite(day.baseline_exposure)
+                    else "",
+                    "purchases": [
+                        self.amount(day.purchases[b]) if b in day.purchases else "" for b in buckets
+                    ],
+                    "borrowing": self.amount(day.borrowing) if day.borrowing >= 1.0 else "",
+                    "liquid": self.amount(day.liquid),
+                    "buffer": self.amount(day.buffer),
+                    "requirement": self.amount(day.requirement),
+                    "buffer_ok": not (
+                        math.isfinite(day.buffer_ratio) and day.buffer_ratio < 1.0 - RATIO_TOLERANCE
+                    ),
+                }
+            )
+        total = {
+            "accepted": self.amount(sum(d.accepted for d in days)),
+            "demand": self.amount(sum(d.forecast_demand for d in days)),
+            "purchases": [self.amount(sum(d.purchases.get(b, 0.0) for d in days)) for b in buckets],
+            "borrowing": self.amount(sum(d.borrowing for d in days)),
+            "liquid": self.amount(sum(d.liquid for d in days)),
+            "buffer": self.amount(sum(d.buffer for d in days)),
+            "requirement": self.amount(sum(d.requirement for d in days)),
+        }
         return {
-            "total_aum_label": self.words["total_aum"].format(date=self.day(self.inputs.as_of)),
-            "total_aum": self.amount(float(self.aum_now.sum())),
-            "net_flow_label": self.words["net_flow"].format(days=len(self.dates)),
-            "net_flow": self.amount(mean),
-            "net_flow_band": f"{self.amount(low)} … {self.amount(high)}",
-            "band_label": self.band_label(approx),
-            "end_aum": self.amount(float(last_day["expected_aum"].sum())),
-            "coverage": _percent(lowest),
-            "coverage_ok": not (math.isfinite(lowest) and lowest < 1.0 - RATIO_TOLERANCE),
-            "coverage_text": self.words["coverage_text"].format(first=_percent(first)),
-            "yield": _yield(y),
-            "spread": _bp((y - self.benchmark_now) * 100.0),
-            "yield_text": self.words["yield_text"].format(benchmark=_yield(self.benchmark_now)),
+            "title": w["today"].format(date=self.day(days[0].date) if days else self.na()),
+            "buckets": [self.bucket_name(b) for b in buckets],
+            "rows": rows,
+            "total": total,
+            "has_exposure": any(math.isfinite(d.exposure) for d in days),
+            "has_liquid": any(math.isfinite(d.liquid) for d in days),
             "unit": self.unit,
         }
+
+    def bucket_name(self, bucket: str) -> str:
+        return self.words.get(f"bucket_{bucket}", bucket)
+
+    def _bridge_shown(self, b: today_model.Bridge) -> dict[str, str]:
+        start, flow, other, end = today_model.display_sum(
+            [b.start, b.plan_net_flow, b.income_other, b.end], self.divisor
+        )
+        return {
+            "start": f"{start:,.2f}",
+            "flow": f"{flow:+,.2f}",
+            "other": f"{other:+,.2f}",
+            "end": f"{end:,.2f}",
+            "forecast": self.signed(b.forecast_net_flow),
+            "difference": self.signed(b.plan_vs_forecast),
+            "exposure": self.signed(b.exposure_steering),
+            "quotas": self.signed(b.quota_refusals),
+            "rest": self.signed(b.other_difference),
+        }
+
+    def bridge_rows(self) -> dict[str, Any]:
+        """The table beneath the headline cards: the flow bridge per product and its total."""
+        products, total = self.bridge()
+        return {
+            "rows": [{"id": b.product_id, **self._bridge_shown(b)} for b in products],
+            "total": self._bridge_shown(total),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The headline cards. Each says whether it is actual, the plan or the forecast; the
+        first four add up (start + planned net flow + income and other = planned end) and
+        equal the total row of the bridge table; the liquidity card names the worst product."""
+        w = self.words
+        mean, low, high, approx = self.portfolio_net_flow()
+        _, total = self.bridge()
+        shown = self._bridge_shown(total)
+        lowest, first = self.coverage()
+        worst = today_model.worst_standing(self.standings())
+        y = self.expected_yield()
+        days = len(self.dates)
+        end_day = self.day(self.dates[-1]) if days else self.na()
+        tag = {k: w[f"tag_{k}"] for k in ("actual", "plan", "forecast", "plan_vs_forecast")}
+        cards: list[dict[str, Any]] = [
+            {
+                "label": w["total_aum"].format(date=self.day(self.inputs.as_of)),
+                "tag": tag["actual"],
+                "kind": "actual",
+                "value": shown["start"],
+                "note": self.unit,
+            },
+            {
+                "label": w["plan_net_flow"].format(days=days),
+                "tag": tag["plan"],
+                "kind": "plan",
+                "value": shown["flow"],
+                "note": w["plan_net_flow_note"],
+            },
+            {
+                "label": w["income_other"],
+                "tag": tag["plan"],
+                "kind": "plan",
+                "value": shown["other"],
+                "note": w["income_other_note"],
+            },
+            {
+                "label": w["end_aum"].format(date=end_day),
+                "tag": tag["plan"],
+                "kind": "plan",
+                "value": shown["end"],
+                "note": w["end_aum_note"],
+            },
+            {
+                "label": w["net_flow"].format(days=days),
+                "tag": tag["forecast"],
+                "kind": "forecast",
+                "value": self.signed(mean),
+                "note": f"{self.band_label(approx)}: {self.signed(low)} … {self.signed(high)}",
+            },
+            {
+                "label": w["steering"],
+                "tag": tag["plan_vs_forecast"],
+                "kind": "plan_vs_forecast",
+                "value": shown["difference"],
+                "note": w["steering_note"].format(
+                    exposure=shown["exposure"], quotas=shown["quotas"], rest=shown["rest"]
+                ),
+            },
+        ]
+        if worst is not None:
+            below = worst.days_below > 0
+            cards.append(
+                {
+                    "label": w["coverage_worst"],
+                    "tag": tag["plan"],
+                    "kind": "plan",
+                    "value": f"{worst.product_id} {_percent(worst.lowest_ratio)}",
+                    "note": w["coverage_worst_note"].format(
+                        below=worst.days_below,
+                        days=worst.days,
+                        date=self.day(worst.lowest_date) if worst.lowest_date else self.na(),
+                        portfolio=_percent(lowest),
+                        first=_percent(first),
+                    ),
+                    "bad": below,
+                }
+            )
+        cards.append(
+            {
+                "label": w["yield_vs_benchmark"],
+                "tag": tag["plan"],
+                "kind": "plan",
+                "value": f"{_yield(y)} ({self.bp((y - self.benchmark_now) * 100.0)})",
+                "note": w["yield_text"].format(benchmark=_yield(self.benchmark_now)),
+            }
+        )
+        return {"cards": cards, "unit": self.unit}
+
+    def bp(self, value: float) -> str:
+        """A spread in basis points with the unit in the report's language."""
+        if value is None or not math.isfinite(value):
+            return self.na()
+        return f"{value:+.1f} {self.words['bp']}"
 
     def metrics(self) -> dict[str, float]:
         mean, low, high, _ = self.portfolio_net_flow()
         lowest, first = self.coverage()
         y = self.expected_yield()
+        _, total = self.bridge()
+        worst = today_model.worst_standing(self.standings())
         return {
             "total_aum": float(self.aum_now.sum()),
             "expected_net_flow": mean,
@@ -434,6 +692,13 @@ class _View:
             "n_products": float(len(self.product_ids)),
             "n_alerts": float(len(self.alerts())),
             "n_critical_alerts": float(sum(a["severity"] == "critical" for a in self.alerts())),
+            "plan_net_flow": total.plan_net_flow,
+            "plan_end_aum": total.end,
+            "plan_income_other": total.income_other,
+            "exposure_steering": total.exposure_steering,
+            "quota_refusals": total.quota_refusals,
+            "worst_buffer_ratio": worst.lowest_ratio if worst else math.nan,
+            "worst_buffer_days_below": float(worst.days_below) if worst else 0.0,
         }
 
     def product_rows(self) -> list[dict[str, Any]]:
@@ -475,7 +740,7 @@ class _View:
                     "buffer_ratio": _percent(worst),
                     "buffer_ok": not (math.isfinite(worst) and worst < 1.0 - RATIO_TOLERANCE),
                     "yield": _yield(y),
-                    "spread": _bp((y - self.benchmark_now) * 100.0),
+                    "spread": self.bp((y - self.benchmark_now) * 100.0),
                     "rows": [
                         {
                             "date": self.day(r.date),
@@ -533,7 +798,9 @@ class _View:
                     if borrowed > 0.5
                     else "",
                     "near": w["liquidity_near"].format(
-                        level=quantile_label(float(near["liquidity_need_confidence"])),
+                        level=w["quantile_level"].format(
+                            level=f"{float(near['liquidity_need_confidence']) * 100:g}"
+                        ),
                         date=f"{pd.Timestamp(near['date']):%m-%d}",
                         need=self.amount(float(near["liquidity_need"])),
                     ),
@@ -586,12 +853,51 @@ class _View:
         status = self.inputs.solver_status
         if status and not _status_ok(status):
             severity = "warning" if _status_usable(status) else "critical"
-            text = self.words["alert_solver"].format(status=status)
+            name = self.words.get(f"status_{str(status).lower()}", str(status))
+            text = self.words["alert_solver"].format(status=name)
             found.append(_alert(severity, "solver", "", text))
+        table = self.inputs.violation_table
+        if table is not None:
+            found.extend(self._violation_alerts(table))
+            return found
         for text in self.inputs.violations:
             found.append(
                 _alert("warning", "violation", "", self.words["alert_violation"].format(text=text))
             )
+        return found
+
+    def _violation_alerts(self, table: pd.DataFrame) -> list[dict[str, str]]:
+        """One line per (constraint, product) the plan breaks, in the report's words: on how
+        many days from when, and the largest shortfall (WAM: days above the cap)."""
+        if table.empty:
+            return []
+        w = self.words
+        found = []
+        frame = table.copy()
+        frame["date"] = pd.to_datetime(frame["date"])
+        for (family, product), rows in frame.groupby(["constraint", "product_id"], sort=False):
+            label = w.get(f"constraint_{family}", str(family))
+            worst = rows.loc[rows["shortfall_cny"].astype(float).idxmax()]
+            fields = {
+                "product": product,
+                "label": label,
+                "days": len(rows),
+                "first": self.day(rows["date"].min()),
+            }
+            if family == "wam_limit":
+                text = w["violation_wam"].format(
+                    planned=f"{float(worst['planned_cny']):.0f}",
+                    cap=f"{float(worst['required_cny']):.0f}",
+                    **fields,
+                )
+            else:
+                text = w["violation_line"].format(
+                    shortfall=f"{self.amount(float(worst['shortfall_cny']))} {self.unit}",
+                    share=f"{float(worst['shortfall_pct_of_aum']):.2f}%",
+                    date=self.day(worst["date"]),
+                    **fields,
+                )
+            found.append(_alert("warning", "violation", str(product), text))
         return found
 
     def _floor_alerts(self) -> list[dict[str, str]]:
@@ -626,21 +932,33 @@ class _View:
                         )
                     )
                 elif share[at] < floor * FLOOR_CLOSE_FACTOR * (1 - RATIO_TOLERANCE):
+                    # the plan holds the floor (often on purpose: it binds); worth knowing, no
+                    # decision to take, so a notice rather than an alert
                     found.append(
                         _alert(
-                            "warning",
+                            "info",
                             "floor",
                             product,
                             self.words["alert_floor_close"].format(**fields),
                         )
                     )
             if not short.empty:
-                first = short.iloc[0]
+                ratio = short["liquidity_buffer"] / short["requirement"].where(
+                    short["requirement"] > 0
+                )
+                low = short.loc[ratio.idxmin()] if ratio.notna().any() else short.iloc[0]
                 text = self.words["alert_buffer_short"].format(
                     product=product,
-                    date=self.day(first["date"]),
-                    buffer=f"{self.amount(float(first['liquidity_buffer']))} {self.unit}",
-                    requirement=f"{self.amount(float(first['requirement']))} {self.unit}",
+                    n=len(short),
+                    days=len(rows),
+                    first=self.day(short["date"].iloc[0]),
+                    last=self.day(short["date"].iloc[-1]),
+                    date=self.day(low["date"]),
+                    buffer=f"{self.amount(float(low['liquidity_buffer']))} {self.unit}",
+                    requirement=f"{self.amount(float(low['requirement']))} {self.unit}",
+                    ratio=_percent(float(low["liquidity_buffer"]) / float(low["requirement"]))
+                    if float(low["requirement"]) > 0
+                    else self.na(),
                 )
                 found.append(_alert("critical", "buffer", product, text))
         return found
@@ -724,6 +1042,61 @@ class _View:
             found.append(_alert("info", "holiday", "", text))
         return found
 
+    def priorities(self) -> list[dict[str, Any]]:
+        """What the binding constraints cost, one line per (constraint, product or channel).
+
+        A price from a soft constraint's penalty (the constraint is broken, or its price is
+        beyond any yield: ``PENALTY_PRICE_BP``) says only that the settings put the constraint
+        before yield; it is shown as that priority, without the penalty's number. Other prices
+        are yield given up (or, for demand, gained) in bp of annual yield per day, for 1 % of
+        the product's AUM, shown in the report's amount unit.
+        """
+        prices = self.inputs.constraint_prices
+        if prices is None:
+            return [{"text": str(t), "penalty": False} for t in self.inputs.explanations]
+        if prices.empty:
+            return []
+        w = self.words
+        broken: set[tuple[str, str]] = set()
+        table = self.inputs.violation_table
+        if table is not None and not table.empty:
+            pairs = zip(table["constraint"], table["product_id"], strict=True)
+            broken = {(str(c), str(p)) for c, p in pairs}
+        out: list[dict[str, Any]] = []
+        for r in prices.itertuples(index=False):
+            family, who = str(r.constraint), str(r.product_id)
+            mean = float(r.mean_cost_bp_day)
+            first = pd.Timestamp(r.first_date) if pd.notna(r.first_date) else None
+            fields = {
+                "product": who,
+                "label": w.get(f"constraint_{family}", family),
+                "days": int(r.binding_days),
+                "horizon": int(r.horizon_days),
+                "first": self.day(first) if first is not None else self.na(),
+                "money": f"{self.amount(0.01 * float(self.aum_now.get(who, math.nan)))} "
+                f"{self.unit}",
+                "cost": f"{abs(mean):.2f}",
+                "change": w.get(f"change_{family}", w["change_default"]),
+            }
+            penalty = (family, who) in broken or abs(mean) > PENALTY_PRICE_BP
+            if penalty:
+                key = "priority_penalty"
+            elif family == "demand_response":
+                key = "priority_demand_helps" if mean > 0 else "priority_demand_dilutes"
+            elif family == "sales_plan":
+                key = "priority_sales"
+            else:
+                key = "priority_cost"
+            out.append(
+                {
+                    "text": w[key].format(**fields),
+                    "penalty": penalty,
+                    "size": abs(float(r.total_cost_bp_day)),
+                }
+            )
+        out.sort(key=lambda x: (not x["penalty"], -x["size"]))
+        return out[:MAX_PRIORITIES]
+
     def accuracy_rows(self) -> list[dict[str, str]] | None:
         accuracy = self.inputs.accuracy
         if accuracy is None or accuracy.empty:
@@ -763,6 +1136,7 @@ class _View:
             closed=words["chart_closed"],
             amount_unit=self.unit,
             admitted=words["chart_admitted"],
+            each_product=words["chart_each_product"],
         )
         salt = f"{self.inputs.run_id}-{self.lang}"
         flows = self.inputs.flows[self.inputs.flows["product_id"].isin(self.product_ids)]
@@ -772,10 +1146,9 @@ class _View:
         aum_history[words["chart_portfolio"]] = aum_history[self.product_ids].sum(
             axis=1, min_count=1
         )
-        bands = {words["chart_portfolio"]: self._portfolio_aum_bands()}
-        planned = {
-            words["chart_portfolio"]: self.plan.groupby("date")["expected_aum"].sum(),
-        }
+        portfolio = words["chart_portfolio"]
+        bands: dict[str, pd.DataFrame] = {}
+        planned = {portfolio: self.plan.groupby("date")["expected_aum"].sum()}
         aum = self._forecast("aum")
         for product in self.product_ids:
             rows = aum[aum["product_id"] == product].set_index("date")
@@ -784,16 +1157,18 @@ class _View:
             planned[product] = self.plan[self.plan["product_id"] == product].set_index("date")[
                 "expected_aum"
             ]
-        yield_history = (
-            flows.pivot_table(
-                index="date", columns="product_id", values="yield_7d", aggfunc="first"
-            )
-            if "yield_7d" in flows.columns
-            else pd.DataFrame()
-        )
         yield_plan = self.plan.pivot_table(
             index="date", columns="product_id", values="expected_yield_7d", aggfunc="first"
         )[self.product_ids]
+        aum_plan = self.plan.pivot_table(
+            index="date", columns="product_id", values="expected_aum", aggfunc="first"
+        )[self.product_ids]
+        yield_history = pd.Series(dtype=float)
+        if "yield_7d" in flows.columns:
+            published = flows.pivot_table(
+                index="date", columns="product_id", values="yield_7d", aggfunc="first"
+            )
+            yield_history = _weighted(published, aum_history[self.product_ids])
         quota = self.plan.pivot(index="date", columns="product_id", values="quota")[
             self.product_ids
         ]
@@ -802,18 +1177,24 @@ class _View:
         )
         cal = calendar_features(self.dates[0], self.dates[-1])
         holidays = list(cal.index[cal["is_public_holiday"].to_numpy()])
+        fan: dict[str, Any] = {"divisor": self.divisor, "band_columns": self.bands}
         return {
             "aum": charts.aum_fan_chart(
                 aum_history,
-                bands,
+                {portfolio: self._portfolio_aum_bands()},
                 planned,
                 labels,
-                divisor=self.divisor,
-                band_columns=self.bands,
                 salt=f"{salt}-aum",
+                **fan,
             ),
+            "aum_products": charts.aum_fan_chart(
+                aum_history, bands, planned, labels, salt=f"{salt}-aum-products", **fan
+            )
+            if len(bands) > 1
+            else "",
             "yield": charts.yield_chart(
                 yield_history,
+                _weighted(yield_plan, aum_plan),
                 yield_plan,
                 self.inputs.benchmark,
                 labels,
@@ -869,6 +1250,14 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _weighted(values: pd.DataFrame, weights: pd.DataFrame) -> pd.Series:
+    """Per date, the mean of ``values`` across columns weighted by ``weights`` (AUM, clipped at
+    0); NaN where no weight."""
+    weights = weights.reindex_like(values).clip(lower=0).where(values.notna())
+    total = weights.sum(axis=1, min_count=1)
+    return (values * weights).sum(axis=1, min_count=1) / total.where(total > 0)
 
 
 def _level(column: str) -> float:
@@ -937,10 +1326,6 @@ def _percent(ratio: float) -> str:
 
 def _yield(value: float) -> str:
     return f"{value:.3f}%" if value is not None and math.isfinite(value) else "—"
-
-
-def _bp(value: float) -> str:
-    return f"{value:+.1f} bp" if value is not None and math.isfinite(value) else "—"
 
 
 _HOLIDAY_ZH = {

@@ -104,13 +104,21 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         ),
         "runtime": "用时 {seconds} 秒",
         "not_known": "未知",
+        "scenario_redemption_20pct_3d": "3 天内赎回 20%",
+        "scenario_redemption_30pct_5d": "5 天内赎回 30%",
+        "scenario_top10_holders_leave": "前十大持有人全部赎回",
+        "scenario_rates_up_50bp": "利率上行 50 基点",
+        "scenario_rates_up_100bp": "利率上行 100 基点",
+        "scenario_spreads_up_50bp": "信用利差走阔 50 基点",
+        "scenario_liquidity_shock": "流动性冲击",
+        "scenario_combined": "组合情景",
         "in_report": "压力测试（截止日持仓，默认情景）",
         "in_report_text": (
-            "明细见 rainmaker stress 生成的 stress.html。反向压力测试：最小触发赎回比例 {share}"
+            "明细见压力测试命令生成的压力测试页面。反向压力测试：最小触发赎回比例 {share}"
             "（{product}）"
         ),
         "in_report_zero": "{products} 无赎回时已低于下限",
-        "skipped_no_holders": "数据中没有 holders.csv 的前十大持有人占比",
+        "skipped_no_holders": "数据中没有前十大持有人占比（持有人表）",
     },
     "en": {
         "title": "Liquidity stress test",
@@ -188,6 +196,14 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         ),
         "runtime": "took {seconds} s",
         "not_known": "unknown",
+        "scenario_redemption_20pct_3d": "20 % redeemed in 3 days",
+        "scenario_redemption_30pct_5d": "30 % redeemed in 5 days",
+        "scenario_top10_holders_leave": "top-10 holders leave",
+        "scenario_rates_up_50bp": "rates +50 bp",
+        "scenario_rates_up_100bp": "rates +100 bp",
+        "scenario_spreads_up_50bp": "spreads +50 bp",
+        "scenario_liquidity_shock": "liquidity shock",
+        "scenario_combined": "combined",
         "in_report": "Stress tests (the as-of books, default scenarios)",
         "in_report_text": (
             "Details in the stress.html of rainmaker stress. Reverse stress test: smallest "
@@ -238,14 +254,19 @@ def _days(value: float, words: Mapping[str, str]) -> tuple[str, str]:
     return (words["never"], "muted") if not math.isfinite(value) else (f"{value:.0f}", "bad")
 
 
+def _scenario_label(name: str, words: dict[str, str]) -> str:
+    """A default scenario's name in the page's language; another scenario keeps its id."""
+    return words.get(f"scenario_{name}", name)
+
+
 def stress_overview(
     summary: pd.DataFrame, reverse: pd.DataFrame, lang: str = "zh"
 ) -> dict[str, Any]:
     """The findings at a glance, as plain rows for a template (the daily report's section).
 
     Returns:
-        ``{"unit", "rows": [{"scenario", "products", "breach_cash", "breach_liquid", "loss",
-        "worst_deviation", "max_leverage", "unpaid", "skipped", "bad"}], "reverse"}`` with
+        ``{"unit", "rows": [{"scenario", "label", "products", "breach_cash", "breach_liquid",
+        "loss", "worst_deviation", "max_leverage", "unpaid", "skipped", "bad"}], "reverse"}`` with
         amounts in the unit of :func:`rainmaker.app.report.i18n.amount_scale` and ``reverse`` the
         sentence on the smallest breaking redemption.
     """
@@ -256,7 +277,14 @@ def stress_overview(
     for name, group in summary.groupby("scenario", sort=False):
         done = group.loc[group["skipped"].fillna("") == ""]
         if done.empty:
-            rows.append({"scenario": name, "skipped": _reason(group, w), "bad": False})
+            rows.append(
+                {
+                    "scenario": name,
+                    "label": _scenario_label(name, w),
+                    "skipped": _reason(group, w),
+                    "bad": False,
+                }
+            )
             continue
         cash = int(done["days_to_cash_floor"].notna().sum())
         liquid = int(done["days_to_liquid_floor"].notna().sum())
@@ -265,6 +293,7 @@ def stress_overview(
         rows.append(
             {
                 "scenario": name,
+                "label": _scenario_label(name, w),
                 "products": len(done),
                 "breach_cash": cash,
                 "breach_liquid": liquid,

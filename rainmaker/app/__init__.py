@@ -5,7 +5,8 @@
 - :mod:`rainmaker.app.config` — the daily job's settings file;
 - :mod:`rainmaker.app.history` — the run history and the forecasts' realised accuracy;
 - :mod:`rainmaker.app.outputs` — atomic publication of revisions and the run lock;
-- :mod:`rainmaker.app.report` — the HTML report; :mod:`rainmaker.app.xlsx` — the workbook.
+- :mod:`rainmaker.app.report` — the HTML report; :mod:`rainmaker.app.xlsx` — the workbook;
+- :mod:`rainmaker.app.api` — the same files for a plan made in Python (no job configuration).
 
 It may import every stage (``forecast``, ``optimize``, ``simulate``) and the ground layer
 (:mod:`rainmaker`); nothing below imports it (the import-linter contract in ``pyproject.toml``).

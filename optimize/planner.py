@@ -81,7 +81,7 @@ class Planner:
         self.forecast_ = forecast
         self.inputs_: PlanInputs = inputs
         self.warnings_ = tuple(warnings)
-        self._extra = {"holdings": holdings, "managed": managed, "borrowed": borrowed}
+        self._holdings, self._managed, self._borrowed = holdings, managed, borrowed
         return self
 
     def plan(self, overrides: Mapping[str, Any] | None = None) -> PlanResult:
@@ -105,15 +105,14 @@ class Planner:
         if overrides:
             settings = settings.with_overrides(overrides)
             began = time.perf_counter()
-            extra = self._extra
             inputs, found = inputs_from_forecast(
                 self.dataset_,
                 self.as_of_,
                 self.forecast_,
                 settings,
-                extra["holdings"],
-                managed=extra["managed"],
-                borrowed=extra["borrowed"],
+                self._holdings,
+                managed=self._managed,
+                borrowed=self._borrowed,
             )
             warnings, seconds = tuple(found), time.perf_counter() - began
         result = plan_from_inputs(inputs, settings, warnings)

@@ -16,6 +16,7 @@ from optimize.results import SUMMARY_COLUMNS
 from rainmaker.app.api import write_excel, write_plan_folder, write_report
 from rainmaker.dataset import Dataset, load_dataset
 from rainmaker.errors import DataError, UsageError
+from rainmaker.validation import validate_frames
 from simulate.policies import NoPolicy
 from simulate.replay import replay
 from tests.conftest import SAMPLE_DIR, write_dataset
@@ -82,6 +83,16 @@ def test_from_frames_reports_the_problems_a_folder_reports(tmp_path: Path):
     assert {p.file for p in from_frames.value.problems} == {"flows (frame)"}
 
 
+def test_from_frames_names_a_missing_table():
+    loaded = load_dataset(SAMPLE_DIR)
+    with pytest.raises(DataError, match=r"market \(frame\): is a NoneType; expected a DataFrame"):
+        Dataset.from_frames(loaded.products, loaded.flows, None)  # type: ignore[arg-type]
+    report = validate_frames({"products": loaded.products, "flows": loaded.flows})
+    assert [str(p) for p in report.problems] == [
+        "market (frame): required table is missing; expected a market frame"
+    ]
+
+
 def test_from_frames_names_a_missing_column():
     loaded = load_dataset(SAMPLE_DIR)
     with pytest.raises(DataError, match=r"products \(frame\), column 'fee_bp'"):
@@ -145,6 +156,9 @@ def test_plan_summary_and_objective_per_term(planner: Planner):
     assert list(breakdown.columns) == ["bp_day", "bp_per_product_day"]
     text = repr(result)
     assert "\n" not in text and len(text) < 400 and "bp·day" in text
+    # no repr of what a notebook prints dumps a frame or an array
+    for shown in (result.inputs, result.explanations, planner, result.dataset):
+        assert "\n" not in repr(shown) and len(repr(shown)) < 300, type(shown).__name__
 
 
 def test_report_workbook_and_folder_from_python(planner: Planner, tmp_path: Path):

@@ -14,6 +14,8 @@ from forecast import Forecaster, run_forecast
 from optimize import Planner, load_settings, make_plan
 from optimize.results import SUMMARY_COLUMNS
 from rainmaker.app.api import write_excel, write_plan_folder, write_report
+from rainmaker.app.config import DailyConfig
+from rainmaker.app.daily import Steps, plan_to_folder
 from rainmaker.dataset import Dataset, load_dataset
 from rainmaker.errors import DataError, UsageError
 from rainmaker.validation import validate_frames
@@ -175,6 +177,28 @@ def test_report_workbook_and_folder_from_python(planner: Planner, tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan", "plan.xlsx", "report.html"]
     with pytest.raises(UsageError, match="language"):
         write_report(result, tmp_path / "r.html", lang="fr")
+
+
+def test_folder_from_python_has_the_rows_of_rainmaker_plan(
+    small: Dataset, planner: Planner, tmp_path: Path
+):
+    """The same forecast planned by `rainmaker plan`'s pipeline and written from Python gives
+    the same plan.csv and forecast.csv (the report and workbook differ only by run id/time)."""
+    config = DailyConfig(horizon=HORIZON, tracking_uri="", lang="en")
+    forecast = planner.forecast_
+    plan_to_folder(
+        small.root,
+        AS_OF,
+        tmp_path / "cli",
+        config,
+        steps=Steps(forecaster=lambda *args, **kwargs: forecast),
+        progress=lambda message: None,
+        track=False,
+    )
+    write_plan_folder(planner.plan(), tmp_path / "api", lang="en")
+    for name in ("plan.csv", "forecast.csv"):
+        cli = (tmp_path / "cli" / name).read_bytes()
+        assert (tmp_path / "api" / name).read_bytes() == cli, name
 
 
 def test_replay_result_table_and_plot(small: Dataset):

@@ -64,6 +64,11 @@ def test_from_frames_equals_load_dataset_on_the_sample():
         pd.testing.assert_frame_equal(built.tables[stem], frame, check_dtype=False)
     assert len(built.fingerprint) == 64
     assert built.files["flows"] == "flows (frame)"
+    # the loaded frames themselves (datetimes, rows in any order) give the same data set
+    again = Dataset.from_frames(
+        loaded.products, loaded.flows.iloc[::-1], loaded.market, loaded.tables
+    )
+    pd.testing.assert_frame_equal(again.flows, loaded.flows)
 
 
 def test_from_frames_reports_the_problems_a_folder_reports(tmp_path: Path):

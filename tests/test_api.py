@@ -3,6 +3,7 @@ their data, plan summaries, charts, and the manager's files written from Python.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
@@ -175,6 +176,11 @@ def test_report_workbook_and_folder_from_python(planner: Planner, tmp_path: Path
     assert {"forecast.csv", "plan.csv", "report.html", "plan.xlsx", "run.json"} <= names
     plan_csv = pd.read_csv(folder / "plan.csv")
     assert len(plan_csv) == len(result.plan)
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    # run.json says what the plan was made with, not a job file's defaults
+    assert run["settings"]["model"] == planner.forecast_.model_name
+    assert run["settings"]["weights"]["income"] == planner.settings.weights.income
+    assert run["settings"]["confidence"] == planner.settings.liquidity.confidence
     report = write_report(result, tmp_path / "report.html", lang="zh")
     assert "P001" in report.read_text(encoding="utf-8")
     workbook = write_excel(result, tmp_path / "plan.xlsx", lang="zh")

@@ -20,6 +20,7 @@ the same plan: ``forecast.csv``, ``plan.csv``, ``report.html``, ``plan.xlsx``, `
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import uuid
@@ -85,11 +86,14 @@ def day_result(
     if sorted(used.product_ids) != products:
         used = used.select(products)
     settings = plan.settings
-    # the daily job's settings that shape the files: its horizon, buffer confidence, language
+    # the daily job's settings that shape the files and run.json: the plan's horizon, buffer
+    # confidence and objective weights, the forecast's model, the language asked for
     config = DailyConfig(
         horizon=forecast.horizon,
         confidence=settings.liquidity.confidence,
+        model=forecast.model_name,
         lang=lang,
+        weights={k: float(v) for k, v in dataclasses.asdict(settings.weights).items()},
         tracking_uri="",
     )
     steps = Steps(

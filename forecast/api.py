@@ -178,6 +178,8 @@ class Forecaster:
 
     Args:
         models: model names to run side by side (see :data:`MODEL_CLASSES`).
+        model: instead of ``models``, :func:`run_forecast`'s ``model``: ``auto``, a model name
+            or comma-separated names to select among (keyword only).
         horizon: the longest horizon to forecast (days); backtests and calibration use it.
         quantiles: quantile levels of the output table.
         n_paths: sample paths per forecast.
@@ -219,8 +221,13 @@ class Forecaster:
         half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS,
         centre: bool = True,
         widen: bool = True,
+        *,
+        model: str | None = None,
     ) -> None:
-        self.models = tuple(models)
+        # ``model`` is run_forecast's spelling ("auto", a name, or names to select among);
+        # given, it decides the models, so that Forecaster(model=m) forecasts as run_forecast
+        self.model = model
+        self.models = tuple(models) if model is None else model_names(model)
         self.horizon = int(horizon)
         self.quantiles = tuple(float(q) for q in quantiles)
         self.n_paths = int(n_paths)
@@ -278,6 +285,8 @@ class Forecaster:
             The fitted forecaster.
         """
         panel = build_panel(dataset, as_of)
+        # the fitted state remembers what it learned from, so predict() needs no arguments
+        self.dataset_ = dataset
         self.warnings_: list[str] = []
         templates = [self._new_model(name, backtest=True) for name in self.models]
         origins = rolling_origins(panel, self.horizon, self.backtest_days, self.step_days)
@@ -326,6 +335,7 @@ class Forecaster:
                 f"refit as of {panel.as_of:%Y-%m-%d} precedes the last fit "
                 f"({self.as_of_:%Y-%m-%d}); use fit() to go back in time"
             )
+        self.dataset_ = dataset
         self._fit_models(panel)
         return self
 
@@ -371,6 +381,19 @@ class Forecaster:
         for message in messages:
             if message not in self.warnings_:
                 self.warnings_.append(message)
+
+    def __repr__(self) -> str:
+        state = (
+            f"fitted through {self.as_of_:%Y-%m-%d}" if hasattr(self, "as_of_") else "not fitted"
+        )
+        chosen = getattr(self, "selection_", {})
+        picked = (
+            ", selected " + ", ".join(f"{v}={c.name}" for v, c in chosen.items()) if chosen else ""
+        )
+        return (
+            f"Forecaster(models={'+'.join(self.models)}, horizon={self.horizon}, "
+            f"backtest_days={self.backtest_days}, {state}{picked})"
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
@@ -462,7 +485,7 @@ class Forecaster:
 
     def predict(
         self,
-        dataset: Dataset,
+        dataset: Dataset | None = None,
         as_of: str | pd.Timestamp | None = None,
         horizon: int | None = None,
         model: str | None = None,
@@ -470,9 +493,10 @@ class Forecaster:
         """Forecast the ``horizon`` days after ``as_of`` from rows dated ≤ ``as_of``.
 
         Args:
-            dataset: the data set (rows after ``as_of`` are ignored).
+            dataset: the data set (rows after ``as_of`` are ignored); default: the one of the
+                last :meth:`fit` or :meth:`refit`.
             as_of: the forecast origin, on or after the day the forecaster was fitted through
-                (default: the last flows day).
+                (default: that day when ``dataset`` is omitted, else the last flows day).
             horizon: days ahead, at most the forecaster's horizon (default: it).
             model: a candidate instead of the selected one: a model name or an ensemble such
                 as ``ets+lightgbm`` (models must be among the forecaster's).
@@ -484,6 +508,9 @@ class Forecaster:
             UsageError: not fitted, ``as_of`` before the fit, horizon too long, unknown model.
         """
         self._check_fitted()
+        if dataset is None:
+            dataset = self.dataset_
+            as_of = self.as_of_ if as_of is None else as_of
         horizon = self.horizon if horizon is None else int(horizon)
         if not 1 <= horizon <= self.horizon:
             raise UsageError(

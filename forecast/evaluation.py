@@ -91,6 +91,16 @@ class EvaluationResult:
     forecaster: Forecaster | None = None
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def __repr__(self) -> str:
+        span = (
+            f"{self.origins[0]:%Y-%m-%d} to {self.origins[-1]:%Y-%m-%d}" if self.origins else "none"
+        )
+        models = sorted(self.metrics["model"].unique()) if "model" in self.metrics else []
+        return (
+            f"EvaluationResult({len(self.origins)} origins {span}, models {', '.join(models)}, "
+            f"{len(self.forecasts):,} forecasts scored; see .summary, .table())"
+        )
+
     def coverage(self) -> pd.DataFrame:
         """p10-p90 coverage per product, per issuer and for the total (:func:`group_coverage`)."""
         return group_coverage(self.forecasts, self.groups)

@@ -13,6 +13,7 @@ all; the formulation is documented in ``docs/optimize.md``.
 from optimize.explain import Explanations
 from optimize.inputs import PlanInputs, inputs_from_forecast
 from optimize.plan import PlanResult, make_plan, plan_from_inputs
+from optimize.planner import Planner
 from optimize.settings import PlanSettings, load_settings
 
 # Test and benchmark data, not public API: import it from optimize.synthetic. Still importable
@@ -24,6 +25,7 @@ __all__ = [
     "PlanInputs",
     "PlanResult",
     "PlanSettings",
+    "Planner",
     "inputs_from_forecast",
     "load_settings",
     "make_plan",

@@ -123,6 +123,12 @@ class Explanations:
     seconds: float
     text_zh: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        return (
+            f"Explanations({len(self.summary)} binding constraints by product, "
+            f"{len(self.frame)} product-days; see .summary, .text)"
+        )
+
     def sentences(self, lang: str = "en") -> tuple[str, ...]:
         """The plain-language sentences in ``lang``: ``"en"`` (default) or ``"zh"``.
 

@@ -175,6 +175,13 @@ class PlanInputs:
     carry_reference_pct: Mapping[str, float] | None = None
     book_gap_cny: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        # arrays of every product-day: a notebook printing the inputs must not dump them
+        return (
+            f"PlanInputs(as of {self.as_of:%Y-%m-%d}, {len(self.product_ids)} products × "
+            f"{len(self.dates)} days)"
+        )
+
     def __post_init__(self) -> None:
         self.check()
 

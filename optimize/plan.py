@@ -31,7 +31,13 @@ from optimize.highs import Solution
 from optimize.inputs import PlanInputs, inputs_from_forecast
 from optimize.model import PlanModel, build_model
 from optimize.parameters import model_parameters
-from optimize.results import objective_terms, plan_frame, purchases_frame, violations_frame
+from optimize.results import (
+    objective_terms,
+    plan_frame,
+    plan_summary,
+    purchases_frame,
+    violations_frame,
+)
 from optimize.settings import PlanSettings, load_settings
 from optimize.solve import solve_plan
 from rainmaker.contracts import ForecastResult
@@ -85,6 +91,51 @@ class PlanResult:
     warnings: tuple[str, ...] = field(default=())
     model: PlanModel | None = field(default=None, repr=False)
     solution: Solution | None = field(default=None, repr=False)
+    dataset: Dataset | None = field(default=None, repr=False)
+    forecast: ForecastResult | None = field(default=None, repr=False)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """Today: the last day whose data the plan knew."""
+        return pd.Timestamp(self.inputs.as_of)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per product: what the plan does over its horizon (:data:`SUMMARY_COLUMNS`).
+
+        Amounts in CNY, shares in percent of the planned AUM, yields in percent, gaps in bp;
+        ``binding_constraints`` names the constraints that bind, with their binding days.
+        """
+        return plan_summary(self.plan, self.violations, self.explanations.summary)
+
+    def objective_breakdown(self) -> pd.DataFrame:
+        """The objective by term (variable family), in bp·day and per product-day.
+
+        The total objective mixes the yield terms with the elastic penalties (1,000 bp·day per
+        bp of AUM for an overdraft): compare plans term by term, not by the total.
+
+        Returns:
+            Index ``term``; ``bp_day`` and ``bp_per_product_day`` (divided by products × days),
+            largest magnitude first.
+        """
+        n = max(1, self.plan["product_id"].nunique() * self.plan["date"].nunique())
+        frame = self.objective_terms.rename("bp_day").rename_axis("term").to_frame()
+        frame["bp_per_product_day"] = frame["bp_day"] / n
+        return frame
+
+    def __repr__(self) -> str:
+        # a one-line view: a notebook printing a plan must not dump its frames
+        n_products = self.plan["product_id"].nunique()
+        n_days = self.plan["date"].nunique()
+        terms = ", ".join(
+            f"{name} {value:,.1f}" for name, value in self.objective_terms.head(3).items()
+        )
+        binding = int(len(self.explanations.summary))
+        return (
+            f"PlanResult(as of {self.as_of:%Y-%m-%d}, {n_products} products × {n_days} days, "
+            f"{self.status}, {len(self.violations)} violations, {binding} binding constraints; "
+            f"largest objective terms (bp·day): {terms or 'none'}; "
+            "see .summary(), .objective_breakdown())"
+        )
 
 
 def _backend(settings: PlanSettings, n_columns: int) -> str:
@@ -231,4 +282,5 @@ def make_plan(
     result = plan_from_inputs(inputs, settings, tuple(warnings))
     timings = {"inputs": inputs_seconds, **result.timings}
     timings["total"] = time.perf_counter() - began
-    return dataclasses.replace(result, timings=timings)
+    # the plan keeps what it was made from, so that it can be reported on its own
+    return dataclasses.replace(result, timings=timings, dataset=dataset, forecast=forecast)

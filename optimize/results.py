@@ -34,9 +34,11 @@ from rainmaker.yields import yield_7d
 
 __all__ = [
     "PLAN_COLUMNS",
+    "SUMMARY_COLUMNS",
     "objective_terms",
     "plan_frame",
     "plan_quantities",
+    "plan_summary",
     "purchases_frame",
     "violations_frame",
 ]
@@ -588,3 +590,87 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         row["reason_zh"] = reason_zh(row)
     out = pd.DataFrame(rows, columns=list(VIOLATION_COLUMNS))
     return out.sort_values(["constraint", "product_id", "date"], ignore_index=True)
+
+
+# The columns of PlanResult.summary(), one row per product (units in the names: CNY, percent of
+# the planned AUM, percent a year, bp).
+SUMMARY_COLUMNS = (
+    "expected_aum_end_cny",
+    "first_day_quota_cny",
+    "quota_days",
+    "closed_days",
+    "refused_demand_cny",
+    "first_day_purchases_cny",
+    "purchases_cny",
+    "exposure_vs_baseline",
+    "buffer_pct_aum",
+    "required_buffer_pct_aum",
+    "days_below_requirement",
+    "expected_yield_7d_pct",
+    "target_yield_pct",
+    "yield_gap_bp",
+    "violations",
+    "binding_constraints",
+)
+
+
+def plan_summary(
+    plan: pd.DataFrame, violations: pd.DataFrame, binding: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per product of a plan: the figures of :data:`SUMMARY_COLUMNS`.
+
+    Args:
+        plan: :func:`plan_frame`'s rows.
+        violations: :func:`violations_frame`'s rows.
+        binding: the explanations' summary (``constraint``, ``product_id``, ``binding_days``).
+
+    Returns:
+        Frame indexed by ``product_id``: expected AUM on the last day, the first day's quota
+        (NaN = uncapped), days a quota binds and days closed, refused demand, purchases on the
+        first day and over the horizon (all buckets), exposure over the baseline's (1 = as
+        usual), mean buffer and requirement as percent of the mean planned AUM, days the buffer
+        is below the requirement, mean expected 7-day yield and target (percent a year), mean
+        absolute gap of the net yield to the target (bp), violations, and the binding
+        constraints with their binding days.
+    """
+    rows = plan.sort_values(["product_id", "date"])
+    purchases = [c for c in rows.columns if c.startswith("purchase_")]
+    rows = rows.assign(
+        _bought=rows[purchases].sum(axis=1) if purchases else 0.0,
+        _gap=(rows["net_yield_pct"] - rows["target_yield_pct"]).abs() * 100,
+        _short=rows["liquidity_buffer"] < rows["required_buffer"] * (1 - 1e-6),
+        _closed=~rows["subscriptions_open"].astype(bool),
+    )
+    by = rows.groupby("product_id", sort=True)
+    aum = by["expected_aum"].mean().replace(0.0, np.nan)
+    baseline = by["baseline_exposure"].sum().replace(0.0, np.nan)
+    out = pd.DataFrame(
+        {
+            "expected_aum_end_cny": by["expected_aum"].last(),
+            "first_day_quota_cny": by["quota"].first(),
+            "quota_days": by["quota_binding"].sum().astype(int),
+            "closed_days": by["_closed"].sum().astype(int),
+            "refused_demand_cny": by["refused_demand"].sum(),
+            "first_day_purchases_cny": by["_bought"].first(),
+            "purchases_cny": by["_bought"].sum(),
+            "exposure_vs_baseline": by["exposure"].sum() / baseline,
+            "buffer_pct_aum": 100 * by["liquidity_buffer"].mean() / aum,
+            "required_buffer_pct_aum": 100 * by["required_buffer"].mean() / aum,
+            "days_below_requirement": by["_short"].sum().astype(int),
+            "expected_yield_7d_pct": by["expected_yield_7d"].mean(),
+            "target_yield_pct": by["target_yield_pct"].mean(),
+            "yield_gap_bp": by["_gap"].mean(),
+        }
+    )
+    counts = violations["product_id"].value_counts() if len(violations) else pd.Series(dtype=int)
+    out["violations"] = counts.reindex(out.index, fill_value=0).astype(int)
+    texts: dict[str, str] = {}
+    if len(binding) and {"constraint", "product_id", "binding_days"} <= set(binding.columns):
+        ordered = binding.sort_values("binding_days", ascending=False, kind="stable")
+        for product, group in ordered.groupby("product_id", sort=False):
+            texts[str(product)] = ", ".join(
+                f"{c} ({int(d)} d)"
+                for c, d in zip(group["constraint"], group["binding_days"], strict=True)
+            )
+    out["binding_constraints"] = [texts.get(str(p), "") for p in out.index]
+    return out[list(SUMMARY_COLUMNS)]

@@ -17,13 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
-from rainmaker.quantiles import path_quantiles
+from rainmaker.quantiles import path_quantiles, quantile_columns, quantile_label
 from rainmaker.safety import write_spreadsheet_csv
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["FORECAST_VARIABLES", "PLAN_COLUMNS", "Explained", "ForecastResult", "PlanOutcome"]
 
@@ -99,6 +102,101 @@ class ForecastResult:
             raise ValueError(f"quantile level must lie in [0, 1], got {q}")
         values = path_quantiles(self.paths[variable], [q])[0]  # (n_products, horizon)
         return pd.DataFrame(values.T, index=self.dates, columns=list(self.product_ids))
+
+    def summary(self) -> pd.DataFrame:
+        """One row per product and variable over the whole horizon, CNY.
+
+        Returns:
+            Frame indexed by (``product_id``, ``variable``): ``mean`` and one ``pNN`` column per
+            quantile level of the horizon's total for the flows, of the last day for ``aum``
+            (a stock); quantiles of totals come from the sample paths (a sum of daily
+            quantiles is not the quantile of the sum).
+        """
+        labels = [quantile_label(q) for q in self.quantiles]
+        parts = []
+        for variable in FORECAST_VARIABLES:
+            if variable not in self.paths:
+                continue
+            paths = self.paths[variable]
+            values = paths[:, :, -1] if variable == "aum" else paths.sum(axis=2)
+            quantiles = np.quantile(values, self.quantiles, axis=1)  # (levels, products)
+            frame = pd.DataFrame(quantiles.T, columns=labels)
+            frame.insert(0, "mean", values.mean(axis=1))
+            frame.insert(0, "variable", variable)
+            frame.insert(0, "product_id", list(self.product_ids))
+            parts.append(frame)
+        return pd.concat(parts).set_index(["product_id", "variable"]).sort_index()
+
+    def plot(
+        self,
+        product: str | None = None,
+        variables: tuple[str, ...] = ("subscriptions", "redemptions"),
+        history: pd.DataFrame | None = None,
+        history_days: int = 28,
+    ) -> Figure:
+        """A fan chart of one product: mean, the outer and inner quantile bands (CNY m).
+
+        Args:
+            product: a product id (default: the largest by forecast AUM).
+            variables: one panel per variable, among :data:`FORECAST_VARIABLES`.
+            history: a flows frame (``Dataset.flows``) to draw the days before and after the
+                as-of day in black (``demand`` for subscriptions when present).
+            history_days: days of history shown before the as-of day.
+
+        Returns:
+            A :class:`matplotlib.figure.Figure` (shown by a notebook; ``savefig`` to keep).
+        """
+        from matplotlib.figure import Figure  # start-up time: only who plots pays for it
+
+        unknown = [v for v in variables if v not in FORECAST_VARIABLES]
+        if unknown:
+            raise ValueError(f"unknown variables {unknown}; expected among {FORECAST_VARIABLES}")
+        if product is None:
+            aum = self.table.loc[self.table["variable"] == "aum"].groupby("product_id")["mean"]
+            product = str(aum.last().idxmax())
+        if product not in self.product_ids:
+            raise ValueError(f"product {product!r} is not in the forecast ({self.product_ids})")
+        labels = quantile_columns(self.table.columns)
+        figure = Figure(figsize=(5.0 * len(variables), 3.6), layout="constrained")
+        axes = figure.subplots(1, len(variables), squeeze=False)[0]
+        rows = self.table.loc[self.table["product_id"] == product]
+        for ax, variable in zip(axes, variables, strict=True):
+            frame = rows.loc[rows["variable"] == variable].set_index("date")
+            # bands from the outside in: p05-p95, then p10-p90 (each pair of mirrored levels)
+            for i in range(len(labels) // 2):
+                low, high = labels[i], labels[-1 - i]
+                ax.fill_between(
+                    frame.index,
+                    frame[low] / 1e6,
+                    frame[high] / 1e6,
+                    alpha=0.18 + 0.12 * i,
+                    color="tab:blue",
+                    label=f"{low}–{high}",
+                )
+            ax.plot(frame.index, frame["mean"] / 1e6, color="tab:blue", label="mean")
+            if history is not None:
+                column = "demand" if variable == "subscriptions" and "demand" in history else None
+                column = column or variable
+                past = history.loc[history["product_id"] == product].set_index("date")
+                start = self.as_of - pd.Timedelta(days=history_days)
+                past = past.loc[start : self.dates[-1], column] if column in past else None
+                if past is not None:
+                    ax.plot(past.index, past / 1e6, color="black", lw=1, label=f"actual {column}")
+            ax.axvline(self.as_of, color="0.5", lw=0.8)
+            ax.set_title(f"{product} {variable}, CNY m", fontsize=11)
+            ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=8)
+        return figure
+
+    def __repr__(self) -> str:
+        last = self.dates[-1] if self.horizon else self.as_of
+        return (
+            f"ForecastResult(as of {self.as_of:%Y-%m-%d}, {len(self.product_ids)} products, "
+            f"{self.horizon} days to {last:%Y-%m-%d}, model {self.model_name}, "
+            f"quantiles {', '.join(quantile_label(q) for q in self.quantiles)}, "
+            f"{len(self.warnings)} warnings)"
+        )
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :attr:`table` as the SPEC §3 ``forecast.csv`` (dates ISO; text cells that a

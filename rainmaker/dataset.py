@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,6 +34,7 @@ from rainmaker.validation import (
     read_other_table,
     table_files,
     validate_dataset,
+    validate_frames,
 )
 
 __all__ = ["Dataset", "dataset_from_report", "load_dataset", "parse_day", "read_table"]
@@ -74,6 +75,78 @@ class Dataset:
     warnings: tuple[Problem, ...] = ()
     fingerprint: str = ""
     files: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_frames(
+        cls,
+        products: pd.DataFrame,
+        flows: pd.DataFrame,
+        market: pd.DataFrame,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+        *,
+        root: str | Path = "<frames>",
+    ) -> Dataset:
+        """A data set from frames in memory, validated exactly as a folder is.
+
+        The frames go through :func:`rainmaker.validation.validate_frames`: the same checks,
+        conversions and messages as :func:`load_dataset` gives for the files written from them
+        (each problem names ``<stem> (frame)``, the column and the rows, numbered from 2 as
+        lines of a file). Dates may be ISO text or datetimes at midnight; amounts CNY.
+
+        Args:
+            products, flows, market: the three tables of SPEC §1.
+            tables: team tables by stem (``holdings``, ``sales_plan``, ``exposure_response`` …).
+            root: what :attr:`root` reports (nothing is read from it).
+
+        Returns:
+            The :class:`Dataset`; :attr:`fingerprint` hashes the frames' content.
+
+        Raises:
+            DataError: any problem, all of them listed (exit status 2 on the command line).
+        """
+        frames = {**(tables or {}), "products": products, "flows": flows, "market": market}
+        return dataset_from_report(validate_frames(frames, root))
+
+    def select(self, products: str | Sequence[str]) -> Dataset:
+        """The data set restricted to some products: their products row, flows and the rows of
+        every team table that has a ``product_id`` column; market rows are kept.
+
+        Args:
+            products: a product id or ids, in any order; each must have flows.
+
+        Raises:
+            UsageError: no id given, or an id without flows (the message lists the known ones).
+        """
+        wanted = (products,) if isinstance(products, str) else tuple(products)
+        if not wanted:
+            raise UsageError("no product id given; expected at least one product id")
+        unknown = sorted(set(wanted) - set(self.product_ids))
+        if unknown:
+            raise UsageError(
+                f"products {', '.join(unknown)} have no flows in {self.root}; expected ids "
+                f"among {', '.join(self.product_ids)}"
+            )
+        keep = set(wanted)
+        tables = {
+            stem: _rows_of(frame, keep) if "product_id" in frame.columns else frame
+            for stem, frame in self.tables.items()
+        }
+        return dataclasses.replace(
+            self,
+            products=_rows_of(self.products, keep),
+            flows=_rows_of(self.flows, keep),
+            tables=tables,
+        )
+
+    def __repr__(self) -> str:
+        if self.flows.empty:
+            return f"Dataset({self.root}: no flows)"
+        extra = f", tables {', '.join(sorted(self.tables))}" if self.tables else ""
+        return (
+            f"Dataset({self.root}: {len(self.product_ids)} products, flows "
+            f"{self.first_date:%Y-%m-%d} to {self.last_date:%Y-%m-%d}, {len(self.market):,} "
+            f"market rows{extra}, {len(self.warnings)} warnings)"
+        )
 
     @property
     def first_date(self) -> pd.Timestamp:
@@ -262,6 +335,10 @@ def parse_day(value: DateLike, what: str) -> pd.Timestamp:
 
 def _has_dates(frame: pd.DataFrame) -> bool:
     return "date" in frame.columns and pd.api.types.is_datetime64_any_dtype(frame["date"])
+
+
+def _rows_of(frame: pd.DataFrame, keep: set[str]) -> pd.DataFrame:
+    return frame.loc[frame["product_id"].isin(keep)].reset_index(drop=True)
 
 
 def _rows_up_to(frame: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:

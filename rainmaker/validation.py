@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,7 @@ __all__ = [
     "read_other_table",
     "table_files",
     "validate_dataset",
+    "validate_frames",
 ]
 
 REQUIRED_TABLES = ("products", "flows", "market")
@@ -203,7 +204,72 @@ def validate_dataset(path: str | Path) -> ValidationReport:
 
     checker = _Checker(report.problems, report.warnings)
     tables = {stem: checker.read(p) for stem, p in files.items()}
+    _check_tables(report, checker, tables)
+    return report
 
+
+def validate_frames(
+    tables: Mapping[str, pd.DataFrame], root: str | Path = "<frames>"
+) -> ValidationReport:
+    """Check tables held in memory exactly as :func:`validate_dataset` checks a folder.
+
+    Each frame goes through the checks of the file it stands for, as a Parquet file would
+    (its stored types kept, rows numbered as lines from 2, the header being line 1), so a frame
+    and the file written from it give the same problems, named ``<stem> (frame)``.
+
+    Args:
+        tables: frame by table stem: ``products``, ``flows`` and ``market`` (SPEC §1), and any
+            team table (``holdings``, ``sales_plan`` …).
+        root: what the report names as the data set's origin.
+
+    Returns:
+        The report; its fingerprint is sha256 over each frame's stem, columns and row hashes.
+    """
+    report = ValidationReport(root=Path(root))
+    for stem in REQUIRED_TABLES:
+        if stem not in tables:
+            report.problems.append(
+                Problem(
+                    f"{stem} (frame)", "", f"required table is missing; expected a {stem} frame"
+                )
+            )
+    checker = _Checker(report.problems, report.warnings)
+    read: dict[str, _Table | None] = {}
+    digest = hashlib.sha256()
+    for stem in sorted(tables):
+        frame = tables[stem]
+        if not isinstance(frame, pd.DataFrame):
+            report.problems.append(
+                Problem(f"{stem} (frame)", "", f"is a {type(frame).__name__}; expected a DataFrame")
+            )
+            continue
+        label = f"{stem} (frame)"
+        report.files[stem] = label
+        # a named index (a frame indexed by date) is data, as for Parquet
+        named = any(name is not None for name in frame.index.names)
+        raw = frame.reset_index(drop=not named)
+        digest.update(f"{stem}\0{','.join(map(str, raw.columns))}\0{len(raw)}\0".encode())
+        try:
+            hashed = pd.util.hash_pandas_object(raw, index=False).to_numpy()
+            digest.update(np.ascontiguousarray(hashed).tobytes())
+        except TypeError:  # unhashable cells (lists): the checks below report the columns
+            digest.update(raw.to_csv(index=False).encode())
+        table = _Table(label, raw, np.arange(len(raw)) + 2)
+        duplicated = raw.columns[pd.Index(raw.columns).duplicated()].unique()
+        for column in duplicated:
+            checker.whole_file(
+                table, f"column '{column}' appears more than once; expected unique names"
+            )
+        read[stem] = None if len(duplicated) else table
+    report.fingerprint = digest.hexdigest()
+    _check_tables(report, checker, read)
+    return report
+
+
+def _check_tables(
+    report: ValidationReport, checker: _Checker, tables: Mapping[str, _Table | None]
+) -> None:
+    """The checks of every table read (files or frames), into ``report``."""
     products = flows = market = None
     if (t := tables.get("products")) is not None:
         checker.products_file = t.file
@@ -222,7 +288,6 @@ def validate_dataset(path: str | Path) -> ValidationReport:
     for stem, t in tables.items():
         if stem not in REQUIRED_TABLES and t is not None:
             report.parsed[stem] = checker.other(t)
-    return report
 
 
 def folder_problem(root: Path) -> Problem | None:

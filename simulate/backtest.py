@@ -33,7 +33,7 @@ from rainmaker.errors import UsageError
 from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.tracking import log_run
 from simulate.backtest_metrics import compare_policies
-from simulate.plots import plot_policy, plot_policy_comparison
+from simulate.plots import plot_policy, plot_policy_comparison, yield_figure
 from simulate.policies import NoPolicy, Policy, RulePolicy
 from simulate.replay import (
     DEFAULT_WARMUP_DAYS,
@@ -151,6 +151,20 @@ class BacktestRun:
     out: Path
     files: list[Path] = field(default_factory=list)
     tracked: dict[str, str] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """The policies side by side (:attr:`comparison`, SPEC §4 figures in bp)."""
+        return self.comparison
+
+    def plot(self) -> Any:
+        """Every policy's AUM-weighted 7-day yield against the benchmark (a Figure)."""
+        return yield_figure({name: result.window for name, result in self.results.items()})
+
+    def __repr__(self) -> str:
+        return (
+            f"BacktestRun({', '.join(self.results)} into {self.out}, {len(self.files)} files; "
+            "see .table(), .plot())"
+        )
 
 
 def _stderr_progress(policy: str) -> Callable[[int, int, pd.Timestamp], None]:

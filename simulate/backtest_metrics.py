@@ -32,6 +32,7 @@ __all__ = [
     "backtest_metrics",
     "compare_policies",
     "is_better",
+    "metrics_table",
     "product_metrics",
     "shortfall_mask",
 ]
@@ -271,3 +272,20 @@ def compare_policies(
         else:
             table["share_of_bound_pct"] = np.nan
     return table
+
+
+def metrics_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """The figures of :func:`backtest_metrics` as a frame: one row per product, then ``total``.
+
+    Args:
+        metrics: a ``metrics.json`` document (``products`` and ``total``).
+
+    Returns:
+        Frame indexed by ``product_id`` (the AUM-weighted figures last, as ``total``): the SPEC
+        §4 figures in bp, ``shortfall_days``, amounts in CNY, ``refused_share`` (0..1).
+    """
+    rows = {str(k): dict(v) for k, v in metrics.get("products", {}).items()}
+    rows["total"] = dict(metrics.get("total", {}))
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "product_id"
+    return frame.apply(pd.to_numeric, errors="coerce")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_policy", "plot_policy_comparison", "weighted_yield"]
+__all__ = ["plot_policy", "plot_policy_comparison", "weighted_yield", "yield_figure"]
 
 
 def weighted_yield(daily: pd.DataFrame) -> pd.DataFrame:
@@ -119,3 +119,36 @@ def plot_policy_comparison(dailies: Mapping[str, pd.DataFrame], path: str | Path
     ax.set_ylabel("7-day annualised yield, %")
     ax.set_title("AUM-weighted 7-day yield by policy against the benchmark", fontsize=10)
     return _save(fig, ax, path)
+
+
+def yield_figure(dailies: Mapping[str, pd.DataFrame]) -> Any:
+    """A notebook figure of replays: AUM-weighted 7-day yield against the benchmark (percent)
+    and the gap between them (bp), one line per policy.
+
+    Args:
+        dailies: ``{policy: replay rows}`` (e.g. ``ReplayResult.window``), same window.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure` (no pyplot: a notebook shows it once, as returned).
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    benchmark = None
+    for policy, daily in dailies.items():
+        series = weighted_yield(daily)
+        left.plot(series.index, series["yield_7d"], label=policy, lw=1.2)
+        gap = 100 * (series["yield_7d"] - series["benchmark_yield_7d"])
+        right.plot(gap.index, gap, label=policy, lw=1.2)
+        benchmark = series["benchmark_yield_7d"]
+    if benchmark is not None:
+        left.plot(benchmark.index, benchmark, label="benchmark", color="black", ls="--", lw=1.2)
+    right.axhline(0, color="0.3", lw=0.8)
+    left.set_title("AUM-weighted 7-day yield, %", fontsize=11)
+    right.set_title("7-day yield minus benchmark, bp", fontsize=11)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=9)
+    return fig

@@ -93,7 +93,8 @@ from rainmaker.response import ExposureResponse, exposure_response
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from rainmaker.yields import yield_7d
-from simulate.backtest_metrics import backtest_metrics
+from simulate.backtest_metrics import backtest_metrics, metrics_table
+from simulate.plots import yield_figure
 from simulate.policies import (
     Decision,
     DecisionAllocation,
@@ -261,6 +262,32 @@ class ReplayResult:
     def window(self) -> pd.DataFrame:
         """The rows of ``daily`` inside ``start..end`` (the warm-up days left out)."""
         return self.daily.loc[~self.daily["warmup"].astype(bool)].reset_index(drop=True)
+
+    def table(self) -> pd.DataFrame:
+        """The window's figures: one row per product, then ``total`` (bp, CNY; see
+        :func:`simulate.backtest_metrics.metrics_table`)."""
+        return metrics_table(self.metrics)
+
+    def plot(self) -> Any:
+        """The window's AUM-weighted 7-day yield against the benchmark: a matplotlib Figure
+        (:func:`simulate.plots.yield_figure`)."""
+        return yield_figure({self.policy: self.window})
+
+    def __repr__(self) -> str:
+        total = self.metrics.get("total", {})
+        window = (
+            f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+            if self.start is not None and self.end is not None
+            else "?"
+        )
+        return (
+            f"ReplayResult({self.policy}, {window}, "
+            f"{self.daily['product_id'].nunique()} products, "
+            f"relative vol {total.get('relative_vol_bp', float('nan')):+.2f} bp, "
+            f"mean excess {total.get('mean_excess_bp', float('nan')):+.2f} bp, "
+            f"shortfall days {total.get('shortfall_days', '?')}, {self.seconds:.1f} s; "
+            "see .table(), .plot())"
+        )
 
 
 def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:

@@ -702,6 +702,12 @@ class StressResult:
     rates_pct: Mapping[str, float]
     seconds: float = 0.0
 
+    def __repr__(self) -> str:
+        return (
+            f"StressResult(as of {self.as_of:%Y-%m-%d}, {len(self.books)} books, "
+            f"{len(self.summary)} runs, {self.seconds:.1f} s; see .summary, .reverse, .checks)"
+        )
+
 
 def run_stress(
     dataset: Dataset,

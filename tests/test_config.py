@@ -99,6 +99,9 @@ def test_the_example_file_says_the_defaults():
     for key, value in example.items():
         if key == "weights":
             continue
+        if key == "liquidity":
+            assert value == {"confidence": defaults.confidence}
+            continue
         default = getattr(defaults, key)
         if key in paths:
             assert value == ("" if default is None else str(default)), key
@@ -123,8 +126,10 @@ def test_the_example_file_says_the_defaults():
         ("horizon = 61\n", "horizon"),
         ('horizon = "14"\n', "horizon"),
         ("horizon = true\n", "horizon"),
-        ("confidence = 0.8\n", "confidence"),
-        ("confidence = 1.0\n", "confidence"),
+        ("[liquidity]\nconfidence = 0.8\n", "confidence"),
+        ("[liquidity]\nconfidence = 1.0\n", "confidence"),
+        ("[liquidity]\nmin_cash_ratio = 0.1\n", "min_cash_ratio"),
+        ("confidence = 0.95\n[liquidity]\nconfidence = 0.95\n", "confidence"),
         ('lang = "fr"\n', "lang"),
         ("products = [1, 2]\n", "products"),
         ('history_url = ""\n', "history_url"),
@@ -187,10 +192,20 @@ def test_resolve_sqlite_url_leaves_absolute_and_other_urls():
 )
 def test_horizon_and_confidence_are_accepted_exactly_in_range(horizon, confidence):
     valid = 1 <= horizon <= 60 and 0.90 <= confidence < 1.0
-    raw = {"horizon": horizon, "confidence": confidence}
+    raw = {"horizon": horizon, "liquidity": {"confidence": confidence}}
     if valid:
         config = config_from_mapping(raw)
         assert (config.horizon, config.confidence) == (horizon, confidence)
     else:
         with pytest.raises(UsageError):
             config_from_mapping(raw)
+
+
+def test_flat_confidence_is_a_deprecated_alias_of_the_liquidity_table():
+    """One name per setting: [liquidity] confidence, as in optimize/defaults.toml and the API;
+    the flat key of earlier files still works and warns."""
+    with pytest.warns(FutureWarning, match=r"\[liquidity\] confidence"):
+        old = config_from_mapping({"confidence": 0.97})
+    new = config_from_mapping({"liquidity": {"confidence": 0.97}})
+    assert old == new
+    assert new.optimizer_overrides()["liquidity"] == {"confidence": 0.97}

@@ -509,11 +509,13 @@ def test_extra_table_dates_are_checked(dataset: Path) -> None:
 def test_few_megabytes_validate_fast(tmp_path: Path, make_dataset) -> None:
     folder = make_dataset(tmp_path / "big", n_products=40, n_days=1000, seed=1)
     assert (folder / "flows.csv").stat().st_size > 2_000_000
-    started = time.perf_counter()
+    # CPU time of this process, not wall time: on two cores shared with a notebook kernel (the
+    # suite runs on two workers) the wall time measures the neighbours, not the validation
+    started = time.process_time()
     report = validate_dataset(folder)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert report.ok
-    assert elapsed < 2.0, f"validation took {elapsed:.2f} s"
+    assert elapsed < 2.0, f"validation took {elapsed:.2f} s of CPU"
 
 
 SAMPLE_CASES = {

@@ -9,7 +9,8 @@
   data, late data, alerts), its JSON summary and notifiers, ``rainmaker status``;
 - :mod:`rainmaker.app.logs` — log lines with local time, zone and level, or JSON;
 - :mod:`rainmaker.app.report` — the HTML report; :mod:`rainmaker.app.xlsx` — the workbook
-  (:mod:`rainmaker.app.xlsx_columns`: its column labels, units and definitions).
+  (:mod:`rainmaker.app.xlsx_columns`: its column labels, units and definitions);
+- :mod:`rainmaker.app.api` — the same files for a plan made in Python (no job configuration).
 
 It may import every stage (``forecast``, ``optimize``, ``simulate``) and the ground layer
 (:mod:`rainmaker`); nothing below imports it (the import-linter contract in ``pyproject.toml``).

@@ -5,7 +5,6 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     data = "data/sample"              # data-set folder
     output_root = "runs"              # revisions go to <output_root>/<as_of>/r<N>/
     horizon = 14                      # days planned after the as-of day
-    confidence = 0.95                 # quantile of redemptions the liquidity buffer covers
     model = "auto"                    # forecast model
     lang = "zh"                       # report language, zh or en
     products = []                     # plan only these product ids; empty = every product
@@ -23,8 +22,15 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     keep_days = 0                     # as-of days of revisions kept; 0 keeps every revision
     log_format = "text"               # "text" or "json" (one JSON object per line on stderr)
 
+    [liquidity]
+    confidence = 0.95                 # quantile of redemptions the liquidity buffer covers
+
     [weights]                         # objective weights handed to the optimiser
     yield_deviation = 1.0
+
+``[liquidity] confidence`` is the optimiser's name (``optimize/defaults.toml``, and
+``{"liquidity": {"confidence": …}}`` in Python); the flat ``confidence`` of earlier files is a
+deprecated alias (a ``FutureWarning``).
 
 Relative paths (``data``, ``output_root``, ``optimizer`` and the file of a ``sqlite:///`` URL)
 are resolved against the folder of the configuration file, so that a cron job started from any
@@ -44,6 +50,7 @@ import json
 import math
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +219,7 @@ _KEYS: dict[str, str] = {
     "output_root": "a folder path (string)",
     "horizon": f"an integer number of days from 1 to {MAX_HORIZON_DAYS}",
     "confidence": f"a probability from {MIN_CONFIDENCE} up to but excluding 1, e.g. 0.95",
+    "liquidity": "a table with confidence = a probability, e.g. [liquidity] confidence = 0.95",
     "model": "a forecast model name (string)",
     "lang": "'zh' or 'en'",
     "products": "a list of product ids (strings)",
@@ -278,6 +286,7 @@ def config_from_mapping(raw: Mapping[str, Any], source: Path | None = None) -> D
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of {known}")
     base = source.resolve().parent if source is not None else None
     values: dict[str, Any] = {}
+    raw = _liquidity_table(raw, where)
     for key, value in raw.items():
         if key in ("data", "output_root"):
             _expect(isinstance(value, str) and value != "", where, key)
@@ -298,6 +307,41 @@ def config_from_mapping(raw: Mapping[str, Any], source: Path | None = None) -> D
         else:
             values[key] = value
     return DailyConfig(**values, source=source)
+
+
+def _liquidity_table(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``[liquidity] confidence`` (the optimiser's and the API's name) as the one spelling.
+
+    The flat ``confidence`` of earlier files still works, with a ``FutureWarning`` (shown to
+    operators, unlike a DeprecationWarning); giving both is refused. Other optimiser keys
+    belong in the ``optimizer`` file, so the table takes ``confidence`` only.
+    """
+    values = dict(raw)
+    table = values.pop("liquidity", None)
+    if "confidence" in values:
+        if table is not None:
+            raise UsageError(
+                f"{where}: both 'confidence' and [liquidity] confidence are set; keep "
+                "[liquidity] confidence only"
+            )
+        warnings.warn(
+            f"{where}: key 'confidence' is deprecated; write [liquidity] confidence = "
+            f"{values['confidence']!r} (the name optimize/defaults.toml and the Python API use)",
+            FutureWarning,
+            stacklevel=3,
+        )
+    if table is None:
+        return values
+    _expect(isinstance(table, dict), where, "liquidity")
+    others = sorted(set(table) - {"confidence"})
+    if others:
+        raise UsageError(
+            f"{where}: [liquidity] {', '.join(others)}: only confidence is read here; put "
+            "other optimiser settings in the file named by 'optimizer'"
+        )
+    if "confidence" in table:
+        values["confidence"] = table["confidence"]
+    return values
 
 
 def default_history_url(output_root: Path) -> str:

@@ -13,9 +13,13 @@ one threshold fits a product whose holders redeem 2 % a week and one whose holde
 - **own pressure** z: the median over the last ``pressure_days`` days of each day's share of AUM
   redeemed, as a robust z-score against the ``lookback_days`` before (median and 1.4826 × the
   median absolute deviation);
-- **peers**: the share of the data set's products whose z is at least ``enter_z`` on the day
-  (a market-wide run shows at many products at once, so a product joins at a lower z,
-  ``peer_z``);
+- **peers**: the share of the data set's products whose z over the last ``peer_days`` days
+  (one by default) is at least ``enter_z``; at ``peer_share`` every product whose own z over
+  those days is at least ``peer_z`` joins. A market-wide run shows at many products on the same
+  day, which a single product's one bad day does not: in the sample's November 2020 wave 10 of
+  15 products scored 3 or more on its first heavy day, so the plan of the next morning (a
+  Friday) already held cash for the weekend in defence; the five-day own signal fired three to
+  five days later, after the weekend that left money unpaid (benchmarks/regime_signal.py);
 - **rates**: the 5-day mean of 1-week Shibor above its 60-day mean by ``rate_rise_bp``
   (a money-market squeeze such as June 2013 comes with redemptions from cash products).
 
@@ -29,6 +33,7 @@ earlier runs.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,20 +142,24 @@ def redemption_regime(
     """
     if not settings.enabled or not product_ids:
         return RegimeState.calm(product_ids)
-    reach = settings.lookback_days + 2 * settings.pressure_days + settings.memory_days
+    window = max(settings.pressure_days, settings.peer_days)
+    reach = settings.lookback_days + 2 * window + settings.memory_days
     first = as_of - pd.Timedelta(days=reach)
     recent = flows.loc[(flows["date"] > first) & (flows["date"] <= as_of)]
-    z = pressure_scores(recent, settings)
     days = pd.date_range(as_of - pd.Timedelta(days=settings.memory_days - 1), as_of, freq="D")
-    z = z.reindex(days)
-    valid = z.notna()
-    hot = z >= settings.enter_z
-    peers = hot.sum(axis=1) / valid.sum(axis=1).clip(lower=1)
+    z = pressure_scores(recent, settings).reindex(days)
+    if settings.peer_days == settings.pressure_days:
+        z_peer = z
+    else:
+        peer_settings = dataclasses.replace(settings, pressure_days=settings.peer_days)
+        z_peer = pressure_scores(recent, peer_settings).reindex(days)
+    hot = z_peer >= settings.enter_z
+    peers = hot.sum(axis=1) / z_peer.notna().sum(axis=1).clip(lower=1)
     rates = rate_rise_bp(market).reindex(days)
     squeeze = (rates >= settings.rate_rise_bp).to_numpy()
-    mine = z.reindex(columns=list(product_ids))
-    zv = mine.to_numpy(dtype=float)
-    market_wide = (peers >= settings.peer_share).to_numpy()[:, None] & (zv >= settings.peer_z)
+    zv = z.reindex(columns=list(product_ids)).to_numpy(dtype=float)
+    zv_peer = z_peer.reindex(columns=list(product_ids)).to_numpy(dtype=float)
+    market_wide = (peers >= settings.peer_share).to_numpy()[:, None] & (zv_peer >= settings.peer_z)
     own = zv >= settings.enter_z
     held = own.copy()
     for lag in range(1, settings.persist_days):

@@ -211,8 +211,11 @@ class RegimeSettings:
     persist_days: ... on this many days running puts the product into defence.
     exit_z: a day counts as calm when no signal fires and z is below this.
     calm_days: calm days in a row after which defence ends.
-    peer_share: a run at this share of the data set's products (z >= enter_z) ...
-    peer_z: ... puts every product whose own z is at least this into defence.
+    peer_share: a run at this share of the data set's products (z over ``peer_days`` days
+        >= enter_z) ...
+    peer_z: ... puts every product whose own z over those days is at least this into defence.
+    peer_days: days the peers' signal takes the median over (1: a market-wide run shows at
+        many products on the same day, and the plan of the next morning should see it).
     rate_rise_bp: 1-week Shibor's 5-day mean above its 60-day mean by this many bp puts
         every product into defence (a money-market squeeze).
     memory_days: days of signals replayed every morning to rebuild the state.
@@ -234,6 +237,7 @@ class RegimeSettings:
     calm_days: int = 5
     peer_share: float = 0.5
     peer_z: float = 1.5
+    peer_days: int = 1
     rate_rise_bp: float = 50.0
     memory_days: int = 60
     max_tenor_days: int = 31
@@ -250,6 +254,7 @@ class RegimeSettings:
         _require(1 <= self.calm_days <= 60, "regime.calm_days", "1 to 60 days")
         _require(0 < self.peer_share <= 1, "regime.peer_share", "a share in (0, 1]")
         _require(self.peer_z <= self.enter_z, "regime.peer_z", "a z-score up to enter_z")
+        _require(1 <= self.peer_days <= 30, "regime.peer_days", "1 to 30 days")
         _require(self.rate_rise_bp > 0, "regime.rate_rise_bp", "bp > 0")
         _require(
             self.calm_days < self.memory_days <= 366, "regime.memory_days", "calm_days+1 to 366"

@@ -93,3 +93,19 @@ def test_switched_off_every_product_is_calm() -> None:
     flows = flows_with({"A": [("2021-09-01", "2021-09-20", 2.5)]})
     state = redemption_regime(flows, market(), pd.Timestamp("2021-09-10"), IDS, settings)
     assert not state.defence.any()
+
+
+def test_a_run_at_most_products_on_one_day_defends_them_the_next_morning() -> None:
+    """The peers' signal reads one day (``peer_days``): when most products lose three times
+    their usual share on the same day, the plan of the next morning is in defence, days before
+    each product's own five-day signal would fire; a product that redeemed as usual stays
+    calm."""
+    run = [("2021-09-01", "2021-09-20", 3.0)]
+    flows = flows_with({"A": run, "B": run})
+    day = pd.Timestamp("2021-09-01")
+    state = redemption_regime(flows, market(), day, IDS, SETTINGS)
+    assert state.defence.tolist() == [True, True, False]
+    assert state.peer_share >= SETTINGS.peer_share
+    assert (state.pressure_z < SETTINGS.enter_z).all()  # the own signal has not fired yet
+    slow = load_settings(overrides={"regime": {"peer_days": SETTINGS.pressure_days}}).regime
+    assert not redemption_regime(flows, market(), day, IDS, slow).defence.any()

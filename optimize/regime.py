@@ -33,7 +33,6 @@ earlier runs.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +40,13 @@ import pandas as pd
 
 from optimize.settings import RegimeSettings
 
-__all__ = ["MAD_TO_SIGMA", "RegimeState", "redemption_regime"]
+__all__ = [
+    "MAD_TO_SIGMA",
+    "RegimeState",
+    "pressure_scores",
+    "pressure_windows",
+    "redemption_regime",
+]
 
 MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal sample is 0.6745 sigma
 RATE_BASE_DAYS = 60  # the market's reference level: mean of the shortest rate over these days
@@ -76,9 +81,16 @@ class RegimeState:
 
 
 def pressure_scores(flows: pd.DataFrame, settings: RegimeSettings) -> pd.DataFrame:
-    """Own redemption pressure per product and day: the median, over the last
-    ``pressure_days`` days, of each day's robust z-score of the share of AUM redeemed against
-    the ``lookback_days`` before the window.
+    """:func:`pressure_windows` over ``settings.pressure_days``."""
+    return pressure_windows(flows, settings, (settings.pressure_days,))[0]
+
+
+def pressure_windows(
+    flows: pd.DataFrame, settings: RegimeSettings, windows: tuple[int, ...]
+) -> tuple[pd.DataFrame, ...]:
+    """Redemption pressure per product and day: the median, over the last n days, of each
+    day's robust z-score of the share of AUM redeemed against the ``lookback_days`` before the
+    window.
 
     The median of daily scores, not the score of a sum, so that one day of heavy redemptions
     (a quarter end, a tax day) moves nothing while three bad days in five do.
@@ -86,25 +98,32 @@ def pressure_scores(flows: pd.DataFrame, settings: RegimeSettings) -> pd.DataFra
     Args:
         flows: flows rows (``date``, ``product_id``, ``redemptions``, ``aum``), one per product
             and calendar day.
-        settings: the regime settings.
+        settings: the regime settings (``lookback_days``).
+        windows: the numbers of days n of each score, ``pressure_days`` for the own signal,
+            ``peer_days`` for the peers' (one pass over the history serves them all).
 
     Returns:
-        Frame indexed by date, one column per product; NaN where the history is too short.
+        One frame per window, indexed by date, one column per product; NaN where the history
+        is too short.
     """
     wide_red = flows.pivot(index="date", columns="product_id", values="redemptions").astype(float)
     wide_aum = flows.pivot(index="date", columns="product_id", values="aum").astype(float)
-    n = settings.pressure_days
     share = wide_red / wide_aum.shift(1).where(lambda a: a > 0)
-    before = share.shift(n)  # the baseline ends where the window starts
     minimum = settings.lookback_days // 2
-    median = before.rolling(settings.lookback_days, min_periods=minimum).median()
-    deviation = (before - median).abs().rolling(settings.lookback_days, min_periods=minimum)
+    # the baseline of a window of n days ends where the window starts: the statistics of the
+    # share's history shifted by n (a rolling statistic of a shifted series is the shifted one)
+    median = share.rolling(settings.lookback_days, min_periods=minimum).median()
+    deviation = (share - median).abs().rolling(settings.lookback_days, min_periods=minimum)
     spread = MAD_TO_SIGMA * deviation.median()
-    # a product whose redemptions never vary has no scale: a small floor keeps z finite and
-    # makes any real jump count as pressure
-    floor = 1e-6 + 0.01 * median.abs()
-    daily = (share - median) / np.maximum(spread, floor)
-    return daily.rolling(n, min_periods=n).median()
+    scores = []
+    for n in windows:
+        base, scale = median.shift(n), spread.shift(n)
+        # a product whose redemptions never vary has no scale: a small floor keeps z finite
+        # and makes any real jump count as pressure
+        floor = 1e-6 + 0.01 * base.abs()
+        daily = (share - base) / np.maximum(scale, floor)
+        scores.append(daily.rolling(n, min_periods=n).median())
+    return tuple(scores)
 
 
 def rate_rise_bp(market: pd.DataFrame) -> pd.Series:
@@ -147,12 +166,8 @@ def redemption_regime(
     first = as_of - pd.Timedelta(days=reach)
     recent = flows.loc[(flows["date"] > first) & (flows["date"] <= as_of)]
     days = pd.date_range(as_of - pd.Timedelta(days=settings.memory_days - 1), as_of, freq="D")
-    z = pressure_scores(recent, settings).reindex(days)
-    if settings.peer_days == settings.pressure_days:
-        z_peer = z
-    else:
-        peer_settings = dataclasses.replace(settings, pressure_days=settings.peer_days)
-        z_peer = pressure_scores(recent, peer_settings).reindex(days)
+    own_z, peer_z = pressure_windows(recent, settings, (settings.pressure_days, settings.peer_days))
+    z, z_peer = own_z.reindex(days), peer_z.reindex(days)
     hot = z_peer >= settings.enter_z
     peers = hot.sum(axis=1) / z_peer.notna().sum(axis=1).clip(lower=1)
     rates = rate_rise_bp(market).reindex(days)

@@ -10,7 +10,11 @@ water. This script prints, for a grid of the three settings, on P01–P12 of the
   ``regime.calm_days`` days;
 - the day of November 2020 (the sample's redemption wave) it first fires for each product, and
   in the ``run-30in5`` scenario (from 2021-11-01) the day of the run it first fires (the data of
-  that day, so the plan of the next morning is the first in defence).
+  that day, so the plan of the next morning is the first in defence);
+
+then, for the peers' signal (``peer_days``: at least ``peer_share`` of the products at
+z ≥ ``enter_z`` over that many days), every day of the sample it fires and the first day of
+the run scenario.
 
     .venv/bin/python benchmarks/regime_signal.py
 
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimize.regime import pressure_scores
+from optimize.regime import pressure_scores, pressure_windows
 from optimize.settings import load_settings
 from rainmaker.dataset import load_dataset
 from simulate.scenarios import apply_scenario
@@ -88,6 +92,22 @@ def main() -> None:
             f"{pressure_days:13d} {persist_days:12d} {enter_z:7.1f} | {100 * calm:14.2f} % |"
             f" {wave} | {run_days}"
         )
+
+    regime = load_settings().regime
+    print(
+        f"\npeer_days | days with >= {regime.peer_share:.0%} of the products at z >= "
+        f"{regime.enter_z:g} | first in run-30in5"
+    )
+    for days in (1, 2, 5):
+        market_days = []
+        for flows in (sample.flows, run.flows):
+            (z,) = pressure_windows(flows, regime, (days,))
+            share = (z >= regime.enter_z).sum(axis=1) / z.notna().sum(axis=1).clip(lower=1)
+            market_days.append(share.index[share >= regime.peer_share])
+        listed = ", ".join(f"{d:%Y-%m-%d}" for d in market_days[0])
+        in_run = [d for d in market_days[1] if d >= pd.Timestamp(RUN_START)]
+        first = f"{in_run[0]:%Y-%m-%d}" if in_run else "--"
+        print(f"{days:9d} | {len(market_days[0])}: {listed} | {first}")
 
 
 if __name__ == "__main__":

@@ -21,19 +21,16 @@ the same plan: ``forecast.csv``, ``plan.csv``, ``report.html``, ``plan.xlsx``, `
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
 
+from optimize.plan import PlanResult
 from rainmaker.app.config import DailyConfig
-from rainmaker.app.daily import DayResult, Progress, Steps, plan_day, write_day
+from rainmaker.app.daily import DayResult, Progress, Steps, plan_day, publish_day, write_day
 from rainmaker.app.outputs import (
     check_output_file,
     check_replaceable,
-    publish_replacing,
-    sibling_staging,
 )
 from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
@@ -51,7 +48,7 @@ def _quiet(message: str) -> None:
 
 
 def day_result(
-    plan: Any,
+    plan: PlanResult,
     *,
     lang: str = "zh",
     forecast: ForecastResult | None = None,
@@ -73,8 +70,8 @@ def day_result(
     """
     if lang not in LANGUAGES:
         raise UsageError(f"unknown language {lang!r}; expected 'zh' or 'en'")
-    forecast = forecast if forecast is not None else getattr(plan, "forecast", None)
-    dataset = dataset if dataset is not None else getattr(plan, "dataset", None)
+    forecast = forecast if forecast is not None else plan.forecast
+    dataset = dataset if dataset is not None else plan.dataset
     if forecast is None or dataset is None:
         raise UsageError(
             "the plan does not carry its data set and forecast (it was made by "
@@ -114,7 +111,7 @@ def day_result(
 
 
 def write_plan_folder(
-    plan: Any,
+    plan: PlanResult,
     out: str | Path,
     lang: str = "zh",
     *,
@@ -136,17 +133,12 @@ def write_plan_folder(
     check_replaceable(target, "out")
     day = day_result(plan, lang=lang, forecast=forecast, dataset=dataset)
     day.run_info["output_dir"] = str(target)
-    staged = sibling_staging(target)
-    try:
-        write_day(day, staged)
-        publish_replacing(staged, target)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
+    publish_day(day, target)
     return target
 
 
 def write_report(
-    plan: Any,
+    plan: PlanResult,
     path: str | Path,
     lang: str = "zh",
     *,
@@ -164,7 +156,7 @@ def write_report(
 
 
 def write_excel(
-    plan: Any,
+    plan: PlanResult,
     path: str | Path,
     lang: str = "zh",
     *,
@@ -180,7 +172,7 @@ def write_excel(
 
 
 def _one_file(
-    plan: Any,
+    plan: PlanResult,
     path: str | Path,
     name: str,
     lang: str,

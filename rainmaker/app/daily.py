@@ -475,6 +475,17 @@ def plan_day(
     return DayResult(as_of, run_id, dataset, forecast, plan, report, run_info, config.lang)
 
 
+def publish_day(day: DayResult, out: Path) -> None:
+    """Write the day's files into a staging folder beside ``out``, then swap it in whole: a
+    reader of ``out`` sees the earlier plan or this one, never half of each."""
+    staged = sibling_staging(out)
+    try:
+        write_day(day, staged)
+        publish_replacing(staged, out)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
 def write_day(day: DayResult, folder: Path) -> list[Path]:
     """Write a day's files into ``folder`` (which must exist).
 
@@ -673,12 +684,7 @@ def plan_to_folder(
     )
     result.run_info["timings"]["load_s"] = round(load_s, 4)
     result.run_info["output_dir"] = str(out)
-    staged = sibling_staging(out)
-    try:
-        write_day(result, staged)
-        publish_replacing(staged, out)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
+    publish_day(result, out)
     if track and config.tracking_uri:
         error = _track(config, result, out, command="plan", progress=progress)
         if error:

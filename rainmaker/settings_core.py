@@ -123,7 +123,8 @@ class SettingsError(UsageError):
     """A settings key that is unknown, or a value of the wrong type or range. Exit status 2.
 
     Attributes:
-        key: the key path, ``liquidity.confidence``.
+        key: the key path, ``liquidity.confidence`` (unknown keys: every one in the table,
+            comma-separated, so that one run names all the typos).
         expected: what the key accepts (for an unknown key: the keys known there).
         source: the file (or ``"optimizer overrides"``), None while not yet known.
         unknown: the key is not a setting.
@@ -142,7 +143,7 @@ class SettingsError(UsageError):
         self.source, self.unknown = source, unknown
         where = source or "settings"
         if unknown:
-            text = f"{where}: unknown key '{key}'; expected one of {expected}"
+            text = f"{where}: unknown key(s) {key}; expected one of {expected}"
         else:
             shown = "" if got is _NOTHING else f", got {_show(got)}"
             text = f"{where}: key '{key}': expected {expected}{shown}"
@@ -357,18 +358,20 @@ def _read(
     layout = _layout(cls)
     hints: Mapping[str, str] = getattr(cls, "settings_hints", {})
     values: dict[str, Any] = dict(extra or {})
+    unknown = [prefix + key for key in raw if key not in layout]
+    if unknown:
+        raise SettingsError(", ".join(unknown), ", ".join(layout), source=source, unknown=True)
     for key, value in raw.items():
-        entry = layout.get(key)
+        entry = layout[key]
         path = prefix + key
-        if entry is None:
-            raise SettingsError(path, ", ".join(layout), source=source, unknown=True)
         if isinstance(entry, dict):  # a one-key table such as the job's [liquidity]
             if not isinstance(value, Mapping):
                 raise SettingsError(path, "a table of key = value", value, source=source)
+            others = [f"{path}.{sub}" for sub in value if sub not in entry]
+            if others:
+                known = ", ".join(entry) + (f" ({hints[key]})" if key in hints else "")
+                raise SettingsError(", ".join(others), known, source=source, unknown=True)
             for sub, item in value.items():
-                if sub not in entry:
-                    known = ", ".join(entry) + (f" ({hints[key]})" if key in hints else "")
-                    raise SettingsError(f"{path}.{sub}", known, source=source, unknown=True)
                 values[entry[sub][0].name] = _read_field(
                     entry[sub], item, target, key=f"{path}.{sub}", source=source, folder=folder
                 )

@@ -3,19 +3,21 @@ weights, elastic penalties and solver options.
 
 The defaults live in ``optimize/defaults.toml`` (read with :mod:`tomllib`), one table per
 section; :func:`load_settings` overlays a user TOML file and then a mapping of overrides (for
-example the ``[weights]`` of the daily job's configuration) on top of them. Every key is checked:
-an unknown key, a wrong type or a value out of range raises :class:`~rainmaker.errors.UsageError`
-naming the source and the key, because a typo in a scheduled job's settings must not be silently
-ignored. :class:`PlanSettings` is immutable; :meth:`PlanSettings.with_overrides` returns a
-changed copy.
+example the ``[weights]`` of the daily job's configuration) on top of them. Each section is a
+frozen dataclass whose fields declare their default and the values they accept
+(:func:`rainmaker.settings_core.setting`); the one settings loader of rainmaker
+(:func:`rainmaker.settings_core.read_settings`, shared with the daily job's file) checks every
+key: an unknown key, a wrong type or a value out of range raises
+:class:`~rainmaker.settings_core.SettingsError` (a :class:`~rainmaker.errors.UsageError`, exit
+status 2) naming the source, the key path (``liquidity.confidence``) and what is expected,
+because a typo in a scheduled job's settings must not be silently ignored. :class:`PlanSettings`
+is immutable; :meth:`PlanSettings.with_overrides` returns a changed copy.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from rainmaker.regulation import (
     MIN_CASH_RATIO,
     MIN_LIQUID_RATIO,
 )
+from rainmaker.settings_core import Settings, internal, require, setting, update_settings
 
 __all__ = [
     "DEFAULTS_FILE",
@@ -57,27 +60,48 @@ MIN_CONFIDENCE = 0.90
 BACKENDS = ("auto", "highspy", "pyomo")
 # What the redemption buffer is sized on: one day's redemptions or the liquid window's.
 WINDOWS = ("day", "5d")
+_TERM_BUCKETS = tuple(b.name for b in BUCKETS if b.tenor_days > 0)  # what a plan may buy
 
 
-def _require(ok: bool, key: str, expected: str) -> None:
-    if not ok:
-        raise UsageError(f"optimizer setting {key}: expected {expected}")
+def _within(low: float, high: float) -> Callable[[float], bool]:
+    return lambda v: low <= v <= high
+
+
+def _share(default: float, what: str = "a share from 0 to 1") -> Any:
+    return setting(default, expected=what, check=_within(0, 1))
+
+
+def _weight(default: float) -> Any:
+    return setting(default, expected="a number >= 0 (per bp·day)", check=lambda v: v >= 0)
+
+
+def _penalty(default: float) -> Any:
+    return setting(default, expected="a number > 0 (per bp·day)", check=lambda v: v > 0)
+
+
+def _probability(default: float) -> Any:
+    return setting(
+        default,
+        expected=f"a probability from {MIN_CONFIDENCE} (p90) up to but excluding 1",
+        check=lambda v: MIN_CONFIDENCE <= v < 1.0,
+    )
 
 
 @dataclass(frozen=True)
-class HorizonSettings:
+class HorizonSettings(Settings):
     """Attributes:
     days: days planned after the as-of day (1 to 60).
     """
 
-    days: int = 14
-
-    def __post_init__(self) -> None:
-        _require(1 <= self.days <= MAX_HORIZON_DAYS, "horizon.days", "1 to 60 days")
+    days: int = setting(
+        14,
+        expected=f"an integer from 1 to {MAX_HORIZON_DAYS} days",
+        check=_within(1, MAX_HORIZON_DAYS),
+    )
 
 
 @dataclass(frozen=True)
-class LiquiditySettings:
+class LiquiditySettings(Settings):
     """Attributes:
     confidence: quantile of each day's redemptions the buffer must cover (0.90 to 0.999).
     min_liquid_ratio: floor of cash plus assets maturing within ``liquid_workdays`` working
@@ -134,72 +158,51 @@ class LiquiditySettings:
         (:data:`rainmaker.regulation.MAX_LEVERAGE`, 1.2).
     """
 
-    confidence: float = 0.95
-    min_liquid_ratio: float = MIN_LIQUID_RATIO
-    min_cash_ratio: float = MIN_CASH_RATIO
-    max_wam_days: float = 120.0
-    liquid_workdays: int = LIQUID_WORKDAYS
-    window: str = "5d"
-    ladder_days: int = 30
-    min_ladder_ratio: float = 0.30
-    ladder_lookback_days: int = 365
-    managed_floor: float = 1.0
-    managed_overnight_floor: float = 0.9
-    managed_ladder_floor: float = 0.9
-    next_days_confidence: float = 0.99
-    needs_margin: float = 1.05
-    stress_multiple: float = 1.5
-    stress_lookback_days: int = 28
+    confidence: float = _probability(0.95)
+    min_liquid_ratio: float = _share(MIN_LIQUID_RATIO)
+    min_cash_ratio: float = _share(MIN_CASH_RATIO)
+    max_wam_days: float = setting(120.0, expected="a number of days > 0", check=lambda v: v > 0)
+    liquid_workdays: int = setting(
+        LIQUID_WORKDAYS, expected="an integer from 1 to 20", check=_within(1, 20)
+    )
+    window: str = setting("5d", expected="'day' or '5d'", check=lambda v: v in WINDOWS)
+    ladder_days: int = setting(30, expected="an integer from 1 to 366 days", check=_within(1, 366))
+    min_ladder_ratio: float = _share(0.30)
+    ladder_lookback_days: int = setting(
+        365, expected="an integer from 0 (off) to 3660 days", check=_within(0, 3660)
+    )
+    managed_floor: float = setting(1.0, expected="0 (off) to 2", check=_within(0, 2))
+    managed_overnight_floor: float = setting(0.9, expected="0 (off) to 2", check=_within(0, 2))
+    managed_ladder_floor: float = setting(0.9, expected="0 (off) to 2", check=_within(0, 2))
+    next_days_confidence: float = _probability(0.99)
+    needs_margin: float = setting(1.05, expected="a number from 1 to 3", check=_within(1, 3))
+    stress_multiple: float = setting(1.5, expected="a number from 0 to 10", check=_within(0, 10))
+    stress_lookback_days: int = setting(
+        28, expected="an integer from 1 to 366 days", check=_within(1, 366)
+    )
     credit_days_off: bool = True
-    max_leverage: float = MAX_LEVERAGE
-    shock_bp: float = 100.0
-    max_shock_deviation_pct: float = DEVIATION_NEGATIVE_ACTION_PCT
+    max_leverage: float = setting(
+        MAX_LEVERAGE,
+        expected=f"1 (no borrowing) to {MAX_LEVERAGE} (the regulatory cap)",
+        check=_within(1.0, MAX_LEVERAGE),
+    )
+    shock_bp: float = setting(100.0, expected="1 to 1000 bp", check=lambda v: 0 < v <= 1000)
+    max_shock_deviation_pct: float = setting(
+        DEVIATION_NEGATIVE_ACTION_PCT, expected="0 (off) to 5 percent", check=_within(0, 5)
+    )
 
     def __post_init__(self) -> None:
-        _require(self.window in WINDOWS, "liquidity.window", "'day' or '5d'")
-        _require(
-            self.confidence <= self.next_days_confidence < 1.0,
-            "liquidity.next_days_confidence",
+        super().__post_init__()
+        require(
+            self.confidence <= self.next_days_confidence,
+            "next_days_confidence",
             "a probability from liquidity.confidence up to but excluding 1",
-        )
-        _require(1.0 <= self.needs_margin <= 3.0, "liquidity.needs_margin", "1 to 3")
-        _require(0.0 <= self.stress_multiple <= 10.0, "liquidity.stress_multiple", "0 to 10")
-        _require(
-            1 <= self.stress_lookback_days <= 366, "liquidity.stress_lookback_days", "1 to 366"
-        )
-        _require(
-            MIN_CONFIDENCE <= self.confidence < 1.0,
-            "liquidity.confidence",
-            f"a probability from {MIN_CONFIDENCE} (p90) up to but excluding 1",
-        )
-        _require(0 <= self.min_liquid_ratio <= 1, "liquidity.min_liquid_ratio", "0 to 1")
-        _require(0 <= self.min_cash_ratio <= 1, "liquidity.min_cash_ratio", "0 to 1")
-        _require(self.max_wam_days > 0, "liquidity.max_wam_days", "a number of days > 0")
-        _require(1 <= self.liquid_workdays <= 20, "liquidity.liquid_workdays", "1 to 20")
-        _require(1 <= self.ladder_days <= 366, "liquidity.ladder_days", "1 to 366 days")
-        _require(0 <= self.min_ladder_ratio <= 1, "liquidity.min_ladder_ratio", "0 to 1")
-        for name in ("managed_floor", "managed_overnight_floor", "managed_ladder_floor"):
-            _require(0 <= getattr(self, name) <= 2, f"liquidity.{name}", "0 (off) to 2")
-        _require(0 < self.shock_bp <= 1000, "liquidity.shock_bp", "1 to 1000 bp")
-        _require(
-            0 <= self.max_shock_deviation_pct <= 5,
-            "liquidity.max_shock_deviation_pct",
-            "0 (off) to 5 percent",
-        )
-        _require(
-            1.0 <= self.max_leverage <= MAX_LEVERAGE,
-            "liquidity.max_leverage",
-            f"1 (no borrowing) to {MAX_LEVERAGE} (the regulatory cap)",
-        )
-        _require(
-            0 <= self.ladder_lookback_days <= 3660,
-            "liquidity.ladder_lookback_days",
-            "0 (off) to 3660 days",
+            self.next_days_confidence,
         )
 
 
 @dataclass(frozen=True)
-class RegimeSettings:
+class RegimeSettings(Settings):
     """When a product plans in defence, and what defence means (:mod:`optimize.regime`).
 
     Attributes:
@@ -229,86 +232,67 @@ class RegimeSettings:
     """
 
     enabled: bool = True
-    pressure_days: int = 5
-    lookback_days: int = 120
-    enter_z: float = 3.0
-    persist_days: int = 2
+    pressure_days: int = setting(5, expected="an integer from 1 to 30 days", check=_within(1, 30))
+    lookback_days: int = setting(
+        120, expected="an integer from 20 to 730 days", check=_within(20, 730)
+    )
+    enter_z: float = setting(3.0, expected="a z-score > 0", check=lambda v: v > 0)
+    persist_days: int = setting(2, expected="an integer from 1 to 10 days", check=_within(1, 10))
     exit_z: float = 1.0
-    calm_days: int = 5
-    peer_share: float = 0.5
+    calm_days: int = setting(5, expected="an integer from 1 to 60 days", check=_within(1, 60))
+    peer_share: float = setting(0.5, expected="a share in (0, 1]", check=lambda v: 0 < v <= 1)
     peer_z: float = 1.5
-    peer_days: int = 1
-    rate_rise_bp: float = 50.0
-    memory_days: int = 60
-    max_tenor_days: int = 31
-    min_ladder_ratio: float = 0.5
-    min_liquid_ratio: float = 0.2
-    confidence: float = 0.99
+    peer_days: int = setting(1, expected="an integer from 1 to 30 days", check=_within(1, 30))
+    rate_rise_bp: float = setting(50.0, expected="bp > 0", check=lambda v: v > 0)
+    memory_days: int = setting(60, expected="an integer up to 366 days", check=lambda v: v <= 366)
+    max_tenor_days: int = setting(31, expected="an integer >= 1 (days)", check=lambda v: v >= 1)
+    min_ladder_ratio: float = _share(0.5)
+    min_liquid_ratio: float = _share(0.2)
+    confidence: float = _probability(0.99)
 
     def __post_init__(self) -> None:
-        _require(1 <= self.pressure_days <= 30, "regime.pressure_days", "1 to 30 days")
-        _require(20 <= self.lookback_days <= 730, "regime.lookback_days", "20 to 730 days")
-        _require(self.enter_z > 0, "regime.enter_z", "a z-score > 0")
-        _require(1 <= self.persist_days <= 10, "regime.persist_days", "1 to 10 days")
-        _require(self.exit_z < self.enter_z, "regime.exit_z", "a z-score below enter_z")
-        _require(1 <= self.calm_days <= 60, "regime.calm_days", "1 to 60 days")
-        _require(0 < self.peer_share <= 1, "regime.peer_share", "a share in (0, 1]")
-        _require(self.peer_z <= self.enter_z, "regime.peer_z", "a z-score up to enter_z")
-        _require(1 <= self.peer_days <= 30, "regime.peer_days", "1 to 30 days")
-        _require(self.rate_rise_bp > 0, "regime.rate_rise_bp", "bp > 0")
-        _require(
-            self.calm_days < self.memory_days <= 366, "regime.memory_days", "calm_days+1 to 366"
-        )
-        _require(self.max_tenor_days >= 1, "regime.max_tenor_days", "days >= 1")
-        _require(0 <= self.min_ladder_ratio <= 1, "regime.min_ladder_ratio", "0 to 1")
-        _require(0 <= self.min_liquid_ratio <= 1, "regime.min_liquid_ratio", "0 to 1")
-        _require(
-            MIN_CONFIDENCE <= self.confidence < 1.0,
-            "regime.confidence",
-            f"a probability from {MIN_CONFIDENCE} up to but excluding 1",
+        super().__post_init__()
+        require(self.exit_z < self.enter_z, "exit_z", "a z-score below enter_z", self.exit_z)
+        require(self.peer_z <= self.enter_z, "peer_z", "a z-score up to enter_z", self.peer_z)
+        require(
+            self.calm_days < self.memory_days,
+            "memory_days",
+            "calm_days + 1 to 366 days",
+            self.memory_days,
         )
 
 
 @dataclass(frozen=True)
-class QuotaSettings:
+class QuotaSettings(Settings):
     """Attributes:
     lot_share: quota lot as a share of the product's mean daily forecast demand (the lot is
         rounded down to a 1-2-5 number of CNY).
     min_run_days: minimum number of consecutive days subscriptions stay open, or closed.
     """
 
-    lot_share: float = 0.10
-    min_run_days: int = 2
-
-    def __post_init__(self) -> None:
-        _require(0 < self.lot_share <= 1, "quota.lot_share", "a share in (0, 1]")
-        _require(1 <= self.min_run_days <= 10, "quota.min_run_days", "1 to 10 days")
+    lot_share: float = setting(0.10, expected="a share in (0, 1]", check=lambda v: 0 < v <= 1)
+    min_run_days: int = setting(2, expected="an integer from 1 to 10 days", check=_within(1, 10))
 
 
 @dataclass(frozen=True)
-class PurchaseSettings:
+class PurchaseSettings(Settings):
     """Attributes:
     lot_share: purchase lot as a share of today's AUM (rounded down to a 1-2-5 number of CNY).
     integer: buy whole lots (a MILP); ``False`` buys continuous amounts.
     buckets: names of the asset buckets the plan may buy (cash is always held).
     """
 
-    lot_share: float = 0.002
+    lot_share: float = setting(0.002, expected="a share in (0, 0.5]", check=lambda v: 0 < v <= 0.5)
     integer: bool = True
-    buckets: tuple[str, ...] = ("repo_1d", "repo_7d", "ncd_1m", "ncd_3m", "ncd_6m")
-
-    def __post_init__(self) -> None:
-        _require(0 < self.lot_share <= 0.5, "purchases.lot_share", "a share in (0, 0.5]")
-        known = [b.name for b in BUCKETS if b.tenor_days > 0]
-        _require(
-            len(self.buckets) == len(set(self.buckets)) and set(self.buckets) <= set(known),
-            "purchases.buckets",
-            f"distinct names among {', '.join(known)}",
-        )
+    buckets: tuple[str, ...] = setting(
+        ("repo_1d", "repo_7d", "ncd_1m", "ncd_3m", "ncd_6m"),
+        expected=f"a list of distinct names among {', '.join(_TERM_BUCKETS)}",
+        check=lambda v: len(v) == len(set(v)) and set(v) <= set(_TERM_BUCKETS),
+    )
 
 
 @dataclass(frozen=True)
-class ExposureSettings:
+class ExposureSettings(Settings):
     """Attributes:
     enabled: reallocate the daily marketing exposure budget across products.
     slots_per_product: the slot size is the mean baseline exposure divided by this.
@@ -318,20 +302,14 @@ class ExposureSettings:
     """
 
     enabled: bool = True
-    slots_per_product: int = 3
-    max_multiple: float = 2.0
-    max_slots: int = 6
-    budget_factor: float = 1.0
-
-    def __post_init__(self) -> None:
-        _require(1 <= self.slots_per_product <= 50, "exposure.slots_per_product", "1 to 50")
-        _require(self.max_multiple >= 1, "exposure.max_multiple", "a multiple >= 1")
-        _require(1 <= self.max_slots <= 50, "exposure.max_slots", "1 to 50")
-        _require(self.budget_factor >= 0, "exposure.budget_factor", "a factor >= 0")
+    slots_per_product: int = setting(3, expected="an integer from 1 to 50", check=_within(1, 50))
+    max_multiple: float = setting(2.0, expected="a multiple >= 1", check=lambda v: v >= 1)
+    max_slots: int = setting(6, expected="an integer from 1 to 50", check=_within(1, 50))
+    budget_factor: float = setting(1.0, expected="a factor >= 0", check=lambda v: v >= 0)
 
 
 @dataclass(frozen=True)
-class TargetSettings:
+class TargetSettings(Settings):
     """Attributes:
     yield_time_constant_days: the target yield path moves from today's 7-day yield towards
         the goal with this time constant, days.
@@ -342,18 +320,15 @@ class TargetSettings:
     aum_band_pct: half-width of the AUM band around the target AUM, percent.
     """
 
-    yield_time_constant_days: float = 10.0
-    goal_rate_days: int = 30
-    aum_band_pct: float = 10.0
-
-    def __post_init__(self) -> None:
-        _require(self.yield_time_constant_days > 0, "targets.yield_time_constant_days", "days > 0")
-        _require(0 <= self.aum_band_pct <= 100, "targets.aum_band_pct", "0 to 100 percent")
-        _require(1 <= self.goal_rate_days <= 180, "targets.goal_rate_days", "1 to 180 days")
+    yield_time_constant_days: float = setting(10.0, expected="days > 0", check=lambda v: v > 0)
+    goal_rate_days: int = setting(
+        30, expected="an integer from 1 to 180 days", check=_within(1, 180)
+    )
+    aum_band_pct: float = setting(10.0, expected="0 to 100 percent", check=_within(0, 100))
 
 
 @dataclass(frozen=True)
-class Weights:
+class Weights(Settings):
     """Objective weights, per bp·day (see docs/optimize.md, "Objective").
 
     Attributes:
@@ -372,31 +347,30 @@ class Weights:
             still ahead of the purchase day (E25).
     """
 
-    yield_deviation: float = 1.0
-    yield_overshoot: float = 0.2
-    yield_overshoot_calm: float = 0.2
-    income: float = 0.1
-    liquidity: float = 0.0001
-    aum_band: float = 0.01
-    cash_drag: float = 0.5
-    refused_demand: float = 0.05
-    term_value: float = 0.1
+    yield_deviation: float = _weight(1.0)
+    yield_overshoot: float = _weight(0.2)
+    yield_overshoot_calm: float = _weight(0.2)
+    income: float = _weight(0.1)
+    liquidity: float = _weight(0.0001)
+    aum_band: float = _weight(0.01)
+    cash_drag: float = _weight(0.5)
+    refused_demand: float = _weight(0.05)
+    term_value: float = _weight(0.1)
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            _require(math.isfinite(value) and value >= 0, f"weights.{f.name}", "a number >= 0")
-        _require(
+        super().__post_init__()
+        require(
             self.income < min(self.yield_deviation, self.yield_overshoot, self.yield_overshoot_calm)
             or self.income == 0,
-            "weights.income",
+            "income",
             "a reward smaller than yield_deviation and yield_overshoot (else it outweighs "
             "tracking the target)",
+            self.income,
         )
 
 
 @dataclass(frozen=True)
-class Penalties:
+class Penalties(Settings):
     """Prices of the elastic slacks, per bp·day (see docs/optimize.md, "Always a plan").
 
     Attributes:
@@ -419,25 +393,20 @@ class Penalties:
             earns, so it never borrows to buy longer assets.
     """
 
-    overdraft: float = 1000.0
-    buffer: float = 100.0
-    liquidity_floor: float = 100.0
-    ladder: float = 100.0
-    needs: float = 500.0
-    cash_floor: float = 100.0
-    wam: float = 10.0
-    sales_plan: float = 1.0
-    borrowing: float = 1.0
-    deviation: float = 100.0
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            _require(math.isfinite(value) and value > 0, f"penalties.{f.name}", "a number > 0")
+    overdraft: float = _penalty(1000.0)
+    buffer: float = _penalty(100.0)
+    liquidity_floor: float = _penalty(100.0)
+    ladder: float = _penalty(100.0)
+    needs: float = _penalty(500.0)
+    cash_floor: float = _penalty(100.0)
+    wam: float = _penalty(10.0)
+    sales_plan: float = _penalty(1.0)
+    borrowing: float = _penalty(1.0)
+    deviation: float = _penalty(100.0)
 
 
 @dataclass(frozen=True)
-class SolverSettings:
+class SolverSettings(Settings):
     """Attributes:
     backend: ``"highspy"`` (matrices handed to HiGHS directly), ``"pyomo"`` (the Pyomo
         model solved through ``appsi_highs``) or ``"auto"``.
@@ -461,36 +430,24 @@ class SolverSettings:
     explain: re-solve the LP with the yes/no decisions fixed and report shadow prices.
     """
 
-    backend: str = "auto"
-    pyomo_max_columns: int = 0
-    time_limit_s: float = 10.0
-    mip_rel_gap: float = 0.005
-    mip_abs_gap_per_product_day: float = 0.25
-    threads: int = 1
-    random_seed: int = 12345
+    backend: str = setting(
+        "auto", expected="'auto', 'highspy' or 'pyomo'", check=lambda v: v in BACKENDS
+    )
+    pyomo_max_columns: int = setting(0, expected="an integer >= 0", check=lambda v: v >= 0)
+    time_limit_s: float = setting(10.0, expected="seconds > 0", check=lambda v: v > 0)
+    mip_rel_gap: float = setting(0.005, expected="a gap in [0, 1)", check=lambda v: 0 <= v < 1)
+    mip_abs_gap_per_product_day: float = setting(
+        0.25, expected="a gap >= 0 (bp·day per product-day)", check=lambda v: v >= 0
+    )
+    threads: int = setting(1, expected="an integer from 1 to 64", check=_within(1, 64))
+    random_seed: int = setting(
+        12345, expected="an integer from 0 to 2**31 - 1", check=lambda v: 0 <= v < 2**31
+    )
     mip_start: bool = True
-    search_max_integers: int = 1000
-    decompose_above_products: int = 30
-    workers: int = 1
+    search_max_integers: int = setting(1000, expected="an integer >= 0", check=lambda v: v >= 0)
+    decompose_above_products: int = setting(30, expected="an integer >= 1", check=lambda v: v >= 1)
+    workers: int = setting(1, expected="an integer from 1 to 64", check=_within(1, 64))
     explain: bool = True
-
-    def __post_init__(self) -> None:
-        _require(self.backend in BACKENDS, "solver.backend", "'auto', 'highspy' or 'pyomo'")
-        _require(self.pyomo_max_columns >= 0, "solver.pyomo_max_columns", "an integer >= 0")
-        _require(self.time_limit_s > 0, "solver.time_limit_s", "seconds > 0")
-        _require(0 <= self.mip_rel_gap < 1, "solver.mip_rel_gap", "a gap in [0, 1)")
-        _require(
-            self.mip_abs_gap_per_product_day >= 0,
-            "solver.mip_abs_gap_per_product_day",
-            "a gap >= 0 (bp·day per product-day)",
-        )
-        _require(1 <= self.threads <= 64, "solver.threads", "1 to 64")
-        _require(self.search_max_integers >= 0, "solver.search_max_integers", "an integer >= 0")
-        _require(
-            self.decompose_above_products >= 1, "solver.decompose_above_products", "an integer >= 1"
-        )
-        _require(1 <= self.workers <= 64, "solver.workers", "1 to 64")
-        _require(0 <= self.random_seed < 2**31, "solver.random_seed", "0 to 2**31 - 1")
 
 
 def _default_ladder() -> dict[str, float]:
@@ -498,15 +455,19 @@ def _default_ladder() -> dict[str, float]:
     return dict(DEFAULT_MIX)
 
 
+_BUCKET_NAMES = sorted(b.name for b in BUCKETS)
+
+
 @dataclass(frozen=True)
-class PlanSettings:
+class PlanSettings(Settings):
     """Everything that shapes a plan besides its inputs.
 
     Attributes:
         horizon, liquidity, regime, quota, purchases, exposure, targets, weights, penalties,
             solver: the sections of ``defaults.toml``.
         portfolio: default ladder, share of AUM per bucket name (sums to 1), used for products
-            without rows in ``holdings.csv`` and for the target yield.
+            without rows in ``holdings.csv`` and for the target yield. A file or overrides
+            that set ``[portfolio]`` replace the whole ladder.
         source: the files the settings were read from (defaults first).
     """
 
@@ -520,21 +481,17 @@ class PlanSettings:
     weights: Weights = field(default_factory=Weights)
     penalties: Penalties = field(default_factory=Penalties)
     solver: SolverSettings = field(default_factory=SolverSettings)
-    portfolio: Mapping[str, float] = field(default_factory=_default_ladder)
-    source: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        names = {b.name for b in BUCKETS}
-        ladder = dict(self.portfolio)
-        _require(
-            set(ladder) <= names and all(v >= 0 for v in ladder.values()),
-            "portfolio",
-            f"shares >= 0 of buckets among {', '.join(sorted(names))}",
-        )
-        _require(abs(sum(ladder.values()) - 1.0) < 1e-6, "portfolio", "shares that sum to 1")
+    portfolio: Mapping[str, float] = setting(
+        expected=f"a table of bucket = share >= 0, buckets among {', '.join(_BUCKET_NAMES)}, "
+        "shares that sum to 1",
+        each=lambda v: v >= 0,
+        check=lambda v: set(v) <= set(_BUCKET_NAMES) and abs(sum(v.values()) - 1.0) < 1e-6,
+        default_factory=_default_ladder,
+    )
+    source: tuple[str, ...] = internal(())
 
     def with_overrides(
-        self, overrides: Mapping[str, Any], source: str = "overrides"
+        self, overrides: Mapping[str, Any], source: str = "optimizer overrides"
     ) -> PlanSettings:
         """A copy with some keys changed, given as ``{"section": {"key": value}}``.
 
@@ -544,78 +501,10 @@ class PlanSettings:
         return _apply(self, overrides, source)
 
 
-_SECTIONS: dict[str, type] = {
-    "horizon": HorizonSettings,
-    "liquidity": LiquiditySettings,
-    "regime": RegimeSettings,
-    "quota": QuotaSettings,
-    "purchases": PurchaseSettings,
-    "exposure": ExposureSettings,
-    "targets": TargetSettings,
-    "weights": Weights,
-    "penalties": Penalties,
-    "solver": SolverSettings,
-}
-
-
-def _coerce(value: Any, default: Any, where: str) -> Any:
-    """Check ``value`` against the type of the default; ints are accepted for floats."""
-    if isinstance(default, bool):
-        _require(isinstance(value, bool), where, "true or false")
-        return value
-    if isinstance(default, int):
-        _require(isinstance(value, int) and not isinstance(value, bool), where, "an integer")
-        return value
-    if isinstance(default, float):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        _require(ok and math.isfinite(float(value)), where, "a number")
-        return float(value)
-    if isinstance(default, str):
-        _require(isinstance(value, str), where, "a string")
-        return value
-    if isinstance(default, tuple):
-        _require(
-            isinstance(value, list | tuple) and all(isinstance(v, str) for v in value),
-            where,
-            "a list of strings",
-        )
-        return tuple(value)
-    raise TypeError(f"no coercion for {where}")  # pragma: no cover - a programming error
-
-
 def _apply(settings: PlanSettings, raw: Mapping[str, Any], source: str) -> PlanSettings:
-    changes: dict[str, Any] = {}
-    for section, table in raw.items():
-        where = f"{source}: [{section}]"
-        if section == "portfolio":
-            _require(isinstance(table, Mapping), where, "a table of bucket = share")
-            ladder = {}
-            for name, share in table.items():
-                ladder[str(name)] = _coerce(share, 0.0, f"{where} {name}")
-            changes["portfolio"] = ladder
-            continue
-        if section not in _SECTIONS:
-            known = ", ".join([*_SECTIONS, "portfolio"])
-            raise UsageError(f"{where}: unknown section; expected one of {known}")
-        _require(isinstance(table, Mapping), where, "a table of key = value")
-        current = getattr(settings, section)
-        fields = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}
-        updated = {}
-        for key, value in table.items():
-            if key not in fields:
-                raise UsageError(
-                    f"{where}: unknown key {key!r}; expected one of {', '.join(fields)}"
-                )
-            updated[key] = _coerce(value, fields[key], f"{where} {key}")
-        try:
-            changes[section] = dataclasses.replace(current, **updated)
-        except UsageError as error:
-            raise UsageError(f"{source}: {error}") from error
-    changes["source"] = (*settings.source, source)
-    try:
-        return dataclasses.replace(settings, **changes)
-    except UsageError as error:
-        raise UsageError(f"{source}: {error}") from error
+    """``raw``'s keys on top of ``settings`` (a table changes only the keys it names)."""
+    extra = {"source": (*settings.source, source)}
+    return update_settings(settings, raw, source=source, extra=extra)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -647,5 +536,5 @@ def load_settings(
     if path is not None:
         settings = _apply(settings, _read_toml(Path(path)), str(path))
     if overrides:
-        settings = _apply(settings, overrides, "overrides")
+        settings = _apply(settings, overrides, "optimizer overrides")
     return settings

@@ -38,8 +38,10 @@ directory reads and writes the same places; without a file they are relative to 
 directory. Without ``history_url`` the run history is ``<output_root>/history.sqlite``: it
 belongs to the output root, wherever the job is started from and wherever the root is moved.
 A key that is not known, or a value of the wrong type or range, stops the command with exit
-status 2 and names the file and the key: a typo in a scheduled job's settings must not be
-silently ignored.
+status 2 and names the file, the key and what it accepts: a typo in a scheduled job's settings
+must not be silently ignored. The defaults and the accepted values have one home, the fields of
+:class:`DailyConfig`; the file is read by the loader the optimiser's settings use too
+(:mod:`rainmaker.settings_core`), and ``rainmaker.example.toml`` is tested equal to them.
 """
 
 from __future__ import annotations
@@ -51,15 +53,16 @@ import math
 import re
 import tomllib
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
+from rainmaker.settings_core import Settings, SettingsError, internal, read_settings, setting
 from rainmaker.tracking import check_tracking_uri
 
 __all__ = [
@@ -90,9 +93,40 @@ MAX_NOTIFY_TIMEOUT_S = 300
 _DEADLINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
+def _within(low: float, high: float) -> Callable[[float], bool]:
+    return lambda v: low <= v <= high
+
+
+def _optional_path(value: str, folder: Path | None) -> Path | None:
+    """``""`` is "none" (TOML has no null); other paths are relative to the file's folder."""
+    return None if value == "" else _resolve(Path(value), folder)
+
+
+def _zone_exists(name: str) -> bool:
+    if name == "":
+        return True
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 @dataclass(frozen=True)
-class DailyConfig:
+class DailyConfig(Settings):
     """Settings of one daily job; the defaults run the sample data set.
+
+    Each field declares its default and what it accepts (:func:`rainmaker.settings_core.setting`,
+    the one home of both); :func:`load_config` reads a file into it, and making one in Python
+    runs the same checks.
 
     Attributes:
         data: data-set folder.
@@ -100,6 +134,7 @@ class DailyConfig:
         horizon: days planned after the as-of day (1 to 60).
         confidence: quantile of each day's redemptions the liquidity buffer must cover (0.90
             up to, not including, 1); the forecast also gives this quantile and its mirror.
+            In the file: ``[liquidity] confidence``.
         model: forecast model name handed to ``forecast.run_forecast``.
         lang: report language, ``"zh"`` or ``"en"``.
         products: product ids to plan; empty means every product with flows.
@@ -131,34 +166,108 @@ class DailyConfig:
         source: the configuration file read, or None for the defaults.
     """
 
-    data: Path = Path("data/sample")
-    output_root: Path = Path("runs")
-    horizon: int = 14
-    confidence: float = 0.95
-    model: str = "auto"
-    lang: str = "zh"
-    products: tuple[str, ...] = ()
-    weights: Mapping[str, float] = field(default_factory=dict)
-    history_url: str | None = None
-    tracking_uri: str = "sqlite:///mlflow.db"
-    experiment: str = "rainmaker"
-    optimizer: Path | None = None
-    max_data_age_days: int = DEFAULT_MAX_DATA_AGE_DAYS
-    data_deadline: str = ""
-    fail_on: str = "critical"
-    timezone: str = ""
-    notify_command: tuple[str, ...] = ()
-    notify_url: str = ""
-    notify_timeout_s: float = 10.0
-    keep_days: int = 0
-    log_format: str = "text"
-    source: Path | None = None
+    # A hint added to the error about an unknown key in a table of this file.
+    settings_hints: ClassVar[Mapping[str, str]] = {
+        "liquidity": "other optimiser settings go in the file named by 'optimizer'"
+    }
+
+    data: Path = setting(Path("data/sample"), expected="a folder path (string)")
+    output_root: Path = setting(Path("runs"), expected="a folder path (string)")
+    horizon: int = setting(
+        14,
+        expected=f"an integer number of days from 1 to {MAX_HORIZON_DAYS}",
+        check=_within(1, MAX_HORIZON_DAYS),
+    )
+    confidence: float = setting(
+        0.95,
+        key="liquidity.confidence",
+        expected=f"a probability from {MIN_CONFIDENCE} up to but excluding 1, e.g. 0.95",
+        check=lambda v: MIN_CONFIDENCE <= v < 1.0,
+    )
+    model: str = setting("auto", expected="a forecast model name (string)", check=bool)
+    lang: str = setting("zh", expected="'zh' or 'en'", check=lambda v: v in LANGUAGES)
+    products: tuple[str, ...] = setting(
+        (), expected="a list of product ids (non-empty strings)", each=bool
+    )
+    weights: Mapping[str, float] = setting(
+        expected="a number >= 0 (an objective weight)", each=lambda v: v >= 0, default_factory=dict
+    )
+    history_url: str | None = setting(
+        None,
+        expected="an SQLAlchemy database URL (non-empty string)",
+        check=lambda v: v.strip() != "",
+        read=lambda value, folder: resolve_sqlite_url(value, folder),
+    )
+    tracking_uri: str = setting(
+        "sqlite:///mlflow.db",
+        expected="an MLflow tracking URI (string; empty turns tracking off)",
+        read=lambda value, folder: resolve_sqlite_url(value, folder),
+    )
+    experiment: str = setting(
+        "rainmaker",
+        expected="an MLflow experiment name (non-empty string)",
+        check=lambda v: v.strip() != "",
+    )
+    optimizer: Path | None = setting(
+        None,
+        expected="a path to an optimiser settings file that exists (string; empty: the "
+        "optimiser's defaults)",
+        check=lambda v: Path(v).is_file(),
+        read=_optional_path,
+    )
+    max_data_age_days: int = setting(
+        DEFAULT_MAX_DATA_AGE_DAYS,
+        expected=f"a whole number of days from 0 (no check) to {MAX_DATA_AGE_DAYS}",
+        check=_within(0, MAX_DATA_AGE_DAYS),
+    )
+    data_deadline: str = setting(
+        "",
+        expected="a local time 'HH:MM' (24 h), or '' for no deadline",
+        check=lambda v: v == "" or _DEADLINE.match(v) is not None,
+    )
+    fail_on: str = setting(
+        "critical",
+        expected=f"one of {', '.join(repr(c) for c in FAIL_ON_CHOICES)}",
+        check=lambda v: v in FAIL_ON_CHOICES,
+    )
+    timezone: str = setting(
+        "",
+        expected="an IANA time zone name such as 'Asia/Shanghai', or '' for the local zone",
+        check=_zone_exists,
+    )
+    notify_command: tuple[str, ...] = setting(
+        (), expected="a list of strings: a program and its arguments (no shell)", each=bool
+    )
+    notify_url: str = setting(
+        "",
+        expected="an http:// or https:// URL, or ''",
+        check=lambda v: v == "" or _http_url(v),
+        secret=True,  # never echoed: a webhook's path or query often is its secret
+    )
+    notify_timeout_s: float = setting(
+        10.0,
+        expected=f"a number of seconds from 1 to {MAX_NOTIFY_TIMEOUT_S}",
+        check=_within(1, MAX_NOTIFY_TIMEOUT_S),
+    )
+    keep_days: int = setting(
+        0,
+        expected="a whole number of days >= 0 (0 keeps every revision)",
+        check=_within(0, math.inf),
+    )
+    log_format: str = setting("text", expected="'text' or 'json'", check=lambda v: v in LOG_FORMATS)
+    source: Path | None = internal(None)
 
     def __post_init__(self) -> None:
         if self.history_url is None:
             # frozen: the one place the derived default is filled in
             object.__setattr__(self, "history_url", default_history_url(self.output_root))
-        _check(self, str(self.source or "settings"))
+        where = str(self.source or "settings")
+        try:
+            super().__post_init__()
+        except SettingsError as error:
+            raise error.located(where) from error
+        check_output_folder(Path(self.output_root), f"{where}: key 'output_root':")
+        check_tracking_uri(self.tracking_uri, f"{where}: key 'tracking_uri'")
 
     @property
     def history_database(self) -> str:
@@ -214,32 +323,6 @@ class DailyConfig:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-_KEYS: dict[str, str] = {
-    "data": "a folder path (string)",
-    "output_root": "a folder path (string)",
-    "horizon": f"an integer number of days from 1 to {MAX_HORIZON_DAYS}",
-    "confidence": f"a probability from {MIN_CONFIDENCE} up to but excluding 1, e.g. 0.95",
-    "liquidity": "a table with confidence = a probability, e.g. [liquidity] confidence = 0.95",
-    "model": "a forecast model name (string)",
-    "lang": "'zh' or 'en'",
-    "products": "a list of product ids (strings)",
-    "weights": "a table of objective weights, name = number >= 0",
-    "history_url": "an SQLAlchemy database URL (string)",
-    "tracking_uri": "an MLflow tracking URI (string; empty turns tracking off)",
-    "experiment": "an MLflow experiment name (non-empty string)",
-    "optimizer": "a path to an optimiser settings file (string; empty: the optimiser's defaults)",
-    "max_data_age_days": f"a whole number of days from 0 (no check) to {MAX_DATA_AGE_DAYS}",
-    "data_deadline": "a local time 'HH:MM' (24 h), or '' for no deadline",
-    "fail_on": f"one of {', '.join(repr(c) for c in FAIL_ON_CHOICES)}",
-    "timezone": "an IANA time zone name such as 'Asia/Shanghai', or '' for the local zone",
-    "notify_command": "a list of strings: a program and its arguments (no shell)",
-    "notify_url": "an http:// or https:// URL, or ''",
-    "notify_timeout_s": f"a number of seconds from 1 to {MAX_NOTIFY_TIMEOUT_S}",
-    "keep_days": "a whole number of days >= 0 (0 keeps every revision)",
-    "log_format": "'text' or 'json'",
-}
-
-
 def load_config(path: str | Path | None = None) -> DailyConfig:
     """Read the daily job's settings.
 
@@ -280,67 +363,34 @@ def config_from_mapping(raw: Mapping[str, Any], source: Path | None = None) -> D
         UsageError: unknown key, wrong type or out-of-range value; the message names the key.
     """
     where = str(source) if source is not None else "settings"
-    unknown = sorted(set(raw) - set(_KEYS))
-    if unknown:
-        known = ", ".join(sorted(_KEYS))
-        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of {known}")
-    base = source.resolve().parent if source is not None else None
-    values: dict[str, Any] = {}
-    raw = _liquidity_table(raw, where)
-    for key, value in raw.items():
-        if key in ("data", "output_root"):
-            _expect(isinstance(value, str) and value != "", where, key)
-            values[key] = _resolve(Path(value), base)
-        elif key == "optimizer":
-            _expect(isinstance(value, str), where, key)
-            values[key] = _resolve(Path(value), base) if value else None
-        elif key in ("history_url", "tracking_uri"):
-            _expect(isinstance(value, str), where, key)
-            values[key] = resolve_sqlite_url(value, base) if base is not None else value
-        elif key in ("products", "notify_command"):
-            ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-            _expect(ok, where, key)
-            values[key] = tuple(value)
-        elif key == "weights":
-            _expect(isinstance(value, dict), where, key)
-            values[key] = dict(value)
-        else:
-            values[key] = value
-    return DailyConfig(**values, source=source)
+    folder = source.resolve().parent if source is not None else None
+    raw = _liquidity_alias(raw, where)
+    return read_settings(DailyConfig, raw, source=where, folder=folder, extra={"source": source})
 
 
-def _liquidity_table(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _liquidity_alias(raw: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     """``[liquidity] confidence`` (the optimiser's and the API's name) as the one spelling.
 
     The flat ``confidence`` of earlier files still works, with a ``FutureWarning`` (shown to
     operators, unlike a DeprecationWarning); giving both is refused. Other optimiser keys
-    belong in the ``optimizer`` file, so the table takes ``confidence`` only.
+    belong in the ``optimizer`` file: the table takes ``confidence`` only
+    (``DailyConfig.settings_hints`` says so in the error).
     """
-    values = dict(raw)
-    table = values.pop("liquidity", None)
-    if "confidence" in values:
-        if table is not None:
-            raise UsageError(
-                f"{where}: both 'confidence' and [liquidity] confidence are set; keep "
-                "[liquidity] confidence only"
-            )
-        warnings.warn(
-            f"{where}: key 'confidence' is deprecated; write [liquidity] confidence = "
-            f"{values['confidence']!r} (the name optimize/defaults.toml and the Python API use)",
-            FutureWarning,
-            stacklevel=3,
-        )
-    if table is None:
-        return values
-    _expect(isinstance(table, dict), where, "liquidity")
-    others = sorted(set(table) - {"confidence"})
-    if others:
+    if "confidence" not in raw:
+        return raw
+    if "liquidity" in raw:
         raise UsageError(
-            f"{where}: [liquidity] {', '.join(others)}: only confidence is read here; put "
-            "other optimiser settings in the file named by 'optimizer'"
+            f"{where}: both 'confidence' and [liquidity] confidence are set; keep "
+            "[liquidity] confidence only"
         )
-    if "confidence" in table:
-        values["confidence"] = table["confidence"]
+    warnings.warn(
+        f"{where}: key 'confidence' is deprecated; write [liquidity] confidence = "
+        f"{raw['confidence']!r} (the name optimize/defaults.toml and the Python API use)",
+        FutureWarning,
+        stacklevel=3,
+    )
+    values = {k: v for k, v in raw.items() if k != "confidence"}
+    values["liquidity"] = {"confidence": raw["confidence"]}
     return values
 
 
@@ -371,80 +421,8 @@ def _file_digest(path: Path | None) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
-        return None  # reported by _check
+        return None  # reported by DailyConfig's check of the key
 
 
 def _resolve(path: Path, base: Path | None) -> Path:
     return path if base is None or path.is_absolute() else base / path
-
-
-def _expect(ok: bool, where: str, key: str, got: Any = None) -> None:
-    if not ok:
-        shown = f", got {got!r}" if got is not None else ""
-        raise UsageError(f"{where}: key '{key}' must be {_KEYS[key]}{shown}")
-
-
-def _check(config: DailyConfig, where: str) -> None:
-    """Validate every field; raises UsageError naming the first bad key."""
-    horizon = config.horizon
-    ok = isinstance(horizon, int) and not isinstance(horizon, bool)
-    _expect(ok and 1 <= horizon <= MAX_HORIZON_DAYS, where, "horizon", horizon)
-    conf = config.confidence
-    ok = isinstance(conf, int | float) and not isinstance(conf, bool)
-    _expect(ok and MIN_CONFIDENCE <= float(conf) < 1.0, where, "confidence", conf)
-    _expect(isinstance(config.model, str) and config.model != "", where, "model", config.model)
-    _expect(config.lang in LANGUAGES, where, "lang", config.lang)
-    for name, weight in config.weights.items():
-        ok = isinstance(weight, int | float) and not isinstance(weight, bool)
-        if not (ok and math.isfinite(weight) and weight >= 0):
-            raise UsageError(f"{where}: weight '{name}' must be a number >= 0, got {weight!r}")
-    ok = isinstance(config.history_url, str) and config.history_url.strip() != ""
-    _expect(ok, where, "history_url", config.history_url)
-    check_output_folder(Path(config.output_root), f"{where}: key 'output_root':")
-    ok = isinstance(config.experiment, str) and config.experiment.strip() != ""
-    _expect(ok, where, "experiment", config.experiment)
-    if config.optimizer is not None and not Path(config.optimizer).is_file():
-        raise UsageError(f"{where}: key 'optimizer': file {config.optimizer} does not exist")
-    check_tracking_uri(config.tracking_uri, f"{where}: key 'tracking_uri'")
-    _check_operations(config, where)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_operations(config: DailyConfig, where: str) -> None:
-    """Validate the operations keys (checks, notifiers, retention, logs)."""
-    age = config.max_data_age_days
-    _expect(_whole(age) and 0 <= age <= MAX_DATA_AGE_DAYS, where, "max_data_age_days", age)
-    deadline = config.data_deadline
-    ok = isinstance(deadline, str) and (deadline == "" or _DEADLINE.match(deadline) is not None)
-    _expect(ok, where, "data_deadline", deadline)
-    _expect(config.fail_on in FAIL_ON_CHOICES, where, "fail_on", config.fail_on)
-    _expect(isinstance(config.timezone, str), where, "timezone", config.timezone)
-    if config.timezone:
-        try:
-            ZoneInfo(config.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            _expect(False, where, "timezone", config.timezone)
-    ok = all(isinstance(v, str) and v for v in config.notify_command)
-    _expect(ok, where, "notify_command", list(config.notify_command))
-    url = config.notify_url
-    ok = isinstance(url, str) and (url == "" or _http_url(url))
-    # the URL itself is not echoed: a webhook's path or query often is its secret
-    _expect(ok, where, "notify_url")
-    timeout = config.notify_timeout_s
-    ok = isinstance(timeout, int | float) and not isinstance(timeout, bool)
-    ok = ok and math.isfinite(timeout) and 1 <= timeout <= MAX_NOTIFY_TIMEOUT_S
-    _expect(ok, where, "notify_timeout_s", timeout)
-    keep = config.keep_days
-    _expect(_whole(keep) and keep >= 0, where, "keep_days", keep)
-    _expect(config.log_format in LOG_FORMATS, where, "log_format", config.log_format)
-
-
-def _http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -21,6 +21,8 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     notify_timeout_s = 10             # seconds a notifier may take
     keep_days = 0                     # as-of days of revisions kept; 0 keeps every revision
     log_format = "text"               # "text" or "json" (one JSON object per line on stderr)
+    progress = true                   # progress of long steps on stderr even when it is not a
+                                      # terminal (false: never); absent: only on a terminal
 
     [liquidity]
     confidence = 0.95                 # quantile of redemptions the liquidity buffer covers
@@ -128,6 +130,9 @@ class DailyConfig:
         keep_days: revisions of as-of days more than this many days before the newest as-of
             day are deleted after each run (never the one ``latest`` points at); 0 keeps all.
         log_format: ``"text"`` or ``"json"`` lines on stderr.
+        progress: show the progress of long steps on stderr (True even when stderr is not a
+            terminal, False never); None (the default, no key) shows it on a terminal only.
+            ``--progress`` / ``--no-progress`` override it.
         source: the configuration file read, or None for the defaults.
     """
 
@@ -152,6 +157,7 @@ class DailyConfig:
     notify_timeout_s: float = 10.0
     keep_days: int = 0
     log_format: str = "text"
+    progress: bool | None = None
     source: Path | None = None
 
     def __post_init__(self) -> None:
@@ -237,6 +243,7 @@ _KEYS: dict[str, str] = {
     "notify_timeout_s": f"a number of seconds from 1 to {MAX_NOTIFY_TIMEOUT_S}",
     "keep_days": "a whole number of days >= 0 (0 keeps every revision)",
     "log_format": "'text' or 'json'",
+    "progress": "true or false (absent: progress on a terminal only)",
 }
 
 
@@ -440,6 +447,8 @@ def _check_operations(config: DailyConfig, where: str) -> None:
     keep = config.keep_days
     _expect(_whole(keep) and keep >= 0, where, "keep_days", keep)
     _expect(config.log_format in LOG_FORMATS, where, "log_format", config.log_format)
+    ok = config.progress is None or isinstance(config.progress, bool)
+    _expect(ok, where, "progress", config.progress)
 
 
 def _http_url(url: str) -> bool:

@@ -79,6 +79,8 @@ from rainmaker.app.outputs import (
 )
 from rainmaker.contracts import ForecastResult, PlanOutcome
 from rainmaker.errors import DataError, RainmakerError, UsageError
+from rainmaker.progress import Progress as StepProgress
+from rainmaker.progress import no_progress
 from rainmaker.safety import mask_secrets, restore_spreadsheet_text, write_spreadsheet_csv
 from rainmaker.shadow_price import holdings_deviation
 
@@ -140,10 +142,14 @@ class Steps:
             ``ForecastResult``; None means :func:`forecast.run_forecast`.
         planner: ``make_plan(dataset, as_of, forecast, settings)`` returning a ``PlanResult``;
             None means :func:`optimize.make_plan`.
+        progress: told of the real forecast's model fits (:mod:`rainmaker.progress`; the
+            command line's :func:`rainmaker.app.progress.reporter`); silent by default. The
+            plan's solve takes under a second on the sample, below the quiet threshold.
     """
 
     forecaster: Callable[..., ForecastResult] | None = None
     planner: Callable[..., PlanOutcome] | None = None
+    progress: StepProgress = no_progress
 
     def forecast(
         self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig
@@ -152,10 +158,15 @@ class Steps:
         if self.forecaster is None:
             from forecast import run_forecast  # start-up time: LightGBM, statsmodels
 
-            call = run_forecast
-        else:
-            call = self.forecaster
-        return call(
+            return run_forecast(
+                dataset,
+                as_of,
+                horizon=config.horizon,
+                quantiles=quantile_levels(config.confidence),
+                model=config.model,
+                progress=self.progress,
+            )
+        return self.forecaster(
             dataset,
             as_of,
             horizon=config.horizon,

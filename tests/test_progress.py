@@ -142,3 +142,24 @@ def test_the_forecast_counts_its_fits(make_dataset, tmp_path):
     total = calls[0][2]
     assert calls[0] == (FIT_STAGE, 0, total) and calls[-1] == (FIT_STAGE, total, total)
     assert [done for _, done, _ in calls] == list(range(total + 1))
+
+
+def test_the_daily_job_hands_its_progress_to_the_forecast(make_dataset, tmp_path):
+    import argparse
+
+    from forecast.api import FIT_STAGE
+    from rainmaker.app.config import DailyConfig
+    from rainmaker.app.daily import Steps
+    from rainmaker.dataset import load_dataset
+
+    calls: list[tuple[str, int, int]] = []
+    dataset = load_dataset(make_dataset(tmp_path / "data"))
+    config = DailyConfig(model="seasonal_naive", horizon=7)
+    Steps(progress=lambda *call: calls.append(call)).forecast(dataset, dataset.last_date, config)
+    assert calls and {stage for stage, _, _ in calls} == {FIT_STAGE}
+    # the flag wins over the settings' key; neither: the terminal decides (None)
+    asked = cli._progress_asked
+    on = DailyConfig(progress=True)
+    assert asked(argparse.Namespace(progress=None), on) is True
+    assert asked(argparse.Namespace(progress=False), on) is False
+    assert asked(argparse.Namespace(progress=None), DailyConfig()) is None

@@ -170,7 +170,6 @@ def run_window(
             products=PRODUCTS,
             options=PolicyOptions(plan_overrides=overrides),
             tracking_uri=None,
-            progress=False,
             stressed=window.stressed,
         )
     return {

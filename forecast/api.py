@@ -21,14 +21,14 @@ therefore calls ``fit`` once, ``refit`` weekly and ``predict`` daily.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import BacktestRun, rolling_origins, run_backtest
+from forecast.backtest import BacktestRun, refit_folds, rolling_origins, run_backtest
 from forecast.base import ForecastFallbackWarning, ForecastModel, clone, single_threaded_blas
 from forecast.calibration import (
     DEFAULT_HALF_LIFE_DAYS,
@@ -56,6 +56,7 @@ from forecast.theta import CalendarTheta
 from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
+from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 
 __all__ = [
@@ -79,6 +80,9 @@ MODEL_CLASSES: dict[str, type[ForecastModel]] = {
     "recent_mean": RecentMean,
 }
 DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
+# the progress stage of Forecaster.fit (rainmaker.progress)
+FIT_STAGE = "forecast: fitting models"
+
 # The longest horizon served, days: a year. Beyond it the year-ago feature would be a day after
 # the as-of day and the sample paths grow without bound; longer horizons are refused up front.
 MAX_HORIZON_DAYS = 365
@@ -274,12 +278,20 @@ class Forecaster:
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Self:
+    def fit(
+        self,
+        dataset: Dataset,
+        as_of: str | pd.Timestamp | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> Self:
         """Backtest, select, fit every model and the exposure response on rows ≤ ``as_of``.
 
         Args:
             dataset: the data set (rows after ``as_of`` are ignored).
             as_of: the last day the forecaster may learn from (default: last flows day).
+            progress: told of each model fitted (the backtest's folds, then the final fits):
+                stage :data:`FIT_STAGE` (:mod:`rainmaker.progress`).
 
         Returns:
             The fitted forecaster.
@@ -290,6 +302,13 @@ class Forecaster:
         self.warnings_: list[str] = []
         templates = [self._new_model(name, backtest=True) for name in self.models]
         origins = rolling_origins(panel, self.horizon, self.backtest_days, self.step_days)
+        # the steps: each model on each backtest fold, each final fit, the exposure response
+        final = len(self._final_names()) + int(self.estimate_exposure_response)
+        steps = stage_steps(
+            progress,
+            FIT_STAGE,
+            len(templates) * refit_folds(origins, self.refit_every_days) + final,
+        )
         self.backtest_: BacktestRun | None = None
         self.scores_ = pd.DataFrame(columns=["candidate", "variable", "wape", "n_scored"])
         self.overrides_: dict[str, dict[str, Candidate]] = {}
@@ -297,7 +316,7 @@ class Forecaster:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ForecastFallbackWarning)
                 self.backtest_ = run_backtest(
-                    panel, templates, origins, self.horizon, self.refit_every_days
+                    panel, templates, origins, self.horizon, self.refit_every_days, steps.tick
                 )
             self._note(*(str(w.message) for w in caught))
             weights = origin_weights(self.backtest_.origins, self.half_life_days)
@@ -318,7 +337,7 @@ class Forecaster:
         self._residual_cache: dict[tuple[str, str], np.ndarray] = {}
         self._weight_cache: dict[tuple[str, str], np.ndarray] = {}
         self.calibration_panel_ = panel
-        self._fit_models(panel)
+        self._fit_models(panel, steps.tick)
         return self
 
     def refit(self, dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Self:
@@ -339,9 +358,13 @@ class Forecaster:
         self._fit_models(panel)
         return self
 
-    def _fit_models(self, panel: Panel) -> None:
+    def _final_names(self) -> list[str]:
+        """The models of the final fit: the chosen ones and the fallbacks."""
+        return list(dict.fromkeys((*self.models, "seasonal_naive", "recent_mean")))
+
+    def _fit_models(self, panel: Panel, tick: Callable[[], None] | None = None) -> None:
         self.models_: dict[str, ForecastModel] = {}
-        names = list(dict.fromkeys((*self.models, "seasonal_naive", "recent_mean")))
+        names = self._final_names()
         templates = {name: self._new_model(name) for name in names}
 
         def fit(name: str) -> ForecastModel | ValueError:
@@ -349,6 +372,9 @@ class Forecaster:
                 return clone(templates[name]).fit(panel)
             except ValueError as error:
                 return error
+            finally:
+                if tick is not None:
+                    tick()
 
         # LightGBM trains in C, without the GIL: with two threads allowed it fits on a thread
         # of its own while the other models fit here (the models share nothing; BLAS stays on
@@ -372,6 +398,8 @@ class Forecaster:
         self.as_of_ = panel.as_of
         if self.estimate_exposure_response:
             self.exposure_response_ = fit_exposure_response(panel)
+            if tick is not None:
+                tick()
         else:
             self.exposure_response_ = pd.DataFrame(
                 index=pd.Index(panel.product_ids, name="product_id"), columns=RESPONSE_COLUMNS
@@ -673,6 +701,7 @@ def run_forecast(
     forecaster: Forecaster | None = None,
     seed: int = 0,
     n_paths: int = 200,
+    progress: Progress | None = None,
 ) -> ForecastResult:
     """Forecast every product's flows and AUM for the ``horizon`` days after ``as_of``.
 
@@ -690,6 +719,7 @@ def run_forecast(
             refitting (``model`` then picks a fitted candidate; ``auto`` keeps its selection).
         seed: random seed.
         n_paths: sample paths.
+        progress: told of each model fitted (:meth:`Forecaster.fit`).
 
     Returns:
         The :class:`ForecastResult`.
@@ -699,5 +729,5 @@ def run_forecast(
     names = model_names(model)
     fitted = Forecaster(
         models=names, horizon=horizon, quantiles=quantiles, seed=seed, n_paths=n_paths
-    ).fit(dataset, as_of)
+    ).fit(dataset, as_of, progress=progress)
     return fitted.predict(dataset, as_of, horizon)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,12 +76,21 @@ def _gather(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray
     return np.transpose(values[days], (0, 2, 1))
 
 
+def refit_folds(origins: np.ndarray, refit_every_days: int) -> int:
+    """How many times :func:`run_backtest` fits each model over ``origins``."""
+    origins = np.asarray(origins, dtype=int)
+    if not origins.size:
+        return 0
+    return int(np.unique((origins - origins[0]) // refit_every_days).size)
+
+
 def run_backtest(
     panel: Panel,
     models: Sequence[ForecastModel],
     origins: np.ndarray,
     horizon: int,
     refit_every_days: int = 91,
+    on_fit: Callable[[], None] | None = None,
 ) -> BacktestRun:
     """Refit each model every ``refit_every_days`` and forecast from every origin.
 
@@ -94,6 +103,7 @@ def run_backtest(
         origins: ascending origin positions.
         horizon: days forecast after each origin.
         refit_every_days: days between refits.
+        on_fit: called after each fold of each model (fitted or not): progress counting.
 
     Returns:
         The :class:`BacktestRun`.
@@ -121,11 +131,15 @@ def run_backtest(
                     ForecastFallbackWarning,
                     stacklevel=2,
                 )
+                if on_fit is not None:
+                    on_fit()
                 continue
             spent += time.perf_counter() - started
             predicted = model.predict_at(panel, origins[members], horizon)
             for variable in MODELLED_VARIABLES:
                 out[variable][members] = predicted[variable]
+            if on_fit is not None:
+                on_fit()
         forecasts[template.name] = out
         fit_seconds[template.name] = spent
     context = feature_context(panel, horizon)

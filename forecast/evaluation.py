@@ -29,10 +29,9 @@ one.
 from __future__ import annotations
 
 import pickle
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ from forecast.panel import OUTPUT_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
 from rainmaker.outcomes import observed_outcomes
+from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import quantile_label
 from rainmaker.tracking import experiment_in
 
@@ -61,6 +61,8 @@ __all__ = [
 
 AUTO = "auto"
 MASE_WINDOW_DAYS = 364
+# the progress stage of evaluate_forecast (rainmaker.progress): one step per origin
+EVALUATION_STAGE = "evaluate-forecast: origins"
 
 
 @dataclass(frozen=True, eq=False)
@@ -385,7 +387,7 @@ def evaluate_forecast(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     seed: int = 0,
     forecaster_params: dict[str, Any] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> EvaluationResult:
     """Rolling-origin evaluation of ``auto`` and every model in ``models``.
 
@@ -400,7 +402,8 @@ def evaluate_forecast(
         quantiles: quantile levels (must include 0.1, 0.5 and 0.9).
         seed: random seed.
         forecaster_params: more :class:`Forecaster` arguments (e.g. ``backtest_days``).
-        progress: called with a line of text per origin (e.g. print to stderr).
+        progress: told of each origin evaluated, stage :data:`EVALUATION_STAGE`
+            (:mod:`rainmaker.progress`; ``rainmaker evaluate-forecast`` renders it).
 
     Returns:
         The :class:`EvaluationResult`.
@@ -439,7 +442,8 @@ def evaluate_forecast(
     forecaster: Forecaster | None = None
     fitted_on: pd.Timestamp | None = None
     seconds = {"fit": 0.0, "predict": 0.0}
-    for i, origin in enumerate(origins):
+    steps = stage_steps(progress, EVALUATION_STAGE, len(origins))
+    for origin in origins:
         if fitted_on is None or (origin - fitted_on).days >= refit_every_days:
             started = time.perf_counter()
             forecaster = Forecaster(
@@ -457,8 +461,7 @@ def evaluate_forecast(
             frames.append(_forecast_rows(result.table, actual, scales, origin, name))
             group_frames.append(_group_rows(result, issuers, actual, origin, name))
         seconds["predict"] += time.perf_counter() - started
-        if progress is not None:
-            progress(f"origin {origin:%Y-%m-%d} ({i + 1}/{len(origins)}) done")
+        steps.tick()
     forecasts = pd.concat(frames, ignore_index=True)
     metrics = score(forecasts, quantiles)
     overall = score(forecasts.assign(horizon=0), quantiles)
@@ -542,8 +545,3 @@ def log_to_mlflow(
                     pickle.dump(evaluation.forecaster, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 mlflow.log_artifact(str(out / "forecaster.pkl"), artifact_path="model")
         return str(run.info.run_id)
-
-
-def print_progress(line: str) -> None:
-    """Progress callback that writes to stderr."""
-    print(line, file=sys.stderr, flush=True)

@@ -12,6 +12,11 @@ object a line; :mod:`rainmaker.app.logs`); the summary and paths go to stdout. T
 has the same flag in every command (``--data``, ``--as-of``, ``--config``, ``--no-tracking``,
 ``--json``); older spellings still work and say they are deprecated.
 
+Long steps (the forecast's model fits, the replay's days, the evaluation's origins, the stress
+test's products) show one progress line with an ETA on stderr when it is a terminal, refreshed at
+most once a second and only for a step that lasts over 2 s; ``--progress`` shows it where stderr
+is not a terminal too (as log lines), ``--no-progress`` never (:mod:`rainmaker.app.progress`).
+
 Every command checks all its arguments and paths before any work starts (a bad ``--out`` is
 refused before a forecast runs, not after it). Everything printed goes through
 :func:`rainmaker.safety.mask_secrets`, so a URL's password never reaches a log; Python warnings
@@ -32,6 +37,7 @@ from typing import TYPE_CHECKING
 from rainmaker import __version__
 from rainmaker.app import logs
 from rainmaker.app.ops import exit_codes_text
+from rainmaker.app.progress import reporter
 from rainmaker.errors import DataError, RainmakerError, UsageError
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.safety import mask_secrets
@@ -180,10 +186,17 @@ def _say_outcome(outcome: RunOutcome) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Forecast, optimise and write the daily plan report for one as-of day."""
-    from rainmaker.app.daily import plan_to_folder
+    from rainmaker.app.daily import Steps, plan_to_folder
 
     config = _daily_config(args)
-    result = plan_to_folder(config.data, args.as_of, args.out, config, track=not args.no_tracking)
+    result = plan_to_folder(
+        config.data,
+        args.as_of,
+        args.out,
+        config,
+        steps=Steps(progress=reporter(_progress_asked(args, config))),
+        track=not args.no_tracking,
+    )
     info = result.run_info
     _say(
         f"planned {info['as_of']} for {info['n_products']} products, {info['plan_start']} to "
@@ -228,7 +241,7 @@ def _run_and_notify(config: DailyConfig, args: argparse.Namespace, command: str)
     the lock (another run is working and will notify); a failure is notified and then raised
     as before, so its exit status does not change.
     """
-    from rainmaker.app.daily import run_job
+    from rainmaker.app.daily import Steps, run_job
     from rainmaker.app.ops import job_summary, notify
     from rainmaker.app.outputs import LockHeld
 
@@ -238,6 +251,7 @@ def _run_and_notify(config: DailyConfig, args: argparse.Namespace, command: str)
             config,
             as_of=getattr(args, "as_of", None),
             force=getattr(args, "force", False),
+            steps=Steps(progress=reporter(_progress_asked(args, config))),
             command=command,
         )
     except LockHeld:
@@ -426,6 +440,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         tracking_uri=tracking_uri or None,
         warmup_days=warmup,
         stressed=args.stressed,
+        progress=reporter(args.progress),
     )
     columns = ["relative_vol_bp", "tracking_bp", "mean_excess_bp", "shortfall_days", "refused_pct"]
     first = next(iter(run.results.values()))
@@ -456,7 +471,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         _warn(f"warning: {warning}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_forecast(dataset, as_of, horizon=args.horizon, model=args.model)
+        result = run_forecast(
+            dataset,
+            as_of,
+            horizon=args.horizon,
+            model=args.model,
+            progress=reporter(args.progress),
+        )
     for message in dict.fromkeys(str(w.message) for w in caught):
         _warn(f"warning: {message}")
     result.to_csv(args.out)
@@ -475,7 +496,6 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         check_evaluation,
         evaluate_forecast,
         log_to_mlflow,
-        print_progress,
     )
     from rainmaker.app.outputs import check_output_file
     from rainmaker.dataset import load_dataset, parse_day
@@ -504,7 +524,7 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
             models,
             step_days=args.step,
             refit_every_days=args.refit_every,
-            progress=print_progress,
+            progress=reporter(args.progress),
         )
     _say(
         f"rolling-origin evaluation, {len(evaluation.origins)} origins from "
@@ -585,7 +605,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
     products = [p.strip() for p in args.products.split(",") if p.strip()] if args.products else None
     # the whole data set, so that problems name their lines in the files; the engine reads no
     # row dated after the as-of day (tested)
-    result = run_stress(dataset, as_of, settings, products)
+    result = run_stress(dataset, as_of, settings, products, progress=reporter(args.progress))
     paths = write_stress(result, args.out)
     paths["stress.html"] = write_stress_page(result, args.out, args.lang)
     summary = result.summary
@@ -628,6 +648,12 @@ def cmd_stress(args: argparse.Namespace) -> int:
     )
     _say(f"files in {args.out}: {', '.join(paths)}")
     return 0
+
+
+def _progress_asked(args: argparse.Namespace, config: DailyConfig) -> bool | None:
+    """``--progress`` / ``--no-progress`` if given, else the settings' ``progress``."""
+    asked = getattr(args, "progress", None)
+    return config.progress if asked is None else bool(asked)
 
 
 def _or_dash(value: object) -> str:
@@ -678,6 +704,18 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
 LOG_JSON_HELP = "log lines on stderr as JSON objects (time, level, command, message)"
 
 
+PROGRESS_HELP = (
+    "progress of long steps with an ETA on stderr even when it is not a terminal "
+    "(--no-progress: never; default: only on a terminal)"
+)
+
+
+def _add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
+    )
+
+
 def _add_no_tracking(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
 
@@ -725,6 +763,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", default="auto", metavar="M", help="auto (default), a model, or a list a,b"
     )
+    _add_progress(p)
     p.set_defaults(func=cmd_forecast)
 
     p = sub.add_parser(
@@ -752,6 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
         help='MLflow store (default: %(default)s; "" is a deprecated --no-tracking)',
     )
     _add_no_tracking(p)
+    _add_progress(p)
     p.set_defaults(func=cmd_evaluate_forecast)
 
     p = sub.add_parser(
@@ -766,6 +806,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
     p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
     _add_no_tracking(p)
+    _add_progress(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser(
@@ -783,6 +824,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="new revision even if data and settings are unchanged"
     )
     _add_no_tracking(p)
+    _add_progress(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="the whole daily job on the sample data set")
@@ -790,6 +832,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None, metavar="FILE", help="default: built-in")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="report language")
     _add_no_tracking(p)
+    _add_progress(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(
@@ -891,6 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge the window as stressed: the verdict also asks for no larger loss on early "
         "sales and no unpaid redemptions",
     )
+    _add_progress(p)
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser(
@@ -940,6 +984,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
     p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="page language")
+    _add_progress(p)
     p.set_defaults(func=cmd_stress)
 
     p = sub.add_parser("sample", help="regenerate the synthetic sample data set")

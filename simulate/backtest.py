@@ -10,7 +10,8 @@
   ``DIR/comparison.json`` and ``DIR/yield_policies.png`` (every policy against the benchmark).
 
 Policies are named as on the command line: ``none``, ``rule``, ``optimizer``, ``oracle``;
-``all`` means the four. Long replays report progress on stderr.
+``all`` means the four. Long replays report progress through a callback
+(:mod:`rainmaker.progress`), which the command line renders on stderr with an ETA.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import json
 import math
 import platform
 import sys
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ import pandas as pd
 from rainmaker import __version__
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
+from rainmaker.progress import Progress
 from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.tracking import log_run
 from simulate.backtest_metrics import compare_policies
@@ -42,6 +43,7 @@ from simulate.replay import (
     replay,
     replay_first_day,
 )
+from simulate.replay import Progress as ReplayProgress
 
 __all__ = [
     "DEFAULT_TRACKING_URI",
@@ -167,22 +169,12 @@ class BacktestRun:
         )
 
 
-def _stderr_progress(policy: str) -> Callable[[int, int, pd.Timestamp], None]:
-    """Progress on stderr about every 10 % of the window (and at the end)."""
-    began = time.perf_counter()
+def _replay_progress(progress: Progress, policy: str) -> ReplayProgress:
+    """The replay's per-day callback as a stage of :mod:`rainmaker.progress`."""
+    stage = f"backtest {policy}: replaying days"
 
     def report(done: int, total: int, day: pd.Timestamp) -> None:
-        step = max(total // 10, 1)
-        if done % step and done != total:
-            return
-        elapsed = time.perf_counter() - began
-        left = elapsed / done * (total - done)
-        print(
-            f"backtest {policy}: {done}/{total} days (to {day:%Y-%m-%d}), "
-            f"{elapsed:.0f} s elapsed, about {left:.0f} s left",
-            file=sys.stderr,
-            flush=True,
-        )
+        progress(stage, done, total)
 
     return report
 
@@ -292,7 +284,7 @@ def run_backtest(
     settings: ReplaySettings | None = None,
     options: PolicyOptions | None = None,
     tracking_uri: str | None = DEFAULT_TRACKING_URI,
-    progress: bool = True,
+    progress: Progress | None = None,
     warmup_days: int = DEFAULT_WARMUP_DAYS,
     stressed: bool = False,
 ) -> BacktestRun:
@@ -307,7 +299,8 @@ def run_backtest(
         settings: the replay's world (default :class:`~simulate.replay.ReplaySettings`).
         options: options of the planning policies.
         tracking_uri: MLflow store; ``None`` turns tracking off.
-        progress: print progress on stderr.
+        progress: told of each day replayed under each policy (:mod:`rainmaker.progress`;
+            ``rainmaker backtest`` renders it with an ETA); None: silent.
         warmup_days: days replayed before ``start`` and left out of the figures (SPEC §3);
             when the data set starts later, the warm-up is clipped and stderr says so.
         stressed: judge the window as a stressed one (SPEC §4: no larger realised loss on
@@ -347,7 +340,7 @@ def run_backtest(
             policy,
             products=products,
             settings=settings,
-            progress=_stderr_progress(name) if progress else None,
+            progress=None if progress is None else _replay_progress(progress, name),
             warmup_days=warmup_days,
         )
     first = next(iter(results.values()))

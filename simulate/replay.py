@@ -529,7 +529,8 @@ def replay(
         policy: decides every morning.
         products: ids to replay (default: every product with flows in the window).
         settings: the world's settings (default :class:`ReplaySettings`).
-        progress: called after each day with (days done, days in all, the day).
+        progress: called with (0, days in all, the first day) when the replay starts, then
+            after each day with (days done, days in all, the day).
         warmup_days: days replayed before ``start`` (SPEC §3; clipped to the data, see
             :func:`replay_first_day`); their rows are in ``daily`` marked ``warmup``.
 
@@ -617,6 +618,8 @@ def replay(
     decision_rows: list[dict[str, Any]] = []
     world = _World(settings, responses, workdays, "demand" in flows.columns, has_exposure)
     future = data if policy.sees_future else None
+    if progress is not None and len(days):
+        progress(0, len(days), days[0])  # the replay starts: a renderer times it from here
     for n, day in enumerate(days):
         if day not in rates_of_day:
             raise DataError([Problem("market.csv", "date", f"no market rates on {day:%Y-%m-%d}")])

@@ -65,6 +65,7 @@ from rainmaker.investment_mix import (
     infer_mix,
     read_investment_mix,
 )
+from rainmaker.progress import Progress, stage_steps
 from rainmaker.regulation import (
     FLOOR_ASSET_BUCKETS,
     LIQUID_WORKDAYS,
@@ -98,6 +99,8 @@ __all__ = [
 ]
 
 DEFAULT_SCENARIOS_FILE = Path(__file__).with_name("stress_scenarios.toml")
+# the progress stage of run_stress (rainmaker.progress): one step per product's book
+STRESS_STAGE = "stress: products"
 BOOK_SOURCES = ("holdings", "investment_mix", "inferred", "default")
 NCD_BUCKETS = tuple(b.name for b in BUCKETS if b.name.startswith("ncd_"))
 # the reason a holders scenario is skipped (the report words it in the reader's language)
@@ -714,8 +717,14 @@ def run_stress(
     as_of: pd.Timestamp,
     settings: StressSettings,
     product_ids: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> StressResult:
-    """Every scenario and the reverse test on every product's book as of ``as_of``."""
+    """Every scenario and the reverse test on every product's book as of ``as_of``.
+
+    ``progress`` is told of each product's book done, stage :data:`STRESS_STAGE`
+    (:mod:`rainmaker.progress`; ``rainmaker stress`` renders it); None: silent.
+    """
     import time
 
     began = time.perf_counter()
@@ -731,6 +740,7 @@ def run_stress(
         column: _product_column(dataset.products, column)
         for column in ("min_cash_ratio", "min_liquid_ratio")
     }
+    steps = stage_steps(progress, STRESS_STAGE, len(books))
     for pid, book in books.items():
         today = _figures(
             book.portfolio(Scenario("today"), workdays), day_number(as_of), rates, workdays
@@ -782,6 +792,7 @@ def run_stress(
         reverse_rows.append(
             {"product_id": pid, "product_type": book.product_type, "book": book.source, **found}
         )
+        steps.tick()
     return StressResult(
         as_of=as_of,
         settings=settings,

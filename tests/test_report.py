@@ -162,6 +162,48 @@ def test_alerts_from_hand_made_figures():
     assert report.metrics["total_aum"] == 2e9
 
 
+def test_english_counts_agree_with_their_nouns():
+    from rainmaker.app.report.i18n import agree, texts
+
+    line = texts("en")["violation_line"]
+    fields = {"product": "P1", "label": "the cash floor", "first": "06-16", "date": "06-16"}
+    fields |= {"shortfall": "1.0 CNY 100m", "share": "1.00%"}
+    assert "not met on 1 day (from 06-16)" in line.format(days=1, **fields)
+    assert "not met on 11 days (from 06-16)" in line.format(days=11, **fields)
+    assert agree("on 1 of 1 days, 21 days, 0.1 days, 2 products") == (
+        "on 1 of 1 day, 21 days, 0.1 days, 2 products"
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_plan_floor_above_the_rule_is_named_the_plans(lang):
+    """The optimiser's floor (a managed book: 48.5 %) is the plan's, not the regulator's."""
+    from rainmaker.regulation import MIN_LIQUID_RATIO
+
+    inputs = _hand_made_inputs()
+    plan = inputs.plan.assign(
+        liquidity_buffer=np.where(inputs.plan["product_id"] == "P001", 5.0e8, 9e8),
+        regulatory_floor=np.where(inputs.plan["product_id"] == "P001", 4.85e8, 1e8),
+    )
+    report = render_report(_hand_made_inputs(plan=plan), lang)
+    floor = {a["product_id"]: a["text"] for a in report.alerts if a["kind"] == "floor"}
+    regulatory = f"{100 * MIN_LIQUID_RATIO:.1f}%"
+    if lang == "en":
+        assert "close to the plan's own floor of 48.5%" in floor["P001"]
+        assert f"the regulatory minimum is {regulatory}" in floor["P001"]
+        assert "regulatory floor of 48.5" not in floor["P001"]
+    else:
+        assert (
+            "接近计划设定的下限 48.5%" in floor["P001"]
+            and f"监管下限 {regulatory}" in floor["P001"]
+        )
+    # the regulator's own floor keeps its name
+    report = render_report(_hand_made_inputs(), lang)
+    floor = {a["product_id"]: a["text"] for a in report.alerts if a["kind"] == "floor"}
+    expected = "regulatory floor of 10.0%" if lang == "en" else "接近监管下限 10.0%"
+    assert expected in floor["P001"]
+
+
 def test_solver_status_and_violations_raise_alerts():
     report = render_report(
         _hand_made_inputs(solver_status="time_limit", violations=["sales plan of channel A"]),
@@ -466,7 +508,8 @@ def test_the_chinese_report_has_no_english_outside_names_and_details(sample_inpu
     assert "万元" not in text  # one unit family (亿元) throughout
     assert "平均剩余期限上限超出，共 1 天" in text  # violation lines from the report's words
     en = [a["text"] for a in _View.build(inputs, "en").alerts()]
-    assert any("the WAM cap exceeded on 1 days" in line for line in en)
+    assert any("the WAM cap exceeded on 1 day (from" in line for line in en)
+    assert not any(re.search(r"(?<![\d.,])1 days", line) for line in en)
 
 
 def test_local_time_with_its_zone(sample_inputs):

@@ -343,6 +343,26 @@ def test_stress_command_end_to_end(small, tmp_path, capsys):
     assert "Reverse stress test" in (out / "stress.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_stress_page_names_scenarios_in_its_language(small, lang):
+    """stress.html shows the scenarios' names (as the report does), not their ids."""
+    import re
+
+    from rainmaker.app.report.stress_page import STRESS_TEXTS, render_stress_page, stress_meta
+    from rainmaker.dataset import load_dataset
+    from simulate.stress import run_stress
+
+    found = run_stress(load_dataset(small), pd.Timestamp("2021-04-09"), load_scenarios())
+    page = render_stress_page(found.summary, found.reverse, found.checks, stress_meta(found), lang)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    for scenario in load_scenarios().scenarios:
+        name = STRESS_TEXTS[lang][f"scenario_{scenario.name}"]
+        assert name in cells
+        assert name == scenario.name or scenario.name not in cells  # en "combined" is both
+    if lang == "zh":  # no English description beside the Chinese name
+        assert "units redeemed over" not in page
+
+
 def test_stress_command_bad_input_exits_2(small, tmp_path, capsys):
     out = str(tmp_path / "out")
     bad = tmp_path / "bad.toml"

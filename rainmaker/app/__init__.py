@@ -8,6 +8,8 @@
 - :mod:`rainmaker.app.ops` — what operations watch: the job's checks and exit codes (stale
   data, late data, alerts), its JSON summary and notifiers, ``rainmaker status``;
 - :mod:`rainmaker.app.logs` — log lines with local time, zone and level, or JSON;
+- :mod:`rainmaker.app.progress` — the progress of long steps on stderr, with an ETA (the
+  stages only count, through :mod:`rainmaker.progress`);
 - :mod:`rainmaker.app.report` — the HTML report; :mod:`rainmaker.app.xlsx` — the workbook
   (:mod:`rainmaker.app.xlsx_columns`: its column labels, units and definitions);
 - :mod:`rainmaker.app.api` — the same files for a plan made in Python (no job configuration).

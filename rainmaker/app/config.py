@@ -21,6 +21,8 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     notify_timeout_s = 10             # seconds a notifier may take
     keep_days = 0                     # as-of days of revisions kept; 0 keeps every revision
     log_format = "text"               # "text" or "json" (one JSON object per line on stderr)
+    progress = true                   # progress of long steps on stderr even when it is not a
+                                      # terminal (false: never); absent: only on a terminal
 
     [liquidity]
     confidence = 0.95                 # quantile of redemptions the liquidity buffer covers
@@ -163,6 +165,9 @@ class DailyConfig(Settings):
         keep_days: revisions of as-of days more than this many days before the newest as-of
             day are deleted after each run (never the one ``latest`` points at); 0 keeps all.
         log_format: ``"text"`` or ``"json"`` lines on stderr.
+        progress: show the progress of long steps on stderr (True even when stderr is not a
+            terminal, False never); None (the default, no key) shows it on a terminal only.
+            ``--progress`` / ``--no-progress`` override it.
         source: the configuration file read, or None for the defaults.
     """
 
@@ -255,6 +260,9 @@ class DailyConfig(Settings):
         check=_within(0, math.inf),
     )
     log_format: str = setting("text", expected="'text' or 'json'", check=lambda v: v in LOG_FORMATS)
+    progress: bool | None = setting(
+        None, expected="true or false (absent: progress on a terminal only)"
+    )
     source: Path | None = internal(None)
 
     def __post_init__(self) -> None:

@@ -79,6 +79,8 @@ from rainmaker.app.outputs import (
 )
 from rainmaker.contracts import ForecastResult, PlanOutcome
 from rainmaker.errors import DataError, RainmakerError, UsageError
+from rainmaker.progress import Progress as StepProgress
+from rainmaker.progress import no_progress
 from rainmaker.safety import mask_secrets, restore_spreadsheet_text, write_spreadsheet_csv
 from rainmaker.shadow_price import holdings_deviation
 
@@ -140,10 +142,15 @@ class Steps:
             ``ForecastResult``; None means :func:`forecast.run_forecast`.
         planner: ``make_plan(dataset, as_of, forecast, settings)`` returning a ``PlanResult``;
             None means :func:`optimize.make_plan`.
+        progress: told of the real forecast's model fits and of the report's stress test,
+            product by product (:mod:`rainmaker.progress`; the command line's
+            :func:`rainmaker.app.progress.reporter`); silent by default. The plan's solve
+            takes under a second on the sample, below the quiet threshold.
     """
 
     forecaster: Callable[..., ForecastResult] | None = None
     planner: Callable[..., PlanOutcome] | None = None
+    progress: StepProgress = no_progress
 
     def forecast(
         self, dataset: Dataset, as_of: pd.Timestamp, config: DailyConfig
@@ -152,10 +159,15 @@ class Steps:
         if self.forecaster is None:
             from forecast import run_forecast  # start-up time: LightGBM, statsmodels
 
-            call = run_forecast
-        else:
-            call = self.forecaster
-        return call(
+            return run_forecast(
+                dataset,
+                as_of,
+                horizon=config.horizon,
+                quantiles=quantile_levels(config.confidence),
+                model=config.model,
+                progress=self.progress,
+            )
+        return self.forecaster(
             dataset,
             as_of,
             horizon=config.horizon,
@@ -417,7 +429,7 @@ def plan_day(
         objective=objective,
         explanations=explanation_texts(plan.explanations.sentences(config.lang)),
         deviation=_deviation_of(plan, as_of),
-        stress=_stress_of(dataset, as_of),
+        stress=_stress_of(dataset, as_of, steps.progress),
         violations=violation_texts(plan.violations, config.lang),
         # the frames themselves, so that the report writes its own lines in its language
         violation_table=_frame_or_none(plan.violations, "reason"),
@@ -554,13 +566,15 @@ def _deviation_of(plan: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
     return holdings_deviation(holdings, rates, as_of)
 
 
-def _stress_of(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def _stress_of(
+    dataset: Dataset, as_of: pd.Timestamp, progress: StepProgress = no_progress
+) -> dict[str, pd.DataFrame]:
     """The default stress scenarios on today's books, for the report's stress section
-    (``rainmaker stress`` writes the details)."""
+    (``rainmaker stress`` writes the details); ``progress`` is told of each product's book."""
     # imported here for start-up time: simulate loads the replay's world and matplotlib
     from simulate.stress import load_scenarios, run_stress
 
-    result = run_stress(dataset, as_of, load_scenarios())
+    result = run_stress(dataset, as_of, load_scenarios(), progress=progress)
     return {"summary": result.summary, "reverse": result.reverse}
 
 

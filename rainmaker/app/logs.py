@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -44,13 +45,19 @@ class _State:
     command: str = ""
     json: bool = False
     zone: tzinfo | None = None
+    # called before each line: the progress renderer ends its half-drawn terminal line
+    before_line: Callable[[], None] | None = None
 
 
 _STATE = _State()
 
 
 def configure(
-    *, command: str | None = None, json_lines: bool | None = None, zone: tzinfo | None = None
+    *,
+    command: str | None = None,
+    json_lines: bool | None = None,
+    zone: tzinfo | None = None,
+    before_line: Callable[[], None] | None = None,
 ) -> None:
     """Set the command named in each line, the format and the zone (None: leave unchanged).
 
@@ -58,6 +65,7 @@ def configure(
         command: the sub-command (``run``, ``status``, ...).
         json_lines: True for JSON lines, False for text.
         zone: time zone of the stamps; None keeps the current one (initially the machine's).
+        before_line: called before each line is written (:mod:`rainmaker.app.progress`).
     """
     if command is not None:
         _STATE.command = command
@@ -65,11 +73,13 @@ def configure(
         _STATE.json = json_lines
     if zone is not None:
         _STATE.zone = zone
+    if before_line is not None:
+        _STATE.before_line = before_line
 
 
 def reset() -> None:
     """Back to the defaults (text, local zone, no command): between commands in one process."""
-    _STATE.command, _STATE.json, _STATE.zone = "", False, None
+    _STATE.command, _STATE.json, _STATE.zone, _STATE.before_line = "", False, None, None
 
 
 def local_now(zone: tzinfo | None = None) -> datetime:
@@ -89,6 +99,8 @@ def log(level: str, message: str) -> None:
         who = f"rainmaker {_STATE.command}" if _STATE.command else "rainmaker"
         # a multi-line message (a --debug traceback) keeps its lines under one stamp
         line = f"{stamp} {level} {who}: {text}"
+    if _STATE.before_line is not None:
+        _STATE.before_line()
     print(line, file=sys.stderr, flush=True)
 
 

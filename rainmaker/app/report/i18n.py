@@ -10,8 +10,10 @@ Amounts are shown in one unit for the whole report, picked from the size of the 
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
-__all__ = ["LANGUAGES", "TEXTS", "amount_scale", "missing_keys", "texts"]
+__all__ = ["LANGUAGES", "TEXTS", "agree", "amount_scale", "missing_keys", "texts"]
 
 LANGUAGES = ("zh", "en")
 
@@ -50,6 +52,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "severity_info": "提示",
         "alert_floor_breach": "{product}：{date} 流动性资产占比 {ratio} 低于监管下限 {floor}",
         "alert_floor_close": "{product}：{date} 流动性资产占比 {ratio}，接近监管下限 {floor}",
+        "alert_plan_floor_breach": (
+            "{product}：{date} 流动性资产占比 {ratio} 低于计划设定的下限 {floor}（监管下限 "
+            "{regulatory}）"
+        ),
+        "alert_plan_floor_close": (
+            "{product}：{date} 流动性资产占比 {ratio}，接近计划设定的下限 {floor}（监管下限 "
+            "{regulatory}）"
+        ),
         "alert_buffer_short": (
             "{product}：计划期 {days} 天中有 {n} 天流动性储备低于要求（{first} 至 {last}）；最低在 "
             "{date}，储备 {buffer}，要求 {requirement}（{ratio}）"
@@ -322,6 +332,14 @@ TEXTS: dict[str, dict[str, str]] = {
             "{product}: liquid assets on {date} are {ratio} of AUM, close to the "
             "regulatory floor of {floor}"
         ),
+        "alert_plan_floor_breach": (
+            "{product}: liquid assets on {date} are {ratio} of AUM, below the plan's own floor "
+            "of {floor} (the regulatory minimum is {regulatory})"
+        ),
+        "alert_plan_floor_close": (
+            "{product}: liquid assets on {date} are {ratio} of AUM, close to the plan's own "
+            "floor of {floor} (the regulatory minimum is {regulatory})"
+        ),
         "alert_buffer_short": (
             "{product}: the liquidity buffer is below the requirement on {n} of {days} days "
             "({first} to {last}); lowest on {date}: {buffer} against {requirement} ({ratio})"
@@ -580,6 +598,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "unit_1e8": "CNY 100m",
     },
 }
+
+
+# "1 days" -> "1 day": a count of one before a plural noun (not 11, 2.1 or 1,001)
+_ONE_PLURAL = re.compile(r"(?<![\d.,])1 (day|product|forecast|origin|holder)s\b")
+
+
+def agree(text: str) -> str:
+    """English number agreement of a formatted message: ``on 1 days`` becomes ``on 1 day``."""
+    return _ONE_PLURAL.sub(r"1 \1", text)
+
+
+class _English(str):
+    """An English message whose :meth:`format` agrees the nouns with their counts."""
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return agree(super().format(*args, **kwargs))
+
+
+# every English message formats with agreement, wherever it is used (report, workbook)
+TEXTS["en"] = {key: _English(value) for key, value in TEXTS["en"].items()}
 
 
 def texts(lang: str) -> dict[str, str]:

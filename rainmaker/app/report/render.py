@@ -903,6 +903,9 @@ class _View:
     def _floor_alerts(self) -> list[dict[str, str]]:
         found = []
         floors = _floor_ratios(self.inputs.products)
+        # the regulatory floor (the product's min_liquid_ratio, else rainmaker.regulation's);
+        # the plan's own floor can be far above it (a managed book), and is named as such
+        regulatory = dict(floors)
         if "regulatory_floor" in self.plan.columns:
             # the floors the optimiser used (its settings may override the products table)
             rows = self.plan[self.plan["expected_aum"] > 0]
@@ -916,19 +919,22 @@ class _View:
             short = rows[rows["liquidity_buffer"] < rows["requirement"] * (1 - RATIO_TOLERANCE)]
             if not share.dropna().empty:
                 at = share.idxmin()
+                minimum = regulatory.get(product, LIQUID_FLOOR)
                 fields = {
                     "product": product,
                     "date": self.day(rows.at[at, "date"]),
                     "ratio": _percent(float(share[at])),
                     "floor": _percent(floor),
+                    "regulatory": _percent(minimum),
                 }
+                own = "plan_" if floor > minimum * (1 + RATIO_TOLERANCE) else ""
                 if share[at] < floor * (1 - RATIO_TOLERANCE):
                     found.append(
                         _alert(
                             "critical",
                             "floor",
                             product,
-                            self.words["alert_floor_breach"].format(**fields),
+                            self.words[f"alert_{own}floor_breach"].format(**fields),
                         )
                     )
                 elif share[at] < floor * FLOOR_CLOSE_FACTOR * (1 - RATIO_TOLERANCE):
@@ -939,7 +945,7 @@ class _View:
                             "info",
                             "floor",
                             product,
-                            self.words["alert_floor_close"].format(**fields),
+                            self.words[f"alert_{own}floor_close"].format(**fields),
                         )
                     )
             if not short.empty:

@@ -385,7 +385,9 @@ def render_stress_page(
     )
     descriptions = meta.get("descriptions", {})
     for name, rows in summary.groupby("scenario", sort=False):
-        label = f"{name} — {descriptions.get(name, '')}".rstrip(" —")
+        label = _scenario_label(name, w)
+        if label == name:  # a scenario of the user's file: its own description says what it is
+            label = f"{name} — {descriptions.get(name, '')}".rstrip(" —")
         done = rows.loc[rows["skipped"].fillna("") == ""]
         if done.empty:
             reason = _reason(rows, w)
@@ -486,7 +488,7 @@ def render_stress_page(
             _row(
                 [
                     _cell(r.product_id, "text"),
-                    _cell(r.scenario, "text"),
+                    _cell(_scenario_label(str(r.scenario), w), "text"),
                     _cell(_pct(100 * float(r.redemption_share), 1)),
                     _cell(days_cash, css_cash),
                     _cell(days_liquid, css_liquid),

@@ -90,7 +90,8 @@ def test_example_file_at_the_repository_root_is_valid():
 
 def test_the_example_file_says_the_defaults():
     """rainmaker.example.toml says its values are the defaults: it sets every key of the job
-    (but history_url, whose default depends on output_root: shown commented out), read without
+    (but history_url, whose default depends on output_root, and progress, whose default is
+    "absent": both shown commented out), read without
     a file's folder it equals DailyConfig(), the defaults' one home, and its weights are the
     optimizer's (optimize/defaults.toml), all of them. It used to set yield_overshoot = 0.5
     where the default is 0.2."""
@@ -103,8 +104,8 @@ def test_the_example_file_says_the_defaults():
         for key, value in example.items()
         for sub in (value if key == "liquidity" else [None])
     }
-    assert shown == set(setting_keys(DailyConfig)) - {"history_url"}
-    assert "# history_url = " in text
+    assert shown == set(setting_keys(DailyConfig)) - {"history_url", "progress"}
+    assert "# history_url = " in text and "# progress = " in text
     defaults = DailyConfig()
     read = config_from_mapping({k: v for k, v in example.items() if k != "weights"})
     assert read == defaults

@@ -18,8 +18,9 @@ one threshold fits a product whose holders redeem 2 % a week and one whose holde
   those days is at least ``peer_z`` joins. A market-wide run shows at many products on the same
   day, which a single product's one bad day does not: in the sample's November 2020 wave 10 of
   15 products scored 3 or more on its first heavy day, so the plan of the next morning (a
-  Friday) already held cash for the weekend in defence; the five-day own signal fired three to
-  five days later, after the weekend that left money unpaid (benchmarks/regime_signal.py);
+  Friday) already held cash for the weekend in defence; the five-day own signal fired from
+  three to seven days later, after the weekend that left money unpaid
+  (benchmarks/regime_signal.py);
 - **rates**: the 5-day mean of 1-week Shibor above its 60-day mean by ``rate_rise_bp``
   (a money-market squeeze such as June 2013 comes with redemptions from cash products).
 

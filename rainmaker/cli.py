@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
     import pandas as pd
 
     from rainmaker.app.config import DailyConfig
-    from rainmaker.app.daily import RunOutcome
+    from rainmaker.app.job import RunOutcome
 
 DEFAULT_DATA = Path("data/sample")
 
@@ -186,7 +186,8 @@ def _say_outcome(outcome: RunOutcome) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Forecast, optimise and write the daily plan report for one as-of day."""
-    from rainmaker.app.daily import Steps, plan_to_folder
+    from rainmaker.app.day_files import plan_to_folder
+    from rainmaker.app.pipeline import Steps
 
     config = _daily_config(args)
     result = plan_to_folder(
@@ -241,9 +242,10 @@ def _run_and_notify(config: DailyConfig, args: argparse.Namespace, command: str)
     the lock (another run is working and will notify); a failure is notified and then raised
     as before, so its exit status does not change.
     """
-    from rainmaker.app.daily import Steps, run_job
+    from rainmaker.app.job import run_job
     from rainmaker.app.ops import job_summary, notify
     from rainmaker.app.outputs import LockHeld
+    from rainmaker.app.pipeline import Steps
 
     started = logs.local_now()
     try:
@@ -316,7 +318,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Withdraw the revision in effect and point ``latest`` at the previous good one."""
-    from rainmaker.app.daily import rollback
+    from rainmaker.app.job import rollback
 
     config = _daily_config(args)
     outcome = rollback(config, reason=args.reason or "", progress=_warn)

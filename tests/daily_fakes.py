@@ -1,12 +1,12 @@
 """Small, fast stand-ins for ``forecast.run_forecast`` and ``optimize.make_plan`` in tests.
 
 The daily job's own behaviour (revisions, idempotency, the lock, killed runs, the report's
-layout) does not depend on how good the forecast or the plan is, so most tests of
-:mod:`rainmaker.app.daily` and :mod:`rainmaker.app.report` inject these: they honour the same
-contracts (the forecast is a real :class:`rainmaker.contracts.ForecastResult`; the plan a
-:class:`rainmaker.contracts.PlanOutcome`: ``plan``, ``status``, ``objective``, ``violations``,
-``explanations``, ``timings``, ``warnings``) and take milliseconds. End-to-end tests run the
-real ones.
+layout) does not depend on how good the forecast or the plan is, so most tests of the daily
+job (through :class:`rainmaker.app.pipeline.Steps`) and :mod:`rainmaker.app.report` inject
+these: they honour the same contracts (the forecast is a real
+:class:`rainmaker.contracts.ForecastResult`; the plan a :class:`rainmaker.contracts.PlanOutcome`:
+``plan``, ``status``, ``objective``, ``violations``, ``explanations``, ``timings``,
+``warnings``) and take milliseconds. End-to-end tests run the real ones.
 
 The fake forecast is a bootstrap of the last four weeks' flows (seeded, so it is deterministic);
 the fake plan caps subscriptions before public holidays and holds the larger of 12 % of AUM and

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from rainmaker import cli
-from rainmaker.app import daily
+from rainmaker.app import daily, pipeline
 from simulate.sample_readme import README_TITLE
 from tests.conftest import write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
@@ -348,7 +348,7 @@ def test_generated_ids_are_refused_or_planned_safely(tmp_path_factory, ids):
         contextlib.redirect_stderr(err),
         contextlib.redirect_stdout(io.StringIO()),
     ):
-        patch.setattr(daily, "Steps", fakes)
+        patch.setattr(pipeline, "Steps", fakes)
         code = _main([*argv, "--horizon", "3", "--lang", "en"])
     assert code in (0, 2), err.getvalue()
     assert "unexpected error" not in err.getvalue()

@@ -1,4 +1,4 @@
-"""Tests of rainmaker.app.daily: the scheduled job's revisions, no-ops, files and recovery.
+"""Tests of the daily job (rainmaker.app.job, .pipeline): revisions, no-ops, files and recovery.
 
 The forecast and the plan are the fast stand-ins of :mod:`tests.daily_fakes`: what is tested
 here is the job around them. ``tests/test_daily_e2e.py`` runs the real ones.
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from rainmaker import cli
-from rainmaker.app import daily
+from rainmaker.app import daily, pipeline
 from rainmaker.app.config import DailyConfig
 from rainmaker.app.history import open_history
 from rainmaker.app.outputs import Revision, all_revisions, day_folder, list_revisions
@@ -305,7 +305,7 @@ def test_products_subset(tmp_path):
 @pytest.fixture
 def fakes_in_cli(monkeypatch):
     monkeypatch.setattr(
-        daily, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
+        pipeline, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
     )
 
 

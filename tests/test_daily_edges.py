@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rainmaker import cli
-from rainmaker.app import daily
+from rainmaker.app import daily, pipeline
 from rainmaker.app.config import DailyConfig, load_config
 from rainmaker.app.history import HistoryUnavailable, RunHistory, open_history
 from rainmaker.app.outputs import all_revisions
@@ -32,7 +32,7 @@ HOSTILE_IDS = ("=1+1", '=HYPERLINK("http://x","y")', "$x^2$", r"$\badcmd$", "@SU
 @pytest.fixture
 def fakes_in_cli(monkeypatch):
     monkeypatch.setattr(
-        daily, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
+        pipeline, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
     )
 
 
@@ -264,7 +264,7 @@ def test_a_run_that_publishes_but_cannot_record_says_it_published(
     assert "do not re-run with --force" in err
     monkeypatch.undo()
     daily_steps = functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
-    monkeypatch.setattr(daily, "Steps", daily_steps)
+    monkeypatch.setattr(pipeline, "Steps", daily_steps)
     assert cli.main(["run", "--config", str(settings)]) == 0  # the next run records it
     assert "published by an interrupted run" in capsys.readouterr().err
     assert len(all_revisions(tmp_path / "runs")) == 1

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from rainmaker import cli
-from rainmaker.app import daily
+from rainmaker.app import daily, pipeline
 from rainmaker.app.history import open_history
 from rainmaker.app.outputs import all_revisions
 from tests.conftest import REPO_ROOT, write_dataset
@@ -31,10 +31,10 @@ PAUSING_RUN = """
 import functools, sys, time
 from pathlib import Path
 from rainmaker import cli
-from rainmaker.app import daily
+from rainmaker.app import pipeline
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
 
-daily.Steps = functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
+pipeline.Steps = functools.partial(pipeline.Steps, fake_run_forecast, fake_make_plan)
 config, marker, step = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 
 def pause(*args, **kwargs):
@@ -60,7 +60,7 @@ def job(tmp_path, monkeypatch) -> Path:
         'tracking_uri = ""\nhorizon = 5\n' + NO_OPS_CHECKS
     )
     monkeypatch.setattr(
-        daily, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
+        pipeline, "Steps", functools.partial(daily.Steps, fake_run_forecast, fake_make_plan)
     )
     return path
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rainmaker.app import daily
+from rainmaker.app import daily, pipeline
 from rainmaker.app.config import DailyConfig
 from rainmaker.app.history import open_history
 from rainmaker.tracking import TrackingError, artifact_root, log_run
@@ -127,7 +127,7 @@ def test_a_password_in_the_tracking_uri_reaches_no_log_file_or_store(tmp_path, s
     )
     steps = daily.Steps(fake_run_forecast, fake_make_plan)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(daily, "Steps", lambda **_: steps)  # the CLI passes progress=
+        patch.setattr(pipeline, "Steps", lambda **_: steps)  # the CLI passes progress=
         assert cli.main(["run", "--config", str(settings)]) == 0
     captured = capsys.readouterr()
     assert "could not log to the MLflow store postgresql://rain:***@127.0.0.1:9" in captured.err

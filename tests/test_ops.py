@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 from rainmaker import cli
-from rainmaker.app import daily, ops
+from rainmaker.app import daily, ops, pipeline
 from rainmaker.app.config import DailyConfig, config_from_mapping
 from rainmaker.app.outputs import LATEST_LINK, all_revisions, latest_target, new_staging
 from rainmaker.dataset import load_dataset
@@ -79,7 +79,9 @@ def _infeasible_plan(*args: Any, **kwargs: Any) -> Any:
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(daily, "Steps", functools.partial(STEPS, fake_run_forecast, fake_make_plan))
+        patch.setattr(
+            pipeline, "Steps", functools.partial(STEPS, fake_run_forecast, fake_make_plan)
+        )
         yield
 
 
@@ -155,7 +157,7 @@ def test_late_data_exits_5(tmp_path, fakes, capsys):
 
 def test_a_critical_alert_exits_6_unless_fail_on_is_none(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
-        daily, "Steps", functools.partial(STEPS, fake_run_forecast, _infeasible_plan)
+        pipeline, "Steps", functools.partial(STEPS, fake_run_forecast, _infeasible_plan)
     )
     data = write_dataset(tmp_path / "data", n_products=2, n_days=60)
     settings = _settings(tmp_path, data, "max_data_age_days = 0\n")  # fail_on: the default
@@ -338,7 +340,7 @@ def test_status_is_ok_with_the_checks_off_and_stale_with_them(deployment, tmp_pa
 
 def test_status_exits_6_on_an_alert_of_the_revision_in_effect(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
-        daily, "Steps", functools.partial(STEPS, fake_run_forecast, _infeasible_plan)
+        pipeline, "Steps", functools.partial(STEPS, fake_run_forecast, _infeasible_plan)
     )
     data = write_dataset(tmp_path / "data", n_products=2, n_days=60)
     settings = _settings(tmp_path, data, "max_data_age_days = 0\n")

@@ -1,7 +1,12 @@
 """The application: what runs the three stages for a user, on top of them.
 
-- :mod:`rainmaker.app.daily` — the daily job (``plan``, ``run``): data → forecast → plan →
-  report, published as a revision;
+- the daily job (``plan``, ``run``): data → forecast → plan → report, published as a revision:
+  :mod:`rainmaker.app.pipeline` (one as-of day forecast, planned and reported in memory),
+  :mod:`rainmaker.app.day_files` (its files written and published whole; ``rainmaker plan``),
+  :mod:`rainmaker.app.job` (``rainmaker run``: revisions, rollback, reconcile, retention),
+  :mod:`rainmaker.app.mlflow_tracking` (its log to MLflow), :mod:`rainmaker.app.wording` (the
+  report's lines for the optimiser's explanations and broken constraints), and
+  :mod:`rainmaker.app.daily`, which re-exports their public names;
 - :mod:`rainmaker.app.config` — the daily job's settings file;
 - :mod:`rainmaker.app.history` — the run history and the forecasts' realised accuracy;
 - :mod:`rainmaker.app.outputs` — atomic publication of revisions and the run lock;

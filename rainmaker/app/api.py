@@ -12,7 +12,7 @@ from (:func:`optimize.make_plan` and :meth:`optimize.Planner.plan` attach them),
 repeated. These functions live in the application layer because the report and the workbook
 do: ``optimize`` sits below them and may not import them, so ``PlanResult`` has no
 ``to_report`` method; this module is its place. The files are made by the daily job's own
-pipeline (:func:`rainmaker.app.daily.plan_day` and :func:`~rainmaker.app.daily.write_day`)
+pipeline (:func:`rainmaker.app.pipeline.plan_day` and :func:`~rainmaker.app.day_files.write_day`)
 with the plan and forecast handed in, so they are the same files ``rainmaker plan`` writes for
 the same plan: ``forecast.csv``, ``plan.csv``, ``report.html``, ``plan.xlsx``, ``charts/``,
 ``run.json``. Nothing is logged to MLflow or recorded in a run history.
@@ -27,11 +27,12 @@ from pathlib import Path
 
 from optimize.plan import PlanResult
 from rainmaker.app.config import DailyConfig
-from rainmaker.app.daily import DayResult, Progress, Steps, plan_day, publish_day, write_day
+from rainmaker.app.day_files import publish_day, write_day
 from rainmaker.app.outputs import (
     check_output_file,
     check_replaceable,
 )
+from rainmaker.app.pipeline import DayResult, Progress, Steps, plan_day
 from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError

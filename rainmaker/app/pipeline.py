@@ -10,7 +10,6 @@ the fingerprint of the input rows (:func:`input_fingerprint`). Writing the files
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import platform
 import time
@@ -201,32 +200,13 @@ def latest_complete_day(dataset: Dataset) -> pd.Timestamp:
 
 
 def select_products(dataset: Dataset, products: Sequence[str]) -> Dataset:
-    """The data set restricted to some products (all when ``products`` is empty).
+    """The data set restricted to some products (all when ``products`` is empty): the job's
+    ``products`` setting over :meth:`Dataset.select`.
 
     Raises:
         UsageError: a product id is not in the data set's flows.
     """
-    if not products:
-        return dataset
-    unknown = sorted(set(products) - set(dataset.product_ids))
-    if unknown:
-        raise UsageError(
-            f"products {', '.join(unknown)} have no flows in {dataset.root}; expected ids among "
-            f"{', '.join(dataset.product_ids)}"
-        )
-    keep = set(products)
-    tables = {
-        stem: frame[frame["product_id"].isin(keep)].reset_index(drop=True)
-        if "product_id" in frame.columns
-        else frame
-        for stem, frame in dataset.tables.items()
-    }
-    return dataclasses.replace(
-        dataset,
-        products=dataset.products[dataset.products["product_id"].isin(keep)].reset_index(drop=True),
-        flows=dataset.flows[dataset.flows["product_id"].isin(keep)].reset_index(drop=True),
-        tables=tables,
-    )
+    return dataset.select(products) if products else dataset
 
 
 def input_fingerprint(dataset: Dataset) -> str:

@@ -187,6 +187,7 @@ def _say_outcome(outcome: RunOutcome) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Forecast, optimise and write the daily plan report for one as-of day."""
     from rainmaker.app.day_files import plan_to_folder
+    from rainmaker.app.outputs import REPORT_FILE
     from rainmaker.app.pipeline import Steps
 
     config = _daily_config(args)
@@ -204,7 +205,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         f"{info['plan_end']}: solver {info['solver_status']}, "
         f"{len(result.report.alerts)} alerts; files in {args.out}"
     )
-    _say(str(args.out / "report.html"))
+    _say(str(args.out / REPORT_FILE))
     return 0
 
 
@@ -319,11 +320,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Withdraw the revision in effect and point ``latest`` at the previous good one."""
     from rainmaker.app.job import rollback
+    from rainmaker.app.outputs import REPORT_FILE
 
     config = _daily_config(args)
     outcome = rollback(config, reason=args.reason or "", progress=_warn)
     _say(outcome.message)
-    _say(str(outcome.latest / "report.html"))
+    _say(str(outcome.latest / REPORT_FILE))
     return 0
 
 

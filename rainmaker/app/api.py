@@ -26,9 +26,11 @@ import uuid
 from pathlib import Path
 
 from optimize.plan import PlanResult
-from rainmaker.app.config import DailyConfig
+from rainmaker.app.config import LANGUAGES, DailyConfig
 from rainmaker.app.day_files import publish_day, write_day
 from rainmaker.app.outputs import (
+    REPORT_FILE,
+    WORKBOOK_FILE,
     check_output_file,
     check_replaceable,
 )
@@ -38,10 +40,6 @@ from rainmaker.dataset import Dataset
 from rainmaker.errors import UsageError
 
 __all__ = ["day_result", "write_excel", "write_plan_folder", "write_report"]
-
-LANGUAGES = ("zh", "en")
-REPORT_FILE = "report.html"
-WORKBOOK_FILE = "plan.xlsx"
 
 
 def _quiet(message: str) -> None:

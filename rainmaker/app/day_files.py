@@ -19,7 +19,10 @@ import pandas as pd
 from rainmaker.app.config import DailyConfig
 from rainmaker.app.mlflow_tracking import track_day
 from rainmaker.app.outputs import (
+    FORECAST_FILE,
+    PLAN_FILE,
     RUN_FILE,
+    WORKBOOK_FILE,
     check_replaceable,
     publish_replacing,
     sibling_staging,
@@ -69,7 +72,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     written = []
     forecast = _iso_dates(day.forecast_table)
     plan = _iso_dates(day.plan_table)
-    for name, frame in (("forecast.csv", forecast), ("plan.csv", plan)):
+    for name, frame in ((FORECAST_FILE, forecast), (PLAN_FILE, plan)):
         written.append(write_spreadsheet_csv(frame, folder / name))
     written.append(day.report.write(folder))
     charts = folder / "charts"
@@ -97,7 +100,7 @@ def write_day(day: DayResult, folder: Path) -> list[Path]:
     }
     written.append(
         write_workbook(
-            folder / "plan.xlsx",
+            folder / WORKBOOK_FILE,
             day.plan_table,
             day.forecast_table,
             summary,

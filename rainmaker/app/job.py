@@ -55,7 +55,9 @@ from rainmaker.app.day_files import write_day
 from rainmaker.app.mlflow_tracking import track_day
 from rainmaker.app.ops import Check, alert_checks, data_age_days, data_checks, exit_code_of
 from rainmaker.app.outputs import (
+    FORECAST_FILE,
     LATEST_LINK,
+    REPORT_FILE,
     RUN_FILE,
     Revision,
     all_revisions,
@@ -137,7 +139,7 @@ class RunOutcome:
     @property
     def report(self) -> Path:
         """The report of the revision."""
-        return self.folder / "report.html"
+        return self.folder / REPORT_FILE
 
 
 def run_job(
@@ -475,7 +477,7 @@ def reconcile(root: Path, history: RunHistory) -> list[str]:
             continue
         try:
             info = json.loads(run_file.read_text(encoding="utf-8"))
-            forecast = _read_published(folder / "forecast.csv")
+            forecast = _read_published(folder / FORECAST_FILE)
             plan = _read_published(folder / "plan.csv")
         except (OSError, ValueError, KeyError) as exc:
             raise RainmakerError(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rainmaker.app.config import DailyConfig
-from rainmaker.app.outputs import RUN_FILE
+from rainmaker.app.outputs import DAY_FILES
 from rainmaker.app.pipeline import DayResult, Progress
 
 if TYPE_CHECKING:
@@ -67,10 +67,7 @@ def track_day(
                 "rainmaker.as_of": info["as_of"],
                 "rainmaker.solver_status": info["solver_status"],
             },
-            artifacts=[
-                folder / name
-                for name in ("report.html", "plan.csv", "forecast.csv", "plan.xlsx", RUN_FILE)
-            ],
+            artifacts=[folder / name for name in DAY_FILES],
             figures=sorted((folder / "charts").glob("*.svg")),
         )
     except TrackingError as exc:

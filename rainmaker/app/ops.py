@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rainmaker.app.config import SEVERITIES, DailyConfig
+from rainmaker.app.outputs import FORECAST_FILE, PLAN_FILE, REPORT_FILE, RUN_FILE, WORKBOOK_FILE
 from rainmaker.safety import mask_secrets
 
 __all__ = [
@@ -239,11 +240,11 @@ def job_summary(
                 **{
                     key: str(folder / name)
                     for key, name in (
-                        ("report", "report.html"),
-                        ("plan_csv", "plan.csv"),
-                        ("plan_xlsx", "plan.xlsx"),
-                        ("forecast_csv", "forecast.csv"),
-                        ("run_json", "run.json"),
+                        ("report", REPORT_FILE),
+                        ("plan_csv", PLAN_FILE),
+                        ("plan_xlsx", WORKBOOK_FILE),
+                        ("forecast_csv", FORECAST_FILE),
+                        ("run_json", RUN_FILE),
                     )
                 },
             },
@@ -375,7 +376,7 @@ def job_status(config: DailyConfig, now: datetime) -> dict[str, Any]:
     ]
     checks += alert_checks(in_effect["alerts"], config.fail_on)
     code = exit_code_of(checks)
-    report = Path(config.output_root) / in_effect["output_dir"] / "report.html"
+    report = Path(config.output_root) / in_effect["output_dir"] / REPORT_FILE
     result.update(
         status=status_of(code, True).replace("published", "ok"),
         exit_code=code,

@@ -31,7 +31,12 @@ from rainmaker.errors import RainmakerError, UsageError
 __all__ = [
     "LATEST_LINK",
     "LOCK_FILE",
+    "DAY_FILES",
+    "FORECAST_FILE",
+    "PLAN_FILE",
+    "REPORT_FILE",
     "RUN_FILE",
+    "WORKBOOK_FILE",
     "LockHeld",
     "Revision",
     "all_revisions",
@@ -56,6 +61,12 @@ __all__ = [
 LOCK_FILE = ".rainmaker.lock"
 STAGING_FOLDER = ".staging"
 RUN_FILE = "run.json"
+# the files of a day's folder besides run.json (SPEC §3 and the manager's two documents)
+PLAN_FILE = "plan.csv"
+FORECAST_FILE = "forecast.csv"
+REPORT_FILE = "report.html"
+WORKBOOK_FILE = "plan.xlsx"
+DAY_FILES = (REPORT_FILE, PLAN_FILE, FORECAST_FILE, WORKBOOK_FILE, RUN_FILE)
 LATEST_LINK = "latest"
 _REVISION = re.compile(r"^r(\d+)$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

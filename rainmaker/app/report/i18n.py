@@ -13,9 +13,11 @@ import math
 import re
 from typing import Any
 
-__all__ = ["LANGUAGES", "TEXTS", "agree", "amount_scale", "missing_keys", "texts"]
+# the languages a report is written in are the ones the job's ``lang`` accepts; the config
+# module is their one home because the command line loads it without the report
+from rainmaker.app.config import LANGUAGES
 
-LANGUAGES = ("zh", "en")
+__all__ = ["LANGUAGES", "TEXTS", "agree", "amount_scale", "missing_keys", "texts"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.app.history import DRIFT_RECENT_DAYS, accuracy_summary
+from rainmaker.app.outputs import REPORT_FILE
 from rainmaker.app.report import charts
 from rainmaker.app.report import today as today_model
 from rainmaker.app.report.i18n import amount_scale, texts
@@ -171,7 +172,7 @@ class RenderedReport:
     metrics: dict[str, float]
     alerts: list[dict[str, str]]
 
-    def write(self, folder: Path, name: str = "report.html") -> Path:
+    def write(self, folder: Path, name: str = REPORT_FILE) -> Path:
         """Write the HTML to ``folder/name`` and return its path."""
         path = folder / name
         path.write_text(self.html, encoding="utf-8")

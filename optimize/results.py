@@ -29,7 +29,7 @@ from optimize.highs import Solution
 from optimize.inputs import RECENT_DAYS
 from optimize.model import PlanModel
 from optimize.parameters import ModelParameters
-from rainmaker.contracts import PLAN_COLUMNS
+from rainmaker.contracts import PLAN_COLUMNS, PURCHASE_PREFIX
 from rainmaker.yields import yield_7d
 
 __all__ = [
@@ -192,7 +192,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         "cash_like": q["cash_like"].ravel(),
     }
     for k, b in enumerate(par.buckets):
-        frame[f"purchase_{b.name}"] = q["purchases"][:, k, :].ravel()
+        frame[f"{PURCHASE_PREFIX}{b.name}"] = q["purchases"][:, k, :].ravel()
     frame.update(
         {
             "income": q["income"].ravel(),
@@ -206,7 +206,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         }
     )
     need, available = _needs_and_available(par, q)
-    overnight = frame.get("purchase_repo_1d", np.zeros(p * h))
+    overnight = frame.get(f"{PURCHASE_PREFIX}repo_1d", np.zeros(p * h))
     frame.update(
         {
             "liquidity_need": need.ravel(),
@@ -634,7 +634,7 @@ def plan_summary(
         constraints with their binding days.
     """
     rows = plan.sort_values(["product_id", "date"])
-    purchases = [c for c in rows.columns if c.startswith("purchase_")]
+    purchases = [c for c in rows.columns if c.startswith(PURCHASE_PREFIX)]
     rows = rows.assign(
         _bought=rows[purchases].sum(axis=1) if purchases else 0.0,
         _gap=(rows["net_yield_pct"] - rows["target_yield_pct"]).abs() * 100,

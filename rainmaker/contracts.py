@@ -28,7 +28,14 @@ from rainmaker.safety import write_spreadsheet_csv
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["FORECAST_VARIABLES", "PLAN_COLUMNS", "Explained", "ForecastResult", "PlanOutcome"]
+__all__ = [
+    "FORECAST_VARIABLES",
+    "PLAN_COLUMNS",
+    "PURCHASE_PREFIX",
+    "Explained",
+    "ForecastResult",
+    "PlanOutcome",
+]
 
 # The variables a forecast covers, in the order of its table (SPEC §3).
 FORECAST_VARIABLES = ("subscriptions", "redemptions", "net_flow", "aum")
@@ -43,6 +50,9 @@ PLAN_COLUMNS = (
     "expected_aum",
     "expected_yield_7d",
 )
+# ... and after them one column of purchases per bucket, purchase_<bucket> (CNY), which the
+# backtest's executor, the report and the workbook read
+PURCHASE_PREFIX = "purchase_"
 
 
 @dataclass(frozen=True, eq=False)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.contracts import ForecastResult
+from rainmaker.contracts import PURCHASE_PREFIX, ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
@@ -174,7 +174,11 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
     dates = pd.to_datetime(plan["date"])
     rows = plan.loc[dates == day]
     out: dict[str, ProductDecision] = {}
-    term = [c for c in plan.columns if c.startswith("purchase_") and c[9:] in TERM_BUCKETS]
+    term = {
+        c: c.removeprefix(PURCHASE_PREFIX)
+        for c in plan.columns
+        if c.startswith(PURCHASE_PREFIX) and c.removeprefix(PURCHASE_PREFIX) in TERM_BUCKETS
+    }
     for row in rows.itertuples(index=False):
         values = row._asdict()
         pid = str(values["product_id"])
@@ -190,7 +194,7 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
         cash = min(max(float(values["cash"]), 0.0), aum)
         out[pid] = ProductDecision(
             quota=max(quota, 0.0) if math.isfinite(quota) else math.inf,
-            purchases={c[9:]: max(float(values[c]), 0.0) + 0.0 for c in term},
+            purchases={b: max(float(values[c]), 0.0) + 0.0 for c, b in term.items()},
             cash_target=cash,
             keep_liquid=min(float(values["keep_liquid"]), aum),
             borrow=max(float(values.get("repo_borrowing", 0.0)), 0.0),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rainmaker.app.report.i18n import texts
+from rainmaker.contracts import PURCHASE_PREFIX as _PURCHASE
 from rainmaker.quantiles import quantile_level
 
 __all__ = [
@@ -473,7 +474,6 @@ _BUCKETS = {
     "ncd_3m": ("3个月同业存单", "3-month NCD"),
     "ncd_6m": ("6个月同业存单", "6-month NCD"),
 }
-_PURCHASE = "purchase_"
 
 COLUMNS: dict[str, Column] = {c.key: c for c in _COLUMNS}
 COLUMNS |= {

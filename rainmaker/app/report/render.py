@@ -38,7 +38,9 @@ from rainmaker.app.report import charts
 from rainmaker.app.report import today as today_model
 from rainmaker.app.report.i18n import amount_scale, texts
 from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
+from rainmaker.app.report.today import RATIO_TOLERANCE
 from rainmaker.china_calendar import calendar_features
+from rainmaker.contracts import PURCHASE_PREFIX
 from rainmaker.quantiles import quantile_columns, quantile_level
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, LIQUID_WORKDAYS, MIN_LIQUID_RATIO
 
@@ -60,8 +62,6 @@ LARGE_REDEMPTION_WARNING_SHARE = LARGE_REDEMPTION_SHARE / 2
 # Trading days of redemptions the buffer must cover (the 5-day liquidity rule).
 BUFFER_DAYS = LIQUID_WORKDAYS
 ACCURACY_WINDOW_DAYS = 28
-# Ratios within this relative distance of a limit count as on it (solver round-off).
-RATIO_TOLERANCE = 1e-6
 TEMPLATE = "report.html.j2"
 # A shadow price above this (bp of annual yield a day, for 1 % of AUM) cannot be yield: moving
 # 1 % of a book between its cheapest and dearest assets changes its yield by a few bp at most,
@@ -489,7 +489,7 @@ class _View:
         buckets: list[str] = []
         for day in days:
             buckets.extend(b for b in day.purchases if b not in buckets)
-        order = [c.removeprefix(today_model.PURCHASE_PREFIX) for c in self.plan.columns]
+        order = [c.removeprefix(PURCHASE_PREFIX) for c in self.plan.columns]
         buckets.sort(key=lambda b: order.index(b) if b in order else len(order))
         rows = []
         for day in days:

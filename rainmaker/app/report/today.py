@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rainmaker.contracts import PURCHASE_PREFIX
+
 __all__ = [
-    "PURCHASE_PREFIX",
+    "RATIO_TOLERANCE",
     "Bridge",
     "FirstDay",
     "Standing",
@@ -38,8 +40,6 @@ __all__ = [
     "worst_standing",
 ]
 
-# plan.csv names each bucket's purchases purchase_<bucket> (optimize.results.plan_frame)
-PURCHASE_PREFIX = "purchase_"
 # Purchases below this are solver round-off, not an order for the desk (CNY).
 MIN_ORDER_CNY = 1.0
 # Ratios within this relative distance of a limit count as on it (solver round-off).

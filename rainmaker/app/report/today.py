@@ -3,7 +3,7 @@ makes the headline cards add up, and where each product stands against its liqui
 
 Everything here is read from the plan (plan.csv's columns, :func:`optimize.results.plan_frame`)
 and the forecast; nothing is re-optimised and no requirement is recomputed with a formula of
-the report's own (the requirement column is the one :func:`rainmaker.app.report.render.
+the report's own (the requirement column is the one :func:`rainmaker.app.report.requirement.
 buffer_requirement` takes from the plan). Amounts are CNY, exposures in the plan's exposure
 units, ratios fractions.
 

@@ -25,6 +25,7 @@ from typing import Any
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
 from rainmaker.investment_mix import DEFAULT_MIX
+from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
 from rainmaker.regulation import (
     DEVIATION_NEGATIVE_ACTION_PCT,
     LIQUID_WORKDAYS,
@@ -54,9 +55,6 @@ __all__ = [
 ]
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
-MAX_HORIZON_DAYS = 60
-# The buffer may be sized at a higher confidence than p90, never a lower one (issue contract).
-MIN_CONFIDENCE = 0.90
 BACKENDS = ("auto", "highspy", "pyomo")
 # What the redemption buffer is sized on: one day's redemptions or the liquid window's.
 WINDOWS = ("day", "5d")

@@ -394,9 +394,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
     import pandas as pd
 
-    from rainmaker.app.config import MAX_HORIZON_DAYS
     from rainmaker.app.outputs import check_output_folder
     from rainmaker.dataset import load_dataset, parse_day
+    from rainmaker.limits import MAX_HORIZON_DAYS
     from rainmaker.tracking import check_tracking_uri
     from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
     from simulate.backtest import PolicyOptions, parse_policies, run_backtest

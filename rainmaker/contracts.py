@@ -5,7 +5,8 @@ them so that neither side owns it.
   which writes one from the future without the forecast package). The forecast makes it
   (:func:`forecast.run_forecast`), :func:`optimize.inputs.inputs_from_forecast` reads it.
 - :class:`PlanOutcome` — optimize → the application: the part of a plan
-  (:class:`optimize.PlanResult` satisfies it) the daily job and the report read.
+  (:class:`optimize.PlanResult` satisfies it) the daily job and the report read, with
+  :class:`PlanBooks`, the books it starts from.
 
 The optimizer's own inputs (:class:`optimize.PlanInputs`) and its full result
 (:class:`optimize.PlanResult`) stay in optimize: only layers above it read them, and those may
@@ -34,6 +35,7 @@ __all__ = [
     "PURCHASE_PREFIX",
     "Explained",
     "ForecastResult",
+    "PlanBooks",
     "PlanOutcome",
 ]
 
@@ -224,6 +226,22 @@ class Explained(Protocol):
         ...
 
 
+class PlanBooks(Protocol):
+    """The books a plan starts from (:class:`optimize.PlanInputs` has them).
+
+    Attributes:
+        holdings: today's positions (:data:`optimize.portfolio.HOLDING_COLUMNS`: ``product_id``,
+            ``bucket``, ``amount_cny``, ``rate_pct``, ``maturity_date``), CNY.
+        rates_pct: purchase rate of every bucket known today, percent p.a.
+    """
+
+    @property
+    def holdings(self) -> pd.DataFrame: ...
+
+    @property
+    def rates_pct(self) -> Mapping[str, float]: ...
+
+
 class PlanOutcome(Protocol):
     """What the application reads from a plan (:class:`optimize.PlanResult` has all of it).
 
@@ -237,6 +255,8 @@ class PlanOutcome(Protocol):
         explanations: the binding constraints in words.
         timings: seconds spent per step.
         warnings: sentences about the inputs worth reading.
+        inputs: the books the plan starts from (the report's shadow-price deviation), or None
+            for a plan that does not carry them (a stand-in in tests).
     """
 
     @property
@@ -259,3 +279,6 @@ class PlanOutcome(Protocol):
 
     @property
     def warnings(self) -> tuple[str, ...]: ...
+
+    @property
+    def inputs(self) -> PlanBooks | None: ...

@@ -52,6 +52,7 @@ class FakePlan:
     explanations: FakeExplanations = field(default_factory=FakeExplanations)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    inputs: None = None  # no books: the report leaves the shadow-price section out
 
 
 def fake_run_forecast(
@@ -136,6 +137,8 @@ def fake_make_plan(
                     "expected_subscriptions": demand if np.isnan(quota) else quota,
                     "expected_redemptions": float(part.at[day, "redemptions"]),
                     "liquidity_buffer": max(0.12 * aum, float(ahead[k])),
+                    # the stand-in's requirement: five days of p95 redemptions, at least 10 %
+                    "required_buffer": max(0.10 * aum, float(ahead[k])),
                     "expected_aum": aum,
                     "expected_yield_7d": benchmark + 0.1 + 0.01 * k,
                 }

@@ -32,7 +32,7 @@ def test_the_regulatory_numbers_have_one_home() -> None:
     assert liquidity.min_liquid_ratio == MIN_LIQUID_RATIO == 0.10
     assert liquidity.min_cash_ratio == MIN_CASH_RATIO == 0.05
     assert liquidity.liquid_workdays == LIQUID_WORKDAYS == 5
-    assert portfolio.LIQUIDITY_DAYS == render.BUFFER_DAYS == LIQUID_WORKDAYS
+    assert portfolio.LIQUIDITY_DAYS == LIQUID_WORKDAYS
     assert policies.MIN_LIQUID_SHARE == render.LIQUID_FLOOR == MIN_LIQUID_RATIO
 
 

@@ -83,6 +83,9 @@ def _hand_made_inputs(**changes) -> ReportInputs:
                 "liquidity_buffer": buffer,
                 "expected_aum": 1e9,
                 "expected_yield_7d": 2.1,
+                # the plan's requirement: five days of p95 redemptions (7.5e7) under the 10 %
+                # floor of 1e9, so the floor
+                "required_buffer": 1e8,
             }
             for p, buffer in (("P001", 1.1e8), ("P002", 3e8))
             for k, d in enumerate(dates)
@@ -124,23 +127,35 @@ def test_amount_scale():
     assert amount_scale(float("nan"), "en") == (1.0, "CNY")
 
 
-def test_buffer_requirement_by_hand():
+def test_buffer_requirement_is_the_plans():
+    """The report's requirement is plan.csv's required_buffer, never a formula of its own."""
     inputs = _hand_made_inputs()
-    need = buffer_requirement(inputs.plan, inputs.forecast, inputs.products, 0.95)
-    # p95 of redemptions is 1.5e7 a day: five days ahead 7.5e7 < 10 % of 1e9 = 1e8, so the floor
-    # binds on every day; at the end of the horizon fewer days remain, the floor still binds.
-    assert need.tolist() == pytest.approx([1e8] * len(inputs.plan))
-    # a product-level floor override, and a tighter quantile that beats the floor
-    products = inputs.products.assign(min_liquid_ratio=[0.05, 0.2])
-    need = buffer_requirement(inputs.plan, inputs.forecast, products, 0.95)
-    plan = inputs.plan.reset_index(drop=True)
-    first_p1 = need[(plan["product_id"] == "P001").to_numpy()].iloc[0]
-    first_p2 = need[(plan["product_id"] == "P002").to_numpy()].iloc[0]
-    assert first_p1 == pytest.approx(7.5e7)  # 5 days × 1.5e7 > 5 % × 1e9
-    assert first_p2 == pytest.approx(2e8)
-    # the plan's own requirement wins when it has one
-    own = inputs.plan.assign(liquidity_requirement=42.0)
-    assert set(buffer_requirement(own, inputs.forecast, products, 0.95)) == {42.0}
+    need = buffer_requirement(inputs.plan.assign(required_buffer=42.0))
+    assert set(need) == {42.0}
+    # a plan without the column has no requirement: shown as n/a, no buffer alert
+    bare = inputs.plan.drop(columns="required_buffer")
+    assert buffer_requirement(bare).isna().all()
+    report = render_report(_hand_made_inputs(plan=bare.assign(liquidity_buffer=1.0)), "en")
+    assert not [a for a in report.alerts if a["kind"] == "buffer"]
+
+
+def test_the_buffer_alert_names_the_plans_requirement():
+    """Regression (issue 12): the buffer-short alert took the larger of the plan's requirement
+    and the regulatory floor; it names the plan's required_buffer on the plan's lowest day, as
+    the plan's own violation does."""
+    inputs = _hand_made_inputs()
+    plan = inputs.plan.assign(
+        liquidity_buffer=np.where(inputs.plan["product_id"] == "P001", 2.0e8, 9e8),
+        required_buffer=np.where(inputs.plan["product_id"] == "P001", 2.5e8, 1e8),
+        # the floor is above the requirement: the report must not put it in its place
+        regulatory_floor=3e8,
+    )
+    report = render_report(_hand_made_inputs(plan=plan), "en")
+    buffer = [a for a in report.alerts if a["kind"] == "buffer"]
+    assert [a["product_id"] for a in buffer] == ["P001"]
+    # amounts are shown in the report's scale (CNY 100m for 2e9 of AUM): 2.5e8 = 2.50
+    assert "2.50 CNY 100m" in buffer[0]["text"] and "3.00 CNY 100m" not in buffer[0]["text"]
+    assert report.metrics["worst_buffer_ratio"] == pytest.approx(2.0e8 / 2.5e8)
 
 
 def test_alerts_from_hand_made_figures():

@@ -86,6 +86,35 @@ def test_the_job_and_the_optimizer_say_it_the_same_way(tmp_path: Path) -> None:
     assert job.value.key == optimizer.value.key == "liquidity.confidence"
 
 
+def test_the_job_and_the_optimizer_share_the_plan_limits(tmp_path: Path) -> None:
+    """The longest horizon and the lowest buffer confidence have one home (rainmaker.limits):
+    the job's settings file and the optimizer's settings accept and refuse at the same values."""
+    from optimize.settings import load_settings
+    from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
+
+    source = tmp_path / "rainmaker.toml"
+    job = config_from_mapping(
+        {"horizon": MAX_HORIZON_DAYS, "liquidity": {"confidence": MIN_CONFIDENCE}}, source=source
+    )
+    optimizer = load_settings(
+        overrides={
+            "horizon": {"days": MAX_HORIZON_DAYS},
+            "liquidity": {"confidence": MIN_CONFIDENCE},
+        }
+    )
+    assert job.horizon == optimizer.horizon.days == MAX_HORIZON_DAYS
+    assert job.confidence == optimizer.liquidity.confidence == MIN_CONFIDENCE
+    with pytest.raises(SettingsError):
+        config_from_mapping({"horizon": MAX_HORIZON_DAYS + 1}, source=source)
+    with pytest.raises(SettingsError):
+        load_settings(overrides={"horizon": {"days": MAX_HORIZON_DAYS + 1}})
+    below = MIN_CONFIDENCE - 0.01
+    with pytest.raises(SettingsError):
+        config_from_mapping({"liquidity": {"confidence": below}}, source=source)
+    with pytest.raises(SettingsError):
+        load_settings(overrides={"liquidity": {"confidence": below}})
+
+
 def test_a_secret_is_never_echoed() -> None:
     assert "bad" not in str(_error({"token": "bad"}))
 

@@ -64,6 +64,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
+from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
 from rainmaker.settings_core import Settings, SettingsError, internal, read_settings, setting
 from rainmaker.tracking import check_tracking_uri
 
@@ -81,8 +82,6 @@ __all__ = [
 DEFAULT_CONFIG_FILE = Path("rainmaker.toml")
 HISTORY_FILE = "history.sqlite"  # the default run history, inside the output root
 LANGUAGES = ("zh", "en")
-MAX_HORIZON_DAYS = 60  # the optimiser plans at most 60 days (optimize.settings)
-MIN_CONFIDENCE = 0.90  # the buffer is never sized below the p90 of redemptions (optimizer rule)
 # Flows of day D are complete early on D+1, so a healthy job plans data 1 day old; 3 allows a
 # feed that is a day or two late before the job fails (exit 4).
 DEFAULT_MAX_DATA_AGE_DAYS = 3

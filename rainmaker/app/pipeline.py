@@ -309,7 +309,6 @@ def plan_day(
         benchmark=benchmark,
         forecast=forecast.table,
         plan=plan.plan,
-        confidence=config.confidence,
         paths=forecast.paths,
         path_product_ids=tuple(forecast.product_ids),
         model_name=forecast.model_name,
@@ -375,15 +374,12 @@ def plan_day(
     return DayResult(as_of, run_id, dataset, forecast, plan, report, run_info, config.lang)
 
 
-def _deviation_of(plan: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
+def _deviation_of(plan: PlanOutcome, as_of: pd.Timestamp) -> pd.DataFrame | None:
     """Today's shadow-price deviation of each book the plan starts from (None when the plan
-    does not carry its inputs, e.g. a stand-in in tests)."""
-    inputs = getattr(plan, "inputs", None)
-    holdings = getattr(inputs, "holdings", None)
-    rates = getattr(inputs, "rates_pct", None)
-    if not isinstance(holdings, pd.DataFrame) or rates is None:
+    does not carry its books, e.g. a stand-in in tests)."""
+    if plan.inputs is None:
         return None
-    return holdings_deviation(holdings, rates, as_of)
+    return holdings_deviation(plan.inputs.holdings, plan.inputs.rates_pct, as_of)
 
 
 def _stress_of(

@@ -31,8 +31,8 @@ class ReportInputs:
         forecast: SPEC §3 forecast rows: product_id, date, variable, mean, pNN (CNY).
         plan: plan rows: product_id, date, quota (NaN = no cap), expected_subscriptions,
             expected_redemptions, liquidity_buffer, expected_aum (CNY), expected_yield_7d
-            (percent); a requirement column (``liquidity_requirement``) is used when present.
-        confidence: probability the buffer must cover redemptions (e.g. 0.95).
+            (percent); the buffer's requirement is the plan's ``required_buffer`` (CNY; without
+            it the report shows none and raises no buffer alert).
         paths: forecast sample paths by variable, arrays (n_products, n_paths, horizon), CNY;
             make portfolio bands exact (without them quantiles are summed, which is wider).
         path_product_ids: product order of ``paths``.
@@ -75,7 +75,6 @@ class ReportInputs:
     benchmark: pd.Series
     forecast: pd.DataFrame
     plan: pd.DataFrame
-    confidence: float = 0.95
     paths: Mapping[str, np.ndarray] | None = None
     path_product_ids: Sequence[str] = ()
     model_name: str = ""

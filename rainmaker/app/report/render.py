@@ -37,7 +37,7 @@ from rainmaker.app.report.figures import FiguresView
 from rainmaker.app.report.headline import HeadlineView
 from rainmaker.app.report.i18n import texts
 from rainmaker.app.report.inputs import RenderedReport, ReportInputs
-from rainmaker.app.report.requirement import BUFFER_DAYS, LIQUID_FLOOR, buffer_requirement
+from rainmaker.app.report.requirement import LIQUID_FLOOR, buffer_requirement
 from rainmaker.app.report.sections import (
     ACCURACY_WINDOW_DAYS,
     SectionsView,
@@ -47,7 +47,6 @@ from rainmaker.app.report.sections import (
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE
 
 __all__ = [
-    "BUFFER_DAYS",
     "LARGE_REDEMPTION_SHARE",
     "LIQUID_FLOOR",
     "ReportInputs",

@@ -51,7 +51,7 @@ class ReportView:
         plan["date"] = pd.to_datetime(plan["date"])
         plan = plan.sort_values(["product_id", "date"]).reset_index(drop=True)
         forecast = inputs.forecast
-        plan["requirement"] = buffer_requirement(plan, forecast, inputs.products, inputs.confidence)
+        plan["requirement"] = buffer_requirement(plan)
         product_ids = list(dict.fromkeys(plan["product_id"]))
         flows = inputs.flows[inputs.flows["date"] <= inputs.as_of]
         last = flows.sort_values("date").groupby("product_id")["aum"].last()

@@ -1,0 +1,18 @@
+"""The engine's own limits on what it is asked to plan (regulation: :mod:`rainmaker.regulation`).
+
+Each number has this one home, below every stage: the optimizer's settings
+(:mod:`optimize.settings`), the daily job's settings file (:mod:`rainmaker.app.config`) and the
+command line check against it. No imports, so the command line reads it without loading pandas.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_HORIZON_DAYS", "MIN_CONFIDENCE"]
+
+# The optimizer plans at most this many days after the as-of day (optimize's [horizon] days, the
+# job's `horizon`, `rainmaker backtest --horizon`). The forecast alone may look further
+# (forecast.MAX_HORIZON_DAYS, a year).
+MAX_HORIZON_DAYS = 60
+# The redemption buffer may be sized at a higher confidence than p90, never a lower one (issue
+# contract): optimize's [liquidity] confidence and the job's `confidence`.
+MIN_CONFIDENCE = 0.90

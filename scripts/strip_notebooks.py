@@ -7,7 +7,7 @@ Usage (from the repository root)::
     .venv/bin/python scripts/strip_notebooks.py --check    # exit 1 if any needs stripping
     .venv/bin/python scripts/strip_notebooks.py FILE ...   # only these notebooks
 
-Run it before committing a notebook you ran in Jupyter. ``tests/test_notebooks.py`` fails on a
+Run it before committing a notebook you ran in Jupyter. ``tests/app/test_notebooks.py`` fails on a
 committed notebook that still has outputs or execution counts.
 """
 

@@ -28,7 +28,7 @@ from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 QUANTILES = DEFAULT_QUANTILES
 # Settings lines that turn the operations checks off: the test data sets are years old and the
 # stand-in plan may raise alerts, while the tests that use this are about revisions, locks and
-# recovery (the checks are tested in tests/test_ops.py).
+# recovery (the checks are tested in tests/app/test_ops.py).
 NO_OPS_CHECKS = 'max_data_age_days = 0\nfail_on = "none"\n'
 N_PATHS = 200
 

@@ -22,10 +22,10 @@ from simulate.planning_policies import (
 from simulate.policies import Decision, DecisionAllocation, NoPolicy, ReplayState
 from simulate.portfolio import Portfolio
 from simulate.replay import ReplaySettings, replay
-from tests.test_replay import perturbed_after
+from tests.simulate.test_replay import perturbed_after
 
 RATES = {"cash": 0.35, "repo_1d": 1.8, "repo_7d": 2.0, "ncd_1m": 2.3, "ncd_3m": 2.5, "ncd_6m": 2.6}
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 PRODUCTS = ["P01", "P06"]
 
 

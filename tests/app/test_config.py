@@ -19,7 +19,7 @@ from rainmaker.app.config import (
 from rainmaker.errors import UsageError
 from rainmaker.settings_core import setting_keys
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write(tmp_path: Path, text: str) -> Path:

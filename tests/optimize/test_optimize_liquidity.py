@@ -12,7 +12,7 @@ import pytest
 from optimize import load_settings, plan_from_inputs
 from optimize.parameters import days_off_runs, model_parameters, stress_profile, summed_quantile
 from optimize.synthetic import synthetic_inputs
-from tests.test_optimize_model import check_hard_constraints
+from tests.optimize.test_optimize_model import check_hard_constraints
 
 QUIET = {"solver": {"explain": False}}
 

@@ -1,6 +1,6 @@
 """The stress page and the daily report's deviation and stress sections in a headless browser, in
 both languages: the page loads without console messages or network requests, and every section
-is in the DOM (the browser set-up is that of ``tests/test_report_browser.py``)."""
+is in the DOM (the browser set-up is that of ``tests/app/test_report_browser.py``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from rainmaker.app.report.stress_page import STRESS_TEXTS
 from rainmaker.dataset import load_dataset
 from rainmaker.shadow_price import holdings_deviation
 from simulate.stress import load_scenarios, run_stress
+from tests.app.test_report import AS_OF, _hand_made_inputs
+from tests.app.test_report_browser import _browser, _chromium
 from tests.conftest import write_dataset
-from tests.test_report import AS_OF, _hand_made_inputs
-from tests.test_report_browser import _browser, _chromium
 
 STRESS_SECTIONS = ("overview", "reverse", "detail", "checks", "deviation-actions")
 

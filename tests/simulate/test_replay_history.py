@@ -15,7 +15,7 @@ from rainmaker.dataset import load_dataset
 from simulate.policies import NoPolicy
 from simulate.replay import ReplaySettings, replay
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 START, END = "2021-06-16", "2022-06-15"
 WARM_UP_DAYS = 92  # a 3-month NCD ladder has rolled over once
 PRODUCTS = [f"P{i:02d}" for i in range(1, 16)]  # every product with a full year

@@ -182,11 +182,12 @@ FIRST_SCREEN = """<script>
 </script>"""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_first_screen_shows_each_products_first_day(lang, tmp_path):
     """At 1280 × 900, without scrolling: every product's row of today's actions, with its
     quota, purchases by bucket and exposure as the plan sets them (the sample, 16 products)."""
-    from tests.test_report import _with_plan_extras
+    from tests.app.test_report import _with_plan_extras
 
     binary = _chromium()
     inputs = _with_plan_extras(fake_report_inputs(load_dataset(SAMPLE_DIR)))

@@ -21,7 +21,7 @@ from simulate.policies import (
     holdings_snapshot,
 )
 from simulate.portfolio import DEFAULT_MIX, LIQUIDITY_DAYS, Portfolio
-from tests.test_replay import tiny_dataset
+from tests.simulate.test_replay import tiny_dataset
 
 RATES = {"cash": 0.0, "repo_1d": 1.9, "repo_7d": 2.1, "ncd_1m": 2.4, "ncd_3m": 2.6}
 

@@ -68,11 +68,12 @@ def test_one_policy_writes_the_spec_files(data: Path, tmp_path: Path, capsys) ->
     assert (out / "decisions.csv").exists() and (out / "run.json").exists()
     captured = capsys.readouterr()
     assert "relative_vol_bp" in captured.out
-    # no progress: the replay is quick and stderr is not a terminal (tests/test_progress.py)
+    # no progress: the replay is quick and stderr is not a terminal (tests/app/test_progress.py)
     assert "replaying days" not in captured.err
     assert "warm-up clipped to 18 days" in captured.err
 
 
+@pytest.mark.slow
 def test_several_policies_a_subset_and_mlflow(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"

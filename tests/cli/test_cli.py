@@ -292,6 +292,7 @@ CELLS = (
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,
@@ -323,6 +324,7 @@ IDS = st.text(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=12,
     deadline=None,

@@ -32,6 +32,7 @@ def test_artifact_root_sits_beside_an_sqlite_store(tmp_path):
     assert artifact_root("sqlite:///:memory:") is None
 
 
+@pytest.mark.slow
 def test_log_run_records_everything(tmp_path, store):
     uri = store
     report = tmp_path / "report.html"

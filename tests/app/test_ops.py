@@ -217,6 +217,7 @@ def test_a_webhook_url_is_never_echoed_in_a_settings_error():
 # ---------------------------------------------------------------------- the notifiers
 
 
+@pytest.mark.slow
 def test_the_notifier_command_gets_a_json_summary_of_each_publication(deployment):
     first, second = _summaries(deployment / "notified")  # the no-op was not notified
     assert first["status"] == "published" and first["exit_code"] == 0
@@ -231,6 +232,7 @@ def test_the_notifier_command_gets_a_json_summary_of_each_publication(deployment
     assert "history_url" not in json.dumps(second) and "sqlite" not in json.dumps(second)
 
 
+@pytest.mark.slow
 def test_a_failing_notifier_is_logged_and_loses_nothing(tmp_path, fakes, capsys):
     data = write_dataset(tmp_path / "data", n_products=2, n_days=60)
     failing = [sys.executable, "-c", "import sys; sys.stderr.write('pager down'); sys.exit(3)"]
@@ -389,6 +391,7 @@ def test_rollback_withdraws_the_revision_in_effect_and_a_rerun_keeps_it_withdraw
     assert latest_target(root) == root / "2021-04-29" / "r3"
 
 
+@pytest.mark.slow
 def test_retention_keeps_the_last_days_and_removes_stale_staging(tmp_path, fakes):
     data = write_dataset(tmp_path / "data", n_products=2, n_days=60)
     last = load_dataset(data).last_date

@@ -95,6 +95,7 @@ def _runs_recorded(root: Path) -> int:
         return history.count("runs")
 
 
+@pytest.mark.slow
 def test_killed_while_writing_leaves_nothing(job, capsys):
     root = job.parent / "runs"
     process = _start_paused(job, "writing")
@@ -120,6 +121,7 @@ def test_killed_while_writing_leaves_nothing(job, capsys):
     assert _runs_recorded(root) == 1
 
 
+@pytest.mark.slow
 def test_killed_before_recording_is_recorded_by_the_next_run(job, capsys):
     root = job.parent / "runs"
     process = _start_paused(job, "recording")

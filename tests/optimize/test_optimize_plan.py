@@ -17,7 +17,7 @@ from optimize.results import PLAN_COLUMNS
 from rainmaker.dataset import load_dataset
 from rainmaker.yields import yield_7d
 from tests.conftest import SAMPLE_DIR
-from tests.test_optimize_model import check_hard_constraints
+from tests.optimize.test_optimize_model import check_hard_constraints
 
 pytestmark = pytest.mark.skipif(
     not (SAMPLE_DIR / "flows.csv").exists(), reason="data/sample not generated"

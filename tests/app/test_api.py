@@ -169,6 +169,7 @@ def test_plan_summary_and_objective_per_term(planner: Planner):
         assert "\n" not in repr(shown) and len(repr(shown)) < 300, type(shown).__name__
 
 
+@pytest.mark.slow
 def test_report_workbook_and_folder_from_python(planner: Planner, tmp_path: Path):
     result = planner.plan()
     folder = write_plan_folder(result, tmp_path / "plan", lang="en")
@@ -190,6 +191,7 @@ def test_report_workbook_and_folder_from_python(planner: Planner, tmp_path: Path
         write_report(result, tmp_path / "r.html", lang="fr")
 
 
+@pytest.mark.slow
 def test_folder_from_python_has_the_rows_of_rainmaker_plan(
     small: Dataset, planner: Planner, tmp_path: Path
 ):

@@ -1,7 +1,7 @@
 """Tests of rainmaker.app.xlsx: the plan workbook, read back with openpyxl.
 
 The workbook of the real forecast and plan is checked in both languages by the end-to-end tests
-(tests/test_daily_e2e.py, with :func:`tests.xlsx_checks.check_workbook`); these tests use small
+(tests/cli/test_daily_e2e.py, with :func:`tests.xlsx_checks.check_workbook`); these tests use small
 hand-made plans and take milliseconds.
 """
 

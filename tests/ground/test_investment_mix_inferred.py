@@ -18,7 +18,7 @@ from rainmaker.investment_mix import ManagedMix, infer_mix, inferred_mixes, ladd
 from simulate.policies import NoPolicy
 from simulate.replay import ReplaySettings, managed_mixes, replay, replay_first_day
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 MIX = {"cash": 0.05, "repo_1d": 0.25, "repo_7d": 0.10, "ncd_1m": 0.30, "ncd_3m": 0.30}
 FEE_BP = 30.0
 BEFORE = pd.Timestamp("2021-09-01")

@@ -82,6 +82,7 @@ def _no_data_read(monkeypatch) -> None:
 # ---------------------------------------------------------------------- hostile ids
 
 
+@pytest.mark.slow
 def test_hostile_ids_are_written_as_text_and_read_back_exactly(tmp_path, fakes_in_cli, capsys):
     data = _data(tmp_path / "data", HOSTILE_IDS)
     settings = _toml(tmp_path, data)
@@ -199,6 +200,7 @@ def test_the_default_history_belongs_to_the_output_root(
     assert not list((tmp_path / "a").rglob("*.sqlite")) and not list((tmp_path / "b").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["move", "copy"])
 def test_an_output_root_can_be_moved_or_copied(tmp_path, fakes_in_cli, capsys, how):
     data = _data(tmp_path / "data")
@@ -239,6 +241,7 @@ def test_a_back_fill_leaves_latest_at_the_newest_day_and_says_so(tmp_path):
     assert [r.path for r in all_revisions(config.output_root)][-1] == newest.folder
 
 
+@pytest.mark.slow
 def test_force_says_nothing_changed(tmp_path):
     config = _config(tmp_path)
     _run(config)
@@ -271,7 +274,7 @@ def test_a_run_that_publishes_but_cannot_record_says_it_published(
 
 
 def test_the_scheduling_examples_keep_outputs_from_other_users():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     for doc in (root / "README.md", root / "docs" / "operations.md"):
         text = doc.read_text(encoding="utf-8")
         assert "UMask=0027" in text.split("[Service]", 1)[1].split("```", 1)[0], doc

@@ -1,7 +1,7 @@
 """Tests of the daily job (rainmaker.app.job, .pipeline): revisions, no-ops, files and recovery.
 
 The forecast and the plan are the fast stand-ins of :mod:`tests.daily_fakes`: what is tested
-here is the job around them. ``tests/test_daily_e2e.py`` runs the real ones.
+here is the job around them. ``tests/cli/test_daily_e2e.py`` runs the real ones.
 """
 
 from __future__ import annotations
@@ -183,6 +183,7 @@ def test_first_run_publishes_and_the_second_is_a_noop(tmp_path):
     assert _runs_in_db(config) == 1
 
 
+@pytest.mark.slow
 def test_changed_data_or_settings_make_new_revisions_and_keep_the_old(tmp_path):
     config = _config(tmp_path)
     first = _run(config)
@@ -211,6 +212,7 @@ def test_data_after_the_as_of_day_is_not_new_data(tmp_path):
     assert first.as_of == day
 
 
+@pytest.mark.slow
 @settings(
     max_examples=4,
     deadline=None,
@@ -333,6 +335,7 @@ def test_cli_run_twice(tmp_path, fakes_in_cli, capsys):
     assert out[-1].endswith("r1/report.html")
 
 
+@pytest.mark.slow
 def test_cli_plan_writes_the_folder(tmp_path, fakes_in_cli, capsys):
     data = write_dataset(tmp_path / "data", n_products=2, n_days=60)
     out = tmp_path / "out"
@@ -378,6 +381,7 @@ def test_cli_bad_data_exits_2(tmp_path, fakes_in_cli, capsys):
     assert all_revisions(config.output_root) == []
 
 
+@pytest.mark.slow
 def test_cli_history_lists_runs_and_accuracy(tmp_path, fakes_in_cli, capsys):
     config = _config(tmp_path)
     last = load_dataset(config.data).last_date

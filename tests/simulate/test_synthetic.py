@@ -20,7 +20,7 @@ from simulate.synthetic import (
     yield_figures,
 )
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 FILES = (
     "products.csv",
     "flows.csv",
@@ -51,6 +51,7 @@ def market() -> pd.DataFrame:
     return pd.read_csv(SAMPLE / "market.csv", parse_dates=["date"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FILES)
 def test_regeneration_is_byte_identical_to_the_committed_sample(
     regenerated: Path, name: str

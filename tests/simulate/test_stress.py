@@ -389,7 +389,7 @@ def test_backtest_daily_has_the_deviation_and_metrics_its_largest():
     from simulate.backtest_metrics import backtest_metrics
     from simulate.policies import NoPolicy
     from simulate.replay import replay
-    from tests.test_replay import tiny_dataset
+    from tests.simulate.test_replay import tiny_dataset
 
     result = replay(tiny_dataset(1), "2021-09-15", "2021-09-25", NoPolicy(), warmup_days=0)
     deviation = result.daily["deviation_pct"]
@@ -405,8 +405,8 @@ def test_backtest_daily_has_the_deviation_and_metrics_its_largest():
 def test_daily_report_shows_the_deviation_and_its_action(lang):
     from rainmaker.app.report import render_report
     from rainmaker.shadow_price import holdings_deviation
-    from tests.test_report import AS_OF as REPORT_DAY
-    from tests.test_report import _hand_made_inputs
+    from tests.app.test_report import AS_OF as REPORT_DAY
+    from tests.app.test_report import _hand_made_inputs
 
     # P001: the golden book of test_deviation_worked_by_hand (−0.2244 %: no action yet);
     # P002: 1,000,000 at 2.5 % with 182 days left: 1e6 × (−0.015 × 182/365) / (1 + 0.04 ×
@@ -479,7 +479,7 @@ def test_daily_report_shows_the_stress_section(small, lang):
     from rainmaker.app.report.stress_page import STRESS_TEXTS
     from rainmaker.dataset import load_dataset
     from simulate.stress import run_stress
-    from tests.test_report import _hand_made_inputs
+    from tests.app.test_report import _hand_made_inputs
 
     found = run_stress(load_dataset(small), pd.Timestamp("2021-04-09"), load_scenarios())
     stress = {"summary": found.summary, "reverse": found.reverse}

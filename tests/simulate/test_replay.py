@@ -436,7 +436,7 @@ def perturbed_after(dataset: Dataset, day: pd.Timestamp, seed: int) -> Dataset:
 
 @pytest.mark.parametrize("policy", [NoPolicy(), RulePolicy()], ids=["none", "rule"])
 def test_no_look_ahead_decisions_up_to_t_ignore_later_rows(policy: Policy) -> None:
-    dataset = load_dataset(Path(__file__).resolve().parents[1] / "data" / "sample")
+    dataset = load_dataset(Path(__file__).resolve().parents[2] / "data" / "sample")
     products = ["P01", "P04", "P06"]
     start, t, end = "2021-09-24", pd.Timestamp("2021-10-08"), "2021-10-20"
     full = replay(dataset, start, end, policy, products=products)

@@ -109,6 +109,7 @@ def test_forecast_bad_data_exits_2(full_folder: Path, tmp_path: Path, capsys) ->
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.slow
 def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, capsys) -> None:
     store = tmp_path / "mlflow.db"
     metrics = tmp_path / "metrics.csv"

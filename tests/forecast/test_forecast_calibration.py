@@ -57,6 +57,7 @@ def test_centred_residuals_have_weighted_median_zero(values: np.ndarray, half_li
     assert np.allclose(np.diff(centred, axis=0), np.diff(values, axis=0))
 
 
+@pytest.mark.slow
 def test_median_does_not_carry_an_old_fall_after_the_level_steadies() -> None:
     """Issue 13, item 3: a product whose level fell for five months and steadied on the first
     origin. From that day the median of the next 28 days is within 5 % of the actual level

@@ -1,0 +1,1 @@
+"""Tests of the closed-loop replay, policies, scenarios and stress tests (simulate/)."""

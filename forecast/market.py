@@ -387,11 +387,15 @@ def market_forecast(
         ahead = effects[future]
         median_log = anchor + phi**steps * float(z_today) + ahead
         # the paths: z run forward with residuals drawn from the fit window
-        draws = rng.choice(residuals, size=(n_paths, horizon)) if len(residuals) else 0.0
+        draws = (
+            rng.choice(residuals, size=(n_paths, horizon))
+            if len(residuals)
+            else np.zeros((n_paths, horizon))
+        )
         z = np.empty((n_paths, horizon))
         level = np.full(n_paths, float(z_today))
         for h in range(horizon):
-            level = phi * level + (draws[:, h] if len(residuals) else 0.0)
+            level = phi * level + draws[:, h]
             z[:, h] = level
         path_log = anchor + z + ahead[None, :]
         # recentred on the median path: the draws' own median is noise around it

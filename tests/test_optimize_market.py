@@ -105,7 +105,9 @@ def test_two_days_by_hand() -> None:
         (int(rows["cash_balance"].rows[0, 1]), x): -lot / DAILY,
         (int(rows["yield_tracking"].rows[0, 1]), x): kappa * lot,
     }
-    got = {(int(r), int(c)): v for r, c, v in zip(diff.row, diff.col, diff.data) if v != 0}
+    got = {
+        (int(r), int(c)): v for r, c, v in zip(diff.row, diff.col, diff.data, strict=True) if v != 0
+    }
     assert got.keys() == expected.keys()
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, rel=1e-12)

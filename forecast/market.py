@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,8 @@ __all__ = [
     "MarketForecast",
     "daily_rates",
     "market_forecast",
+    "market_score_path",
+    "market_score_table",
     "score_market_forecast",
     "season_classes",
 ]
@@ -441,7 +444,8 @@ def score_market_forecast(
 
     Args:
         market: market.csv rows.
-        origins: the as-of days (each needs :data:`MIN_HISTORY_DAYS` days of history).
+        origins: the as-of days; those with fewer than :data:`MIN_HISTORY_DAYS` days of
+            market history are left out.
         horizon: H, calendar days.
         series: the columns scored (default: those of :data:`MARKET_SERIES` present).
 
@@ -451,9 +455,11 @@ def score_market_forecast(
         ``mae_rw_bp`` of the random walk, ``skill`` = 1 − mae / mae_rw (> 0: better than the
         random walk), ``coverage_80`` the share of outcomes within [p10, p90].
     """
-    truth = daily_rates(market, pd.to_datetime(market["date"]).max())
+    dates = pd.to_datetime(market["date"])
+    truth = daily_rates(market, dates.max())
+    first = dates.min() + pd.Timedelta(days=MIN_HISTORY_DAYS - 1)
     rows = []
-    for origin in origins:
+    for origin in (pd.Timestamp(o) for o in origins if pd.Timestamp(o) >= first):
         fc = market_forecast(market, origin, horizon, series=series, n_paths=N_PATHS)
         actual = truth.reindex(fc.dates)[list(fc.series)].to_numpy(dtype=float).T
         for i, name in enumerate(fc.series):
@@ -493,3 +499,32 @@ def score_market_forecast(
     return pd.DataFrame(
         out, columns=["series", "band", "n", "mae_bp", "mae_rw_bp", "skill", "coverage_80"]
     )
+
+
+def market_score_table(score: pd.DataFrame) -> str:
+    """A printable table of :func:`score_market_forecast`: per series and horizon band, the
+    median's MAE against the random walk's, bp, the skill and the p10-p90 coverage."""
+    if score.empty:
+        return "market forecast: nothing to score"
+    cells = score.assign(
+        cell=[
+            f"{r.mae_bp:6.1f} /{r.mae_rw_bp:6.1f} {r.skill:+5.0%} {r.coverage_80:4.0%}"
+            for r in score.itertuples(index=False)
+        ]
+    )
+    wide = cells.pivot(index="series", columns="band", values="cell")
+    wide = wide.reindex(
+        index=list(dict.fromkeys(score["series"])), columns=list(dict.fromkeys(score["band"]))
+    )
+    wide.columns = [f"days {band}" for band in wide.columns]
+    return (
+        "market forecast against the random walk (today's rate held flat), per horizon band: "
+        "MAE of the median / of the random walk in bp, skill (1 - ratio: > 0 beats it), "
+        "p10-p90 coverage\n" + wide.to_string()
+    )
+
+
+def market_score_path(out: Path) -> Path:
+    """Where ``evaluate-forecast --out FILE`` writes the market score: ``FILE``'s stem with
+    ``_market`` beside it (``metrics.csv`` → ``metrics_market.csv``)."""
+    return out.with_name(f"{out.stem}_market{out.suffix or '.csv'}")

@@ -22,7 +22,10 @@ latest publication carried forward, as :meth:`rainmaker.dataset.Dataset.market_d
    squares over the last :data:`FIT_DAYS` days and kept within [:data:`MIN_PHI`, 1] (a daily
    φ below that reverts a squeeze within days, which the history does not support; 1 is the
    random walk).
-3. **Median path**: exp(a + φ^h z(T) + season(T + h)) for h = 1..H days after T.
+3. **Median path**: exp(a + φ^h z(T) + season(T + h)) for h = 1..H days after T, on working
+   days; a day off carries the last working day's value (nothing is published then, and
+   market.csv's reading carries the last publication forward: a model that moved the rate
+   over a weekend lost a sixth of its day-1 accuracy to the random walk).
 4. **Sample paths and quantiles**: the AR(1) run forward with residuals ε drawn from the fit
    window's own (their fat tails, not a normal's), :data:`N_PATHS` paths from a fixed seed
    (the same answer every time); quantiles at :data:`MARKET_QUANTILES` over the paths,
@@ -44,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rainmaker.china_calendar import calendar_features
+from rainmaker.china_calendar import calendar_features, workday_flags
 from rainmaker.errors import UsageError
 
 __all__ = [
@@ -361,6 +364,11 @@ def market_forecast(
     codes = _classes(history.index[0], dates[-1])
     past, future = codes[: len(history)], codes[len(history) :]
     steps = np.arange(1, horizon + 1, dtype=float)
+    # the day whose value each forecast day carries: itself on working days, else the last
+    # working day before it (-1: today's publication)
+    work = workday_flags(dates[0], dates[-1]).to_numpy(dtype=bool)
+    source = np.where(work, np.arange(horizon), -1)
+    source = np.maximum.accumulate(source)
     rng = np.random.default_rng(SEED)
     s = len(names)
     today_pct = np.zeros(s)
@@ -403,6 +411,10 @@ def market_forecast(
         path_log = anchor + z + ahead[None, :]
         # recentred on the median path: the draws' own median is noise around it
         path_log += median_log[None, :] - np.median(path_log, axis=0)[None, :]
+        # days off carry the last working day's value (today's before the first)
+        x_today = float(x[-1])
+        median_log = np.where(source >= 0, median_log[np.maximum(source, 0)], x_today)
+        path_log = np.where(source[None, :] >= 0, path_log[:, np.maximum(source, 0)], x_today)
         today_pct[i] = values[-1]
         median[i] = np.exp(median_log)
         paths[i] = np.exp(path_log)

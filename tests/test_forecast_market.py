@@ -85,3 +85,14 @@ def test_bad_requests(market: pd.DataFrame) -> None:
         market_forecast(market, "2000-01-01", 5)
     with pytest.raises(UsageError, match="lack shibor_9x"):
         market_forecast(market, "2021-03-01", 5, series=["shibor_9x"])
+
+
+def test_days_off_carry_the_last_working_day(market: pd.DataFrame) -> None:
+    # as of Thursday 2021-03-04: Friday is forecast, Saturday and Sunday carry Friday's value
+    fc = market_forecast(market, "2021-03-04", 4, n_paths=20)
+    np.testing.assert_array_equal(fc.median_pct[:, 1], fc.median_pct[:, 0])
+    np.testing.assert_array_equal(fc.median_pct[:, 2], fc.median_pct[:, 0])
+    np.testing.assert_array_equal(fc.paths_pct[:, :, 2], fc.paths_pct[:, :, 0])
+    # as of a Friday, the weekend is today's publication
+    friday = market_forecast(market, "2021-03-05", 2)
+    np.testing.assert_allclose(friday.median_pct, np.repeat(friday.today_pct[:, None], 2, 1))

@@ -17,6 +17,7 @@ import numpy as np
 
 from optimize.algebra import LinearModel, RowBlock
 from optimize.parameters import ModelParameters
+from optimize.rate_path import add_vintage_income, add_vintage_income_terminal
 from optimize.variables import PlanVariables, borrowing_days, days_off_rows
 
 __all__ = ["CONSTRAINT_FAMILIES", "add_constraints"]
@@ -238,6 +239,7 @@ def cash_balance(m: LinearModel, par: ModelParameters, v: PlanVariables) -> None
     rho_borrow = par.overnight_rate_pct / DAILY
     block.add(-1.0, v.borrowing).add(1.0 + rho_borrow, _previous(v.borrowing))
     _purchase_terms(par, v, block, -1.0, _maturing_window(par))
+    add_vintage_income(par, v, block, np.full(p, -1.0 / DAILY))  # [market] forecast: r_k(s)
     rhs = -par.redemptions + par.held_maturing + par.held_income_pct / DAILY
     rhs[:, 0] += (1.0 + rho_cash) * par.cash0 - phi * par.aum0 - (1.0 + rho_borrow) * par.borrow0
     m.add_constraints("cash_balance", PD, block, "==", rhs)
@@ -331,6 +333,7 @@ def yield_tracking(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
         block.add(kappa * par.rate_pct[k], _previous(v.holding[:, k, :]))
     block.add(-kappa * par.overnight_rate_pct, _previous(v.borrowing))
     block.add(-kappa * (par.fee_pct[:, None] + par.target_yield_pct), _previous(v.aum))
+    add_vintage_income(par, v, block, kappa[:, 0])  # [market] forecast: r_k(s)
     block.add(-1.0, v.yield_above).add(1.0, v.yield_below)
     rhs = -kappa * par.held_income_pct
     rhs[:, 0] -= kappa[:, 0] * (
@@ -380,6 +383,7 @@ def terminal_yield(m: LinearModel, par: ModelParameters, v: PlanVariables) -> No
         block.add(kappa * par.rate_pct[k], v.holding[:, k, h - 1])
     block.add(-kappa * par.overnight_rate_pct, v.borrowing[:, h - 1])
     block.add(-kappa * (par.fee_pct + par.target_yield_pct[:, -1]), v.aum[:, h - 1])
+    add_vintage_income_terminal(par, v, block, kappa)  # [market] forecast: r_k(s)
     block.add(-1.0, v.terminal_above).add(1.0, v.terminal_below)
     m.add_constraints(
         "terminal_yield", ("product",), block, "==", -kappa * par.held_income_terminal

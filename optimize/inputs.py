@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from forecast.market import MarketForecast, market_forecast
 from optimize.portfolio import default_ladder, read_holdings
 from optimize.regime import RegimeState, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
@@ -51,6 +52,7 @@ __all__ = [
     "RECENT_DAYS",
     "PlanInputs",
     "compounded_to_simple_pct",
+    "forecast_rate_paths",
     "inputs_from_forecast",
     "carry_references",
     "laddered_rates",
@@ -135,6 +137,9 @@ class PlanInputs:
         book_gap_cny: market value − amortised cost of today's holdings at today's curve, CNY
             (P,) (:func:`rainmaker.shadow_price.holdings_deviation`), or None (0): where the
             shadow-price deviation under a shock starts from (E29).
+        purchase_rates_pct: per bucket, the rate a purchase made on each planned day earns to
+            maturity, percent p.a. (H,), from the market forecast's median path
+            (``[market] forecast``), or None: ``rates_pct`` on every day.
     """
 
     as_of: pd.Timestamp
@@ -174,6 +179,7 @@ class PlanInputs:
     borrowed_today: np.ndarray | None = None
     carry_reference_pct: Mapping[str, float] | None = None
     book_gap_cny: np.ndarray | None = None
+    purchase_rates_pct: Mapping[str, np.ndarray] | None = None
 
     def __repr__(self) -> str:
         # arrays of every product-day: a notebook printing the inputs must not dump them
@@ -292,6 +298,13 @@ class PlanInputs:
                 < np.asarray(self.redemption_quantiles[lo]) - 1e-6
             ).any():
                 problems.append(f"redemption quantile {hi} is below quantile {lo} somewhere")
+        for name, path in (self.purchase_rates_pct or {}).items():
+            path = np.asarray(path, dtype=float)
+            if name not in self.rates_pct or path.shape != (h,) or not np.isfinite(path).all():
+                problems.append(
+                    f"purchase_rates_pct[{name!r}] must be a finite path of {h} rates of a "
+                    "known bucket, percent p.a."
+                )
         missing_rates = {b.name for b in BUCKETS} - set(self.rates_pct)
         if missing_rates:
             problems.append(f"rates_pct lacks {sorted(missing_rates)}")
@@ -357,6 +370,71 @@ def _book_gaps(
     """Market value − amortised cost of each product's holdings today, CNY (P,)."""
     gaps = holdings_deviation(holdings, rates_pct, today).set_index("product_id")["gap_cny"]
     return gaps.reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
+
+
+def forecast_rate_paths(
+    outlook: MarketForecast,
+    market: pd.DataFrame,
+    rate_history: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    min_days: int,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each bucket's purchase rate on the planned days from a market forecast, and how much
+    the forecast moves the rate a rolled ladder of the bucket earns, percent p.a.
+
+    The market columns the forecast has take its median path; the others stay at today's
+    value (:func:`rainmaker.assets.bucket_rates` prices the buckets, with its fall-backs).
+    The ladder's rate on day t is :func:`laddered_rates` over the history and the forecast up
+    to t; the change is that less the same with today's rates held flat, so that a flat
+    forecast changes nothing.
+
+    Args:
+        outlook: the market forecast, covering ``dates``.
+        market: the daily market frame up to today (columns of market.csv, percent p.a.).
+        rate_history: :func:`rainmaker.assets.bucket_rates` of ``market``.
+        dates: the H planned days.
+        min_days: the shortest averaging span of the ladder, days.
+
+    Returns:
+        Per bucket, the purchase rate (H,) and the ladder's change (H,), percent p.a.
+
+    Raises:
+        RainmakerError: the forecast does not cover the planned days.
+    """
+    median = outlook.median_frame()
+    if not pd.DatetimeIndex(dates).isin(median.index).all():
+        raise RainmakerError(
+            f"the market forecast made on {outlook.as_of:%Y-%m-%d} does not cover the planned "
+            f"days {dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}"
+        )
+    last = market.iloc[-1]
+    future = pd.DataFrame(
+        {
+            column: median[column].reindex(dates).to_numpy(dtype=float)
+            if column in median.columns
+            else np.full(len(dates), float(last[column]))
+            for column in market.columns
+        },
+        index=dates,
+    )
+    ahead = bucket_rates(future)
+    flat = pd.DataFrame(
+        np.repeat(rate_history.iloc[[-1]].to_numpy(), len(dates), axis=0),
+        index=dates,
+        columns=rate_history.columns,
+    )
+    forecast_ext = pd.concat([rate_history, ahead[rate_history.columns]])
+    flat_ext = pd.concat([rate_history, flat])
+    tenor = {b.name: b.tenor_days for b in BUCKETS}
+    paths: dict[str, np.ndarray] = {}
+    change: dict[str, np.ndarray] = {}
+    for name in rate_history.columns:
+        span = max(tenor.get(name, 0), min_days)
+        paths[name] = ahead[name].to_numpy(dtype=float)
+        moved = forecast_ext[name].rolling(span, min_periods=1).mean().iloc[-len(dates) :]
+        held = flat_ext[name].rolling(span, min_periods=1).mean().iloc[-len(dates) :]
+        change[name] = moved.to_numpy(dtype=float) - held.to_numpy(dtype=float)
+    return paths, change
 
 
 def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, float]:
@@ -473,6 +551,7 @@ def inputs_from_forecast(
     *,
     managed: Mapping[str, Mapping[str, float]] | None = None,
     borrowed: Mapping[str, float] | None = None,
+    market_outlook: MarketForecast | None = None,
 ) -> tuple[PlanInputs, list[str]]:
     """Plan inputs from a data set and a forecast, using only what is known on ``as_of``.
 
@@ -489,6 +568,9 @@ def inputs_from_forecast(
             (:func:`rainmaker.investment_mix.managed_mixes`).
         borrowed: repo borrowing outstanding today per product, CNY (None: none); net assets
             are the holdings less it.
+        market_outlook: the market forecast to price each day's purchases at (its median path)
+            and to move the yield goal with; None: made from the data set's market rows when
+            ``[market] forecast`` is on, else today's rates every day.
 
     Returns:
         The inputs and the warnings met on the way (plain sentences).
@@ -667,6 +749,22 @@ def inputs_from_forecast(
     else:
         now = recent.mean(axis=1) * DAYS_PER_YEAR / 100.0
     target = target_yield_path(now, goal, horizon, settings.targets.yield_time_constant_days)
+    outlook = market_outlook
+    if outlook is None and settings.market.forecast:
+        outlook = market_forecast(data.market, today, horizon)
+    purchase_rates = None
+    if outlook is not None:
+        purchase_rates, goal_change = forecast_rate_paths(
+            outlook, market, rate_history, dates, settings.targets.goal_rate_days
+        )
+        # the goal moves by what the forecast adds to the rolled book's rates (a goal the
+        # products table chose stays): target(t) = goal(t) + (now − goal(t)) · exp(−t / τ)
+        shift = np.array(
+            [sum(float(s) * goal_change[b] for b, s in book[p].items()) for p in ids]
+        ).reshape(len(ids), horizon)
+        shift = np.where(np.isfinite(chosen_goal)[:, None], 0.0, shift)
+        decay = np.exp(-np.arange(1, horizon + 1) / settings.targets.yield_time_constant_days)
+        target = target + shift * (1.0 - decay)[None, :]
 
     target_aum = _product_column(products, ids, "target_aum", np.nan)
     target_aum = np.where(np.isfinite(target_aum), target_aum, aum_today)
@@ -760,6 +858,7 @@ def inputs_from_forecast(
         carry_reference_pct=carry_references(rate_history, settings.targets.goal_rate_days),
         borrowed_today=borrowed_today,
         book_gap_cny=_book_gaps(holdings, rates_today, today, ids),
+        purchase_rates_pct=purchase_rates,
         managed_liquid_ratio=np.array(
             [maturing_share(book[p], liquid_days) for p in ids], dtype=float
         ),

@@ -14,6 +14,7 @@ import numpy as np
 
 from optimize.algebra import LinearModel
 from optimize.parameters import ModelParameters
+from optimize.rate_path import add_vintage_income_reward
 from optimize.variables import PlanVariables
 
 __all__ = ["add_objective"]
@@ -70,6 +71,8 @@ def add_objective(m: LinearModel, par: ModelParameters, v: PlanVariables) -> Non
             m.add_cost(-w.income * kappa * par.rate_pct[k], v.holding[:, k, :])
         m.add_cost(w.income * kappa * par.fee_pct[:, None], v.aum)
         m.add_cost(w.income * kappa * par.overnight_rate_pct, v.borrowing)
+        # [market] forecast: each purchase earns its own day's rate
+        add_vintage_income_reward(m, par, v, -w.income * kappa[:, 0])
     if w.liquidity > 0:
         m.add_cost(-w.liquidity * kappa_amount, v.buffer)
 
@@ -136,8 +139,9 @@ def _add_term_value(
         return
     share_left = (h - 1 - np.arange(h, dtype=float)) / (h - 1)
     for k, b in enumerate(par.buckets):
-        spread = max(float(par.rate_pct[k]) - references.get(b.name, overnight), 0.0)
-        if b.tenor_days <= 1 or spread <= 0:
+        # the carry of a purchase on day s at that day's rate (today's without a market forecast)
+        spread = np.maximum(par.purchase_rate_pct[k] - references.get(b.name, overnight), 0.0)
+        if b.tenor_days <= 1 or not spread.any():
             continue
         coef = weight * kappa * spread * b.tenor_days * par.purchase_lot[:, None] * share_left
         m.add_cost(-coef, v.purchase_lots[:, k, :])

@@ -226,6 +226,8 @@ class ModelParameters:
         budget: slots available each day (H,).
         demand_max: demand at the product's largest multiplier (P, H).
         target_yield_pct: target net yield path, simple annual percent (P, H).
+        purchase_rate_pct: the rate a purchase of bucket k on day s earns, percent p.a. (K, H):
+            the market forecast's median (``[market] forecast``), else ``rate_pct`` every day.
         band_lower, band_upper: AUM band (P,).
         min_liquid_ratio, min_cash_ratio, max_wam_days: per product (P,).
         open_today: (P,) bool.
@@ -280,6 +282,7 @@ class ModelParameters:
     budget: np.ndarray
     demand_max: np.ndarray
     target_yield_pct: np.ndarray
+    purchase_rate_pct: np.ndarray
     band_lower: np.ndarray
     band_upper: np.ndarray
     min_liquid_ratio: np.ndarray
@@ -336,6 +339,16 @@ class ModelParameters:
     def borrowing_allowed(self) -> bool:
         """The plan may borrow (``liquidity.max_leverage`` above 1)."""
         return self.settings.liquidity.max_leverage > 1.0
+
+
+def _purchase_rates(inputs: PlanInputs, buckets: tuple[AssetBucket, ...]) -> np.ndarray:
+    """The rate of a purchase of each bucket on each planned day (K, H), percent p.a."""
+    paths = inputs.purchase_rates_pct or {}
+    out = np.empty((len(buckets), inputs.horizon))
+    for k, b in enumerate(buckets):
+        path = paths.get(b.name)
+        out[k] = inputs.rates_pct[b.name] if path is None else np.asarray(path, dtype=float)
+    return out
 
 
 def _scale(aum_ref: np.ndarray) -> float:
@@ -630,6 +643,7 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         budget=budget,
         demand_max=demand_max_cny / scale,
         target_yield_pct=np.asarray(inputs.target_yield_pct, dtype=float),
+        purchase_rate_pct=_purchase_rates(inputs, buckets),
         band_lower=target_aum * (1 - band),
         band_upper=target_aum * (1 + band),
         min_liquid_ratio=min_liquid,

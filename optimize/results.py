@@ -29,6 +29,7 @@ from optimize.highs import Solution
 from optimize.inputs import RECENT_DAYS
 from optimize.model import PlanModel
 from optimize.parameters import ModelParameters
+from optimize.rate_path import vintage_income_pct
 from rainmaker.contracts import PLAN_COLUMNS, PURCHASE_PREFIX
 from rainmaker.yields import yield_7d
 
@@ -85,6 +86,7 @@ def plan_quantities(plan: PlanModel, x: np.ndarray) -> dict[str, np.ndarray]:
         + par.held_income_pct
         - par.fee_pct[:, None] * previous_aum
         - par.overnight_rate_pct * _previous(borrowing, np.zeros(borrowing.shape[0]))
+        + vintage_income_pct(par, lots * par.purchase_lot[:, None, None])
     )
     income = income_pct_amount / DAILY
     income_per_10k = np.divide(

@@ -43,6 +43,7 @@ __all__ = [
     "ExposureSettings",
     "HorizonSettings",
     "LiquiditySettings",
+    "MarketSettings",
     "Penalties",
     "PlanSettings",
     "PurchaseSettings",
@@ -326,6 +327,18 @@ class TargetSettings(Settings):
 
 
 @dataclass(frozen=True)
+class MarketSettings(Settings):
+    """Attributes:
+    forecast: price each planned day's purchases at the market forecast's median rate for that
+        day (:mod:`forecast.market`: mean reversion and calendar seasonality of Shibor) and
+        move the yield goal by what the forecast adds to the rolled book's rates; ``False``
+        prices every day's purchases at today's rates (docs/optimize.md, "Market forecast").
+    """
+
+    forecast: bool = False
+
+
+@dataclass(frozen=True)
 class Weights(Settings):
     """Objective weights, per bp·day (see docs/optimize.md, "Objective").
 
@@ -461,8 +474,8 @@ class PlanSettings(Settings):
     """Everything that shapes a plan besides its inputs.
 
     Attributes:
-        horizon, liquidity, regime, quota, purchases, exposure, targets, weights, penalties,
-            solver: the sections of ``defaults.toml``.
+        horizon, liquidity, regime, quota, purchases, exposure, targets, market, weights,
+            penalties, solver: the sections of ``defaults.toml``.
         portfolio: default ladder, share of AUM per bucket name (sums to 1), used for products
             without rows in ``holdings.csv`` and for the target yield. A file or overrides
             that set ``[portfolio]`` replace the whole ladder.
@@ -476,6 +489,7 @@ class PlanSettings(Settings):
     purchases: PurchaseSettings = field(default_factory=PurchaseSettings)
     exposure: ExposureSettings = field(default_factory=ExposureSettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
+    market: MarketSettings = field(default_factory=MarketSettings)
     weights: Weights = field(default_factory=Weights)
     penalties: Penalties = field(default_factory=Penalties)
     solver: SolverSettings = field(default_factory=SolverSettings)

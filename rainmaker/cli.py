@@ -501,6 +501,7 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         evaluate_forecast,
         log_to_mlflow,
     )
+    from forecast.market import market_score_path, market_score_table, score_market_forecast
     from rainmaker.app.outputs import check_output_file
     from rainmaker.dataset import load_dataset, parse_day
     from rainmaker.tracking import check_tracking_uri
@@ -512,6 +513,7 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {args.end} must be after --start {args.start}")
     if args.out is not None:
         check_output_file(args.out, "--out")
+        check_output_file(market_score_path(args.out), "--out")
     tracking_uri = _tracking_uri(args)
     check_tracking_uri(tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)
@@ -536,9 +538,15 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         f"horizon {args.horizon} days (p50 for WAPE and MASE; coverage of p10-p90):"
     )
     _say(evaluation.table())
+    # the market forecast (Shibor, benchmark yield) against the random walk, same origins
+    market_score = score_market_forecast(dataset.market, evaluation.origins, args.horizon)
+    _say(market_score_table(market_score))
     if args.out is not None:
         evaluation.metrics.to_csv(args.out, index=False)
         _say(f"metrics by horizon written to {args.out}")
+        market_path = market_score_path(args.out)
+        market_score.to_csv(market_path, index=False)
+        _say(f"market forecast score written to {market_path}")
     if tracking_uri:
         run_id = log_to_mlflow(evaluation, tracking_uri, data_fingerprint=dataset.fingerprint)
         _say(f"logged to MLflow run {run_id} at {tracking_uri}")

@@ -138,6 +138,12 @@ def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, cap
     table = pd.read_csv(metrics)
     assert set(table["model"]) == {"auto", "seasonal_naive", "lightgbm"}
     assert set(table["horizon"]) == set(range(1, 8))
+    # the market forecast against the random walk, printed after the tables and written beside
+    assert "market forecast against the random walk" in printed
+    market = pd.read_csv(tmp_path / "metrics_market.csv")
+    assert {"shibor_on", "shibor_1w", "benchmark_yield_7d"} <= set(market["series"])
+    assert list(market["band"].unique()) == ["1", "2-7"]
+    assert (market["mae_rw_bp"] >= 0).all() and market["coverage_80"].between(0, 1).all()
 
     import mlflow
 

@@ -1,0 +1,98 @@
+"""The market forecast (forecast/market.py): no look-ahead, shapes and units, seasonality,
+the random walk it is scored against."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.market import (
+    MARKET_QUANTILES,
+    SEASON_CLASSES,
+    market_forecast,
+    score_market_forecast,
+    season_classes,
+)
+from rainmaker.errors import UsageError
+
+SAMPLE_MARKET = "data/sample/market.csv"
+
+
+@pytest.fixture(scope="module")
+def market() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE_MARKET)
+
+
+def test_no_look_ahead(market: pd.DataFrame) -> None:
+    as_of = pd.Timestamp("2020-06-10")
+    full = market_forecast(market, as_of, 21)
+    cut = market_forecast(market.loc[pd.to_datetime(market["date"]) <= as_of], as_of, 21)
+    np.testing.assert_array_equal(full.median_pct, cut.median_pct)
+    np.testing.assert_array_equal(full.paths_pct, cut.paths_pct)
+    assert full.series == cut.series
+
+
+def test_shapes_units_and_quantiles(market: pd.DataFrame) -> None:
+    fc = market_forecast(market, "2021-03-01", 30, n_paths=50)
+    s = len(fc.series)
+    assert fc.series[0] == "shibor_on" and "benchmark_yield_7d" in fc.series
+    assert fc.median_pct.shape == (s, 30) and fc.paths_pct.shape == (s, 50, 30)
+    assert fc.dates[0] == pd.Timestamp("2021-03-02")
+    assert set(MARKET_QUANTILES) <= set(fc.quantiles_pct)
+    # percent p.a., near today's level, quantiles ordered
+    assert (np.abs(fc.median_pct - fc.today_pct[:, None]) < 2.0).all()
+    assert (fc.quantiles_pct[0.1] <= fc.median_pct + 1e-9).all()
+    assert (fc.median_pct <= fc.quantiles_pct[0.9] + 1e-9).all()
+    table = fc.table()
+    assert list(table.columns[:4]) == ["date", "series", "today", "median"]
+    assert len(table) == s * 30
+    # the same answer every time
+    again = market_forecast(market, "2021-03-01", 30, n_paths=50)
+    np.testing.assert_array_equal(fc.paths_pct, again.paths_pct)
+
+
+def test_flat_is_todays_value(market: pd.DataFrame) -> None:
+    fc = market_forecast(market, "2021-03-01", 10).flat()
+    np.testing.assert_array_equal(fc.median_pct, np.repeat(fc.today_pct[:, None], 10, axis=1))
+
+
+def test_season_classes_name_the_calendar() -> None:
+    days = pd.date_range("2021-01-01", "2021-12-31", freq="D")
+    codes = pd.Series(season_classes(days), index=days).map(dict(enumerate(SEASON_CLASSES)))
+    assert codes["2021-06-30"] == "quarter_end_last"
+    assert codes["2021-06-22"] == "quarter_end_before"
+    assert codes["2021-05-30"] == "month_end"
+    assert codes["2021-07-02"] == "quarter_start"
+    assert codes["2021-05-15"] == "ordinary"
+    # the Spring Festival holiday of 2021 began on 11 February
+    assert codes["2021-02-05"] == "before_spring_festival"
+    assert codes["2021-02-12"] != "before_spring_festival"
+
+
+def test_score_against_random_walk(market: pd.DataFrame) -> None:
+    origins = pd.date_range("2021-01-04", periods=6, freq="14D")
+    score = score_market_forecast(market, origins, 14, series=["shibor_on", "shibor_1w"])
+    assert list(score["band"].unique()) == ["1", "2-7", "8-14"]
+    assert (score["mae_rw_bp"] >= 0).all() and score["coverage_80"].between(0, 1).all()
+    assert (score.loc[score["band"] == "1", "n"] == 6).all()
+
+
+def test_bad_requests(market: pd.DataFrame) -> None:
+    with pytest.raises(UsageError, match="horizon"):
+        market_forecast(market, "2021-03-01", 0)
+    with pytest.raises(UsageError, match="no market rows"):
+        market_forecast(market, "2000-01-01", 5)
+    with pytest.raises(UsageError, match="lack shibor_9x"):
+        market_forecast(market, "2021-03-01", 5, series=["shibor_9x"])
+
+
+def test_days_off_carry_the_last_working_day(market: pd.DataFrame) -> None:
+    # as of Thursday 2021-03-04: Friday is forecast, Saturday and Sunday carry Friday's value
+    fc = market_forecast(market, "2021-03-04", 4, n_paths=20)
+    np.testing.assert_array_equal(fc.median_pct[:, 1], fc.median_pct[:, 0])
+    np.testing.assert_array_equal(fc.median_pct[:, 2], fc.median_pct[:, 0])
+    np.testing.assert_array_equal(fc.paths_pct[:, :, 2], fc.paths_pct[:, :, 0])
+    # as of a Friday, the weekend is today's publication
+    friday = market_forecast(market, "2021-03-05", 2)
+    np.testing.assert_allclose(friday.median_pct, np.repeat(friday.today_pct[:, None], 2, 1))

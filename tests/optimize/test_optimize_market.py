@@ -21,7 +21,7 @@ from optimize.synthetic import synthetic_inputs
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import UsageError
 from tests.conftest import write_dataset
-from tests.test_optimize_inputs import fake_forecast
+from tests.optimize.test_optimize_inputs import fake_forecast
 
 DAILY = 36_500.0
 

@@ -3,6 +3,8 @@ the random walk it is scored against."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from forecast.market import (
 )
 from rainmaker.errors import UsageError
 
-SAMPLE_MARKET = "data/sample/market.csv"
+SAMPLE_MARKET = Path(__file__).resolve().parents[2] / "data" / "sample" / "market.csv"
 
 
 @pytest.fixture(scope="module")

@@ -367,8 +367,10 @@ def _pair_columns(
     h: np.ndarray,
     scale: np.ndarray,
     actual_exposure: bool,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The :data:`PAIR_FEATURES` of (product, origin, horizon) rows."""
+    """The :data:`PAIR_FEATURES` of (product, origin, horizon) rows, written into ``out``
+    (rows × len(PAIR_FEATURES), float32, e.g. the columns of the full design) when given."""
     state = context.states[variable]
     panel = context.panel
     target = o + h
@@ -392,7 +394,8 @@ def _pair_columns(
         exposure = baseline
         # The previous day is the origin itself when h = 1 (known), else a planned day.
         previous = np.where(h == 1, context.exposure_raw[o, p], previous_baseline)
-    out = np.empty((len(p), len(PAIR_FEATURES)), dtype=np.float32)
+    if out is None:
+        out = np.empty((len(p), len(PAIR_FEATURES)), dtype=np.float32)
     columns = [
         h,
         _log_ratio(np.where(same_ok, state.y[same_day, p], np.nan), scale),
@@ -436,8 +439,15 @@ def design_matrix(
         of each row, the product's trailing 28-day mean at the origin.
     """
     at_origin, scale = _origin_columns(context, variable, product, origin)
-    pairs = _pair_columns(context, variable, product, origin, horizon, scale, actual_exposure)
-    return np.hstack([at_origin, pairs]), scale
+    # One matrix filled in place (no stacked copies: at 1,000 products a backtest fold's grid
+    # is hundreds of MB).
+    n_origin = at_origin.shape[1]
+    features = np.empty((len(product), n_origin + len(PAIR_FEATURES)), dtype=np.float32)
+    features[:, :n_origin] = at_origin
+    _pair_columns(
+        context, variable, product, origin, horizon, scale, actual_exposure, features[:, n_origin:]
+    )
+    return features, scale
 
 
 def design_grid(
@@ -458,8 +468,12 @@ def design_grid(
     steps = np.tile(np.arange(1, horizon + 1), len(product))
     p, o = np.repeat(product, horizon), np.repeat(origin, horizon)
     scale = np.repeat(scale, horizon)
-    pairs = _pair_columns(context, variable, p, o, steps, scale, actual_exposure=False)
-    return np.hstack([np.repeat(at_origin, horizon, axis=0), pairs]), scale
+    n_origin = at_origin.shape[1]
+    features = np.empty((len(p), n_origin + len(PAIR_FEATURES)), dtype=np.float32)
+    # each pair's origin features on its ``horizon`` rows, broadcast in place
+    features.reshape(len(product), horizon, -1)[:, :, :n_origin] = at_origin[:, None, :]
+    _pair_columns(context, variable, p, o, steps, scale, False, features[:, n_origin:])
+    return features, scale
 
 
 def training_pairs(

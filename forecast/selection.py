@@ -146,21 +146,45 @@ def score_candidates(
     return pd.DataFrame(rows)
 
 
+def _best_index(wapes: np.ndarray, sizes: np.ndarray, margin: float) -> np.ndarray:
+    """The winner's row among candidates, per column (see the module docstring): the lowest
+    WAPE (ties: fewer members, then the earlier row), except that a single model must beat the
+    best ensemble by ``margin`` (a share).
+
+    Args:
+        wapes: (n_candidates, n_columns) WAPE, NaN where not scored.
+        sizes: (n_candidates,) members − 1 (0: a single model).
+        margin: :data:`DOMINANCE_MARGIN`.
+
+    Returns:
+        (n_columns,) row indices, -1 where no candidate is scored.
+    """
+    wapes = np.asarray(wapes, dtype=float)
+    sizes = np.asarray(sizes)
+    # Rows in (size, row) order: argmin's first minimum is then the tie-break of the rule.
+    order = np.lexsort((np.arange(len(sizes)), sizes))
+    ranked = np.where(np.isnan(wapes[order]), np.inf, wapes[order])
+    columns = np.arange(wapes.shape[1])
+    best = order[np.argmin(ranked, axis=0)]
+    scored = np.isfinite(ranked).any(axis=0)
+    ensemble = sizes[order] > 0
+    if ensemble.any():
+        among = ranked[ensemble]
+        runner = order[ensemble][np.argmin(among, axis=0)]
+        has_runner = np.isfinite(among).any(axis=0)
+        best_wape, runner_wape = wapes[best, columns], wapes[runner, columns]
+        # the single model does not dominate: combine
+        combine = has_runner & (sizes[best] == 0) & (best_wape > runner_wape * (1.0 - margin))
+        best = np.where(combine, runner, best)
+    return np.where(scored, best, -1)
+
+
 def _best(scores: pd.DataFrame, margin: float) -> Candidate | None:
     """The winner among one variable's scores (see the module docstring)."""
-    group = scores.assign(
-        size=scores["candidate"].str.count(r"\+"), order=np.arange(len(scores))
-    ).dropna(subset=["wape"])
-    if group.empty:
-        return None
-    ranked = group.sort_values(["wape", "size", "order"])
-    best = ranked.iloc[0]
-    ensembles = ranked[ranked["size"] > 0]
-    if best["size"] == 0 and not ensembles.empty:
-        runner = ensembles.iloc[0]
-        if best["wape"] > runner["wape"] * (1.0 - margin):
-            best = runner  # the single model does not dominate: combine
-    return Candidate.parse(str(best["candidate"]))
+    names = scores["candidate"].astype(str).to_numpy()
+    sizes = np.array([name.count("+") for name in names])
+    index = int(_best_index(scores["wape"].to_numpy(dtype=float)[:, None], sizes, margin)[0])
+    return None if index < 0 else Candidate.parse(names[index])
 
 
 def select(scores: pd.DataFrame, margin: float = DOMINANCE_MARGIN) -> dict[str, Candidate]:
@@ -217,17 +241,14 @@ def product_overrides(
         local_scores = np.stack(
             [_product_wape(run, variable, c, mask, weights) for c in local]
         )  # (n_local, n_products)
-        overrides = {}
-        for p, product_id in enumerate(product_ids):
-            if np.isnan(incumbent[p]) or np.isnan(local_scores[:, p]).all():
-                continue
-            frame = pd.DataFrame({"candidate": [c.name for c in local], "wape": local_scores[:, p]})
-            best = _best(frame, margin)
-            if (
-                best is not None
-                and float(frame.set_index("candidate").loc[best.name, "wape"]) <= incumbent[p]
-            ):
-                overrides[str(product_id)] = best
+        sizes = np.array([len(c.members) - 1 for c in local])
+        best = _best_index(local_scores, sizes, margin)  # (n_products,), -1: none scored
+        best_wape = local_scores[np.maximum(best, 0), np.arange(len(product_ids))]
+        overrides = {
+            str(product_id): local[best[p]]
+            for p, product_id in enumerate(product_ids)
+            if best[p] >= 0 and not np.isnan(incumbent[p]) and best_wape[p] <= incumbent[p]
+        }
         if overrides:
             out[variable] = overrides
     return out

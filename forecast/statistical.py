@@ -10,7 +10,9 @@ CNY, e.g. a quarter-end lift of 1.5 became 1.9.)
 1. a ridge regression of ``x`` on weekday dummies and Chinese-calendar regressors (holiday on
    a weekday, make-up working day, the three business days before a holiday stretch, the two
    after it, month-end, quarter-end and quarter-start windows, paydays) estimates the calendar
-   effects that a weekly seasonal cannot represent;
+   effects that a weekly seasonal cannot represent, beside a piecewise-linear local level
+   (:func:`level_basis`, knots every four weeks) so that an effect is a ratio to the weeks
+   around it, not to the year's mean level (which a level that fell for months confounds);
 2. statsmodels' additive Holt-Winters (level + weekly season, ``ExponentialSmoothing``) is
    fitted to ``x`` minus those calendar effects.
 
@@ -32,10 +34,50 @@ from forecast.base import ForecastModel
 from forecast.features import CALENDAR_COLUMNS, calendar_matrix
 from forecast.panel import MODELLED_VARIABLES, Panel
 
-__all__ = ["CalendarETS", "calendar_regressors", "fitted_rows", "product_params"]
+__all__ = [
+    "LEVEL_KNOT_DAYS",
+    "CalendarETS",
+    "calendar_regressors",
+    "fitted_rows",
+    "level_basis",
+    "product_params",
+]
 
 SEASON_DAYS = 7
 _COLUMN = {name: i for i, name in enumerate(CALENDAR_COLUMNS)}
+
+
+# Knot spacing of the local level the calendar effects are estimated beside, days: a level that
+# moves within a month is left to the exponential smoothing; over months it is taken out of the
+# calendar regression (see level_basis).
+LEVEL_KNOT_DAYS = 91
+
+
+def level_basis(n_days: int, knot_days: int = LEVEL_KNOT_DAYS) -> np.ndarray:
+    """A piecewise-linear local level for the calendar regression: hat functions with knots
+    every ``knot_days`` (evenly spread over the window), without the first one (the weekday
+    dummies already span a constant, and the hats sum to one).
+
+    Why: regressed on calendar dummies and weekday means alone, a calendar effect is measured
+    against the *window's mean* level. When the level fell over the year, the events of the
+    high months (Spring Festival, the June quarter end) look larger than they are and those of
+    the low months smaller; at the new level the forecast then carried the old level's share
+    (the shifted single series: medians of the next four weeks +6 % on both flows, measured
+    against the true median). With the local level beside them, each effect is measured
+    against the weeks around it.
+
+    Args:
+        n_days: days of the window.
+        knot_days: spacing of the knots, days.
+
+    Returns:
+        Array (n_days, k), ``k ≥ 1``: values in [0, 1], unpenalised columns of the regression.
+    """
+    n_knots = max(2, round((n_days - 1) / knot_days) + 1)
+    knots = np.linspace(0.0, n_days - 1.0, n_knots)
+    t = np.arange(n_days, dtype=float)[:, None]
+    hats = np.clip(1.0 - np.abs(t - knots[None, :]) / (knots[1] - knots[0]), 0.0, None)
+    return hats[:, 1:]
 
 
 def calendar_regressors(calendar: np.ndarray) -> np.ndarray:
@@ -146,11 +188,13 @@ class CalendarETS(ForecastModel):
     def _calendar_effects(self, x: np.ndarray, regressors: np.ndarray, start: int) -> np.ndarray:
         weekday = (np.arange(len(x)) + start) % SEASON_DAYS
         dummies = (weekday[:, None] == np.arange(SEASON_DAYS)[None, :]).astype(float)
-        design = np.hstack([dummies, regressors])
-        penalty = np.diag([0.0] * SEASON_DAYS + [self.ridge] * regressors.shape[1])
+        trend = level_basis(len(x))
+        design = np.hstack([dummies, trend, regressors])
+        free = SEASON_DAYS + trend.shape[1]
+        penalty = np.diag([0.0] * free + [self.ridge] * regressors.shape[1])
         gram = design.T @ design + penalty
         coef = np.linalg.lstsq(gram, design.T @ x, rcond=None)[0]
-        return coef[SEASON_DAYS:]
+        return coef[free:]
 
     @staticmethod
     def _holt_winters(z: np.ndarray) -> dict[str, np.ndarray | float]:

@@ -6,8 +6,9 @@ year, as :class:`forecast.statistical.CalendarETS` (``scale`` the mean flow of t
 
 1. a ridge regression of ``x`` on weekday dummies and the Chinese-calendar regressors of
    :func:`forecast.statistical.calendar_regressors` gives the weekly season and the calendar
-   effects; ``z`` is ``x`` minus both (deseasonalised: additive on the log scale, i.e.
-   multiplicative in CNY);
+   effects, beside a local level (:func:`forecast.statistical.level_basis`) that stays in ``z``;
+   ``z`` is ``x`` minus the weekday and calendar effects (deseasonalised: additive on the log
+   scale, i.e. multiplicative in CNY);
 2. statsmodels' ``ThetaModel`` (``deseasonalize=False``, two-step estimation) fits ``z``: the
    drift ``b0`` is the slope of a straight line through it (per day), and ``alpha`` the smoothing
    weight of simple exponential smoothing (SES). With theta = 2 the forecast ``h`` days ahead
@@ -35,6 +36,7 @@ from forecast.statistical import (
     SEASON_DAYS,
     calendar_regressors,
     fitted_rows,
+    level_basis,
     product_params,
 )
 
@@ -98,7 +100,12 @@ class CalendarTheta(ForecastModel):
                 scale = float(y.mean()) if y.mean() > 0 else 1.0
                 x = np.log(y / scale + self.offset)
                 rows = design[start : end + 1]
-                coef = np.linalg.lstsq(rows.T @ rows + penalty, rows.T @ x, rcond=None)[0]
+                # The effects are estimated beside a local level (see level_basis), which is
+                # left in z for the theta model: not against the window's mean level.
+                full = np.hstack([rows, level_basis(len(x))])
+                free = np.zeros(full.shape[1] - k)
+                gram = full.T @ full + np.diag(np.concatenate([np.diag(penalty), free]))
+                coef = np.linalg.lstsq(gram, full.T @ x, rcond=None)[0][:k]
                 z = x - rows @ coef
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

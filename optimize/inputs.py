@@ -38,6 +38,7 @@ from rainmaker.holders import top10_shares
 from rainmaker.investment_mix import (
     INFER_LOOKBACK_DAYS,
     ManagedMix,
+    longest_tenor_days,
     managed_mixes,
     maturing_share,
 )
@@ -124,6 +125,8 @@ class PlanInputs:
         managed_overnight_ratio: its cash and overnight repo share (P,): what it has on hand on
             the next working day.
         managed_ladder_ratio: its share maturing within ``liquidity.ladder_days`` (P,).
+        managed_max_tenor_days: the tenor of its longest bucket with a positive share, days
+            (P,); 0 for a book of cash alone.
         worst_outflow: the largest net outflow over ``liquidity.ladder_days`` days in the last
             ``liquidity.ladder_lookback_days`` known days, share of AUM at its start (P,), ≥ 0:
             the maturity ladder's floor (E26) never goes below it.
@@ -175,6 +178,7 @@ class PlanInputs:
     managed_cash_ratio: np.ndarray | None = None
     managed_overnight_ratio: np.ndarray | None = None
     managed_ladder_ratio: np.ndarray | None = None
+    managed_max_tenor_days: np.ndarray | None = None
     overnight_reference_pct: float | None = None
     borrowed_today: np.ndarray | None = None
     carry_reference_pct: Mapping[str, float] | None = None
@@ -279,6 +283,7 @@ class PlanInputs:
             ("managed_cash_ratio", self.managed_cash_ratio),
             ("managed_overnight_ratio", self.managed_overnight_ratio),
             ("managed_ladder_ratio", self.managed_ladder_ratio),
+            ("managed_max_tenor_days", self.managed_max_tenor_days),
         )
         for name, column in optional:
             if column is not None and np.asarray(column).shape != (p,):
@@ -867,6 +872,7 @@ def inputs_from_forecast(
         managed_ladder_ratio=np.array(
             [maturing_share(book[p], settings.liquidity.ladder_days) for p in ids], dtype=float
         ),
+        managed_max_tenor_days=np.array([longest_tenor_days(book[p]) for p in ids], dtype=float),
         worst_outflow=worst_net_outflow(
             flows,
             today,

@@ -188,7 +188,8 @@ class ModelParameters:
             higher in defence (:mod:`optimize.regime`).
         defence: the product plans in defence (P,).
         bucket_allowed: the product may buy bucket k (P, K): in defence no bucket longer than
-            ``regime.max_tenor_days``.
+            ``regime.max_tenor_days``; with ``purchases.within_book`` none longer than its
+            managed book's longest.
         needs: the cumulative needs (E27, P, H): what the product must be able to pay from the
             end of day 0 through day t, before the subscriptions the plan accepts on days 1..t−1
             are credited (model units); 0 on day 0.
@@ -553,6 +554,9 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
     min_liquid = np.where(defence, np.maximum(min_liquid, regime.min_liquid_ratio), min_liquid)
     tenors = np.array([b.tenor_days for b in buckets], dtype=int)
     bucket_allowed = ~defence[:, None] | (tenors[None, :] <= regime.max_tenor_days)
+    if settings.purchases.within_book and inputs.managed_max_tenor_days is not None:
+        longest = np.asarray(inputs.managed_max_tenor_days, dtype=float)
+        bucket_allowed &= tenors[None, :] <= longest[:, None]
 
     # The buffer's requirement (E15) and the cash before days off (E24), in model units.
     paths = inputs.redemption_paths

@@ -21,8 +21,11 @@ one threshold fits a product whose holders redeem 2 % a week and one whose holde
   Friday) already held cash for the weekend in defence; the five-day own signal fired from
   three to seven days later, after the weekend that left money unpaid
   (benchmarks/regime_signal.py);
-- **rates**: the 5-day mean of 1-week Shibor above its 60-day mean by ``rate_rise_bp``
-  (a money-market squeeze such as June 2013 comes with redemptions from cash products).
+- **rates** (off by default, ``rate_rise_bp = 0``): the 5-day mean of 1-week Shibor above its
+  60-day mean by ``rate_rise_bp``. A squeeze that comes with redemptions fires the own and
+  peer signals within a day; a rate spike alone is no run, and defending through one (no
+  term purchase at the spike's rates) let the yield follow the overnight rate up and down
+  (the rates2013 scenario, docs/optimize.md "Defence").
 
 The own signal must hold ``persist_days`` days running (a quarter-end spike lasts a day or
 two and the forecast knows it; a run does not stop). A product enters defence on the first day
@@ -172,7 +175,7 @@ def redemption_regime(
     hot = z_peer >= settings.enter_z
     peers = hot.sum(axis=1) / z_peer.notna().sum(axis=1).clip(lower=1)
     rates = rate_rise_bp(market).reindex(days)
-    squeeze = (rates >= settings.rate_rise_bp).to_numpy()
+    squeeze = ((rates >= settings.rate_rise_bp) & (settings.rate_rise_bp > 0)).to_numpy()
     zv = z.reindex(columns=list(product_ids)).to_numpy(dtype=float)
     zv_peer = z_peer.reindex(columns=list(product_ids)).to_numpy(dtype=float)
     market_wide = (peers >= settings.peer_share).to_numpy()[:, None] & (zv_peer >= settings.peer_z)

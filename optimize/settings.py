@@ -219,7 +219,9 @@ class RegimeSettings(Settings):
     peer_days: days the peers' signal takes the median over (1: a market-wide run shows at
         many products on the same day, and the plan of the next morning should see it).
     rate_rise_bp: 1-week Shibor's 5-day mean above its 60-day mean by this many bp puts
-        every product into defence (a money-market squeeze).
+        every product into defence (a money-market squeeze); 0 (the default) switches this
+        signal off: a rate spike without redemptions is no run, and the plan that defended
+        through one stopped buying term at the spike's rates (docs/optimize.md, "Defence").
     memory_days: days of signals replayed every morning to rebuild the state.
     max_tenor_days: in defence the plan buys no bucket with a longer tenor (days).
     min_ladder_ratio: in defence, floor of cash plus assets maturing within ``ladder_days``
@@ -242,7 +244,7 @@ class RegimeSettings(Settings):
     peer_share: float = setting(0.5, expected="a share in (0, 1]", check=lambda v: 0 < v <= 1)
     peer_z: float = 1.5
     peer_days: int = setting(1, expected="an integer from 1 to 30 days", check=_within(1, 30))
-    rate_rise_bp: float = setting(50.0, expected="bp > 0", check=lambda v: v > 0)
+    rate_rise_bp: float = setting(0.0, expected="bp >= 0 (0 = off)", check=lambda v: v >= 0)
     memory_days: int = setting(60, expected="an integer up to 366 days", check=lambda v: v <= 366)
     max_tenor_days: int = setting(31, expected="an integer >= 1 (days)", check=lambda v: v >= 1)
     min_ladder_ratio: float = _share(0.5)
@@ -279,6 +281,11 @@ class PurchaseSettings(Settings):
     lot_share: purchase lot as a share of today's AUM (rounded down to a 1-2-5 number of CNY).
     integer: buy whole lots (a MILP); ``False`` buys continuous amounts.
     buckets: names of the asset buckets the plan may buy (cash is always held).
+    within_book: buy no bucket longer than the longest the product's managed book holds (its
+        investment mix, else the mix inferred from its published yields, else the default
+        ladder): the plan times and sizes purchases, it does not lengthen the book beyond how
+        the product is managed (a 6-month NCD in a book of at most 3 months' paper made the
+        yield lag the market by months: docs/backtest.md, "The panel").
     """
 
     lot_share: float = setting(0.002, expected="a share in (0, 0.5]", check=lambda v: 0 < v <= 0.5)
@@ -288,6 +295,7 @@ class PurchaseSettings(Settings):
         expected=f"a list of distinct names among {', '.join(_TERM_BUCKETS)}",
         check=lambda v: len(v) == len(set(v)) and set(v) <= set(_TERM_BUCKETS),
     )
+    within_book: bool = True
 
 
 @dataclass(frozen=True)

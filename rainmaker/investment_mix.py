@@ -59,6 +59,7 @@ __all__ = [
     "investment_mix_frame",
     "ladder_yields",
     "managed_mixes",
+    "longest_tenor_days",
     "maturing_share",
     "read_investment_mix",
 ]
@@ -90,6 +91,9 @@ DAYS_PER_YEAR = 365
 INFER_LOOKBACK_DAYS = 120
 MIN_FIT_DAYS = 30
 INFER_PRIOR_WEIGHT = 1e-3
+# The smallest share of a book, with everything longer, that says how far out it is managed
+# (longest_tenor_days): below it an inferred mix's fitting noise.
+BOOK_TAIL_SHARE = 0.05
 SUM_WEIGHT = 1e3
 
 
@@ -398,3 +402,23 @@ def maturing_share(weights: Mapping[str, float], days: float) -> float:
         tenor = bucket(name).tenor_days
         total += float(share) * (1.0 if tenor <= days else days / tenor)
     return total
+
+
+def longest_tenor_days(weights: Mapping[str, float], min_share: float = BOOK_TAIL_SHARE) -> int:
+    """How far out the product is managed: the tenor of the longest bucket that, with every
+    longer one, holds at least ``min_share`` of the book, calendar days (0 for cash alone).
+
+    A tail below ``min_share`` is not how the book is run: a mix inferred from published
+    yields (:func:`infer_mix`) spreads its fitting noise over buckets, 1-4 % in 6-month NCDs
+    from one month to the next for products of the sample that hold none.
+
+    Args:
+        weights: share of AUM per bucket name (fractions summing to 1).
+        min_share: the smallest tail that counts, fraction of the book.
+    """
+    tail = 0.0
+    for name, share in sorted(weights.items(), key=lambda item: -bucket(item[0]).tenor_days):
+        tail += float(share)
+        if tail >= min_share:
+            return bucket(name).tenor_days
+    return 0

@@ -111,3 +111,13 @@ def test_without_the_table_the_none_replay_reproduces_the_published_yields(bank)
     history = bank.flows.set_index(["product_id", "date"])["yield_7d"].reindex(window.index)
     gap = (window - history).abs() * 100
     assert gap.mean() <= 3.0
+
+
+def test_the_longest_tenor_of_a_book() -> None:
+    from rainmaker.investment_mix import longest_tenor_days
+
+    assert longest_tenor_days({"cash": 0.1, "repo_1d": 0.4, "ncd_3m": 0.5, "ncd_6m": 0.0}) == 91
+    assert longest_tenor_days({"cash": 1.0}) == 0
+    # 4 % in 6-month NCDs is an inferred mix's noise; with the 3-month bucket it is the tail
+    assert longest_tenor_days({"cash": 0.5, "ncd_3m": 0.46, "ncd_6m": 0.04}) == 91
+    assert longest_tenor_days({"cash": 0.97, "ncd_3m": 0.02, "ncd_6m": 0.01}) == 0

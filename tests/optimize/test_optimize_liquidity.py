@@ -407,3 +407,18 @@ def test_borrowing_above_the_cap_that_cannot_be_repaid_still_has_a_plan() -> Non
     plan = result.plan.set_index("date")
     assert plan.loc[pd.Timestamp("2021-03-05"), "repo_borrowing"] <= 0.4 * aum + 1.0
     assert plan["repo_borrowing"].iloc[-1] < 0.4 * aum
+
+
+def test_the_plan_buys_nothing_longer_than_the_managed_book() -> None:
+    settings = load_settings(overrides=QUIET)
+    inputs = synthetic_inputs(3, 14, 2, "2021-11-11", settings)
+    free = plan_from_inputs(inputs, settings).plan
+    assert free["purchase_ncd_6m"].sum() > 0  # the synthetic book has no limit: 6M pays most
+    ids = list(inputs.product_ids)
+    books = inputs.replace(managed_max_tenor_days=np.array([91.0, 91.0, 30.0]))
+    within = plan_from_inputs(books, settings).plan
+    assert (within["purchase_ncd_6m"] == 0).all()
+    assert (within.loc[within["product_id"] == ids[2], "purchase_ncd_3m"] == 0).all()
+    assert within["purchase_ncd_3m"].sum() > 0
+    unbound = load_settings(overrides={**QUIET, "purchases": {"within_book": False}})
+    assert plan_from_inputs(books, unbound).plan.equals(free)

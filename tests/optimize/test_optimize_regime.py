@@ -3,6 +3,8 @@ quarter-end spike does not, defence ends after calm days, and the state uses no 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,12 +59,15 @@ def test_a_one_day_spike_is_no_run() -> None:
         assert not state.defence.any(), day
 
 
-def test_a_squeeze_in_the_money_market_defends_every_product() -> None:
-    state = redemption_regime(
-        flows_with({}), market("2021-09-01", 1.0), pd.Timestamp("2021-09-03"), IDS, SETTINGS
-    )
+def test_a_squeeze_defends_every_product_only_when_the_rate_signal_is_on() -> None:
+    squeeze = market("2021-09-01", 1.0)
+    day = pd.Timestamp("2021-09-03")
+    off = redemption_regime(flows_with({}), squeeze, day, IDS, SETTINGS)
+    assert SETTINGS.rate_rise_bp == 0 and not off.defence.any()  # a spike alone is no run
+    assert off.rate_rise_bp >= 50.0  # the signal is still measured and reported
+    on = dataclasses.replace(SETTINGS, rate_rise_bp=50.0)
+    state = redemption_regime(flows_with({}), squeeze, day, IDS, on)
     assert state.defence.all()
-    assert state.rate_rise_bp >= SETTINGS.rate_rise_bp
 
 
 def test_a_wave_at_the_peers_lowers_the_bar() -> None:

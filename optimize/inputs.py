@@ -934,10 +934,12 @@ def worst_net_outflow(
         return np.zeros(len(ids))
     first = today - pd.Timedelta(days=lookback_days + window_days)
     rows = flows.loc[(flows["date"] > first) & (flows["date"] <= today)]
-    net = rows.pivot(index="date", columns="product_id", values="redemptions") - rows.pivot(
-        index="date", columns="product_id", values="subscriptions"
+    # one pivot of the three columns: a pivot is most of this function's cost, run every morning
+    wide = rows.pivot(
+        index="date", columns="product_id", values=["redemptions", "subscriptions", "aum"]
     )
-    aum = rows.pivot(index="date", columns="product_id", values="aum")
+    net = wide["redemptions"] - wide["subscriptions"]
+    aum = wide["aum"]
     share = net.rolling(window_days, min_periods=window_days).sum() / aum.shift(window_days).where(
         lambda a: a > 0
     )

@@ -312,6 +312,10 @@ class DailyConfig(Settings):
             "weights": {k: float(v) for k, v in sorted(self.weights.items())},
             # the optimiser file's content, not its name: an edit makes a new revision
             "optimizer": _file_digest(self.optimizer),
+            # and the defaults under it, and the release: an upgrade that changes how a plan
+            # is made (a new default) re-plans the day instead of calling it "nothing to do"
+            "optimizer_defaults": _file_digest(_optimizer_defaults_file()),
+            "version": _version(),
         }
 
     def optimizer_overrides(self) -> dict[str, dict[str, Any]]:
@@ -420,6 +424,20 @@ def resolve_sqlite_url(url: str, base: Path | None) -> str:
     if rest == "" or rest.startswith("/") or rest.startswith(":memory:"):
         return url
     return prefix + str(base / rest)
+
+
+def _optimizer_defaults_file() -> Path:
+    # imported here, not at the top: the command line loads this module for every command and
+    # the optimizer package brings numpy and pandas with it
+    from optimize.settings import DEFAULTS_FILE
+
+    return DEFAULTS_FILE
+
+
+def _version() -> str:
+    from rainmaker import __version__
+
+    return __version__
 
 
 def _file_digest(path: Path | None) -> str | None:

@@ -207,3 +207,20 @@ def test_flat_confidence_is_a_deprecated_alias_of_the_liquidity_table():
     new = config_from_mapping({"liquidity": {"confidence": 0.97}})
     assert old == new
     assert new.optimizer_overrides()["liquidity"] == {"confidence": 0.97}
+
+
+def test_a_new_optimizer_default_or_release_is_a_new_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rainmaker.app.config as config_module
+
+    config = config_module.DailyConfig()
+    before = config.settings_hash()
+    assert config.plan_settings()["optimizer_defaults"] is not None
+    changed = tmp_path / "defaults.toml"
+    changed.write_text("[purchases]\nwithin_book = false\n")
+    monkeypatch.setattr(config_module, "_optimizer_defaults_file", lambda: changed)
+    assert config.settings_hash() != before
+    monkeypatch.undo()
+    monkeypatch.setattr(config_module, "_version", lambda: "99.0")
+    assert config.settings_hash() != before

@@ -30,7 +30,7 @@ from optimize.inputs import RECENT_DAYS
 from optimize.model import PlanModel
 from optimize.parameters import ModelParameters
 from optimize.rate_path import vintage_income_pct
-from rainmaker.contracts import PLAN_COLUMNS, PURCHASE_PREFIX
+from rainmaker.contracts import PLAN_COLUMNS, PURCHASE_PREFIX, RATIO_TOLERANCE
 from rainmaker.yields import yield_7d
 
 __all__ = [
@@ -640,7 +640,7 @@ def plan_summary(
     rows = rows.assign(
         _bought=rows[purchases].sum(axis=1) if purchases else 0.0,
         _gap=(rows["net_yield_pct"] - rows["target_yield_pct"]).abs() * 100,
-        _short=rows["liquidity_buffer"] < rows["required_buffer"] * (1 - 1e-6),
+        _short=rows["liquidity_buffer"] < rows["required_buffer"] * (1 - RATIO_TOLERANCE),
         _closed=~rows["subscriptions_open"].astype(bool),
     )
     by = rows.groupby("product_id", sort=True)

@@ -33,6 +33,7 @@ __all__ = [
     "FORECAST_VARIABLES",
     "PLAN_COLUMNS",
     "PURCHASE_PREFIX",
+    "RATIO_TOLERANCE",
     "Explained",
     "ForecastResult",
     "PlanBooks",
@@ -55,6 +56,10 @@ PLAN_COLUMNS = (
 # ... and after them one column of purchases per bucket, purchase_<bucket> (CNY), which the
 # backtest's executor, the report and the workbook read
 PURCHASE_PREFIX = "purchase_"
+# A plan's ratio within this relative distance of its limit counts as on it (solver round-off):
+# the plan's violations, the report and the workbook judge a buffer against its requirement
+# with it.
+RATIO_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True, eq=False)

@@ -137,6 +137,7 @@ def test_every_plan_keeps_every_hard_constraint(instance: tuple) -> None:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
 @given(
     seed=st.integers(0, 10_000),
     stress=st.sampled_from([1.0, 3.0, 8.0, 20.0]),
@@ -233,6 +234,7 @@ def _brute_force(compiled: CompiledModel, options: object) -> float:
     return best
 
 
+@pytest.mark.slow
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 1_000), stress=st.sampled_from([1.0, 6.0]))
 def test_milp_optimum_equals_brute_force_on_tiny_instances(seed: int, stress: float) -> None:

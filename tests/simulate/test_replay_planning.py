@@ -206,6 +206,7 @@ def test_oracle_replays_without_shortfall(sample) -> None:
     assert result.decisions["buy_ncd_1m"].notna().all()
 
 
+@pytest.mark.slow
 def test_optimizer_does_not_look_ahead_but_the_oracle_does(sample) -> None:
     start, t, end = "2022-03-01", pd.Timestamp("2022-03-03"), "2022-03-06"
     changed_data = perturbed_after(sample, t, 1)

@@ -15,9 +15,9 @@ import pandas as pd
 from rainmaker.app.history import DRIFT_RECENT_DAYS
 from rainmaker.app.report.formats import alert, level, percent, status_ok, status_usable
 from rainmaker.app.report.requirement import LIQUID_FLOOR, floor_ratios
-from rainmaker.app.report.today import RATIO_TOLERANCE
 from rainmaker.app.report.view import ReportView
 from rainmaker.china_calendar import calendar_features
+from rainmaker.contracts import RATIO_TOLERANCE
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE
 
 __all__ = ["FLOOR_CLOSE_FACTOR", "LARGE_REDEMPTION_WARNING_SHARE", "AlertsView"]

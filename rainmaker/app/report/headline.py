@@ -12,9 +12,8 @@ from typing import Any
 
 from rainmaker.app.report import today as today_model
 from rainmaker.app.report.formats import percent, yield_pct
-from rainmaker.app.report.today import RATIO_TOLERANCE
 from rainmaker.app.report.view import ReportView
-from rainmaker.contracts import PURCHASE_PREFIX
+from rainmaker.contracts import PURCHASE_PREFIX, RATIO_TOLERANCE
 
 __all__ = ["HeadlineView"]
 

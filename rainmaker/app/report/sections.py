@@ -17,8 +17,8 @@ import pandas as pd
 from rainmaker.app.history import accuracy_summary
 from rainmaker.app.report.formats import percent, status_ok, yield_pct
 from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
-from rainmaker.app.report.today import RATIO_TOLERANCE
 from rainmaker.app.report.view import ReportView
+from rainmaker.contracts import RATIO_TOLERANCE
 
 __all__ = ["ACCURACY_WINDOW_DAYS", "SectionsView", "deviation_rows", "stress_section"]
 

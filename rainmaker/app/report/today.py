@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rainmaker.contracts import PURCHASE_PREFIX
+from rainmaker.contracts import PURCHASE_PREFIX, RATIO_TOLERANCE
 
 __all__ = [
-    "RATIO_TOLERANCE",
     "Bridge",
     "FirstDay",
     "Standing",
@@ -42,8 +41,6 @@ __all__ = [
 
 # Purchases below this are solver round-off, not an order for the desk (CNY).
 MIN_ORDER_CNY = 1.0
-# Ratios within this relative distance of a limit count as on it (solver round-off).
-RATIO_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)

@@ -589,6 +589,158 @@ def inputs_from_forecast(
     data = dataset.up_to(today)
     warnings: list[str] = []
     ids = tuple(str(p) for p in forecast.product_ids)
+    expected = _forecast_flows(forecast, settings, ids, today, warnings)
+    dates = expected.dates
+
+    flows = data.flows
+    today_rows = _as_of_rows(flows, today, ids)
+    aum_flows = today_rows["aum"].to_numpy(dtype=float)
+    products = data.products
+    fee_bp = _product_column(products, ids, "fee_bp", 0.0)
+
+    calendar = workday_flags(
+        today - pd.Timedelta(days=LOOKBACK_DAYS),
+        dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS),
+    )
+    market_start = max(
+        today - pd.Timedelta(days=LOOKBACK_DAYS), pd.Timestamp(data.market["date"].min())
+    )
+    market = data.market_daily(market_start, today)
+    regime, recent_redemptions = _regime_and_stress(flows, market, today, ids, settings)
+    rate_history = bucket_rates(market)
+    rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
+
+    book = _managed_book(data, ids, fee_bp, today, settings, managed)
+    # the 5-working-day window spans about 7 calendar days
+    liquid_days = settings.liquidity.liquid_workdays * 7 / 5
+
+    holdings, borrowed_today, aum_today = _starting_portfolio(
+        data,
+        holdings,
+        ids,
+        aum_flows,
+        book,
+        rate_history,
+        rates_today,
+        today,
+        calendar,
+        borrowed,
+        warnings,
+    )
+
+    goal_rates = laddered_rates(rate_history, settings.targets.goal_rate_days)
+    portfolio_now = portfolio_yield_pct(holdings, ids, aum_today, fee_bp, rates_today["cash"])
+    recent = _recent_income(flows, today, ids, portfolio_now)
+    target, purchase_rates = _target_yield(
+        data,
+        today,
+        today_rows,
+        ids,
+        dates,
+        settings,
+        book,
+        fee_bp,
+        goal_rates,
+        portfolio_now,
+        recent,
+        market,
+        rate_history,
+        market_outlook,
+    )
+
+    target_aum = _product_column(products, ids, "target_aum", np.nan)
+    target_aum = np.where(np.isfinite(target_aum), target_aum, aum_today)
+    liquidity = settings.liquidity
+    if "quota" in today_rows.columns:
+        quota_today = today_rows["quota"].to_numpy(dtype=float)
+        open_today = ~(np.isfinite(quota_today) & (quota_today <= 0))
+    else:
+        open_today = np.ones(len(ids), dtype=bool)
+
+    baseline = _baseline_exposure(forecast, ids, dates)
+    response_a, response_e0 = _response_parameters(forecast, ids)
+    channels, sales = _channel_sales(data, ids, today, dates)
+    tier_wam, tier_liquid = _concentration_tiers(data, ids, today, warnings)
+    inputs = PlanInputs(
+        as_of=today,
+        product_ids=ids,
+        dates=dates,
+        demand=expected.demand,
+        redemptions=expected.redemptions,
+        redemption_quantiles=expected.quantiles,
+        aum_today=aum_today,
+        fee_bp=fee_bp,
+        holdings=holdings.reset_index(drop=True),
+        rates_pct=rates_today,
+        target_yield_pct=target,
+        target_aum=target_aum,
+        min_liquid_ratio=np.maximum(
+            _product_column(products, ids, "min_liquid_ratio", liquidity.min_liquid_ratio),
+            tier_liquid,
+        ),
+        min_cash_ratio=_product_column(products, ids, "min_cash_ratio", liquidity.min_cash_ratio),
+        max_wam_days=np.minimum(
+            _product_column(products, ids, "max_wam_days", liquidity.max_wam_days), tier_wam
+        ),
+        open_today=open_today,
+        baseline_exposure=np.maximum(baseline, 0.0),
+        response_a=response_a,
+        response_e0=response_e0,
+        channels=channels,
+        sales=sales,
+        recent_income_per_10k=recent,
+        workday=calendar.loc[today:],
+        redemption_paths=expected.redemption_paths,
+        subscription_paths=expected.subscription_paths,
+        recent_redemptions=recent_redemptions,
+        defence=regime.defence,
+        regime=regime,
+        overnight_reference_pct=float(goal_rates["repo_1d"]),
+        carry_reference_pct=carry_references(rate_history, settings.targets.goal_rate_days),
+        borrowed_today=borrowed_today,
+        book_gap_cny=_book_gaps(holdings, rates_today, today, ids),
+        purchase_rates_pct=purchase_rates,
+        managed_liquid_ratio=np.array(
+            [maturing_share(book[p], liquid_days) for p in ids], dtype=float
+        ),
+        managed_cash_ratio=np.array([float(book[p].get("cash", 0.0)) for p in ids]),
+        managed_overnight_ratio=np.array([maturing_share(book[p], 1) for p in ids], dtype=float),
+        managed_ladder_ratio=np.array(
+            [maturing_share(book[p], settings.liquidity.ladder_days) for p in ids], dtype=float
+        ),
+        managed_max_tenor_days=np.array([longest_tenor_days(book[p]) for p in ids], dtype=float),
+        worst_outflow=worst_net_outflow(
+            flows,
+            today,
+            ids,
+            settings.liquidity.ladder_days,
+            settings.liquidity.ladder_lookback_days,
+        ),
+    )
+    return inputs, warnings
+
+
+@dataclass(frozen=True)
+class _ForecastFlows:
+    """The forecast's flows as (P, H) arrays in CNY over the planned days."""
+
+    dates: pd.DatetimeIndex
+    demand: np.ndarray
+    redemptions: np.ndarray
+    # redemption quantile level → (P, H), non-crossing, including the settings' confidence
+    quantiles: dict[float, np.ndarray]
+    redemption_paths: np.ndarray | None
+    subscription_paths: np.ndarray | None
+
+
+def _forecast_flows(
+    forecast: ForecastResult,
+    settings: PlanSettings,
+    ids: tuple[str, ...],
+    today: pd.Timestamp,
+    warnings: list[str],
+) -> _ForecastFlows:
+    """The planned days and the forecast's demand, redemptions, quantiles and paths over them."""
     horizon = int(min(forecast.horizon, settings.horizon.days))
     if forecast.horizon < settings.horizon.days:
         warnings.append(
@@ -636,8 +788,13 @@ def inputs_from_forecast(
     for level in sorted(quantiles):
         running = quantiles[level] if running is None else np.maximum(running, quantiles[level])
         quantiles[level] = running
+    return _ForecastFlows(
+        dates, demand, redemptions, quantiles, redemption_paths, subscription_paths
+    )
 
-    flows = data.flows
+
+def _as_of_rows(flows: pd.DataFrame, today: pd.Timestamp, ids: tuple[str, ...]) -> pd.DataFrame:
+    """The flows rows of the as-of day, indexed by product in ``ids`` order."""
     last_rows = flows.loc[flows["date"] == today].set_index("product_id")
     missing = [p for p in ids if p not in last_rows.index]
     if missing:
@@ -645,19 +802,17 @@ def inputs_from_forecast(
             f"no flows on the as-of day {today:%Y-%m-%d} for {', '.join(missing[:5])}; "
             "expected every planned product to have a row that day"
         )
-    today_rows = last_rows.reindex(list(ids))
-    aum_flows = today_rows["aum"].to_numpy(dtype=float)
-    products = data.products
-    fee_bp = _product_column(products, ids, "fee_bp", 0.0)
+    return last_rows.reindex(list(ids))
 
-    calendar = workday_flags(
-        today - pd.Timedelta(days=LOOKBACK_DAYS),
-        dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS),
-    )
-    market_start = max(
-        today - pd.Timedelta(days=LOOKBACK_DAYS), pd.Timestamp(data.market["date"].min())
-    )
-    market = data.market_daily(market_start, today)
+
+def _regime_and_stress(
+    flows: pd.DataFrame,
+    market: pd.DataFrame,
+    today: pd.Timestamp,
+    ids: tuple[str, ...],
+    settings: PlanSettings,
+) -> tuple[RegimeState, np.ndarray]:
+    """The redemption regime and the stress floor's mean daily redemptions (P,), CNY."""
     regime = redemption_regime(flows, market, today, ids, settings.regime)
     lookback = settings.liquidity.stress_lookback_days
     recent_rows = flows.loc[flows["date"] > today - pd.Timedelta(days=lookback)]
@@ -673,33 +828,54 @@ def inputs_from_forecast(
     recent_redemptions = np.where(
         regime.defence, np.maximum(recent_redemptions, run_mean), recent_redemptions
     )
-    rate_history = bucket_rates(market)
-    rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
+    return regime, recent_redemptions
 
-    # How each product is managed: the plan never holds less liquidity than that book would.
-    if managed is None:
-        # inferring a book fits ladder yields over INFER_LOOKBACK_DAYS, each the mean of a
-        # bucket's rate over its tenor: the rates must reach that much further back
-        reach = INFER_LOOKBACK_DAYS + MAX_TENOR_DAYS + 10
-        first = max(today - pd.Timedelta(days=reach), pd.Timestamp(data.market["date"].min()))
-        mixes = managed_mixes(
-            data.tables,
-            data.files,
-            flows,
-            dict(zip(ids, fee_bp, strict=True)),
-            bucket_rates(data.market_daily(first, today)),
-            today + pd.Timedelta(days=1),
-            ids,
-            default=ManagedMix(dict(settings.portfolio)),
-        )
-        book = {p: dict(m.weights) for p, m in mixes.items()}
-    else:
-        book = {p: dict(managed.get(p, settings.portfolio)) for p in ids}
-    # the 5-working-day window spans about 7 calendar days
-    liquid_days = settings.liquidity.liquid_workdays * 7 / 5
 
-    # Today's portfolio: explicit holdings, else holdings.csv, else each product's managed book
-    # held as a steady ladder.
+def _managed_book(
+    data: Dataset,
+    ids: tuple[str, ...],
+    fee_bp: np.ndarray,
+    today: pd.Timestamp,
+    settings: PlanSettings,
+    managed: Mapping[str, Mapping[str, float]] | None,
+) -> dict[str, dict[str, float]]:
+    """Each product's managed book: share of AUM per bucket."""
+    # the plan never holds less liquidity than that book would
+    if managed is not None:
+        return {p: dict(managed.get(p, settings.portfolio)) for p in ids}
+    # inferring a book fits ladder yields over INFER_LOOKBACK_DAYS, each the mean of a
+    # bucket's rate over its tenor: the rates must reach that much further back
+    reach = INFER_LOOKBACK_DAYS + MAX_TENOR_DAYS + 10
+    first = max(today - pd.Timedelta(days=reach), pd.Timestamp(data.market["date"].min()))
+    mixes = managed_mixes(
+        data.tables,
+        data.files,
+        data.flows,
+        dict(zip(ids, fee_bp, strict=True)),
+        bucket_rates(data.market_daily(first, today)),
+        today + pd.Timedelta(days=1),
+        ids,
+        default=ManagedMix(dict(settings.portfolio)),
+    )
+    return {p: dict(m.weights) for p, m in mixes.items()}
+
+
+def _starting_portfolio(
+    data: Dataset,
+    holdings: pd.DataFrame | None,
+    ids: tuple[str, ...],
+    aum_flows: np.ndarray,
+    book: Mapping[str, Mapping[str, float]],
+    rate_history: pd.DataFrame,
+    rates_today: Mapping[str, float],
+    today: pd.Timestamp,
+    calendar: pd.Series,
+    borrowed: Mapping[str, float] | None,
+    warnings: list[str],
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Today's holdings, repo borrowed (P,) CNY and net assets (P,) CNY the plan starts from."""
+    # explicit holdings, else holdings.csv, else each product's managed book held as a steady
+    # ladder
     if holdings is not None:
         holdings = read_holdings(holdings, today, ids, rates_today["cash"], file="holdings")
     elif "holdings" in data.tables:
@@ -736,18 +912,34 @@ def inputs_from_forecast(
             f"holdings of {ids[i]} total {held[i]:,.0f} CNY but flows give an AUM of "
             f"{aum_flows[i]:,.0f} CNY on {today:%Y-%m-%d}: the plan starts from the holdings"
         )
-    aum_today = held
+    return holdings, borrowed_today, held
 
+
+def _target_yield(
+    data: Dataset,
+    today: pd.Timestamp,
+    today_rows: pd.DataFrame,
+    ids: tuple[str, ...],
+    dates: pd.DatetimeIndex,
+    settings: PlanSettings,
+    book: Mapping[str, Mapping[str, float]],
+    fee_bp: np.ndarray,
+    goal_rates: pd.Series,
+    portfolio_now: np.ndarray,
+    recent: np.ndarray,
+    market: pd.DataFrame,
+    rate_history: pd.DataFrame,
+    market_outlook: MarketForecast | None,
+) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+    """The target 7-day yield path (P, H), percent, and the outlook's purchase rates (or None)."""
+    horizon = len(dates)
     # Today's yield and the smooth target path towards the yield the product's managed book
     # earns as it rolls (not today's rates: a rate spike is no place to steer to).
-    goal_rates = laddered_rates(rate_history, settings.targets.goal_rate_days)
     ladder_gross = np.array(
         [sum(float(share) * float(goal_rates[b]) for b, share in book[p].items()) for p in ids]
     )
-    chosen_goal = _product_column(products, ids, "target_yield_pct", np.nan)
+    chosen_goal = _product_column(data.products, ids, "target_yield_pct", np.nan)
     goal = np.where(np.isfinite(chosen_goal), chosen_goal, ladder_gross - fee_bp / 100.0)
-    portfolio_now = portfolio_yield_pct(holdings, ids, aum_today, fee_bp, rates_today["cash"])
-    recent = _recent_income(flows, today, ids, portfolio_now)
     if "yield_7d" in today_rows.columns:
         y7 = today_rows["yield_7d"].to_numpy(dtype=float)
         now = np.where(np.isfinite(y7), compounded_to_simple_pct(y7), portfolio_now)
@@ -770,25 +962,26 @@ def inputs_from_forecast(
         shift = np.where(np.isfinite(chosen_goal)[:, None], 0.0, shift)
         decay = np.exp(-np.arange(1, horizon + 1) / settings.targets.yield_time_constant_days)
         target = target + shift * (1.0 - decay)[None, :]
+    return target, purchase_rates
 
-    target_aum = _product_column(products, ids, "target_aum", np.nan)
-    target_aum = np.where(np.isfinite(target_aum), target_aum, aum_today)
-    liquidity = settings.liquidity
-    if "quota" in today_rows.columns:
-        quota_today = today_rows["quota"].to_numpy(dtype=float)
-        open_today = ~(np.isfinite(quota_today) & (quota_today <= 0))
-    else:
-        open_today = np.ones(len(ids), dtype=bool)
 
+def _baseline_exposure(
+    forecast: ForecastResult, ids: tuple[str, ...], dates: pd.DatetimeIndex
+) -> np.ndarray:
+    """The marketing exposure (P, H) the forecast assumed; 0 where it names none."""
     exposure = forecast.baseline_exposure
-    if len(exposure.columns):
-        frame = exposure.copy()
-        frame.index = pd.to_datetime(frame.index)
-        baseline = frame.reindex(index=dates, columns=list(ids)).fillna(0.0).to_numpy(dtype=float).T
-    else:
-        baseline = np.zeros((len(ids), horizon))
-    response_a, response_e0 = _response_parameters(forecast, ids)
+    if not len(exposure.columns):
+        return np.zeros((len(ids), len(dates)))
+    frame = exposure.copy()
+    frame.index = pd.to_datetime(frame.index)
+    return frame.reindex(index=dates, columns=list(ids)).fillna(0.0).to_numpy(dtype=float).T
 
+
+def _channel_sales(
+    data: Dataset, ids: tuple[str, ...], today: pd.Timestamp, dates: pd.DatetimeIndex
+) -> tuple[tuple[str, ...], pd.DataFrame]:
+    """Each product's sales channel ("" without one) and the channels' sales requirements."""
+    products = data.products
     channel_of: dict[str, str] = {}
     if "channel" in products.columns:
         known = products.dropna(subset=["channel"])
@@ -799,7 +992,7 @@ def inputs_from_forecast(
     sales = sales_requirements(
         pd.DataFrame(columns=["channel", "start", "end", "target_cny"]),
         channel_of,
-        flows,
+        data.flows,
         today,
         dates,
     )
@@ -809,8 +1002,14 @@ def inputs_from_forecast(
             set(channel_of.values()),
             file=data.files.get("sales_plan", "sales_plan.csv"),
         )
-        sales = sales_requirements(plan, channel_of, flows, today, dates)
+        sales = sales_requirements(plan, channel_of, data.flows, today, dates)
+    return channels, sales
 
+
+def _concentration_tiers(
+    data: Dataset, ids: tuple[str, ...], today: pd.Timestamp, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Holder concentration's WAM ceiling (P,), days, and 5-day liquidity floor (P,), share."""
     # holder concentration (holders.csv) tightens WAM and the 5-day liquidity (DOMAIN.md
     # "Regulation"; rainmaker.rules.concentration_limits): a product whose top-10 holders own
     # more than 20 % of its units keeps WAM <= 90 days and 20 % liquid within 5 working days
@@ -825,63 +1024,7 @@ def inputs_from_forecast(
                 f"{p}: top-10 holders own {top10[p]:.0%} of its units (holders.csv): WAM at most "
                 f"{wam:g} days, 5-day liquidity at least {liquid:.0%}"
             )
-    inputs = PlanInputs(
-        as_of=today,
-        product_ids=ids,
-        dates=dates,
-        demand=demand,
-        redemptions=redemptions,
-        redemption_quantiles=quantiles,
-        aum_today=aum_today,
-        fee_bp=fee_bp,
-        holdings=holdings.reset_index(drop=True),
-        rates_pct=rates_today,
-        target_yield_pct=target,
-        target_aum=target_aum,
-        min_liquid_ratio=np.maximum(
-            _product_column(products, ids, "min_liquid_ratio", liquidity.min_liquid_ratio),
-            tier_liquid,
-        ),
-        min_cash_ratio=_product_column(products, ids, "min_cash_ratio", liquidity.min_cash_ratio),
-        max_wam_days=np.minimum(
-            _product_column(products, ids, "max_wam_days", liquidity.max_wam_days), tier_wam
-        ),
-        open_today=open_today,
-        baseline_exposure=np.maximum(baseline, 0.0),
-        response_a=response_a,
-        response_e0=response_e0,
-        channels=channels,
-        sales=sales,
-        recent_income_per_10k=recent,
-        workday=calendar.loc[today:],
-        redemption_paths=redemption_paths,
-        subscription_paths=subscription_paths,
-        recent_redemptions=recent_redemptions,
-        defence=regime.defence,
-        regime=regime,
-        overnight_reference_pct=float(goal_rates["repo_1d"]),
-        carry_reference_pct=carry_references(rate_history, settings.targets.goal_rate_days),
-        borrowed_today=borrowed_today,
-        book_gap_cny=_book_gaps(holdings, rates_today, today, ids),
-        purchase_rates_pct=purchase_rates,
-        managed_liquid_ratio=np.array(
-            [maturing_share(book[p], liquid_days) for p in ids], dtype=float
-        ),
-        managed_cash_ratio=np.array([float(book[p].get("cash", 0.0)) for p in ids]),
-        managed_overnight_ratio=np.array([maturing_share(book[p], 1) for p in ids], dtype=float),
-        managed_ladder_ratio=np.array(
-            [maturing_share(book[p], settings.liquidity.ladder_days) for p in ids], dtype=float
-        ),
-        managed_max_tenor_days=np.array([longest_tenor_days(book[p]) for p in ids], dtype=float),
-        worst_outflow=worst_net_outflow(
-            flows,
-            today,
-            ids,
-            settings.liquidity.ladder_days,
-            settings.liquidity.ladder_lookback_days,
-        ),
-    )
-    return inputs, warnings
+    return tier_wam, tier_liquid
 
 
 def _managed_ladders(

@@ -331,7 +331,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """List recorded runs and how their forecasts compared with what then happened."""
-    from rainmaker.app.history import accuracy_summary, forecast_accuracy, open_history
+    from rainmaker.app.accuracy import accuracy_summary, forecast_accuracy
+    from rainmaker.app.history import open_history
 
     _at_least(args.limit, "--limit", 1)
     config = _daily_config(args)

@@ -11,7 +11,7 @@ accepted. So the outcome of
   (:func:`turned_away_between`).
 
 ``rainmaker evaluate-forecast`` (:mod:`forecast.evaluation`), ``rainmaker history`` and the
-report's accuracy table and drift alerts (:mod:`rainmaker.app.history`) all score against
+report's accuracy table and drift alerts (:mod:`rainmaker.app.accuracy`) all score against
 these, with this :func:`wape`.
 """
 

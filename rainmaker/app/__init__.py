@@ -8,7 +8,8 @@
   report's lines for the optimiser's explanations and broken constraints), and
   :mod:`rainmaker.app.daily`, which re-exports their public names;
 - :mod:`rainmaker.app.config` — the daily job's settings file;
-- :mod:`rainmaker.app.history` — the run history and the forecasts' realised accuracy;
+- :mod:`rainmaker.app.history` — the run history (database of published runs);
+- :mod:`rainmaker.app.accuracy` — the recorded forecasts' realised accuracy and drift alerts;
 - :mod:`rainmaker.app.outputs` — atomic publication of revisions and the run lock;
 - :mod:`rainmaker.app.ops` — what operations watch: the job's checks and exit codes (stale
   data, late data, alerts), its JSON summary and notifiers, ``rainmaker status``;

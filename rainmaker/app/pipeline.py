@@ -291,7 +291,7 @@ def plan_day(
     started = time.perf_counter()
     accuracy, drift = None, []
     if history is not None:
-        from rainmaker.app.history import drift_alerts, forecast_accuracy
+        from rainmaker.app.accuracy import drift_alerts, forecast_accuracy
 
         accuracy = forecast_accuracy(history, dataset, as_of)
         drift = drift_alerts(accuracy, as_of)

@@ -1,4 +1,5 @@
-"""Tests of rainmaker.app.history: the run-history database and forecast accuracy monitoring."""
+"""Tests of rainmaker.app.history (the run-history database) and rainmaker.app.accuracy (forecast
+accuracy monitoring over it)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rainmaker.app.history import (
-    HistoryUnavailable,
-    accuracy_summary,
-    drift_alerts,
-    forecast_accuracy,
-    open_history,
-)
+from rainmaker.app.accuracy import accuracy_summary, drift_alerts, forecast_accuracy
+from rainmaker.app.history import HistoryUnavailable, open_history
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import UsageError
 

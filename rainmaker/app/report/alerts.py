@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from rainmaker.app.history import DRIFT_RECENT_DAYS
+from rainmaker.app.accuracy import DRIFT_RECENT_DAYS
 from rainmaker.app.report.formats import alert, level, percent, status_ok, status_usable
 from rainmaker.app.report.requirement import LIQUID_FLOOR, floor_ratios
 from rainmaker.app.report.view import ReportView

@@ -55,8 +55,8 @@ class ReportInputs:
             costs in yield, or as a priority the settings set when the price is a penalty.
             ``explanations`` are shown instead when None.
         warnings: validation warnings of the data set.
-        accuracy: realised past forecasts (:func:`rainmaker.app.history.forecast_accuracy`).
-        drift: drifting products (:func:`rainmaker.app.history.drift_alerts`).
+        accuracy: realised past forecasts (:func:`rainmaker.app.accuracy.forecast_accuracy`).
+        drift: drifting products (:func:`rainmaker.app.accuracy.drift_alerts`).
         revision: revision number of the as-of day (None outside scheduled runs).
         data_fingerprint: sha256 of the data set's files.
         flows_last: last day of flows in the data set.

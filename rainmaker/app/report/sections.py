@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from rainmaker.app.history import accuracy_summary
+from rainmaker.app.accuracy import accuracy_summary
 from rainmaker.app.report.formats import percent, status_ok, yield_pct
 from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
 from rainmaker.app.report.view import ReportView

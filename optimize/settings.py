@@ -215,7 +215,10 @@ class RegimeSettings(Settings):
     calm_days: calm days in a row after which defence ends.
     peer_share: a run at this share of the data set's products (z over ``peer_days`` days
         >= enter_z) ...
-    peer_z: ... puts every product whose own z over those days is at least this into defence.
+    peer_z: ... puts every product whose own z over those days is at least this into defence
+        (0: every product redeeming at least its usual share that day; a run at half the
+        market reaches the rest within days, and P07, at a one-day z under 1.5 on the first
+        Thursday of the sample's November 2020 wave, went into its weekend in calm).
     peer_days: days the peers' signal takes the median over (1: a market-wide run shows at
         many products on the same day, and the plan of the next morning should see it).
     rate_rise_bp: 1-week Shibor's 5-day mean above its 60-day mean by this many bp puts
@@ -242,7 +245,7 @@ class RegimeSettings(Settings):
     exit_z: float = 1.0
     calm_days: int = setting(5, expected="an integer from 1 to 60 days", check=_within(1, 60))
     peer_share: float = setting(0.5, expected="a share in (0, 1]", check=lambda v: 0 < v <= 1)
-    peer_z: float = 1.5
+    peer_z: float = 0.0
     peer_days: int = setting(1, expected="an integer from 1 to 30 days", check=_within(1, 30))
     rate_rise_bp: float = setting(0.0, expected="bp >= 0 (0 = off)", check=lambda v: v >= 0)
     memory_days: int = setting(60, expected="an integer up to 366 days", check=lambda v: v <= 366)

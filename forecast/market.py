@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rainmaker.assets import SHIBOR_COLUMNS
 from rainmaker.china_calendar import calendar_features, workday_flags
 from rainmaker.errors import UsageError
 
@@ -69,15 +70,7 @@ __all__ = [
 
 # The series forecast, in this order, where market.csv has them (shibor_on and shibor_1w and
 # benchmark_yield_7d always: SPEC §1).
-MARKET_SERIES = (
-    "shibor_on",
-    "shibor_1w",
-    "shibor_2w",
-    "shibor_1m",
-    "shibor_3m",
-    "shibor_6m",
-    "benchmark_yield_7d",
-)
+MARKET_SERIES = (*SHIBOR_COLUMNS[: SHIBOR_COLUMNS.index("shibor_6m") + 1], "benchmark_yield_7d")
 # The tenors whose level jumps with the calendar (the money is needed over the period end);
 # the 1-month tenor's jumps are smaller and its seasonal forecast lost to the random walk at
 # 1-7 days on the real Shibor of 2008-2022 (benchmarks/market_forecast.py); the 3- and 6-month

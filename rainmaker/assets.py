@@ -18,7 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUCKETS", "MAX_TENOR_DAYS", "AssetBucket", "bucket", "bucket_rates"]
+__all__ = ["BUCKETS", "MAX_TENOR_DAYS", "SHIBOR_COLUMNS", "AssetBucket", "bucket", "bucket_rates"]
+
+# The Shibor tenors a market.csv may carry (SPEC §1: shibor_on and shibor_1w always), shortest
+# first: what the sample's market is drawn with and what the market forecast reads.
+SHIBOR_COLUMNS = (
+    "shibor_on",
+    "shibor_1w",
+    "shibor_2w",
+    "shibor_1m",
+    "shibor_3m",
+    "shibor_6m",
+    "shibor_9m",
+    "shibor_1y",
+)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from rainmaker.assets import bucket_rates
+from rainmaker.assets import SHIBOR_COLUMNS, bucket_rates
 from rainmaker.yields import yield_7d
 from simulate.portfolio import Portfolio, TargetMix
 
@@ -32,16 +32,6 @@ __all__ = [
     "peer_benchmark",
 ]
 
-SHIBOR_COLUMNS = (
-    "shibor_on",
-    "shibor_1w",
-    "shibor_2w",
-    "shibor_1m",
-    "shibor_3m",
-    "shibor_6m",
-    "shibor_9m",
-    "shibor_1y",
-)
 # A typical peer book: little overnight money and a long NCD ladder (weighted average age of the
 # holdings ≈ 0.10·3.5 + 0.25·15 + 0.50·45 ≈ 27 days), fees of 30 bp a year.
 PEER_MIX: Mapping[str, float] = {

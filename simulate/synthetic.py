@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.assets import bucket_rates
+from rainmaker.assets import SHIBOR_COLUMNS, bucket_rates
 from rainmaker.china_calendar import calendar_features
 from rainmaker.investment_mix import ManagedMix, investment_mix_frame
 from rainmaker.response import ExposureResponse
@@ -66,7 +66,7 @@ from simulate.flows import (
     stress_multipliers,
     yield_multipliers,
 )
-from simulate.market import SHIBOR_COLUMNS, daily_market, load_shibor, peer_benchmark
+from simulate.market import daily_market, load_shibor, peer_benchmark
 from simulate.portfolio import DEFAULT_MIX, Portfolio, TargetMix
 
 __all__ = [

@@ -63,19 +63,10 @@ def add_vintage_income(
     h = par.horizon
     if h < 2:
         return
-    k_idx, s_idx, t_idx = _entries(par, outstanding_window(par)[:, :, : h - 1])
-    if len(k_idx) == 0:
-        return
-    p = par.n_products
-    delta = rate_difference(par)[k_idx, s_idx]
-    products = np.repeat(np.arange(p), len(k_idx))
-    kk, ss = np.tile(k_idx, p), np.tile(s_idx, p)
-    coef = np.asarray(coefficient, dtype=float)[products] * par.purchase_lot[products]
-    block.add_at(
-        (products, np.tile(t_idx + 1, p)),
-        coef * np.tile(delta, p),
-        v.purchase_lots[products, kk, ss],
-    )
+    terms = _vintage_terms(par, v, outstanding_window(par)[:, :, : h - 1], coefficient)
+    if terms is not None:
+        products, days, coef, columns = terms
+        block.add_at((products, days + 1), coef, columns)
 
 
 def add_vintage_income_terminal(
@@ -84,15 +75,27 @@ def add_vintage_income_terminal(
     """The same for a (P,) block of the day after the horizon (E23): purchases outstanding at
     the end of the last day."""
     h = par.horizon
-    k_idx, s_idx, _ = _entries(par, outstanding_window(par)[:, :, h - 1 : h])
+    terms = _vintage_terms(par, v, outstanding_window(par)[:, :, h - 1 : h], coefficient)
+    if terms is not None:
+        products, _, coef, columns = terms
+        block.add_at((products,), coef, columns)
+
+
+def _vintage_terms(
+    par: ModelParameters, v: PlanVariables, window: np.ndarray, coefficient: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every product's entries of ``window`` (K, H, days): the product, the window's day, the
+    coefficient (``coefficient`` × lot × the purchase's rate difference) and the purchase's
+    column; None when the window holds no purchase."""
+    k_idx, s_idx, t_idx = _entries(par, window)
     if len(k_idx) == 0:
-        return
+        return None
     p = par.n_products
     delta = rate_difference(par)[k_idx, s_idx]
     products = np.repeat(np.arange(p), len(k_idx))
     kk, ss = np.tile(k_idx, p), np.tile(s_idx, p)
     coef = np.asarray(coefficient, dtype=float)[products] * par.purchase_lot[products]
-    block.add_at((products,), coef * np.tile(delta, p), v.purchase_lots[products, kk, ss])
+    return products, np.tile(t_idx, p), coef * np.tile(delta, p), v.purchase_lots[products, kk, ss]
 
 
 def add_vintage_income_reward(

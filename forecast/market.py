@@ -50,6 +50,7 @@ import pandas as pd
 from rainmaker.assets import SHIBOR_COLUMNS
 from rainmaker.china_calendar import calendar_features, workday_flags
 from rainmaker.errors import UsageError
+from rainmaker.quantiles import DEFAULT_QUANTILES, path_quantiles, quantile_label
 
 __all__ = [
     "ANCHOR_DAYS",
@@ -103,7 +104,8 @@ SEASON_BASE_DAYS = 30
 SEASON_SHRINK_DAYS = 10.0
 N_PATHS = 200
 SEED = 20_130_620  # the day of June 2013's squeeze: any fixed number would do
-MARKET_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
+# The levels the market forecast reports: those of the flow forecast.
+MARKET_QUANTILES = DEFAULT_QUANTILES
 # Rates are modelled in logs; a published 0 (never seen in Shibor) is read as this, percent.
 FLOOR_PCT = 0.01
 # History needed: the anchor, the fit window and one day to difference.
@@ -167,7 +169,7 @@ class MarketForecast:
             }
         )
         for level, values in sorted(self.quantiles_pct.items()):
-            out[f"p{round(level * 100):02d}"] = np.asarray(values).ravel()
+            out[quantile_label(level)] = np.asarray(values).ravel()
         return out
 
     def flat(self) -> MarketForecast:
@@ -414,7 +416,7 @@ def market_forecast(
         phis[i] = phi
         anchors[i] = np.exp(anchor)
         season[i] = (np.exp(anchor + effects) - np.exp(anchor)) * 100.0
-    quantiles = {q: np.quantile(paths, q, axis=1) for q in MARKET_QUANTILES}
+    quantiles = dict(zip(MARKET_QUANTILES, path_quantiles(paths, MARKET_QUANTILES), strict=True))
     quantiles[0.5] = median
     return MarketForecast(
         as_of=today,

@@ -130,9 +130,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     kill leaves the old data set or the new one, never a mix. A folder that is not empty and
     was not written by ``rainmaker sample`` is refused unless ``--force``: it is somebody's data.
     """
-    import shutil
 
-    from rainmaker.app.outputs import check_output_folder, replace_folder, sibling_staging
+    from rainmaker.app.outputs import (
+        check_output_folder,
+        cleaned_up,
+        replace_folder,
+        sibling_staging,
+    )
     from simulate.sample import foreign_files, generate_sample
     from simulate.synthetic import SampleConfig
 
@@ -148,12 +152,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
             "replace them: choose an empty or new folder, or add --force to replace it whole"
         )
     config = SampleConfig() if args.seed is None else SampleConfig(seed=args.seed)
-    staged = sibling_staging(out)
-    try:
+    with cleaned_up(sibling_staging(out)) as staged:
         generate_sample(staged, config)
         replace_folder(staged, out)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
     _say(f"sample data set written to {out}")
     return 0
 
@@ -249,6 +250,19 @@ def _run_and_notify(config: DailyConfig, args: argparse.Namespace, command: str)
     from rainmaker.app.pipeline import Steps
 
     started = logs.local_now()
+
+    def tell(exit_code: int, *, outcome: object = None, error: str | None = None) -> None:
+        """Send the run's summary to the notify hook (settings ``notify_command`` / ``_url``)."""
+        summary = job_summary(
+            command=command,
+            exit_code=exit_code,
+            started=started,
+            finished=logs.local_now(),
+            outcome=outcome,
+            error=error,
+        )
+        notify(config, summary, _warn)
+
     try:
         outcome = run_job(
             config,
@@ -261,29 +275,14 @@ def _run_and_notify(config: DailyConfig, args: argparse.Namespace, command: str)
         raise
     except Exception as error:
         code = error.exit_code if isinstance(error, RainmakerError) else 1
-        text = error.describe() if isinstance(error, DataError) else str(error)
-        summary = job_summary(
-            command=command,
-            exit_code=code,
-            started=started,
-            finished=logs.local_now(),
-            error=text,
-        )
-        notify(config, summary, _warn)
+        tell(code, error=error.describe() if isinstance(error, DataError) else str(error))
         raise
     for check in outcome.checks:
         logs.error(check.message)
     _say_outcome(outcome)
     code = outcome.exit_code
     if outcome.status == "published" or code != 0:
-        summary = job_summary(
-            command=command,
-            exit_code=code,
-            started=started,
-            finished=logs.local_now(),
-            outcome=outcome,
-        )
-        notify(config, summary, _warn)
+        tell(code, outcome=outcome)
     return code
 
 

@@ -6,7 +6,6 @@ planned into a folder the user names, replaced whole (never a mix of two runs).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import uuid
 from datetime import datetime
@@ -24,6 +23,7 @@ from rainmaker.app.outputs import (
     RUN_FILE,
     WORKBOOK_FILE,
     check_replaceable,
+    cleaned_up,
     publish_replacing,
     sibling_staging,
 )
@@ -50,12 +50,9 @@ __all__ = [
 def publish_day(day: DayResult, out: Path) -> None:
     """Write the day's files into a staging folder beside ``out``, then swap it in whole: a
     reader of ``out`` sees the earlier plan or this one, never half of each."""
-    staged = sibling_staging(out)
-    try:
+    with cleaned_up(sibling_staging(out)) as staged:
         write_day(day, staged)
         publish_replacing(staged, out)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
 
 
 def write_day(day: DayResult, folder: Path) -> list[Path]:

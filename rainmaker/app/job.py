@@ -38,7 +38,6 @@ revision that was not withdrawn (:func:`rollback`), whatever day a run (a back-f
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -62,6 +61,7 @@ from rainmaker.app.outputs import (
     Revision,
     all_revisions,
     check_output_folder,
+    cleaned_up,
     clear_staging,
     day_folder,
     list_revisions,
@@ -269,12 +269,9 @@ def run_job(
             result.run_info["checks"] = [c.as_dict() for c in checks]
             result.run_info["exit_code"] = exit_code_of(checks)
             result.run_info["data_age_days"] = age
-            staged = new_staging(root)
-            try:
+            with cleaned_up(new_staging(root)) as staged:
                 write_day(result, staged)
                 publish(staged, final)
-            finally:
-                shutil.rmtree(staged, ignore_errors=True)
             latest = point_latest(root, withdrawn)
             try:
                 history.record(result.run_info, result.forecast_table, result.plan_table)

@@ -43,6 +43,7 @@ __all__ = [
     "check_output_file",
     "check_output_folder",
     "check_replaceable",
+    "cleaned_up",
     "clear_staging",
     "day_folder",
     "fsync_tree",
@@ -387,6 +388,16 @@ def replace_folder(staged: Path, target: Path) -> Path:
         shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(target.parent)
     return target
+
+
+@contextmanager
+def cleaned_up(staged: Path) -> Iterator[Path]:
+    """Yield the staging folder ``staged`` and remove what is left of it afterwards: nothing
+    once a publish has moved it into place, a half-written folder when writing failed."""
+    try:
+        yield staged
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 def sibling_staging(target: Path) -> Path:

@@ -62,6 +62,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rainmaker import __version__
 from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
 from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
@@ -435,8 +436,6 @@ def _optimizer_defaults_file() -> Path:
 
 
 def _version() -> str:
-    from rainmaker import __version__
-
     return __version__
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from optimize.algebra import LinearModel, RowBlock
 from optimize.parameters import ModelParameters
-from optimize.rate_path import add_vintage_income, add_vintage_income_terminal
+from optimize.rate_path import add_vintage_income, add_vintage_income_terminal, outstanding_window
 from optimize.variables import PlanVariables, borrowing_days, days_off_rows
 
 __all__ = ["CONSTRAINT_FAMILIES", "add_constraints"]
@@ -59,14 +59,7 @@ def _maturing_window(par: ModelParameters) -> np.ndarray:
 def _maturing_by(par: ModelParameters, until: np.ndarray) -> np.ndarray:
     """(K, H, H): the purchase of bucket k on day s is held at the end of day t and matures
     by day ``until[t]``."""
-    h = par.horizon
-    s = np.arange(h)
-    t = np.arange(h)
-    return (
-        (s[None, :, None] <= t[None, None, :])
-        & (t[None, None, :] < par.maturity[:, :, None])
-        & (par.maturity[:, :, None] <= until[None, None, :])
-    )
+    return outstanding_window(par) & (par.maturity[:, :, None] <= until[None, None, :])
 
 
 # ------------------------------------------------------------------ demand and exposure

@@ -111,9 +111,9 @@ class PlanInputs:
             CNY (P, N, H), drawn jointly with ``redemption_paths``, or None: the cumulative
             needs (E27) net each path's redemptions against its own subscriptions.
         recent_redemptions: mean daily redemptions of the last
-            ``liquidity.stress_lookback_days`` known days, CNY (P,), or of the last
-            ``regime.pressure_days`` when higher for a product in defence: the stress floor of
-            the needs through the next working day (E27).
+            ``liquidity.stress_lookback_days`` known days, CNY (P,), or for a product in
+            defence the mean of the last ``regime.pressure_days`` or the last known day's, when
+            higher: the stress floor of the needs through the next working day (E27).
         defence: the product plans in defence (P,) (:mod:`optimize.regime`).
         overnight_reference_pct: the overnight repo rate a position rolled overnight is expected
             to earn over the coming months: its mean over the last ``targets.goal_rate_days``
@@ -819,14 +819,19 @@ def _regime_and_stress(
     recent_redemptions = (
         recent_rows.groupby("product_id")["redemptions"].mean().reindex(list(ids)).fillna(0.0)
     ).to_numpy(dtype=float)
-    # in defence the stress floor follows the run: the mean of its last days, when higher
+    # in defence the stress floor follows the run: the mean of its last days, or its last
+    # known day, when higher. A run persists and, in its first week, grows: the sample's
+    # November 2020 wave took more each day for six days, so the mean of five days lagged
+    # the day before a weekend by a third (P01: CNY 344 m a day against 533 m on the
+    # Thursday, 636 m asked on the Saturday) and the weekend went unpaid
     run_days = settings.regime.pressure_days
     last_rows = flows.loc[flows["date"] > today - pd.Timedelta(days=run_days)]
-    run_mean = (
-        last_rows.groupby("product_id")["redemptions"].mean().reindex(list(ids)).fillna(0.0)
-    ).to_numpy(dtype=float)
+    by_product = last_rows.sort_values("date").groupby("product_id")["redemptions"]
+    run_mean = by_product.mean().reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
+    last_day = by_product.last().reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
+    in_run = np.maximum(run_mean, last_day)
     recent_redemptions = np.where(
-        regime.defence, np.maximum(recent_redemptions, run_mean), recent_redemptions
+        regime.defence, np.maximum(recent_redemptions, in_run), recent_redemptions
     )
     return regime, recent_redemptions
 

@@ -196,7 +196,8 @@ def is_better(
         True only when the candidate lowers ``relative_vol_bp``, keeps ``mean_excess_bp`` within
         1 bp of the baseline's or above, has no more shortfall days, and refuses at most 5 % of
         demand; in a stressed window also only when it realises no larger loss on early sales
-        (``realised_loss``, CNY) and leaves no redemption unpaid (``unpaid`` = 0). Figures
+        (``realised_loss``, CNY; a baseline's net gain counts as a loss of 0) and leaves no
+        redemption unpaid (``unpaid`` = 0). Figures
         without the liquidity split (NaN) do not fail the stressed conditions.
     """
     better = (
@@ -209,8 +210,11 @@ def is_better(
         return better
     loss, base_loss = candidate.get("realised_loss", math.nan), baseline.get("realised_loss", 0.0)
     unpaid = candidate.get("unpaid", math.nan)
+    # a net gain is no loss: a policy that sells nothing, or sells at no loss, never realises a
+    # larger loss than one whose sales happened to gain (the rule guards against fire sales)
+    allowed = max(base_loss, 0.0) if not math.isnan(base_loss) else base_loss
     # a comparison with NaN is False: figures without the split pass
-    return not (loss > base_loss) and not (unpaid > 0)
+    return not (loss > allowed) and not (unpaid > 0)
 
 
 def compare_policies(

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from optimize import load_settings
+from optimize.inputs import _regime_and_stress
 from optimize.regime import redemption_regime
 
 DAYS = pd.date_range("2021-01-01", "2021-12-31", freq="D")
@@ -114,3 +115,26 @@ def test_a_run_at_most_products_on_one_day_defends_them_the_next_morning() -> No
     assert (state.pressure_z < SETTINGS.enter_z).all()  # the own signal has not fired yet
     slow = load_settings(overrides={"regime": {"peer_days": SETTINGS.pressure_days}}).regime
     assert not redemption_regime(flows, market(), day, IDS, slow).defence.any()
+
+
+def test_in_defence_the_stress_floor_reads_the_runs_last_day() -> None:
+    """A run that grows (the November 2020 wave took more each day for a week) makes the last
+    known day the floor's base for a product in defence: the five days' mean lags it. A calm
+    product keeps the mean of the stress look-back."""
+    flows = flows_with({"A": [("2021-09-01", "2021-09-20", 3.0)]})
+    ramp = flows["product_id"].eq("A") & flows["date"].between("2021-09-06", "2021-09-10")
+    growth = flows.loc[ramp, "date"].map(
+        dict(zip(pd.date_range("2021-09-06", "2021-09-10"), (1.3, 1.6, 1.9, 2.2, 2.5), strict=True))
+    )
+    flows.loc[ramp, "redemptions"] *= growth
+    settings = load_settings()
+    day = pd.Timestamp("2021-09-10")  # the as-of day: its own row is known
+    known = flows[flows["date"] <= day]
+    regime, base = _regime_and_stress(known, market(), day, IDS, settings)
+    assert regime.defence[0] and not regime.defence[1]
+    a = known[known["product_id"] == "A"].set_index("date")["redemptions"]
+    assert base[0] == pytest.approx(a.iloc[-1])  # the last known day, above the five days' mean
+    assert a.iloc[-1] > a.iloc[-5:].mean()
+    lookback = settings.liquidity.stress_lookback_days
+    b = known[known["product_id"] == "B"].set_index("date")["redemptions"]
+    assert base[1] == pytest.approx(b.iloc[-lookback:].mean())

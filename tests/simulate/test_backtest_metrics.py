@@ -162,3 +162,15 @@ def test_a_stressed_window_also_asks_for_no_larger_loss_and_nothing_unpaid() -> 
         {"none": {"total": base}, "optimizer": {"total": lossy}}, stressed=True
     )
     assert not bool(stressed.loc["optimizer", "better_than_baseline"])
+
+
+def test_a_baseline_gain_on_sales_counts_as_no_loss() -> None:
+    # a baseline that sold at a net gain (negative loss) does not fail a candidate that sold
+    # nothing; a candidate that sold at a loss still fails, however small
+    base = {**total(5.0, 0.0, 2, 0.0), "realised_loss": -47_600.0, "unpaid": 0.0}
+    sold_nothing = {**total(3.0, 0.0, 2, 0.0), "realised_loss": 0.0, "unpaid": 0.0}
+    gained_less = {**sold_nothing, "realised_loss": -10.0}
+    lost = {**sold_nothing, "realised_loss": 1.0}
+    assert is_better(sold_nothing, base, stressed=True)
+    assert is_better(gained_less, base, stressed=True)
+    assert not is_better(lost, base, stressed=True)

@@ -33,6 +33,7 @@ from forecast.base import ForecastFallbackWarning, ForecastModel, clone, single_
 from forecast.calibration import (
     DEFAULT_HALF_LIFE_DAYS,
     centre_residuals,
+    error_ratio,
     log_residuals,
     origin_weights,
     widen_residuals,
@@ -204,8 +205,9 @@ class Forecaster:
             over (:func:`forecast.calibration.centre_residuals`).
         widen: scale the centred residuals by the finite-sample conformal factor of their
             effective number, so that the p10-p90 band covers 80 % on average rather than
-            ``0.8 (n − 1)/(n + 1)`` (:func:`forecast.calibration.widen_residuals`); not the
-            seasonal naive's errors that stand in when the panel is too short for a backtest.
+            ``0.8 (n − 1)/(n + 1)`` (:func:`forecast.calibration.widen_residuals`); also the
+            seasonal naive's errors that stand in when the panel is too short for a backtest,
+            once sized to the candidate's (:meth:`residuals`).
     """
 
     def __init__(
@@ -338,6 +340,9 @@ class Forecaster:
         self._weight_cache: dict[tuple[str, str], np.ndarray] = {}
         self.calibration_panel_ = panel
         self._fit_models(panel, steps.tick)
+        # the models of this fit size the stand-in errors of a short panel (a later refit
+        # replaces models_, not the calibration)
+        self.calibration_models_ = dict(self.models_)
         return self
 
     def refit(self, dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Self:
@@ -454,7 +459,10 @@ class Forecaster:
 
         Returns:
             Array (n_origins, n_products, horizon); without a backtest (short history) the
-            seasonal naive's errors inside the panel stand in.
+            seasonal naive's errors inside the panel stand in, each product's multiplied by
+            the ratio of the candidate's one-day-ahead errors to the naive's on the same days
+            (in-sample, :func:`forecast.calibration.error_ratio`) and then widened like a
+            backtest's.
         """
         pool = self._residual_pool(candidate, variable)
         if overrides:
@@ -490,9 +498,14 @@ class Forecaster:
             weights = origin_weights(run.origins, self.half_life_days)
             if self.centre:
                 residuals = centre_residuals(residuals, weights)
-            if self.widen and not stand_in:
-                # The seasonal naive's errors standing in for a short panel's are already
-                # wider than the candidate's (a worse model): no finite-sample widening.
+            if stand_in:
+                # The seasonal naive's errors are those of a worse model than the candidate,
+                # and inside a young product's panel they include its launch ramp and any
+                # holiday: sized to the candidate's errors by the ratio of the two models'
+                # one-day-ahead errors on the same days of the panel (their shape over the
+                # horizon and the link between products and flows are kept).
+                residuals = residuals * self._stand_in_ratio(candidate, variable)[None, :, None]
+            if self.widen:
                 residuals = widen_residuals(residuals, weights)
             self._residual_cache[key] = residuals
             self._weight_cache[key] = weights
@@ -502,6 +515,46 @@ class Forecaster:
         """Recency weights of the origins of :meth:`residuals` (n_origins,), summing to 1."""
         self._residual_pool(candidate, variable)
         return self._weight_cache[(candidate.name, variable)]
+
+    def _stand_in_ratio(self, candidate: Candidate, variable: str) -> np.ndarray:
+        """Per product, how large the candidate's errors are against the seasonal naive's
+        (:func:`forecast.calibration.error_ratio`), measured on one-day-ahead forecasts from
+        every day of the calibration panel a week after the product's first day, with the
+        models fitted in :meth:`fit` (in-sample: nothing after the as-of day is read). Capped
+        subscription days are left out (the outcome is only a bound). 1 where the candidate has
+        no forecast for the product (it is then forecast by the seasonal naive or a fallback)
+        or fewer than :data:`forecast.calibration.MIN_RATIO_ERRORS` days are paired.
+        """
+        panel = self.calibration_panel_
+        models = self.calibration_models_
+        members = tuple(name for name in candidate.members if name in models)
+        naive = models.get("seasonal_naive")
+        origins = np.arange(SeasonalNaive.min_history_days - 1, panel.n_days - 1)
+        if naive is None or not members or origins.size == 0:
+            return np.ones(panel.n_products)
+        targets = origins + 1
+        truth = (panel.subscriptions if variable == "subscriptions" else panel.redemptions)[targets]
+        scale = feature_context(panel, 1).states[variable].scale[origins]
+        own = candidate_forecast(
+            {
+                name: models[name].in_sample_at(panel, origins, 1)[variable][:, :, 0]
+                for name in members
+            },
+            Candidate(members),
+        )
+        reference = naive.in_sample_at(panel, origins, 1)[variable][:, :, 0]
+        # a week of the product's own history behind the seasonal naive's forecast; capped
+        # subscriptions say nothing of the error
+        usable = targets[:, None] - panel.first_index[None, :] >= SeasonalNaive.min_history_days
+        if variable == "subscriptions":
+            usable &= ~panel.censored[targets]
+        own_errors = np.where(
+            usable, log_residuals(own[:, :, None], truth[:, :, None], scale)[:, :, 0], np.nan
+        )
+        reference_errors = np.where(
+            usable, log_residuals(reference[:, :, None], truth[:, :, None], scale)[:, :, 0], np.nan
+        )
+        return error_ratio(own_errors, reference_errors)
 
     def _naive_run(self) -> BacktestRun:
         """Seasonal-naive errors over every possible origin of a short panel (no fitting)."""

@@ -135,6 +135,41 @@ class ForecastModel(ABC):
             forecasts[variable] = np.maximum(values, 0.0)
         return forecasts
 
+    def in_sample_at(
+        self, history: Panel, origins: np.ndarray, horizon: int
+    ) -> dict[str, np.ndarray]:
+        """Point forecasts from origins inside the days the model learned from, with its fitted
+        parameters: *in-sample* (the parameters saw the targets), so only for comparing the
+        size of models' errors on the same days, never for scoring one.
+
+        Unlike :meth:`predict_at`, no minimum history is required at an origin (a forecast is
+        NaN only where the model has no fit for a product), and every target lies on or before
+        the last fitted day (no day the model did not learn from is read).
+
+        Args:
+            history: the panel the model was fitted on (or one agreeing with it up to the last
+                fitted day).
+            origins: origin positions in ``history``.
+            horizon: days forecast after each origin.
+
+        Returns:
+            Per variable, an array (n_origins, n_products, horizon) in CNY, ≥ 0 or NaN.
+
+        Raises:
+            ValueError: an origin's horizon runs past the last fitted day.
+        """
+        self._check_fitted()
+        origins = np.asarray(origins, dtype=int)
+        last_fitted = int((self.fitted_through_ - history.dates[0]).days)
+        if origins.size and (origins.min() < 0 or origins.max() + horizon > last_fitted):
+            raise ValueError(
+                f"{self.name}: in-sample forecasts must end by the last fitted day "
+                f"{self.fitted_through_:%Y-%m-%d}"
+            )
+        with single_threaded_blas():
+            forecasts = self._predict_at(history, origins, horizon)
+        return {variable: np.maximum(values, 0.0) for variable, values in forecasts.items()}
+
     def predict(self, horizon: int, history: Panel | None = None) -> pd.DataFrame:
         """Point forecasts for the ``horizon`` days after the last day of ``history``.
 

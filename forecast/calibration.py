@@ -38,6 +38,16 @@ centred residuals are scaled by the ratio of normal quantiles ``z(q') / z(q)``, 
 level whose interpolated band has expected coverage 0.8 with the effective number of origins
 the paths draw from, ``n_eff = (Σw)² / Σw²`` (Kish). A scaled trajectory stays one
 trajectory, so paths remain coherent across days and variables, and its median stays 0.
+
+Too short for a backtest (:func:`error_ratio`). A product launched weeks ago has no
+rolling-origin backtest (the models need about two months before an origin and the horizon
+after it); the seasonal naive's errors from every day of its panel stand in. They are those of a
+worse model and include the launch ramp and any holiday, so they are sized to the candidate's
+errors first: multiplied, per product and flow, by the ratio of the candidate's one-day-ahead
+errors to the naive's on the same days of the panel (mean absolute deviations from their
+medians; in-sample for the candidate, whose fitted parameters saw those days, but nothing after
+the as-of day). The trajectories keep the naive's shape over the horizon and the link between
+products and flows; the finite-sample widening then applies as to a backtest's residuals.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ __all__ = [
     "DEFAULT_HALF_LIFE_DAYS",
     "centre_residuals",
     "conformal_scale",
+    "error_ratio",
     "log_residuals",
     "origin_weights",
     "weighted_median",
@@ -67,6 +78,9 @@ MIN_OWN_RESIDUALS = 8
 # may apply (the band read at 1 % and 99 % instead of 10 % and 90 %).
 TARGET_COVERAGE = 0.8
 MAX_CONFORMAL_SCALE = 1.815
+# error_ratio needs this many paired errors of a product (days) to measure it; with fewer the
+# ratio is 1 (the stand-in is left as it is).
+MIN_RATIO_ERRORS = 14
 
 
 def log_residuals(
@@ -193,6 +207,38 @@ def conformal_scale(
     level = np.minimum(level, 0.99)
     factor = norm.ppf(level) / norm.ppf(0.5 + 0.5 * coverage)
     return np.clip(factor, 1.0, MAX_CONFORMAL_SCALE)
+
+
+def error_ratio(
+    own: np.ndarray, reference: np.ndarray, min_errors: int = MIN_RATIO_ERRORS
+) -> np.ndarray:
+    """How large one model's errors are against another's on the same days, per product.
+
+    The ratio of the mean absolute deviations from their medians of two sets of paired
+    log-scale errors, counted only where both are known. Used to size the seasonal naive's
+    errors that stand in for a panel too short for a backtest to the errors of the candidate
+    actually forecast with (see :class:`forecast.api.Forecaster`).
+
+    Args:
+        own: (n_days, n_products) errors of the model the intervals are for (log scale, NaN
+            where unknown).
+        reference: errors of the stand-in model on the same days, same shape.
+        min_errors: paired errors a product needs; with fewer its ratio is 1.
+
+    Returns:
+        Ratios (n_products,), > 0; 1 where too few pairs or the reference never errs.
+    """
+    own = np.asarray(own, dtype=float)
+    reference = np.asarray(reference, dtype=float)
+    both = ~(np.isnan(own) | np.isnan(reference))
+    ratio = np.ones(own.shape[1])
+    for p in np.flatnonzero(both.sum(axis=0) >= min_errors):
+        a, b = own[both[:, p], p], reference[both[:, p], p]
+        spread_own = np.mean(np.abs(a - np.median(a)))
+        spread_reference = np.mean(np.abs(b - np.median(b)))
+        if spread_own > 0 and spread_reference > 0:
+            ratio[p] = spread_own / spread_reference
+    return ratio
 
 
 def widen_residuals(

@@ -140,7 +140,9 @@ class LiquiditySettings(Settings):
         of the mean daily redemptions of the last ``stress_lookback_days`` days, for each
         day: a forecast's tail misses the odd weekend on which a product loses twice its
         usual money.
-    stress_lookback_days: days of known redemptions the stress floor averages.
+    stress_lookback_days: days of known redemptions the stress floor averages (in defence
+        the mean of the last ``regime.pressure_days`` days or the last known day's
+        redemptions when higher).
     credit_days_off: in calm (not in defence) the subscriptions of days off are credited
         against their redemptions (E24, E27), as they settle: money subscribed on a holiday
         pays the holiday's redemptions. In the sample's history the net outflow over a long

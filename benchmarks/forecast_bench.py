@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         "--threads",
         type=int,
         default=2,
-        help="LightGBM threads, at most 2 (fits under 150,000 rows use one)",
+        help=(
+            "LightGBM threads, at most 2 (fits under 150,000 rows use one; with 2 the "
+            "backtest's two flows train and predict side by side on one each, and the "
+            "exposure response is estimated on a thread of its own meanwhile)"
+        ),
     )
     args = parser.parse_args(argv)
 

@@ -20,10 +20,12 @@ therefore calls ``fit`` once, ``refit`` weekly and ``predict`` daily.
 
 from __future__ import annotations
 
+import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Self
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Self, TextIO
 
 import numpy as np
 import pandas as pd
@@ -55,7 +57,7 @@ from forecast.selection import (
 from forecast.statistical import CalendarETS
 from forecast.theta import CalendarTheta
 from rainmaker.contracts import ForecastResult
-from rainmaker.dataset import Dataset
+from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
 from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
@@ -314,13 +316,45 @@ class Forecaster:
         self.backtest_: BacktestRun | None = None
         self.scores_ = pd.DataFrame(columns=["candidate", "variable", "wape", "n_scored"])
         self.overrides_: dict[str, dict[str, Candidate]] = {}
+        # The exposure response reads only the panel: with two threads allowed it is estimated
+        # on a thread of its own from the start, in the gaps the backtest leaves (LightGBM
+        # trains and predicts in C, without the GIL; the feature grids are numpy). BLAS stays
+        # on one thread for the whole fit, so the models' own limits nest whichever thread
+        # enters or leaves them first.
+        with (
+            single_threaded_blas(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=EXPOSURE_THREAD) as pool,
+        ):
+            exposure = (
+                pool.submit(fit_exposure_response, panel)
+                if self.estimate_exposure_response and self.n_jobs >= 2
+                else None
+            )
+            self._backtest_and_select(panel, templates, origins, steps.tick)
+            self._residual_cache: dict[tuple[str, str], np.ndarray] = {}
+            self._weight_cache: dict[tuple[str, str], np.ndarray] = {}
+            self.calibration_panel_ = panel
+            self._fit_models(panel, steps.tick, exposure)
+        # the models of this fit size the stand-in errors of a short panel (a later refit
+        # replaces models_, not the calibration)
+        self.calibration_models_ = dict(self.models_)
+        return self
+
+    def _backtest_and_select(
+        self,
+        panel: Panel,
+        templates: list[ForecastModel],
+        origins: np.ndarray,
+        tick: Callable[[], None],
+    ) -> None:
+        """The backtest over ``origins``, the scores, the selection and the overrides."""
         if origins.size:
-            with warnings.catch_warnings(record=True) as caught:
+            with _recorded_warnings() as caught:
                 warnings.simplefilter("always", ForecastFallbackWarning)
                 self.backtest_ = run_backtest(
-                    panel, templates, origins, self.horizon, self.refit_every_days, steps.tick
+                    panel, templates, origins, self.horizon, self.refit_every_days, tick
                 )
-            self._note(*(str(w.message) for w in caught))
+            self._note(*caught)
             weights = origin_weights(self.backtest_.origins, self.half_life_days)
             self.scores_ = score_candidates(self.backtest_, self.models, weights)
             self.selection_ = select(self.scores_)
@@ -336,14 +370,6 @@ class Forecaster:
             self.selection_ = {}
         for variable in MODELLED_VARIABLES:
             self.selection_.setdefault(variable, _default_candidate(self.models))
-        self._residual_cache: dict[tuple[str, str], np.ndarray] = {}
-        self._weight_cache: dict[tuple[str, str], np.ndarray] = {}
-        self.calibration_panel_ = panel
-        self._fit_models(panel, steps.tick)
-        # the models of this fit size the stand-in errors of a short panel (a later refit
-        # replaces models_, not the calibration)
-        self.calibration_models_ = dict(self.models_)
-        return self
 
     def refit(self, dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Self:
         """Refit the models (and exposure response) on rows ≤ ``as_of``; keep the selection
@@ -367,7 +393,14 @@ class Forecaster:
         """The models of the final fit: the chosen ones and the fallbacks."""
         return list(dict.fromkeys((*self.models, "seasonal_naive", "recent_mean")))
 
-    def _fit_models(self, panel: Panel, tick: Callable[[], None] | None = None) -> None:
+    def _fit_models(
+        self,
+        panel: Panel,
+        tick: Callable[[], None] | None = None,
+        exposure: Future[pd.DataFrame] | None = None,
+    ) -> None:
+        """Fit the final models on ``panel``, and the exposure response unless ``exposure``
+        is already being estimated (its result is then awaited here)."""
         self.models_: dict[str, ForecastModel] = {}
         names = self._final_names()
         templates = {name: self._new_model(name) for name in names}
@@ -384,8 +417,8 @@ class Forecaster:
         # LightGBM trains in C, without the GIL: with two threads allowed it fits on a thread
         # of its own while the other models fit here (the models share nothing; BLAS stays on
         # one thread for the whole time, so the models' own limits nest).
-        # The exposure response (numpy on this thread) is estimated meanwhile too: at 1,000
-        # products it takes about as long as the boosters, and it reads only the panel.
+        # The exposure response, unless fit() started it already, is estimated here meanwhile:
+        # at 1,000 products it takes about as long as the boosters, and it reads only the panel.
         background = [name for name in names if name == "lightgbm" and self.n_jobs >= 2]
         fitted: dict[str, ForecastModel | ValueError] = {}
         with single_threaded_blas(), ThreadPoolExecutor(max_workers=1) as pool:
@@ -393,7 +426,7 @@ class Forecaster:
             for name in names:
                 if name not in futures:
                     fitted[name] = fit(name)
-            self._fit_exposure_response(panel, tick)
+            self._fit_exposure_response(panel, tick, exposure)
             for name, future in futures.items():
                 fitted[name] = future.result()
         for name in names:
@@ -405,9 +438,16 @@ class Forecaster:
         self.panel_ = panel
         self.as_of_ = panel.as_of
 
-    def _fit_exposure_response(self, panel: Panel, tick: Callable[[], None] | None = None) -> None:
+    def _fit_exposure_response(
+        self,
+        panel: Panel,
+        tick: Callable[[], None] | None = None,
+        running: Future[pd.DataFrame] | None = None,
+    ) -> None:
         if self.estimate_exposure_response:
-            self.exposure_response_ = fit_exposure_response(panel)
+            self.exposure_response_ = (
+                fit_exposure_response(panel) if running is None else running.result()
+            )
             if tick is not None:
                 tick()
         else:
@@ -603,7 +643,7 @@ class Forecaster:
                 f"horizon {horizon} is outside 1..{self.horizon}, the horizon the forecaster "
                 "was fitted for; fit a Forecaster with a longer horizon"
             )
-        panel = build_panel(dataset, as_of)
+        panel = self._panel_at(dataset, as_of)
         if panel.as_of < self.as_of_:
             raise UsageError(
                 f"as-of day {panel.as_of:%Y-%m-%d} precedes the day the forecaster was fitted "
@@ -665,6 +705,17 @@ class Forecaster:
             warnings=tuple(dict.fromkeys(notes)),
         )
 
+    def _panel_at(self, dataset: Dataset, as_of: str | pd.Timestamp | None) -> Panel:
+        """The panel of ``dataset`` as of ``as_of``: the one of the last fit or refit when it
+        is the same data set and day (the usual fit-then-predict), whose feature context is
+        then computed already; else built anew. (A product closed before that day was reported
+        by the fit's :class:`~forecast.panel.PanelWarning`.)"""
+        if dataset is self.dataset_:
+            day = dataset.last_date if as_of is None else parse_day(as_of, "as-of day")
+            if day == self.panel_.as_of:
+                return self.panel_
+        return build_panel(dataset, as_of)
+
     def _point_forecasts(
         self,
         panel: Panel,
@@ -722,6 +773,39 @@ class Forecaster:
                     notes.append(message)
             point[variable] = values
         return point
+
+
+# Name prefix of the thread estimating the exposure response while fit() backtests.
+EXPOSURE_THREAD = "exposure-response"
+
+
+@contextmanager
+def _recorded_warnings() -> Iterator[list[str]]:
+    """Like ``warnings.catch_warnings(record=True)``: the messages of the warnings raised
+    inside the block, which are not shown. A warning of the exposure-response thread, which
+    runs meanwhile but is no part of the block, is raised again after it, as it would have
+    been without the block (``catch_warnings`` swaps process-wide state, not a thread's)."""
+    caught: list[str] = []
+    deferred: list[tuple[Warning | str, type[Warning], str, int]] = []
+
+    def record(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if threading.current_thread().name.startswith(EXPOSURE_THREAD):
+            deferred.append((message, category, filename, lineno))
+        else:
+            caught.append(str(message))
+
+    with warnings.catch_warnings():
+        warnings.showwarning = record
+        yield caught
+    for message, category, filename, lineno in deferred:
+        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _default_candidate(models: Sequence[str]) -> Candidate:

@@ -85,8 +85,10 @@ def _fit_transformed(
 
     def curve(a: float | np.ndarray, e0: float | np.ndarray) -> np.ndarray:
         # Exposure as a column, so that arrays of (a, e0) give one curve per column.
-        now, before = exposure_now[:, None], exposure_before[:, None]
-        value = _log_multiplier(now, a, e0) - phi * _log_multiplier(before, a, e0)
+        value = _log_multiplier(exposure_now[:, None], a, e0)
+        if phi:
+            # (with φ = 0 the previous day's term is exactly 0 and is not computed)
+            value = value - phi * _log_multiplier(exposure_before[:, None], a, e0)
         return value if np.ndim(a) else value[:, 0]
 
     def residual(theta: np.ndarray) -> np.ndarray:
@@ -116,7 +118,16 @@ def _fit_transformed(
     grid_a = np.linspace(0.0, 3.0, 16)
     grid_e0 = np.geomspace(typical / E0_RANGE, typical * E0_RANGE, 11)
     a_mesh, e0_mesh = (m.reshape(-1) for m in np.meshgrid(grid_a, grid_e0, indexing="ij"))
-    curves = curve(a_mesh[None, :], e0_mesh[None, :])
+
+    def grid_multiplier(exposure: np.ndarray) -> np.ndarray:
+        # _log_multiplier at every (a, e0) of the mesh, with log1p(e / e0) computed once per
+        # e0 rather than once per point: the same numbers, a sixteenth of the logarithms.
+        inner = np.log1p(exposure[:, None] / grid_e0[None, :])
+        return np.log1p(a_mesh[None, :] * np.tile(inner, (1, len(grid_a))))
+
+    curves = grid_multiplier(exposure_now)
+    if phi:
+        curves = curves - phi * grid_multiplier(exposure_before)
     sse = (project(y_star[:, None] - curves) ** 2).sum(axis=0)
     sse += noise_sd**2 * (
         ((a_mesh - PRIOR_A) / PRIOR_A_SD) ** 2
@@ -201,6 +212,9 @@ def fit_exposure_response(panel: Panel, end: int | None = None) -> pd.DataFrame:
 
 def _fit_all(panel: Panel, last: int) -> pd.DataFrame:
     calendar = calendar_matrix(panel.dates[0], panel.dates[last])
+    # Every product with a full window has the same design, built once (read-only here: each
+    # product keeps a copy of its own columns); a younger product's is its own.
+    full_window: tuple[int, np.ndarray] | None = None
     rows = []
     for p, product in enumerate(panel.product_ids):
         start = max(int(panel.first_index[p]), last - WINDOW_DAYS + 1)
@@ -220,7 +234,12 @@ def _fit_all(panel: Panel, last: int) -> pd.DataFrame:
         if usable.sum() < MIN_DAYS:
             rows.append({**row, "n_days": int(usable.sum()), "status": "too little data"})
             continue
-        design = _design(start, last, calendar)
+        if full_window is None or full_window[0] != start:
+            design = _design(start, last, calendar)
+            if start == last - WINDOW_DAYS + 1:
+                full_window = (start, design)
+        else:
+            design = full_window[1]
         design = design[:, design[usable].any(axis=0)]
         log_y = np.log(np.where(usable, y, 1.0))
         a, e0, a_se, e0_se = _fit_one(log_y, np.nan_to_num(exposure), design, usable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast import Forecaster, ForecastFallbackWarning, run_forecast
+from forecast.api import EXPOSURE_THREAD, _recorded_warnings
 from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
 from forecast.toy_data import toy_dataset
 from rainmaker.dataset import load_dataset
@@ -126,6 +128,37 @@ def test_fit_once_then_predict_and_refit_from_later_days(forecaster, dataset) ->
             forecaster.predict(dataset, "2021-03-24", model="recent_mean+nope")
         single = forecaster.predict(dataset, "2021-03-24", model="ets")
         assert single.model_name == "ets"
+
+
+def test_predict_on_the_fit_s_data_and_day_reuses_its_panel_with_the_same_result(
+    forecaster, dataset
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        reused = forecaster.predict(dataset, "2021-03-20")
+        assert forecaster._panel_at(dataset, "2021-03-20") is forecaster.panel_
+        # Another data set object with the same rows: its panel is built anew.
+        same_rows = dataset.up_to("2021-03-31")
+        assert forecaster._panel_at(same_rows, "2021-03-20") is not forecaster.panel_
+        rebuilt = forecaster.predict(same_rows, "2021-03-20")
+    pd.testing.assert_frame_equal(reused.table, rebuilt.table, check_exact=True)
+    for variable, paths in reused.paths.items():
+        np.testing.assert_array_equal(paths, rebuilt.paths[variable])
+
+
+def test_backtest_records_its_own_warnings_not_the_exposure_thread_s() -> None:
+    def exposure_thread_warns() -> None:
+        warnings.warn("from the exposure thread", UserWarning, stacklevel=1)
+
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        with _recorded_warnings() as caught:
+            warnings.warn("from the backtest", UserWarning, stacklevel=1)
+            with ThreadPoolExecutor(1, thread_name_prefix=EXPOSURE_THREAD) as pool:
+                pool.submit(exposure_thread_warns).result()
+    assert caught == ["from the backtest"]
+    # raised again after the block, as it would have been without it
+    assert [str(w.message) for w in outside] == ["from the exposure thread"]
 
 
 def test_refit_keeps_selection_and_moves_the_as_of_day(dataset) -> None:

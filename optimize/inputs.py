@@ -38,6 +38,7 @@ from rainmaker.holders import top10_shares
 from rainmaker.investment_mix import (
     INFER_LOOKBACK_DAYS,
     ManagedMix,
+    ladder_wam_days,
     longest_tenor_days,
     managed_mixes,
     maturing_share,
@@ -679,9 +680,7 @@ def inputs_from_forecast(
             tier_liquid,
         ),
         min_cash_ratio=_product_column(products, ids, "min_cash_ratio", liquidity.min_cash_ratio),
-        max_wam_days=np.minimum(
-            _product_column(products, ids, "max_wam_days", liquidity.max_wam_days), tier_wam
-        ),
+        max_wam_days=_wam_caps(products, ids, book, tier_wam, settings),
         open_today=open_today,
         baseline_exposure=np.maximum(baseline, 0.0),
         response_a=response_a,
@@ -834,6 +833,28 @@ def _regime_and_stress(
         regime.defence, np.maximum(recent_redemptions, in_run), recent_redemptions
     )
     return regime, recent_redemptions
+
+
+def _wam_caps(
+    products: pd.DataFrame,
+    ids: tuple[str, ...],
+    book: Mapping[str, Mapping[str, float]],
+    tier_wam: np.ndarray,
+    settings: PlanSettings,
+) -> np.ndarray:
+    """Each product's cap on the weighted average maturity (E19), days (P,): the regulatory
+    or products.csv cap, the holder-concentration tier's, and ``purchases.max_wam_vs_book`` ×
+    the managed book's as a steady ladder when that is on."""
+    caps = np.minimum(
+        _product_column(products, ids, "max_wam_days", settings.liquidity.max_wam_days), tier_wam
+    )
+    multiple = settings.purchases.max_wam_vs_book
+    if multiple > 0:
+        # the plan times and sizes purchases; how long the book runs is the manager's: a book
+        # longer than the manager's earns more while rates fall and lags them when they rise
+        managed = np.array([ladder_wam_days(book[p]) for p in ids], dtype=float)
+        caps = np.minimum(caps, multiple * managed)
+    return caps
 
 
 def _managed_book(

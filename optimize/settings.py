@@ -291,6 +291,9 @@ class PurchaseSettings(Settings):
         ladder): the plan times and sizes purchases, it does not lengthen the book beyond how
         the product is managed (a 6-month NCD in a book of at most 3 months' paper made the
         yield lag the market by months: docs/backtest.md, "The panel").
+    max_wam_vs_book: the book's weighted average maturity (E19) stays at most this multiple of
+        the managed book's held as a steady ladder (:func:`rainmaker.investment_mix.
+        ladder_wam_days`), on top of the regulatory cap; 0 = off.
     """
 
     lot_share: float = setting(0.002, expected="a share in (0, 0.5]", check=lambda v: 0 < v <= 0.5)
@@ -301,6 +304,11 @@ class PurchaseSettings(Settings):
         check=lambda v: len(v) == len(set(v)) and set(v) <= set(_TERM_BUCKETS),
     )
     within_book: bool = True
+    max_wam_vs_book: float = setting(
+        0.0,
+        expected="0 (off) or a multiple from 0.5 to 10",
+        check=lambda v: v == 0 or 0.5 <= v <= 10,
+    )
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ __all__ = [
     "investment_mix_frame",
     "ladder_yields",
     "managed_mixes",
+    "ladder_wam_days",
     "longest_tenor_days",
     "maturing_share",
     "read_investment_mix",
@@ -401,6 +402,24 @@ def maturing_share(weights: Mapping[str, float], days: float) -> float:
     for name, share in weights.items():
         tenor = bucket(name).tenor_days
         total += float(share) * (1.0 if tenor <= days else days / tenor)
+    return total
+
+
+def ladder_wam_days(weights: Mapping[str, float]) -> float:
+    """Weighted average maturity of a steady ladder of ``weights``, calendar days.
+
+    A bucket of tenor ``n`` bought evenly every day holds lots with 1..n days left, (n + 1) / 2
+    on average; cash counts 0 days (as in the plan's WAM row, E19). E.g. the default mix:
+    0.15 × 1 + 0.20 × 4 + 0.25 × 15.5 + 0.35 × 46 ≈ 20.9 days.
+
+    Args:
+        weights: share of AUM per bucket name (fractions).
+    """
+    total = 0.0
+    for name, share in weights.items():
+        tenor = bucket(name).tenor_days
+        if tenor > 0:
+            total += float(share) * (tenor + 1) / 2.0
     return total
 
 

@@ -121,3 +121,14 @@ def test_the_longest_tenor_of_a_book() -> None:
     # 4 % in 6-month NCDs is an inferred mix's noise; with the 3-month bucket it is the tail
     assert longest_tenor_days({"cash": 0.5, "ncd_3m": 0.46, "ncd_6m": 0.04}) == 91
     assert longest_tenor_days({"cash": 0.97, "ncd_3m": 0.02, "ncd_6m": 0.01}) == 0
+
+
+def test_the_wam_of_a_steady_ladder() -> None:
+    from rainmaker.investment_mix import ladder_wam_days
+
+    # worked by hand: lots of a daily-bought n-day bucket have 1..n days left, (n + 1) / 2 on
+    # average; cash counts 0 days
+    default = {"cash": 0.05, "repo_1d": 0.15, "repo_7d": 0.20, "ncd_1m": 0.25, "ncd_3m": 0.35}
+    assert ladder_wam_days(default) == pytest.approx(0.15 * 1 + 0.20 * 4 + 0.25 * 15.5 + 0.35 * 46)
+    assert ladder_wam_days({"cash": 1.0}) == 0.0
+    assert ladder_wam_days({"ncd_6m": 1.0}) == pytest.approx(91.5)

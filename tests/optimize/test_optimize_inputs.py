@@ -320,3 +320,22 @@ def test_holder_concentration_tightens_the_plan(small_dataset: Path) -> None:
     assert inputs.min_liquid_ratio.tolist() == pytest.approx([0.20, 0.10, 0.10])
     assert any("P001" in w and "top-10 holders own 21%" in w for w in warnings)
     assert not any("P002" in w and "top-10" in w for w in warnings)
+
+
+def test_the_wam_cap_follows_the_managed_book_when_asked(small_dataset: Path) -> None:
+    from rainmaker.investment_mix import ladder_wam_days
+
+    dataset = load_dataset(small_dataset)
+    as_of = "2021-04-10"
+    forecast = fake_forecast(dataset, as_of)
+    short = {"cash": 0.1, "repo_1d": 0.5, "repo_7d": 0.2, "ncd_1m": 0.2}
+    long = {"cash": 0.05, "repo_1d": 0.15, "ncd_3m": 0.8}
+    books = {"P001": short, "P002": long, "P003": long}
+    regulatory = load_settings().liquidity.max_wam_days
+    off, _ = inputs_from_forecast(dataset, as_of, forecast, load_settings(), managed=books)
+    assert off.max_wam_days.tolist() == [regulatory] * 3
+    on = load_settings(overrides={"purchases": {"max_wam_vs_book": 1.5}})
+    capped, _ = inputs_from_forecast(dataset, as_of, forecast, on, managed=books)
+    expected = [min(regulatory, 1.5 * ladder_wam_days(books[p])) for p in ("P001", "P002", "P003")]
+    np.testing.assert_allclose(capped.max_wam_days, expected)
+    assert capped.max_wam_days[0] < capped.max_wam_days[1]

@@ -77,6 +77,7 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"penalties": {"borrowing": -1.0}}, "penalties.borrowing"),
         ({"liquidity": {"max_leverage": 1.5}}, "liquidity.max_leverage"),
         ({"liquidity": {"max_leverage": 0.9}}, "liquidity.max_leverage"),
+        ({"purchases": {"max_wam_vs_book": 0.3}}, "purchases.max_wam_vs_book"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

@@ -57,9 +57,9 @@ __all__ = [
     "infer_mix",
     "inferred_mixes",
     "investment_mix_frame",
+    "ladder_wam_days",
     "ladder_yields",
     "managed_mixes",
-    "ladder_wam_days",
     "longest_tenor_days",
     "maturing_share",
     "read_investment_mix",
@@ -67,8 +67,9 @@ __all__ = [
 
 TABLE = "investment_mix"
 # Target share of AUM per bucket of a product whose data set does not say: a 5 % cash buffer,
-# a ladder of repo and NCDs with a weighted average maturity of about 40 days, typical of a
-# cash-management product.
+# a ladder of repo and NCDs bought at tenors of about 40 days on average (held as a steady
+# ladder, a weighted average remaining maturity of about 21 days: ladder_wam_days), typical of
+# a cash-management product.
 DEFAULT_MIX: Mapping[str, float] = {
     "cash": 0.05,
     "repo_1d": 0.15,

@@ -59,10 +59,10 @@ SEASON_DAYS = 7
 # a 28-day horizon, and a flow's level does not grow at a constant rate for long.
 ETS_FORMS: tuple[str, ...] = ("A,N,A", "A,Ad,A", "A,N,N", "A,Ad,N")
 
-# The forms chosen among by default: the weekly season always on. Without it AICc never won on
-# the sample (16 products, three fit dates) nor on the single series (four seeds, four origins
-# each): the weekday pattern of flows is structural, and the two extra fits per product and
-# variable cost as much again as the two kept.
+# The forms chosen among by default: the weekly season always on. Offered, a season of none
+# never won by AICc on the sample (four fit dates) nor on the single series (four seeds × four
+# origins): the weekday pattern of flows is structural, and the two extra fits per product and
+# variable add about 70 % to the fit time (docs/forecast.md, "The Holt-Winters form").
 DEFAULT_FORMS: tuple[str, ...] = ("A,N,A", "A,Ad,A")
 
 # Bounds of the damping parameter phi, those of Hyndman's ``forecast::ets`` (statsmodels allows

@@ -13,12 +13,17 @@ CNY, e.g. a quarter-end lift of 1.5 became 1.9.)
    effects that a weekly seasonal cannot represent, beside a piecewise-linear local level
    (:func:`level_basis`, knots every four weeks) so that an effect is a ratio to the weeks
    around it, not to the year's mean level (which a level that fell for months confounds);
-2. statsmodels' additive Holt-Winters (level + weekly season, ``ExponentialSmoothing``) is
-   fitted to ``x`` minus those calendar effects.
+2. statsmodels' additive Holt-Winters (``ExponentialSmoothing``) is fitted to ``x`` minus
+   those calendar effects, in each of the model's forms (by default :data:`DEFAULT_FORMS`:
+   trend none or additive damped, weekly season; a season of none is among :data:`ETS_FORMS`),
+   and the form with the lowest AICc is kept per product and variable
+   (:attr:`CalendarETS.forms_`). The error is additive on ``x``, i.e. nearly
+   multiplicative on the flow in CNY: a day's surprise is a ratio of the expected flow.
 
-A forecast is level + season + the calendar effects of the target day. Predicting from a later
-origin re-runs the Holt-Winters recursion with the fitted smoothing parameters over the new days
-(a state update, not a refit), vectorised over products so a year of weekly origins is cheap.
+A forecast is level + damped trend + season + the calendar effects of the target day. Predicting
+from a later origin re-runs the chosen form's recursion (level, trend with its damping ``phi``,
+season) with the fitted smoothing parameters over the new days (a state update, not a refit),
+vectorised over products so a year of weekly origins is cheap.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ from forecast.features import CALENDAR_COLUMNS, calendar_matrix
 from forecast.panel import MODELLED_VARIABLES, Panel
 
 __all__ = [
+    "DAMPING_BOUNDS",
+    "DEFAULT_FORMS",
+    "ETS_FORMS",
     "LEVEL_KNOT_DAYS",
     "CalendarETS",
     "calendar_regressors",
@@ -44,6 +52,23 @@ __all__ = [
 ]
 
 SEASON_DAYS = 7
+
+# The Holt-Winters forms CalendarETS chooses among by AICc, in ETS notation (error, trend,
+# season; error always additive on the log scale): "N" none, "Ad" additive damped, "A" additive
+# weekly. A linear (undamped) trend is left out: on a log scale it compounds without bound over
+# a 28-day horizon, and a flow's level does not grow at a constant rate for long.
+ETS_FORMS: tuple[str, ...] = ("A,N,A", "A,Ad,A", "A,N,N", "A,Ad,N")
+
+# The forms chosen among by default: the weekly season always on. Offered, a season of none
+# never won by AICc on the sample (four fit dates) nor on the single series (four seeds × four
+# origins): the weekday pattern of flows is structural, and the two extra fits per product and
+# variable add about 70 % to the fit time (docs/forecast.md, "The Holt-Winters form").
+DEFAULT_FORMS: tuple[str, ...] = ("A,N,A", "A,Ad,A")
+
+# Bounds of the damping parameter phi, those of Hyndman's ``forecast::ets`` (statsmodels allows
+# up to 0.995, where a damped trend is almost a linear one over a month).
+DAMPING_BOUNDS = (0.8, 0.98)
+
 _COLUMN = {name: i for i, name in enumerate(CALENDAR_COLUMNS)}
 
 
@@ -128,29 +153,46 @@ def product_params(
 
 
 class CalendarETS(ForecastModel):
-    """Holt-Winters with weekly season on log flows, after a calendar regression.
+    """Holt-Winters chosen by AICc on log flows, after a calendar regression.
 
     Args:
         window_days: days of history each product's model is fitted on (the most recent).
+        ridge: penalty of the calendar regression (on 0/1 dummies; the weekday means are not
+            penalised).
         offset: the model works on ``log(flow / scale + offset)``, ``scale`` the product's mean
             flow over the window; small enough to be close to a log (effects are ratios), large
             enough that a day without flows is not an extreme outlier.
-        ridge: penalty of the calendar regression (on 0/1 dummies; the weekday means are not
-            penalised).
+        forms: the Holt-Winters forms chosen among by AICc (a subset of :data:`ETS_FORMS`,
+            default :data:`DEFAULT_FORMS`; ``("A,N,A",)`` is the fixed level + weekly season
+            model of before).
+
+    Attributes (after fitting):
+        forms_: per variable, each product's chosen form (an :data:`ETS_FORMS` label; "" where
+            the product has too little history to be fitted).
     """
 
     name = "ets"
     min_history_days = 56
 
-    def __init__(self, window_days: int = 364, ridge: float = 1.0, offset: float = 0.1) -> None:
+    def __init__(
+        self,
+        window_days: int = 364,
+        ridge: float = 1.0,
+        offset: float = 0.1,
+        forms: tuple[str, ...] = DEFAULT_FORMS,
+    ) -> None:
         self.window_days = window_days
         self.ridge = ridge
         self.offset = offset
+        self.forms = forms
 
     def _regressors(self, first_day: pd.Timestamp, last_day: pd.Timestamp) -> np.ndarray:
         return calendar_regressors(calendar_matrix(first_day, last_day))
 
     def _fit(self, history: Panel, end: int) -> None:
+        unknown = sorted(set(self.forms) - set(ETS_FORMS))
+        if not self.forms or unknown:
+            raise ValueError(f"ets: forms must be among {ETS_FORMS}, got {self.forms}")
         regressors = self._regressors(history.dates[0], history.dates[end])
         n = history.n_products
         k = regressors.shape[1]
@@ -158,17 +200,22 @@ class CalendarETS(ForecastModel):
         self.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
         self.start_ = np.maximum(history.first_index, end - self.window_days + 1)
         self.params_: dict[str, dict[str, np.ndarray]] = {}
+        self.forms_: dict[str, np.ndarray] = {}
         self.recursion_ = {}
         for variable in MODELLED_VARIABLES:
             series = history.series(variable)
             params = {
                 "scale": np.full(n, np.nan),
                 "alpha": np.full(n, np.nan),
+                "trend_smoothing": np.full(n, np.nan),
+                "phi": np.full(n, np.nan),
                 "gamma": np.full(n, np.nan),
                 "level": np.full(n, np.nan),
+                "trend": np.full(n, np.nan),
                 "season": np.full((n, SEASON_DAYS), np.nan),
                 "beta": np.full((n, k), np.nan),
             }
+            forms = np.full(n, "", dtype=object)
             for p in range(n):
                 start = int(self.start_[p])
                 if end - start + 1 < self.min_history_days:
@@ -178,12 +225,13 @@ class CalendarETS(ForecastModel):
                 x = np.log(y / scale + self.offset)
                 beta = self._calendar_effects(x, regressors[start : end + 1], start)
                 z = x - regressors[start : end + 1] @ beta
-                fitted = self._holt_winters(z)
+                forms[p], fitted = self._holt_winters(z, self.forms)
                 params["scale"][p] = scale
                 params["beta"][p] = beta
                 for name, value in fitted.items():
                     params[name][p] = value
             self.params_[variable] = params
+            self.forms_[variable] = forms
 
     def _calendar_effects(self, x: np.ndarray, regressors: np.ndarray, start: int) -> np.ndarray:
         weekday = (np.arange(len(x)) + start) % SEASON_DAYS
@@ -197,27 +245,57 @@ class CalendarETS(ForecastModel):
         return coef[free:]
 
     @staticmethod
-    def _holt_winters(z: np.ndarray) -> dict[str, np.ndarray | float]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # Heuristic initial states and no brute-force start: half the time of the
-            # default, the same backtest accuracy on the sample data.
-            model = ExponentialSmoothing(
-                z,
-                trend=None,
-                seasonal="add",
-                seasonal_periods=SEASON_DAYS,
-                initialization_method="heuristic",
+    def _holt_winters(
+        z: np.ndarray, forms: tuple[str, ...] = DEFAULT_FORMS
+    ) -> tuple[str, dict[str, np.ndarray | float]]:
+        """The form of ``forms`` with the lowest AICc on ``z`` (ties: the earlier one) and its
+        parameters in the recursion's terms: a form without trend has ``phi`` = trend = 0
+        (and smoothing 0), one without season ``gamma`` = 0 and a season of zeros, so one
+        recursion runs every form."""
+        best: tuple[float, str, dict[str, np.ndarray | float]] | None = None
+        for form in forms:
+            _, trend, season = form.split(",")
+            damped = trend == "Ad"
+            seasonal = season == "A"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                # Heuristic initial states and no brute-force start: half the time of the
+                # default, the same backtest accuracy on the sample data.
+                model = ExponentialSmoothing(
+                    z,
+                    trend="add" if damped else None,
+                    damped_trend=damped,
+                    seasonal="add" if seasonal else None,
+                    seasonal_periods=SEASON_DAYS if seasonal else None,
+                    initialization_method="heuristic",
+                    bounds={"damping_trend": DAMPING_BOUNDS} if damped else None,
+                )
+                result = model.fit(use_brute=False)
+            aicc = float(result.aicc)
+            if not np.isfinite(aicc) or (best is not None and aicc >= best[0]):
+                continue
+            params = result.params
+            best = (
+                aicc,
+                form,
+                {
+                    "alpha": float(params["smoothing_level"]),
+                    "trend_smoothing": float(params["smoothing_trend"]) if damped else 0.0,
+                    "phi": float(params["damping_trend"]) if damped else 0.0,
+                    "gamma": float(params["smoothing_seasonal"]) if seasonal else 0.0,
+                    "level": float(params["initial_level"]),
+                    "trend": float(params["initial_trend"]) if damped else 0.0,
+                    "season": (
+                        np.asarray(params["initial_seasons"], dtype=float)
+                        if seasonal
+                        else np.zeros(SEASON_DAYS)
+                    ),
+                },
             )
-            result = model.fit(use_brute=False)
-        params = result.params
-        return {
-            "alpha": float(params["smoothing_level"]),
-            "gamma": float(params["smoothing_seasonal"]),
-            "level": float(params["initial_level"]),
-            "season": np.asarray(params["initial_seasons"], dtype=float),
-        }
+        if best is None:
+            raise ValueError("ets: no Holt-Winters form could be fitted (AICc not finite)")
+        return best[1], best[2]
 
     def _predict_at(
         self, history: Panel, origins: np.ndarray, horizon: int
@@ -232,9 +310,14 @@ class CalendarETS(ForecastModel):
             beta = np.where(ok[:, None], params["beta"], 0.0)
             scale = np.where(ok, params["scale"], 1.0)
             alpha = np.where(ok, params["alpha"], 0.0)
+            smoothing = np.where(ok, params["trend_smoothing"], 0.0)
+            phi = np.where(ok, params["phi"], 0.0)
             gamma = np.where(ok, params["gamma"], 0.0)
             level = np.where(ok, params["level"], 0.0)
+            trend = np.where(ok, params["trend"], 0.0)
             season = np.where(ok[:, None], params["season"], 0.0).copy()
+            # Σ_{i=1..h} phi^i: the damped trend's share of the forecast h days ahead.
+            damping = np.cumsum(phi[:, None] ** np.arange(1, horizon + 1)[None, :], axis=1)
             result = np.full((n_origins, n, horizon), np.nan)
             order = np.argsort(origins)
             first = int(start[ok].min()) if ok.any() else 0
@@ -243,7 +326,7 @@ class CalendarETS(ForecastModel):
             key = (pd.Timestamp(history.dates[0]), tuple(history.product_ids), first)
             resumed = self._resume(variable, key, start, series, regressors, int(origins.min()))
             if resumed is not None:
-                day, level, season = resumed
+                day, level, trend, season = resumed
             for index in order:
                 origin = int(origins[index])
                 # Run the recursion through the origin day (state after observing it).
@@ -254,21 +337,24 @@ class CalendarETS(ForecastModel):
                         y = np.maximum(series[day], 0.0)
                         z = np.log(y / scale + self.offset) - regressors[day] @ beta.T
                         s_now = season[columns, np.where(active, slot, 0)]
-                        z = np.where(np.isnan(z), level + s_now, z)
-                        new_level = alpha * (z - s_now) + (1 - alpha) * level
-                        new_season = gamma * (z - level) + (1 - gamma) * s_now
+                        expected = level + phi * trend
+                        z = np.where(np.isnan(z), expected + s_now, z)
+                        new_level = alpha * (z - s_now) + (1 - alpha) * expected
+                        new_trend = smoothing * (new_level - level) + (1 - smoothing) * phi * trend
+                        new_season = gamma * (z - expected) + (1 - gamma) * s_now
                         level = np.where(active, new_level, level)
+                        trend = np.where(active, new_trend, trend)
                         season[columns[active], slot[active]] = new_season[active]
                     day += 1
                 targets = origin + np.arange(1, horizon + 1)
                 slots = (targets[None, :] - start[:, None]) % SEASON_DAYS
                 seasonal = np.take_along_axis(season, np.where(ok[:, None], slots, 0), axis=1)
                 effects = (regressors[targets] @ beta.T).T
-                x_hat = level[:, None] + seasonal + effects
+                x_hat = level[:, None] + damping * trend[:, None] + seasonal + effects
                 values = scale[:, None] * (np.exp(x_hat) - self.offset)
                 values[~ok] = np.nan
                 result[index] = values
-            self._keep(variable, key, start, series, regressors, day, level, season)
+            self._keep(variable, key, start, series, regressors, day, level, trend, season)
             out[variable] = result
         return out
 
@@ -285,6 +371,7 @@ class CalendarETS(ForecastModel):
         regressors: np.ndarray,
         day: int,
         level: np.ndarray,
+        trend: np.ndarray,
         season: np.ndarray,
     ) -> None:
         first = key[2]
@@ -297,6 +384,7 @@ class CalendarETS(ForecastModel):
             regressors[first:day].copy(),
             day,
             level.copy(),
+            trend.copy(),
             season.copy(),
         )
 
@@ -308,11 +396,11 @@ class CalendarETS(ForecastModel):
         series: np.ndarray,
         regressors: np.ndarray,
         earliest: int,
-    ) -> tuple[int, np.ndarray, np.ndarray] | None:
+    ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
         kept = getattr(self, "recursion_", {}).get(variable)
         if kept is None:
             return None
-        kept_key, kept_start, kept_series, kept_regressors, day, level, season = kept
+        kept_key, kept_start, kept_series, kept_regressors, day, level, trend, season = kept
         first = key[2]
         if (
             kept_key != key
@@ -324,4 +412,4 @@ class CalendarETS(ForecastModel):
             or kept_regressors.tobytes() != regressors[first:day].tobytes()
         ):
             return None
-        return day, level.copy(), season.copy()
+        return day, level.copy(), trend.copy(), season.copy()

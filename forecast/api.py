@@ -386,7 +386,11 @@ class Forecaster:
                 f"({self.as_of_:%Y-%m-%d}); use fit() to go back in time"
             )
         self.dataset_ = dataset
-        self._fit_models(panel)
+        # the ETS form, like the candidate, is chosen with the backtest of the last fit: a
+        # refit re-estimates each product's chosen form (one Holt-Winters fit, not one per form)
+        ets = self.models_.get("ets")
+        kept = ets.chosen_forms() if isinstance(ets, CalendarETS) else None
+        self._fit_models(panel, ets_forms=kept)
         return self
 
     def _final_names(self) -> list[str]:
@@ -398,12 +402,17 @@ class Forecaster:
         panel: Panel,
         tick: Callable[[], None] | None = None,
         exposure: Future[pd.DataFrame] | None = None,
+        ets_forms: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """Fit the final models on ``panel``, and the exposure response unless ``exposure``
-        is already being estimated (its result is then awaited here)."""
+        is already being estimated (its result is then awaited here); ``ets_forms``: the
+        Holt-Winters form of each product to keep (:meth:`CalendarETS.chosen_forms`)."""
         self.models_: dict[str, ForecastModel] = {}
         names = self._final_names()
         templates = {name: self._new_model(name) for name in names}
+        template = templates.get("ets")
+        if ets_forms is not None and isinstance(template, CalendarETS):
+            template.chosen = ets_forms
 
         def fit(name: str) -> ForecastModel | ValueError:
             try:

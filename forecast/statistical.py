@@ -29,6 +29,7 @@ vectorised over products so a year of weekly origins is cheap.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,9 @@ class CalendarETS(ForecastModel):
         forms: the Holt-Winters forms chosen among by AICc (a subset of :data:`ETS_FORMS`,
             default :data:`DEFAULT_FORMS`; ``("A,N,A",)`` is the fixed level + weekly season
             model of before).
+        chosen: per variable, product_id → a form already chosen (e.g. by the last full fit's
+            AICc, :meth:`chosen_forms`): such a product is fitted in that form alone, not
+            chosen again; others choose among ``forms``. ``None``: every product chooses.
 
     Attributes (after fitting):
         forms_: per variable, each product's chosen form (an :data:`ETS_FORMS` label; "" where
@@ -180,11 +184,13 @@ class CalendarETS(ForecastModel):
         ridge: float = 1.0,
         offset: float = 0.1,
         forms: tuple[str, ...] = DEFAULT_FORMS,
+        chosen: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.window_days = window_days
         self.ridge = ridge
         self.offset = offset
         self.forms = forms
+        self.chosen = chosen
 
     def _regressors(self, first_day: pd.Timestamp, last_day: pd.Timestamp) -> np.ndarray:
         return calendar_regressors(calendar_matrix(first_day, last_day))
@@ -225,13 +231,23 @@ class CalendarETS(ForecastModel):
                 x = np.log(y / scale + self.offset)
                 beta = self._calendar_effects(x, regressors[start : end + 1], start)
                 z = x - regressors[start : end + 1] @ beta
-                forms[p], fitted = self._holt_winters(z, self.forms)
+                kept = (self.chosen or {}).get(variable, {}).get(history.product_ids[p], "")
+                forms[p], fitted = self._holt_winters(z, (kept,) if kept else self.forms)
                 params["scale"][p] = scale
                 params["beta"][p] = beta
                 for name, value in fitted.items():
                     params[name][p] = value
             self.params_[variable] = params
             self.forms_[variable] = forms
+
+    def chosen_forms(self) -> dict[str, dict[str, str]]:
+        """Per variable, product_id → the form this fit chose (products fitted only), for a
+        later refit to keep (``chosen``)."""
+        self._check_fitted()
+        return {
+            variable: {pid: str(forms[i]) for pid, i in self.product_index_.items() if forms[i]}
+            for variable, forms in self.forms_.items()
+        }
 
     def _calendar_effects(self, x: np.ndarray, regressors: np.ndarray, start: int) -> np.ndarray:
         weekday = (np.arange(len(x)) + start) % SEASON_DAYS

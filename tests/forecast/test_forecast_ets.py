@@ -125,3 +125,29 @@ def test_later_origins_do_not_depend_on_later_rows(data) -> None:
 def test_unknown_forms_are_refused(data) -> None:
     with pytest.raises(ValueError, match="forms"):
         CalendarETS(forms=("M,A,M",)).fit(build_panel(data, "2020-12-31"))
+
+
+def test_a_refit_keeps_each_products_chosen_form(data) -> None:
+    """The form is chosen with the fit's backtest, like the candidate: a refit re-estimates each
+    product's chosen form alone (one Holt-Winters fit, not one per form)."""
+    panel = build_panel(data, "2021-01-31")
+    first = CalendarETS().fit(panel)
+    chosen = first.chosen_forms()
+    pid = panel.product_ids[0]
+    # force the other form on one product: a model given it fits that form, whatever AICc says
+    other = {"A,N,A": "A,Ad,A", "A,Ad,A": "A,N,A"}[chosen["redemptions"][pid]]
+    forced = {**chosen, "redemptions": {**chosen["redemptions"], pid: other}}
+    kept = CalendarETS(chosen=forced).fit(build_panel(data, "2021-02-28"))
+    assert kept.forms_["redemptions"][0] == other
+    assert kept.chosen_forms()["subscriptions"] == chosen["subscriptions"]
+
+
+def test_the_forecasters_refit_keeps_the_ets_forms(data) -> None:
+    from forecast import Forecaster
+
+    forecaster = Forecaster(models=("seasonal_naive", "ets"), horizon=7, n_jobs=1)
+    forecaster.fit(data, "2021-01-31")
+    before = forecaster.models_["ets"].chosen_forms()
+    forecaster.refit(data, "2021-02-28")
+    ets = forecaster.models_["ets"]
+    assert ets.chosen == before and ets.chosen_forms() == before

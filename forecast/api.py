@@ -597,13 +597,14 @@ class Forecaster:
         usable = targets[:, None] - panel.first_index[None, :] >= SeasonalNaive.min_history_days
         if variable == "subscriptions":
             usable &= ~panel.censored[targets]
-        own_errors = np.where(
-            usable, log_residuals(own[:, :, None], truth[:, :, None], scale)[:, :, 0], np.nan
-        )
-        reference_errors = np.where(
-            usable, log_residuals(reference[:, :, None], truth[:, :, None], scale)[:, :, 0], np.nan
-        )
-        return error_ratio(own_errors, reference_errors)
+
+        def errors(forecast: np.ndarray) -> np.ndarray:
+            # log-scale errors of one-day-ahead forecasts (n_origins, n_products), NaN where
+            # not usable
+            one_day = log_residuals(forecast[:, :, None], truth[:, :, None], scale)[:, :, 0]
+            return np.where(usable, one_day, np.nan)
+
+        return error_ratio(errors(own), errors(reference))
 
     def _naive_run(self) -> BacktestRun:
         """Seasonal-naive errors over every possible origin of a short panel (no fitting)."""

@@ -459,6 +459,12 @@ class Workdays:
         """The first working day strictly after ``day``."""
         return self.on_or_after(day + 1)
 
+    def before_days_off(self, day: int) -> bool:
+        """Whether ``day`` is the last working day before days off (a Friday, the eve of a
+        holiday): what is held that night pays the days off, when the interbank market is
+        closed."""
+        return self.is_workday(day) and not self.is_workday(day + 1)
+
     def add_workdays(self, day: int, n: int) -> int:
         """The ``n``-th working day after ``day`` (``n`` ≥ 1); ``day`` itself is not counted."""
         d = day

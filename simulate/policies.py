@@ -94,7 +94,16 @@ class ProductDecision:
         borrow: pledged repo borrowing the policy may take today to hold its cash target, CNY
             (a plan's ``repo_borrowing``, E28): on a working day, when money on hand after the
             day's purchases is below ``cash_target``, the world borrows the gap, at most this
-            and within the leverage cap (:meth:`simulate.portfolio.Portfolio.step`); 0 = none.
+            and within the leverage cap (:meth:`simulate.portfolio.Portfolio.step`); 0 = none,
+            ``math.inf`` = as far as the leverage cap allows.
+        surprise_above, expected_redemptions: the day's redemptions (CNY) above which the cash
+            target no longer holds (default ``math.inf``: never), and what the policy expected
+            of them (CNY); past it, :meth:`cash_to_hold` scales the cash target by how far
+            they ran above the expectation.
+        days_off_redemptions: the redemptions the policy expects over the days off right
+            after today, CNY (0: none, or today is no eve of days off); what borrowing within
+            the leverage cap leaves short of them (:meth:`cash_to_sell_for`) is raised by
+            early sales at market value tonight: nothing else can pay the days off.
     """
 
     quota: float = math.inf
@@ -106,6 +115,9 @@ class ProductDecision:
     exposure: float = math.nan
     max_daily_purchase_pct: float | None = None
     borrow: float = 0.0
+    surprise_above: float = math.inf
+    expected_redemptions: float = 0.0
+    days_off_redemptions: float = 0.0
 
     def __post_init__(self) -> None:
         if math.isnan(self.quota) or self.quota < 0:
@@ -126,14 +138,48 @@ class ProductDecision:
             raise ValueError(
                 f"keep_liquid must be a finite amount >= 0 CNY, got {self.keep_liquid!r}"
             )
-        if not (self.borrow >= 0 and math.isfinite(self.borrow)):
-            raise ValueError(f"borrow must be a finite amount >= 0 CNY, got {self.borrow!r}")
+        if not self.borrow >= 0:  # NaN fails too
+            raise ValueError(f"borrow must be an amount >= 0 CNY or inf, got {self.borrow!r}")
         if not math.isnan(self.exposure) and self.exposure < 0:
             raise ValueError(f"exposure must be >= 0 or NaN, got {self.exposure!r}")
         if self.max_daily_purchase_pct is not None and not self.max_daily_purchase_pct > 0:
             raise ValueError(
                 f"max_daily_purchase_pct must be > 0 percent, got {self.max_daily_purchase_pct!r}"
             )
+        if not self.surprise_above >= 0:
+            raise ValueError(
+                f"surprise_above must be an amount >= 0 CNY or inf, got {self.surprise_above!r}"
+            )
+        for name in ("expected_redemptions", "days_off_redemptions"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite amount >= 0 CNY, got {value!r}")
+
+    def cash_to_hold(self, redemptions: float) -> float:
+        """Cash to hold tonight once the day's redemptions (CNY) are known, CNY.
+
+        The cash target, or, when the redemptions ran above ``surprise_above``, the cash
+        target × redemptions / ``expected_redemptions``: a day far heavier than the policy
+        expected says the days after it will be too (a run persists), and the cash target
+        was sized for the expected pace.
+        """
+        return (self.cash_target or 0.0) * self._pace(redemptions)
+
+    def cash_to_sell_for(self, redemptions: float) -> float:
+        """Cash that early sales may raise tonight once borrowing is exhausted, CNY: the days
+        off's expected redemptions, and never more than :meth:`cash_to_hold` (which nets the
+        days off's subscriptions where the plan counts them, and which borrowing fills first,
+        so that nothing is sold while the leverage cap has room). The plan's expectation, not
+        the cash target's high quantile nor the day's pace: a sale is a shortfall for
+        certain, an unpaid day off beyond the expectation only a chance."""
+        return min(self.days_off_redemptions, self.cash_to_hold(redemptions))
+
+    def _pace(self, redemptions: float) -> float:
+        """How far the day's redemptions ran above the expectation once past
+        ``surprise_above`` (≥ 1), else 1."""
+        if redemptions <= self.surprise_above or self.expected_redemptions <= 0:
+            return 1.0
+        return max(redemptions / self.expected_redemptions, 1.0)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,10 @@ Daily step for calendar day t (:meth:`Portfolio.step`), in this order:
    or after ``value date + n − 1``, so it earns n days (more when its maturity is pushed over a
    day off), and a lot rolled every day earns every day. Purchases above the money available are
    scaled down proportionally and the part not bought is reported as ``purchases_unfilled``.
+   Last, on a working day, cash the policy wants held tonight (``hold_cash``) and money on
+   hand lacks is borrowed by pledged repo within the leverage cap (``borrow_up_to``), and
+   what that leaves short of ``sell_to_hold`` is raised by early sales at market value, as in
+   3b (the eve of days off, which only tonight's cash can pay).
 """
 
 from __future__ import annotations
@@ -523,6 +527,7 @@ class Portfolio:
         deferred: float = 0.0,
         hold_cash: float = 0.0,
         borrow_up_to: float = 0.0,
+        sell_to_hold: float = 0.0,
     ) -> DayResult:
         """Roll the portfolio over calendar day ``date`` (see the module docstring).
 
@@ -540,10 +545,16 @@ class Portfolio:
                 decided by the replay's world), CNY, 0 ≤ deferred ≤ redemptions.
             hold_cash, borrow_up_to: on a working day, when money on hand after the day's
                 purchases is below ``hold_cash`` (CNY), pledged repo borrowing of at most
-                ``borrow_up_to`` (CNY) and within the leverage cap makes up the gap (step 5):
+                ``borrow_up_to`` (CNY; ``math.inf``: as far as the cap allows) and within the
+                leverage cap makes up the gap (step 5):
                 the manager borrows on Friday what the weekend's redemptions need and the book
                 cannot return in time. It is repaid, like all borrowing, from money on hand on
                 the next working day.
+            sell_to_hold: on a working day, what money on hand still lacks of this (CNY)
+                after the borrowing above is raised by early sales at market value (as in
+                step 3b, counted in the day's ``sold_early`` and ``realised_loss``): the last
+                working day before days off, whose redemptions nothing else can pay once the
+                leverage cap is reached.
 
         Raises:
             ValueError: a day skipped or repeated, a negative or non-finite amount, deferred
@@ -659,10 +670,21 @@ class Portfolio:
         if workday and borrow_up_to > 0 and hold_cash > 0:
             self._borrow_to_hold(
                 _to_fen(float(hold_cash), "hold_cash"),
-                _to_fen(float(borrow_up_to), "borrow_up_to"),
+                None if borrow_up_to == math.inf else _to_fen(float(borrow_up_to), "borrow_up_to"),
                 rates_pct,
                 t,
             )
+        if workday and sell_to_hold > 0 and self.early_sale_haircut_bp is None:
+            short_fen = _to_fen(float(sell_to_hold), "sell_to_hold") - (
+                self._cash_fen + sum(p[1] for p in self._pending)
+            )
+            if short_fen > 0:
+                sold_fen, proceeds_fen, loss_fen = self._sell_lots(short_fen, t, rates_pct)
+                self._cash_fen += proceeds_fen
+                paying.sold += sold_fen
+                paying.loss += loss_fen
+                net_fen -= loss_fen
+                self._aum_fen -= loss_fen
 
         horizon = self.workdays.add_workdays(t, LIQUIDITY_DAYS)
         money_fen = self._cash_fen + sum(p[1] for p in self._pending)
@@ -721,13 +743,15 @@ class Portfolio:
         return taken
 
     def _borrow_to_hold(
-        self, hold_fen: int, up_to_fen: int, rates_pct: Mapping[str, float], t: int
+        self, hold_fen: int, up_to_fen: int | None, rates_pct: Mapping[str, float], t: int
     ) -> None:
-        """Borrow what money on hand lacks of ``hold_fen``, at most ``up_to_fen`` and within
-        the leverage cap on today's net assets; the borrowed money is held as cash."""
+        """Borrow what money on hand lacks of ``hold_fen``, at most ``up_to_fen`` (``None``:
+        no limit of its own) and within the leverage cap on today's net assets; the borrowed
+        money is held as cash."""
         money_fen = self._cash_fen + sum(p[1] for p in self._pending)
         cap_fen = math.floor((self.max_leverage - 1.0) * max(self._aum_fen, 0) + 1e-6)
-        take = min(hold_fen - money_fen, up_to_fen, cap_fen - self._borrowed_fen)
+        room_fen = cap_fen - self._borrowed_fen
+        take = min(hold_fen - money_fen, room_fen if up_to_fen is None else up_to_fen, room_fen)
         if take > 0:
             self._borrow(take, rates_pct, t)
             self._cash_fen += take
@@ -772,7 +796,18 @@ class Portfolio:
             need_fen -= repo
         if need_fen == 0:
             return
+        sold, proceeds, loss = self._sell_lots(need_fen, t, rates_pct)
+        paying.sold += sold
+        paying.loss += loss
+        paying.paid += proceeds
+
+    def _sell_lots(
+        self, need_fen: int, t: int, rates_pct: Mapping[str, float]
+    ) -> tuple[int, int, int]:
+        """Sell lots early at market value until ``need_fen`` is raised or nothing is left;
+        return (principal sold, proceeds, realised loss = principal − proceeds), fen."""
         curve = Curve.from_rates(rates_pct)
+        sold = raised = 0
         # Nearest maturity first: those lots carry least interest to give up and move least
         # with the curve.
         for h in sorted(self._lots, key=lambda h: (h.maturity_day, h.value_day)):
@@ -791,11 +826,11 @@ class Portfolio:
                 sell = min(math.ceil(need_fen / price - 1e-6), h.amount_fen)
                 proceeds = need_fen
             h.amount_fen -= sell
-            paying.sold += sell
-            paying.loss += sell - proceeds
-            paying.paid += proceeds
+            sold += sell
+            raised += proceeds
             need_fen -= proceeds
         self._lots = [h for h in self._lots if h.amount_fen > 0]
+        return sold, raised, sold - raised
 
     def _sell_at_haircut(self, need_fen: int) -> tuple[int, int]:
         """The sample generator's rule: pay ``need_fen`` from cash, pending money, then by

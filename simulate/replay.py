@@ -737,8 +737,9 @@ class _World:
             redemptions,
             self.rates,
             deferred=deferred,
-            hold_cash=d.cash_target or 0.0,
+            hold_cash=d.cash_to_hold(redemptions),
             borrow_up_to=d.borrow,
+            sell_to_hold=d.cash_to_sell_for(redemptions),
         )
         p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]
         p.aum_replay = result.aum

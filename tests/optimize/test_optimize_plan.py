@@ -207,6 +207,20 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
     view = _View.build(replace(inputs, plan=borrowing), "en")
     assert all("borrowed by pledged repo" in r["borrowed"] for r in view.liquidity_rows())
     assert all(r["borrowed"] == "" for r in _View.build(inputs, "en").liquidity_rows())
+    # the afternoon before days off: the report states the rule the backtest carries out
+    # (the cash target scaled past the plan's quantile of the day's redemptions)
+    friday = pd.Timestamp("2021-11-12")
+    on_friday = plan.assign(date=pd.to_datetime(plan["date"]) + (friday - pd.Timestamp(first)))
+    executed = plan_decision(on_friday, friday, state)
+    view = _View.build(replace(inputs, plan=on_friday), "en")
+    for row in view.liquidity_rows():
+        first_row = on_friday[on_friday["product_id"] == row["id"]].iloc[0]
+        decision = executed.of(row["id"])
+        assert decision.surprise_above == float(first_row["redemption_quantile"])
+        assert view.amount(decision.surprise_above) in row["afternoon"]
+        assert view.amount(float(first_row["cash"])) in row["afternoon"]
+        assert view.amount(decision.expected_redemptions) in row["afternoon"]
+    assert all(r["afternoon"] == "" for r in _View.build(inputs, "en").liquidity_rows())
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,6 +169,38 @@ def test_borrowing_to_hold_cash_stops_at_the_cap_and_at_the_policy_bound() -> No
     assert day.borrowed == 0.0 and day.cash == 100.0
 
 
+def test_before_days_off_what_the_cap_leaves_short_of_the_cash_is_sold() -> None:
+    # Friday: to hold 3,100 of cash (3,500 wanted, 3,100 worth a sale) the manager borrows up
+    # to the cap (20 % of 10,100 = 2,020) and sells the rest, 3,100 − 100 − 2,020 = 980, by
+    # selling s with s / 1.0087 = 980 (87 days to maturity at 3.65 %): s = 988.53 of
+    # principal, a realised loss of 8.53.
+    portfolio = zero_rate_book(sale_spread_bp=0.0)
+    friday = portfolio.step(
+        "2021-03-05",
+        0.0,
+        0.0,
+        FLAT,
+        purchases={},
+        hold_cash=3_500.0,
+        borrow_up_to=math.inf,
+        sell_to_hold=3_100.0,
+    )
+    assert friday.borrowed == 2_020.0
+    assert friday.cash == 3_100.0
+    assert friday.sold_early == 988.53 and friday.realised_loss == 8.53
+    assert friday.net_income == -8.53 and friday.aum == 10_100.0 - 8.53
+    assert portfolio.holdings()["amount"].sum() - portfolio.borrowed == pytest.approx(friday.aum)
+    # the weekend's 3,000 are paid from it
+    saturday = portfolio.step("2021-03-06", 0.0, 3_000.0, FLAT, purchases={})
+    assert saturday.unpaid == 0.0
+    # without sell_to_hold (any day but the last before days off) nothing is sold
+    kept = zero_rate_book(sale_spread_bp=0.0)
+    day = kept.step(
+        "2021-03-05", 0.0, 0.0, FLAT, purchases={}, hold_cash=3_100.0, borrow_up_to=math.inf
+    )
+    assert day.sold_early == 0.0 and day.cash == 2_120.0
+
+
 def test_borrowing_stops_at_the_leverage_cap_then_lots_are_sold() -> None:
     portfolio = zero_rate_book(sale_spread_bp=0.0)
     day = portfolio.step("2021-03-02", 0.0, 5_100.0, FLAT, purchases={})
@@ -275,6 +309,7 @@ flows_strategy = st.lists(
     defer_share=st.floats(0.0, 1.0),
     spread_bp=st.floats(0.0, 200.0),
     curve_shift=st.floats(-1.5, 3.0),
+    hold_share=st.one_of(st.just(0.0), st.floats(0.0, 0.6)),
 )
 def test_money_is_conserved_and_nothing_is_negative(
     flows: list[tuple[float, float]],
@@ -285,6 +320,7 @@ def test_money_is_conserved_and_nothing_is_negative(
     defer_share: float,
     spread_bp: float,
     curve_shift: float,
+    hold_share: float,
 ) -> None:
     rates = {k: max(v + rate_shift, 0.0) for k, v in RATES.items()}
     history = pd.DataFrame(rates, index=pd.date_range("2018-06-01", "2022-12-31"))
@@ -306,8 +342,16 @@ def test_money_is_conserved_and_nothing_is_negative(
         requested = round(redemption_share * (aum - owed), 2)
         deferred = round(defer_share * requested, 2)
         subscriptions = round(subscriptions, 2)
+        # cash to hold tonight, borrowed up to the cap and the rest sold (the eve of days off)
         day = portfolio.step(
-            day0 + pd.Timedelta(days=i), subscriptions, requested, day_rates, deferred=deferred
+            day0 + pd.Timedelta(days=i),
+            subscriptions,
+            requested,
+            day_rates,
+            deferred=deferred,
+            hold_cash=round(hold_share * aum, 2),
+            borrow_up_to=math.inf,
+            sell_to_hold=round(hold_share * aum / 2, 2),
         )
         # exact to the fen: aum(t) = aum(t−1) + subscriptions − redemptions paid + net income
         assert round((aum + subscriptions - day.redemptions + day.net_income) * 100) == round(

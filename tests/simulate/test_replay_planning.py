@@ -4,6 +4,7 @@ plan becomes a decision, the oracle's perfect forecast, and no look-ahead of the
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,13 @@ from simulate.planning_policies import (
     perfect_forecast,
     plan_decision,
 )
-from simulate.policies import Decision, DecisionAllocation, NoPolicy, ReplayState
+from simulate.policies import (
+    Decision,
+    DecisionAllocation,
+    NoPolicy,
+    ProductDecision,
+    ReplayState,
+)
 from simulate.portfolio import Portfolio
 from simulate.replay import ReplaySettings, replay
 from tests.simulate.test_replay import perturbed_after
@@ -120,6 +127,96 @@ def test_the_executed_day_is_the_plans_first_day() -> None:
     assert day.purchases == pytest.approx(
         {"repo_1d": 3e8, "repo_7d": 2e8, "ncd_1m": 1e8, "ncd_6m": 1.5e8}, rel=1e-4
     )
+
+
+def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None:
+    # The plan keeps CNY 800 m of cash tonight and borrows nothing; the day redeems 300 m of a
+    # book that has 1,000 m of cash. Thursday: the cash is short by 100 m tonight and Friday
+    # morning's repo pays what Friday asks. Friday: the weekend can only be paid from
+    # tonight's cash, so the world borrows the 100 m back (within the 1.2 leverage cap).
+    def one_day(day: pd.Timestamp) -> tuple[float, float, float, float]:
+        # the plan's first day and the two after it (the weekend, seen from Friday)
+        plan = pd.DataFrame(
+            {
+                "product_id": ["A"] * 3,
+                "date": pd.date_range(day, periods=3),
+                "quota": [np.nan] * 3,
+                "exposure": [0.0] * 3,
+                "baseline_exposure": [0.0] * 3,
+                "exposure_slots": [0] * 3,
+                "cash": [8e8, 7e8, 6e8],
+                "purchase_repo_1d": [0.0] * 3,
+                "purchase_ncd_1m": [0.0] * 3,
+                "keep_liquid": [8e8, 7e8, 6e8],
+                "repo_borrowing": [0.0] * 3,
+                "expected_redemptions": [2.5e8, 1e8, 1.5e8],
+                "redemption_quantile": [4e8, 2e8, 3e8],
+            }
+        )
+        portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
+        state = ReplayState(
+            day=day,
+            product_ids=("A",),
+            portfolios={"A": portfolio},
+            observed=lambda: None,
+            replayed=pd.DataFrame,
+            workdays=Workdays(),
+        )
+        decision = plan_decision(plan, day, state).of("A")
+        portfolio.allocation.decision = decision
+        hold = decision.cash_to_hold(3e8)  # 300 m is inside the plan's 400 m quantile
+        assert hold == 8e8
+        result = portfolio.step(day, 0.0, 3e8, RATES, hold_cash=hold, borrow_up_to=decision.borrow)
+        return (
+            decision.borrow,
+            decision.surprise_above,
+            decision.days_off_redemptions,
+            result.borrowed,
+        )
+
+    thursday, friday = pd.Timestamp("2021-11-11"), pd.Timestamp("2021-11-12")
+    assert one_day(thursday) == (0.0, math.inf, 0.0, 0.0)
+    allowed, surprise_above, days_off, borrowed = one_day(friday)
+    # Saturday's and Sunday's expected redemptions are what a sale may raise tonight
+    assert allowed == math.inf and surprise_above == 4e8 and days_off == 2.5e8
+    # the day's income on 1 bn of cash stays in cash too: 100 m less it
+    assert 0.99e8 < borrowed < 1e8
+    # the leverage cap bounds it: 500 m redeemed leaves 500 m of net assets, 100 m of room
+    # (500 m is past the plan's 400 m quantile: tonight's cash would be 800 × 500 / 250 m)
+    portfolio = Portfolio(0.0, cash=1e9)
+    result = portfolio.step(friday, 0.0, 5e8, RATES, hold_cash=16e8, borrow_up_to=math.inf)
+    assert result.borrowed == pytest.approx(0.2 * result.aum, rel=1e-6)
+
+
+def test_a_day_past_the_plans_quantile_scales_tonights_cash() -> None:
+    # The plan keeps 800 m tonight expecting 200 m of redemptions, 250 m at its quantile:
+    # up to the quantile the cash target holds; 300 m redeemed say the pace is 1.5 times the
+    # expected one, so tonight's cash is 1,200 m.
+    # Sales may raise only the days off's expected redemptions (500 m), not scaled.
+    decision = ProductDecision(
+        cash_target=8e8,
+        surprise_above=2.5e8,
+        expected_redemptions=2e8,
+        days_off_redemptions=5e8,
+    )
+    assert decision.cash_to_hold(2.5e8) == 8e8
+    assert decision.cash_to_sell_for(2.5e8) == 5e8
+    assert decision.cash_to_hold(3e8) == pytest.approx(12e8)
+    assert decision.cash_to_sell_for(3e8) == 5e8
+    # never more than the cash to hold: the plan nets the days off's subscriptions there, and
+    # borrowing fills it first (a holiday week's gross redemptions sold CNY 2 bn on the eve of
+    # National Day 2020 with the leverage cap untouched)
+    holiday = replace(decision, days_off_redemptions=30e8)
+    assert holiday.cash_to_sell_for(2e8) == 8e8
+    assert holiday.cash_to_sell_for(3e8) == pytest.approx(12e8)
+    assert replace(decision, days_off_redemptions=10e8).cash_to_sell_for(3e8) == 10e8
+    # no quantile (every day but the last before days off), or nothing expected: as planned
+    assert ProductDecision(cash_target=8e8).cash_to_hold(1e12) == 8e8
+    no_expectation = ProductDecision(cash_target=8e8, surprise_above=2.5e8)
+    assert no_expectation.cash_to_hold(3e8) == 8e8
+    assert ProductDecision().cash_to_hold(3e8) == 0.0
+    with pytest.raises(ValueError, match="surprise_above"):
+        ProductDecision(surprise_above=math.nan)
 
 
 class Capture(NoPolicy):

@@ -100,7 +100,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "（高分位数，且不低于近期日均赎回的一定倍数），并与计划期内每天累计可能的"
             "净赎回对照。防御状态：赎回持续异常、同业同时出现赎回潮或短端利率骤升时，"
             "计划停止买入一个月以上的资产并提高流动性下限。节假日前若到期资产不足以支付假期"
-            "赎回，计划在杠杆上限（总资产不超过净资产的 120%）内以质押式回购融入现金。"
+            "赎回，计划在杠杆上限（总资产不超过净资产的 120%）内以质押式回购融入现金；"
+            "节假日前一个工作日若当日赎回超过计划的分位数，今晚现金随之增加：不足部分当天下午在"
+            "同一上限内融入；若上限内仍不足以支付假期的预期赎回，卖出资产补足"
+            "（假期内无法兑付比提前卖出更糟）。"
         ),
         "liquidity_held": "今晚现金 + 隔夜",
         "liquidity_near_head": "到下一个工作日的需要",
@@ -108,6 +111,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_state": "状态",
         "liquidity_near": "{level} 至 {date}：{need}",
         "liquidity_borrowed": "其中质押式回购融入 {amount}，下一个工作日起归还",
+        "liquidity_afternoon": (
+            "节前：若今日赎回超过 {quantile}，今晚现金按 {cash} × 今日赎回 ÷ {expected} 留存，"
+            "不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
+        ),
         "liquidity_later": "{date}：需要 {need}，可用 {available}",
         "regime_calm": "平稳",
         "regime_defence": "防御（停买长期资产）",
@@ -392,7 +399,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "plan. Defence: when redemptions stay abnormal, peers see a wave or short rates jump, "
             "the plan buys nothing longer than a month and raises its liquidity floors. Before "
             "days off whose redemptions the maturing book cannot pay, the plan borrows the cash "
-            "by pledged repo within the leverage cap (total assets at most 120 % of net assets)."
+            "by pledged repo within the leverage cap (total assets at most 120 % of net assets). "
+            "On the last working day before days off, if the day's redemptions pass the plan's "
+            "quantile, tonight's cash grows with them: borrow what is missing that afternoon "
+            "within the cap, and sell for what the cap leaves short of the days off's expected "
+            "redemptions (holders unpaid over days off are worse than a sale)."
         ),
         "liquidity_held": "Cash + overnight tonight",
         "liquidity_near_head": "Needed through the next working day",
@@ -401,6 +412,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_near": "{level} through {date}: {need}",
         "liquidity_borrowed": (
             "of which {amount} borrowed by pledged repo, repaid from the next working day"
+        ),
+        "liquidity_afternoon": (
+            "before the days off: if today's redemptions pass {quantile}, keep {cash} × today's "
+            "÷ {expected} tonight: borrow what is missing by pledged repo this afternoon; beyond "
+            "the leverage cap, sell up to what the days off are expected to ask"
         ),
         "liquidity_later": "{date}: needs {need}, has {available}",
         "regime_calm": "calm",

@@ -18,6 +18,7 @@ from rainmaker.app.accuracy import accuracy_summary
 from rainmaker.app.report.formats import percent, status_ok, yield_pct
 from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
 from rainmaker.app.report.view import ReportView
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.contracts import RATIO_TOLERANCE
 
 __all__ = ["ACCURACY_WINDOW_DAYS", "SectionsView", "deviation_rows", "stress_section"]
@@ -204,6 +205,7 @@ class SectionsView(ReportView):
         if not needed <= set(self.plan.columns):
             return []
         w = self.words
+        workdays = Workdays()
         out = []
         for product in self.product_ids:
             rows = self.plan[self.plan["product_id"] == product].iloc[1:]
@@ -218,6 +220,18 @@ class SectionsView(ReportView):
             worst = rows.loc[cover.idxmin()] if cover.notna().any() else None
             held = float(first["keep_liquid"])  # the plan's figure, not a formula of ours
             borrowed = float(first.get("repo_borrowing", 0.0) or 0.0)
+            afternoon = ""
+            quantile = float(first.get("redemption_quantile", math.nan))
+            expected = float(first.get("expected_redemptions", math.nan))
+            day = day_number(pd.Timestamp(first["date"]))
+            if workdays.before_days_off(day) and quantile > 0 and expected > 0:
+                # what the backtest's executor does that afternoon (simulate.planning_policies,
+                # plan_decision): the cash target scaled by the day's pace past the quantile
+                afternoon = w["liquidity_afternoon"].format(
+                    quantile=self.amount(quantile),
+                    cash=self.amount(float(first["cash"])),
+                    expected=self.amount(expected),
+                )
             out.append(
                 {
                     "id": product,
@@ -225,6 +239,7 @@ class SectionsView(ReportView):
                     "borrowed": w["liquidity_borrowed"].format(amount=self.amount(borrowed))
                     if borrowed > 0.5
                     else "",
+                    "afternoon": afternoon,
                     "near": w["liquidity_near"].format(
                         level=w["quantile_level"].format(
                             level=f"{float(near['liquidity_need_confidence']) * 100:g}"

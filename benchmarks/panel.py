@@ -8,7 +8,7 @@ window for the optimizer. It writes every window's backtest files under ``--out`
 
     .venv/bin/python benchmarks/panel.py [--windows NAME,...] [--policies none,optimizer]
                                          [--workers N] [--out DIR] [--quick]
-                                         [--set SECTION.KEY=VALUE ...]
+                                         [--set SECTION.KEY=VALUE ...] [--world-seed N]
 
 The windows (``--windows`` picks some; ``--quick`` replays only the quarter around each event):
 
@@ -22,6 +22,9 @@ The windows (``--windows`` picks some; ``--quick`` replays only the quarter arou
 | ``rates2013`` | the sample, ``rates-2013`` from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
 
 Every window replays P01–P12 with the default warm-up (60 days) and the default world.
+``--world-seed N`` draws the sample again with seed N (``rainmaker sample --seed N``: the same
+products, market and calendar, other flows and another wave) and makes every window's data
+from it: the panel on a world the settings were not chosen on.
 Figures are in bp (SPEC §4); ``verdict`` is :func:`simulate.backtest_metrics.compare_policies`'s
 ``better_than_baseline``.
 """
@@ -135,24 +138,36 @@ WINDOWS = (
 )
 
 
-def _dataset(kind: str, scratch: Path):
-    """The data set a window replays (made once per process, in ``scratch``)."""
+def _dataset(kind: str, scratch: Path, world_seed: int | None = None):
+    """The data set a window replays (made once per process, in ``scratch``), from the
+    sample or, with ``world_seed``, from the sample drawn again with that seed."""
     from rainmaker.dataset import load_dataset
 
+    sample = SAMPLE
+    if world_seed is not None:
+        from simulate.sample import generate_sample
+        from simulate.synthetic import SampleConfig
+
+        sample = generate_sample(scratch / f"world{world_seed}", SampleConfig(seed=world_seed))
     if kind == "sample":
-        return load_dataset(SAMPLE)
+        return load_dataset(sample)
     if kind == "nomix":
         folder = scratch / "nomix"
         if not folder.exists():
-            shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("investment_mix.*"))
+            shutil.copytree(sample, folder, ignore=shutil.ignore_patterns("investment_mix.*"))
         return load_dataset(folder)
     from simulate.scenarios import apply_scenario
 
-    return apply_scenario(load_dataset(SAMPLE), kind, start=SCENARIO_START).dataset
+    return apply_scenario(load_dataset(sample), kind, start=SCENARIO_START).dataset
 
 
 def run_window(
-    window: Window, policies: tuple[str, ...], out: Path, quick: bool, overrides: dict
+    window: Window,
+    policies: tuple[str, ...],
+    out: Path,
+    quick: bool,
+    overrides: dict,
+    world_seed: int | None = None,
 ) -> dict:
     """Replay one window under every policy; return its comparison and seconds."""
     from simulate.backtest import PolicyOptions, run_backtest
@@ -160,7 +175,7 @@ def run_window(
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dataset = _dataset(window.data, Path(scratch))
+        dataset = _dataset(window.data, Path(scratch), world_seed)
         run = run_backtest(
             dataset,
             window.quick_start if quick else window.start,
@@ -209,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         help="an optimizer setting for the planning policies (repeatable), e.g. "
         "liquidity.managed_floor=0.5",
     )
+    parser.add_argument(
+        "--world-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="draw the sample again with this seed and make every window's data from it",
+    )
     args = parser.parse_args(argv)
     overrides: dict[str, dict[str, object]] = {}
     for item in args.set:
@@ -220,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = [
-            pool.submit(run_window, w, policies, args.out, args.quick, overrides) for w in chosen
+            pool.submit(run_window, w, policies, args.out, args.quick, overrides, args.world_seed)
+            for w in chosen
         ]
         results = [f.result() for f in futures]
     pd.set_option("display.width", 200)

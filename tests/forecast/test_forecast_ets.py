@@ -122,6 +122,20 @@ def test_later_origins_do_not_depend_on_later_rows(data) -> None:
         assert not np.allclose(from_full[variable][0, :, 14:], from_full[variable][1, :, :7])
 
 
+def test_a_product_closed_to_new_money_is_forecast_at_zero(data) -> None:
+    # Subscriptions 0 every day (a product closed to new money, which validates): the
+    # calendar regression leaves a constant series, which Holt-Winters fits exactly. The
+    # product is forecast at 0 and the fit does not fail (a failure would drop ets for every
+    # product of the panel).
+    closed = data.flows["product_id"] == data.products["product_id"].iloc[0]
+    flows = data.flows.assign(subscriptions=data.flows["subscriptions"].where(~closed, 0.0))
+    panel = build_panel(type(data)(**{**data.__dict__, "flows": flows}), "2020-12-31")
+    model = CalendarETS().fit(panel)
+    forecast = model.predict_at(panel, np.array([panel.n_days - 1]), 14)
+    np.testing.assert_allclose(forecast["subscriptions"][0, 0], 0.0, atol=1e-6)
+    assert (forecast["subscriptions"][0, 1:] > 0).all()
+
+
 def test_unknown_forms_are_refused(data) -> None:
     with pytest.raises(ValueError, match="forms"):
         CalendarETS(forms=("M,A,M",)).fit(build_panel(data, "2020-12-31"))

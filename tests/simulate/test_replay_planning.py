@@ -46,6 +46,18 @@ def small_policy(cls):
     return cls(horizon_days=5, forecast_models=("seasonal_naive",))
 
 
+def one_product_state(day: pd.Timestamp, portfolio: Portfolio) -> ReplayState:
+    """The morning of ``day`` for one product "A" held in ``portfolio``."""
+    return ReplayState(
+        day=day,
+        product_ids=("A",),
+        portfolios={"A": portfolio},
+        observed=lambda: None,
+        replayed=pd.DataFrame,
+        workdays=Workdays(),
+    )
+
+
 def test_plan_rows_become_the_days_decisions() -> None:
     friday = pd.Timestamp("2021-11-12")
     dates = pd.date_range(friday, periods=4)
@@ -104,14 +116,7 @@ def test_the_executed_day_is_the_plans_first_day() -> None:
         }
     )
     portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
-    state = ReplayState(
-        day=friday,
-        product_ids=("A",),
-        portfolios={"A": portfolio},
-        observed=lambda: None,
-        replayed=pd.DataFrame,
-        workdays=Workdays(),
-    )
+    state = one_product_state(friday, portfolio)
     portfolio.allocation.decision = plan_decision(plan, friday, state).of("A")
     day = portfolio.step(friday, 0.0, 0.0, RATES)
     # (the day's income on cash, 9.6 k, is lent overnight too)
@@ -154,15 +159,7 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
             }
         )
         portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
-        state = ReplayState(
-            day=day,
-            product_ids=("A",),
-            portfolios={"A": portfolio},
-            observed=lambda: None,
-            replayed=pd.DataFrame,
-            workdays=Workdays(),
-        )
-        decision = plan_decision(plan, day, state).of("A")
+        decision = plan_decision(plan, day, one_product_state(day, portfolio)).of("A")
         portfolio.allocation.decision = decision
         hold = decision.cash_to_hold(3e8)  # 300 m is inside the plan's 400 m quantile
         assert hold == 8e8

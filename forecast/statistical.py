@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ __all__ = [
     "CalendarETS",
     "calendar_regressors",
     "fitted_rows",
+    "holt_winters_options",
     "level_basis",
     "product_params",
 ]
@@ -71,6 +73,20 @@ DEFAULT_FORMS: tuple[str, ...] = ("A,N,A", "A,Ad,A")
 DAMPING_BOUNDS = (0.8, 0.98)
 
 _COLUMN = {name: i for i, name in enumerate(CALENDAR_COLUMNS)}
+
+
+def holt_winters_options(form: str) -> dict[str, Any]:
+    """statsmodels ``ExponentialSmoothing``'s trend and season arguments for a form of
+    :data:`ETS_FORMS` (``"A,Ad,A"``: additive error, additive damped trend, additive weekly
+    season)."""
+    _, trend, season = form.split(",")
+    damped, seasonal = trend == "Ad", season == "A"
+    return {
+        "trend": "add" if damped else None,
+        "damped_trend": damped,
+        "seasonal": "add" if seasonal else None,
+        "seasonal_periods": SEASON_DAYS if seasonal else None,
+    }
 
 
 # Knot spacing of the local level the calendar effects are estimated beside, days: a level that
@@ -270,9 +286,9 @@ class CalendarETS(ForecastModel):
         recursion runs every form."""
         best: tuple[float, str, dict[str, np.ndarray | float]] | None = None
         for form in forms:
-            _, trend, season = form.split(",")
-            damped = trend == "Ad"
-            seasonal = season == "A"
+            options = holt_winters_options(form)
+            damped = options["damped_trend"]
+            seasonal = options["seasonal"] is not None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -280,10 +296,7 @@ class CalendarETS(ForecastModel):
                 # default, the same backtest accuracy on the sample data.
                 model = ExponentialSmoothing(
                     z,
-                    trend="add" if damped else None,
-                    damped_trend=damped,
-                    seasonal="add" if seasonal else None,
-                    seasonal_periods=SEASON_DAYS if seasonal else None,
+                    **options,
                     initialization_method="heuristic",
                     bounds={"damping_trend": DAMPING_BOUNDS} if damped else None,
                 )

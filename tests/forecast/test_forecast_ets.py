@@ -9,7 +9,13 @@ import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from forecast.panel import build_panel
-from forecast.statistical import DAMPING_BOUNDS, ETS_FORMS, SEASON_DAYS, CalendarETS
+from forecast.statistical import (
+    DAMPING_BOUNDS,
+    ETS_FORMS,
+    SEASON_DAYS,
+    CalendarETS,
+    holt_winters_options,
+)
 from forecast.toy_data import toy_dataset
 
 DAYS = 364
@@ -49,8 +55,8 @@ def _statsmodels_states(model: CalendarETS, panel, variable: str, p: int, end: i
     y = np.maximum(panel.series(variable)[start : end + 1, p], 0.0)
     x = np.log(y / params["scale"][p] + model.offset)
     z = x - design[start : end + 1] @ params["beta"][p]
-    _, trend, season = model.forms_[variable][p].split(",")
-    damped, seasonal = trend == "Ad", season == "A"
+    options = holt_winters_options(model.forms_[variable][p])
+    damped, seasonal = options["damped_trend"], options["seasonal"] is not None
     initial = {"initial_level": params["level"][p]}
     fixed = {"smoothing_level": params["alpha"][p]}
     if damped:
@@ -60,15 +66,9 @@ def _statsmodels_states(model: CalendarETS, panel, variable: str, p: int, end: i
     if seasonal:
         initial["initial_seasonal"] = params["season"][p]
         fixed["smoothing_seasonal"] = params["gamma"][p]
-    result = ExponentialSmoothing(
-        z,
-        trend="add" if damped else None,
-        damped_trend=damped,
-        seasonal="add" if seasonal else None,
-        seasonal_periods=SEASON_DAYS if seasonal else None,
-        initialization_method="known",
-        **initial,
-    ).fit(**fixed, optimized=False)
+    result = ExponentialSmoothing(z, **options, initialization_method="known", **initial).fit(
+        **fixed, optimized=False
+    )
     effects = design[end + 1 : end + 15] @ params["beta"][p]
     return result, effects, params["scale"][p]
 

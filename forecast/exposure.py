@@ -214,10 +214,11 @@ def _fit_all(panel: Panel, last: int) -> pd.DataFrame:
     calendar = calendar_matrix(panel.dates[0], panel.dates[last])
     # Every product with a full window has the same design, built once (read-only here: each
     # product keeps a copy of its own columns); a younger product's is its own.
-    full_window: tuple[int, np.ndarray] | None = None
+    full_start = last - WINDOW_DAYS + 1
+    full_design: np.ndarray | None = None
     rows = []
     for p, product in enumerate(panel.product_ids):
-        start = max(int(panel.first_index[p]), last - WINDOW_DAYS + 1)
+        start = max(int(panel.first_index[p]), full_start)
         y = panel.subscriptions[start : last + 1, p]
         exposure = panel.exposure[start : last + 1, p]
         with np.errstate(invalid="ignore"):
@@ -234,12 +235,12 @@ def _fit_all(panel: Panel, last: int) -> pd.DataFrame:
         if usable.sum() < MIN_DAYS:
             rows.append({**row, "n_days": int(usable.sum()), "status": "too little data"})
             continue
-        if full_window is None or full_window[0] != start:
+        if start != full_start:
             design = _design(start, last, calendar)
-            if start == last - WINDOW_DAYS + 1:
-                full_window = (start, design)
         else:
-            design = full_window[1]
+            if full_design is None:
+                full_design = _design(start, last, calendar)
+            design = full_design
         design = design[:, design[usable].any(axis=0)]
         log_y = np.log(np.where(usable, y, 1.0))
         a, e0, a_se, e0_se = _fit_one(log_y, np.nan_to_num(exposure), design, usable)

@@ -446,7 +446,7 @@ class Portfolio:
     def bucket_amounts(self) -> dict[str, float]:
         """CNY held per bucket; ``cash`` includes pending subscriptions."""
         out = {b.name: 0.0 for b in BUCKETS}
-        out["cash"] = (self._cash_fen + sum(p[1] for p in self._pending)) / 100
+        out["cash"] = self._money_fen() / 100
         for h in self._lots:
             out[h.bucket] += h.amount_fen / 100
         return out
@@ -468,7 +468,7 @@ class Portfolio:
         """Cash, pending subscriptions and lots maturing within ``days`` trading days of the
         last day stepped, CNY. Before the first step, days count from the eve of the earliest
         value date of the lots held."""
-        money_fen = self._cash_fen + sum(p[1] for p in self._pending)
+        money_fen = self._money_fen()
         today = self._day
         if today is None:
             if not self._lots:
@@ -675,9 +675,7 @@ class Portfolio:
                 t,
             )
         if workday and sell_to_hold > 0 and self.early_sale_haircut_bp is None:
-            short_fen = _to_fen(float(sell_to_hold), "sell_to_hold") - (
-                self._cash_fen + sum(p[1] for p in self._pending)
-            )
+            short_fen = _to_fen(float(sell_to_hold), "sell_to_hold") - self._money_fen()
             if short_fen > 0:
                 sold_fen, proceeds_fen, loss_fen = self._sell_lots(short_fen, t, rates_pct)
                 self._cash_fen += proceeds_fen
@@ -687,7 +685,7 @@ class Portfolio:
                 self._aum_fen -= loss_fen
 
         horizon = self.workdays.add_workdays(t, LIQUIDITY_DAYS)
-        money_fen = self._cash_fen + sum(p[1] for p in self._pending)
+        money_fen = self._money_fen()
         buffer_fen = money_fen
         cash_like_fen = money_fen
         for h in self._lots:
@@ -724,6 +722,10 @@ class Portfolio:
         )
 
     # ------------------------------------------------------------------------- internals
+    def _money_fen(self) -> int:
+        """Money on hand: settled cash and pending subscriptions, fen."""
+        return self._cash_fen + sum(p[1] for p in self._pending)
+
     def _from_money(self, need_fen: int) -> int:
         """Take up to ``need_fen`` from settled cash, then pending subscriptions (oldest
         first); return what was taken."""
@@ -748,7 +750,7 @@ class Portfolio:
         """Borrow what money on hand lacks of ``hold_fen``, at most ``up_to_fen`` (``None``:
         no limit of its own) and within the leverage cap on today's net assets; the borrowed
         money is held as cash."""
-        money_fen = self._cash_fen + sum(p[1] for p in self._pending)
+        money_fen = self._money_fen()
         cap_fen = math.floor((self.max_leverage - 1.0) * max(self._aum_fen, 0) + 1e-6)
         room_fen = cap_fen - self._borrowed_fen
         take = min(hold_fen - money_fen, room_fen if up_to_fen is None else up_to_fen, room_fen)

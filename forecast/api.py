@@ -576,7 +576,8 @@ class Forecaster:
         """
         panel = self.calibration_panel_
         models = self.calibration_models_
-        members = tuple(name for name in candidate.members if name in models)
+        own_candidate = candidate.among(models)
+        members = own_candidate.members
         naive = models.get("seasonal_naive")
         origins = np.arange(SeasonalNaive.min_history_days - 1, panel.n_days - 1)
         if naive is None or not members or origins.size == 0:
@@ -589,7 +590,7 @@ class Forecaster:
                 name: models[name].in_sample_at(panel, origins, 1)[variable][:, :, 0]
                 for name in members
             },
-            Candidate(members),
+            own_candidate,
         )
         reference = naive.in_sample_at(panel, origins, 1)[variable][:, :, 0]
         # a week of the product's own history behind the seasonal naive's forecast; capped
@@ -671,7 +672,8 @@ class Forecaster:
             if unknown:
                 raise UsageError(
                     f"model {model!r} was not fitted by this forecaster; expected one of "
-                    f"{', '.join(self.models_)} or an ensemble like a+b"
+                    f"{', '.join(self.models_)} or an ensemble like a+b (their mean) or "
+                    "median(a+b+c)"
                 )
             chosen = dict.fromkeys(MODELLED_VARIABLES, candidate)
             label = candidate.name
@@ -749,19 +751,19 @@ class Forecaster:
 
         point: dict[str, np.ndarray] = {}
         for variable, candidate in chosen.items():
-            members = tuple(name for name in candidate.members if name in self.models_)
+            fitted = candidate.among(self.models_)
             values = candidate_forecast(
-                {name: model_forecast(name)[variable] for name in members}, Candidate(members)
+                {name: model_forecast(name)[variable] for name in fitted.members}, fitted
             )
             for p, product_id in enumerate(panel.product_ids):
                 own = (overrides or {}).get(variable, {}).get(product_id)
                 if own is None:
                     continue
-                own_members = tuple(name for name in own.members if name in self.models_)
-                if own_members:
+                own_fitted = own.among(self.models_)
+                if own_fitted.members:
                     values[p] = candidate_forecast(
-                        {name: model_forecast(name)[variable][p] for name in own_members},
-                        Candidate(own_members),
+                        {name: model_forecast(name)[variable][p] for name in own_fitted.members},
+                        own_fitted,
                     )
             for fallback in FALLBACK_ORDER:
                 missing = np.isnan(values).any(axis=1)

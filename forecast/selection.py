@@ -1,6 +1,9 @@
 """Choosing the forecast by rolling-origin backtest: a single model or an equal-weight ensemble.
 
-The candidates are every model alone and the mean of every pair and of all of them. Each is
+The candidates are every model alone, the mean of every pair and of all of them, and, with
+three models or more, their median: the median ignores the one model that has gone astray
+(a seasonal naive after a holiday, a trend still running after a level shift) where the mean
+takes a share of its error, so it wins when no model is reliably best. Each is
 scored by WAPE over the backtest's origins, horizons and products, on the outcomes every model
 could forecast (known, not capped by a quota), separately for subscriptions and redemptions,
 with origins weighted by recency (:func:`forecast.calibration.origin_weights`: what worked last
@@ -18,7 +21,7 @@ that candidate instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +32,7 @@ from forecast.metrics import wape
 from forecast.panel import MODELLED_VARIABLES
 
 __all__ = [
+    "COMBINERS",
     "DOMINANCE_MARGIN",
     "GLOBAL_MODELS",
     "Candidate",
@@ -45,45 +49,77 @@ DOMINANCE_MARGIN = 0.02
 GLOBAL_MODELS = frozenset({"lightgbm"})
 
 
+# How a candidate of several models combines their forecasts.
+COMBINERS = ("mean", "median")
+_MEDIAN_PREFIX, _MEDIAN_SUFFIX = "median(", ")"
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """A model or an equal-weight mean of models.
+    """A model, or an equal-weight mean or the median of models.
 
     Attributes:
         members: model names, in the forecaster's order.
+        combine: ``mean`` or ``median`` (of two members the median is their mean).
     """
 
     members: tuple[str, ...]
+    combine: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.combine not in COMBINERS:
+            raise ValueError(f"combine must be one of {COMBINERS}, got {self.combine!r}")
 
     @property
     def name(self) -> str:
-        """``lightgbm`` or ``ets+lightgbm``."""
-        return "+".join(self.members)
+        """``lightgbm``, ``ets+lightgbm`` (the mean) or ``median(seasonal_naive+ets+lightgbm)``."""
+        joined = "+".join(self.members)
+        if self.combine == "median":
+            return f"{_MEDIAN_PREFIX}{joined}{_MEDIAN_SUFFIX}"
+        return joined
 
     @classmethod
     def parse(cls, name: str) -> Candidate:
+        """The candidate a :attr:`name` stands for."""
+        if name.startswith(_MEDIAN_PREFIX) and name.endswith(_MEDIAN_SUFFIX):
+            inner = name[len(_MEDIAN_PREFIX) : -len(_MEDIAN_SUFFIX)]
+            return cls(tuple(inner.split("+")), "median")
         return cls(tuple(name.split("+")))
+
+    def among(self, available: Sequence[str] | Mapping[str, object]) -> Candidate:
+        """The same combination of the members in ``available`` (the models a forecaster
+        fitted), in member order."""
+        return Candidate(tuple(m for m in self.members if m in available), self.combine)
 
 
 def candidates(model_names: Sequence[str]) -> list[Candidate]:
-    """Every model alone, every pair, and all together (when more than two)."""
+    """Every model alone, every pair, and all together (when more than two): their mean and
+    their median."""
     names = list(model_names)
     out = [Candidate((name,)) for name in names]
     out += [Candidate(pair) for pair in itertools.combinations(names, 2)]
     if len(names) > 2:
         out.append(Candidate(tuple(names)))
+        out.append(Candidate(tuple(names), "median"))
     return out
 
 
 def candidate_forecast(forecasts: dict[str, np.ndarray], candidate: Candidate) -> np.ndarray:
     """The candidate's forecast from its members' forecasts (same shapes, CNY).
 
-    The mean skips members without a forecast for a product (NaN); it is NaN only where no
-    member has one.
+    The mean and the median skip members without a forecast for a product (NaN); they are NaN
+    only where no member has one.
     """
     stack = np.stack([forecasts[name] for name in candidate.members])
     known = ~np.isnan(stack)
     count = known.sum(axis=0)
+    if candidate.combine == "median":
+        # NaN sorts last: the middle of the known values is at (count - 1) / 2 and count / 2
+        ordered = np.sort(stack, axis=0)
+        low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]
+        high = np.take_along_axis(ordered, (count // 2)[None], axis=0)[0]
+        middle = np.where(count > 0, (low + high) / 2.0, np.nan)
+        return middle
     total = np.where(known, stack, 0.0).sum(axis=0)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
@@ -182,7 +218,7 @@ def _best_index(wapes: np.ndarray, sizes: np.ndarray, margin: float) -> np.ndarr
 def _best(scores: pd.DataFrame, margin: float) -> Candidate | None:
     """The winner among one variable's scores (see the module docstring)."""
     names = scores["candidate"].astype(str).to_numpy()
-    sizes = np.array([name.count("+") for name in names])
+    sizes = np.array([len(Candidate.parse(name).members) - 1 for name in names])
     index = int(_best_index(scores["wape"].to_numpy(dtype=float)[:, None], sizes, margin)[0])
     return None if index < 0 else Candidate.parse(names[index])
 

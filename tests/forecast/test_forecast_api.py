@@ -15,6 +15,7 @@ from hypothesis.extra.numpy import arrays
 from forecast import Forecaster, ForecastFallbackWarning, run_forecast
 from forecast.api import EXPOSURE_THREAD, _recorded_warnings
 from forecast.paths import aum_paths, flow_paths, path_quantiles, quantile_label
+from forecast.selection import Candidate
 from forecast.toy_data import toy_dataset
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import UsageError
@@ -128,6 +129,29 @@ def test_fit_once_then_predict_and_refit_from_later_days(forecaster, dataset) ->
             forecaster.predict(dataset, "2021-03-24", model="recent_mean+nope")
         single = forecaster.predict(dataset, "2021-03-24", model="ets")
         assert single.model_name == "ets"
+        name = "median(seasonal_naive+ets+lightgbm)"
+        median = forecaster.predict(dataset, "2021-03-24", horizon=5, model=name)
+        assert median.model_name == name and median.table["mean"].notna().all()
+
+
+def test_the_median_candidate_forecasts_the_middle_model(forecaster, dataset) -> None:
+    """Where every member forecasts a product, the median candidate's point forecast is the
+    middle one; where one cannot (the young product), the mean of the other two."""
+    panel = forecaster._panel_at(dataset, "2021-03-24")
+    members = ("seasonal_naive", "ets", "lightgbm")
+    last = np.array([panel.n_days - 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        stack = np.stack(
+            [forecaster.models_[m].predict_at(panel, last, 5)["redemptions"][0] for m in members]
+        )
+        median = forecaster._point_forecasts(
+            panel, {"redemptions": Candidate(members, "median")}, 5, []
+        )["redemptions"]
+    every = ~np.isnan(stack).any(axis=(0, 2))
+    assert every.sum() >= 3 and not every.all()
+    np.testing.assert_array_equal(median[every], np.median(stack, axis=0)[every])
+    np.testing.assert_allclose(median[~every], np.nanmean(stack, axis=0)[~every], rtol=1e-12)
 
 
 def test_predict_on_the_fit_s_data_and_day_reuses_its_panel_with_the_same_result(

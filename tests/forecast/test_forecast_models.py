@@ -297,10 +297,31 @@ def test_selection_picks_the_lowest_backtest_wape(panel) -> None:
 
 def test_candidates_and_ensembles() -> None:
     names = [c.name for c in candidates(["a", "b", "c"])]
-    assert names == ["a", "b", "c", "a+b", "a+c", "b+c", "a+b+c"]
+    assert names == ["a", "b", "c", "a+b", "a+c", "b+c", "a+b+c", "median(a+b+c)"]
+    assert [c.name for c in candidates(["a", "b"])] == ["a", "b", "a+b"]
+    for name in names:
+        assert Candidate.parse(name).name == name
     forecasts = {"a": np.array([1.0, np.nan, np.nan]), "b": np.array([3.0, 5.0, np.nan])}
     mean = candidate_forecast(forecasts, Candidate(("a", "b")))
     np.testing.assert_allclose(mean, [2.0, 5.0, np.nan])
+
+
+def test_the_median_ignores_the_model_gone_astray() -> None:
+    """Worked by hand: of 100, 110 and 400 the median is 110 (the mean 203.3); a member
+    without a forecast is skipped, so of two known values the median is their mean."""
+    forecasts = {
+        "a": np.array([100.0, 100.0, np.nan, 7.0]),
+        "b": np.array([110.0, np.nan, np.nan, 9.0]),
+        "c": np.array([400.0, 300.0, np.nan, 8.0]),
+    }
+    median = Candidate(("a", "b", "c"), "median")
+    np.testing.assert_array_equal(
+        candidate_forecast(forecasts, median), [110.0, 200.0, np.nan, 8.0]
+    )
+    assert Candidate.parse("median(a+b+c)") == median
+    assert median.among({"a": 1, "c": 2}) == Candidate(("a", "c"), "median")
+    with pytest.raises(ValueError, match="combine"):
+        Candidate(("a",), "mode")
 
 
 def test_censored_residuals_are_lifted_to_their_lower_bound() -> None:

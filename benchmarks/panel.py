@@ -21,6 +21,16 @@ The windows (``--windows`` picks some; ``--quick`` replays only the quarter arou
 | ``run30`` | the sample, ``run-30in5`` from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
 | ``rates2013`` | the sample, ``rates-2013`` from 2021-11-01 | 2021-10-01..2022-01-31 | yes |
 
+Three more windows, all stressed, regimes the settings were never chosen on, are replayed by
+name or with ``--windows all`` (not by default: the six above are the panel of issue 11):
+
+- ``plateau45``: a run at its peak for 20 days taking 45 % of AUM from 2021-03-01, scored
+  2021-02-01..2021-05-31;
+- ``combined2020``: ``run-30in5`` from 2020-06-22 (its peak on the eve of Dragon Boat) on top
+  of ``rates-2013`` from 2020-06-15, scored 2020-05-15..2020-08-31;
+- ``spring2022``: a spike run taking 25 % of AUM in 3 days from 2022-01-27 (the eve of Spring
+  Festival), scored 2022-01-01..2022-03-31.
+
 Every window replays P01–P12 with the default warm-up (60 days) and the default world.
 ``--world-seed N`` draws the sample again with seed N (``rainmaker sample --seed N``: the same
 products, market and calendar, other flows and another wave) and makes every window's data
@@ -57,7 +67,9 @@ class Window:
 
     Attributes:
         name: short key.
-        data: how the data set is made: ``sample``, ``nomix`` or a scenario preset name.
+        data: how the data set is made: ``sample``, ``nomix``, a scenario preset name (from
+            :data:`SCENARIO_START`), or scenarios applied to the sample in turn, each a kind or
+            preset and its parameters (``simulate.scenarios.apply_scenario``'s names).
         start, end: the window scored (inclusive).
         quick_start, quick_end: the shorter window of ``--quick``.
         stressed: judged as a stressed window (SPEC §4).
@@ -65,7 +77,7 @@ class Window:
     """
 
     name: str
-    data: str
+    data: str | tuple[tuple[str, dict[str, object]], ...]
     start: str
     end: str
     quick_start: str
@@ -136,9 +148,61 @@ WINDOWS = (
         f"June-2013-like rate spike from {SCENARIO_START}",
     ),
 )
+# regimes the settings were not chosen on (``--windows all`` or by name)
+UNSEEN_WINDOWS = (
+    Window(
+        "plateau45",
+        (
+            (
+                "run",
+                {
+                    "start": "2021-03-01",
+                    "shape": "plateau",
+                    "depth": 0.45,
+                    "days": 20,
+                    "length": 40,
+                },
+            ),
+        ),
+        "2021-02-01",
+        "2021-05-31",
+        "2021-02-15",
+        "2021-04-30",
+        True,
+        "a run at its peak for 20 days, 45 % of AUM, from 2021-03-01",
+    ),
+    Window(
+        "combined2020",
+        (
+            ("run-30in5", {"start": "2020-06-22"}),
+            ("rates-2013", {"start": "2020-06-15"}),
+        ),
+        "2020-05-15",
+        "2020-08-31",
+        "2020-06-01",
+        "2020-07-31",
+        True,
+        "run-30in5 peaking on the eve of Dragon Boat 2020, with a June-2013-like rate spike",
+    ),
+    Window(
+        "spring2022",
+        (
+            (
+                "run",
+                {"start": "2022-01-27", "shape": "spike", "depth": 0.25, "days": 3, "length": 20},
+            ),
+        ),
+        "2022-01-01",
+        "2022-03-31",
+        "2022-01-15",
+        "2022-02-28",
+        True,
+        "a spike run, 25 % of AUM in 3 days, on the eve of Spring Festival 2022",
+    ),
+)
 
 
-def _dataset(kind: str, scratch: Path, world_seed: int | None = None):
+def _dataset(kind: str | tuple, scratch: Path, world_seed: int | None = None):
     """The data set a window replays (made once per process, in ``scratch``), from the
     sample or, with ``world_seed``, from the sample drawn again with that seed."""
     from rainmaker.dataset import load_dataset
@@ -158,7 +222,12 @@ def _dataset(kind: str, scratch: Path, world_seed: int | None = None):
         return load_dataset(folder)
     from simulate.scenarios import apply_scenario
 
-    return apply_scenario(load_dataset(sample), kind, start=SCENARIO_START).dataset
+    if isinstance(kind, str):
+        return apply_scenario(load_dataset(sample), kind, start=SCENARIO_START).dataset
+    dataset = load_dataset(sample)
+    for step, params in kind:
+        dataset = apply_scenario(dataset, step, **params).dataset
+    return dataset
 
 
 def run_window(
@@ -211,7 +280,9 @@ COLUMNS = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--windows", default=",".join(w.name for w in WINDOWS))
+    parser.add_argument(
+        "--windows", default=",".join(w.name for w in WINDOWS), help="names, or all"
+    )
     parser.add_argument("--policies", default="none,rule,optimizer,oracle")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "panel")
@@ -237,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
         key, _, value = item.partition("=")
         section, _, name = key.partition(".")
         overrides.setdefault(section, {})[name] = tomllib.loads(f"v = {value}")["v"]
-    chosen = [w for w in WINDOWS if w.name in args.windows.split(",")]
+    names = args.windows.split(",")
+    every = WINDOWS + UNSEEN_WINDOWS
+    unknown = sorted(set(names) - {w.name for w in every} - {"all"})
+    if unknown:
+        parser.error(f"unknown windows {', '.join(unknown)}; expected names of {__file__}")
+    chosen = [w for w in every if w.name in names or "all" in names]
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:

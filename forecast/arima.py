@@ -24,10 +24,11 @@ chooses:
 
 Why two steps and CSS rather than a joint maximum-likelihood fit (statsmodels ``SARIMAX(x,
 exog=w)``, the textbook estimate): measured on the sample, a joint (1,1,1) fit took 2.3–7 s per
-product and flow, and maximum likelihood of the error model alone 0.1–11 s per order (see
-docs/forecast.md, "The ARIMA model"); ``evaluate-forecast`` fits 32 product-flows about 65 times,
-once per order. The CSS search of nine orders takes about 40 ms. The ridge's ordinary least
-squares ignore the errors' autocorrelation, which costs efficiency, not consistency.
+product and flow, and maximum likelihood of the error model alone 0.1–11 s per order, where
+``evaluate-forecast`` fits every product-flow about 65 times (with its backtests); the whole
+fit here, nine CSS orders and one filter, takes 31–37 ms per product and flow (docs/forecast.md,
+"The ARIMA model"). The ridge's ordinary least squares ignore the errors' autocorrelation, which
+costs efficiency, not consistency.
 
 A forecast is ``x̂ = w' β + ẑ``, ``ẑ`` the ARIMA forecast from the Kalman filter's state. From an
 origin inside the fitted days the filtered state of that day is used (``in_sample_at``); from a

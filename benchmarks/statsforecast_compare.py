@@ -1,4 +1,4 @@
-"""rainmaker's single-series models against statsforecast's AutoETS and AutoTheta, same series.
+"""rainmaker's single-series models against statsforecast's AutoETS, AutoTheta and AutoARIMA.
 
 A development comparison only: statsforecast is not a dependency of rainmaker. It needs a
 Python with statsforecast installed, given by ``--sf-python`` (for example a separate virtual
@@ -8,10 +8,11 @@ its pandas differs from the pinned one, so not the project's ``.venv``).
 The series are those of ``benchmarks/single_series.py`` (one product alone: ``level_shift``,
 ``steady``, ``new``; four weekly origins, 28 days each, models refitted at each origin). For
 every origin the history up to it, per flow, is written to a CSV file; the statsforecast Python
-fits ``AutoETS(season_length=7)`` and ``AutoTheta(season_length=7)`` on each history (raw CNY,
-as a user would call them) and forecasts 28 days; the point forecasts are scored like
-rainmaker's p50: WAPE = Σ|actual − forecast| / Σ actual per data set and flow, then averaged
-over seeds.
+fits ``AutoETS(season_length=7)``, ``AutoTheta(season_length=7)`` and
+``AutoARIMA(season_length=7)`` on each history (raw CNY, as a user would call them) and
+forecasts 28 days; the point forecasts are scored like rainmaker's p50: WAPE = Σ|actual −
+forecast| / Σ actual per data set and flow, then averaged over seeds. Ratios: each rainmaker
+model's WAPE over the best statsforecast model's, and ``arima`` over ``AutoARIMA``'s.
 
     .venv/bin/python benchmarks/statsforecast_compare.py --sf-python /tmp/sfvenv/bin/python \\
         [--seeds 0,1,2,3,4,5,6,7] [--kinds level_shift,steady,new]
@@ -30,18 +31,24 @@ HORIZON = 28
 ORIGINS = 4
 SEASON_DAYS = 7
 FLOWS = ("subscriptions", "redemptions")
+# statsforecast's models compared, the column names of its forecasts
+STATSFORECAST_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA")
 
 
 def statsforecast_worker(source: str, target: str) -> None:
-    """Run in the statsforecast Python: fit AutoETS and AutoTheta on every ``unique_id`` of
-    ``source`` (columns ``unique_id, ds, y``) and write their ``HORIZON``-day point forecasts
-    to ``target`` (columns ``unique_id, ds, AutoETS, AutoTheta``)."""
+    """Run in the statsforecast Python: fit AutoETS, AutoTheta and AutoARIMA on every
+    ``unique_id`` of ``source`` (columns ``unique_id, ds, y``) and write their ``HORIZON``-day
+    point forecasts to ``target`` (columns ``unique_id, ds`` and one per model)."""
     import pandas as pd
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, AutoTheta
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
     history = pd.read_csv(source, parse_dates=["ds"])
-    models = [AutoETS(season_length=SEASON_DAYS), AutoTheta(season_length=SEASON_DAYS)]
+    models = [
+        AutoETS(season_length=SEASON_DAYS),
+        AutoTheta(season_length=SEASON_DAYS),
+        AutoARIMA(season_length=SEASON_DAYS),
+    ]
     forecaster = StatsForecast(models=models, freq="D", n_jobs=1)
     out = forecaster.forecast(df=history, h=HORIZON)
     out.reset_index().to_csv(target, index=False)
@@ -62,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sf-python", required=True, help="a Python with statsforecast")
     parser.add_argument("--seeds", default="0,1,2,3,4,5,6,7")
     parser.add_argument("--kinds", default="level_shift,steady,new")
-    parser.add_argument("--models", default="seasonal_naive,ets,theta,lightgbm")
+    parser.add_argument("--models", default="seasonal_naive,ets,theta,arima,lightgbm")
     args = parser.parse_args(argv)
     models = tuple(args.models.split(","))
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     theirs = theirs.merge(actual, on=["kind", "seed", "variable", "origin", "horizon"])
     long = [rows[["kind", "seed", "model", "variable", "actual", "p50"]]]
-    for name in ("AutoETS", "AutoTheta"):
+    for name in STATSFORECAST_MODELS:
         long.append(
             theirs.assign(model=f"sf_{name}", p50=theirs[name])[
                 ["kind", "seed", "model", "variable", "actual", "p50"]
@@ -127,19 +134,23 @@ def main(argv: list[str] | None = None) -> int:
         (sums["error"] / sums["actual"]).groupby(["kind", "variable", "model"], sort=False).mean()
     )
     table = wape.unstack("model")
-    order = [m for m in ("auto", "ets", "theta", "sf_AutoETS", "sf_AutoTheta") if m in table]
+    theirs_names = [f"sf_{name}" for name in STATSFORECAST_MODELS]
+    order = [m for m in ("auto", "ets", "theta", "arima", *theirs_names) if m in table]
     order += [m for m in table.columns if m not in order]
     table = table[order]
-    best_sf = table[["sf_AutoETS", "sf_AutoTheta"]].min(axis=1)
-    for ours_name in ("auto", "ets", "theta"):
+    best_sf = table[theirs_names].min(axis=1)
+    for ours_name in ("auto", "ets", "theta", "arima"):
         if ours_name in table:
             table[f"{ours_name}/best_sf"] = table[ours_name] / best_sf
+    if "arima" in table:
+        table["arima/sf_AutoARIMA"] = table["arima"] / table["sf_AutoARIMA"]
     pd.set_option("display.width", 200)
     print(f"p50 WAPE, mean over seeds {args.seeds}, {ORIGINS} weekly origins x {HORIZON} days")
     print(table.to_string(float_format="{:.3f}".format))
     print(
         f"\nrainmaker (all models, evaluation with quantiles): {rainmaker_seconds:.1f} s; "
-        f"statsforecast (2 models, point forecasts, incl. import and JIT): {sf_seconds:.1f} s"
+        f"statsforecast ({len(STATSFORECAST_MODELS)} models, point forecasts, incl. import and "
+        f"JIT): {sf_seconds:.1f} s"
     )
     return 0
 

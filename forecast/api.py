@@ -30,6 +30,7 @@ from typing import Any, Self, TextIO
 import numpy as np
 import pandas as pd
 
+from forecast.arima import CalendarARIMA
 from forecast.backtest import BacktestRun, refit_folds, rolling_origins, run_backtest
 from forecast.base import ForecastFallbackWarning, ForecastModel, clone, single_threaded_blas
 from forecast.calibration import (
@@ -79,10 +80,14 @@ MODEL_CLASSES: dict[str, type[ForecastModel]] = {
     "seasonal_naive": SeasonalNaive,
     "ets": CalendarETS,
     "theta": CalendarTheta,
+    "arima": CalendarARIMA,
     "lightgbm": GlobalLightGBM,
     "recent_mean": RecentMean,
 }
 DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
+# The models that choose a form per product and flow by AICc at a full fit (``chosen_forms()``)
+# and keep it at a refit (``chosen``).
+FORM_CHOOSING_MODELS = (CalendarETS, CalendarARIMA)
 # the progress stage of Forecaster.fit (rainmaker.progress)
 FIT_STAGE = "forecast: fitting models"
 
@@ -386,11 +391,15 @@ class Forecaster:
                 f"({self.as_of_:%Y-%m-%d}); use fit() to go back in time"
             )
         self.dataset_ = dataset
-        # the ETS form, like the candidate, is chosen with the backtest of the last fit: a
-        # refit re-estimates each product's chosen form (one Holt-Winters fit, not one per form)
-        ets = self.models_.get("ets")
-        kept = ets.chosen_forms() if isinstance(ets, CalendarETS) else None
-        self._fit_models(panel, ets_forms=kept)
+        # the ETS form and the ARIMA order, like the candidate, are chosen with the backtest of
+        # the last fit: a refit re-estimates each product's chosen form (one Holt-Winters or
+        # ARIMA fit, not one per form)
+        kept = {
+            name: model.chosen_forms()
+            for name, model in self.models_.items()
+            if isinstance(model, FORM_CHOOSING_MODELS)
+        }
+        self._fit_models(panel, chosen_forms=kept)
         return self
 
     def _final_names(self) -> list[str]:
@@ -402,17 +411,19 @@ class Forecaster:
         panel: Panel,
         tick: Callable[[], None] | None = None,
         exposure: Future[pd.DataFrame] | None = None,
-        ets_forms: Mapping[str, Mapping[str, str]] | None = None,
+        chosen_forms: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
     ) -> None:
         """Fit the final models on ``panel``, and the exposure response unless ``exposure``
-        is already being estimated (its result is then awaited here); ``ets_forms``: the
-        Holt-Winters form of each product to keep (:meth:`CalendarETS.chosen_forms`)."""
+        is already being estimated (its result is then awaited here); ``chosen_forms``: per
+        model name, the form of each product to keep (:meth:`CalendarETS.chosen_forms`, the
+        Holt-Winters form; :meth:`CalendarARIMA.chosen_forms`, the ARIMA order)."""
         self.models_: dict[str, ForecastModel] = {}
         names = self._final_names()
         templates = {name: self._new_model(name) for name in names}
-        template = templates.get("ets")
-        if ets_forms is not None and isinstance(template, CalendarETS):
-            template.chosen = ets_forms
+        for name, forms in (chosen_forms or {}).items():
+            template = templates.get(name)
+            if isinstance(template, FORM_CHOOSING_MODELS):
+                template.chosen = forms
 
         def fit(name: str) -> ForecastModel | ValueError:
             try:

@@ -52,6 +52,8 @@ __all__ = [
     "holt_winters_options",
     "level_basis",
     "product_params",
+    "weekday_calendar_design",
+    "weekday_calendar_effects",
 ]
 
 SEASON_DAYS = 7
@@ -161,12 +163,49 @@ def fitted_rows(
 
 
 def product_params(
-    params: dict[str, np.ndarray], fitted: np.ndarray, has: np.ndarray
+    params: dict[str, np.ndarray], fitted: np.ndarray, has: np.ndarray, key: str = "alpha"
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One variable's fitted parameters in ``history``'s product order (see
-    :func:`fitted_rows`), and which products have a usable fit (fitted, ``alpha`` not NaN)."""
+    :func:`fitted_rows`), and which products have a usable fit (fitted, ``params[key]`` not
+    NaN: a parameter every fitted product has)."""
     rows = {name: value[np.maximum(fitted, 0)] for name, value in params.items()}
-    return rows, has & ~np.isnan(rows["alpha"])
+    return rows, has & ~np.isnan(rows[key])
+
+
+def weekday_calendar_design(first_day: pd.Timestamp, last_day: pd.Timestamp) -> np.ndarray:
+    """Weekday dummies and calendar regressors from ``first_day`` to ``last_day``, days × 19:
+    seven 0/1 weekday columns by the day's position from ``first_day`` (column ``i`` is the
+    weekday of ``first_day + i`` days), then :func:`calendar_regressors`. The weekly season of
+    the models that keep it fixed (``theta``, ``arima``): a model predicting from another
+    panel passes its fitted panel's first day, so the columns keep their weekdays."""
+    regressors = calendar_regressors(calendar_matrix(first_day, last_day))
+    weekday = np.arange(len(regressors)) % SEASON_DAYS
+    dummies = (weekday[:, None] == np.arange(SEASON_DAYS)[None, :]).astype(float)
+    return np.hstack([dummies, regressors])
+
+
+def weekday_calendar_effects(x: np.ndarray, rows: np.ndarray, ridge: float) -> np.ndarray:
+    """Coefficients of a ridge regression of ``x`` on ``rows`` (a slice of
+    :func:`weekday_calendar_design`) beside a local level (:func:`level_basis`), which is not
+    returned: what the weekday and calendar effects leave, ``x − rows @ coef``, keeps the
+    level for the model fitted to it.
+
+    Args:
+        x: the log-scale series (days,).
+        rows: its design rows (days × k), the first :data:`SEASON_DAYS` the weekday dummies.
+        ridge: penalty on the calendar columns (the weekday means and the level are not
+            penalised).
+
+    Returns:
+        ``coef`` (k,).
+    """
+    k = rows.shape[1]
+    full = np.hstack([rows, level_basis(len(x))])
+    penalty = np.concatenate(
+        [np.zeros(SEASON_DAYS), np.full(k - SEASON_DAYS, ridge), np.zeros(full.shape[1] - k)]
+    )
+    gram = full.T @ full + np.diag(penalty)
+    return np.linalg.lstsq(gram, full.T @ x, rcond=None)[0][:k]
 
 
 class CalendarETS(ForecastModel):

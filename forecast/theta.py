@@ -4,9 +4,10 @@ Each product and variable gets its own model on ``x = log(flow / scale + offset)
 year, as :class:`forecast.statistical.CalendarETS` (``scale`` the mean flow of that window, CNY;
 ``offset`` 0.1):
 
-1. a ridge regression of ``x`` on weekday dummies and the Chinese-calendar regressors of
-   :func:`forecast.statistical.calendar_regressors` gives the weekly season and the calendar
-   effects, beside a local level (:func:`forecast.statistical.level_basis`) that stays in ``z``;
+1. a ridge regression of ``x`` on weekday dummies and the Chinese-calendar regressors
+   (:func:`forecast.statistical.weekday_calendar_effects`) gives the weekly season and the
+   calendar effects, beside a local level (:func:`forecast.statistical.level_basis`) that stays
+   in ``z``;
    ``z`` is ``x`` minus the weekday and calendar effects (deseasonalised: additive on the log
    scale, i.e. multiplicative in CNY);
 2. statsmodels' ``ThetaModel`` (``deseasonalize=False``, two-step estimation) fits ``z``: the
@@ -30,14 +31,12 @@ import pandas as pd
 from statsmodels.tsa.forecasting.theta import ThetaModel
 
 from forecast.base import ForecastModel
-from forecast.features import calendar_matrix
 from forecast.panel import MODELLED_VARIABLES, Panel
 from forecast.statistical import (
-    SEASON_DAYS,
-    calendar_regressors,
     fitted_rows,
-    level_basis,
     product_params,
+    weekday_calendar_design,
+    weekday_calendar_effects,
 )
 
 __all__ = ["CalendarTheta"]
@@ -66,19 +65,11 @@ class CalendarTheta(ForecastModel):
         self.offset = offset
         self.theta = theta
 
-    def _design(self, first_day: pd.Timestamp, last_day: pd.Timestamp) -> np.ndarray:
-        """Weekday dummies (by the panel's day position) and calendar regressors."""
-        regressors = calendar_regressors(calendar_matrix(first_day, last_day))
-        weekday = np.arange(len(regressors)) % SEASON_DAYS
-        dummies = (weekday[:, None] == np.arange(SEASON_DAYS)[None, :]).astype(float)
-        return np.hstack([dummies, regressors])
-
     def _fit(self, history: Panel, end: int) -> None:
         if self.theta < 1:
             raise ValueError(f"theta must be >= 1, got {self.theta}")
-        design = self._design(history.dates[0], history.dates[end])
+        design = weekday_calendar_design(history.dates[0], history.dates[end])
         n, k = history.n_products, design.shape[1]
-        penalty = np.diag([0.0] * SEASON_DAYS + [self.ridge] * (k - SEASON_DAYS))
         self.first_date_ = pd.Timestamp(history.dates[0])
         self.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
         self.start_ = np.maximum(history.first_index, end - self.window_days + 1)
@@ -102,10 +93,7 @@ class CalendarTheta(ForecastModel):
                 rows = design[start : end + 1]
                 # The effects are estimated beside a local level (see level_basis), which is
                 # left in z for the theta model: not against the window's mean level.
-                full = np.hstack([rows, level_basis(len(x))])
-                free = np.zeros(full.shape[1] - k)
-                gram = full.T @ full + np.diag(np.concatenate([np.diag(penalty), free]))
-                coef = np.linalg.lstsq(gram, full.T @ x, rcond=None)[0][:k]
+                coef = weekday_calendar_effects(x, rows, self.ridge)
                 z = x - rows @ coef
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -123,7 +111,7 @@ class CalendarTheta(ForecastModel):
         n_origins, n = len(origins), history.n_products
         shift, fitted, has, start, last_target = fitted_rows(self, history, origins, horizon)
         # Weekday dummies follow the fitted panel's day positions.
-        design = self._design(history.dates[0] + pd.Timedelta(days=shift), last_target)
+        design = weekday_calendar_design(history.dates[0] + pd.Timedelta(days=shift), last_target)
         offset_rows = -shift  # row of design for panel day d is d + offset_rows
         weight = 1.0 - 1.0 / self.theta
         steps = np.arange(1, horizon + 1, dtype=float)

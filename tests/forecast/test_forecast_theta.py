@@ -9,6 +9,7 @@ import pytest
 from statsmodels.tsa.forecasting.theta import ThetaModel
 
 from forecast.panel import build_panel
+from forecast.statistical import weekday_calendar_design
 from forecast.theta import CalendarTheta
 from forecast.toy_data import toy_dataset
 
@@ -25,7 +26,7 @@ def test_forecast_at_the_fit_is_statsmodels_theta(data) -> None:
     forecast = model.predict_at(panel, np.array([end]), 14)
     for variable in ("subscriptions", "redemptions"):
         params = model.params_[variable]
-        design = model._design(panel.dates[0], panel.dates[-1] + pd.Timedelta(days=14))
+        design = weekday_calendar_design(panel.dates[0], panel.dates[-1] + pd.Timedelta(days=14))
         for p in range(panel.n_products):
             start = int(model.start_[p])
             y = np.maximum(panel.series(variable)[start : end + 1, p], 0.0)
@@ -63,7 +64,7 @@ def test_theta_one_is_simple_exponential_smoothing_without_drift(data) -> None:
     theta = theta_model.predict_at(panel, np.array([end]), 21)
     # Days 14 and 21 after the end (2021-04-14 and 04-21) are ordinary Wednesdays: the same
     # weekday and calendar rows, so only the drift can tell their forecasts apart.
-    design = flat_model._design(panel.dates[0], panel.dates[-1] + pd.Timedelta(days=21))
+    design = weekday_calendar_design(panel.dates[0], panel.dates[-1] + pd.Timedelta(days=21))
     np.testing.assert_array_equal(design[end + 14], design[end + 21])
     for variable in ("subscriptions", "redemptions"):
         np.testing.assert_allclose(flat[variable][0, :, 20], flat[variable][0, :, 13], rtol=1e-12)

@@ -9,7 +9,7 @@ ARIMA(p, d, q) process, chosen per product and flow as Hyndman & Khandakar's ``a
 chooses:
 
 1. ``β`` by the ridge regression of ``x`` on ``w`` beside a local level
-   (:func:`forecast.statistical.weekday_calendar_effects`, the regression of ``theta``): the
+   (:func:`forecast.statistical.deseasonalised_log_flow`, the regression of ``theta``): the
    effects of a few days a year need the ridge's shrinkage, and measured against the months
    around them they are not confounded with a level that moved; the level stays in ``z``;
 2. ``d`` (0 or 1) by the KPSS test of ``z`` at 5 % (``auto.arima``'s ``ndiffs``, short lags
@@ -54,10 +54,10 @@ from statsmodels.tsa.stattools import kpss
 from forecast.base import ForecastModel
 from forecast.panel import MODELLED_VARIABLES, Panel
 from forecast.statistical import (
+    deseasonalised_log_flow,
     fitted_rows,
     product_params,
     weekday_calendar_design,
-    weekday_calendar_effects,
 )
 
 __all__ = [
@@ -319,12 +319,9 @@ class CalendarARIMA(ForecastModel):
                 start = int(self.start_[p])
                 if end - start + 1 < self.min_history_days:
                     continue
-                y = np.maximum(np.nan_to_num(series[start : end + 1, p], nan=0.0), 0.0)
-                scale = float(y.mean()) if y.mean() > 0 else 1.0
-                x = np.log(y / scale + self.offset)
-                rows = design[start : end + 1]
-                coef = weekday_calendar_effects(x, rows, self.ridge)
-                z = x - rows @ coef
+                scale, coef, z = deseasonalised_log_flow(
+                    series[start : end + 1, p], design[start : end + 1], self.offset, self.ridge
+                )
                 kept = (self.chosen or {}).get(variable, {}).get(history.product_ids[p], "")
                 fit = choose_order(z, self.orders, kept)
                 if fit is None:

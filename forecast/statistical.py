@@ -49,6 +49,7 @@ __all__ = [
     "CalendarETS",
     "calendar_regressors",
     "fitted_rows",
+    "deseasonalised_log_flow",
     "holt_winters_options",
     "level_basis",
     "product_params",
@@ -182,6 +183,29 @@ def weekday_calendar_design(first_day: pd.Timestamp, last_day: pd.Timestamp) -> 
     weekday = np.arange(len(regressors)) % SEASON_DAYS
     dummies = (weekday[:, None] == np.arange(SEASON_DAYS)[None, :]).astype(float)
     return np.hstack([dummies, regressors])
+
+
+def deseasonalised_log_flow(
+    values: np.ndarray, rows: np.ndarray, offset: float, ridge: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """One product's flow over its window on the log scale, less its weekday and calendar
+    effects: what ``theta`` and ``arima`` fit their model to.
+
+    Args:
+        values: the flow over the window (days,), CNY; NaN and negatives count as 0.
+        rows: the window's rows of :func:`weekday_calendar_design` (days × k).
+        offset: the log scale is ``log(flow / scale + offset)``.
+        ridge: penalty of :func:`weekday_calendar_effects`.
+
+    Returns:
+        ``(scale, coef, z)``: the window's mean flow (CNY, 1 when it is 0), the weekday and
+        calendar effects (k,), and ``z = x − rows @ coef`` (days,), the local level kept in it.
+    """
+    y = np.maximum(np.nan_to_num(values, nan=0.0), 0.0)
+    scale = float(y.mean()) if y.mean() > 0 else 1.0
+    x = np.log(y / scale + offset)
+    coef = weekday_calendar_effects(x, rows, ridge)
+    return scale, coef, x - rows @ coef
 
 
 def weekday_calendar_effects(x: np.ndarray, rows: np.ndarray, ridge: float) -> np.ndarray:

@@ -5,7 +5,7 @@ year, as :class:`forecast.statistical.CalendarETS` (``scale`` the mean flow of t
 ``offset`` 0.1):
 
 1. a ridge regression of ``x`` on weekday dummies and the Chinese-calendar regressors
-   (:func:`forecast.statistical.weekday_calendar_effects`) gives the weekly season and the
+   (:func:`forecast.statistical.deseasonalised_log_flow`) gives the weekly season and the
    calendar effects, beside a local level (:func:`forecast.statistical.level_basis`) that stays
    in ``z``;
    ``z`` is ``x`` minus the weekday and calendar effects (deseasonalised: additive on the log
@@ -33,10 +33,10 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from forecast.base import ForecastModel
 from forecast.panel import MODELLED_VARIABLES, Panel
 from forecast.statistical import (
+    deseasonalised_log_flow,
     fitted_rows,
     product_params,
     weekday_calendar_design,
-    weekday_calendar_effects,
 )
 
 __all__ = ["CalendarTheta"]
@@ -87,14 +87,11 @@ class CalendarTheta(ForecastModel):
                 start = int(self.start_[p])
                 if end - start + 1 < self.min_history_days:
                     continue
-                y = np.maximum(np.nan_to_num(series[start : end + 1, p], nan=0.0), 0.0)
-                scale = float(y.mean()) if y.mean() > 0 else 1.0
-                x = np.log(y / scale + self.offset)
-                rows = design[start : end + 1]
                 # The effects are estimated beside a local level (see level_basis), which is
                 # left in z for the theta model: not against the window's mean level.
-                coef = weekday_calendar_effects(x, rows, self.ridge)
-                z = x - rows @ coef
+                scale, coef, z = deseasonalised_log_flow(
+                    series[start : end + 1, p], design[start : end + 1], self.offset, self.ridge
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     result = ThetaModel(z, deseasonalize=False).fit(use_mle=False)

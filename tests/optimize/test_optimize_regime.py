@@ -8,10 +8,13 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from optimize import load_settings
 from optimize.inputs import _regime_and_stress
-from optimize.regime import redemption_regime
+from optimize.regime import _rolling_median, redemption_regime
 
 DAYS = pd.date_range("2021-01-01", "2021-12-31", freq="D")
 
@@ -138,3 +141,22 @@ def test_in_defence_the_stress_floor_reads_the_runs_last_day() -> None:
     lookback = settings.liquidity.stress_lookback_days
     b = known[known["product_id"] == "B"].set_index("date")["redemptions"]
     assert base[1] == pytest.approx(b.iloc[-lookback:].mean())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 40), st.integers(1, 4)),
+        elements=st.one_of(st.just(np.nan), st.floats(-1e3, 1e3, allow_nan=False)),
+    ),
+    window=st.integers(1, 12),
+    share=st.floats(0.0, 1.0),
+)
+def test_the_regimes_rolling_median_is_pandas_column_by_column(values, window, share) -> None:
+    """The products laid end to end in one rolling pass give each column's own rolling median,
+    NaN skipped, NaN under ``min_periods`` (the regime is read every morning; one pass per
+    product was most of its cost)."""
+    min_periods = max(1, round(share * window))
+    expected = pd.DataFrame(values).rolling(window, min_periods=min_periods).median().to_numpy()
+    np.testing.assert_array_equal(_rolling_median(values, window, min_periods), expected)

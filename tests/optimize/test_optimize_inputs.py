@@ -16,6 +16,7 @@ from optimize.inputs import (
     inputs_from_forecast,
     laddered_rates,
     target_yield_path,
+    worst_net_outflow,
 )
 from optimize.parameters import model_parameters, nice_floor, required_quantile
 from optimize.portfolio import default_ladder
@@ -339,3 +340,22 @@ def test_the_wam_cap_follows_the_managed_book_when_asked(small_dataset: Path) ->
     expected = [min(regulatory, 1.5 * ladder_wam_days(books[p])) for p in ("P001", "P002", "P003")]
     np.testing.assert_allclose(capped.max_wam_days, expected)
     assert capped.max_wam_days[0] < capped.max_wam_days[1]
+
+
+def test_worst_net_outflow_worked_by_hand() -> None:
+    """A's net outflows 10, 30, 10, 0, 50 (CNY) over five days; over two days they sum to 40,
+    40, 10 and 50 against the AUM of the day before those two (100, 70, 60): the worst is
+    50 / 60. B only grows (0), C has no rows (0); a lookback of 0 turns it off."""
+    days = pd.date_range("2021-03-01", periods=5)
+    flows = pd.DataFrame(
+        {
+            "date": list(days) * 2,
+            "product_id": ["A"] * 5 + ["B"] * 5,
+            "redemptions": [10.0, 30.0, 20.0, 0.0, 50.0] + [1.0] * 5,
+            "subscriptions": [0.0, 0.0, 10.0, 0.0, 0.0] + [5.0] * 5,
+            "aum": [100.0, 70.0, 60.0, 60.0, 10.0] + [50.0] * 5,
+        }
+    )
+    worst = worst_net_outflow(flows, days[-1], ("A", "B", "C"), 2, 10)
+    np.testing.assert_allclose(worst, [50.0 / 60.0, 0.0, 0.0])
+    assert worst_net_outflow(flows, days[-1], ("A",), 2, 0).tolist() == [0.0]

@@ -67,9 +67,9 @@ class Window:
 
     Attributes:
         name: short key.
-        data: how the data set is made: ``sample``, ``nomix``, a scenario preset name (from
-            :data:`SCENARIO_START`), or scenarios applied to the sample in turn, each a kind or
-            preset and its parameters (``simulate.scenarios.apply_scenario``'s names).
+        data: how the data set is made: ``sample``, ``nomix``, or scenarios applied to the
+            sample in turn, each a kind or preset and its parameters
+            (``simulate.scenarios.apply_scenario``'s names).
         start, end: the window scored (inclusive).
         quick_start, quick_end: the shorter window of ``--quick``.
         stressed: judged as a stressed window (SPEC §4).
@@ -129,7 +129,7 @@ WINDOWS = (
     ),
     Window(
         "run30",
-        "run-30in5",
+        (("run-30in5", {"start": SCENARIO_START}),),
         "2021-10-01",
         "2022-01-31",
         "2021-10-15",
@@ -139,7 +139,7 @@ WINDOWS = (
     ),
     Window(
         "rates2013",
-        "rates-2013",
+        (("rates-2013", {"start": SCENARIO_START}),),
         "2021-10-01",
         "2022-01-31",
         "2021-10-15",
@@ -222,8 +222,6 @@ def _dataset(kind: str | tuple, scratch: Path, world_seed: int | None = None):
         return load_dataset(folder)
     from simulate.scenarios import apply_scenario
 
-    if isinstance(kind, str):
-        return apply_scenario(load_dataset(sample), kind, start=SCENARIO_START).dataset
     dataset = load_dataset(sample)
     for step, params in kind:
         dataset = apply_scenario(dataset, step, **params).dataset

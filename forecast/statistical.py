@@ -48,6 +48,7 @@ __all__ = [
     "LEVEL_KNOT_DAYS",
     "CalendarETS",
     "calendar_regressors",
+    "fit_window",
     "fitted_rows",
     "deseasonalised_log_flow",
     "holt_winters_options",
@@ -161,6 +162,16 @@ def fitted_rows(
     start = np.where(has, model.start_[np.maximum(fitted, 0)] + shift, np.iinfo(int).max)
     last_target = history.dates[0] + pd.Timedelta(days=int(origins.max()) + horizon)
     return shift, fitted, has, start, last_target
+
+
+def fit_window(model: ForecastModel, history: Panel, end: int, window_days: int) -> None:
+    """Record on a per-product model the panel and window it is fitted on, as
+    :func:`fitted_rows` reads them: ``first_date_`` (the panel's first day), ``product_index_``
+    (product id → row) and ``start_`` (each product's first fitted day: its first day, or
+    ``window_days`` before ``end``)."""
+    model.first_date_ = pd.Timestamp(history.dates[0])
+    model.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
+    model.start_ = np.maximum(history.first_index, end - window_days + 1)
 
 
 def product_params(
@@ -281,9 +292,7 @@ class CalendarETS(ForecastModel):
         regressors = self._regressors(history.dates[0], history.dates[end])
         n = history.n_products
         k = regressors.shape[1]
-        self.first_date_ = pd.Timestamp(history.dates[0])
-        self.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
-        self.start_ = np.maximum(history.first_index, end - self.window_days + 1)
+        fit_window(self, history, end, self.window_days)
         self.params_: dict[str, dict[str, np.ndarray]] = {}
         self.forms_: dict[str, np.ndarray] = {}
         self.recursion_ = {}

@@ -34,6 +34,7 @@ from forecast.base import ForecastModel
 from forecast.panel import MODELLED_VARIABLES, Panel
 from forecast.statistical import (
     deseasonalised_log_flow,
+    fit_window,
     fitted_rows,
     product_params,
     weekday_calendar_design,
@@ -70,9 +71,7 @@ class CalendarTheta(ForecastModel):
             raise ValueError(f"theta must be >= 1, got {self.theta}")
         design = weekday_calendar_design(history.dates[0], history.dates[end])
         n, k = history.n_products, design.shape[1]
-        self.first_date_ = pd.Timestamp(history.dates[0])
-        self.product_index_ = {pid: i for i, pid in enumerate(history.product_ids)}
-        self.start_ = np.maximum(history.first_index, end - self.window_days + 1)
+        fit_window(self, history, end, self.window_days)
         self.params_: dict[str, dict[str, np.ndarray]] = {}
         for variable in MODELLED_VARIABLES:
             series = history.series(variable)

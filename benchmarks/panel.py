@@ -313,6 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown windows {', '.join(unknown)}; expected names of {__file__}")
     chosen = [w for w in every if w.name in names or "all" in names]
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    from optimize import load_settings
+    from rainmaker.errors import UsageError
+
+    try:
+        # checked here, once, rather than in every worker process
+        load_settings(overrides=overrides)
+    except UsageError as error:
+        parser.exit(2, f"panel.py: {error}\n")
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = [

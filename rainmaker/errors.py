@@ -60,6 +60,11 @@ class DataError(RainmakerError):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__(self.describe())
 
+    def __reduce__(self) -> tuple[type[DataError], tuple[tuple[Problem, ...]]]:
+        # Rebuilt from its problems, not from the message (the default), so that an error
+        # raised in a worker process keeps its file, column and rows.
+        return DataError, (self.problems,)
+
     def describe(self) -> str:
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"

@@ -30,6 +30,7 @@ cannot be made from settings a file could not hold. Checks between fields (``exi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import os
@@ -148,6 +149,14 @@ class SettingsError(UsageError):
             shown = "" if got is _NOTHING else f", got {_show(got)}"
             text = f"{where}: key '{key}': expected {expected}{shown}"
         super().__init__(text)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Rebuilt from its fields, not from the message (the default), so that the error
+        # crosses a process pool intact (benchmarks/panel.py's workers raise it).
+        args: tuple[Any, ...] = (self.key, self.expected)
+        if self.got is not _NOTHING:
+            args += (self.got,)
+        return functools.partial(SettingsError, source=self.source, unknown=self.unknown), args
 
     def located(self, source: str, prefix: str = "") -> SettingsError:
         """This error in ``source`` under the table ``prefix`` (unchanged if already placed)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rainmaker.app.config import config_from_mapping
-from rainmaker.errors import UsageError
+from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.settings_core import (
     Settings,
     SettingsError,
@@ -139,3 +140,33 @@ def test_made_in_python_the_same_checks_run() -> None:
         _Inner(low=7)
     with pytest.raises(SettingsError, match="key 'high'"):
         _Inner(low=3, high=1.0)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [{"inner": {"low": 9}}, {"inner": {"speed": 1, "colour": 2}}, {"inner": {"low": 3, "high": 1}}],
+)
+def test_an_error_crosses_a_process_boundary_intact(raw: dict) -> None:
+    """A worker process's error reaches the parent with its key, expectation and message (the
+    panel's workers raised one the pool could not rebuild: BrokenProcessPool, no message)."""
+    with pytest.raises(SettingsError) as caught:
+        read_settings(_Outer, raw, source="panel.toml")
+    error = caught.value
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is SettingsError
+    assert str(again) == str(error)
+    assert (again.key, again.expected, again.source, again.unknown) == (
+        error.key,
+        error.expected,
+        error.source,
+        error.unknown,
+    )
+
+
+def test_a_data_error_crosses_a_process_boundary_with_its_problems() -> None:
+    error = DataError(
+        [Problem(file="flows.csv", column="date", message="not a date", rows=(3, 5), n_rows=2)]
+    )
+    again = pickle.loads(pickle.dumps(error))
+    assert again.problems == error.problems
+    assert str(again) == str(error)

@@ -475,25 +475,6 @@ def replay_first_day(
     return max(start - pd.Timedelta(days=int(warmup_days)), min(earliest, start))
 
 
-def _restrict(dataset: Dataset, products: tuple[str, ...]) -> Dataset:
-    """The data set reduced to ``products`` (other products' rows and tables dropped)."""
-    keep = set(products)
-    tables = {
-        stem: frame.loc[frame["product_id"].isin(keep)].reset_index(drop=True)
-        if "product_id" in frame.columns
-        else frame
-        for stem, frame in dataset.tables.items()
-    }
-    return dataclasses.replace(
-        dataset,
-        products=dataset.products.loc[dataset.products["product_id"].isin(keep)].reset_index(
-            drop=True
-        ),
-        flows=dataset.flows.loc[dataset.flows["product_id"].isin(keep)].reset_index(drop=True),
-        tables=tables,
-    )
-
-
 @dataclass
 class _Product:
     """Everything the replay keeps about one product."""
@@ -546,7 +527,7 @@ def replay(
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     chosen = _check_window(dataset, start, end, products)
     first_day = replay_first_day(dataset, start, warmup_days)
-    data = _restrict(dataset, chosen)
+    data = dataset.select(chosen)
     responses = _WorldResponse(data, first_day, settings.response)
     workdays = Workdays()
 

@@ -30,7 +30,14 @@ from optimize.portfolio import default_ladder, read_holdings
 from optimize.regime import RegimeState, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
-from rainmaker.assets import BUCKETS, MAX_TENOR_DAYS, bucket_rates
+from rainmaker.assets import (
+    BUCKETS,
+    FALLBACK_RATE_COLUMN,
+    MAX_TENOR_DAYS,
+    bucket,
+    bucket_rates,
+    rate_fallbacks,
+)
 from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
@@ -343,6 +350,23 @@ def _income_per_10k_from_yield(yield_7d_pct: np.ndarray) -> np.ndarray:
     return np.expm1(np.log1p(y) / DAYS_PER_YEAR) * 10_000.0
 
 
+def _warn_rate_fallbacks(
+    columns: Sequence[str] | pd.Index, bought: Sequence[str], warnings: list[str]
+) -> None:
+    """Say which buckets the plan may buy are priced off another tenor's rate
+    (:func:`rainmaker.assets.rate_fallbacks`): their purchases rest on a guess."""
+    guessed = {
+        name: column for name, column in rate_fallbacks(columns).items() if name in set(bought)
+    }
+    if guessed:
+        missing = sorted({bucket(name).rate_column for name in guessed})
+        warnings.append(
+            f"market.csv has no {', '.join(missing)}: {', '.join(guessed)} are priced at "
+            f"{FALLBACK_RATE_COLUMN} plus their spreads, with no term premium (add the "
+            "columns for plans that weigh term purchases on their own rates)"
+        )
+
+
 def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:
     """The rate each bucket of a steadily rolled ladder earns today, percent p.a.
 
@@ -610,6 +634,7 @@ def inputs_from_forecast(
     regime, recent_redemptions = _regime_and_stress(flows, market, today, ids, settings)
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
+    _warn_rate_fallbacks(market.columns, settings.purchases.buckets, warnings)
 
     book = _managed_book(data, ids, fee_bp, today, settings, managed)
     # the 5-working-day window spans about 7 calendar days

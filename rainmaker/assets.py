@@ -13,12 +13,22 @@ well below overnight Shibor.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUCKETS", "MAX_TENOR_DAYS", "SHIBOR_COLUMNS", "AssetBucket", "bucket", "bucket_rates"]
+__all__ = [
+    "BUCKETS",
+    "FALLBACK_RATE_COLUMN",
+    "MAX_TENOR_DAYS",
+    "SHIBOR_COLUMNS",
+    "AssetBucket",
+    "bucket",
+    "bucket_rates",
+    "rate_fallbacks",
+]
 
 # The Shibor tenors a market.csv may carry (SPEC §1: shibor_on and shibor_1w always), shortest
 # first: what the sample's market is drawn with and what the market forecast reads.
@@ -71,6 +81,9 @@ BUCKETS: tuple[AssetBucket, ...] = (
 # The longest tenor: how far past a plan's horizon its calendar must reach, and how far back a
 # steady-state ladder of purchases goes.
 MAX_TENOR_DAYS = max(b.tenor_days for b in BUCKETS)
+# The rate a bucket is priced off when the market lacks its own column: the longest tenor the
+# contract requires (SPEC §1).
+FALLBACK_RATE_COLUMN = "shibor_1w"
 
 
 def bucket(name: str) -> AssetBucket:
@@ -86,19 +99,35 @@ def bucket_rates(market: pd.DataFrame, buckets: tuple[AssetBucket, ...] = BUCKET
 
     Args:
         market: daily market frame indexed by date with the rate columns the buckets name
-            (``shibor_1m``, ``shibor_3m`` and ``shibor_6m`` fall back to ``shibor_1w`` when
-            absent, since the contract requires only ``shibor_on`` and ``shibor_1w``; the
-            longer NCDs are then priced no better than a week's money, so plans do not buy
-            them on rates they cannot see).
+            (a column the frame lacks falls back to :data:`FALLBACK_RATE_COLUMN`, see
+            :func:`rate_fallbacks`).
         buckets: the buckets to price.
 
     Returns:
         Frame indexed like ``market`` with one column per bucket name.
     """
+    fallbacks = rate_fallbacks(market.columns, buckets)
     out = {}
     for b in buckets:
-        column = b.rate_column
-        if column not in market.columns:
-            column = "shibor_1w"
+        column = fallbacks.get(b.name, b.rate_column)
         out[b.name] = b.rate_pct(market[column].astype(float))
     return pd.DataFrame(out, index=market.index)
+
+
+def rate_fallbacks(
+    columns: Iterable[str], buckets: tuple[AssetBucket, ...] = BUCKETS
+) -> dict[str, str]:
+    """The buckets whose rate column is not among ``columns``, each with the column it is
+    priced off instead (:data:`FALLBACK_RATE_COLUMN`).
+
+    The contract requires only ``shibor_on`` and ``shibor_1w`` (SPEC §1), so a market without
+    ``shibor_1m``, ``shibor_3m`` or ``shibor_6m`` prices those NCDs at a week's money plus
+    their own spreads: a term purchase then earns its spread over 7-day repo's and no term
+    premium, a guess the plan's users should be told of (:func:`optimize.make_plan` warns).
+    """
+    present = set(columns)
+    return {
+        b.name: FALLBACK_RATE_COLUMN
+        for b in buckets
+        if b.rate_column not in present and b.rate_column != FALLBACK_RATE_COLUMN
+    }

@@ -359,3 +359,30 @@ def test_worst_net_outflow_worked_by_hand() -> None:
     worst = worst_net_outflow(flows, days[-1], ("A", "B", "C"), 2, 10)
     np.testing.assert_allclose(worst, [50.0 / 60.0, 0.0, 0.0])
     assert worst_net_outflow(flows, days[-1], ("A",), 2, 0).tolist() == [0.0]
+
+
+def test_a_market_without_term_rates_prices_them_at_a_week_and_says_so(
+    small_dataset: Path,
+) -> None:
+    """SPEC §1 requires only shibor_on and shibor_1w: the NCDs are then priced off 1-week
+    Shibor plus their spreads, and the plan's warnings name the missing columns."""
+    dataset = load_dataset(small_dataset)
+    as_of = "2021-04-10"
+    forecast = fake_forecast(dataset, as_of)
+    settings = load_settings()
+    full, said = inputs_from_forecast(dataset, as_of, forecast, settings)
+    # this market has 1- and 3-month Shibor, not 6-month
+    assert [w[:35] for w in said if "market.csv has no" in w] == [
+        "market.csv has no shibor_6m: ncd_6m"
+    ]
+
+    market = pd.read_csv(small_dataset / "market.csv").drop(columns=["shibor_1m", "shibor_3m"])
+    market.to_csv(small_dataset / "market.csv", index=False)
+    short = load_dataset(small_dataset)
+    inputs, said = inputs_from_forecast(short, as_of, fake_forecast(short, as_of), settings)
+    (warning,) = [w for w in said if "market.csv has no" in w]
+    assert "shibor_1m, shibor_3m, shibor_6m" in warning and "ncd_1m, ncd_3m, ncd_6m" in warning
+    week = inputs.rates_pct["repo_7d"] - 0.05  # repo_7d is 1-week Shibor + 5 bp
+    assert inputs.rates_pct["ncd_1m"] == pytest.approx(week + 0.12)
+    assert inputs.rates_pct["ncd_3m"] == pytest.approx(week + 0.18)
+    assert full.rates_pct["ncd_3m"] != pytest.approx(inputs.rates_pct["ncd_3m"])

@@ -28,7 +28,7 @@ from optimize.inputs import (
 from optimize.portfolio import default_ladder
 from optimize.sales_plan import REQUIREMENT_COLUMNS
 from optimize.settings import PlanSettings
-from rainmaker.assets import BUCKETS
+from rainmaker.assets import BUCKETS, rate_fallbacks
 from rainmaker.china_calendar import calendar_features, workday_flags
 
 __all__ = ["MARKET_RATES_PCT", "synthetic_inputs"]
@@ -91,10 +91,9 @@ def synthetic_inputs(
         dates[-1] + pd.Timedelta(days=CALENDAR_MARGIN_DAYS),
     )
     history_days = pd.date_range(today - pd.Timedelta(days=LOOKBACK_DAYS), today, freq="D")
+    priced_off = rate_fallbacks(MARKET_RATES_PCT)
     rates = {
-        b.name: float(
-            b.rate_pct(MARKET_RATES_PCT.get(b.rate_column, MARKET_RATES_PCT["shibor_1w"]))
-        )
+        b.name: float(b.rate_pct(MARKET_RATES_PCT[priced_off.get(b.name, b.rate_column)]))
         for b in BUCKETS
     }
     drift = rng.normal(0.0, 0.05, len(history_days)).cumsum() * 0.1

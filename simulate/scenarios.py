@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker import __version__
-from rainmaker.assets import bucket
+from rainmaker.assets import bucket, rate_fallbacks
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset, DateLike, load_dataset, parse_day
 from rainmaker.errors import UsageError
@@ -573,8 +573,8 @@ def benchmark_response(dates: pd.Series, shocks: Mapping[str, np.ndarray]) -> pd
     total = pd.Series(0.0, index=days)
     for name, weight in PEER_MIX.items():
         b = bucket(name)
-        # priced as rainmaker.assets.bucket_rates prices it: its column, else shibor_1w
-        column = b.rate_column if b.rate_column in daily.columns else "shibor_1w"
+        # priced as rainmaker.assets.bucket_rates prices it
+        column = rate_fallbacks(daily.columns, (b,)).get(name, b.rate_column)
         if column not in daily.columns:
             continue
         held = max(b.tenor_days, 1)  # cash and overnight repo reprice every day

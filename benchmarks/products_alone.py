@@ -11,6 +11,9 @@ origins, forecasts 28 days with the default models, refitted at each origin
 
     .venv/bin/python benchmarks/products_alone.py [--data data/sample] [--origin 2022-03-01]
                                                   [--products P01,P02] [--history-days 396]
+                                                  [--adapt]
+
+``--adapt`` forecasts with bands that follow the last week (``Forecaster(adapt=True)``).
 
 Products whose flows begin less than ``--min-history-days`` before the origin, or end before the
 last origin's horizon, are skipped (and named).
@@ -43,7 +46,11 @@ def product_alone(dataset: Dataset, product_id: str, first_day: pd.Timestamp) ->
 
 
 def measure(
-    dataset: Dataset, product_id: str, origin: pd.Timestamp, history_days: int
+    dataset: Dataset,
+    product_id: str,
+    origin: pd.Timestamp,
+    history_days: int,
+    forecaster_params: dict[str, object] | None = None,
 ) -> pd.DataFrame:
     """Per model and flow of one product alone: ``wape``, ``coverage`` and ``bias``."""
     one = product_alone(dataset, product_id, origin - pd.Timedelta(days=history_days))
@@ -51,7 +58,14 @@ def measure(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         evaluation = evaluate_forecast(
-            one, origin, end, HORIZON, DEFAULT_MODELS, step_days=7, refit_every_days=7
+            one,
+            origin,
+            end,
+            HORIZON,
+            DEFAULT_MODELS,
+            step_days=7,
+            refit_every_days=7,
+            forecaster_params=forecaster_params,
         )
     rows = evaluation.forecasts
     rows = rows[rows["variable"].isin(FLOWS) & rows["actual"].notna()]
@@ -83,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", default="", help="comma-separated ids (default: all)")
     parser.add_argument("--history-days", type=int, default=396)
     parser.add_argument("--min-history-days", type=int, default=120)
+    parser.add_argument(
+        "--adapt", action="store_true", help="bands that follow the last week (Forecaster adapt)"
+    )
     args = parser.parse_args(argv)
     dataset = load_dataset(args.data)
     origin = pd.Timestamp(args.origin)
@@ -98,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         ):
             skipped.append(product_id)
             continue
-        frames.append(measure(dataset, product_id, origin, args.history_days))
+        params = {"adapt": True} if args.adapt else None
+        frames.append(measure(dataset, product_id, origin, args.history_days, params))
     if not frames:
         print("no product has the history and the days after the origin asked for", file=sys.stderr)
         return 2

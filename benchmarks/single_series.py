@@ -14,6 +14,9 @@ each origin. Printed:
   seeds (target 75–85 % in every band).
 
     .venv/bin/python benchmarks/single_series.py [--seeds 0,1,2] [--kinds level_shift,steady,new]
+                                                 [--adapt]
+
+``--adapt`` forecasts with bands that follow the last week (``Forecaster(adapt=True)``).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ FLOWS = ("subscriptions", "redemptions")
 BANDS = ((1, 7), (8, 14), (15, 21), (22, 28))
 
 
-def measure(kind: str, seed: int, models: tuple[str, ...]) -> pd.DataFrame:
+def measure(kind: str, seed: int, models: tuple[str, ...], adapt: bool = False) -> pd.DataFrame:
     """Every scored forecast of one data set: rows of
     :attr:`forecast.evaluation.EvaluationResult.forecasts` for the two flows, with ``kind``,
     ``seed`` and ``inside`` (the outcome lies in [p10, p90]); amounts in CNY."""
@@ -45,7 +48,14 @@ def measure(kind: str, seed: int, models: tuple[str, ...]) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastFallbackWarning)
         evaluation = evaluate_forecast(
-            series.dataset, start, end, HORIZON, models, step_days=7, refit_every_days=7
+            series.dataset,
+            start,
+            end,
+            HORIZON,
+            models,
+            step_days=7,
+            refit_every_days=7,
+            forecaster_params={"adapt": adapt},
         )
     rows = evaluation.forecasts[evaluation.forecasts["variable"].isin(FLOWS)]
     rows = rows[rows["actual"].notna()]
@@ -89,13 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--kinds", default=",".join(SINGLE_SERIES_KINDS))
     parser.add_argument("--models", default="seasonal_naive,ets,lightgbm")
+    parser.add_argument(
+        "--adapt", action="store_true", help="bands that follow the last week (Forecaster adapt)"
+    )
     args = parser.parse_args(argv)
     models = tuple(args.models.split(","))
     frames = []
     for kind in args.kinds.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             started = time.perf_counter()
-            frames.append(measure(kind, seed, models))
+            frames.append(measure(kind, seed, models, args.adapt))
             print(f"{kind} seed {seed}: {time.perf_counter() - started:.1f} s", flush=True)
     rows = pd.concat(frames, ignore_index=True)
     per_set = summarise(rows)

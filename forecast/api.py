@@ -35,10 +35,12 @@ from forecast.backtest import BacktestRun, refit_folds, rolling_origins, run_bac
 from forecast.base import ForecastFallbackWarning, ForecastModel, clone, single_threaded_blas
 from forecast.calibration import (
     DEFAULT_HALF_LIFE_DAYS,
+    RECENT_ERROR_DAYS,
     centre_residuals,
     error_ratio,
     log_residuals,
     origin_weights,
+    recent_error_factor,
     widen_residuals,
 )
 from forecast.exposure import RESPONSE_COLUMNS, fit_exposure_response
@@ -215,6 +217,10 @@ class Forecaster:
             ``0.8 (n − 1)/(n + 1)`` (:func:`forecast.calibration.widen_residuals`); also the
             seasonal naive's errors that stand in when the panel is too short for a backtest,
             once sized to the candidate's (:meth:`residuals`).
+        adapt: widen a product's band when the errors of the forecast made a week before the
+            as-of day were larger than the backtest's usually are at the same horizons
+            (:func:`forecast.calibration.recent_error_factor`; the result's warnings name the
+            products). Off by default: docs/forecast.md, "Bands that follow the last week".
     """
 
     def __init__(
@@ -236,6 +242,7 @@ class Forecaster:
         widen: bool = True,
         *,
         model: str | None = None,
+        adapt: bool = False,
     ) -> None:
         # ``model`` is run_forecast's spelling ("auto", a name, or names to select among);
         # given, it decides the models, so that Forecaster(model=m) forecasts as run_forecast
@@ -255,6 +262,7 @@ class Forecaster:
         self.half_life_days = None if half_life_days is None else float(half_life_days)
         self.centre = bool(centre)
         self.widen = bool(widen)
+        self.adapt = bool(adapt)
         self._check_settings()
 
     def _check_settings(self) -> None:
@@ -543,7 +551,7 @@ class Forecaster:
         key = (candidate.name, variable)
         if key not in self._residual_cache:
             run = self.backtest_
-            stand_in = run is None or any(name not in run.forecasts for name in candidate.members)
+            stand_in = self._stands_in(candidate)
             if stand_in:
                 run = self._naive_run()
                 members = Candidate(("seasonal_naive",))
@@ -570,6 +578,11 @@ class Forecaster:
             self._residual_cache[key] = residuals
             self._weight_cache[key] = weights
         return self._residual_cache[key]
+
+    def _stands_in(self, candidate: Candidate) -> bool:
+        """The candidate has no backtest residuals: the seasonal naive's stand in."""
+        run = self.backtest_
+        return run is None or any(name not in run.forecasts for name in candidate.members)
 
     def residual_weights(self, candidate: Candidate, variable: str) -> np.ndarray:
         """Recency weights of the origins of :meth:`residuals` (n_origins,), summing to 1."""
@@ -698,6 +711,8 @@ class Forecaster:
             )[:, :, :horizon]
             for variable, candidate in chosen.items()
         }
+        if self.adapt:
+            residuals = self._adapted(panel, chosen, overrides, context, residuals, notes)
         rng = np.random.default_rng([self.seed, int(panel.as_of.toordinal())])
         # Both flows of a path replay the same origin: one set of weights (the backtest's).
         first = MODELLED_VARIABLES[0]
@@ -728,6 +743,52 @@ class Forecaster:
             warnings=tuple(dict.fromkeys(notes)),
         )
 
+    def _adapted(
+        self,
+        panel: Panel,
+        chosen: Mapping[str, Candidate],
+        overrides: Mapping[str, Mapping[str, Candidate]],
+        context: Any,
+        residuals: dict[str, np.ndarray],
+        notes: list[str],
+    ) -> dict[str, np.ndarray]:
+        """The residuals, each product's scaled by :func:`recent_error_factor` of the errors
+        of the forecast made :data:`RECENT_ERROR_DAYS` days before the panel's last day (all
+        its days known by then; the models' parameters are those of the fit, made on rows up
+        to the as-of day at the latest). Capped subscription days are left out."""
+        k = RECENT_ERROR_DAYS
+        origin = panel.n_days - 1 - k
+        if origin < SeasonalNaive.min_history_days:
+            return residuals
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ForecastFallbackWarning)
+            earlier = self._point_forecasts(panel, dict(chosen), k, [], overrides, origin)
+        days = slice(origin + 1, origin + 1 + k)
+        out = dict(residuals)
+        for variable, forecast in earlier.items():
+            if self._stands_in(chosen[variable]):
+                # a panel too short for a backtest: the stand-in errors are already the
+                # product's own recent weeks, sized to the candidate's
+                continue
+            truth = panel.subscriptions if variable == "subscriptions" else panel.redemptions
+            truth = truth[days].T
+            if variable == "subscriptions":
+                truth = np.where(panel.censored[days].T, np.nan, truth)
+            scale = context.states[variable].scale[origin]
+            errors = log_residuals(forecast[None], truth[None], scale[None])[0]
+            weights = self.residual_weights(chosen[variable], variable)
+            factor = recent_error_factor(errors, residuals[variable], weights)
+            out[variable] = residuals[variable] * factor[None, :, None]
+            wider = np.flatnonzero(factor > 1.0)
+            if wider.size:
+                shown = ", ".join(f"{panel.product_ids[p]} ×{factor[p]:.2f}" for p in wider[:5])
+                notes.append(
+                    f"{variable}: bands widened for {wider.size} product(s) ({shown}"
+                    f"{', ...' if wider.size > 5 else ''}): the errors of the last {k} days "
+                    "were larger than the backtest's usual ones"
+                )
+        return out
+
     def _panel_at(self, dataset: Dataset, as_of: str | pd.Timestamp | None) -> Panel:
         """The panel of ``dataset`` as of ``as_of``: the one of the last fit or refit when it
         is the same data set and day (the usual fit-then-predict), whose feature context is
@@ -746,17 +807,19 @@ class Forecaster:
         horizon: int,
         notes: list[str],
         overrides: Mapping[str, Mapping[str, Candidate]] | None = None,
+        origin: int | None = None,
     ) -> dict[str, np.ndarray]:
         """Point forecasts (n_products, horizon) of the chosen candidates from the panel's last
-        day (a product in ``overrides[variable]`` gets its own candidate); a product a candidate
-        cannot forecast gets the first fallback model that can (:data:`FALLBACK_ORDER`), with a
-        warning added to ``notes``."""
-        last = np.array([panel.n_days - 1])
+        day, or from the day at position ``origin`` (a product in ``overrides[variable]`` gets
+        its own candidate); a product a candidate cannot forecast gets the first fallback model
+        that can (:data:`FALLBACK_ORDER`), with a warning added to ``notes``."""
+        last = np.array([panel.n_days - 1 if origin is None else origin])
+        forecast_at = "predict_at" if origin is None else "known_at"
         forecasts: dict[str, dict[str, np.ndarray]] = {}
 
         def model_forecast(name: str) -> dict[str, np.ndarray]:
             if name not in forecasts:
-                predicted = self.models_[name].predict_at(panel, last, horizon)
+                predicted = getattr(self.models_[name], forecast_at)(panel, last, horizon)
                 forecasts[name] = {v: values[0] for v, values in predicted.items()}
             return forecasts[name]
 

@@ -170,6 +170,32 @@ class ForecastModel(ABC):
             forecasts = self._predict_at(history, origins, horizon)
         return {variable: np.maximum(values, 0.0) for variable, values in forecasts.items()}
 
+    def known_at(self, history: Panel, origins: np.ndarray, horizon: int) -> dict[str, np.ndarray]:
+        """Point forecasts from origins whose every target is a known day of ``history``, with
+        the fitted parameters: what the model would have said then, to size its recent errors
+        (:meth:`forecast.api.Forecaster.predict` with ``adapt``). Where the fit saw the targets
+        the forecasts are in-sample (as :meth:`in_sample_at`), so never for scoring a model.
+        A product with too little history at an origin gets NaN, as in :meth:`predict_at`.
+
+        Raises:
+            ValueError: an origin before the panel or a target after its last day.
+        """
+        self._check_fitted()
+        origins = np.asarray(origins, dtype=int)
+        if origins.size and (origins.min() < 0 or origins.max() + horizon > history.n_days - 1):
+            raise ValueError(
+                f"{self.name}: known-day forecasts must end by the panel's last day "
+                f"{history.as_of:%Y-%m-%d}"
+            )
+        with single_threaded_blas():
+            forecasts = self._predict_at(history, origins, horizon)
+        short = (origins[:, None] - history.first_index[None, :] + 1) < self.min_history_days
+        for variable in MODELLED_VARIABLES:
+            values = forecasts[variable]
+            values[short] = np.nan
+            forecasts[variable] = np.maximum(values, 0.0)
+        return forecasts
+
     def predict(self, horizon: int, history: Panel | None = None) -> pd.DataFrame:
         """Point forecasts for the ``horizon`` days after the last day of ``history``.
 

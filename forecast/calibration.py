@@ -64,7 +64,9 @@ __all__ = [
     "error_ratio",
     "log_residuals",
     "origin_weights",
+    "recent_error_factor",
     "weighted_median",
+    "weighted_quantile",
     "widen_residuals",
 ]
 
@@ -78,6 +80,11 @@ MIN_OWN_RESIDUALS = 8
 # may apply (the band read at 1 % and 99 % instead of 10 % and 90 %).
 TARGET_COVERAGE = 0.8
 MAX_CONFORMAL_SCALE = 1.815
+# Adapting the band to the last days (:func:`recent_error_factor`): the errors of the forecast
+# made this many days before the as-of day, compared with the backtest's at the same horizons;
+# a trajectory of errors larger than this quantile of the backtest's widens the band.
+RECENT_ERROR_DAYS = 7
+RECENT_ERROR_LEVEL = 0.9
 # error_ratio needs this many paired errors of a product (days) to measure it; with fewer the
 # ratio is 1 (the stand-in is left as it is).
 MIN_RATIO_ERRORS = 14
@@ -144,6 +151,21 @@ def weighted_median(values: np.ndarray, weights: np.ndarray, axis: int = 0) -> n
         weights: one weight ≥ 0 per position along ``axis``.
         axis: the axis reduced.
     """
+    return weighted_quantile(values, weights, 0.5, axis)
+
+
+def weighted_quantile(
+    values: np.ndarray, weights: np.ndarray, level: float, axis: int = 0
+) -> np.ndarray:
+    """Weighted quantile at ``level`` along ``axis`` (the lower one: the smallest value whose
+    cumulative weight reaches ``level`` of the total), skipping NaN; NaN where nothing is known.
+
+    Args:
+        values: any shape.
+        weights: one weight ≥ 0 per position along ``axis``.
+        level: in (0, 1].
+        axis: the axis reduced.
+    """
     moved = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
     order = np.argsort(moved, axis=-1)  # NaN sort last
     ordered = np.take_along_axis(moved, order, axis=-1)
@@ -152,7 +174,7 @@ def weighted_median(values: np.ndarray, weights: np.ndarray, axis: int = 0) -> n
     w = np.take_along_axis(w, order, axis=-1)
     cumulative = np.cumsum(w, axis=-1)
     total = cumulative[..., -1:]
-    index = np.argmax(cumulative >= 0.5 * total, axis=-1)[..., None]
+    index = np.argmax(cumulative >= level * total, axis=-1)[..., None]
     out = np.take_along_axis(ordered, index, axis=-1)[..., 0]
     return np.where(total[..., 0] > 0, out, np.nan)
 
@@ -239,6 +261,59 @@ def error_ratio(
         if spread_own > 0 and spread_reference > 0:
             ratio[p] = spread_own / spread_reference
     return ratio
+
+
+def recent_error_factor(
+    recent: np.ndarray,
+    residuals: np.ndarray,
+    weights: np.ndarray,
+    level: float = RECENT_ERROR_LEVEL,
+) -> np.ndarray:
+    """Per product, how much wider than usual the last days' errors say the band must be.
+
+    ``recent`` holds the errors of the forecast made ``k`` days before the as-of day, at
+    horizons 1..k (all known by the as-of day). The residual trajectories of the backtest say
+    how large such a trajectory's errors usually are: each origin's mean absolute residual over
+    the same horizons, against their weighted mean ``s``. The last trajectory's mean absolute
+    error over ``s`` (its ratio) is compared with the ``level`` quantile of the origins' own
+    ratios: at or below it the band stays as it is (factor 1), as it does for nine backtest
+    trajectories in ten; above it every residual of the product is scaled by the ratio, so that
+    the band is as wide as errors of that size ask. A wave that the calm origins never saw
+    shows in the last week's errors days before it shows in any whole backtest trajectory (the
+    latest ends a horizon before the as-of day).
+
+    Args:
+        recent: (n_products, k) log-scale errors, NaN where unknown (censored days included).
+        residuals: (n_origins, n_products, ≥ k) the calibration residuals, centred.
+        weights: (n_origins,) their origin weights.
+        level: the quantile of the origins' ratios that counts as usual.
+
+    Returns:
+        Factors ≥ 1 (n_products,); 1 where fewer than :data:`MIN_OWN_RESIDUALS` origins or
+        fewer than half the ``k`` recent errors are known.
+    """
+    recent = np.asarray(recent, dtype=float)
+    n_products, k = recent.shape
+    factor = np.ones(n_products)
+    if residuals.size == 0 or k == 0 or residuals.shape[2] < k:
+        return factor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN trajectories: no size
+        size = np.nanmean(np.abs(residuals[:, :, :k]), axis=2)  # (n_origins, n_products)
+        last = np.nanmean(np.abs(recent), axis=1)
+    w = np.asarray(weights, dtype=float)
+    for p in range(n_products):
+        known = np.isfinite(size[:, p]) & (w > 0)
+        if known.sum() < MIN_OWN_RESIDUALS or np.isfinite(recent[p]).sum() < (k + 1) // 2:
+            continue
+        usual = float(np.average(size[known, p], weights=w[known]))
+        if not usual > 0:
+            continue
+        ratios = size[known, p] / usual
+        threshold = float(weighted_quantile(ratios, w[known], level))
+        ratio = float(last[p]) / usual
+        factor[p] = max(1.0, ratio) if ratio > threshold else 1.0
+    return factor
 
 
 def widen_residuals(

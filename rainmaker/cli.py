@@ -530,6 +530,7 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
             models,
             step_days=args.step,
             refit_every_days=args.refit_every,
+            forecaster_params={"adapt": True} if args.adapt else None,
             progress=reporter(args.progress),
         )
     _say(
@@ -794,6 +795,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", type=int, default=7, metavar="DAYS", help="days between origins")
     p.add_argument(
         "--refit-every", type=int, default=28, metavar="DAYS", help="days between full refits"
+    )
+    p.add_argument(
+        "--adapt",
+        action="store_true",
+        help="bands that widen after a week of unusual errors (docs/forecast.md)",
     )
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="metrics CSV")
     p.add_argument(

@@ -126,6 +126,7 @@ def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, cap
             "7",
             "--models",
             "seasonal_naive,lightgbm",
+            "--adapt",
             "--out",
             str(metrics),
             "--tracking-uri",
@@ -152,6 +153,7 @@ def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, cap
     assert len(runs) == 1
     run = runs.iloc[0]
     assert run["params.horizon"] == "7"
+    assert run["params.adapt"] == "True"
     assert 0.0 <= run["metrics.auto.redemptions.coverage_80"] <= 1.0
     assert run["metrics.lightgbm.subscriptions.wape"] > 0
     client = mlflow.MlflowClient()

@@ -4,6 +4,7 @@ weeks ago (stand-in errors sized to the candidate's)."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -21,7 +22,9 @@ from forecast.calibration import (
     conformal_scale,
     error_ratio,
     origin_weights,
+    recent_error_factor,
     weighted_median,
+    weighted_quantile,
     widen_residuals,
 )
 from forecast.features import calendar_matrix
@@ -234,3 +237,92 @@ def test_in_sample_forecasts_end_by_the_last_fitted_day() -> None:
     assert np.isfinite(ets.in_sample_at(panel, np.array([7]), 7)["subscriptions"]).all()
     with pytest.raises(ValueError, match="last fitted day"):
         ets.in_sample_at(panel, np.array([last - 1]), 2)
+
+
+def test_weighted_quantile_is_the_smallest_value_reaching_the_level() -> None:
+    values = np.array([5.0, 1.0, 4.0, np.nan, 2.0, 3.0])
+    equal = np.ones(len(values))
+    assert [float(weighted_quantile(values, equal, q)) for q in (0.2, 0.21, 0.4, 0.9, 1.0)] == [
+        1.0,
+        2.0,
+        2.0,
+        5.0,
+        5.0,
+    ]
+    # weights: 1 carries half of the weight, so it is every quantile up to the median
+    weights = np.array([1.0, 4.0, 1.0, 1.0, 1.0, 1.0])
+    assert float(weighted_quantile(values, weights, 0.5)) == 1.0
+    assert float(weighted_quantile(values, weights, 0.51)) == 2.0
+    assert float(weighted_median(values, weights)) == 1.0
+
+
+def _trajectories(sizes: np.ndarray, k: int = 7) -> np.ndarray:
+    """(n_origins, 1, k) residuals of absolute size ``sizes[o]`` on every day, signs alternating."""
+    signs = np.where(np.arange(k) % 2 == 0, 1.0, -1.0)
+    return (sizes[:, None] * signs[None, :])[:, None, :]
+
+
+def test_recent_errors_widen_a_band_only_past_the_backtest_s_usual_range() -> None:
+    """Worked by hand: 20 origins of equal weight with trajectories of size 0.10, 0.11, ...,
+    0.29 (mean 0.195); their ratios to the mean run from 0.51 to 1.49, the 0.9 quantile (the
+    18th of 20) is 0.27 / 0.195 = 1.385. A last week of errors of size 0.39 (ratio 2.0) scales
+    the residuals by 2 and one of 0.28 by 1.436; one of 0.27 (not above) leaves them; so does
+    one of 0.39 with four of its seven days unknown, or a product with only five origins."""
+    sizes = 0.10 + 0.01 * np.arange(20)
+    residuals = _trajectories(sizes)
+    weights = np.full(20, 1 / 20)
+    week = np.full((1, 7), 0.39)
+    assert recent_error_factor(week, residuals, weights) == pytest.approx([2.0])
+    assert recent_error_factor(-week, residuals, weights) == pytest.approx([2.0])
+    assert recent_error_factor(np.full((1, 7), 0.28), residuals, weights) == pytest.approx(
+        [0.28 / 0.195]
+    )
+    assert recent_error_factor(np.full((1, 7), 0.27), residuals, weights) == pytest.approx([1.0])
+    half_known = np.where(np.arange(7) < 4, np.nan, 0.39)[None, :]
+    assert recent_error_factor(half_known, residuals, weights) == pytest.approx([1.0])
+    young = residuals[:5]
+    assert recent_error_factor(week, young, np.full(5, 0.2)) == pytest.approx([1.0])
+    # horizons past the last week's k days are not read
+    longer = np.concatenate([residuals, np.full((20, 1, 7), 9.0)], axis=2)
+    assert recent_error_factor(week, longer, weights) == pytest.approx([2.0])
+
+
+def _jumped_forecast(adapt: bool, cut: bool = False) -> pd.DataFrame:
+    """A steady product whose redemptions tripled over the week before the origin."""
+    series = single_series_dataset("steady", 0, days_after=14)
+    flows = series.dataset.flows.copy()
+    last_week = (flows["date"] > series.origin - pd.Timedelta(days=7)) & (
+        flows["date"] <= series.origin
+    )
+    flows.loc[last_week, "redemptions"] *= 3.0
+    data = dataclasses.replace(series.dataset, flows=flows)
+    if cut:
+        data = data.up_to(series.origin)
+    forecaster = Forecaster(
+        models=("seasonal_naive", "ets"), horizon=14, estimate_exposure_response=False, adapt=adapt
+    ).fit(data, series.origin)
+    result = forecaster.predict(data, series.origin)
+    return result.table.assign(warned=" ".join(result.warnings))
+
+
+def test_a_week_of_large_errors_widens_the_band_and_says_so() -> None:
+    plain, adapted = _jumped_forecast(adapt=False), _jumped_forecast(adapt=True)
+
+    def width(table: pd.DataFrame) -> float:
+        rows = table[table["variable"] == "redemptions"]
+        return float(np.log(rows["p90"] / rows["p10"]).mean())
+
+    assert width(adapted) > 1.5 * width(plain)
+    assert "redemptions: bands widened for 1 product(s)" in adapted["warned"].iloc[0]
+    assert "bands widened" not in plain["warned"].iloc[0]
+    # subscriptions, whose last week was as usual, keep their band
+    subscriptions = plain["variable"] == "subscriptions"
+    pd.testing.assert_frame_equal(
+        plain.loc[subscriptions, ["p10", "p90"]], adapted.loc[subscriptions, ["p10", "p90"]]
+    )
+
+
+def test_bands_that_follow_the_last_week_read_nothing_after_the_as_of_day() -> None:
+    pd.testing.assert_frame_equal(
+        _jumped_forecast(adapt=True), _jumped_forecast(adapt=True, cut=True)
+    )

@@ -125,6 +125,11 @@ class ForecastModel(ABC):
                 f"{self.name}: origins must lie between the last fitted day "
                 f"{self.fitted_through_:%Y-%m-%d} and the end of the panel {history.as_of:%Y-%m-%d}"
             )
+        return self._forecasts_from(history, origins, horizon)
+
+    def _forecasts_from(
+        self, history: Panel, origins: np.ndarray, horizon: int
+    ) -> dict[str, np.ndarray]:
         with single_threaded_blas():
             forecasts = self._predict_at(history, origins, horizon)
         # A product without enough history at an origin gets no forecast from this model.
@@ -187,14 +192,7 @@ class ForecastModel(ABC):
                 f"{self.name}: known-day forecasts must end by the panel's last day "
                 f"{history.as_of:%Y-%m-%d}"
             )
-        with single_threaded_blas():
-            forecasts = self._predict_at(history, origins, horizon)
-        short = (origins[:, None] - history.first_index[None, :] + 1) < self.min_history_days
-        for variable in MODELLED_VARIABLES:
-            values = forecasts[variable]
-            values[short] = np.nan
-            forecasts[variable] = np.maximum(values, 0.0)
-        return forecasts
+        return self._forecasts_from(history, origins, horizon)
 
     def predict(self, horizon: int, history: Panel | None = None) -> pd.DataFrame:
         """Point forecasts for the ``horizon`` days after the last day of ``history``.

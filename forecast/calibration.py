@@ -293,6 +293,7 @@ def recent_error_factor(
         fewer than half the ``k`` recent errors are known.
     """
     recent = np.asarray(recent, dtype=float)
+    recent = np.where(np.isfinite(recent), recent, np.nan)  # an error on a zero scale says nothing
     n_products, k = recent.shape
     factor = np.ones(n_products)
     if residuals.size == 0 or k == 0 or residuals.shape[2] < k:

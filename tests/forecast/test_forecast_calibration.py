@@ -280,6 +280,8 @@ def test_recent_errors_widen_a_band_only_past_the_backtest_s_usual_range() -> No
     assert recent_error_factor(np.full((1, 7), 0.27), residuals, weights) == pytest.approx([1.0])
     half_known = np.where(np.arange(7) < 4, np.nan, 0.39)[None, :]
     assert recent_error_factor(half_known, residuals, weights) == pytest.approx([1.0])
+    with_infinite = np.where(np.arange(7) < 4, np.inf, 0.39)[None, :]
+    assert recent_error_factor(with_infinite, residuals, weights) == pytest.approx([1.0])
     young = residuals[:5]
     assert recent_error_factor(week, young, np.full(5, 0.2)) == pytest.approx([1.0])
     # horizons past the last week's k days are not read

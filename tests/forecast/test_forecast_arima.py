@@ -1,6 +1,6 @@
 """The regression with calendar regressors and ARIMA errors: statsmodels' forecast with the same
-parameters at the fit, inside it and at later origins, the order chosen by AICc, no look-ahead,
-and the products it cannot or need not model."""
+parameters at the fit, inside it and at later origins, the order chosen by AICc, and the
+products it cannot or need not model (no look-ahead: tests/forecast/test_forecast_models.py)."""
 
 from __future__ import annotations
 
@@ -123,20 +123,6 @@ def test_in_sample_origins_use_the_filtered_state_of_that_day(fitted) -> None:
             for index, origin in enumerate(origins):
                 expected, _ = _statsmodels(model, panel, variable, p, int(origin))
                 np.testing.assert_allclose(forecast[variable][index, p], expected, rtol=1e-9)
-
-
-def test_later_origins_do_not_depend_on_later_rows(data, fitted) -> None:
-    """A forecast from day T is the same whether the panel ends on T or goes on."""
-    _, model = fitted
-    cut = build_panel(data, "2021-02-14")
-    full = build_panel(data)
-    origin = cut.n_days - 1
-    from_cut = model.predict_at(cut, np.array([origin]), 21)
-    from_full = model.predict_at(full, np.array([origin, origin + 14]), 21)
-    for variable in ("subscriptions", "redemptions"):
-        np.testing.assert_array_equal(from_cut[variable][0], from_full[variable][0])
-        # the state moved on with the 14 new days: a different forecast
-        assert not np.allclose(from_full[variable][0, :, 14:], from_full[variable][1, :, :7])
 
 
 def test_aicc_chooses_the_order_after_kpss_chooses_the_differences() -> None:

@@ -1,5 +1,5 @@
 """The ETS model's form chosen by AICc (trend none or damped, weekly season), its state update
-from later origins against statsmodels, and no look-ahead."""
+from later origins against statsmodels (no look-ahead: tests/forecast/test_forecast_models.py)."""
 
 from __future__ import annotations
 
@@ -103,23 +103,6 @@ def test_later_origins_follow_the_chosen_form_as_statsmodels_does(data, forms) -
             direct = scale * (np.exp(np.asarray(result.forecast(14)) + effects) - model.offset)
             weeks = h % SEASON_DAYS == 0
             np.testing.assert_allclose(forecast[variable][0, p][~weeks], direct[~weeks], rtol=1e-9)
-
-
-def test_later_origins_do_not_depend_on_later_rows(data) -> None:
-    """A forecast from day T with a damped trend is the same whether the panel ends on T or goes
-    on, and the same whether the recursion resumed from an earlier origin or started afresh."""
-    model = CalendarETS(forms=("A,Ad,A",)).fit(build_panel(data, "2020-12-31"))
-    cut = build_panel(data, "2021-02-14")
-    full = build_panel(data)
-    origin = cut.n_days - 1
-    from_cut = model.predict_at(cut, np.array([origin]), 21)
-    from_full = model.predict_at(full, np.array([origin, origin + 14]), 21)
-    model.predict_at(full, np.array([origin - 7]), 21)  # leaves a state to resume from
-    resumed = model.predict_at(full, np.array([origin]), 21)
-    for variable in ("subscriptions", "redemptions"):
-        np.testing.assert_array_equal(from_cut[variable][0], from_full[variable][0])
-        np.testing.assert_array_equal(resumed[variable][0], from_full[variable][0])
-        assert not np.allclose(from_full[variable][0, :, 14:], from_full[variable][1, :, :7])
 
 
 def test_a_product_closed_to_new_money_is_forecast_at_zero(data) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.arima import CalendarARIMA
 from forecast.backtest import rolling_origins, run_backtest
 from forecast.base import ForecastModel, NotFittedError, clone
 from forecast.calibration import log_residuals
@@ -189,7 +190,14 @@ def test_forecast_grid_rows_equal_the_general_rows(panel) -> None:
 
 @pytest.mark.parametrize(
     "model",
-    [SeasonalNaive(), RecentMean(), CalendarETS(), CalendarTheta(), GlobalLightGBM(**FAST_LGBM)],
+    [
+        SeasonalNaive(),
+        RecentMean(),
+        CalendarETS(),
+        CalendarTheta(),
+        CalendarARIMA(),
+        GlobalLightGBM(**FAST_LGBM),
+    ],
     ids=lambda m: m.name,
 )
 def test_model_contract(model: ForecastModel, panel) -> None:
@@ -215,6 +223,30 @@ def test_model_contract(model: ForecastModel, panel) -> None:
     assert {k: v for k, v in vars(fitted).items() if k in state}.keys() == state.keys()
     with pytest.raises(ValueError, match="origins"):
         fitted.predict_at(panel, np.array([panel.n_days - 40]), 7)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [CalendarETS(forms=("A,Ad,A",)), CalendarTheta(), CalendarARIMA()],
+    ids=lambda m: m.name,
+)
+def test_later_origins_do_not_depend_on_later_rows(model: ForecastModel) -> None:
+    """The per-product models (a damped trend for ``ets``): a forecast from day T is the same
+    whether the panel ends on T or goes on, and the same whether the state was carried on from
+    an earlier origin or started afresh; the state moves on with the new days."""
+    data = toy_dataset(n_products=3, start="2020-01-01", end="2021-03-31", seed=1, with_quota=False)
+    fitted = clone(model).fit(build_panel(data, "2020-12-31"))
+    cut = build_panel(data, "2021-02-14")
+    full = build_panel(data)
+    origin = cut.n_days - 1
+    from_cut = fitted.predict_at(cut, np.array([origin]), 21)
+    from_full = fitted.predict_at(full, np.array([origin, origin + 14]), 21)
+    fitted.predict_at(full, np.array([origin - 7]), 21)  # leaves a state to resume from
+    resumed = fitted.predict_at(full, np.array([origin]), 21)
+    for variable in ("subscriptions", "redemptions"):
+        np.testing.assert_array_equal(from_cut[variable][0], from_full[variable][0])
+        np.testing.assert_array_equal(resumed[variable][0], from_full[variable][0])
+        assert not np.allclose(from_full[variable][0, :, 14:], from_full[variable][1, :, :7])
 
 
 def test_seasonal_naive_repeats_the_last_same_weekday(panel) -> None:

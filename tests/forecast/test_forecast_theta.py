@@ -1,5 +1,5 @@
 """The Theta model: statsmodels' forecast on the deseasonalised log series, the state update
-from later origins, and no look-ahead."""
+from later origins (no look-ahead: tests/forecast/test_forecast_models.py)."""
 
 from __future__ import annotations
 
@@ -38,21 +38,6 @@ def test_forecast_at_the_fit_is_statsmodels_theta(data) -> None:
             effects = design[end + 1 : end + 15] @ params["coef"][p]
             expected = params["scale"][p] * (np.exp(expected_z + effects) - model.offset)
             np.testing.assert_allclose(forecast[variable][0, p], expected, rtol=1e-9)
-
-
-def test_later_origins_do_not_depend_on_later_rows(data) -> None:
-    """A forecast from day T is the same whether the panel ends on T or goes on."""
-    fitted_panel = build_panel(data, "2020-12-31")
-    model = CalendarTheta().fit(fitted_panel)
-    cut = build_panel(data, "2021-02-14")
-    full = build_panel(data)
-    origin = cut.n_days - 1
-    from_cut = model.predict_at(cut, np.array([origin]), 21)
-    from_full = model.predict_at(full, np.array([origin, origin + 14]), 21)
-    for variable in ("subscriptions", "redemptions"):
-        np.testing.assert_array_equal(from_cut[variable][0], from_full[variable][0])
-        # The level moved on with the 14 new days: a different forecast.
-        assert not np.allclose(from_full[variable][0, :, 14:], from_full[variable][1, :, :7])
 
 
 def test_theta_one_is_simple_exponential_smoothing_without_drift(data) -> None:

@@ -54,6 +54,9 @@ from statsmodels.tsa.stattools import kpss
 from forecast.base import ForecastModel
 from forecast.panel import MODELLED_VARIABLES, Panel
 from forecast.statistical import (
+    CALENDAR_RIDGE,
+    LOG_OFFSET,
+    WINDOW_DAYS,
     deseasonalised_log_flow,
     fit_window,
     fitted_rows,
@@ -275,9 +278,9 @@ class CalendarARIMA(ForecastModel):
 
     def __init__(
         self,
-        window_days: int = 364,
-        ridge: float = 1.0,
-        offset: float = 0.1,
+        window_days: int = WINDOW_DAYS,
+        ridge: float = CALENDAR_RIDGE,
+        offset: float = LOG_OFFSET,
         orders: tuple[tuple[int, int], ...] = DEFAULT_ORDERS,
         chosen: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:

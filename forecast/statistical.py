@@ -42,15 +42,18 @@ from forecast.features import CALENDAR_COLUMNS, calendar_matrix
 from forecast.panel import MODELLED_VARIABLES, Panel
 
 __all__ = [
+    "CALENDAR_RIDGE",
     "DAMPING_BOUNDS",
     "DEFAULT_FORMS",
     "ETS_FORMS",
     "LEVEL_KNOT_DAYS",
+    "LOG_OFFSET",
+    "WINDOW_DAYS",
     "CalendarETS",
     "calendar_regressors",
+    "deseasonalised_log_flow",
     "fit_window",
     "fitted_rows",
-    "deseasonalised_log_flow",
     "holt_winters_options",
     "level_basis",
     "product_params",
@@ -59,6 +62,12 @@ __all__ = [
 ]
 
 SEASON_DAYS = 7
+# The defaults every per-product model on log flows shares (``ets``, ``theta``, ``arima``): a
+# year of history, the ridge of the calendar regression, and the offset of
+# ``log(flow / scale + offset)`` that keeps a day without flows finite.
+WINDOW_DAYS = 364
+CALENDAR_RIDGE = 1.0
+LOG_OFFSET = 0.1
 
 # The Holt-Winters forms CalendarETS chooses among by AICc, in ETS notation (error, trend,
 # season; error always additive on the log scale): "N" none, "Ad" additive damped, "A" additive
@@ -270,9 +279,9 @@ class CalendarETS(ForecastModel):
 
     def __init__(
         self,
-        window_days: int = 364,
-        ridge: float = 1.0,
-        offset: float = 0.1,
+        window_days: int = WINDOW_DAYS,
+        ridge: float = CALENDAR_RIDGE,
+        offset: float = LOG_OFFSET,
         forms: tuple[str, ...] = DEFAULT_FORMS,
         chosen: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:

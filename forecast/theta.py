@@ -33,6 +33,9 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from forecast.base import ForecastModel
 from forecast.panel import MODELLED_VARIABLES, Panel
 from forecast.statistical import (
+    CALENDAR_RIDGE,
+    LOG_OFFSET,
+    WINDOW_DAYS,
     deseasonalised_log_flow,
     fit_window,
     fitted_rows,
@@ -59,7 +62,11 @@ class CalendarTheta(ForecastModel):
     min_history_days = 56
 
     def __init__(
-        self, window_days: int = 364, ridge: float = 1.0, offset: float = 0.1, theta: float = 2.0
+        self,
+        window_days: int = WINDOW_DAYS,
+        ridge: float = CALENDAR_RIDGE,
+        offset: float = LOG_OFFSET,
+        theta: float = 2.0,
     ) -> None:
         self.window_days = window_days
         self.ridge = ridge

@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecast.market import MarketForecast, market_forecast
 from optimize.portfolio import default_ladder, read_holdings
-from optimize.regime import RegimeState, redemption_regime
+from optimize.regime import RegimeState, flows_by_day, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
 from rainmaker.assets import (
@@ -1128,18 +1128,9 @@ def worst_net_outflow(
         return np.zeros(len(ids))
     first = today - pd.Timedelta(days=lookback_days + window_days)
     rows = flows.loc[(flows["date"] > first) & (flows["date"] <= today)]
-    # placed by position, not pivoted: a pivot was most of this function's cost, run every
-    # morning (one row per product and day, as a valid data set has; the same numbers)
-    day, dates = pd.factorize(rows["date"], sort=True)
-    column, products = pd.factorize(rows["product_id"], sort=True)
-
-    def wide(name: str) -> np.ndarray:
-        out = np.full((len(dates), len(products)), np.nan)
-        out[day, column] = rows[name].to_numpy(dtype=float)
-        return out
-
-    net = pd.DataFrame(wide("redemptions") - wide("subscriptions"))
-    aum = pd.DataFrame(wide("aum"))
+    _, products, wide = flows_by_day(rows, ("redemptions", "subscriptions", "aum"))
+    net = pd.DataFrame(wide["redemptions"] - wide["subscriptions"])
+    aum = pd.DataFrame(wide["aum"])
     share = net.rolling(window_days, min_periods=window_days).sum() / aum.shift(window_days).where(
         lambda a: a > 0
     )

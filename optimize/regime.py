@@ -47,6 +47,7 @@ from optimize.settings import RegimeSettings
 __all__ = [
     "MAD_TO_SIGMA",
     "RegimeState",
+    "flows_by_day",
     "pressure_scores",
     "pressure_windows",
     "redemption_regime",
@@ -110,14 +111,9 @@ def pressure_windows(
         One frame per window, indexed by date, one column per product; NaN where the history
         is too short.
     """
-    day, dates = pd.factorize(flows["date"], sort=True)
-    column, ids = pd.factorize(flows["product_id"], sort=True)
-    redemptions = np.full((len(dates), len(ids)), np.nan)
-    aum = np.full((len(dates), len(ids)), np.nan)
-    redemptions[day, column] = flows["redemptions"].to_numpy(dtype=float)
-    aum[day, column] = flows["aum"].to_numpy(dtype=float)
-    previous = np.vstack([np.full((1, len(ids)), np.nan), aum[:-1]])
-    share = redemptions / np.where(previous > 0, previous, np.nan)
+    dates, ids, wide = flows_by_day(flows, ("redemptions", "aum"))
+    previous = _shifted(wide["aum"], 1)
+    share = wide["redemptions"] / np.where(previous > 0, previous, np.nan)
     minimum = settings.lookback_days // 2
     # the baseline of a window of n days ends where the window starts: the statistics of the
     # share's history shifted by n (a rolling statistic of a shifted series is the shifted one)
@@ -135,6 +131,29 @@ def pressure_windows(
             daily = (share - base) / np.maximum(scale, floor)
         scores.append(pd.DataFrame(_rolling_median(daily, n, n), index=index, columns=columns))
     return tuple(scores)
+
+
+def flows_by_day(
+    flows: pd.DataFrame, columns: tuple[str, ...]
+) -> tuple[pd.Index, pd.Index, dict[str, np.ndarray]]:
+    """Flows rows laid out as (days × products) arrays, one per column of ``columns``.
+
+    Placed by position, not pivoted: a pivot was most of the cost of the regime and of the
+    ladder's worst outflow (:func:`optimize.inputs.worst_net_outflow`), read every morning of a
+    backtest. The rows are one per product and day, as a valid data set has.
+
+    Returns:
+        ``(dates, ids, arrays)``: the dates the rows hold and the product ids, both sorted, and
+        per column its values (NaN where a product has no row that day).
+    """
+    day, dates = pd.factorize(flows["date"], sort=True)
+    column, ids = pd.factorize(flows["product_id"], sort=True)
+    arrays = {}
+    for name in columns:
+        values = np.full((len(dates), len(ids)), np.nan)
+        values[day, column] = flows[name].to_numpy(dtype=float)
+        arrays[name] = values
+    return dates, ids, arrays
 
 
 def _shifted(values: np.ndarray, n: int) -> np.ndarray:

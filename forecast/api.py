@@ -44,7 +44,7 @@ from forecast.calibration import (
     widen_residuals,
 )
 from forecast.exposure import RESPONSE_COLUMNS, fit_exposure_response
-from forecast.features import feature_context
+from forecast.features import FeatureContext, feature_context
 from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
@@ -748,7 +748,7 @@ class Forecaster:
         panel: Panel,
         chosen: Mapping[str, Candidate],
         overrides: Mapping[str, Mapping[str, Candidate]],
-        context: Any,
+        context: FeatureContext,
         residuals: dict[str, np.ndarray],
         notes: list[str],
     ) -> dict[str, np.ndarray]:

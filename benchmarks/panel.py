@@ -202,17 +202,11 @@ UNSEEN_WINDOWS = (
 )
 
 
-def _dataset(kind: str | tuple, scratch: Path, world_seed: int | None = None):
-    """The data set a window replays (made once per process, in ``scratch``), from the
-    sample or, with ``world_seed``, from the sample drawn again with that seed."""
+def _dataset(kind: str | tuple, scratch: Path, sample: Path = SAMPLE):
+    """The data set a window replays (made once per process, in ``scratch``), from
+    ``sample`` (the sample, or the sample drawn again by ``--world-seed``)."""
     from rainmaker.dataset import load_dataset
 
-    sample = SAMPLE
-    if world_seed is not None:
-        from simulate.sample import generate_sample
-        from simulate.synthetic import SampleConfig
-
-        sample = generate_sample(scratch / f"world{world_seed}", SampleConfig(seed=world_seed))
     if kind == "sample":
         return load_dataset(sample)
     if kind == "nomix":
@@ -234,7 +228,7 @@ def run_window(
     out: Path,
     quick: bool,
     overrides: dict,
-    world_seed: int | None = None,
+    sample: Path = SAMPLE,
 ) -> dict:
     """Replay one window under every policy; return its comparison and seconds."""
     from simulate.backtest import PolicyOptions, run_backtest
@@ -242,7 +236,7 @@ def run_window(
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dataset = _dataset(window.data, Path(scratch), world_seed)
+        dataset = _dataset(window.data, Path(scratch), sample)
         run = run_backtest(
             dataset,
             window.quick_start if quick else window.start,
@@ -322,12 +316,22 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         parser.exit(2, f"panel.py: {error}\n")
     began = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        futures = [
-            pool.submit(run_window, w, policies, args.out, args.quick, overrides, args.world_seed)
-            for w in chosen
-        ]
-        results = [f.result() for f in futures]
+    with tempfile.TemporaryDirectory() as scratch:
+        sample = SAMPLE
+        if args.world_seed is not None:
+            # drawn once here, not once per window
+            from simulate.sample import generate_sample
+            from simulate.synthetic import SampleConfig
+
+            sample = generate_sample(
+                Path(scratch) / f"world{args.world_seed}", SampleConfig(seed=args.world_seed)
+            )
+        with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            futures = [
+                pool.submit(run_window, w, policies, args.out, args.quick, overrides, sample)
+                for w in chosen
+            ]
+            results = [f.result() for f in futures]
     pd.set_option("display.width", 200)
     lines = []
     for window, result in zip(chosen, results, strict=True):

@@ -29,13 +29,12 @@ import warnings
 
 import pandas as pd
 
+# the protocol and scores of benchmarks/single_series.py (beside this script, on its path)
+from single_series import FLOWS, HORIZON, ORIGINS, summarise
+
 from forecast import DEFAULT_MODELS
 from forecast.evaluation import evaluate_forecast
 from rainmaker.dataset import Dataset, load_dataset
-
-HORIZON = 28
-ORIGINS = 4
-FLOWS = ("subscriptions", "redemptions")
 
 
 def product_alone(dataset: Dataset, product_id: str, first_day: pd.Timestamp) -> Dataset:
@@ -52,7 +51,8 @@ def measure(
     history_days: int,
     forecaster_params: dict[str, object] | None = None,
 ) -> pd.DataFrame:
-    """Per model and flow of one product alone: ``wape``, ``coverage`` and ``bias``."""
+    """Per model and flow of one product alone: ``wape``, ``coverage_80`` and ``bias``
+    (``single_series.summarise``)."""
     one = product_alone(dataset, product_id, origin - pd.Timedelta(days=history_days))
     end = origin + pd.Timedelta(days=HORIZON + 7 * (ORIGINS - 1))
     with warnings.catch_warnings():
@@ -70,24 +70,10 @@ def measure(
     rows = evaluation.forecasts
     rows = rows[rows["variable"].isin(FLOWS) & rows["actual"].notna()]
     rows = rows.assign(
+        product_id=product_id,
         inside=(rows["actual"] >= rows["p10"]) & (rows["actual"] <= rows["p90"]),
-        error=(rows["p50"] - rows["actual"]).abs(),
     )
-    return (
-        rows.groupby(["model", "variable"])
-        .apply(
-            lambda g: pd.Series(
-                {
-                    "wape": g["error"].sum() / g["actual"].abs().sum(),
-                    "coverage": g["inside"].mean(),
-                    "bias": g["p50"].sum() / g["actual"].sum() - 1.0,
-                }
-            ),
-            include_groups=False,
-        )
-        .reset_index()
-        .assign(product_id=product_id)
-    )
+    return summarise(rows, by=("product_id", "model", "variable"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "auto_wape": auto["wape"],
             "naive_wape": naive["wape"],
-            "auto_coverage": auto["coverage"],
+            "auto_coverage": auto["coverage_80"],
             "auto_bias": auto["bias"],
         }
     )

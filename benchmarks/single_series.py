@@ -65,12 +65,13 @@ def measure(kind: str, seed: int, models: tuple[str, ...], adapt: bool = False) 
     ]
 
 
-def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per ``kind, seed, model, variable``: ``wape`` (p50), ``coverage_80`` and ``bias``
-    (Σ p50 / Σ actual − 1)."""
-    grouped = rows.assign(error=(rows["actual"] - rows["p50"]).abs()).groupby(
-        ["kind", "seed", "model", "variable"], sort=False
-    )
+def summarise(
+    rows: pd.DataFrame, by: tuple[str, ...] = ("kind", "seed", "model", "variable")
+) -> pd.DataFrame:
+    """Per ``by`` (default ``kind, seed, model, variable``): ``wape`` (p50), ``coverage_80``
+    and ``bias`` (Σ p50 / Σ actual − 1); ``rows`` as :func:`measure` returns them (``actual``,
+    ``p50``, ``inside``)."""
+    grouped = rows.assign(error=(rows["actual"] - rows["p50"]).abs()).groupby(list(by), sort=False)
     sums = grouped[["error", "actual", "p50"]].sum()
     return pd.DataFrame(
         {

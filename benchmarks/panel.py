@@ -9,6 +9,7 @@ window for the optimizer. It writes every window's backtest files under ``--out`
     .venv/bin/python benchmarks/panel.py [--windows NAME,...] [--policies none,optimizer]
                                          [--workers N] [--out DIR] [--quick]
                                          [--set SECTION.KEY=VALUE ...] [--world-seed N]
+                                         [--sweep SECTION.KEY=V1,V2,...]
 
 The windows (``--windows`` picks some; ``--quick`` replays only the quarter around each event):
 
@@ -35,6 +36,10 @@ Every window replays P01–P12 with the default warm-up (60 days) and the defaul
 ``--world-seed N`` draws the sample again with seed N (``rainmaker sample --seed N``: the same
 products, market and calendar, other flows and another wave) and makes every window's data
 from it: the panel on a world the settings were not chosen on.
+``--sweep SECTION.KEY=V1,V2,...`` replays the planning policies once per value of one optimizer
+setting (on top of any ``--set``), ``none`` once per window (it reads no optimizer setting),
+and prints one line per value and window with the verdict, then how many windows each value
+wins: how a weight or threshold is chosen on the panel (docs/backtest.md).
 Figures are in bp (SPEC §4); ``verdict`` is :func:`simulate.backtest_metrics.compare_policies`'s
 ``better_than_baseline``.
 """
@@ -251,6 +256,7 @@ def run_window(
     return {
         "window": window.name,
         "comparison": run.comparison,
+        "metrics": {name: r.metrics for name, r in run.results.items()},
         "seconds": time.perf_counter() - began,
         "policy_seconds": {name: r.seconds for name, r in run.results.items()},
     }
@@ -268,6 +274,111 @@ COLUMNS = [
     "share_of_bound_pct",
     "better_than_baseline",
 ]
+
+
+def parse_setting(item: str) -> tuple[str, str, object]:
+    """``SECTION.KEY=VALUE`` → (section, key, the value read as TOML)."""
+    key, equals, value = item.partition("=")
+    section, dot, name = key.partition(".")
+    if not (equals and dot and section and name and value):
+        raise ValueError(f"{item!r} is not SECTION.KEY=VALUE")
+    return section, name, tomllib.loads(f"v = {value}")["v"]
+
+
+def parse_sweep(text: str) -> tuple[str, str, list[object]]:
+    """``SECTION.KEY=V1,V2,...`` → (section, key, the values read as TOML)."""
+    key, _, values = text.partition("=")
+    parsed = [parse_setting(f"{key}={value.strip()}") for value in values.split(",")]
+    section, name, _ = parsed[0]
+    return section, name, [value for _, _, value in parsed]
+
+
+def sweep_overrides(
+    overrides: dict[str, dict[str, object]], sweep: tuple[str, str, list[object]] | None
+) -> list[dict[str, dict[str, object]]]:
+    """The optimizer overrides of every value of a sweep (``--set`` and the value)."""
+    if sweep is None:
+        return []
+    section, name, values = sweep
+    return [{**overrides, section: {**overrides.get(section, {}), name: value}} for value in values]
+
+
+def sweep_table(
+    chosen: list[Window],
+    sweep: tuple[str, str, list[object]],
+    baseline: dict[str, dict],
+    runs: dict[tuple[int, str], dict],
+) -> pd.DataFrame:
+    """One row per value, window and policy: SPEC §4 figures and the verdict against the
+    baseline's replay of the same window (``baseline``: window → {policy: metrics};
+    ``runs``: (value's index, window) → {policy: metrics})."""
+    from simulate.backtest_metrics import compare_policies
+
+    rows = []
+    for i, value in enumerate(sweep[2]):
+        for window in chosen:
+            metrics = {**baseline.get(window.name, {}), **runs[(i, window.name)]}
+            table = compare_policies(metrics, stressed=window.stressed)
+            for policy, row in table.iterrows():
+                if policy in baseline.get(window.name, {}) and i > 0:
+                    continue  # the baseline's row once per window
+                rows.append(
+                    {
+                        "value": "—" if policy in baseline.get(window.name, {}) else value,
+                        "window": window.name,
+                        "policy": policy,
+                        "relative_vol_bp": row["relative_vol_bp"],
+                        "mean_excess_bp": row["mean_excess_bp"],
+                        "shortfall_days": row["shortfall_days"],
+                        "unpaid_m": row.get("unpaid", float("nan")) / 1e6,
+                        "refused_pct": row["refused_pct"],
+                        "verdict": row["better_than_baseline"],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _sweep(chosen, policies, sweep, overrides, args, sample, began) -> int:
+    """``--sweep``: ``none`` once per window, the other policies once per value."""
+    baseline_policies = tuple(p for p in policies if p == "none")
+    planning = tuple(p for p in policies if p != "none")
+    section, name, values = sweep
+    settings = sweep_overrides(overrides, sweep)
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        baseline_jobs = {
+            w.name: pool.submit(
+                run_window, w, baseline_policies, args.out / "none", args.quick, overrides, sample
+            )
+            for w in chosen
+            if baseline_policies
+        }
+        jobs = {
+            (i, w.name): pool.submit(
+                run_window,
+                w,
+                planning,
+                args.out / f"{section}.{name}={values[i]}",
+                args.quick,
+                settings[i],
+                sample,
+            )
+            for i in range(len(values))
+            for w in chosen
+        }
+        baseline = {k: f.result()["metrics"] for k, f in baseline_jobs.items()}
+        runs = {k: f.result()["metrics"] for k, f in jobs.items()}
+    table = sweep_table(chosen, sweep, baseline, runs)
+    pd.set_option("display.width", 200)
+    print(f"sweep of {section}.{name} (unpaid in CNY million; verdict against none)")
+    print(table.round(2).to_string(index=False))
+    judged = table[table["value"] != "—"]
+    if not judged.empty:
+        print()
+        for (value, policy), group in judged.groupby(["value", "policy"], sort=False):
+            wins = int(group["verdict"].fillna(False).astype(bool).sum())
+            print(f"{section}.{name}={value}: {policy} better than none in {wins}/{len(group)}")
+    print(f"\npanel: {len(chosen)} windows in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,12 +405,22 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="draw the sample again with this seed and make every window's data from it",
     )
+    parser.add_argument(
+        "--sweep",
+        default=None,
+        metavar="SECTION.KEY=V1,V2,...",
+        help="replay the planning policies once per value of this optimizer setting and print "
+        "each value's verdicts, e.g. weights.term_value=0,0.05,0.1",
+    )
     args = parser.parse_args(argv)
     overrides: dict[str, dict[str, object]] = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        overrides.setdefault(section, {})[name] = tomllib.loads(f"v = {value}")["v"]
+    try:
+        for item in args.set:
+            section, name, value = parse_setting(item)
+            overrides.setdefault(section, {})[name] = value
+        sweep = parse_sweep(args.sweep) if args.sweep else None
+    except ValueError as error:
+        parser.exit(2, f"panel.py: {error}\n")
     names = args.windows.split(",")
     every = WINDOWS + UNSEEN_WINDOWS
     unknown = sorted(set(names) - {w.name for w in every} - {"all"})
@@ -313,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # checked here, once, rather than in every worker process
         load_settings(overrides=overrides)
-    except UsageError as error:
+        for values in sweep_overrides(overrides, sweep):
+            load_settings(overrides=values)
+    except (UsageError, ValueError) as error:
         parser.exit(2, f"panel.py: {error}\n")
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -326,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
             sample = generate_sample(
                 Path(scratch) / f"world{args.world_seed}", SampleConfig(seed=args.world_seed)
             )
+        if sweep is not None:
+            return _sweep(chosen, policies, sweep, overrides, args, sample, began)
         with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
             futures = [
                 pool.submit(run_window, w, policies, args.out, args.quick, overrides, sample)

@@ -338,7 +338,15 @@ def sweep_table(
     return pd.DataFrame(rows)
 
 
-def _sweep(chosen, policies, sweep, overrides, args, sample, began) -> int:
+def _sweep(
+    chosen: list[Window],
+    policies: tuple[str, ...],
+    sweep: tuple[str, str, list[object]],
+    overrides: dict[str, dict[str, object]],
+    args: argparse.Namespace,
+    sample: Path,
+    began: float,
+) -> int:
     """``--sweep``: ``none`` once per window, the other policies once per value."""
     baseline_policies = tuple(p for p in policies if p == "none")
     planning = tuple(p for p in policies if p != "none")
@@ -431,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     from optimize import load_settings
     from rainmaker.errors import UsageError
 
+    if sweep is not None and not [p for p in policies if p != "none"]:
+        parser.exit(2, "panel.py: --sweep needs a policy that plans (optimizer, rule or oracle)\n")
     try:
         # checked here, once, rather than in every worker process
         load_settings(overrides=overrides)

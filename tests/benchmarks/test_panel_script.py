@@ -98,6 +98,7 @@ def test_the_sweep_judges_every_value_against_one_replay_of_none(panel) -> None:
         ["--sweep", "weights.income=0.1,0.5"],  # 0.5 outweighs tracking the target
         ["--sweep", "weights.income"],
         ["--set", "term_value=0.1"],
+        ["--sweep", "weights.term_value=0,0.1", "--policies", "none"],  # nothing to sweep
     ],
 )
 def test_a_bad_setting_exits_2_before_any_replay(panel, argv, capsys) -> None:

@@ -138,6 +138,11 @@ class PlanInputs:
         worst_outflow: the largest net outflow over ``liquidity.ladder_days`` days in the last
             ``liquidity.ladder_lookback_days`` known days, share of AUM at its start (P,), ≥ 0:
             the maturity ladder's floor (E26) never goes below it.
+        worst_days_off: the largest net outflow over as many days off as follow the plan's first
+            day, of the runs of days off in the last ``liquidity.days_off_lookback_days`` known
+            days, share of AUM on their eve (P,), ≥ 0 (:func:`worst_days_off_outflow`): the
+            cumulative needs through those days off (E27) never go below it. 0 where the first
+            day is no eve of days off.
         regime: the regime state behind ``defence`` (signals for the report), or None.
         borrowed_today: repo borrowing outstanding at the end of the as-of day, CNY (P,), or
             None (none): a liability the plan repays or rolls (E28); ``aum_today`` is net of it.
@@ -182,6 +187,7 @@ class PlanInputs:
     defence: np.ndarray | None = None
     regime: RegimeState | None = None
     worst_outflow: np.ndarray | None = None
+    worst_days_off: np.ndarray | None = None
     managed_liquid_ratio: np.ndarray | None = None
     managed_cash_ratio: np.ndarray | None = None
     managed_overnight_ratio: np.ndarray | None = None
@@ -287,6 +293,7 @@ class PlanInputs:
             ("recent_redemptions", self.recent_redemptions),
             ("defence", self.defence),
             ("worst_outflow", self.worst_outflow),
+            ("worst_days_off", self.worst_days_off),
             ("managed_liquid_ratio", self.managed_liquid_ratio),
             ("managed_cash_ratio", self.managed_cash_ratio),
             ("managed_overnight_ratio", self.managed_overnight_ratio),
@@ -740,6 +747,13 @@ def inputs_from_forecast(
             settings.liquidity.ladder_days,
             settings.liquidity.ladder_lookback_days,
         ),
+        worst_days_off=worst_days_off_outflow(
+            flows,
+            today,
+            ids,
+            days_off_after_first_day(calendar.loc[today:].to_numpy(dtype=bool)),
+            settings.liquidity.days_off_lookback_days,
+        ),
     )
     return inputs, warnings
 
@@ -1103,6 +1117,75 @@ def _managed_ladders(
         for mix, members in groups.items()
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def days_off_after_first_day(workday: np.ndarray) -> int:
+    """How many days off follow the plan's first day before the next working day (0 when the
+    first day is no eve of days off).
+
+    Args:
+        workday: working-day flags from the as-of day on (the plan's first day second).
+    """
+    flags = np.asarray(workday, dtype=bool)
+    if len(flags) < 2 or not flags[1]:
+        return 0
+    later = np.flatnonzero(flags[2:])
+    return int(later[0]) if len(later) else len(flags) - 2
+
+
+def worst_days_off_outflow(
+    flows: pd.DataFrame,
+    today: pd.Timestamp,
+    ids: tuple[str, ...],
+    days_off: int,
+    lookback_days: int,
+) -> np.ndarray:
+    """The largest net outflow over the first ``days_off`` days of every run of days off in
+    the ``lookback_days`` up to ``today``, share of the AUM on the working day before them, per
+    product (P,); 0 where no such run is known, ``days_off`` is 0 or the lookback is 0.
+
+    Net: the redemptions of those days less the subscriptions of all but the last of them
+    (money subscribed on a day off settles the next day, and pays that day's redemptions: the
+    world's rule and the plan's, E27). A run of more days off counts by its first ``days_off``.
+
+    Args:
+        flows: flows rows known on ``today`` (``date``, ``product_id``, ``subscriptions``,
+            ``redemptions``, ``aum``).
+        today: the as-of day.
+        ids: the products, in array order.
+        days_off: the days off right after the plan's first day
+            (:func:`days_off_after_first_day`).
+        lookback_days: days of history searched (0: off).
+    """
+    if lookback_days <= 0 or days_off <= 0:
+        return np.zeros(len(ids))
+    rows = flows.loc[
+        (flows["date"] > today - pd.Timedelta(days=lookback_days)) & (flows["date"] <= today)
+    ]
+    if rows.empty:
+        return np.zeros(len(ids))
+    dates, products, wide = flows_by_day(rows, ("redemptions", "subscriptions", "aum"))
+    work = workday_flags(dates[0], dates[-1]).reindex(dates).to_numpy(dtype=bool)
+    if len(work) <= days_off:
+        return np.zeros(len(ids))
+    # eves: a working day followed by at least ``days_off`` days off, all within the history
+    windows = np.lib.stride_tricks.sliding_window_view(~work[1:], days_off)
+    run_off = np.asarray(windows.all(axis=1), dtype=bool)
+    eves = np.flatnonzero(work[: run_off.shape[0]] & run_off)
+    if eves.size == 0:
+        return np.zeros(len(ids))
+    redeemed = np.nan_to_num(wide["redemptions"])
+    subscribed = np.nan_to_num(wide["subscriptions"])
+    worst = np.zeros(len(products))
+    for eve in eves:
+        net = redeemed[eve + 1 : eve + 1 + days_off].sum(axis=0) - subscribed[
+            eve + 1 : eve + days_off
+        ].sum(axis=0)
+        aum = wide["aum"][eve]
+        share = np.divide(net, aum, out=np.zeros_like(net), where=np.isfinite(aum) & (aum > 0))
+        worst = np.maximum(worst, share)
+    out = pd.Series(worst, index=products).reindex(list(ids)).fillna(0.0)
+    return np.clip(out.to_numpy(dtype=float), 0.0, 1.0)
 
 
 def worst_net_outflow(

@@ -725,7 +725,9 @@ def cumulative_needs(
     liquidity ``confidence`` (the regime's in defence). One bad day is likely, fourteen in a row
     are not: the quantile of the sum is far below the sum of the daily quantiles, and a path
     that keeps losing money (a run) keeps its whole trajectory. The days off right after day 0
-    also keep at least ``managed_floor`` × the managed book's cash share of today's AUM, and the
+    also keep at least ``managed_floor`` × the managed book's cash share of today's AUM, and, by
+    their last, the largest net outflow of as many days off in the product's last
+    ``days_off_lookback_days`` days (``inputs.worst_days_off``, share of today's AUM); the
     next working day at least its cash and overnight repo share.
 
     Without sample paths each day counts at its own quantile (an upper bound).
@@ -789,6 +791,14 @@ def cumulative_needs(
         # where the row credits the days' subscriptions, their expected amount comes on top
         kept = kept[:, None] + np.where(cash_only, 0.0, expected_credit)
         needs = np.where(off[None, :], np.maximum(needs, kept), needs)
+    if inputs.worst_days_off is not None and 1 < back < h:
+        # ... nor less than the worst such days off of the product's last year took (the
+        # quantile of one weekend is passed about once in a hundred): net of subscriptions,
+        # so where the row credits them their expected amount comes on top
+        last_off = back - 1
+        worst = np.asarray(inputs.worst_days_off, dtype=float) * aum_today
+        kept = worst + np.where(cash_only[:, last_off], 0.0, expected_credit[:, last_off])
+        needs[:, last_off] = np.maximum(needs[:, last_off], kept)
     overnight = liquidity.managed_overnight_floor
     if overnight > 0 and inputs.managed_overnight_ratio is not None and back < h:
         # ... and on the next working day never less cash and overnight repo on hand

@@ -131,6 +131,11 @@ class LiquiditySettings(Settings):
     ladder_lookback_days: ... and never below the largest net outflow over ``ladder_days``
         days seen in this many days of the product's history, share of AUM (0 = off): a
         product whose holders once took 40 % in a month keeps 40 % maturing within a month.
+    days_off_lookback_days: the days off right after the plan's first day keep at least the
+        largest net outflow of as many days off (after a working day) seen in this many days of
+        the product's history, share of AUM on their eve (E27; 0 = off): a forecast's 0.99
+        quantile of one weekend is passed about once in a hundred, and a product whose holders
+        once took 8 % over a weekend keeps 8 % for the next.
     next_days_confidence: quantile of the cumulative net redemptions through the next working
         day that what today leaves in cash and overnight repo must pay (E27): no later plan can
         change those days, so they are sized above ``confidence`` (at least it).
@@ -170,6 +175,9 @@ class LiquiditySettings(Settings):
     ladder_days: int = setting(30, expected="an integer from 1 to 366 days", check=_within(1, 366))
     min_ladder_ratio: float = _share(0.30)
     ladder_lookback_days: int = setting(
+        365, expected="an integer from 0 (off) to 3660 days", check=_within(0, 3660)
+    )
+    days_off_lookback_days: int = setting(
         365, expected="an integer from 0 (off) to 3660 days", check=_within(0, 3660)
     )
     managed_floor: float = setting(1.0, expected="0 (off) to 2", check=_within(0, 2))

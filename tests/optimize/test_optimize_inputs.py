@@ -13,9 +13,11 @@ from optimize import load_settings
 from optimize.inputs import (
     carry_references,
     compounded_to_simple_pct,
+    days_off_after_first_day,
     inputs_from_forecast,
     laddered_rates,
     target_yield_path,
+    worst_days_off_outflow,
     worst_net_outflow,
 )
 from optimize.parameters import model_parameters, nice_floor, required_quantile
@@ -359,6 +361,51 @@ def test_worst_net_outflow_worked_by_hand() -> None:
     worst = worst_net_outflow(flows, days[-1], ("A", "B", "C"), 2, 10)
     np.testing.assert_allclose(worst, [50.0 / 60.0, 0.0, 0.0])
     assert worst_net_outflow(flows, days[-1], ("A",), 2, 0).tolist() == [0.0]
+
+
+def test_worst_days_off_outflow_worked_by_hand() -> None:
+    """Two weekends of March 2021 (no holiday): A's first, after Friday's AUM of 100, redeems
+    10 and 20 with 5 subscribed on the Saturday (it pays the Sunday): 25 / 100; its second, after
+    50, redeems 30 and 10 with 20 subscribed: 20 / 50, the worst. B's subscriptions outrun its
+    redemptions (0); C has no rows (0). Rows after the as-of day change nothing."""
+    days = pd.date_range("2021-03-01", "2021-03-14")  # Monday to Sunday two weeks later
+    a_red = {"2021-03-06": 10.0, "2021-03-07": 20.0, "2021-03-13": 30.0, "2021-03-14": 10.0}
+    a_sub = {"2021-03-06": 5.0, "2021-03-07": 99.0, "2021-03-13": 20.0}
+    a_aum = {"2021-03-05": 100.0, "2021-03-12": 50.0}
+    flows = pd.DataFrame(
+        {
+            "date": list(days) * 2,
+            "product_id": ["A"] * len(days) + ["B"] * len(days),
+            "redemptions": [a_red.get(f"{d:%Y-%m-%d}", 1.0) for d in days] + [1.0] * len(days),
+            "subscriptions": [a_sub.get(f"{d:%Y-%m-%d}", 0.0) for d in days] + [5.0] * len(days),
+            "aum": [a_aum.get(f"{d:%Y-%m-%d}", 80.0) for d in days] + [50.0] * len(days),
+        }
+    )
+    today = days[-1]
+    worst = worst_days_off_outflow(flows, today, ("A", "B", "C"), 2, 30)
+    np.testing.assert_allclose(worst, [20.0 / 50.0, 0.0, 0.0])
+    # one day off: the Saturdays alone, 10 / 100 and 30 / 50
+    np.testing.assert_allclose(worst_days_off_outflow(flows, today, ("A",), 1, 30), [0.6])
+    # no run of three days off in March 2021; no days off ahead; lookback off; a history
+    # shorter than the days off ahead (Spring Festival's seven after two days)
+    for days_off, lookback in ((3, 30), (0, 30), (2, 0), (7, 2)):
+        assert worst_days_off_outflow(flows, today, ("A",), days_off, lookback).tolist() == [0.0]
+    # the first weekend alone within a lookback of 8 days back from the first Sunday
+    first = worst_days_off_outflow(flows, pd.Timestamp("2021-03-07"), ("A",), 2, 8)
+    later = pd.concat([flows, flows.assign(date=flows["date"] + pd.Timedelta(days=14))])
+    np.testing.assert_allclose(first, [0.25])
+    np.testing.assert_allclose(
+        worst_days_off_outflow(later, pd.Timestamp("2021-03-07"), ("A",), 2, 8), first
+    )
+
+
+def test_days_off_after_the_first_day() -> None:
+    # flags from the as-of day: Thursday, Friday (the first day), a weekend, Monday
+    assert days_off_after_first_day(np.array([1, 1, 0, 0, 1], dtype=bool)) == 2
+    assert days_off_after_first_day(np.array([1, 1, 1, 0, 0], dtype=bool)) == 0
+    assert days_off_after_first_day(np.array([1, 0, 0, 1], dtype=bool)) == 0  # first day off
+    assert days_off_after_first_day(np.array([1, 1, 0, 0, 0], dtype=bool)) == 3  # past the end
+    assert days_off_after_first_day(np.array([1], dtype=bool)) == 0
 
 
 def test_a_market_without_term_rates_prices_them_at_a_week_and_says_so(

@@ -231,6 +231,30 @@ def test_calm_days_off_are_credited_with_their_subscriptions() -> None:
     assert defence.needs[0, 2] * par.scale / 1e6 == pytest.approx(21 + 0.99 * 21)
 
 
+def test_the_days_off_keep_the_worst_of_the_last_year() -> None:
+    """A once lost CNY 100 m net over a weekend (``worst_days_off`` × today's AUM): Friday's
+    needs through Sunday are at least that, and in calm the Saturday's expected subscriptions
+    (3 m, credited in the row) on top; in defence (paid gross) the 100 m alone. Saturday's
+    need and B (no such weekend) keep theirs."""
+    settings = load_settings(overrides={**QUIET, "liquidity": {"managed_floor": 0.0}})
+    calm = _two_path_inputs(settings)
+    worst = np.array([100e6 / calm.aum_today[0], 0.0])
+    before = model_parameters(calm, settings)
+    par = model_parameters(calm.replace(worst_days_off=worst), settings)
+    needs = par.needs * par.scale / 1e6
+    assert needs[0, 2] == pytest.approx(100.0 + 3.0)
+    np.testing.assert_allclose(
+        needs[0, [0, 1, 3, 4]], (before.needs * before.scale / 1e6)[0, [0, 1, 3, 4]]
+    )
+    np.testing.assert_allclose(par.needs[1], before.needs[1])
+    defence = calm.replace(worst_days_off=worst, defence=np.array([True, False]))
+    par = model_parameters(defence, settings)
+    assert par.needs[0, 2] * par.scale / 1e6 == pytest.approx(100.0)
+    # the floor is on needs only: with a worst weekend below the quantile nothing moves
+    small = model_parameters(calm.replace(worst_days_off=np.array([1e-6, 0.0])), settings)
+    np.testing.assert_allclose(small.needs, before.needs)
+
+
 def test_the_plan_keeps_its_first_days_money_for_the_needs() -> None:
     settings = load_settings(overrides=QUIET)
     inputs = synthetic_inputs(3, 14, 5, "2021-11-11", settings, redemption_stress=2.0)

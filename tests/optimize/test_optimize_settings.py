@@ -68,6 +68,8 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"liquidity": {"stress_multiple": -1}}, "liquidity.stress_multiple"),
         ({"liquidity": {"managed_floor": 3}}, "liquidity.managed_floor"),
         ({"liquidity": {"ladder_lookback_days": -1}}, "liquidity.ladder_lookback_days"),
+        ({"liquidity": {"days_off_lookback_days": 1.5}}, "liquidity.days_off_lookback_days"),
+        ({"liquidity": {"days_off_lookback_days": -7}}, "liquidity.days_off_lookback_days"),
         ({"regime": {"exit_z": 5.0}}, "regime.exit_z"),
         ({"regime": {"peer_share": 0}}, "regime.peer_share"),
         ({"regime": {"confidence": 1.0}}, "regime.confidence"),

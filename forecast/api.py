@@ -693,6 +693,15 @@ class Forecaster:
         else:
             candidate = Candidate.parse(model)
             unknown = [name for name in candidate.members if name not in self.models_]
+            failed = [name for name in unknown if name in self.models]
+            if failed:
+                # asked of this forecaster, whose fit could not fit it: say why, not "unknown"
+                reasons = [n for n in self.warnings_ if n.startswith(tuple(failed))]
+                raise UsageError(
+                    f"model {model!r} cannot forecast: "
+                    + ("; ".join(reasons) or f"{', '.join(failed)} could not be fitted")
+                    + f"; the fitted models are {', '.join(self.models_) or 'none'}"
+                )
             if unknown:
                 raise UsageError(
                     f"model {model!r} was not fitted by this forecaster; expected one of "
@@ -826,8 +835,14 @@ class Forecaster:
         point: dict[str, np.ndarray] = {}
         for variable, candidate in chosen.items():
             fitted = candidate.among(self.models_)
-            values = candidate_forecast(
-                {name: model_forecast(name)[variable] for name in fitted.members}, fitted
+            # a candidate none of whose models the final fit could fit (the backtest chose
+            # it; the note says why) is left to the fallbacks below
+            values = (
+                candidate_forecast(
+                    {name: model_forecast(name)[variable] for name in fitted.members}, fitted
+                )
+                if fitted.members
+                else np.full((panel.n_products, horizon), np.nan)
             )
             for p, product_id in enumerate(panel.product_ids):
                 own = (overrides or {}).get(variable, {}).get(product_id)
@@ -912,11 +927,12 @@ def _income_rate(panel: Panel) -> np.ndarray:
 
 def _baseline_exposure(same_weekday_mean: np.ndarray, panel: Panel, horizon: int) -> np.ndarray:
     """Exposure assumed for day h after the as-of day: the mean of the last four same weekdays
-    (n_products, horizon)."""
+    (n_products, horizon); in a panel shorter than a week, a weekday it has not seen takes the
+    as-of day's (a negative position would wrap round to a later day, or past the start)."""
     last = panel.n_days - 1
     steps = np.arange(1, horizon + 1)
     days = last - (7 - steps % 7) % 7
-    return same_weekday_mean[days].T
+    return same_weekday_mean[np.where(days >= 0, days, last)].T
 
 
 def run_forecast(

@@ -109,7 +109,10 @@ class Dataset:
 
     def select(self, products: str | Sequence[str]) -> Dataset:
         """The data set restricted to some products: their products row, flows and the rows of
-        every team table that has a ``product_id`` column; market rows are kept.
+        every team table that has a ``product_id`` column; market rows are kept. A team table
+        keyed by sales ``channel`` (``sales_plan``) loses the rows of channels whose products
+        were all left out (their targets are not this selection's to meet); a channel no
+        product has stays, for the table's own check to report.
 
         Args:
             products: a product id or ids, in any order; each must have flows.
@@ -127,8 +130,13 @@ class Dataset:
                 f"among {', '.join(self.product_ids)}"
             )
         keep = set(wanted)
+        left_out = _channels_left_out(self.products, keep)
         tables = {
-            stem: _rows_of(frame, keep) if "product_id" in frame.columns else frame
+            stem: _rows_of(frame, keep)
+            if "product_id" in frame.columns
+            else _rows_without(frame, left_out)
+            if "channel" in frame.columns
+            else frame
             for stem, frame in self.tables.items()
         }
         return dataclasses.replace(
@@ -339,6 +347,20 @@ def _has_dates(frame: pd.DataFrame) -> bool:
 
 def _rows_of(frame: pd.DataFrame, keep: set[str]) -> pd.DataFrame:
     return frame.loc[frame["product_id"].isin(keep)].reset_index(drop=True)
+
+
+def _channels_left_out(products: pd.DataFrame, keep: set[str]) -> set[str]:
+    """Sales channels of products.csv none of whose products is in ``keep``."""
+    if "channel" not in products.columns:
+        return set()
+    channel = products["channel"].dropna().astype(str)
+    ids = products.loc[channel.index, "product_id"].astype(str)
+    kept = set(channel[ids.isin(keep)])
+    return set(channel) - kept
+
+
+def _rows_without(frame: pd.DataFrame, channels: set[str]) -> pd.DataFrame:
+    return frame.loc[~frame["channel"].astype(str).isin(channels)].reset_index(drop=True)
 
 
 def _rows_up_to(frame: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:

@@ -52,14 +52,17 @@ SPREADSHEET_QUOTE = "'"
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 # scheme://user:password@host -> scheme://user:***@host. The password runs to the last "@" of
-# the authority (a password may hold an unescaped "@"), never across "/", "?", "#" or a space.
+# the URL (a password may hold an unescaped "@", "/", "?" or "#": SQLAlchemy and MLflow read
+# them so), never across a space or a quote; a path holding an "@" is masked with it, which
+# hides more than needed, never less.
 _URL_PASSWORD = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"<>]*):(?P<secret>[^\s/?#'\"<>]*)@"
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"<>]*):(?P<secret>[^\s'\"<>]*)@"
 )
 # ...?password=x&token=y -> ...?password=***&token=***
 _QUERY_SECRET = re.compile(
     r"(?P<head>[?&;](?:password|passwd|pwd|secret|token|access_token|api_key|apikey|"
-    r"client_secret|sig|signature)=)[^&;#\s'\"<>]*",
+    r"client_secret|sig|signature|key|sslpassword|x-amz-signature|x-amz-credential|"
+    r"x-amz-security-token)=)[^&;#\s'\"<>]*",
     re.IGNORECASE,
 )
 MASK = "***"

@@ -363,6 +363,11 @@ def holders_leave(
         f"product {hit}'s last day {pd.Timestamp(dates[-1]):%Y-%m-%d}",
     )
     aum_before = float(flows["aum"].to_numpy()[rows][_days_since(dates, first) == -1][0])
+    _check(
+        aum_before > 0,
+        f"product {hit} has no assets (AUM {aum_before:,.2f} CNY) on the day before "
+        f"{first:%Y-%m-%d}: holders cannot leave it; expected a live product",
+    )
     sizes = 1.0 / np.arange(1, holders + 1)
     sizes = share * aum_before * sizes / sizes.sum()
     chosen = np.random.default_rng(seed).integers(0, days, size=holders)
@@ -612,11 +617,21 @@ def apply_scenario(dataset: Dataset, kind: str, *, seed: int = 0, **params: Any)
         f"--kind must be one of {', '.join([*KINDS, *PRESETS])}, got {kind!r}",
     )
     function = functions[kind]
-    allowed = set(inspect.signature(function).parameters) - {"dataset", "seed", "preset"}
+    signature = inspect.signature(function).parameters
+    allowed = set(signature) - {"dataset", "seed", "preset"}
     unknown = sorted(set(given) - allowed)
     _check(
         not unknown,
         f"{kind} does not take {', '.join('--' + u.replace('_', '-') for u in unknown)}",
+    )
+    required = [
+        name
+        for name in sorted(allowed - set(given))
+        if signature[name].default is inspect.Parameter.empty
+    ]
+    _check(
+        not required,
+        f"{kind} needs {', '.join('--' + r.replace('_', '-') for r in required)}",
     )
     return function(dataset, seed=seed, preset=preset, **given)
 

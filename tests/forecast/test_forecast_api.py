@@ -113,6 +113,37 @@ def test_a_short_data_set_still_gets_a_forecast(make_dataset, tmp_path) -> None:
     assert any("too few" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize("n_days", [1, 3, 6])
+def test_less_than_a_week_of_history_gets_a_forecast(make_dataset, tmp_path, n_days) -> None:
+    """Under a week the panel has not seen every weekday: such a day's baseline exposure is
+    the as-of day's (its position used to run below the panel's start: an IndexError, or a
+    later day's value read by a wrapped index)."""
+    short = load_dataset(make_dataset(tmp_path / "days", n_products=2, n_days=n_days))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = run_forecast(short, horizon=7, n_paths=50)
+    assert result.table["mean"].notna().all()
+    exposure = short.flows.pivot(index="date", columns="product_id", values="exposure")
+    seen = pd.DatetimeIndex(exposure.index).day_of_week
+    for day, row in result.baseline_exposure.iterrows():
+        same = seen == day.day_of_week
+        wanted = exposure.loc[same].mean() if same.any() else exposure.iloc[-1]
+        np.testing.assert_allclose(row.to_numpy(), wanted.to_numpy())
+
+
+def test_a_model_the_fit_could_not_fit_says_why(make_dataset, tmp_path) -> None:
+    """Five days are too few for LightGBM: asking for it names the reason (it used to read as
+    a model this forecaster never had), and the chosen candidate's fallback still forecasts."""
+    short = load_dataset(make_dataset(tmp_path / "five", n_products=2, n_days=5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        fitted = Forecaster(models=("seasonal_naive", "lightgbm"), horizon=7, n_paths=20)
+        fitted.fit(short)
+        with pytest.raises(UsageError, match="lightgbm could not be fitted .* need 8 days"):
+            fitted.predict(model="lightgbm")
+        assert fitted.predict().table["mean"].notna().all()
+
+
 def test_fit_once_then_predict_and_refit_from_later_days(forecaster, dataset) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastFallbackWarning)

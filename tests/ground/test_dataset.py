@@ -309,3 +309,30 @@ def test_read_table_missing_or_bad(folder: Path) -> None:
         "plan.csv",
         "plan_date",
     )
+
+
+def test_selecting_products_keeps_the_sales_targets_of_their_channels(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    """``--products P04`` on a data set whose sales plan also targets P01's channel: P01's
+    channel's row goes with P01 (it used to fail the plan with "no product has this channel"),
+    P04's stays, and a channel no product has stays for the plan's check to report."""
+    folder = tmp_path / "sales"
+    shutil.copytree(sample_dir, folder)
+    (folder / "sales_plan.csv").write_text(
+        "channel,start,end,target_cny\n"
+        "partner_platform,2022-06-01,2022-06-30,5e9\n"
+        "mobile_app,2022-06-01,2022-06-30,3e9\n"
+        "no_such_channel,2022-06-01,2022-06-30,1e9\n"
+    )
+    dataset = load_dataset(folder)
+    channel = dict(zip(dataset.products["product_id"], dataset.products["channel"], strict=True))
+    assert (channel["P01"], channel["P04"]) == ("partner_platform", "mobile_app")
+    others = [p for p, c in channel.items() if c == "partner_platform" and p != "P01"]
+    selected = dataset.select(["P04"]).tables["sales_plan"]
+    assert list(selected["channel"]) == ["mobile_app", "no_such_channel"]
+    # a channel with one product selected keeps its row
+    if others:
+        kept = dataset.select(["P04", others[0]]).tables["sales_plan"]
+        assert "partner_platform" in set(kept["channel"])
+    assert len(dataset.tables["sales_plan"]) == 3  # the data set itself is unchanged

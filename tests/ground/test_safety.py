@@ -74,6 +74,22 @@ def test_only_text_cells_change_numbers_stay_numbers(tmp_path):
         ("sqlite:////srv/runs/history.sqlite", "sqlite:////srv/runs/history.sqlite"),
         ("http://host:5000/path", "http://host:5000/path"),
         ("a plain sentence = fine", "a plain sentence = fine"),
+        # a password holding "#", "/" or "?", as a tracking URI may (was shown in clear)
+        (
+            "Invalid url: http://rm:Sup3r#Secret@127.0.0.1:1/api/2.0/mlflow/runs/create",
+            "Invalid url: http://rm:***@127.0.0.1:1/api/2.0/mlflow/runs/create",
+        ),
+        ("postgresql://u:pa/ss?x@db/rain", "postgresql://u:***@db/rain"),
+        # webhook keys, libpq's sslpassword and S3 presigned signatures
+        (
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***",
+        ),
+        ("host=db sslmode=require&sslpassword=pw9", "host=db sslmode=require&sslpassword=***"),
+        (
+            "https://s3/b/o?X-Amz-Credential=AK%2F1&X-Amz-Signature=f00d",
+            "https://s3/b/o?X-Amz-Credential=***&X-Amz-Signature=***",
+        ),
     ],
 )
 def test_mask_secrets(text, shown):

@@ -3,6 +3,7 @@ asked, and nothing changed outside their window."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -180,6 +181,25 @@ def test_a_bare_data_set_works_too(tmp_path: Path, make_dataset):
     ):
         out = write_dataset(scenario.dataset, tmp_path / f"out{i}", record=scenario.record)
         assert len(load_dataset(out).warnings) <= len(dataset.warnings)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"product": "P03"}, "needs --share"), ({"share": 0.2}, "needs --product")],
+)
+def test_a_kind_without_its_required_options_is_a_usage_error(sample: Dataset, params, message):
+    # it used to end in a TypeError from the function's signature
+    with pytest.raises(UsageError, match=message):
+        apply_scenario(sample, "holders-leave", start="2021-11-01", **params)
+
+
+def test_holders_cannot_leave_a_product_without_assets(sample: Dataset):
+    flows = sample.flows.copy()
+    gone = (flows["product_id"] == "P05") & (flows["date"] >= "2021-10-25")
+    flows.loc[gone, ["subscriptions", "redemptions", "aum"]] = 0.0
+    emptied = dataclasses.replace(sample, flows=flows)
+    with pytest.raises(UsageError, match="no assets"):  # was a ZeroDivisionError
+        holders_leave(emptied, "P05", "2021-11-01", share=0.2)
 
 
 def test_holders_leave_takes_the_share_on_working_days(sample: Dataset):

@@ -197,6 +197,9 @@ class ModelParameters:
             1..t−1 (P, H): false on the days off right after day 0 that its cash alone pays
             (a product in defence, or ``liquidity.credit_days_off`` off).
         needs_confidence: the quantile level behind each day's needs (P, H).
+        days_off_floor_cny: the worst net outflow of as many days off in the product's last
+            ``liquidity.days_off_lookback_days`` days that the needs through the days off right
+            after the first day keep at least (P,), CNY; 0 where no such floor applies.
         demand, redemptions: expected demand at baseline exposure and redemptions (P, H).
         required_buffer: what the buffer must cover (E15, P, H): the redemption quantile at the
             confidence of the day (``liquidity.window = "day"``) or of the liquid window's
@@ -253,6 +256,7 @@ class ModelParameters:
     needs: np.ndarray
     needs_credit: np.ndarray
     needs_confidence: np.ndarray
+    days_off_floor_cny: np.ndarray
     demand: np.ndarray
     redemptions: np.ndarray
     required_buffer: np.ndarray
@@ -596,7 +600,7 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         off[None, :], maturing_cum[:, days + 1] - maturing_cum[:, np.maximum(first, 0)], 0.0
     )
 
-    needs, needs_credit, needs_confidence = cumulative_needs(
+    needs, needs_credit, needs_confidence, days_off_floor = cumulative_needs(
         inputs, settings, workday, defence, quantiles, scale
     )
 
@@ -617,6 +621,7 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         needs=needs,
         needs_credit=needs_credit,
         needs_confidence=needs_confidence,
+        days_off_floor_cny=days_off_floor,
         demand=demand_cny / scale,
         redemptions=np.asarray(inputs.redemptions, dtype=float) / scale,
         required_buffer=required,
@@ -705,7 +710,7 @@ def cumulative_needs(
     defence: np.ndarray,
     quantiles: dict[float, np.ndarray],
     scale: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The cumulative liquidity needs of (E27), in model units.
 
     For each day t ≥ 1 of the horizon, the money the product must be able to pay from the end
@@ -733,7 +738,8 @@ def cumulative_needs(
     Without sample paths each day counts at its own quantile (an upper bound).
 
     Returns:
-        ``(needs (P, H), credit (H,), confidence (P, H))``; day 0 has need 0.
+        ``(needs (P, H), credit (H,), confidence (P, H), days-off floor (P,) CNY)``; day 0 has
+        need 0; the floor is 0 where it does not apply.
     """
     liquidity = settings.liquidity
     p, h = inputs.n_products, inputs.horizon
@@ -791,12 +797,14 @@ def cumulative_needs(
         # where the row credits the days' subscriptions, their expected amount comes on top
         kept = kept[:, None] + np.where(cash_only, 0.0, expected_credit)
         needs = np.where(off[None, :], np.maximum(needs, kept), needs)
+    days_off_floor = np.zeros(p)
     if inputs.worst_days_off is not None and 1 < back < h:
         # ... nor less than the worst such days off of the product's last year took (the
         # quantile of one weekend is passed about once in a hundred): net of subscriptions,
         # so where the row credits them their expected amount comes on top
         last_off = back - 1
         worst = np.asarray(inputs.worst_days_off, dtype=float) * aum_today
+        days_off_floor = worst
         kept = worst + np.where(cash_only[:, last_off], 0.0, expected_credit[:, last_off])
         needs[:, last_off] = np.maximum(needs[:, last_off], kept)
     overnight = liquidity.managed_overnight_floor
@@ -805,4 +813,4 @@ def cumulative_needs(
         kept = overnight * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
         needs[:, back] = np.maximum(needs[:, back], kept)
     needs[:, 0] = 0.0
-    return needs / scale, ~cash_only, level
+    return needs / scale, ~cash_only, level, days_off_floor

@@ -142,6 +142,9 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     ``baseline_exposure``, ``required_buffer`` (what the buffer must cover, E15),
     ``redemption_quantile`` (the day's own redemption quantile at the confidence, CNY),
     ``days_off_required_cash`` (cash a run of days off needs, E24; 0 on working days),
+    ``worst_days_off_cash`` (on the first day, when days off follow it: the largest net outflow
+    of as many days off in the product's last year, which the needs through them keep at least,
+    E27, CNY; 0 otherwise),
     ``buffer_confidence``, ``regulatory_floor`` (min liquid ratio × AUM), ``cash_floor`` (min
     cash ratio × AUM), ``cash``, ``cash_like``, ``purchase_<bucket>`` (CNY bought that day),
     ``income`` (net, CNY), ``income_per_10k``, ``net_yield_pct`` and ``target_yield_pct``
@@ -187,6 +190,9 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
         "required_buffer": (par.required_buffer * scale).ravel(),
         "redemption_quantile": (par.day_quantile * scale).ravel(),
         "days_off_required_cash": (par.days_off_need * scale).ravel(),
+        "worst_days_off_cash": np.pad(
+            par.days_off_floor_cny[:, None], ((0, 0), (0, h - 1))
+        ).ravel(),
         "buffer_confidence": np.full(p * h, par.settings.liquidity.confidence),
         "regulatory_floor": (par.min_liquid_ratio[:, None] * q["aum"]).ravel(),
         "cash_floor": (par.min_cash_ratio[:, None] * q["aum"]).ravel(),

@@ -294,6 +294,15 @@ _COLUMNS = (
         "cash a run of days off needs; 0 on working days",
     ),
     _c(
+        "worst_days_off_cash",
+        "amount",
+        "假期最大净赎回（近一年）",
+        "Worst days off of the year",
+        "首日之后若有连续休息日：近一年同样长的休息日的最大净赎回，今晚现金至少留足；否则为 0",
+        "on the first day, when days off follow: the largest net outflow of as many days off "
+        "in the last year, which tonight's cash keeps at least; 0 otherwise",
+    ),
+    _c(
         "buffer_confidence",
         "share",
         "储备置信水平",

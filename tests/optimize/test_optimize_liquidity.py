@@ -250,6 +250,11 @@ def test_the_days_off_keep_the_worst_of_the_last_year() -> None:
     defence = calm.replace(worst_days_off=worst, defence=np.array([True, False]))
     par = model_parameters(defence, settings)
     assert par.needs[0, 2] * par.scale / 1e6 == pytest.approx(100.0)
+    # the plan says it: the first day's worst_days_off_cash, 0 elsewhere and for B
+    plan = plan_from_inputs(calm.replace(worst_days_off=worst), settings).plan
+    shown = plan.pivot(index="date", columns="product_id", values="worst_days_off_cash")
+    np.testing.assert_allclose(shown.iloc[0].to_numpy(), [100e6, 0.0])
+    assert (shown.iloc[1:] == 0).all().all()
     # the floor is on needs only: with a worst weekend below the quantile nothing moves
     small = model_parameters(calm.replace(worst_days_off=np.array([1e-6, 0.0])), settings)
     np.testing.assert_allclose(small.needs, before.needs)

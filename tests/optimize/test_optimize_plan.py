@@ -221,6 +221,13 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert view.amount(float(first_row["cash"])) in row["afternoon"]
         assert view.amount(decision.expected_redemptions) in row["afternoon"]
     assert all(r["afternoon"] == "" for r in _View.build(inputs, "en").liquidity_rows())
+    # the worst days off of the last year, where they set a floor under tonight's cash, are
+    # said with the plan's own figure
+    assert all(r["worst_days_off"] == "" for r in _View.build(inputs, "en").liquidity_rows())
+    floored = plan.assign(worst_days_off_cash=np.where(plan["date"] == first, 3.5e8, 0.0))
+    for row in _View.build(replace(inputs, plan=floored), "en").liquidity_rows():
+        assert "worst such days of the last year" in row["worst_days_off"]
+        assert view.amount(3.5e8) in row["worst_days_off"]
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_state": "状态",
         "liquidity_near": "{level} 至 {date}：{need}",
         "liquidity_borrowed": "其中质押式回购融入 {amount}，下一个工作日起归还",
+        "liquidity_worst_days_off": "假期至少留足近一年同样长假期的最大净赎回 {amount}",
         "liquidity_afternoon": (
             "节前：若今日赎回超过 {quantile}，今晚现金按 {cash} × 今日赎回 ÷ {expected} 留存，"
             "不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
@@ -412,6 +413,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_near": "{level} through {date}: {need}",
         "liquidity_borrowed": (
             "of which {amount} borrowed by pledged repo, repaid from the next working day"
+        ),
+        "liquidity_worst_days_off": (
+            "for the days off at least what the worst such days of the last year took, net: "
+            "{amount}"
         ),
         "liquidity_afternoon": (
             "before the days off: if today's redemptions pass {quantile}, keep {cash} × today's "

@@ -219,6 +219,7 @@ class SectionsView(ReportView):
             )
             worst = rows.loc[cover.idxmin()] if cover.notna().any() else None
             held = float(first["keep_liquid"])  # the plan's figure, not a formula of ours
+            worst_off = float(first.get("worst_days_off_cash", 0.0) or 0.0)
             borrowed = float(first.get("repo_borrowing", 0.0) or 0.0)
             afternoon = ""
             quantile = float(first.get("redemption_quantile", math.nan))
@@ -240,6 +241,11 @@ class SectionsView(ReportView):
                     if borrowed > 0.5
                     else "",
                     "afternoon": afternoon,
+                    "worst_days_off": w["liquidity_worst_days_off"].format(
+                        amount=self.amount(worst_off)
+                    )
+                    if worst_off > 0.5
+                    else "",
                     "near": w["liquidity_near"].format(
                         level=w["quantile_level"].format(
                             level=f"{float(near['liquidity_need_confidence']) * 100:g}"

@@ -362,9 +362,8 @@ def _warn_rate_fallbacks(
 ) -> None:
     """Say which buckets the plan may buy are priced off another tenor's rate
     (:func:`rainmaker.assets.rate_fallbacks`): their purchases rest on a guess."""
-    guessed = {
-        name: column for name, column in rate_fallbacks(columns).items() if name in set(bought)
-    }
+    wanted = set(bought)
+    guessed = {name: column for name, column in rate_fallbacks(columns).items() if name in wanted}
     if guessed:
         missing = sorted({bucket(name).rate_column for name in guessed})
         warnings.append(
@@ -1119,18 +1118,31 @@ def _managed_ladders(
     return pd.concat(frames, ignore_index=True)
 
 
+def days_off_runs(workday: np.ndarray) -> np.ndarray:
+    """For every day of the horizon that is a day off, the day index of the last working day
+    before it (−1 is the as-of day; smaller values are days before it); −2**31 on working
+    days. ``workday`` (H+1,) flags the as-of day first, then the horizon's days."""
+    flags = np.asarray(workday, dtype=bool)
+    h = len(flags) - 1
+    out = np.full(h, np.iinfo(np.int32).min, dtype=np.int64)
+    last = -1 if flags[0] else -2  # the as-of day, or some day before it
+    for t in range(h):
+        if flags[t + 1]:
+            last = t
+        else:
+            out[t] = last
+    return out
+
+
 def days_off_after_first_day(workday: np.ndarray) -> int:
     """How many days off follow the plan's first day before the next working day (0 when the
-    first day is no eve of days off).
+    first day is no eve of days off): the days off whose last working day is the first day
+    (:func:`days_off_runs`).
 
     Args:
         workday: working-day flags from the as-of day on (the plan's first day second).
     """
-    flags = np.asarray(workday, dtype=bool)
-    if len(flags) < 2 or not flags[1]:
-        return 0
-    later = np.flatnonzero(flags[2:])
-    return int(later[0]) if len(later) else len(flags) - 2
+    return int(np.count_nonzero(days_off_runs(workday) == 0))
 
 
 def worst_days_off_outflow(

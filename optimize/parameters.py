@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimize.inputs import PlanInputs
+from optimize.inputs import PlanInputs, days_off_runs
 from optimize.settings import PlanSettings
 from rainmaker.assets import AssetBucket, bucket
 from rainmaker.response import ExposureResponse, exposure_response
@@ -148,22 +148,6 @@ def summed_net_quantile(
     settled = sub[..., np.maximum(stop - 1, first)] - sub[..., first]
     sums = red[..., stop] - red[..., first] - settled
     return np.quantile(sums, confidence, axis=1)
-
-
-def days_off_runs(workday: np.ndarray) -> np.ndarray:
-    """For every day of the horizon that is a day off, the day index of the last working day
-    before it (−1 is the as-of day; smaller values are days before it); −2**31 on working
-    days. ``workday`` (H+1,) flags the as-of day first, then the horizon's days."""
-    flags = np.asarray(workday, dtype=bool)
-    h = len(flags) - 1
-    out = np.full(h, np.iinfo(np.int32).min, dtype=np.int64)
-    last = -1 if flags[0] else -2  # the as-of day, or some day before it
-    for t in range(h):
-        if flags[t + 1]:
-            last = t
-        else:
-            out[t] = last
-    return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -131,14 +131,7 @@ class Dataset:
             )
         keep = set(wanted)
         left_out = _channels_left_out(self.products, keep)
-        tables = {
-            stem: _rows_of(frame, keep)
-            if "product_id" in frame.columns
-            else _rows_without(frame, left_out)
-            if "channel" in frame.columns
-            else frame
-            for stem, frame in self.tables.items()
-        }
+        tables = {stem: _table_of(frame, keep, left_out) for stem, frame in self.tables.items()}
         return dataclasses.replace(
             self,
             products=_rows_of(self.products, keep),
@@ -359,8 +352,15 @@ def _channels_left_out(products: pd.DataFrame, keep: set[str]) -> set[str]:
     return set(channel) - kept
 
 
-def _rows_without(frame: pd.DataFrame, channels: set[str]) -> pd.DataFrame:
-    return frame.loc[~frame["channel"].astype(str).isin(channels)].reset_index(drop=True)
+def _table_of(frame: pd.DataFrame, keep: set[str], channels_left_out: set[str]) -> pd.DataFrame:
+    """A team table's rows of the products in ``keep``: by ``product_id``, else by sales
+    ``channel`` (the rows of ``channels_left_out`` dropped), else all of them."""
+    if "product_id" in frame.columns:
+        return _rows_of(frame, keep)
+    if "channel" in frame.columns:
+        left_out = frame["channel"].astype(str).isin(channels_left_out)
+        return frame.loc[~left_out].reset_index(drop=True)
+    return frame
 
 
 def _rows_up_to(frame: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:

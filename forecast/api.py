@@ -644,6 +644,20 @@ class Forecaster:
 
     # ------------------------------------------------------------------ prediction
 
+    def unfitted_reason(self, model: str) -> str | None:
+        """Why ``model`` (a name or an ensemble such as ``ets+lightgbm``) cannot forecast with
+        this fit, or None when nothing stops it: one of its members was among the forecaster's
+        models but its fit failed (too little history, no training rows), with the fit's
+        warning. A member the forecaster was never given is no fit failure (None here;
+        :meth:`predict` refuses it as unknown)."""
+        self._check_fitted()
+        members = Candidate.parse(model).members
+        failed = [name for name in members if name not in self.models_ and name in self.models]
+        if not failed:
+            return None
+        reasons = [note for note in self.warnings_ if note.startswith(tuple(failed))]
+        return "; ".join(reasons) or f"{', '.join(failed)} could not be fitted"
+
     def predict(
         self,
         dataset: Dataset | None = None,
@@ -693,14 +707,12 @@ class Forecaster:
         else:
             candidate = Candidate.parse(model)
             unknown = [name for name in candidate.members if name not in self.models_]
-            failed = [name for name in unknown if name in self.models]
-            if failed:
+            reason = self.unfitted_reason(model)
+            if reason is not None:
                 # asked of this forecaster, whose fit could not fit it: say why, not "unknown"
-                reasons = [n for n in self.warnings_ if n.startswith(tuple(failed))]
                 raise UsageError(
-                    f"model {model!r} cannot forecast: "
-                    + ("; ".join(reasons) or f"{', '.join(failed)} could not be fitted")
-                    + f"; the fitted models are {', '.join(self.models_) or 'none'}"
+                    f"model {model!r} cannot forecast: {reason}; the fitted models are "
+                    f"{', '.join(self.models_) or 'none'}"
                 )
             if unknown:
                 raise UsageError(

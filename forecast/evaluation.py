@@ -82,6 +82,9 @@ class EvaluationResult:
         groups: forecasts of sums over products, one row per ``model, origin, level, group,
             variable, date, horizon``: ``level`` is ``issuer`` (``group`` the issuer) or
             ``total`` (``group`` ``total``); ``actual``, ``p10``, ``p50``, ``p90`` in CNY.
+        notes: the models left out at some origins because the fit before them could not fit
+            them (too little history, every day capped), one line per model with how many
+            origins and the fit's reason; ``auto`` is scored at every origin regardless.
     """
 
     metrics: pd.DataFrame
@@ -92,6 +95,7 @@ class EvaluationResult:
     seconds: dict[str, float] = field(default_factory=dict)
     forecaster: Forecaster | None = None
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         span = (
@@ -443,6 +447,7 @@ def evaluate_forecast(
     fitted_on: pd.Timestamp | None = None
     seconds = {"fit": 0.0, "predict": 0.0}
     steps = stage_steps(progress, EVALUATION_STAGE, len(origins))
+    left_out: dict[str, list[str]] = {}
     for origin in origins:
         if fitted_on is None or (origin - fitted_on).days >= refit_every_days:
             started = time.perf_counter()
@@ -455,6 +460,12 @@ def evaluate_forecast(
         started = time.perf_counter()
         actual, scales = _truth_at(truth, origin, horizon)
         for name in names:
+            reason = None if name == AUTO else forecaster.unfitted_reason(name)
+            if reason is not None:
+                # a model the fit could not fit is left out here, not the whole evaluation:
+                # the others (and auto, which falls back) are still scored at this origin
+                left_out.setdefault(name, []).append(reason)
+                continue
             result = forecaster.predict(
                 dataset, origin, horizon, model=None if name == AUTO else name
             )
@@ -485,6 +496,10 @@ def evaluate_forecast(
         seconds=seconds,
         forecaster=forecaster,
         groups=pd.concat(group_frames, ignore_index=True),
+        notes=tuple(
+            f"{name} was not scored at {len(reasons)} of {len(origins)} origins: {reasons[0]}"
+            for name, reasons in left_out.items()
+        ),
     )
 
 

@@ -539,6 +539,8 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
         f"horizon {args.horizon} days (p50 for WAPE and MASE; coverage of p10-p90):"
     )
     _say(evaluation.table())
+    for note in evaluation.notes:
+        _warn(f"warning: {note}")
     # the market forecast (Shibor, benchmark yield) against the random walk, same origins
     market_score = score_market_forecast(dataset.market, evaluation.origins, args.horizon)
     _say(market_score_table(market_score))

@@ -142,6 +142,10 @@ def test_a_model_the_fit_could_not_fit_says_why(make_dataset, tmp_path) -> None:
         with pytest.raises(UsageError, match="lightgbm could not be fitted .* need 8 days"):
             fitted.predict(model="lightgbm")
         assert fitted.predict().table["mean"].notna().all()
+    assert "need 8 days" in (fitted.unfitted_reason("lightgbm") or "")
+    assert "need 8 days" in (fitted.unfitted_reason("seasonal_naive+lightgbm") or "")
+    assert fitted.unfitted_reason("seasonal_naive") is None
+    assert fitted.unfitted_reason("ets") is None  # never asked of it: unknown, not failed
 
 
 def test_fit_once_then_predict_and_refit_from_later_days(forecaster, dataset) -> None:

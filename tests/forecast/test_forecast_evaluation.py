@@ -91,3 +91,33 @@ def test_group_coverage_by_hand() -> None:
     assert table.loc[("product", "B"), "n"] == 1
     assert table.loc[("total", "total"), "coverage_80"] == 1.0
     assert list(table.index.get_level_values("level")) == ["total", "product", "product"]
+
+
+def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, tmp_path) -> None:
+    """LightGBM needs 8 days: at the origins before that the evaluation scores the others
+    and says which model it left out where (it used to stop with exit 2), and scores it at
+    the origins after, where the refit could fit it."""
+    from rainmaker.dataset import load_dataset
+
+    dataset = load_dataset(make_dataset(tmp_path / "young", n_products=2, n_days=30))
+    first = dataset.first_date
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = evaluate_forecast(
+            dataset,
+            first + pd.Timedelta(days=3),
+            first + pd.Timedelta(days=29),
+            horizon=3,
+            models=("seasonal_naive", "lightgbm"),
+            step_days=4,
+            refit_every_days=1,
+            forecaster_params={"n_paths": 20},
+        )
+    scored = result.forecasts.groupby("model")["origin"].unique()
+    assert len(scored["auto"]) == len(scored["seasonal_naive"]) == len(result.origins)
+    young = sorted(set(result.origins) - set(scored["lightgbm"]))
+    # the first origins (3 and 7 days of history) are too young for it, the later ones are not
+    assert young == list(result.origins[: len(young)]) and 1 <= len(young) < len(result.origins)
+    (note,) = result.notes
+    assert note.startswith(f"lightgbm was not scored at {len(young)} of {len(result.origins)}")
+    assert "need 8 days" in note

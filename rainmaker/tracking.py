@@ -25,6 +25,9 @@ __all__ = ["TrackedRun", "TrackingError", "artifact_root", "check_tracking_uri",
 
 # MLflow caps parameter values at 6000 characters; longer ones are cut, not refused.
 MAX_PARAM_CHARS = 6000
+# The schemes MLflow opens through SQLAlchemy (``dialect[+driver]://``) whose driver is a
+# separate package; SQLite's is Python's own.
+DRIVER_SCHEMES = ("postgresql", "mysql", "mssql")
 
 
 class TrackingError(RainmakerError):
@@ -51,19 +54,42 @@ def check_tracking_uri(tracking_uri: str, what: str) -> None:
 
     An empty URI (tracking off) is accepted; anything else needs a scheme (``sqlite:///...``,
     ``file:///...``, ``http://...``): a bare ``mlflow.db`` would be taken as a folder of runs.
+    A database store (``postgresql://``, ``mysql+pymysql://``, ``mssql+pyodbc://``) needs its
+    driver installed: without it MLflow fails only when the first run is logged, after the
+    command's work (an evaluation of minutes), so it is looked for here, without connecting.
 
     Args:
         tracking_uri: the MLflow tracking URI.
         what: how the user named it (e.g. ``--tracking-uri``), for the message.
 
     Raises:
-        UsageError: no scheme (exit status 2); the message masks any password.
+        UsageError: no scheme, or a database scheme whose dialect or driver is not installed
+            (exit status 2); the message masks any password.
     """
     if tracking_uri and "://" not in tracking_uri:
         raise UsageError(
             f"{what} must be a URI such as sqlite:///mlflow.db or file:///path/mlruns, got "
             f"{mask_secrets(tracking_uri)!r}"
         )
+    scheme = tracking_uri.split("://", 1)[0].split("+", 1)[0].lower()
+    if scheme in DRIVER_SCHEMES:
+        _check_database_driver(tracking_uri, what)
+
+
+def _check_database_driver(tracking_uri: str, what: str) -> None:
+    """Load the SQLAlchemy dialect and driver of a database URI, or refuse it (UsageError)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(tracking_uri).get_dialect().import_dbapi()
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise UsageError(
+            f"{what} {mask_secrets(tracking_uri)!r} cannot be opened here: "
+            f"{mask_secrets(str(exc))}; install the database's driver in this environment "
+            "(psycopg for postgresql://, pymysql for mysql+pymysql://) or use a store such "
+            "as sqlite:///mlflow.db"
+        ) from None
 
 
 def artifact_root(tracking_uri: str) -> str | None:

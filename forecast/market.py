@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import SHIBOR_COLUMNS
-from rainmaker.china_calendar import calendar_features, workday_flags
+from rainmaker.china_calendar import SPRING_FESTIVAL, calendar_features, workday_flags
 from rainmaker.errors import UsageError
 from rainmaker.quantiles import DEFAULT_QUANTILES, path_quantiles, quantile_label
 
@@ -94,7 +94,6 @@ QUARTER_END_LAST_DAYS = 4
 MONTH_END_DAYS = 4
 QUARTER_START_DAYS = 3
 SPRING_FESTIVAL_DAYS = 10
-SPRING_FESTIVAL = "Spring Festival"  # holiday_name of china_calendar's stretch
 
 ANCHOR_DAYS = 120
 FIT_DAYS = 365

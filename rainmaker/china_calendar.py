@@ -49,6 +49,7 @@ TAX_DEADLINE_DAY = 15
 MONTH_END_WINDOW_DAYS = 5
 QUARTER_END_WINDOW_DAYS = 10
 QUARTER_START_WINDOW_DAYS = 7
+SPRING_FESTIVAL = "Spring Festival"  # holiday_name of its public holidays
 
 
 class CalendarCoverageWarning(UserWarning):

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rainmaker.china_calendar import SPRING_FESTIVAL
 from rainmaker.response import ExposureResponse, exposure_response
 
 SPREAD_SATURATION_PCT = 0.5
@@ -147,7 +148,7 @@ def calendar_multipliers(
 
     # Spring Festival: the business-day windows before and after its stretch.
     names = _stretch_names(features)
-    is_sf = names == "Spring Festival"
+    is_sf = names == SPRING_FESTIVAL
     bdays_after = features["business_days_after_holiday"].fillna(99).to_numpy()
     window = d.spring_festival_business_days
     red[workday & is_sf & (bdays_to >= 1) & (bdays_to <= window)] *= d.spring_festival_redemptions
@@ -155,7 +156,7 @@ def calendar_multipliers(
     hot = post & (previous_length >= d.hot_money_min_length)
     red[hot] *= d.post_holiday_hot_money / d.post_holiday
     after_sf = (
-        workday & (previous == "Spring Festival") & (bdays_after >= 1) & (bdays_after <= window)
+        workday & (previous == SPRING_FESTIVAL) & (bdays_after >= 1) & (bdays_after <= window)
     )
     sub[after_sf] *= d.spring_festival_subscriptions
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,8 @@ from rainmaker.assets import AssetBucket, bucket
 from rainmaker.response import ExposureResponse, exposure_response
 
 __all__ = [
+    "NEED_BASES",
+    "CumulativeNeeds",
     "ModelParameters",
     "cumulative_needs",
     "days_off_runs",
@@ -50,6 +53,13 @@ __all__ = [
 WEEK = 7
 
 DAYS_PER_YEAR = 365
+
+# What sets a day's cumulative liquidity need (E27), in the order :func:`cumulative_needs`
+# applies them (a later one sets the need only where it is larger): the forecast's joint paths
+# at the day's confidence, the stress floor of recent redemptions, the managed book's cash over
+# the days off, the worst days off of the last year, the managed book's cash and overnight
+# repo on the next working day. ``plan.csv`` names it in ``liquidity_need_basis``.
+NEED_BASES = ("quantile", "stress", "managed_cash", "worst_days_off", "managed_overnight")
 
 
 def nice_floor(x: float) -> float:
@@ -180,7 +190,9 @@ class ModelParameters:
         needs_credit: day t's needs are reduced by the subscriptions accepted on days
             1..t−1 (P, H): false on the days off right after day 0 that its cash alone pays
             (a product in defence, or ``liquidity.credit_days_off`` off).
-        needs_confidence: the quantile level behind each day's needs (P, H).
+        needs_confidence: the quantile level of the forecast's paths at each day (P, H),
+            what sets the need where ``needs_basis`` is ``"quantile"``.
+        needs_basis: what sets each day's need (P, H), an index into :data:`NEED_BASES`.
         days_off_floor_cny: the worst net outflow of as many days off in the product's last
             ``liquidity.days_off_lookback_days`` days that the needs through the days off right
             after the first day keep at least (P,), CNY; 0 where no such floor applies.
@@ -240,6 +252,7 @@ class ModelParameters:
     needs: np.ndarray
     needs_credit: np.ndarray
     needs_confidence: np.ndarray
+    needs_basis: np.ndarray
     days_off_floor_cny: np.ndarray
     demand: np.ndarray
     redemptions: np.ndarray
@@ -584,9 +597,7 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         off[None, :], maturing_cum[:, days + 1] - maturing_cum[:, np.maximum(first, 0)], 0.0
     )
 
-    needs, needs_credit, needs_confidence, days_off_floor = cumulative_needs(
-        inputs, settings, workday, defence, quantiles, scale
-    )
+    cumulative = cumulative_needs(inputs, settings, workday, defence, quantiles, scale)
 
     return ModelParameters(
         inputs=inputs,
@@ -602,10 +613,11 @@ def model_parameters(inputs: PlanInputs, settings: PlanSettings) -> ModelParamet
         min_ladder_ratio=min_ladder,
         defence=defence,
         bucket_allowed=bucket_allowed,
-        needs=needs,
-        needs_credit=needs_credit,
-        needs_confidence=needs_confidence,
-        days_off_floor_cny=days_off_floor,
+        needs=cumulative.needs,
+        needs_credit=cumulative.credit,
+        needs_confidence=cumulative.confidence,
+        needs_basis=cumulative.basis,
+        days_off_floor_cny=cumulative.days_off_floor_cny,
         demand=demand_cny / scale,
         redemptions=np.asarray(inputs.redemptions, dtype=float) / scale,
         required_buffer=required,
@@ -687,6 +699,25 @@ def stress_profile(redemptions: np.ndarray, workday: np.ndarray) -> np.ndarray:
     return profile
 
 
+class CumulativeNeeds(NamedTuple):
+    """The cumulative liquidity needs of (E27) and what sets them (:func:`cumulative_needs`).
+
+    Attributes:
+        needs: per product and day, model units (P, H); day 0 has need 0.
+        credit: the day's row credits the subscriptions the plan accepts (P, H).
+        confidence: the quantile level of the forecast's paths at each day (P, H).
+        days_off_floor_cny: the worst days off of the last year kept through the days off
+            right after day 0, CNY (P,); 0 where it does not apply.
+        basis: what sets each day's need, an index into :data:`NEED_BASES` (P, H).
+    """
+
+    needs: np.ndarray
+    credit: np.ndarray
+    confidence: np.ndarray
+    days_off_floor_cny: np.ndarray
+    basis: np.ndarray
+
+
 def cumulative_needs(
     inputs: PlanInputs,
     settings: PlanSettings,
@@ -694,7 +725,7 @@ def cumulative_needs(
     defence: np.ndarray,
     quantiles: dict[float, np.ndarray],
     scale: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> CumulativeNeeds:
     """The cumulative liquidity needs of (E27), in model units.
 
     For each day t ≥ 1 of the horizon, the money the product must be able to pay from the end
@@ -722,8 +753,8 @@ def cumulative_needs(
     Without sample paths each day counts at its own quantile (an upper bound).
 
     Returns:
-        ``(needs (P, H), credit (H,), confidence (P, H), days-off floor (P,) CNY)``; day 0 has
-        need 0; the floor is 0 where it does not apply.
+        The needs with their credit rows, confidence levels, days-off floor and, per day,
+        which of the above sets the need (:class:`CumulativeNeeds`).
     """
     liquidity = settings.liquidity
     p, h = inputs.n_products, inputs.horizon
@@ -743,6 +774,7 @@ def cumulative_needs(
     level = np.where(soon[None, :], soon_level, later_level)
     margin = liquidity.needs_margin
     needs = np.zeros((p, h))
+    basis = np.full((p, h), NEED_BASES.index("quantile"), dtype=np.int8)
     expected_credit = np.zeros((p, h))
     if inputs.redemption_paths is not None:
         redeemed = margin * np.asarray(inputs.redemption_paths, dtype=float)
@@ -771,7 +803,7 @@ def cumulative_needs(
         mean = np.asarray(inputs.recent_redemptions, dtype=float)
         per_day = stress_profile(np.asarray(inputs.redemptions, dtype=float), workday)
         stress = liquidity.stress_multiple * mean[:, None] * np.cumsum(per_day, axis=1)
-        needs = np.where(soon[None, :], np.maximum(needs, stress), needs)
+        needs = _raise(needs, basis, np.where(soon[None, :], stress, -np.inf), "stress")
     floor = liquidity.managed_floor
     aum_today = np.asarray(inputs.aum_today, dtype=float)
     if floor > 0 and inputs.managed_cash_ratio is not None:
@@ -780,7 +812,7 @@ def cumulative_needs(
         kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float) * aum_today
         # where the row credits the days' subscriptions, their expected amount comes on top
         kept = kept[:, None] + np.where(cash_only, 0.0, expected_credit)
-        needs = np.where(off[None, :], np.maximum(needs, kept), needs)
+        needs = _raise(needs, basis, np.where(off[None, :], kept, -np.inf), "managed_cash")
     days_off_floor = np.zeros(p)
     if inputs.worst_days_off is not None and 1 < back < h:
         # ... nor less than the worst such days off of the product's last year took (the
@@ -790,11 +822,25 @@ def cumulative_needs(
         worst = np.asarray(inputs.worst_days_off, dtype=float) * aum_today
         days_off_floor = worst
         kept = worst + np.where(cash_only[:, last_off], 0.0, expected_credit[:, last_off])
-        needs[:, last_off] = np.maximum(needs[:, last_off], kept)
+        floor_row = np.full((p, h), -np.inf)
+        floor_row[:, last_off] = kept
+        needs = _raise(needs, basis, floor_row, "worst_days_off")
     overnight = liquidity.managed_overnight_floor
     if overnight > 0 and inputs.managed_overnight_ratio is not None and back < h:
         # ... and on the next working day never less cash and overnight repo on hand
         kept = overnight * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
-        needs[:, back] = np.maximum(needs[:, back], kept)
+        floor_row = np.full((p, h), -np.inf)
+        floor_row[:, back] = kept
+        needs = _raise(needs, basis, floor_row, "managed_overnight")
     needs[:, 0] = 0.0
-    return needs / scale, ~cash_only, level, days_off_floor
+    basis[:, 0] = NEED_BASES.index("quantile")
+    return CumulativeNeeds(needs / scale, ~cash_only, level, days_off_floor, basis)
+
+
+def _raise(needs: np.ndarray, basis: np.ndarray, floor: np.ndarray, name: str) -> np.ndarray:
+    """``max(needs, floor)``, recording in ``basis`` (in place) where ``floor`` set it: only
+    where it is strictly larger, so a floor that merely equals the need leaves the earlier
+    basis (the forecast's quantile first)."""
+    above = floor > needs
+    basis[above] = NEED_BASES.index(name)
+    return np.where(above, floor, needs)

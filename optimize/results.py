@@ -28,7 +28,7 @@ import pandas as pd
 from optimize.highs import Solution
 from optimize.inputs import RECENT_DAYS
 from optimize.model import PlanModel
-from optimize.parameters import ModelParameters
+from optimize.parameters import NEED_BASES, ModelParameters
 from optimize.rate_path import vintage_income_pct
 from rainmaker.contracts import PLAN_COLUMNS, PURCHASE_PREFIX, RATIO_TOLERANCE
 from rainmaker.yields import yield_7d
@@ -155,9 +155,13 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
     end of the day, percent of net assets, E29), ``liquidity_need``
     (E27: what the product may have to pay from the end of the first planned day through
     this day, net of the subscriptions the plan accepts that
-    settle by then, at ``liquidity_need_confidence``; 0 on the first day, CNY),
-    ``liquidity_available`` (the first day's closing cash, its purchases back by this day and
-    today's positions maturing by then, CNY), ``keep_liquid`` (the day's closing cash and
+    settle by then, at ``liquidity_need_confidence`` where ``liquidity_need_basis`` is
+    ``quantile``; 0 on the first day, CNY), ``liquidity_need_basis`` (what sets that need, one
+    of :data:`optimize.parameters.NEED_BASES`: the forecast's quantile, the stress floor, the
+    managed book's cash over the days off, the worst days off of the last year, the managed
+    book's cash and overnight repo on the next working day), ``liquidity_available`` (the
+    first day's closing cash, its purchases back by this day and today's positions maturing by
+    then, CNY), ``keep_liquid`` (the day's closing cash and
     overnight repo: the liquid money the plan holds tonight, which the replay's executor keeps
     and the report shows, CNY), ``next_working_day`` (the first working day after
     the first planned day: the needs through it are what only that day's cash and overnight
@@ -221,6 +225,7 @@ def plan_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
             "liquidity_available": available.ravel(),
             "keep_liquid": np.maximum(frame["cash"], 0.0) + np.maximum(overnight, 0.0),
             "liquidity_need_confidence": par.needs_confidence.ravel(),
+            "liquidity_need_basis": np.asarray(NEED_BASES, dtype=object)[par.needs_basis].ravel(),
             "next_working_day": np.tile(_next_working_day(par), p),
             "defence": np.repeat(par.defence, h),
         }
@@ -483,8 +488,17 @@ def violations_frame(plan: PlanModel, solution: Solution) -> pd.DataFrame:
 
     def needs_reason(i: int, t: int) -> str:
         level = round(float(par.needs_confidence[i, t]) * 100, 1)
+        what = {
+            "quantile": f"the p{level:g} of the money",
+            "stress": "the stress floor (recent mean daily redemptions × "
+            f"{par.settings.liquidity.stress_multiple:g}) of the money",
+            "managed_cash": "the managed book's cash share of the money",
+            "worst_days_off": "the worst net outflow of as many days off in the last year "
+            "of the money",
+            "managed_overnight": "the managed book's cash and overnight share of the money",
+        }[NEED_BASES[par.needs_basis[i, t]]]
         return (
-            f"the p{level:g} of the money {ids[i]} may have to pay from the end of "
+            f"{what} {ids[i]} may have to pay from the end of "
             f"{dates[0]:%Y-%m-%d} through {dates[t]:%Y-%m-%d} is more than its cash, what it "
             "buys that is back by then and what its book returns can pay: it may have to "
             "borrow or sell early"

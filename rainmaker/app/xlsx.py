@@ -305,6 +305,9 @@ def _cells(values: pd.Series, col: Column, lang: str, divisor: float) -> list[An
         return [_day(v) for v in values]
     if kind == "text":
         return [None if _missing(v) else str(v) for v in values]
+    if kind == "basis":
+        words = texts(lang)
+        return [None if _missing(v) else words.get(f"need_basis_{v}", str(v)) for v in values]
     if kind == "flag":
         yes, no = FLAGS[lang]
         return [None if _missing(v) else yes if bool(v) else no for v in values]

@@ -45,8 +45,10 @@ __all__ = [
 #   count     a whole number
 #   flag      true/false shown as 是/否 (yes/no)
 #   per10k    CNY per 10,000 units (万份收益)
+#   basis     a code of what sets the liquidity need, shown in the report's words
+#             (``need_basis_<code>`` of rainmaker.app.report.i18n)
 KINDS: tuple[str, ...] = ("text", "date", "amount", "percent", "share", "multiple", "level")
-KINDS += ("number", "days", "count", "flag", "per10k")
+KINDS += ("number", "days", "count", "flag", "per10k", "basis")
 
 # Excel number formats of the kinds whose format does not depend on the amount unit.
 NUMBER_FORMATS = {
@@ -431,6 +433,17 @@ _COLUMNS = (
         "Need confidence",
         "累计流动性需求所用的置信水平",
         "confidence level of the liquidity need",
+    ),
+    _c(
+        "liquidity_need_basis",
+        "basis",
+        "需求依据",
+        "Need set by",
+        "决定当日累计流动性需求的一项：预测路径的分位数、压力下限、管理人组合的现金比例（假期）、"
+        "近一年同样长假期的最大净赎回，或管理人组合的现金与隔夜比例（下一个工作日）",
+        "what sets the day's liquidity need: the forecast's quantile, the stress floor, the "
+        "managed book's cash share (days off), the worst such days off of the last year, or "
+        "the managed book's cash and overnight share (next working day)",
     ),
     _c(
         "next_working_day",

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from optimize import load_settings, plan_from_inputs
-from optimize.parameters import days_off_runs, model_parameters, stress_profile, summed_quantile
+from optimize.parameters import (
+    NEED_BASES,
+    days_off_runs,
+    model_parameters,
+    stress_profile,
+    summed_quantile,
+)
 from optimize.synthetic import synthetic_inputs
 from tests.optimize.test_optimize_model import check_hard_constraints
 
@@ -206,6 +212,14 @@ def test_cumulative_needs_from_joint_paths_worked_by_hand() -> None:
     np.testing.assert_array_equal(par.needs_credit, [[False, False, False, True, True]] * 2)
     # B's stress floor through Monday: 1.5 × 20 m a day; Tuesday keeps its quantile
     np.testing.assert_allclose(needs[1], [0.0, 30.0, 60.0, 90.0, expected[4]])
+    # and each day says what set it (plan.csv's liquidity_need_basis)
+    basis = np.asarray(NEED_BASES)[par.needs_basis]
+    assert list(basis[0]) == ["quantile"] * 5
+    assert list(basis[1]) == ["quantile", "stress", "stress", "stress", "quantile"]
+    inputs = _two_path_inputs(settings)
+    plan = plan_from_inputs(inputs, settings).plan
+    shown = plan.pivot(index="date", columns="product_id", values="liquidity_need_basis")
+    assert [list(shown[p]) for p in inputs.product_ids] == [list(b) for b in basis]
 
 
 def test_calm_days_off_are_credited_with_their_subscriptions() -> None:
@@ -243,6 +257,8 @@ def test_the_days_off_keep_the_worst_of_the_last_year() -> None:
     par = model_parameters(calm.replace(worst_days_off=worst), settings)
     needs = par.needs * par.scale / 1e6
     assert needs[0, 2] == pytest.approx(100.0 + 3.0)
+    assert NEED_BASES[par.needs_basis[0, 2]] == "worst_days_off"
+    assert NEED_BASES[par.needs_basis[1, 2]] != "worst_days_off"  # B had no such weekend
     np.testing.assert_allclose(
         needs[0, [0, 1, 3, 4]], (before.needs * before.scale / 1e6)[0, [0, 1, 3, 4]]
     )

@@ -228,6 +228,17 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
     for row in _View.build(replace(inputs, plan=floored), "en").liquidity_rows():
         assert "worst such days of the last year" in row["worst_days_off"]
         assert view.amount(3.5e8) in row["worst_days_off"]
+    # the need through the next working day is named by what sets it: the forecast's quantile
+    # (p99) or the floor that lifted it, never a quantile where a floor set it
+    rows = _View.build(inputs, "en").liquidity_rows()
+    for row in rows:
+        near = plan[(plan["product_id"] == row["id"]) & plan["next_working_day"]]
+        basis = near["liquidity_need_basis"].iloc[0] if len(near) else "quantile"
+        assert row["near"].startswith("p99") == (basis == "quantile"), (row["near"], basis)
+    stressed = plan.assign(liquidity_need_basis="stress")
+    for lang, words in (("en", "stress floor"), ("zh", "压力下限")):
+        for row in _View.build(replace(inputs, plan=stressed), lang).liquidity_rows():
+            assert row["near"].startswith(words) and "p99" not in row["near"]
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_later_head": "计划期内最紧的一天",
         "liquidity_state": "状态",
         "liquidity_near": "{level} 至 {date}：{need}",
+        "need_basis_quantile": "预测路径的分位数",
+        "need_basis_stress": "压力下限（近期日均赎回的倍数）",
+        "need_basis_managed_cash": "管理人组合的现金比例",
+        "need_basis_worst_days_off": "近一年同样长假期的最大净赎回",
+        "need_basis_managed_overnight": "管理人组合的现金与隔夜比例",
         "liquidity_borrowed": "其中质押式回购融入 {amount}，下一个工作日起归还",
         "liquidity_worst_days_off": "假期至少留足近一年同样长假期的最大净赎回 {amount}",
         "liquidity_afternoon": (
@@ -411,6 +416,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_later_head": "Tightest day of the plan",
         "liquidity_state": "State",
         "liquidity_near": "{level} through {date}: {need}",
+        "need_basis_quantile": "the forecast's quantile",
+        "need_basis_stress": "stress floor (a multiple of recent mean daily redemptions)",
+        "need_basis_managed_cash": "the managed book's cash share",
+        "need_basis_worst_days_off": "the worst such days off of the last year",
+        "need_basis_managed_overnight": "the managed book's cash and overnight share",
         "liquidity_borrowed": (
             "of which {amount} borrowed by pledged repo, repaid from the next working day"
         ),

@@ -247,9 +247,7 @@ class SectionsView(ReportView):
                     if worst_off > 0.5
                     else "",
                     "near": w["liquidity_near"].format(
-                        level=w["quantile_level"].format(
-                            level=f"{float(near['liquidity_need_confidence']) * 100:g}"
-                        ),
+                        level=self._need_basis(near),
                         date=f"{pd.Timestamp(near['date']):%m-%d}",
                         need=self.amount(float(near["liquidity_need"])),
                     ),
@@ -268,6 +266,16 @@ class SectionsView(ReportView):
                 }
             )
         return out
+
+    def _need_basis(self, row: pd.Series) -> str:
+        """What sets a day's liquidity need, in the manager's words: the forecast's quantile
+        (``p99``) or the floor that lifted the need above it (``liquidity_need_basis``; a plan
+        made before that column was written names the quantile)."""
+        basis = str(row.get("liquidity_need_basis", "quantile") or "quantile")
+        if basis == "quantile" or f"need_basis_{basis}" not in self.words:
+            level = f"{float(row['liquidity_need_confidence']) * 100:g}"
+            return self.words["quantile_level"].format(level=level)
+        return self.words[f"need_basis_{basis}"]
 
     def _quota_text(self, rows: pd.DataFrame) -> str:
         capped = rows[rows["quota"].notna()]

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rainmaker.assets import SHIBOR_COLUMNS
 from rainmaker.errors import Problem
 from rainmaker.safety import unsafe_characters
 
@@ -829,9 +830,19 @@ class _Checker:
             )
         # every other column of market is a rate (percent p.a.); negative rates are allowed
         for column in table.raw.columns:
-            if column != "date":
-                out[column] = self.numbers(
-                    table, column, required=column in REQUIRED_COLUMNS["market"], non_negative=False
+            if column == "date":
+                continue
+            required = column in REQUIRED_COLUMNS["market"]
+            out[column] = self.numbers(table, column, required=required, non_negative=False)
+            if not required and column in SHIBOR_COLUMNS:
+                # an optional tenor is read on every day once present (the curve that prices
+                # lots and purchases, the market forecast): a gap has no value to price with
+                self.flag(
+                    table,
+                    column,
+                    _parse_numbers(table.raw[column]).empty,
+                    "empty cell; expected a number: an optional Shibor tenor, where present, "
+                    "is read on every publication day (fill it, or leave the column out)",
                 )
         if "date" in out and flows is not None and "date" in flows:
             self._market_coverage(table, out["date"], flows)

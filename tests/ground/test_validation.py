@@ -208,7 +208,7 @@ def test_optional_columns_may_be_empty(dataset: Path) -> None:
         cells["demand"] = cells["subscriptions"]
 
     edit(dataset, "flows.csv", change)
-    edit(dataset, "market.csv", set_cell(list(range(3, 9)), "shibor_3m", ""))
+    # (an optional Shibor tenor is not such a column: test_an_optional_tenor_with_a_gap...)
     report = validate_dataset(dataset)
     assert report.ok, report.summary()
 
@@ -254,6 +254,22 @@ def test_missing_required_column(dataset: Path, stem: str, column: str) -> None:
 def test_market_needs_only_the_contract_rates(dataset: Path) -> None:
     edit(dataset, "market.csv", lambda cells: cells.drop(columns=["shibor_1m", "shibor_3m"]))
     assert validate_dataset(dataset).ok
+
+
+@pytest.mark.parametrize("column", ["shibor_1m", "shibor_3m"])
+def test_an_optional_tenor_with_a_gap_is_refused(dataset: Path, column: str) -> None:
+    """An optional Shibor tenor, once present, prices lots and purchases every day: one empty
+    cell used to pass validation and end plan, stress and backtest in a traceback."""
+    edit(dataset, "market.csv", set_cell(3, column, ""))
+    problem = the_problem(validate_dataset(dataset).problems, "market.csv", column, "empty cell")
+    assert "leave the column out" in problem.message and problem.rows == (5,)
+    # a column the engine does not read may have gaps
+    edit(dataset, "market.csv", set_cell(3, column, "2.5"))
+    edit(dataset, "market.csv", set_cell(3, "fr007", ""))
+    assert validate_dataset(dataset).ok
+    # a tenor column added without values is refused on every row
+    edit(dataset, "market.csv", set_cell(3, "shibor_6m", "2.6"))
+    assert the_problem(validate_dataset(dataset).problems, "market.csv", "shibor_6m", "empty")
 
 
 @pytest.mark.parametrize("stem", REQUIRED_TABLES)

@@ -108,6 +108,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check a data set against the contract and list every problem."""
     from rainmaker.dataset import dataset_from_report
     from rainmaker.holders import top10_shares
+    from rainmaker.investment_mix import TABLE as MIX_TABLE
+    from rainmaker.investment_mix import read_investment_mix
     from rainmaker.validation import validate_dataset
 
     report = validate_dataset(args.data)
@@ -115,10 +117,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for warning in report.warnings:
             _warn(f"warning: {warning}")
         raise DataError(report.problems)
-    # the optional holders table the plan and the stress test read (a bad one exits 2 here,
-    # not in the morning's job)
+    # the optional tables the plan and the stress test read (a bad one exits 2 here, not in
+    # the morning's job): holders, and the investment mix
     dataset = dataset_from_report(report)
     top10_shares(dataset, dataset.last_date)
+    read_investment_mix(dataset.tables, dataset.files.get(MIX_TABLE, f"{MIX_TABLE}.csv"))
     _say(report.summary())  # the summary lists the warnings too
     return 0
 

@@ -376,3 +376,20 @@ def test_validate_checks_the_optional_holders_table(tmp_path, data):
         code = _main(["validate", "--data", str(tmp_path)])
     assert code == 2
     assert "holders.csv, column 'top10_share'" in err.getvalue() and "line 3" in err.getvalue()
+
+
+def test_validate_checks_the_optional_investment_mix(tmp_path, data):
+    # the plan, the stress test and the backtest read investment_mix.csv: a purchase cap of 0
+    # used to pass validate and stop those commands (exit 2) instead
+    for path in data.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "investment_mix.csv").write_text(
+        "product_id,bucket,share,max_daily_purchase_pct\nP01,repo_1d,1.0,0\n", encoding="utf-8"
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = _main(["validate", "--data", str(tmp_path)])
+    assert code == 2
+    message = err.getvalue()
+    assert "investment_mix.csv, column 'max_daily_purchase_pct'" in message
+    assert "expected a percentage of AUM > 0" in message and "line 2" in message

@@ -205,7 +205,10 @@ class LiquiditySettings(Settings):
         require(
             self.confidence <= self.next_days_confidence,
             "next_days_confidence",
-            "a probability from liquidity.confidence up to but excluding 1",
+            # said with confidence's value: a user who raised only that key meets this one
+            f"a probability from liquidity.confidence ({self.confidence:g}) up to but "
+            "excluding 1 (the needs through the next working day are held at least as surely "
+            "as the rest: raise it with liquidity.confidence)",
             self.next_days_confidence,
         )
 

@@ -87,6 +87,17 @@ def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:
         load_settings(overrides=overrides)
 
 
+def test_a_confidence_above_the_next_days_one_says_both() -> None:
+    # the user raised liquidity.confidence alone: the message names it with its value, and
+    # how to go on, not only the key it did not set
+    with pytest.raises(UsageError) as caught:
+        load_settings(overrides={"liquidity": {"confidence": 0.999}})
+    message = str(caught.value)
+    assert "liquidity.next_days_confidence" in message and "liquidity.confidence (0.999)" in message
+    both = {"confidence": 0.999, "next_days_confidence": 0.999}
+    assert load_settings(overrides={"liquidity": both}).liquidity.confidence == 0.999
+
+
 def test_confidence_is_never_below_p90() -> None:
     assert MIN_CONFIDENCE == 0.90
     assert load_settings(overrides={"liquidity": {"confidence": 0.9}}).liquidity.confidence == 0.9

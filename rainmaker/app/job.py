@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -212,7 +212,9 @@ def run_job(
             age = data_age_days(complete, now)
             revisions = list_revisions(root, day)
             fingerprint, settings_hash = input_fingerprint(used), config.settings_hash()
-            number, same = next_revision(revisions, fingerprint, settings_hash, force=force)
+            number, same = next_revision(
+                revisions, fingerprint, settings_hash, force=force, withdrawn=withdrawn
+            )
             if same is not None:
                 # repairs a link an older version moved into the past
                 in_effect = point_latest(root, withdrawn)
@@ -419,32 +421,48 @@ def _what_changed(previous: Revision | None, fingerprint: str, settings_hash: st
 
 
 def next_revision(
-    revisions: Sequence[Revision], fingerprint: str, settings_hash: str, *, force: bool = False
+    revisions: Sequence[Revision],
+    fingerprint: str,
+    settings_hash: str,
+    *,
+    force: bool = False,
+    withdrawn: Collection[str] = (),
 ) -> tuple[int, Revision | None]:
     """Whether a scheduled run has anything to do, and under which revision number.
 
-    Only the latest revision counts: it is the plan in effect. Data changed back to what an
-    older revision used still makes a new revision, so the newest folder is always the answer.
+    The latest revision counts, and after a rollback the revision in effect (the latest not
+    withdrawn): the same inputs as either is a no-op (a withdrawn plan is not published again
+    by the next scheduled run, nor a copy of the plan a rollback went back to). Data changed
+    back to what an older revision used still makes a new revision, so the newest folder not
+    withdrawn is always the answer.
 
     Args:
         revisions: published revisions of the as-of day, oldest first.
         fingerprint: input fingerprint of the run (:func:`input_fingerprint`).
         settings_hash: :meth:`DailyConfig.settings_hash` of the run.
         force: publish even when nothing changed.
+        withdrawn: run ids of withdrawn revisions (``rainmaker rollback``).
 
     Returns:
-        ``(number, None)`` to publish revision ``number``, or ``(latest number, latest)`` when
-        the latest revision has the same inputs and settings (a no-op).
+        ``(number, None)`` to publish revision ``number``, or ``(its number, revision)`` when
+        the latest revision, or the one in effect, has the same inputs and settings (a no-op).
     """
     if not revisions:
         return 1, None
     latest = revisions[-1]
-    same = (
-        latest.run.get("input_fingerprint") == fingerprint
-        and latest.run.get("settings_hash") == settings_hash
-    )
-    if same and not force:
-        return latest.number, latest
+
+    def same(revision: Revision) -> bool:
+        return (
+            revision.run.get("input_fingerprint") == fingerprint
+            and revision.run.get("settings_hash") == settings_hash
+        )
+
+    if not force:
+        if same(latest):
+            return latest.number, latest
+        active = [r for r in revisions if str(r.run.get("run_id", "")) not in withdrawn]
+        if active and active[-1] is not latest and same(active[-1]):
+            return active[-1].number, active[-1]
     return latest.number + 1, None
 
 

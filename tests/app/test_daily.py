@@ -145,26 +145,46 @@ def test_input_fingerprint_ignores_rows_after_the_as_of_day(tmp_path):
 
 
 def _revision(number: int, fingerprint: str, settings_hash: str) -> Revision:
-    run = {"input_fingerprint": fingerprint, "settings_hash": settings_hash}
+    run = {"input_fingerprint": fingerprint, "settings_hash": settings_hash, "run_id": f"r{number}"}
     return Revision(number, Path(f"r{number}"), run)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     history=st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xy")), max_size=6),
     now=st.tuples(st.sampled_from("abc"), st.sampled_from("xy")),
     force=st.booleans(),
+    withdrawn=st.sets(st.integers(1, 6)),
 )
-def test_next_revision_properties(history, now, force):
+def test_next_revision_properties(history, now, force, withdrawn):
     revisions = [_revision(i + 1, f, s) for i, (f, s) in enumerate(history)]
-    number, same = daily.next_revision(revisions, *now, force=force)
+    gone = {f"r{n}" for n in withdrawn}
+    number, same = daily.next_revision(revisions, *now, force=force, withdrawn=gone)
+    active = [i for i in range(len(history)) if f"r{i + 1}" not in gone]
     if not revisions:
         assert (number, same) == (1, None)
     elif not force and history[-1] == now:
         assert same is revisions[-1] and number == len(revisions)
+    elif not force and active and history[active[-1]] == now:
+        # the revision in effect after a rollback has these inputs: no copy of it is published
+        assert same is revisions[active[-1]] and number == active[-1] + 1
     else:
         # a new revision, numbered after every existing one: never an overwrite
         assert same is None and number == len(revisions) + 1
+
+
+def test_a_run_on_the_inputs_a_rollback_went_back_to_is_a_noop():
+    """r1 (settings x), r2 (settings y) withdrawn: latest points at r1 again. A run with r1's
+    settings has nothing to do (it used to publish r3, a copy of r1, "settings changed since
+    r2"); with r2's it has nothing to do either (a rollback is not undone); with new ones it
+    publishes r3."""
+    revisions = [_revision(1, "a", "x"), _revision(2, "a", "y")]
+    assert daily.next_revision(revisions, "a", "x", withdrawn={"r2"}) == (1, revisions[0])
+    assert daily.next_revision(revisions, "a", "y", withdrawn={"r2"}) == (2, revisions[1])
+    assert daily.next_revision(revisions, "b", "x", withdrawn={"r2"}) == (3, None)
+    assert daily.next_revision(revisions, "a", "x", withdrawn={"r2"}, force=True) == (3, None)
+    # without the rollback, going back to r1's inputs is a new revision (the newest counts)
+    assert daily.next_revision(revisions, "a", "x") == (3, None)
 
 
 def test_first_run_publishes_and_the_second_is_a_noop(tmp_path):

@@ -803,7 +803,7 @@ def cumulative_needs(
         mean = np.asarray(inputs.recent_redemptions, dtype=float)
         per_day = stress_profile(np.asarray(inputs.redemptions, dtype=float), workday)
         stress = liquidity.stress_multiple * mean[:, None] * np.cumsum(per_day, axis=1)
-        needs = _raise(needs, basis, np.where(soon[None, :], stress, -np.inf), "stress")
+        needs = _raise(needs, basis, stress, soon, "stress")
     floor = liquidity.managed_floor
     aum_today = np.asarray(inputs.aum_today, dtype=float)
     if floor > 0 and inputs.managed_cash_ratio is not None:
@@ -812,7 +812,7 @@ def cumulative_needs(
         kept = floor * np.asarray(inputs.managed_cash_ratio, dtype=float) * aum_today
         # where the row credits the days' subscriptions, their expected amount comes on top
         kept = kept[:, None] + np.where(cash_only, 0.0, expected_credit)
-        needs = _raise(needs, basis, np.where(off[None, :], kept, -np.inf), "managed_cash")
+        needs = _raise(needs, basis, kept, off, "managed_cash")
     days_off_floor = np.zeros(p)
     if inputs.worst_days_off is not None and 1 < back < h:
         # ... nor less than the worst such days off of the product's last year took (the
@@ -822,25 +822,23 @@ def cumulative_needs(
         worst = np.asarray(inputs.worst_days_off, dtype=float) * aum_today
         days_off_floor = worst
         kept = worst + np.where(cash_only[:, last_off], 0.0, expected_credit[:, last_off])
-        floor_row = np.full((p, h), -np.inf)
-        floor_row[:, last_off] = kept
-        needs = _raise(needs, basis, floor_row, "worst_days_off")
+        needs = _raise(needs, basis, kept[:, None], days == last_off, "worst_days_off")
     overnight = liquidity.managed_overnight_floor
     if overnight > 0 and inputs.managed_overnight_ratio is not None and back < h:
         # ... and on the next working day never less cash and overnight repo on hand
         kept = overnight * np.asarray(inputs.managed_overnight_ratio, dtype=float) * aum_today
-        floor_row = np.full((p, h), -np.inf)
-        floor_row[:, back] = kept
-        needs = _raise(needs, basis, floor_row, "managed_overnight")
+        needs = _raise(needs, basis, kept[:, None], days == back, "managed_overnight")
     needs[:, 0] = 0.0
     basis[:, 0] = NEED_BASES.index("quantile")
     return CumulativeNeeds(needs / scale, ~cash_only, level, days_off_floor, basis)
 
 
-def _raise(needs: np.ndarray, basis: np.ndarray, floor: np.ndarray, name: str) -> np.ndarray:
-    """``max(needs, floor)``, recording in ``basis`` (in place) where ``floor`` set it: only
-    where it is strictly larger, so a floor that merely equals the need leaves the earlier
-    basis (the forecast's quantile first)."""
-    above = floor > needs
+def _raise(
+    needs: np.ndarray, basis: np.ndarray, floor: np.ndarray, on: np.ndarray, name: str
+) -> np.ndarray:
+    """``max(needs, floor)`` on the days ``on`` (H,), recording in ``basis`` (in place) where
+    ``floor`` (broadcast to (P, H)) set it: only where it is strictly larger, so a floor that
+    merely equals the need leaves the earlier basis (the forecast's quantile first)."""
+    above = on[None, :] & (floor > needs)
     basis[above] = NEED_BASES.index(name)
     return np.where(above, floor, needs)

@@ -94,6 +94,7 @@ __all__ = [
     "RunOutcome",
     "next_revision",
     "reconcile",
+    "revision_in_effect",
     "rollback",
     "run_job",
 ]
@@ -231,8 +232,7 @@ def run_job(
                         f"{LATEST_LINK} points at {_relative(in_effect, root)}. "
                         "Change the data or settings, or use --force, to plan it again"
                     )
-                    active = [r for r in revisions if str(r.run.get("run_id", "")) not in withdrawn]
-                    shown = active[-1] if active else same
+                    shown = revision_in_effect(revisions, withdrawn) or same
                 alerts = list(shown.run.get("alerts") or [])
                 checks = feed_checks + alert_checks(alerts, config.fail_on)
                 return RunOutcome(
@@ -460,10 +460,18 @@ def next_revision(
     if not force:
         if same(latest):
             return latest.number, latest
-        active = [r for r in revisions if str(r.run.get("run_id", "")) not in withdrawn]
-        if active and active[-1] is not latest and same(active[-1]):
-            return active[-1].number, active[-1]
+        in_effect = revision_in_effect(revisions, withdrawn)
+        if in_effect is not None and in_effect is not latest and same(in_effect):
+            return in_effect.number, in_effect
     return latest.number + 1, None
+
+
+def revision_in_effect(
+    revisions: Sequence[Revision], withdrawn: Collection[str]
+) -> Revision | None:
+    """The newest of a day's revisions not withdrawn (``rainmaker rollback``), or None."""
+    active = [r for r in revisions if str(r.run.get("run_id", "")) not in withdrawn]
+    return active[-1] if active else None
 
 
 def reconcile(root: Path, history: RunHistory) -> list[str]:

@@ -473,9 +473,16 @@ class _Checker:
 
     # ---------------------------------------------------------------------------- conversion
     def numbers(
-        self, table: _Table, column: str, *, required: bool, non_negative: bool
+        self,
+        table: _Table,
+        column: str,
+        *,
+        required: bool,
+        non_negative: bool,
+        empty: str = "empty cell; expected a number",
     ) -> pd.Series:
-        """Convert a numeric column to float64, reporting text, NaN, empties and negatives."""
+        """Convert a numeric column to float64, reporting text, NaN, empties (in a required
+        column, with the message ``empty``) and negatives."""
         parsed = _parse_numbers(table.raw[column])
         self.flag(
             table,
@@ -484,7 +491,7 @@ class _Checker:
             "not a number; expected a finite number" + ("" if required else " or an empty cell"),
         )
         if required:
-            self.flag(table, column, parsed.empty, "empty cell; expected a number")
+            self.flag(table, column, parsed.empty, empty)
         if non_negative:
             self.flag(
                 table,
@@ -832,18 +839,21 @@ class _Checker:
         for column in table.raw.columns:
             if column == "date":
                 continue
-            required = column in REQUIRED_COLUMNS["market"]
-            out[column] = self.numbers(table, column, required=required, non_negative=False)
-            if not required and column in SHIBOR_COLUMNS:
+            if column in REQUIRED_COLUMNS["market"]:
+                out[column] = self.numbers(table, column, required=True, non_negative=False)
+            elif column in SHIBOR_COLUMNS:
                 # an optional tenor is read on every day once present (the curve that prices
                 # lots and purchases, the market forecast): a gap has no value to price with
-                self.flag(
+                out[column] = self.numbers(
                     table,
                     column,
-                    _parse_numbers(table.raw[column]).empty,
-                    "empty cell; expected a number: an optional Shibor tenor, where present, "
-                    "is read on every publication day (fill it, or leave the column out)",
+                    required=True,
+                    non_negative=False,
+                    empty="empty cell; expected a number: an optional Shibor tenor, where "
+                    "present, is read on every publication day (fill it, or leave the column out)",
                 )
+            else:
+                out[column] = self.numbers(table, column, required=False, non_negative=False)
         if "date" in out and flows is not None and "date" in flows:
             self._market_coverage(table, out["date"], flows)
         frame = pd.DataFrame(out)[list(table.raw.columns)]

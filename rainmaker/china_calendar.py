@@ -4,8 +4,9 @@ calendar windows that move money (pre-holiday business days, month and quarter e
 Holidays come from the maintained ``chinesecalendar`` package, which follows the State
 Council's yearly announcements. For a year the package does not cover yet, the calendar falls
 back to *weekends only* (Saturday and Sunday off, no public holidays, no make-up days) and emits a
-:class:`CalendarCoverageWarning` once per year, so forecasts still run but a reader is told that
-holiday effects are missing for those days.
+:class:`CalendarCoverageWarning` (once per process for the years after the coverage, once for
+those before it), so forecasts still run but a reader is told that holiday effects are missing
+for those days.
 
 A *holiday stretch* is a maximal run of consecutive non-working days that contains at least one
 public holiday (e.g. the seven days of National Day). Ordinary weekends are not stretches.
@@ -62,19 +63,28 @@ def covered_years() -> range:
     return range(years[0], years[-1] + 1)
 
 
-_warned_years: set[int] = set()
+# The sides of the package's coverage already warned about in this process: "before" its first
+# year, "after" its last. One warning per side, for all its years, so that a replay stepping
+# through decades past the coverage says so once, not once a year.
+_warned_sides: set[str] = set()
 
 
 def _warn_uncovered(years: set[int]) -> None:
-    """Warn once per process for each year that falls back to weekends only."""
-    new = sorted(years - _warned_years)
-    if new:
-        _warned_years.update(new)
-        span = covered_years()
+    """Warn once per process for the years before, and once for the years after, the holiday
+    package's coverage, which fall back to weekends only."""
+    span = covered_years()
+    labels = {
+        "before": f"the years before {span.start}" if any(y < span.start for y in years) else "",
+        "after": f"{span.stop} and later" if any(y >= span.stop for y in years) else "",
+    }
+    for side, label in labels.items():
+        if not label or side in _warned_sides:
+            continue
+        _warned_sides.add(side)
         warnings.warn(
             f"the Chinese holiday calendar covers {span.start}-{span.stop - 1}; for "
-            f"{', '.join(map(str, new))} rainmaker assumes weekends only (no public holidays, "
-            "no make-up working days), so holiday effects are missing for those days",
+            f"{label} rainmaker assumes weekends only (no public holidays, no make-up working "
+            "days), so holiday effects are missing for those days",
             CalendarCoverageWarning,
             stacklevel=3,
         )

@@ -7,6 +7,7 @@ import warnings
 import pandas as pd
 import pytest
 
+from rainmaker import china_calendar
 from rainmaker.china_calendar import (
     CalendarCoverageWarning,
     calendar_features,
@@ -82,7 +83,10 @@ def test_features_do_not_depend_on_the_window_asked_for() -> None:
     pd.testing.assert_frame_equal(wide.loc[narrow.index], narrow)
 
 
-def test_uncovered_year_falls_back_to_weekends_with_a_warning() -> None:
+def test_uncovered_year_falls_back_to_weekends_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(china_calendar, "_warned_sides", set())
     year = covered_years().stop + 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -90,6 +94,24 @@ def test_uncovered_year_falls_back_to_weekends_with_a_warning() -> None:
     assert any(issubclass(w.category, CalendarCoverageWarning) for w in caught)
     assert not cal["is_public_holiday"].any()
     assert (cal["is_workday"] == (cal.index.day_of_week < 5)).all()
+
+
+def test_years_past_the_coverage_warn_once_per_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a replay far past the coverage asks year after year: one warning for all of them, and
+    # one for the years before the coverage
+    monkeypatch.setattr(china_calendar, "_warned_sides", set())
+    span = covered_years()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for year in range(span.stop, span.stop + 30):
+            calendar_features(f"{year}-01-01", f"{year}-12-31")
+            is_workday(f"{year}-06-01")
+        calendar_features(f"{span.start - 2}-01-01", f"{span.start}-12-31")
+        calendar_features(f"{span.start - 5}-01-01", f"{span.start - 5}-12-31")
+    messages = [str(w.message) for w in caught if issubclass(w.category, CalendarCoverageWarning)]
+    assert len(messages) == 2
+    assert f"for {span.stop} and later" in messages[0]
+    assert f"for the years before {span.start}" in messages[1]
 
 
 def test_covered_years_include_the_sample_period() -> None:

@@ -332,7 +332,8 @@ def sweep_table(
                         "shortfall_days": row["shortfall_days"],
                         "unpaid_m": row.get("unpaid", float("nan")) / 1e6,
                         "refused_pct": row["refused_pct"],
-                        "verdict": row["better_than_baseline"],
+                        # no verdict without `none` among the policies
+                        "verdict": row.get("better_than_baseline", float("nan")),
                     }
                 )
     return pd.DataFrame(rows)

@@ -92,6 +92,19 @@ def test_the_sweep_judges_every_value_against_one_replay_of_none(panel) -> None:
     assert table.loc[5, "unpaid_m"] == pytest.approx(5.0)
 
 
+def test_a_sweep_without_none_prints_figures_without_a_verdict(panel) -> None:
+    # `--policies optimizer`: the figures of every value, nothing to judge them against
+    calm = panel.Window("calm", "sample", "a", "b", "a", "b", False, "")
+    runs = {
+        (0, "calm"): {"optimizer": _metrics(1.5, -8.5)},
+        (1, "calm"): {"optimizer": _metrics(1.9, -7.5)},
+    }
+    table = panel.sweep_table([calm], ("weights", "term_value", [0.0, 0.1]), {}, runs)
+    assert list(table["value"]) == [0.0, 0.1]
+    assert list(table["relative_vol_bp"]) == [1.5, 1.9]
+    assert table["verdict"].isna().all()
+
+
 @pytest.mark.parametrize(
     "argv",
     [

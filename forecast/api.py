@@ -739,10 +739,13 @@ class Forecaster:
         first = MODELLED_VARIABLES[0]
         weights = self.residual_weights(chosen[first], first)
         paths = flow_paths(point, scale, residuals, self.n_paths, rng, weights)
-        paths["net_flow"] = paths["subscriptions"] - paths["redemptions"]
-        paths["aum"] = aum_paths(
-            np.nan_to_num(panel.aum[-1], nan=0.0), _income_rate(panel), paths["net_flow"]
+        paths["redemptions"], paths["aum"] = aum_paths(
+            np.nan_to_num(panel.aum[-1], nan=0.0),
+            _income_rate(panel),
+            paths["subscriptions"],
+            paths["redemptions"],
         )
+        paths["net_flow"] = paths["subscriptions"] - paths["redemptions"]
         dates = pd.date_range(
             panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
         )

@@ -10,7 +10,8 @@ of a product, and shocks common to many products. A product without a residual a
 Net flow and AUM are computed path by path (``net = subscriptions − redemptions``;
 ``aum(t) = aum(t−1)·(1 + income rate) + net(t)``), so their quantiles are coherent with the
 flows: the mean net flow is exactly the mean subscriptions minus the mean redemptions, and every
-AUM scenario rolls forward from the as-of AUM.
+AUM scenario rolls forward from the as-of AUM. A path's redemptions never exceed what the
+product holds that day (:func:`aum_paths`), so no AUM scenario falls below zero.
 """
 
 from __future__ import annotations
@@ -79,22 +80,37 @@ def flow_paths(
     return out
 
 
-def aum_paths(aum_as_of: np.ndarray, income_rate: np.ndarray, net_flow: np.ndarray) -> np.ndarray:
-    """AUM scenarios rolled forward from the as-of day.
+def aum_paths(
+    aum_as_of: np.ndarray,
+    income_rate: np.ndarray,
+    subscriptions: np.ndarray,
+    redemptions: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """AUM scenarios rolled forward from the as-of day, and the redemptions they can pay.
+
+    A product cannot pay out more than it holds: on a path where the drawn redemptions of a
+    day exceed the AUM after the day's income and subscriptions, they are cut to it and the
+    AUM ends the day at 0 (the holders have left). Without the cut, long horizons (past about
+    two months on the sample) rolled AUM paths far below zero.
 
     Args:
         aum_as_of: AUM at the end of the as-of day (n_products,), CNY.
         income_rate: daily income per unit of AUM (n_products,), e.g. 0.00006 for 2.2 % a
             year; the as-of day's rate is assumed for the whole horizon.
-        net_flow: net flow paths (n_products, n_paths, horizon), CNY.
+        subscriptions, redemptions: flow paths (n_products, n_paths, horizon), CNY, ≥ 0.
 
     Returns:
-        AUM paths, same shape as ``net_flow``, CNY.
+        ``(redemptions, aum)``: the redemptions paid (the drawn ones, cut where they would
+        take the AUM below 0) and the AUM paths, both shaped like ``subscriptions``, CNY;
+        ``aum(t) = aum(t−1)·(1 + income rate) + subscriptions(t) − redemptions(t) ≥ 0``.
     """
-    out = np.empty_like(net_flow)
-    level = np.broadcast_to(aum_as_of[:, None], net_flow.shape[:2]).astype(float)
+    aum = np.empty_like(subscriptions)
+    paid = np.empty_like(redemptions)
+    level = np.broadcast_to(aum_as_of[:, None], subscriptions.shape[:2]).astype(float)
     growth = 1.0 + np.nan_to_num(income_rate, nan=0.0)[:, None]
-    for day in range(net_flow.shape[2]):
-        level = level * growth + net_flow[:, :, day]
-        out[:, :, day] = level
-    return out
+    for day in range(subscriptions.shape[2]):
+        held = np.maximum(level * growth + subscriptions[:, :, day], 0.0)
+        paid[:, :, day] = np.minimum(redemptions[:, :, day], held)
+        level = held - paid[:, :, day]
+        aum[:, :, day] = level
+    return paid, aum

@@ -287,6 +287,17 @@ def path_inputs(draw):
     return point, scale, residuals, aum0, rate
 
 
+def test_a_path_pays_no_more_than_the_product_holds() -> None:
+    # AUM 100, income 1 % a day, subscriptions 10 a day; redemptions 50, 80, 30: day 1 holds
+    # 100·1.01 + 10 = 111 and pays 50 (61 left); day 2 holds 61.61 + 10 = 71.61 and pays it
+    # all (80 asked); day 3 holds 0 + 10 = 10 and pays 10 of 30.
+    subs = np.full((1, 1, 3), 10.0)
+    reds = np.array([[[50.0, 80.0, 30.0]]])
+    paid, aum = aum_paths(np.array([100.0]), np.array([0.01]), subs, reds)
+    np.testing.assert_allclose(paid[0, 0], [50.0, 71.61, 10.0])
+    np.testing.assert_allclose(aum[0, 0], [61.0, 0.0, 0.0], atol=1e-12)
+
+
 @settings(max_examples=60, deadline=None)
 @given(path_inputs(), st.integers(0, 2**16))
 def test_paths_are_coherent_and_quantiles_ordered(inputs, seed) -> None:
@@ -296,18 +307,22 @@ def test_paths_are_coherent_and_quantiles_ordered(inputs, seed) -> None:
     for variable in ("subscriptions", "redemptions"):
         assert (paths[variable] >= 0).all()
         np.testing.assert_array_equal(paths[variable], again[variable])
-    net = paths["subscriptions"] - paths["redemptions"]
-    aum = aum_paths(aum0, rate, net)
-    # AUM rolls forward path by path: aum(t) = aum(t-1)·(1 + rate) + net(t).
+    paid, aum = aum_paths(aum0, rate, paths["subscriptions"], paths["redemptions"])
+    net = paths["subscriptions"] - paid
+    # AUM rolls forward path by path, aum(t) = aum(t-1)·(1 + rate) + net(t), never below 0;
+    # redemptions are paid in full but where they would take it there
     previous = np.concatenate([np.repeat(aum0[:, None], 40, axis=1)[:, :, None], aum], axis=2)
-    np.testing.assert_allclose(
-        aum, previous[:, :, :-1] * (1 + rate[:, None, None]) + net, rtol=1e-9, atol=1e-3
-    )
+    held = previous[:, :, :-1] * (1 + rate[:, None, None]) + paths["subscriptions"]
+    np.testing.assert_allclose(aum, held - paid, rtol=1e-9, atol=1e-3)
+    assert (aum >= 0).all()
+    assert (paid <= paths["redemptions"]).all()
+    cut = paid < paths["redemptions"]
+    np.testing.assert_allclose(aum[cut], 0.0, atol=1e-3)
     levels = np.quantile(aum, [0.05, 0.1, 0.5, 0.9, 0.95], axis=1)
     assert (np.diff(levels, axis=0) >= -1e-6 * (1 + np.abs(levels[:-1]))).all()
     np.testing.assert_allclose(
         net.mean(axis=1),
-        paths["subscriptions"].mean(axis=1) - paths["redemptions"].mean(axis=1),
+        paths["subscriptions"].mean(axis=1) - paid.mean(axis=1),
         rtol=1e-9,
         atol=1e-3,
     )

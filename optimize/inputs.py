@@ -449,7 +449,8 @@ def forecast_rate_paths(
             column: median[column].reindex(dates).to_numpy(dtype=float)
             if column in median.columns
             else np.full(len(dates), float(last[column]))
-            for column in market.columns
+            # the rates: a column the contract does not list may hold text (kept, ignored)
+            for column in market.select_dtypes("number").columns
         },
         index=dates,
     )

@@ -61,6 +61,20 @@ MARKET_RATE_COLUMNS = ("shibor_on", "shibor_1w", "shibor_1m", "shibor_3m", "benc
 PRODUCT_OPTIONAL_TEXTS = ("name", "channel")
 # Optional columns of the contract tables: name -> must the number be >= 0?
 PRODUCT_OPTIONAL_NUMBERS = {"t0_limit": True, "min_cash_ratio": True, "min_liquid_ratio": True}
+# Ranges of numbers whose unit is fixed by the contract: (lowest, highest, what the unit is).
+# Far outside them a value is a typing or unit error that passed every other check and then
+# overflowed a yield, a price or the solver (fees of 1e9 bp, Shibor at 1e300 %, 10,000 CNY of
+# income per 10,000 units in a day). The bounds are wide: the June 2013 squeeze took overnight
+# Shibor to 13.44 %, cash products charge tens of bp a year, and 1 % of a unit's value in a day
+# compounds to a 7-day yield of about +68 % (or -41 %).
+VALUE_RANGES: dict[str, tuple[float, float, str]] = {
+    "fee_bp": (0.0, 1_000.0, "bp of net assets a year (1,000 bp = 10 %)"),
+    "min_cash_ratio": (0.0, 1.0, "as a share of AUM (0.05 = 5 %)"),
+    "min_liquid_ratio": (0.0, 1.0, "as a share of AUM (0.10 = 10 %)"),
+    "income_per_10k": (-100.0, 100.0, "CNY a day per 10,000 units (100 = 1 % of a unit's value)"),
+    "yield_7d": (-100.0, 100.0, "percent a year"),
+    "rate": (-100.0, 100.0, "percent a year"),  # every market rate, benchmark_yield_7d included
+}
 FLOW_AMOUNTS = ("subscriptions", "redemptions", "aum")
 FLOW_OPTIONAL_NUMBERS = {
     "quota": True,
@@ -480,9 +494,11 @@ class _Checker:
         required: bool,
         non_negative: bool,
         empty: str = "empty cell; expected a number",
+        within: str | None = None,
     ) -> pd.Series:
         """Convert a numeric column to float64, reporting text, NaN, empties (in a required
-        column, with the message ``empty``) and negatives."""
+        column, with the message ``empty``), negatives, and values outside the range
+        ``VALUE_RANGES[within]``."""
         parsed = _parse_numbers(table.raw[column])
         self.flag(
             table,
@@ -499,6 +515,20 @@ class _Checker:
                 parsed.values.to_numpy() < 0,
                 "negative value; expected a number >= 0"
                 + ("" if required else " or an empty cell"),
+            )
+        if within is not None:
+            low, high, unit = VALUE_RANGES[within]
+            values = parsed.values.to_numpy()
+            outside = (values < low) | (values > high)
+            if non_negative:
+                outside &= values >= 0  # a negative one is reported above
+            shown = ", ".join(f"{v:.6g}" for v in pd.unique(values[outside])[:MAX_LINES_SHOWN])
+            self.flag(
+                table,
+                column,
+                outside,
+                f"out of range ({shown}); expected {low:,g} to {high:,g} {unit}: a value this "
+                "far out is a typing or unit error",
             )
         return parsed.values
 
@@ -585,7 +615,9 @@ class _Checker:
             if column not in missing:
                 out[column] = self.texts(table, column)
         if "fee_bp" not in missing:
-            out["fee_bp"] = self.numbers(table, "fee_bp", required=True, non_negative=True)
+            out["fee_bp"] = self.numbers(
+                table, "fee_bp", required=True, non_negative=True, within="fee_bp"
+            )
         if "product_id" in out:
             ids = out["product_id"]
             self.flag(
@@ -606,7 +638,13 @@ class _Checker:
             )
         for column, non_negative in PRODUCT_OPTIONAL_NUMBERS.items():
             if column in table.raw.columns:
-                out[column] = self.numbers(table, column, required=False, non_negative=non_negative)
+                out[column] = self.numbers(
+                    table,
+                    column,
+                    required=False,
+                    non_negative=non_negative,
+                    within=column if column in VALUE_RANGES else None,
+                )
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["products"])))
         for column in PRODUCT_OPTIONAL_TEXTS:
             if column in out and not pd.api.types.is_numeric_dtype(out[column]):
@@ -627,7 +665,13 @@ class _Checker:
                 out[column] = self.numbers(table, column, required=True, non_negative=True)
         for column, non_negative in FLOW_OPTIONAL_NUMBERS.items():
             if column in table.raw.columns:
-                out[column] = self.numbers(table, column, required=False, non_negative=non_negative)
+                out[column] = self.numbers(
+                    table,
+                    column,
+                    required=False,
+                    non_negative=non_negative,
+                    within=column if column in VALUE_RANGES else None,
+                )
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["flows"])))
 
         if "product_id" in out:
@@ -835,12 +879,16 @@ class _Checker:
                 (out["date"].duplicated(keep=False) & out["date"].notna()).to_numpy(),
                 "duplicate date; expected one row per publication day",
             )
-        # every other column of market is a rate (percent p.a.); negative rates are allowed
+        # the contract's columns and the Shibor tenors are rates (percent p.a.; negative
+        # rates are allowed); other columns are kept and ignored (SPEC §1), like extra
+        # columns of the other tables
         for column in table.raw.columns:
             if column == "date":
                 continue
             if column in REQUIRED_COLUMNS["market"]:
-                out[column] = self.numbers(table, column, required=True, non_negative=False)
+                out[column] = self.numbers(
+                    table, column, required=True, non_negative=False, within="rate"
+                )
             elif column in SHIBOR_COLUMNS:
                 # an optional tenor is read on every day once present (the curve that prices
                 # lots and purchases, the market forecast): a gap has no value to price with
@@ -851,9 +899,9 @@ class _Checker:
                     non_negative=False,
                     empty="empty cell; expected a number: an optional Shibor tenor, where "
                     "present, is read on every publication day (fill it, or leave the column out)",
+                    within="rate",
                 )
-            else:
-                out[column] = self.numbers(table, column, required=False, non_negative=False)
+        out.update(self.extras(table, set(out) | {"date"}))
         if "date" in out and flows is not None and "date" in flows:
             self._market_coverage(table, out["date"], flows)
         frame = pd.DataFrame(out)[list(table.raw.columns)]

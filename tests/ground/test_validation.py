@@ -178,6 +178,51 @@ CELL_CASES = {
         (8,),
     ),
     "bad market date": ("market.csv", set_cell(2, "date", "20210225"), "date", "ISO", (4,)),
+    # numbers of a fixed unit far out of range: a typing or unit error that overflowed a
+    # yield, a price or the solver downstream
+    "fee of a billion bp": ("products.csv", set_cell(1, "fee_bp", "1e9"), "fee_bp", "range", (3,)),
+    "cash floor typed as a percent": (
+        "products.csv",
+        set_cell(0, "min_cash_ratio", "5"),
+        "min_cash_ratio",
+        "share of AUM",
+        (2,),
+    ),
+    "liquid floor above the AUM": (
+        "products.csv",
+        set_cell(2, "min_liquid_ratio", "1.5"),
+        "min_liquid_ratio",
+        "range",
+        (4,),
+    ),
+    "income of a whole unit a day": (
+        "flows.csv",
+        set_cell(7, "income_per_10k", "10000"),
+        "income_per_10k",
+        "range",
+        (9,),
+    ),
+    "7-day yield in basis points": (
+        "flows.csv",
+        set_cell(4, "yield_7d", "215"),
+        "yield_7d",
+        "percent a year",
+        (6,),
+    ),
+    "overnight rate of 1e300 %": (
+        "market.csv",
+        set_cell(3, "shibor_on", "1e300"),
+        "shibor_on",
+        "range",
+        (5,),
+    ),
+    "optional tenor out of range": (
+        "market.csv",
+        set_cell(6, "shibor_3m", "-250"),
+        "shibor_3m",
+        "range",
+        (8,),
+    ),
     "duplicate market date": (
         "market.csv",
         lambda cells: cells.assign(date=cells["date"].where(cells.index != 5, cells["date"][4])),
@@ -216,6 +261,24 @@ def test_optional_columns_may_be_empty(dataset: Path) -> None:
 def test_negative_rates_are_accepted(dataset: Path) -> None:
     edit(dataset, "market.csv", lambda cells: cells.assign(shibor_on="-0.1000", dr007="-0.05"))
     assert validate_dataset(dataset).ok
+
+
+def test_the_ranges_keep_the_bounds_themselves(dataset: Path) -> None:
+    edit(dataset, "products.csv", set_cell(0, "fee_bp", "1000"))
+    edit(dataset, "products.csv", set_cell(1, "min_cash_ratio", "1"))
+    edit(dataset, "flows.csv", set_cell(3, "income_per_10k", "-100"))
+    edit(dataset, "market.csv", set_cell(2, "shibor_on", "100"))
+    assert validate_dataset(dataset).ok
+
+
+def test_market_keeps_a_column_the_contract_does_not_list(dataset: Path) -> None:
+    # SPEC §1: unlisted columns are kept and ignored, text ones too (a source, a remark)
+    edit(dataset, "market.csv", lambda cells: cells.assign(source="CFETS", fr007="2.1"))
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+    market = report.parsed["market"]
+    assert (market["source"] == "CFETS").all()
+    assert market["fr007"].dtype == float
 
 
 def test_only_first_five_lines_are_kept_but_all_are_counted(dataset: Path) -> None:

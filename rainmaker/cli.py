@@ -171,8 +171,8 @@ def _daily_config(args: argparse.Namespace) -> DailyConfig:
     for flag in ("horizon", "lang", "data"):
         if getattr(args, flag, None) is not None:
             changes[flag] = getattr(args, flag)
-    if getattr(args, "products", None):
-        changes["products"] = tuple(p.strip() for p in args.products.split(",") if p.strip())
+    if getattr(args, "products", None) is not None:  # a tuple of ids (_ProductIds)
+        changes["products"] = args.products
     if getattr(args, "no_tracking", False):
         changes["tracking_uri"] = ""
     config = config.replace(**changes) if changes else config
@@ -434,7 +434,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         _warn(f"warning: {warning}")
     end = dataset.last_date if end is None else end
     start = end - pd.Timedelta(days=364) if start is None else start
-    products = [p.strip() for p in args.products.split(",") if p.strip()] if args.products else None
+    products = list(args.products) if args.products is not None else None
     run = run_backtest(
         dataset,
         start,
@@ -584,9 +584,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         "tenor": args.tenor,
         "product": args.product,
         "holders": args.holders,
-        "products": [p.strip() for p in args.products.split(",") if p.strip()]
-        if args.products
-        else None,
+        "products": list(args.products) if args.products is not None else None,
     }
     dataset = load_dataset(args.data)
     scenario = apply_scenario(dataset, args.kind, seed=args.seed, **params)
@@ -620,10 +618,12 @@ def cmd_stress(args: argparse.Namespace) -> int:
             f"--as-of {as_of:%Y-%m-%d} is outside the flows "
             f"({dataset.first_date:%Y-%m-%d} to {dataset.last_date:%Y-%m-%d})"
         )
-    products = [p.strip() for p in args.products.split(",") if p.strip()] if args.products else None
+    products = list(args.products) if args.products is not None else None
     # the whole data set, so that problems name their lines in the files; the engine reads no
     # row dated after the as-of day (tested)
     result = run_stress(dataset, as_of, settings, products, progress=reporter(args.progress))
+    for warning in result.warnings:  # e.g. products whose flows end before the as-of day
+        _warn(f"warning: {warning}")
     paths = write_stress(result, args.out)
     paths["stress.html"] = write_stress_page(result, args.out, args.lang)
     summary = result.summary
@@ -716,6 +716,36 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_DATA,
         metavar="DIR",
         help="data-set folder (default: %(default)s)",
+    )
+
+
+EMPTY_PRODUCTS = (
+    "--products is empty; give product ids separated by commas, or leave the option out for "
+    "every product"
+)
+
+
+class _ProductIds(argparse.Action):
+    """``--products IDS``, the one place it is parsed: comma-separated ids, each stripped, blanks
+    dropped, as a tuple (the option left out: None, every product). An explicitly empty list
+    (``''``, ``,``) is a usage error (exit 2), not "every product"."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        ids = tuple(p.strip() for p in str(values).split(",") if p.strip())
+        if not ids:
+            parser.error(EMPTY_PRODUCTS)
+        setattr(namespace, self.dest, ids)
+
+
+def _add_products(parser: argparse.ArgumentParser, help_text: str = "comma-separated ids") -> None:
+    parser.add_argument(
+        "--products", action=_ProductIds, default=None, metavar="IDS", help=help_text
     )
 
 
@@ -827,7 +857,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_daily_options(p)
     p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
-    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
+    _add_products(p)
     _add_no_tracking(p)
     _add_progress(p)
     p.set_defaults(func=cmd_plan)
@@ -842,7 +872,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_data(p)
     p.add_argument("--as-of", default=None, metavar="DATE", help="back-fill this day instead")
     p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
-    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
+    _add_products(p)
     p.add_argument(
         "--force", action="store_true", help="new revision even if data and settings are unchanged"
     )
@@ -903,7 +933,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="none, rule, optimizer, oracle, a comma-separated list, or all (default)",
     )
     p.add_argument("--out", type=Path, default=Path("out/backtest"), metavar="DIR")
-    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
+    _add_products(p)
     p.add_argument(
         "--tracking-uri",
         default="sqlite:///mlflow.db",
@@ -979,7 +1009,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%")
     p.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="run: decay")
     p.add_argument("--subscription-dip", default=None, metavar="X", help="run: share, at peak")
-    p.add_argument("--products", default=None, metavar="IDS", help="run: comma-separated ids")
+    _add_products(p, "run: comma-separated ids")
     p.add_argument("--dispersion", type=float, default=None, metavar="SIGMA", help="run: spread")
     p.add_argument("--size-bp", type=float, default=None, metavar="BP", help="rate-shock: peak")
     p.add_argument("--tenor", default=None, metavar="COLUMN", help="rate-shock: reference rate")
@@ -1005,7 +1035,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenarios TOML file (default: simulate/stress_scenarios.toml)",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
-    p.add_argument("--products", default=None, metavar="IDS", help="comma-separated ids")
+    _add_products(p)
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="page language")
     _add_progress(p)
     p.set_defaults(func=cmd_stress)

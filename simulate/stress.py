@@ -105,7 +105,8 @@ BOOK_SOURCES = ("holdings", "investment_mix", "inferred", "default")
 NCD_BUCKETS = tuple(b.name for b in BUCKETS if b.name.startswith("ncd_"))
 # the reason a holders scenario is skipped (the report words it in the reader's language)
 NO_HOLDERS = "no holders.csv top10_share for this product"
-_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+# a whole name (fullmatch: ``$`` would let a final newline through into the CSV cells)
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # ratios are compared with the floors after float noise is rounded off
 _EPS = 1e-9
 
@@ -215,9 +216,16 @@ def _scenario(raw: object, i: int, file: str) -> Scenario:
     known = [f.name for f in fields(Scenario)]
     _unknown(raw, known, where, file)
     name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise DataError(
-            [Problem(file, where + "name", f"expected letters, digits, _ or -, got {name!r}")]
+            [
+                Problem(
+                    file,
+                    where + "name",
+                    "expected letters, digits, _ or - only (no spaces or line breaks), "
+                    f"got {name!r}",
+                )
+            ]
         )
     values: dict[str, Any] = {"name": name}
     description = raw.get("description", "")
@@ -693,6 +701,9 @@ class StressResult:
             (:func:`rainmaker.rules.check_book`): one row per (product_id, rule).
         rates_pct: the as-of day's bucket rates (before shocks).
         seconds: wall time of the run.
+        closed: products left out because their flows end before the as-of day (they have
+            rows before it but none on it), when every product was asked for; see
+            :attr:`warnings`.
     """
 
     as_of: pd.Timestamp
@@ -704,6 +715,20 @@ class StressResult:
     checks: pd.DataFrame
     rates_pct: Mapping[str, float]
     seconds: float = 0.0
+    closed: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the reader should be told, worded as the forecast's
+        :class:`~forecast.panel.PanelWarning` words a product left out of ``plan`` and
+        ``forecast``."""
+        if not self.closed:
+            return []
+        shown = ", ".join(self.closed[:5]) + (", ..." if len(self.closed) > 5 else "")
+        return [
+            f"no flows on {self.as_of:%Y-%m-%d} for {len(self.closed)} product(s) ({shown}): "
+            "they closed before the as-of day and are not stress-tested"
+        ]
 
     def __repr__(self) -> str:
         return (
@@ -723,13 +748,16 @@ def run_stress(
     """Every scenario and the reverse test on every product's book as of ``as_of``.
 
     ``progress`` is told of each product's book done, stage :data:`STRESS_STAGE`
-    (:mod:`rainmaker.progress`; ``rainmaker stress`` renders it); None: silent.
+    (:mod:`rainmaker.progress`; ``rainmaker stress`` renders it); None: silent. With
+    ``product_ids`` None, a product whose flows end before ``as_of`` has no book and is named in
+    :attr:`StressResult.warnings` (``rainmaker stress`` logs them).
     """
     import time
 
     began = time.perf_counter()
     workdays = Workdays()
     books = build_books(dataset, as_of, product_ids, workdays)
+    closed = _closed(dataset.flows, as_of) if product_ids is None else ()
     market = dataset.market_daily(dataset.market["date"].min(), as_of)
     rates = {k: float(v) for k, v in bucket_rates(market).iloc[-1].items()}
     summary_rows: list[dict[str, Any]] = []
@@ -803,7 +831,16 @@ def run_stress(
         checks=pd.DataFrame(check_rows),
         rates_pct=rates,
         seconds=time.perf_counter() - began,
+        closed=closed,
     )
+
+
+def _closed(flows: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:
+    """Products with flows before ``as_of`` but none on it: :func:`build_books` leaves them
+    out when every product is asked for."""
+    history = flows.loc[flows["date"] <= as_of]
+    on_day = set(history.loc[history["date"] == as_of, "product_id"].astype(str))
+    return tuple(sorted(set(history["product_id"].astype(str)) - on_day))
 
 
 # ------------------------------------------------------------------------------ files

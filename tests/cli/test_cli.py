@@ -147,6 +147,10 @@ def test_a_sample_killed_while_writing_leaves_the_old_data_set(workdir, monkeypa
 
 # ---------------------------------------------------------------------- the battery
 
+EMPTY_PRODUCTS = (
+    "--products is empty; give product ids separated by commas, or leave the option out for "
+    "every product"
+)
 BAD_DAYS = ["01/06/2021", "2021", "2021/04/01", "15/06/2021", "2021-02-30", "yesterday", ""]
 
 # (argv, text the message must contain); every case is refused before any data is read
@@ -198,6 +202,18 @@ BAD_ARGUMENTS = [
     (["sample", "--out", "a-file"], "is a file"),
     (["sample", "--out", "foreign"], "did not write"),
     (["sample", "--seed", "-1"], "--seed"),
+    # an explicitly empty product list is refused, not read as "every product"
+    *(
+        ([command, "--products", ids, *rest], EMPTY_PRODUCTS)
+        for command, rest in (
+            ("plan", ["--no-tracking"]),
+            ("stress", ["--out", "s"]),
+            ("backtest", ["--no-tracking", "--policy", "none"]),
+            ("run", []),
+            ("scenario", ["--out", "s", "--kind", "run", "--start", "2021-03-20"]),
+        )
+        for ids in ("", ",", " , ")
+    ),
 ]
 
 

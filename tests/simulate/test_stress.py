@@ -281,6 +281,20 @@ def test_bad_scenarios_file_names_the_key(tmp_path, text, key):
     assert caught.value.problems[0].column == key
 
 
+@pytest.mark.parametrize("name", ["x\n", "x\r\n", "\nx", "a b", "x\t"])
+def test_scenario_names_with_a_line_break_or_space_are_refused(tmp_path, name):
+    """``$`` of a pattern matches before a final newline: "x\\n" must not pass as "x" and put a
+    cell over two lines in stress.csv and stress_days.csv."""
+    path = tmp_path / "s.toml"
+    path.write_text(f"[[scenario]]\nname = {json.dumps(name)}\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_scenarios(path)
+    problem = caught.value.problems[0]
+    assert problem.column == "scenario[0].name"
+    assert "letters, digits, _ or - only (no spaces or line breaks)" in problem.message
+    assert repr(name) in problem.message
+
+
 def test_page_texts_are_complete_in_both_languages():
     assert missing_stress_keys() == {"zh": [], "en": []}
 
@@ -382,6 +396,38 @@ def test_stress_command_bad_input_exits_2(small, tmp_path, capsys):
     assert cli.main(["stress", "--data", str(holdings), "--out", out]) == 2
     err = capsys.readouterr().err
     assert "holdings.csv" in err and "bucket" in err
+
+
+def test_stress_command_warns_of_products_whose_flows_end_before_the_as_of_day(
+    small, tmp_path, capsys
+):
+    """As plan and forecast do: a product with no flows row on the as-of day is not stressed,
+    and the log says which and why."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for f in small.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    last = flows["date"].max()
+    flows = flows.loc[~((flows["product_id"] == "P003") & (flows["date"] == last))]
+    flows.to_csv(folder / "flows.csv", index=False)
+    out = tmp_path / "out"
+    assert cli.main(["stress", "--data", str(folder), "--out", str(out), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    warned = [line for line in captured.err.splitlines() if "closed before" in line]
+    assert len(warned) == 1 and " WARNING " in warned[0], captured.err
+    assert warned[0].endswith(
+        f"rainmaker stress: no flows on {last} for 1 product(s) (P003): they closed before the "
+        "as-of day and are not stress-tested"
+    )
+    assert "2 products" in captured.out  # which products are stressed does not change
+    assert set(pd.read_csv(out / "stress.csv")["product_id"]) == {"P001", "P002"}
+    # products asked for by name: the user chose them, nothing to warn about
+    assert (
+        cli.main(["stress", "--data", str(folder), "--out", str(out), "--products", "P001,P002"])
+        == 0
+    )
+    assert "closed before" not in capsys.readouterr().err
 
 
 # ------------------------------------------------------------- deviation in the backtest

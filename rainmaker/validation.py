@@ -40,6 +40,7 @@ __all__ = [
     "REQUIRED_TABLES",
     "ValidationReport",
     "folder_problem",
+    "read_cells",
     "read_other_table",
     "table_files",
     "validate_dataset",
@@ -331,6 +332,19 @@ def read_other_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     return (checker.other(table) if table is not None else None), problems
 
 
+def read_cells(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Every cell of a ``.csv`` table as text, headers stripped, blank lines skipped: the file
+    as validation reads it before converting anything (a tool that rewrites a data set keeps
+    its columns as they are with it).
+
+    Returns:
+        The frame (None when unreadable) and the problems found reading it.
+    """
+    problems: list[Problem] = []
+    table = _Checker(problems, []).read(path)
+    return (table.raw if table is not None else None), problems
+
+
 def _fingerprint(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):
@@ -446,11 +460,27 @@ class _Checker:
         row would otherwise load with its last cells empty (and an empty ``quota`` means "no
         cap"), so neither kind is guessed at.
         """
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ValueError(
+                f"not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line}; expected a "
+                "UTF-8 file (Excel: save as 'CSV UTF-8'; a GBK file: iconv -f GBK -t UTF-8)"
+            ) from None
         reader = csv.reader(io.StringIO(text, newline=""))
-        header = [h.strip() for h in next(reader, [])]
+        # a byte-order mark left after the first (a file saved twice over) is no part of a name
+        header = [h.strip().lstrip("\ufeff").strip() for h in next(reader, [])]
         if not header:
             raise ValueError("the file is empty; expected a header row")
+        separator = next((c for c in (";", "\t", "|") if len(header) == 1 and c in header[0]), None)
+        if separator is not None:
+            shown = "tab" if separator == "\t" else repr(separator)
+            raise ValueError(
+                f"the header is one column holding {shown} separators; expected values "
+                "separated by commas"
+            )
         rows: list[list[str]] = []
         lines: list[int] = []
         ragged: dict[int, int] = {}  # line -> number of fields

@@ -55,8 +55,8 @@ from rainmaker import __version__
 from rainmaker.assets import bucket, rate_fallbacks
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset, DateLike, load_dataset, parse_day
-from rainmaker.errors import UsageError
-from rainmaker.validation import table_files
+from rainmaker.errors import DataError, UsageError
+from rainmaker.validation import read_cells, table_files
 from simulate.market import PEER_MIX
 
 __all__ = [
@@ -746,8 +746,12 @@ def _write_table(
     if src.suffix.lower() == ".parquet":
         new.to_parquet(folder / src.name, index=False)
         return
-    raw = pd.read_csv(src, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    raw.columns = [str(c).strip() for c in raw.columns]
+    # the file's text as the validator reads it (every cell as text, headers stripped, blank
+    # lines skipped), so the copy keeps its columns as they are: an empty header (a trailing
+    # comma on every line, as Excel writes a blank column) stays empty, not "Unnamed: 10"
+    raw, problems = read_cells(src)
+    if raw is None:  # not after load_dataset read it; unless it changed since
+        raise DataError(problems)
     position = pd.Series(np.arange(len(raw)), index=_key_index(raw, keys, text=True))
     new_k = new.set_index(_key_index(new, keys, text=False))
     old_k = old.set_index(_key_index(old, keys, text=False)).reindex(new_k.index)

@@ -362,6 +362,34 @@ def test_unreadable_csv(dataset: Path) -> None:
     assert problem.rows == (182,) and "10 fields where the header has 7" in problem.message
 
 
+def test_a_file_not_in_utf8_names_the_line_and_the_way_out(dataset: Path) -> None:
+    # products.csv saved by Excel in GBK, a Chinese name on line 3
+    text = (dataset / "products.csv").read_text().splitlines()
+    cells = text[2].split(",")
+    cells[1] = "华夏理财"  # issuer
+    text[2] = ",".join(cells)
+    (dataset / "products.csv").write_bytes(("\n".join(text) + "\n").encode("gbk"))
+    problem = the_problem(validate_dataset(dataset).problems, "products.csv", "", "UTF-8")
+    assert "line 3" in problem.message and "CSV UTF-8" in problem.message
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_file_with_other_separators_says_so(dataset: Path, separator: str) -> None:
+    text = (dataset / "market.csv").read_text().replace(",", separator)
+    (dataset / "market.csv").write_text(text)
+    found = validate_dataset(dataset).problems
+    problem = the_problem(found, "market.csv", "", "separated by commas")
+    assert ("tab" if separator == "\t" else repr(separator)) in problem.message
+    assert len(found) == 1  # not one "missing column" per column as well
+
+
+def test_a_second_byte_order_mark_is_no_part_of_a_name(dataset: Path) -> None:
+    path = dataset / "flows.csv"
+    path.write_bytes("\ufeff\ufeff".encode() + path.read_bytes())
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+
+
 def test_short_rows_are_rejected_with_their_lines(dataset: Path) -> None:
     # a row without its last field would load with an empty quota ("no cap"): not a guess to make
     lines = (dataset / "flows.csv").read_text().splitlines()

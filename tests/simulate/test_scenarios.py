@@ -183,6 +183,23 @@ def test_a_bare_data_set_works_too(tmp_path: Path, make_dataset):
         assert len(load_dataset(out).warnings) <= len(dataset.warnings)
 
 
+def test_lines_ending_with_a_comma_keep_their_empty_column(tmp_path: Path, make_dataset):
+    """A trailing comma on every line (Excel's blank column): the copy keeps the empty header as
+    the data set's reader sees it, not pandas' ``Unnamed: 7``."""
+    folder = make_dataset(tmp_path / "in", n_days=60)
+    flows = folder / "flows.csv"
+    lines = flows.read_text(encoding="utf-8").splitlines()
+    flows.write_text("".join(f"{line},\n" for line in lines), encoding="utf-8")
+    dataset = load_dataset(folder)
+    assert list(dataset.flows.columns)[-1] == ""  # the reader's view: one empty column
+    scenario = stress_run(dataset, dataset.first_date + pd.Timedelta(days=20), depth=0.3)
+    out = write_dataset(scenario.dataset, tmp_path / "out", record=scenario.record)
+    written = (out / "flows.csv").read_text(encoding="utf-8").splitlines()
+    assert written[0] == lines[0] + ","
+    assert all(line.endswith(",") for line in written)
+    assert list(load_dataset(out).flows.columns) == list(dataset.flows.columns)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [({"product": "P03"}, "needs --share"), ({"share": 0.2}, "needs --product")],

@@ -921,6 +921,7 @@ def _managed_book(
         today + pd.Timedelta(days=1),
         ids,
         default=ManagedMix(dict(settings.portfolio)),
+        known=data.products["product_id"].astype(str).tolist(),
     )
     return {p: dict(m.weights) for p, m in mixes.items()}
 

@@ -211,6 +211,15 @@ def read_holdings(
         "maturity_date",
         f"a term position needs a maturity date after the as-of day {as_of:%Y-%m-%d}",
     )
+    # borrowing may exceed a product's cash, not its whole book: net assets below zero are
+    # a sign or unit error (the plan has no AUM to work with)
+    totals = pd.Series(np.nan_to_num(amount)).groupby(product).transform("sum").to_numpy()
+    flag(
+        np.isfinite(amount) & (totals < 0),
+        "amount_cny",
+        "a product's positions sum to less than zero (borrowing beyond its whole book); "
+        "expected net assets >= 0 CNY",
+    )
     if problems:
         raise DataError(problems)
     keep = np.isin(product, list(product_ids))

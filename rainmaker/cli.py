@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
 
     from rainmaker.app.config import DailyConfig
     from rainmaker.app.job import RunOutcome
+    from rainmaker.dataset import Dataset
 
 DEFAULT_DATA = Path("data/sample")
 
@@ -107,9 +108,6 @@ def _finite_in(value: float, flag: str, low: float, high: float) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a data set against the contract and list every problem."""
     from rainmaker.dataset import dataset_from_report
-    from rainmaker.holders import top10_shares
-    from rainmaker.investment_mix import TABLE as MIX_TABLE
-    from rainmaker.investment_mix import read_investment_mix
     from rainmaker.validation import validate_dataset
 
     report = validate_dataset(args.data)
@@ -117,13 +115,63 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for warning in report.warnings:
             _warn(f"warning: {warning}")
         raise DataError(report.problems)
-    # the optional tables the plan and the stress test read (a bad one exits 2 here, not in
-    # the morning's job): holders, and the investment mix
     dataset = dataset_from_report(report)
-    top10_shares(dataset, dataset.last_date)
-    read_investment_mix(dataset.tables, dataset.files.get(MIX_TABLE, f"{MIX_TABLE}.csv"))
+    _check_team_tables(dataset)
     _say(report.summary())  # the summary lists the warnings too
     return 0
+
+
+def _check_team_tables(dataset: Dataset) -> None:
+    """Read every optional table the plan, the stress test and the backtest read, as they
+    read it (a bad one exits 2 at ``validate``, not in the morning's job): holders, the
+    investment mix, holdings and the sales plan as of the last day, the exposure response.
+
+    Raises:
+        DataError: every problem of every table, with file, column and lines.
+    """
+    from optimize.portfolio import read_holdings
+    from optimize.sales_plan import read_sales_plan
+    from rainmaker.holders import top10_shares
+    from rainmaker.investment_mix import TABLE as MIX_TABLE
+    from rainmaker.investment_mix import read_investment_mix
+    from simulate.replay import response_table
+
+    products = dataset.products["product_id"].astype(str).tolist()
+    channels = (
+        set(dataset.products["channel"].dropna().astype(str))
+        if "channel" in dataset.products.columns
+        else set()
+    )
+    checks = {
+        "holders": lambda: top10_shares(dataset, dataset.last_date),
+        MIX_TABLE: lambda: read_investment_mix(
+            dataset.tables, dataset.files.get(MIX_TABLE, f"{MIX_TABLE}.csv"), products
+        ),
+        # the cash rate only fills empty rates of cash rows in the frame returned
+        "holdings": lambda: read_holdings(
+            dataset.tables["holdings"],
+            dataset.last_date,
+            products,
+            0.0,
+            dataset.files.get("holdings", "holdings.csv"),
+        ),
+        "sales_plan": lambda: read_sales_plan(
+            dataset.tables["sales_plan"],
+            channels,
+            dataset.files.get("sales_plan", "sales_plan.csv"),
+        ),
+        "exposure_response": lambda: response_table(dataset),
+    }
+    problems = []
+    for stem, check in checks.items():
+        if stem not in dataset.tables:
+            continue
+        try:
+            check()
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

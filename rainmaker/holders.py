@@ -24,8 +24,8 @@ def top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
     ``holders.csv`` (``date, product_id, top10_share``; empty when the data set has none).
 
     Raises:
-        DataError: a missing column, a bad date, an unknown product or a share outside
-            0 ≤ x < 1, with its lines.
+        DataError: a missing column, a bad date, an unknown product, a share outside
+            0 ≤ x < 1 or two rows of a product on one day, with their lines.
     """
     table = dataset.tables.get(HOLDERS_TABLE)
     if table is None:
@@ -42,11 +42,14 @@ def top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
     share = pd.to_numeric(table["top10_share"], errors="coerce")
     dates = pd.to_datetime(table["date"], errors="coerce")
     known = set(dataset.products["product_id"].astype(str))
+    ids = table["product_id"].astype(str)
+    twice = pd.DataFrame({"d": dates, "p": ids}).duplicated(keep=False) & dates.notna()
     problems = []
     for column, bad, expected in (
         ("date", dates.isna(), "expected an ISO date YYYY-MM-DD"),
-        ("product_id", ~table["product_id"].astype(str).isin(known), "unknown product"),
+        ("product_id", ~ids.isin(known), "unknown product"),
         ("top10_share", ~((share >= 0) & (share < 1)), "expected a share 0 ≤ x < 1"),
+        ("date", twice, "duplicate (date, product_id); expected one share per product and day"),
     ):
         if bad.any():
             lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])

@@ -38,7 +38,7 @@ table's true rules): ``benchmarks/inferred_mix_bench.py``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,20 +141,25 @@ def _lines(mask: np.ndarray) -> tuple[tuple[int, ...], int]:
 
 
 def read_investment_mix(
-    tables: Mapping[str, pd.DataFrame], file: str = f"{TABLE}.csv"
+    tables: Mapping[str, pd.DataFrame],
+    file: str = f"{TABLE}.csv",
+    known: Collection[str] | None = None,
 ) -> dict[str, ManagedMix]:
     """Every product's investment rule from a data set's ``investment_mix`` table.
 
     Args:
         tables: the data set's extra tables by file stem (``Dataset.tables``).
         file: the file name used in error messages.
+        known: the data set's product ids; a row of another product is a problem (a typo
+            or a stray space would otherwise leave the product on an inferred mix unseen).
 
     Returns:
         ``{product_id: ManagedMix}``; empty when there is no such table.
 
     Raises:
         DataError: a column is missing (``product_id``, ``bucket``, ``share``), a bucket is
-            unknown or repeated for a product, a share is not a fraction in [0, 1], a product's
+            unknown or repeated for a product, a product is not in ``known``, a share is not a
+            fraction in [0, 1], a product's
             shares do not sum to 1, or ``max_daily_purchase_pct`` is not a positive percentage
             (or differs between a product's rows).
     """
@@ -191,6 +196,12 @@ def read_investment_mix(
             shown, n = _lines(mask)
             problems.append(Problem(file, column, message, shown, n))
 
+    if known is not None:
+        flag(
+            ~np.isin(pid, [str(k) for k in known]),
+            "product_id",
+            "unknown product; expected a product_id of products.csv (spelling, spaces)",
+        )
     names = [b.name for b in BUCKETS]
     flag(~np.isin(bucket, names), "bucket", f"unknown bucket; expected one of {names}")
     flag(
@@ -342,6 +353,7 @@ def inferred_mixes(
     before: pd.Timestamp,
     product_ids: Sequence[str],
     default: ManagedMix | None = None,
+    known: Collection[str] | None = None,
 ) -> dict[str, ManagedMix]:
     """:func:`infer_mix` of every product of ``product_ids``, falling back to ``default`` (the
     default :class:`ManagedMix`, :data:`DEFAULT_MIX`, when None) for a product without enough
@@ -365,6 +377,7 @@ def managed_mixes(
     before: pd.Timestamp,
     product_ids: Sequence[str],
     default: ManagedMix | None = None,
+    known: Collection[str] | None = None,
 ) -> dict[str, ManagedMix]:
     """How each product is managed: its rows of the ``investment_mix`` table, else the mix
     inferred from its published yields before ``before`` (:func:`infer_mix`), else
@@ -378,11 +391,12 @@ def managed_mixes(
         before: the first day not looked at.
         product_ids: the products wanted.
         default: the mix of a product neither the table nor its yields tell about.
+        known: the data set's product ids (:func:`read_investment_mix`).
 
     Raises:
         DataError: an invalid ``investment_mix`` table (:func:`read_investment_mix`).
     """
-    table = read_investment_mix(tables, files.get(TABLE, f"{TABLE}.csv"))
+    table = read_investment_mix(tables, files.get(TABLE, f"{TABLE}.csv"), known)
     lacking = [pid for pid in product_ids if pid not in table]
     inferred = inferred_mixes(flows, fee_bp, rates_pct, before, lacking, default)
     return {pid: table[pid] if pid in table else inferred[pid] for pid in product_ids}

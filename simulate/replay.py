@@ -297,8 +297,9 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
         ``{product_id: ExposureResponse}``; empty when the data set has no such table.
 
     Raises:
-        DataError: the table lacks ``product_id``, ``a`` or ``e0``, or holds a value out of
-            range (``a`` ≥ 0, ``e0`` > 0 expected).
+        DataError: the table lacks ``product_id``, ``a`` or ``e0``, holds a value out of
+            range (``a`` ≥ 0, ``e0`` > 0 expected), a product twice or one products.csv
+            does not list.
     """
     table = dataset.tables.get("exposure_response")
     if table is None:
@@ -311,12 +312,22 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
         )
     a = pd.to_numeric(table["a"], errors="coerce")
     e0 = pd.to_numeric(table["e0"], errors="coerce")
-    bad = ~((a >= 0) & (e0 > 0))
-    if bad.any():
-        lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
-        raise DataError(
-            [Problem(file, "a", "expected numbers a >= 0 and e0 > 0", lines, int(bad.sum()))]
-        )
+    ids = table["product_id"].astype(str)
+    problems = []
+    for column, bad, expected in (
+        ("a", ~((a >= 0) & (e0 > 0)), "expected numbers a >= 0 and e0 > 0"),
+        (
+            "product_id",
+            ~ids.isin(dataset.products["product_id"].astype(str)),
+            "unknown product; expected a product_id of products.csv (spelling, spaces)",
+        ),
+        ("product_id", ids.duplicated(keep=False), "expected one row per product"),
+    ):
+        if bad.any():
+            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
+            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
+    if problems:
+        raise DataError(problems)
     return {
         str(pid): ExposureResponse(float(x), float(y))
         for pid, x, y in zip(table["product_id"], a, e0, strict=True)
@@ -354,7 +365,9 @@ def managed_mixes(
         return {pid: given for pid in product_ids}
     if first_day is None:
         table = read_investment_mix(
-            dataset.tables, dataset.files.get("investment_mix", "investment_mix.csv")
+            dataset.tables,
+            dataset.files.get("investment_mix", "investment_mix.csv"),
+            known=dataset.products["product_id"].astype(str).tolist(),
         )
         return {pid: table.get(pid) or ManagedMix() for pid in product_ids}
     eve = first_day - pd.Timedelta(days=1)
@@ -369,6 +382,7 @@ def managed_mixes(
         rates_pct.loc[:eve],
         first_day,
         product_ids,
+        known=dataset.products["product_id"].astype(str).tolist(),
     )
 
 

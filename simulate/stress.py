@@ -401,7 +401,11 @@ def build_books(
             float(rates["cash"].iloc[-1]),
             dataset.files.get("holdings", "holdings.csv"),
         )
-    table = read_investment_mix(dataset.tables, dataset.files.get(TABLE, f"{TABLE}.csv"))
+    table = read_investment_mix(
+        dataset.tables,
+        dataset.files.get(TABLE, f"{TABLE}.csv"),
+        known=dataset.products["product_id"].astype(str).tolist(),
+    )
     before = as_of + pd.Timedelta(days=1)
     history = flows.loc[flows["date"] <= as_of]
     by_product = {str(p): rows for p, rows in history.groupby("product_id", sort=False)}

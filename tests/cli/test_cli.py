@@ -394,6 +394,79 @@ def test_validate_checks_the_optional_holders_table(tmp_path, data):
     assert "holders.csv, column 'top10_share'" in err.getvalue() and "line 3" in err.getvalue()
 
 
+# every team table the plan, the stress test or the backtest reads, each with a problem those
+# commands stop on (or used to pass over without a word): (file, text, what validate names)
+TEAM_TABLE_CASES = {
+    "holders twice a day": (
+        "holders.csv",
+        "date,product_id,top10_share\n2021-04-01,P001,0.3\n2021-04-01,P001,0.9\n",
+        "holders.csv, column 'date': duplicate (date, product_id)",
+    ),
+    "mix of an unknown product": (
+        "investment_mix.csv",
+        "product_id,bucket,share\nP001 ,repo_1d,1.0\n",
+        "investment_mix.csv, column 'product_id': unknown product",
+    ),
+    "holdings in an unknown bucket": (
+        "holdings.csv",
+        "product_id,bucket,amount_cny,rate_pct,maturity_date\nP001,ncd_2y,1e8,2.5,2023-01-01\n",
+        "holdings.csv, column 'bucket': unknown bucket",
+    ),
+    "holdings below zero": (
+        "holdings.csv",
+        "product_id,bucket,amount_cny,rate_pct,maturity_date\nP001,cash,-5e8,,\n"
+        "P001,ncd_1m,1e8,2.5,2099-01-01\n",
+        "holdings.csv, column 'amount_cny': a product's positions sum to less than zero",
+    ),
+    "sales plan of an unknown channel": (
+        "sales_plan.csv",
+        "channel,start,end,target_cny\nnowhere,2021-04-01,2021-04-30,1e8\n",
+        "sales_plan.csv, column 'channel'",
+    ),
+    "response of an unknown product": (
+        "exposure_response.csv",
+        "product_id,a,e0\nP001,0.1,1.0\nP009,0.1,1.0\n",
+        "exposure_response.csv, column 'product_id': unknown product",
+    ),
+    "response given twice": (
+        "exposure_response.csv",
+        "product_id,a,e0\nP001,0.1,1.0\nP001,0.3,2.0\n",
+        "exposure_response.csv, column 'product_id': expected one row per product",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TEAM_TABLE_CASES), ids=list(TEAM_TABLE_CASES))
+def test_validate_reads_every_team_table_as_the_commands_do(tmp_path, data, case):
+    file, text, named = TEAM_TABLE_CASES[case]
+    for path in data.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / file).write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = _main(["validate", "--data", str(tmp_path)])
+    assert code == 2, err.getvalue()
+    assert named in err.getvalue()
+
+
+def test_validate_accepts_good_team_tables(tmp_path, data):
+    for path in data.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    tables = {
+        "holders.csv": "date,product_id,top10_share\n2021-04-01,P001,0.3\n",
+        "investment_mix.csv": "product_id,bucket,share\nP001,repo_1d,0.4\nP001,ncd_1m,0.6\n",
+        "holdings.csv": "product_id,bucket,amount_cny,rate_pct,maturity_date\n"
+        "P001,cash,-1e6,,\nP001,ncd_1m,1e8,2.5,2099-01-01\n",
+        "exposure_response.csv": "product_id,a,e0\nP001,0.1,1.0\nP002,0.2,1.5\n",
+    }
+    for name, text in tables.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(out):
+        code = _main(["validate", "--data", str(tmp_path)])
+    assert code == 0 and "valid" in out.getvalue()
+
+
 def test_validate_checks_the_optional_investment_mix(tmp_path, data):
     # the plan, the stress test and the backtest read investment_mix.csv: a purchase cap of 0
     # used to pass validate and stop those commands (exit 2) instead

@@ -59,14 +59,19 @@ def test_sample_plan_meets_buffer_floor_and_quota_every_day(sample) -> None:
     # P16, launched eight weeks before the end, has no backtest residuals of its own: the
     # seasonal-naive p99 of its next day's redemptions is 19 times their median, more than its
     # whole book can pay; the plan says so on its liquidity rows (an overdraft may no longer
-    # be bought as liquidity for the days after) instead of hiding it.
+    # be bought as liquidity for the days after) instead of hiding it. Its paths pay no more
+    # than it holds (forecast.paths.aum_paths), so its expected AUM, and the liquid floor
+    # that scales with it, stay above what today's book can free in the first days.
     young = violations["product_id"] == "P16"
     assert set(violations.loc[young, "constraint"]) <= {
         "buffer_covers_redemptions",
         "cash_balance",
         "cumulative_needs",
         "days_off_cover",
+        "liquidity_floor",
     }
+    floor = violations.loc[young & (violations["constraint"] == "liquidity_floor")]
+    assert (floor["shortfall_pct_of_aum"] < 0.5).all()
     violations = violations.loc[~young]
     assert set(violations["constraint"]) <= {"buffer_covers_redemptions", "cumulative_needs"}
     buffer = violations.loc[violations["constraint"] == "buffer_covers_redemptions"]

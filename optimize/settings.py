@@ -206,9 +206,10 @@ class LiquiditySettings(Settings):
             self.confidence <= self.next_days_confidence,
             "next_days_confidence",
             # said with confidence's value: a user who raised only that key meets this one
-            f"a probability from liquidity.confidence ({self.confidence:g}) up to but "
-            "excluding 1 (the needs through the next working day are held at least as surely "
-            "as the rest: raise it with liquidity.confidence)",
+            f"a probability from liquidity.confidence ({self.confidence!r}) up to but "
+            "excluding 1: the needs through the next working day are held at least as surely "
+            "as the rest (to raise liquidity.confidence above it, set "
+            "liquidity.next_days_confidence at least as high in the optimiser settings file)",
             self.next_days_confidence,
         )
 

@@ -108,7 +108,10 @@ def make_model(
     Raises:
         UsageError: unknown name (the message lists the known ones).
     """
-    model_names(name)  # raises UsageError on an unknown name
+    if name not in MODEL_CLASSES:
+        raise UsageError(
+            f"unknown forecast model {name!r}; expected one of {', '.join(MODEL_CLASSES)}"
+        )
     cls = MODEL_CLASSES[name]
     if cls is GlobalLightGBM:
         return GlobalLightGBM(**{"max_horizon": horizon, "seed": seed, "n_jobs": n_jobs, **params})
@@ -116,19 +119,35 @@ def make_model(
 
 
 def model_names(model: str) -> tuple[str, ...]:
-    """The models named by ``auto``, a model name or a comma-separated list of them.
+    """The models named by ``auto``, a model name, a comma-separated list of them, or one
+    combination of them as ``auto`` reports its choice (``ets+lightgbm``, their mean;
+    ``median(ets+theta+lightgbm)``): the combination's members.
 
     Raises:
         UsageError: an unknown name (the message lists the known ones) or an empty list.
     """
-    names = DEFAULT_MODELS if model == "auto" else tuple(m.strip() for m in model.split(","))
+    if model == "auto":
+        return DEFAULT_MODELS
+    items = [m.strip() for m in model.split(",")]
+    combined = combination(model)
+    names = Candidate.parse(combined).members if combined else tuple(items)
     unknown = [name for name in names if name not in MODEL_CLASSES]
     if unknown or not names or "" in names:
         shown = ", ".join(repr(n) for n in unknown) or repr(model)
         raise UsageError(
-            f"unknown forecast model {shown}; expected one of {', '.join(MODEL_CLASSES)}"
+            f"unknown forecast model {shown}; expected one of {', '.join(MODEL_CLASSES)}, "
+            "a comma-separated list of them to choose from, or one combination such as "
+            "ets+lightgbm (their mean) or median(ets+theta+lightgbm)"
         )
-    return names
+    return tuple(dict.fromkeys(names))
+
+
+def combination(model: str | None) -> str | None:
+    """``model`` when it names one combination of models (``a+b``, ``median(a+b+c)``), the
+    candidate to forecast with; None for ``auto``, a name or a list to choose from."""
+    if model is None or "," in model or "+" not in model:
+        return None
+    return model.strip()
 
 
 def check_horizon(horizon: int, what: str = "horizon") -> None:
@@ -674,7 +693,8 @@ class Forecaster:
                 (default: that day when ``dataset`` is omitted, else the last flows day).
             horizon: days ahead, at most the forecaster's horizon (default: it).
             model: a candidate instead of the selected one: a model name or an ensemble such
-                as ``ets+lightgbm`` (models must be among the forecaster's).
+                as ``ets+lightgbm`` (models must be among the forecaster's); default: the
+                forecaster's ``model`` when it names a combination, else the selection.
 
         Returns:
             The :class:`ForecastResult`.
@@ -683,6 +703,8 @@ class Forecaster:
             UsageError: not fitted, ``as_of`` before the fit, horizon too long, unknown model.
         """
         self._check_fitted()
+        if model is None:  # Forecaster(model="a+b") forecasts with that combination
+            model = combination(self.model)
         if dataset is None:
             dataset = self.dataset_
             as_of = self.as_of_ if as_of is None else as_of
@@ -972,8 +994,9 @@ def run_forecast(
         as_of: the as-of day (default: the last flows day).
         horizon: days ahead.
         quantiles: quantile levels of the table.
-        model: ``auto`` (selection among :data:`DEFAULT_MODELS` by backtest), a model name, or
-            a comma-separated list to select among.
+        model: ``auto`` (selection among :data:`DEFAULT_MODELS` by backtest), a model name, a
+            comma-separated list to select among, or one combination (``ets+lightgbm``, the
+            mean of their forecasts; ``median(a+b+c)``), as ``auto`` names its choice.
         forecaster: a forecaster already fitted through a day ≤ ``as_of``: it predicts without
             refitting (``model`` then picks a fitted candidate; ``auto`` keeps its selection).
         seed: random seed.
@@ -989,4 +1012,4 @@ def run_forecast(
     fitted = Forecaster(
         models=names, horizon=horizon, quantiles=quantiles, seed=seed, n_paths=n_paths
     ).fit(dataset, as_of, progress=progress)
-    return fitted.predict(dataset, as_of, horizon)
+    return fitted.predict(dataset, as_of, horizon, model=combination(model))

@@ -78,12 +78,28 @@ def test_forecast_as_of_defaults_to_the_last_flows_day(cut_folder: Path, tmp_pat
 
 
 @pytest.mark.parametrize(
+    "model", ["seasonal_naive+recent_mean", "median(seasonal_naive+recent_mean+ets)"]
+)
+def test_forecast_with_the_combination_auto_reports(
+    cut_folder: Path, tmp_path: Path, capsys, model: str
+) -> None:
+    # auto names its choice "a+b" (their mean) or "median(a+b+c)": a user may ask for it
+    out = tmp_path / "combined.csv"
+    args = ["forecast", "--data", str(cut_folder), "--horizon", "3", "--model", model]
+    assert main([*args, "--out", str(out)]) == 0
+    assert f"({model})" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert table["mean"].notna().all()
+
+
+@pytest.mark.parametrize(
     "extra, message",
     [
         (["--horizon", "0"], "--horizon"),
         (["--as-of", "2030-01-01"], "after the last flows day"),
         (["--as-of", "not-a-day"], "as-of"),
         (["--model", "prophet"], "unknown forecast model"),
+        (["--model", "ets+prophet"], "unknown forecast model 'prophet'"),
     ],
 )
 def test_forecast_bad_usage_exits_2(

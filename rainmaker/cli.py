@@ -649,13 +649,22 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
-    """Liquidity stress tests of each product's book as of a day (simulate/stress.py)."""
-    from rainmaker.app.outputs import check_output_folder
+    """Liquidity stress tests of each product's book as of a day (simulate/stress.py).
+
+    The files are written into a hidden folder beside ``--out`` and swapped in whole, as
+    ``plan`` does: ``--out`` is new, empty or an earlier stress test's (it has a stress.json),
+    and a failure leaves it as it was."""
+    from rainmaker.app.outputs import (
+        check_replaceable,
+        cleaned_up,
+        replace_folder,
+        sibling_staging,
+    )
     from rainmaker.app.report.stress_page import write_stress_page
     from rainmaker.dataset import load_dataset, parse_day
     from simulate.stress import load_scenarios, run_stress, write_stress
 
-    check_output_folder(args.out, "--out")
+    check_replaceable(args.out, "--out", marker="stress.json", output="rainmaker stress test")
     settings = load_scenarios(args.scenarios)  # a bad file exits 2 naming the key
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
@@ -672,8 +681,10 @@ def cmd_stress(args: argparse.Namespace) -> int:
     result = run_stress(dataset, as_of, settings, products, progress=reporter(args.progress))
     for warning in result.warnings:  # e.g. products whose flows end before the as-of day
         _warn(f"warning: {warning}")
-    paths = write_stress(result, args.out)
-    paths["stress.html"] = write_stress_page(result, args.out, args.lang)
+    with cleaned_up(sibling_staging(args.out)) as staged:
+        paths = write_stress(result, staged)
+        paths["stress.html"] = write_stress_page(result, staged, args.lang)
+        replace_folder(staged, args.out)
     summary = result.summary
     ran = summary.loc[summary["skipped"] == ""]
     books = ", ".join(

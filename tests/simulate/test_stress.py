@@ -319,6 +319,32 @@ def small(tmp_path_factory) -> Path:
     return folder
 
 
+def test_stress_replaces_only_its_own_folder_and_whole(small, tmp_path, monkeypatch):
+    args = ["stress", "--data", str(small), "--as-of", "2021-04-09", "--no-progress"]
+    # somebody's folder is refused before any work, as plan refuses it
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("keep me")
+    assert cli.main([*args, "--out", str(theirs)]) == 2
+    assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
+    # an earlier stress test is replaced whole; a failure while writing leaves it as it was
+    out = tmp_path / "out"
+    assert cli.main([*args, "--out", str(out)]) == 0
+    (out / "stale.csv").write_text("from an older run")
+    before = (out / "stress.json").read_bytes()
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("rainmaker.app.report.stress_page.write_stress_page", broken)
+    assert cli.main([*args, "--out", str(out)]) != 0
+    assert (out / "stress.json").read_bytes() == before and (out / "stale.csv").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.staging")]
+    monkeypatch.undo()
+    assert cli.main([*args, "--out", str(out)]) == 0
+    assert not (out / "stale.csv").exists()
+
+
 def test_stress_command_end_to_end(small, tmp_path, capsys):
     out = tmp_path / "out"
     assert (

@@ -42,6 +42,7 @@ __all__ = [
     "WITHDRAWN",
     "HistoryUnavailable",
     "RunHistory",
+    "history_missing",
     "open_history",
 ]
 
@@ -435,6 +436,24 @@ class RunHistory:
             return int(
                 conn.execute(select(func.count()).select_from(getattr(self._t, table))).scalar_one()
             )
+
+
+def history_missing(url: str) -> bool:
+    """True when ``url`` names an ``sqlite:///`` file that does not exist yet: no run was ever
+    recorded there, and a read-only command (``rainmaker status``) must not create it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False  # open_history says what is wrong with it
+    file = parsed.database
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and file not in (None, "", ":memory:")
+        and not Path(str(file)).exists()
+    )
 
 
 def open_history(url: str) -> RunHistory:

@@ -346,10 +346,12 @@ def job_status(config: DailyConfig, now: datetime) -> dict[str, Any]:
     Raises:
         HistoryUnavailable: the history database cannot be read (exit status 1).
     """
-    from rainmaker.app.history import PUBLISHED, open_history
+    from rainmaker.app.history import PUBLISHED, history_missing, open_history
 
-    with open_history(config.history_database) as history:
-        records = [r for r in history.records() if r["status"] == PUBLISHED]
+    records = []
+    if not history_missing(config.history_database):  # a status check creates no database
+        with open_history(config.history_database) as history:
+            records = [r for r in history.records() if r["status"] == PUBLISHED]
     result: dict[str, Any] = {
         "status": "never",
         "exit_code": EXIT_STALE,

@@ -334,10 +334,12 @@ def test_status_is_ok_with_the_checks_off_and_stale_with_them(deployment, tmp_pa
     assert cli.main(["status", "--config", str(strict)]) == ops.EXIT_STALE
     out = capsys.readouterr().out
     assert out.startswith("status stale: in effect 2021-04-29/r2") and "stale data" in out
-    # no run recorded at all: exit 4 too
+    # no run recorded at all: exit 4 too, and the check creates no history database
     empty = _settings(tmp_path / "empty", tmp_path / "data", NO_OPS_CHECKS)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert cli.main(["status", "--config", str(empty)]) == ops.EXIT_STALE
     assert capsys.readouterr().out.startswith("status never")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
 def test_status_exits_6_on_an_alert_of_the_revision_in_effect(tmp_path, monkeypatch, capsys):

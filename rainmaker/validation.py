@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -590,6 +591,17 @@ class _Checker:
             "leading or trailing spaces; expected the value without them",
         )
         self.printable(table, column, values)
+        # "Café" typed on one machine and pasted from another may be two strings that look
+        # alike (é as one code point, or e and a combining accent): two products to the data,
+        # one to a reader; the canonical (NFC) form is what every keyboard types
+        decomposed = [v for v in filled.unique() if not unicodedata.is_normalized("NFC", v)]
+        self.flag(
+            table,
+            column,
+            filled.isin(decomposed).to_numpy(),
+            "text not in Unicode's composed form (NFC), e.g. an accent typed as a separate "
+            "character; expected it composed, or two ids may look alike and differ",
+        )
         return values.where(filled.str.strip() != "")
 
     def printable(self, table: _Table, column: str, values: pd.Series) -> None:

@@ -154,6 +154,13 @@ CELL_CASES = {
         "spaces",
         (2,),
     ),
+    "decomposed accent in product_id": (
+        "products.csv",
+        set_cell(1, "product_id", "Cafe\u0301"),
+        "product_id",
+        "NFC",
+        (3,),
+    ),
     "negative t0_limit": (
         "products.csv",
         set_cell(0, "t0_limit", "-10000"),

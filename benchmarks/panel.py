@@ -380,11 +380,12 @@ def _sweep(
     pd.set_option("display.width", 200)
     print(f"sweep of {section}.{name} (unpaid in CNY million; verdict against none)")
     print(table.round(2).to_string(index=False))
-    judged = table[table["value"] != "—"]
+    # the count of wins needs none's replay to judge against (no verdict without it)
+    judged = table[(table["value"] != "—") & table["verdict"].notna()]
     if not judged.empty:
         print()
         for (value, policy), group in judged.groupby(["value", "policy"], sort=False):
-            wins = int(group["verdict"].fillna(False).astype(bool).sum())
+            wins = int(group["verdict"].astype(bool).sum())
             print(f"{section}.{name}={value}: {policy} better than none in {wins}/{len(group)}")
     print(f"\npanel: {len(chosen)} windows in {time.perf_counter() - began:.0f} s", file=sys.stderr)
     return 0

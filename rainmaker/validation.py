@@ -563,6 +563,21 @@ class _Checker:
             )
         return parsed.values
 
+    def optional_numbers(self, table: _Table, spec: dict[str, bool]) -> dict[str, pd.Series]:
+        """The optional numeric columns of ``spec`` (name -> must it be >= 0?) the table has,
+        each converted by :meth:`numbers` within its ``VALUE_RANGES`` where it has one."""
+        return {
+            column: self.numbers(
+                table,
+                column,
+                required=False,
+                non_negative=non_negative,
+                within=column if column in VALUE_RANGES else None,
+            )
+            for column, non_negative in spec.items()
+            if column in table.raw.columns
+        }
+
     def dates(self, table: _Table, column: str, *, required: bool) -> pd.Series:
         """Convert a date column to datetime64[ns], reporting anything but ISO calendar dates."""
         parsed = _parse_dates(table.raw[column])
@@ -678,15 +693,7 @@ class _Checker:
                 unknown.to_numpy(),
                 f"unknown product_type ({shown}); expected one of {', '.join(PRODUCT_TYPES)}",
             )
-        for column, non_negative in PRODUCT_OPTIONAL_NUMBERS.items():
-            if column in table.raw.columns:
-                out[column] = self.numbers(
-                    table,
-                    column,
-                    required=False,
-                    non_negative=non_negative,
-                    within=column if column in VALUE_RANGES else None,
-                )
+        out.update(self.optional_numbers(table, PRODUCT_OPTIONAL_NUMBERS))
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["products"])))
         for column in PRODUCT_OPTIONAL_TEXTS:
             if column in out and not pd.api.types.is_numeric_dtype(out[column]):
@@ -705,15 +712,7 @@ class _Checker:
         for column in FLOW_AMOUNTS:
             if column not in missing:
                 out[column] = self.numbers(table, column, required=True, non_negative=True)
-        for column, non_negative in FLOW_OPTIONAL_NUMBERS.items():
-            if column in table.raw.columns:
-                out[column] = self.numbers(
-                    table,
-                    column,
-                    required=False,
-                    non_negative=non_negative,
-                    within=column if column in VALUE_RANGES else None,
-                )
+        out.update(self.optional_numbers(table, FLOW_OPTIONAL_NUMBERS))
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["flows"])))
 
         if "product_id" in out:

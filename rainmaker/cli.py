@@ -38,7 +38,7 @@ from rainmaker import __version__
 from rainmaker.app import logs
 from rainmaker.app.ops import exit_codes_text
 from rainmaker.app.progress import reporter
-from rainmaker.errors import DataError, RainmakerError, UsageError
+from rainmaker.errors import DataError, Problem, RainmakerError, UsageError
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.safety import mask_secrets
 
@@ -142,7 +142,7 @@ def _check_team_tables(dataset: Dataset) -> None:
         if "channel" in dataset.products.columns
         else set()
     )
-    checks = {
+    checks: dict[str, Callable[[], object]] = {
         "holders": lambda: top10_shares(dataset, dataset.last_date),
         MIX_TABLE: lambda: read_investment_mix(
             dataset.tables, dataset.files.get(MIX_TABLE, f"{MIX_TABLE}.csv"), products
@@ -162,7 +162,7 @@ def _check_team_tables(dataset: Dataset) -> None:
         ),
         "exposure_response": lambda: response_table(dataset),
     }
-    problems = []
+    problems: list[Problem] = []
     for stem, check in checks.items():
         if stem not in dataset.tables:
             continue
@@ -679,8 +679,8 @@ def cmd_stress(args: argparse.Namespace) -> int:
     # the whole data set, so that problems name their lines in the files; the engine reads no
     # row dated after the as-of day (tested)
     result = run_stress(dataset, as_of, settings, products, progress=reporter(args.progress))
-    for warning in result.warnings:  # e.g. products whose flows end before the as-of day
-        _warn(f"warning: {warning}")
+    for note in result.warnings:  # e.g. products whose flows end before the as-of day
+        _warn(f"warning: {note}")
     with cleaned_up(sibling_staging(args.out)) as staged:
         paths = write_stress(result, staged)
         paths["stress.html"] = write_stress_page(result, staged, args.lang)

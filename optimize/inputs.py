@@ -942,8 +942,11 @@ def _starting_portfolio(
     """Today's holdings, repo borrowed (P,) CNY and net assets (P,) CNY the plan starts from."""
     # explicit holdings, else holdings.csv, else each product's managed book held as a steady
     # ladder
+    aum_cny = dict(zip(ids, aum_flows.tolist(), strict=True))
     if holdings is not None:
-        holdings = read_holdings(holdings, today, ids, rates_today["cash"], file="holdings")
+        holdings = read_holdings(
+            holdings, today, ids, rates_today["cash"], file="holdings", aum_cny=aum_cny
+        )
     elif "holdings" in data.tables:
         holdings = read_holdings(
             data.tables["holdings"],
@@ -951,6 +954,7 @@ def _starting_portfolio(
             ids,
             rates_today["cash"],
             file=data.files.get("holdings", "holdings.csv"),
+            aum_cny=aum_cny,
         )
     if holdings is None:
         holdings = _managed_ladders(ids, aum_flows, book, rate_history, today, calendar)
@@ -1063,10 +1067,12 @@ def _channel_sales(
         dates,
     )
     if "sales_plan" in data.tables:
+        flows = data.flows
         plan = read_sales_plan(
             data.tables["sales_plan"],
             set(channel_of.values()),
             file=data.files.get("sales_plan", "sales_plan.csv"),
+            size_cny=float(flows.loc[flows["date"] == today, "aum"].sum()),
         )
         sales = sales_requirements(plan, channel_of, data.flows, today, dates)
     return channels, sales

@@ -24,6 +24,7 @@ import pandas as pd
 
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import DataError, Problem
+from rainmaker.validation import IMPLAUSIBLE_FACTOR
 
 __all__ = ["HOLDING_COLUMNS", "default_ladder", "read_holdings", "workday_after"]
 
@@ -135,6 +136,7 @@ def read_holdings(
     product_ids: Sequence[str],
     cash_rate_pct: float,
     file: str = FILE,
+    aum_cny: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Validate a ``holdings`` table and return the positions held at the end of ``as_of``.
 
@@ -144,6 +146,9 @@ def read_holdings(
         product_ids: products being planned; rows of other products are ignored.
         cash_rate_pct: rate of cash rows whose ``rate_pct`` is empty, percent p.a.
         file: file name used in error messages.
+        aum_cny: each product's AUM on ``as_of``, CNY, where known: a position larger than
+            :data:`rainmaker.validation.IMPLAUSIBLE_FACTOR` times it is refused (a typo or a
+            unit error, which the solver's arithmetic cannot work with), as flows are.
 
     Returns:
         Holdings frame (:data:`HOLDING_COLUMNS`) of the planned products that have rows.
@@ -152,7 +157,7 @@ def read_holdings(
         DataError: a required column is missing; a product or bucket is unknown; an amount is
             missing, or negative outside cash (a negative cash amount is repo borrowing or
             redemptions owed, to be repaid first); a term position lacks a rate or a maturity
-            after ``as_of``.
+            after ``as_of``; a position is implausibly large for the product's AUM.
     """
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
@@ -220,6 +225,15 @@ def read_holdings(
         "a product's positions sum to less than zero (borrowing beyond its whole book); "
         "expected net assets >= 0 CNY",
     )
+    if aum_cny is not None:
+        size = np.array([float(aum_cny.get(p, np.nan)) for p in product], dtype=float)
+        bound = np.where(size > 0, size * IMPLAUSIBLE_FACTOR, np.inf)
+        flag(
+            np.abs(np.nan_to_num(amount)) > bound,
+            "amount_cny",
+            f"more than {IMPLAUSIBLE_FACTOR:,} times the product's AUM on {as_of:%Y-%m-%d} "
+            "(a typo or a unit error?); expected positions of the product's size, CNY",
+        )
     if problems:
         raise DataError(problems)
     keep = np.isin(product, list(product_ids))

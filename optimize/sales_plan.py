@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.errors import DataError, Problem
+from rainmaker.validation import IMPLAUSIBLE_FACTOR
 
 __all__ = ["REQUIREMENT_COLUMNS", "SALES_PLAN_COLUMNS", "read_sales_plan", "sales_requirements"]
 
@@ -39,20 +40,26 @@ def _lines(mask: np.ndarray) -> tuple[tuple[int, ...], int]:
     return tuple(int(i) + 2 for i in where[:MAX_ROWS_SHOWN]), len(where)
 
 
-def read_sales_plan(table: pd.DataFrame, channels: set[str], file: str = FILE) -> pd.DataFrame:
+def read_sales_plan(
+    table: pd.DataFrame, channels: set[str], file: str = FILE, size_cny: float | None = None
+) -> pd.DataFrame:
     """Validate a sales-plan table.
 
     Args:
         table: the table as loaded (``start`` and ``end`` may still be text).
         channels: channel names of products.csv.
         file: file name used in error messages.
+        size_cny: the products' total AUM, CNY, where known: a target larger than
+            :data:`rainmaker.validation.IMPLAUSIBLE_FACTOR` times it is refused (a typo or a
+            unit error, which the solver's arithmetic cannot work with).
 
     Returns:
         Frame with ``channel`` (str), ``start``, ``end`` (Timestamp) and ``target_cny``.
 
     Raises:
         DataError: a column is missing, a date is not ISO, ``end`` precedes ``start``, a target
-            is negative or missing, or a channel is not used by any product.
+            is negative, missing or implausibly large, or a channel is not used by any
+            product.
     """
     missing = [c for c in SALES_PLAN_COLUMNS if c not in table.columns]
     if missing:
@@ -82,6 +89,13 @@ def read_sales_plan(table: pd.DataFrame, channels: set[str], file: str = FILE) -
     flag((dates["end"] < dates["start"]).to_numpy(), "end", "the period ends before it starts")
     target = pd.to_numeric(frame["target_cny"], errors="coerce").to_numpy(dtype=float)
     flag(~(target >= 0), "target_cny", "expected an amount >= 0 CNY")
+    if size_cny is not None and size_cny > 0:
+        flag(
+            target > size_cny * IMPLAUSIBLE_FACTOR,
+            "target_cny",
+            f"more than {IMPLAUSIBLE_FACTOR:,} times the products' total AUM (a typo or a unit "
+            "error?); expected a target of the products' size, CNY",
+        )
     channel = frame["channel"].astype(str).str.strip().to_numpy()
     flag(
         ~np.isin(channel, sorted(channels)),

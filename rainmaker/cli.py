@@ -137,6 +137,8 @@ def _check_team_tables(dataset: Dataset) -> None:
     from simulate.replay import response_table
 
     products = dataset.products["product_id"].astype(str).tolist()
+    # each product's AUM on its last day: what an implausible position or target is judged by
+    last_aum = dataset.flows.sort_values("date").groupby("product_id")["aum"].last().astype(float)
     channels = (
         set(dataset.products["channel"].dropna().astype(str))
         if "channel" in dataset.products.columns
@@ -154,11 +156,13 @@ def _check_team_tables(dataset: Dataset) -> None:
             products,
             0.0,
             dataset.files.get("holdings", "holdings.csv"),
+            aum_cny=last_aum.to_dict(),
         ),
         "sales_plan": lambda: read_sales_plan(
             dataset.tables["sales_plan"],
             channels,
             dataset.files.get("sales_plan", "sales_plan.csv"),
+            size_cny=float(last_aum.sum()),
         ),
         "exposure_response": lambda: response_table(dataset),
     }

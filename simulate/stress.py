@@ -400,6 +400,7 @@ def build_books(
             list(product_ids),
             float(rates["cash"].iloc[-1]),
             dataset.files.get("holdings", "holdings.csv"),
+            aum_cny=today["aum"].astype(float).to_dict(),
         )
     table = read_investment_mix(
         dataset.tables,

@@ -418,6 +418,16 @@ TEAM_TABLE_CASES = {
         "P001,ncd_1m,1e8,2.5,2099-01-01\n",
         "holdings.csv, column 'amount_cny': a product's positions sum to less than zero",
     ),
+    "holdings of an implausible size": (
+        "holdings.csv",
+        "product_id,bucket,amount_cny,rate_pct,maturity_date\nP001,ncd_1m,1e30,2.5,2099-01-01\n",
+        "holdings.csv, column 'amount_cny': more than 100,000 times the product's AUM",
+    ),
+    "sales plan of an implausible size": (
+        "sales_plan.csv",
+        "channel,start,end,target_cny\nnowhere,2021-04-01,2021-04-30,1e30\n",
+        "sales_plan.csv, column 'target_cny': more than 100,000 times the products' total AUM",
+    ),
     "sales plan of an unknown channel": (
         "sales_plan.csv",
         "channel,start,end,target_cny\nnowhere,2021-04-01,2021-04-30,1e8\n",

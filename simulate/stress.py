@@ -895,7 +895,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def stress_meta(result: StressResult) -> dict[str, Any]:
     """What a stress run was: as-of day, scenarios file, horizon, reverse settings, the
-    scenarios' descriptions and the seconds it took (``stress.json`` and the HTML page)."""
+    scenarios' descriptions, the products left out as closed and the warnings about them, and
+    the seconds it took (``stress.json`` and the HTML page)."""
     settings = result.settings
     return {
         "as_of": f"{result.as_of:%Y-%m-%d}",
@@ -903,6 +904,8 @@ def stress_meta(result: StressResult) -> dict[str, Any]:
         "horizon_days": settings.horizon_days,
         "reverse": asdict(settings.reverse),
         "descriptions": {s.name: s.description for s in settings.scenarios},
+        "closed": list(result.closed),
+        "warnings": result.warnings,
         "seconds": round(result.seconds, 3),
     }
 

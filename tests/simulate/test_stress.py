@@ -448,6 +448,11 @@ def test_stress_command_warns_of_products_whose_flows_end_before_the_as_of_day(
     )
     assert "2 products" in captured.out  # which products are stressed does not change
     assert set(pd.read_csv(out / "stress.csv")["product_id"]) == {"P001", "P002"}
+    # the files a manager opens say it too, not the log alone
+    document = json.loads((out / "stress.json").read_text(encoding="utf-8"))
+    assert document["closed"] == ["P003"] and "P003" in document["warnings"][0]
+    page = (out / "stress.html").read_text(encoding="utf-8")
+    assert f"1 个产品在 {last} 已无流水" in page and "P003" in page
     # products asked for by name: the user chose them, nothing to warn about
     assert (
         cli.main(["stress", "--data", str(folder), "--out", str(out), "--products", "P001,P002"])

@@ -42,6 +42,7 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
             "期间无申购、到期资金不再投资。"
         ),
         "books": "持仓来源",
+        "closed": "{n} 个产品在 {as_of} 已无流水（此前已终止），未做压力测试：{ids}",
         "source_holdings": "持仓表 holdings.csv",
         "source_investment_mix": "投资组合表 investment_mix.csv 的梯形持仓",
         "source_inferred": "由已公布收益推断的梯形持仓",
@@ -131,6 +132,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
             "sales at market value last; no subscriptions arrive and nothing is reinvested."
         ),
         "books": "Books",
+        "closed": "{n} product(s) have no flows on {as_of} (closed before it) and are not "
+        "stress-tested: {ids}",
         "source_holdings": "holdings.csv",
         "source_investment_mix": "ladder of investment_mix.csv",
         "source_inferred": "ladder inferred from published yields",
@@ -341,7 +344,8 @@ def render_stress_page(
         checks: one row per (product_id, rule): ``value``, ``limit``, ``unit``, ``ok``,
             ``domain_line``.
         meta: ``as_of``, ``scenarios_file``, ``horizon_days``, ``reverse`` (``redemption_days``,
-            ``step``, ``deviation_limit_pct``), ``descriptions`` (scenario → text), ``seconds``.
+            ``step``, ``deviation_limit_pct``), ``descriptions`` (scenario → text), ``seconds``
+            and, optionally, ``closed`` (ids of products left out as closed).
         lang: ``zh`` or ``en``.
     """
     if lang not in LANGUAGES:
@@ -365,6 +369,11 @@ def render_stress_page(
     books = summary.drop_duplicates("product_id")["book"].value_counts() if len(summary) else {}
     listed = ", ".join(f"{w['source_' + str(k)]}: {int(v)}" for k, v in dict(books).items())
     parts.append(f"<p>{html.escape(w['books'])}: {html.escape(listed)}</p>")
+    closed = list(meta.get("closed", []))
+    if closed:
+        ids = ", ".join(closed)
+        line = w["closed"].format(n=len(closed), as_of=meta["as_of"], ids=ids)
+        parts.append(f'<p class="bad">{html.escape(line)}</p>')
 
     # overview: one row per scenario
     parts.append(f'<h2 id="overview">{html.escape(w["overview"])}</h2><table>')

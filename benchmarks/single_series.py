@@ -17,11 +17,17 @@ each origin. Printed:
                                                  [--adapt]
 
 ``--adapt`` forecasts with bands that follow the last week (``Forecaster(adapt=True)``).
+``--steps 0.5@3,2@8`` adds, per item ``FACTOR@WEEKS``, a ``steady`` product whose size changes
+in a day ``WEEKS`` weeks before the first origin (subscriptions, redemptions, demand and AUM
+multiplied by ``FACTOR`` from then on: a large holder group leaving or joining), printed as
+kind ``step0.5@3``: a level change the models were not tuned on, abrupt where ``level_shift``
+is gradual.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 import warnings
 
@@ -30,7 +36,7 @@ import pandas as pd
 
 from forecast import ForecastFallbackWarning
 from forecast.evaluation import evaluate_forecast
-from forecast.toy_data import SINGLE_SERIES_KINDS, single_series_dataset
+from forecast.toy_data import SINGLE_SERIES_KINDS, SingleSeries, single_series_dataset
 
 HORIZON = 28
 ORIGINS = 4
@@ -38,11 +44,39 @@ FLOWS = ("subscriptions", "redemptions")
 BANDS = ((1, 7), (8, 14), (15, 21), (22, 28))
 
 
-def measure(kind: str, seed: int, models: tuple[str, ...], adapt: bool = False) -> pd.DataFrame:
+def stepped(series: SingleSeries, factor: float, weeks: int) -> SingleSeries:
+    """``series`` with its size multiplied by ``factor`` from ``weeks`` weeks before its origin
+    on: subscriptions, redemptions, demand and AUM (CNY) of those days, and the true level."""
+    flows = series.dataset.flows.copy()
+    day = series.origin - pd.Timedelta(days=7 * weeks)
+    after = flows["date"] >= day
+    for column in ("subscriptions", "redemptions", "demand", "aum"):
+        if column in flows.columns:
+            flows.loc[after, column] = flows.loc[after, column] * factor
+    level = series.level.where(series.level.index < day, series.level * factor)
+    return dataclasses.replace(
+        series,
+        dataset=dataclasses.replace(series.dataset, flows=flows),
+        kind=f"step{factor:g}@{weeks}",
+        level=level,
+    )
+
+
+def measure(
+    kind: str,
+    seed: int,
+    models: tuple[str, ...],
+    adapt: bool = False,
+    step: tuple[float, int] | None = None,
+) -> pd.DataFrame:
     """Every scored forecast of one data set: rows of
     :attr:`forecast.evaluation.EvaluationResult.forecasts` for the two flows, with ``kind``,
-    ``seed`` and ``inside`` (the outcome lies in [p10, p90]); amounts in CNY."""
+    ``seed`` and ``inside`` (the outcome lies in [p10, p90]); amounts in CNY. ``step``
+    (factor, weeks): the data set :func:`stepped` from ``kind``."""
     series = single_series_dataset(kind, seed, days_after=HORIZON + 7 * (ORIGINS - 1))
+    if step is not None:
+        series = stepped(series, *step)
+        kind = series.kind
     start = series.origin
     end = start + pd.Timedelta(days=HORIZON + 7 * (ORIGINS - 1))
     with warnings.catch_warnings():
@@ -103,14 +137,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--adapt", action="store_true", help="bands that follow the last week (Forecaster adapt)"
     )
+    parser.add_argument(
+        "--steps",
+        default="",
+        help="FACTOR@WEEKS,...: steady products whose size changes in a day WEEKS weeks "
+        "before the first origin",
+    )
     args = parser.parse_args(argv)
     models = tuple(args.models.split(","))
+    steps = [
+        (float(f), int(w)) for f, w in (item.split("@") for item in args.steps.split(",") if item)
+    ]
+    sets = [(kind, None) for kind in args.kinds.split(",") if kind]
+    sets += [("steady", step) for step in steps]
     frames = []
-    for kind in args.kinds.split(","):
+    for kind, step in sets:
         for seed in (int(s) for s in args.seeds.split(",")):
             started = time.perf_counter()
-            frames.append(measure(kind, seed, models, args.adapt))
-            print(f"{kind} seed {seed}: {time.perf_counter() - started:.1f} s", flush=True)
+            frames.append(measure(kind, seed, models, args.adapt, step))
+            label = frames[-1]["kind"].iloc[0] if len(frames[-1]) else kind
+            print(f"{label} seed {seed}: {time.perf_counter() - started:.1f} s", flush=True)
     rows = pd.concat(frames, ignore_index=True)
     per_set = summarise(rows)
     pd.set_option("display.width", 160)

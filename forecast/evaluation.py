@@ -47,6 +47,7 @@ from rainmaker.errors import UsageError
 from rainmaker.outcomes import observed_outcomes
 from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import quantile_label
+from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.tracking import experiment_in
 
 __all__ = [
@@ -549,11 +550,12 @@ def log_to_mlflow(
         mlflow.log_metrics({f"seconds.{k}": v for k, v in evaluation.seconds.items()})
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder)
-            evaluation.metrics.to_csv(out / "metrics_by_horizon.csv", index=False)
-            evaluation.summary.to_csv(out / "metrics_summary.csv", index=False)
+            # artifacts are opened in spreadsheets: the groups are issuers' and products' names
+            write_spreadsheet_csv(evaluation.metrics, out / "metrics_by_horizon.csv")
+            write_spreadsheet_csv(evaluation.summary, out / "metrics_summary.csv")
             mlflow.log_artifact(str(out / "metrics_by_horizon.csv"))
             mlflow.log_artifact(str(out / "metrics_summary.csv"))
-            coverage.to_csv(out / "coverage_by_group.csv", index=False)
+            write_spreadsheet_csv(coverage, out / "coverage_by_group.csv")
             mlflow.log_artifact(str(out / "coverage_by_group.csv"))
             if evaluation.forecaster is not None:
                 with open(out / "forecaster.pkl", "wb") as handle:

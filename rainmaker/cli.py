@@ -40,7 +40,7 @@ from rainmaker.app.ops import exit_codes_text
 from rainmaker.app.progress import reporter
 from rainmaker.errors import DataError, Problem, RainmakerError, UsageError
 from rainmaker.regulation import MAX_LEVERAGE
-from rainmaker.safety import mask_secrets
+from rainmaker.safety import mask_secrets, write_spreadsheet_csv
 
 if TYPE_CHECKING:  # heavy modules are imported by the commands that need them
     import pandas as pd
@@ -600,10 +600,10 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
     market_score = score_market_forecast(dataset.market, evaluation.origins, args.horizon)
     _say(market_score_table(market_score))
     if args.out is not None:
-        evaluation.metrics.to_csv(args.out, index=False)
+        write_spreadsheet_csv(evaluation.metrics, args.out)
         _say(f"metrics by horizon written to {args.out}")
         market_path = market_score_path(args.out)
-        market_score.to_csv(market_path, index=False)
+        write_spreadsheet_csv(market_score, market_path)
         _say(f"market forecast score written to {market_path}")
     if tracking_uri:
         run_id = log_to_mlflow(evaluation, tracking_uri, data_fingerprint=dataset.fingerprint)

@@ -129,11 +129,20 @@ def test_forecast_bad_data_exits_2(full_folder: Path, tmp_path: Path, capsys) ->
 def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, capsys) -> None:
     store = tmp_path / "mlflow.db"
     metrics = tmp_path / "metrics.csv"
+    # an issuer named like a formula: the coverage artefact names issuers, and is opened in
+    # spreadsheets
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in full_folder.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    products = pd.read_csv(data / "products.csv", dtype=str, keep_default_na=False)
+    products.loc[0, "issuer"] = "=1+2"
+    products.to_csv(data / "products.csv", index=False)
     code = main(
         [
             "evaluate-forecast",
             "--data",
-            str(full_folder),
+            str(data),
             "--start",
             "2020-10-20",
             "--end",
@@ -179,6 +188,9 @@ def test_evaluate_forecast_logs_to_mlflow(full_folder: Path, tmp_path: Path, cap
         "model/forecaster.pkl"
     ]
     assert (tmp_path / "mlruns").is_dir()
+    fetched = Path(client.download_artifacts(run["run_id"], "coverage_by_group.csv", str(tmp_path)))
+    groups = pd.read_csv(fetched, dtype=str)["group"]
+    assert "'=1+2" in set(groups) and not groups.str.startswith("=").any()
 
 
 def test_evaluate_forecast_rejects_an_empty_window(full_folder: Path, capsys) -> None:

@@ -20,8 +20,10 @@ Each fact has one home here, used by every writer:
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +109,9 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, **to_csv: Any) -> Path:
     """Write a CSV meant to be opened in a spreadsheet: no index, text cells neutralised.
 
+    The rows go to a hidden file beside ``path`` first, renamed over it when complete: a
+    failure or a kill midway leaves the file that was there (or none), never half of one.
+
     Args:
         frame: the rows; amounts stay numbers.
         path: the file.
@@ -116,7 +121,13 @@ def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, **to_csv: Any) 
         ``path``.
     """
     out = Path(path)
-    spreadsheet_frame(frame).to_csv(out, index=False, **to_csv)
+    # a name of its own (not mkstemp's owner-only file), so the file gets the usual mode
+    partial = out.with_name(f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        spreadsheet_frame(frame).to_csv(partial, index=False, **to_csv)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     return out
 
 

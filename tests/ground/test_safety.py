@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -123,3 +124,23 @@ def test_chart_text_is_drawn_literally(label):
 def test_unsafe_characters_lists_controls_and_invisible_marks():
     assert unsafe_characters("P\x0001\t\u200b\u202e") == ["U+0000", "U+0009", "U+200B", "U+202E"]
     assert unsafe_characters("基金 P-01 =1+1 $x$") == []
+
+
+def test_a_spreadsheet_csv_is_whole_or_not_written(tmp_path, monkeypatch):
+    """A write that fails midway leaves the earlier file as it was, and no partial file."""
+    target = tmp_path / "forecast.csv"
+    target.write_text("earlier,file\n1,2\n")
+
+    def half_then_fail(self, path, **_):
+        Path(path).write_text("date,prod")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_spreadsheet_csv(pd.DataFrame({"a": [1]}), target)
+    assert target.read_text() == "earlier,file\n1,2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["forecast.csv"]
+    monkeypatch.undo()
+    write_spreadsheet_csv(pd.DataFrame({"a": [1]}), target)
+    assert target.read_text() == "a\n1\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["forecast.csv"]

@@ -449,12 +449,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
     import pandas as pd
 
-    from rainmaker.app.outputs import check_output_folder
+    from rainmaker.app.outputs import (
+        check_replaceable,
+        cleaned_up,
+        replace_folder,
+        sibling_staging,
+    )
     from rainmaker.dataset import load_dataset, parse_day
     from rainmaker.limits import MAX_HORIZON_DAYS
     from rainmaker.tracking import check_tracking_uri
     from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
-    from simulate.backtest import PolicyOptions, parse_policies, run_backtest
+    from simulate.backtest import BACKTEST_MARKERS, PolicyOptions, parse_policies, run_backtest
     from simulate.replay import DEFAULT_WARMUP_DAYS, ReplaySettings
 
     names = parse_policies(args.policy)
@@ -477,7 +482,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         max_leverage=args.max_leverage,
         large_redemption_deferral=args.defer_large_redemptions,
     )
-    check_output_folder(args.out, "--out")
+    # the files are written beside --out and swapped in whole once every policy is replayed:
+    # an earlier backtest there stays as it was until then, and a folder of other files is
+    # refused (it would be replaced)
+    check_replaceable(args.out, "--out", marker=BACKTEST_MARKERS, output="rainmaker backtest")
     tracking_uri = _tracking_uri(args)
     if tracking_uri:
         check_tracking_uri(tracking_uri, "--tracking-uri")
@@ -487,20 +495,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     end = dataset.last_date if end is None else end
     start = end - pd.Timedelta(days=364) if start is None else start
     products = list(args.products) if args.products is not None else None
-    run = run_backtest(
-        dataset,
-        start,
-        end,
-        names,
-        args.out,
-        products=products,
-        settings=settings,
-        options=PolicyOptions(horizon_days=args.horizon, refit_every_days=args.refit_every),
-        tracking_uri=tracking_uri or None,
-        warmup_days=warmup,
-        stressed=args.stressed,
-        progress=reporter(args.progress),
-    )
+    with cleaned_up(sibling_staging(args.out)) as staged:
+        run = run_backtest(
+            dataset,
+            start,
+            end,
+            names,
+            staged,
+            products=products,
+            settings=settings,
+            options=PolicyOptions(horizon_days=args.horizon, refit_every_days=args.refit_every),
+            tracking_uri=tracking_uri or None,
+            warmup_days=warmup,
+            stressed=args.stressed,
+            progress=reporter(args.progress),
+        )
+        replace_folder(staged, args.out)
     columns = ["relative_vol_bp", "tracking_bp", "mean_excess_bp", "shortfall_days", "refused_pct"]
     first = next(iter(run.results.values()))
     _say(
@@ -511,7 +521,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     money = ["repo_funded", "sold_early", "realised_loss", "unpaid"]
     _say("redemptions beyond liquid assets, CNY million:")
     _say((run.comparison[money] / 1e6).round(1).to_string())
-    _say(f"files in {run.out}")
+    _say(f"files in {args.out}")
     return 0
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_TRACKING_URI",
     "EXPERIMENT",
     "POLICY_NAMES",
+    "BACKTEST_MARKERS",
     "BacktestRun",
     "PolicyOptions",
     "make_policy",
@@ -271,6 +272,11 @@ def _log(
         figures=figures,
     )
     return tracked.run_id
+
+
+# A folder holding one of these is a backtest's output (one policy: metrics.json; several:
+# comparison.json), which ``rainmaker backtest --out`` may replace.
+BACKTEST_MARKERS = ("metrics.json", "comparison.json")
 
 
 def run_backtest(

@@ -336,22 +336,30 @@ def check_output_file(path: Path, what: str) -> None:
 
 
 def check_replaceable(
-    target: Path, what: str, marker: str = RUN_FILE, output: str = "rainmaker plan"
+    target: Path,
+    what: str,
+    marker: str | tuple[str, ...] = RUN_FILE,
+    output: str = "rainmaker plan",
 ) -> None:
     """Refuse, before any work, a folder that must not be replaced by a new output.
 
     A folder may be replaced when it does not exist, is empty, or holds an earlier output of
-    the same kind (it has the ``marker`` file: ``run.json`` for a plan).
+    the same kind (it has the ``marker`` file, or one of them: ``run.json`` for a plan).
 
     Raises:
         UsageError: ``target`` is a file, its parent cannot be created, or it is a folder with
             other content (exit status 2).
     """
     check_output_folder(target, what)
-    if target.is_dir() and any(target.iterdir()) and not (target / marker).is_file():
+    markers = (marker,) if isinstance(marker, str) else marker
+    if (
+        target.is_dir()
+        and any(target.iterdir())
+        and not any((target / m).is_file() for m in markers)
+    ):
         raise UsageError(
-            f"{what} {target} is a folder that does not hold a {output} (no {marker}); "
-            "refusing to replace it: choose an empty or new folder"
+            f"{what} {target} is a folder that does not hold a {output} (no "
+            f"{' or '.join(markers)}); refusing to replace it: choose an empty or new folder"
         )
 
 

@@ -239,3 +239,28 @@ def test_charts_leave_the_matplotlib_backend_alone(
     ]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_out_folder_is_replaced_whole_and_only_when_it_holds_a_backtest(
+    data: Path, tmp_path: Path, capsys
+) -> None:
+    """Two policies, then one into the same folder: the second run's files alone are there (no
+    policy folder of the first left beside them); a folder of somebody's files is refused
+    before any work and kept as it was."""
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", str(data), "--start", "2021-04-10", "--end", "2021-04-15"]
+    args += ["--warmup", "0", "--no-tracking", "--out", str(out)]
+    assert main([*args, "--policy", "none,rule"]) == 0
+    assert (out / "comparison.json").is_file() and (out / "rule" / "daily.csv").is_file()
+    assert main([*args, "--policy", "rule"]) == 0
+    assert (out / "metrics.json").is_file() and not (out / "rule").exists()
+    assert not (out / "comparison.json").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    capsys.readouterr()
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("precious")
+    assert main([*args[:-1], str(mine), "--policy", "rule"]) == 2
+    assert "does not hold a rainmaker backtest" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["thesis.docx"]

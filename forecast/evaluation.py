@@ -52,6 +52,7 @@ from rainmaker.tracking import experiment_in
 
 __all__ = [
     "AUTO",
+    "METRICS_KEYS",
     "EvaluationResult",
     "evaluate_forecast",
     "group_coverage",
@@ -59,6 +60,10 @@ __all__ = [
     "outcomes",
     "score",
 ]
+
+# The columns the metrics table (``evaluate-forecast --out``) starts with: how an earlier one is
+# recognised.
+METRICS_KEYS = ("model", "variable", "horizon")
 
 AUTO = "auto"
 MASE_WINDOW_DAYS = 364

@@ -54,6 +54,7 @@ from rainmaker.quantiles import DEFAULT_QUANTILES, path_quantiles, quantile_labe
 
 __all__ = [
     "ANCHOR_DAYS",
+    "MARKET_SCORE_KEYS",
     "FIT_DAYS",
     "MARKET_QUANTILES",
     "MARKET_SERIES",
@@ -431,6 +432,8 @@ def market_forecast(
     )
 
 
+# The columns the written score starts with: how an earlier one is recognised.
+MARKET_SCORE_KEYS = ("series", "band")
 # Horizon bands of the score, calendar days (inclusive).
 HORIZON_BANDS = ((1, 1), (2, 7), (8, 14), (15, 30))
 

@@ -529,12 +529,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     """Forecast the N days after the as-of day from rows dated up to it (SPEC §2, §3)."""
     from forecast import check_horizon, model_names, run_forecast
     from rainmaker.app.outputs import check_output_file
+    from rainmaker.contracts import FORECAST_KEYS
     from rainmaker.dataset import load_dataset, parse_day
 
     check_horizon(args.horizon, "--horizon")
     model_names(args.model)
     as_of = None if args.as_of is None else parse_day(args.as_of, "--as-of")
-    check_output_file(args.out, "--out")
+    check_output_file(args.out, "--out", keys=FORECAST_KEYS, data=args.data)
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
@@ -562,11 +563,17 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
     """Rolling-origin backtest of the forecast models, printed and logged to MLflow."""
     from forecast import DEFAULT_MODELS, model_names
     from forecast.evaluation import (
+        METRICS_KEYS,
         check_evaluation,
         evaluate_forecast,
         log_to_mlflow,
     )
-    from forecast.market import market_score_path, market_score_table, score_market_forecast
+    from forecast.market import (
+        MARKET_SCORE_KEYS,
+        market_score_path,
+        market_score_table,
+        score_market_forecast,
+    )
     from rainmaker.app.outputs import check_output_file
     from rainmaker.dataset import load_dataset, parse_day
     from rainmaker.tracking import check_tracking_uri
@@ -577,8 +584,10 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
     if args.end is not None and parse_day(args.end, "--end") <= start:
         raise UsageError(f"--end {args.end} must be after --start {args.start}")
     if args.out is not None:
-        check_output_file(args.out, "--out")
-        check_output_file(market_score_path(args.out), "--out")
+        check_output_file(args.out, "--out", keys=METRICS_KEYS, data=args.data)
+        check_output_file(
+            market_score_path(args.out), "--out", keys=MARKET_SCORE_KEYS, data=args.data
+        )
     tracking_uri = _tracking_uri(args)
     check_tracking_uri(tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)

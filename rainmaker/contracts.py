@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "FORECAST_KEYS",
     "FORECAST_VARIABLES",
     "PLAN_COLUMNS",
     "PURCHASE_PREFIX",
@@ -42,6 +43,8 @@ __all__ = [
 
 # The variables a forecast covers, in the order of its table (SPEC §3).
 FORECAST_VARIABLES = ("subscriptions", "redemptions", "net_flow", "aum")
+# The columns forecast.csv starts with (SPEC §3): how an earlier forecast file is recognised.
+FORECAST_KEYS = ("product_id", "date", "variable")
 # The columns plan.csv starts with (SPEC §3); the optimizer adds its own after them.
 PLAN_COLUMNS = (
     "product_id",

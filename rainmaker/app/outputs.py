@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,11 +321,27 @@ def check_output_folder(path: Path, what: str) -> None:
         raise UsageError(f"{what} {path}: {blocker} is a file, so the folder cannot be created")
 
 
-def check_output_file(path: Path, what: str) -> None:
-    """Refuse, before any work, an output file that could not be written.
+def check_output_file(
+    path: Path,
+    what: str,
+    *,
+    keys: Sequence[str] | None = None,
+    data: Path | None = None,
+) -> None:
+    """Refuse, before any work, an output file that could not or must not be written.
+
+    Args:
+        path: the file.
+        what: how the user named it, e.g. ``--out``.
+        keys: the columns the output's CSV header starts with: an existing file whose header
+            does not is somebody else's, and is not replaced. None: any file is replaced.
+        data: the data set folder being read: no output goes inside it (it would replace or
+            add a table of the input).
 
     Raises:
-        UsageError: ``path`` is a folder, or its folder does not exist or is a file (exit 2).
+        UsageError: ``path`` is a folder, its folder does not exist or is a file, it lies in
+            ``data``, or it is an existing file that is not an earlier output of the kind
+            (exit 2).
     """
     if path.is_dir():
         raise UsageError(f"{what} {path} is a folder; expected a file name")
@@ -333,6 +349,28 @@ def check_output_file(path: Path, what: str) -> None:
     if not parent.is_dir():
         what_is = "is a file" if parent.exists() else "does not exist"
         raise UsageError(f"{what} {path}: folder {parent} {what_is}; expected an existing folder")
+    if data is not None and path.resolve().is_relative_to(data.resolve()):
+        raise UsageError(
+            f"{what} {path} is inside the data set folder {data} being read; expected a file "
+            "outside it (the input is never written to)"
+        )
+    if keys is not None and path.is_file() and not _header_starts_with(path, keys):
+        raise UsageError(
+            f"{what} {path} exists and is not an earlier rainmaker output (its first line does "
+            f"not begin with {','.join(keys)}); refusing to replace it: choose another name or "
+            "remove the file"
+        )
+
+
+def _header_starts_with(path: Path, keys: Sequence[str]) -> bool:
+    """Whether the CSV at ``path`` is empty or its header's first fields are ``keys``."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head:
+        return True  # an empty file holds nothing to lose
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[0]
+    fields = [f.strip().strip('"') for f in first.split(",")]
+    return fields[: len(keys)] == list(keys)
 
 
 def check_replaceable(

@@ -245,6 +245,37 @@ def test_forecast_out_must_be_writable_before_any_work(
     assert f"--out {out}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["forecast", "evaluate-forecast"])
+def test_an_out_file_of_the_input_or_of_somebody_else_is_refused_before_any_work(
+    full_folder: Path, tmp_path: Path, capsys, no_work, command: str
+) -> None:
+    """An --out inside the data set being read, or an existing file that is not an earlier
+    output of the command, is refused (exit 2) and left as it was; an earlier output is not."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in full_folder.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    notes = tmp_path / "notes.csv"
+    notes.write_text("name,amount\nrent,100\n")
+    args = [command, "--data", str(data)]
+    if command == "evaluate-forecast":
+        args += ["--start", "2020-10-20", "--tracking-uri", ""]
+    flows = (data / "flows.csv").read_bytes()
+    assert main([*args, "--out", str(data / "flows.csv")]) == 2
+    assert "inside the data set folder" in capsys.readouterr().err
+    assert (data / "flows.csv").read_bytes() == flows
+    assert main([*args, "--out", str(notes)]) == 2
+    assert "is not an earlier rainmaker output" in capsys.readouterr().err
+    assert notes.read_text() == "name,amount\nrent,100\n"
+    earlier = tmp_path / "earlier.csv"
+    header = "product_id,date,variable,mean" if command == "forecast" else "model,variable,horizon"
+    earlier.write_text(f"{header}\n")
+    # an earlier output passes the checks: the command goes on to read the data (which no_work
+    # stops, as an unexpected error)
+    assert main([*args, "--out", str(earlier)]) == 1
+    assert "the data set was read before the arguments were checked" in capsys.readouterr().err
+
+
 def test_forecast_csv_quotes_ids_a_spreadsheet_would_evaluate(tmp_path: Path) -> None:
     import dataclasses
 

@@ -284,11 +284,15 @@ class RegimeSettings(Settings):
 class QuotaSettings(Settings):
     """Attributes:
     lot_share: quota lot as a share of the product's mean daily forecast demand (the lot is
-        rounded down to a 1-2-5 number of CNY).
+        rounded down to a 1-2-5 number of CNY), at least 0.001: a day's quota is a whole
+        number of lots, and a lot of 1e-16 of a day's demand (1e16 lots a day) left the solver
+        with coefficients it cannot work with (status 'Empty', exit 1).
     min_run_days: minimum number of consecutive days subscriptions stay open, or closed.
     """
 
-    lot_share: float = setting(0.10, expected="a share in (0, 1]", check=lambda v: 0 < v <= 1)
+    lot_share: float = setting(
+        0.10, expected="a share from 0.001 to 1", check=lambda v: 0.001 <= v <= 1
+    )
     min_run_days: int = setting(2, expected="an integer from 1 to 10 days", check=_within(1, 10))
 
 

@@ -80,6 +80,8 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"liquidity": {"max_leverage": 1.5}}, "liquidity.max_leverage"),
         ({"liquidity": {"max_leverage": 0.9}}, "liquidity.max_leverage"),
         ({"purchases": {"max_wam_vs_book": 0.3}}, "purchases.max_wam_vs_book"),
+        # a quota lot of 1e-16 of a day's demand passed and the solver failed ('Empty', exit 1)
+        ({"quota": {"lot_share": 1e-16}}, "quota.lot_share"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

@@ -48,7 +48,7 @@ from rainmaker.outcomes import observed_outcomes
 from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import quantile_label
 from rainmaker.safety import write_spreadsheet_csv
-from rainmaker.tracking import experiment_in
+from rainmaker.tracking import bounded_http_waits, experiment_in
 
 __all__ = [
     "AUTO",
@@ -526,6 +526,13 @@ def log_to_mlflow(
     Returns:
         The MLflow run id.
     """
+    with bounded_http_waits():  # a tracking server that is down fails in seconds, not minutes
+        return _log_evaluation(evaluation, tracking_uri, experiment, data_fingerprint)
+
+
+def _log_evaluation(
+    evaluation: EvaluationResult, tracking_uri: str, experiment: str, data_fingerprint: str
+) -> str:
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)

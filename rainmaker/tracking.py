@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,13 +23,30 @@ from typing import Any
 from rainmaker.errors import RainmakerError, UsageError
 from rainmaker.safety import mask_secrets
 
-__all__ = ["TrackedRun", "TrackingError", "artifact_root", "check_tracking_uri", "log_run"]
+__all__ = [
+    "HTTP_LIMITS",
+    "TrackedRun",
+    "TrackingError",
+    "artifact_root",
+    "bounded_http_waits",
+    "check_tracking_uri",
+    "log_run",
+]
 
 # MLflow caps parameter values at 6000 characters; longer ones are cut, not refused.
 MAX_PARAM_CHARS = 6000
 # The schemes MLflow opens through SQLAlchemy (``dialect[+driver]://``) whose driver is a
 # separate package; SQLite's is Python's own.
 DRIVER_SCHEMES = ("postgresql", "mysql", "mssql")
+# MLflow retries a request to a tracking server 7 times with exponential back-off, 120 s each:
+# against a server that is down, a run stalled for about 4 minutes (holding the daily job's
+# lock) before it said so. Unless the environment sets them, a request is tried 3 times within
+# about 10 s, then the run goes on without tracking and says why.
+HTTP_LIMITS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+}
 
 
 class TrackingError(RainmakerError):
@@ -110,6 +129,20 @@ def artifact_root(tracking_uri: str) -> str | None:
     return (Path(database).resolve().parent / "mlruns").as_uri()
 
 
+@contextmanager
+def bounded_http_waits() -> Iterator[None]:
+    """Within the block, MLflow's requests to a tracking server wait as :data:`HTTP_LIMITS`
+    says, for each limit the environment does not set; the environment is restored after."""
+    added = [name for name in HTTP_LIMITS if name not in os.environ]
+    for name in added:
+        os.environ[name] = HTTP_LIMITS[name]
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def experiment_in(client: Any, experiment: str, tracking_uri: str) -> str:
     """The id of ``experiment`` in the store of ``client`` (an ``mlflow.MlflowClient``),
     created with its artefacts beside an SQLite store file (:func:`artifact_root`) when
@@ -152,6 +185,22 @@ def log_run(
         TrackingError: the store cannot be opened or written.
     """
     params, metrics, tags = params or {}, metrics or {}, tags or {}
+    with bounded_http_waits():
+        return _log_run(
+            tracking_uri, experiment, run_name, params, metrics, tags, artifacts, figures
+        )
+
+
+def _log_run(
+    tracking_uri: str,
+    experiment: str,
+    run_name: str,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    artifacts: Iterable[Path],
+    figures: Iterable[Path],
+) -> TrackedRun:
     try:
         from mlflow import MlflowClient
         from mlflow.entities import Metric, Param, RunTag

@@ -9,7 +9,7 @@ import pytest
 from rainmaker.app import daily, pipeline
 from rainmaker.app.config import DailyConfig
 from rainmaker.app.history import open_history
-from rainmaker.tracking import TrackingError, artifact_root, log_run
+from rainmaker.tracking import HTTP_LIMITS, TrackingError, artifact_root, log_run
 from tests.conftest import write_dataset
 from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
@@ -24,6 +24,25 @@ def _client(uri: str):
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=uri)
+
+
+def test_a_tracking_server_that_is_down_fails_in_seconds(monkeypatch):
+    """MLflow's own retries took about 4 minutes against a refused port; within log_run they
+    are bounded (rainmaker.tracking.HTTP_LIMITS), the password masked, the environment left
+    as it was, and a limit the environment sets is kept."""
+    import os
+    import time
+
+    for name in HTTP_LIMITS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    began = time.monotonic()
+    with pytest.raises(TrackingError, match=r"u:\*\*\*@127\.0\.0\.1:9") as caught:
+        log_run("http://u:secret@127.0.0.1:9", "x", run_name="r")  # port 9: refused
+    assert time.monotonic() - began < 30
+    assert "secret" not in str(caught.value)
+    assert [n for n in HTTP_LIMITS if n in os.environ] == ["MLFLOW_HTTP_REQUEST_TIMEOUT"]
+    assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "5"
 
 
 def test_artifact_root_sits_beside_an_sqlite_store(tmp_path):

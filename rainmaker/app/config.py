@@ -12,7 +12,7 @@ One flat file, every key optional (see ``rainmaker.example.toml`` at the reposit
     tracking_uri = "sqlite:///mlflow.db"            # MLflow tracking store; "" turns it off
     experiment = "rainmaker"          # MLflow experiment name
     optimizer = ""                    # optional optimiser settings file (TOML)
-    max_data_age_days = 3             # run/status exit 4 when the data are older; 0: no check
+    max_data_age_days = 3             # run/status exit 4: data older or future; 0: off
     data_deadline = ""                # "HH:MM": after it, yesterday's flows missing exit 5
     fail_on = "critical"              # alert severity that makes run/status exit 6; "none"
     timezone = ""                     # IANA zone of the log times and the deadline (default local)
@@ -149,8 +149,8 @@ class DailyConfig(Settings):
             None for the optimiser's defaults; ``horizon``, ``confidence`` and ``weights`` here
             override it.
         max_data_age_days: ``rainmaker run`` and ``rainmaker status`` exit 4 when the latest
-            complete day of the data is more than this many days before today (local time);
-            0 turns the check off.
+            complete day of the data is more than this many days before today (local time),
+            or after today; 0 turns the check off.
         data_deadline: local time ``"HH:MM"``; a run after it exits 5 when yesterday's flows
             have not landed (the latest complete day is earlier). Empty: no deadline.
         fail_on: ``run`` and ``status`` exit 6 when the plan in effect has an alert of this

@@ -6,7 +6,8 @@ can be trusted this morning (:data:`EXIT_CODES`, one home for the table in ``rai
 --help`` and docs/operations.md):
 
 - **stale data** (4): the latest complete day of the data is more than ``max_data_age_days``
-  days before today: the feed has stopped;
+  days before today: the feed has stopped; or it is after today: the feed's dates or the
+  machine's clock are wrong;
 - **late data** (5): past ``data_deadline``, yesterday's flows have not landed;
 - **alert** (6): the plan in effect has an alert of severity ``fail_on`` or worse.
 
@@ -58,8 +59,8 @@ EXIT_CODES: dict[int, str] = {
     "nothing half-written",
     2: "bad input or configuration (data set, settings file, arguments)",
     3: "another run holds the lock of the output root; nothing was written",
-    EXIT_STALE: "stale data: the latest complete day is older than max_data_age_days "
-    "(the plan was still written)",
+    EXIT_STALE: "stale data: the latest complete day is older than max_data_age_days, or "
+    "after today (the plan was still written)",
     EXIT_LATE: "late data: past data_deadline, yesterday's flows have not landed",
     EXIT_ALERT: "the plan in effect has an alert of severity fail_on or worse (the plan was "
     "written)",
@@ -122,6 +123,15 @@ def data_checks(complete: Any, config: DailyConfig, now: datetime) -> list[Check
                 EXIT_STALE,
                 f"stale data: the latest complete day {last:%Y-%m-%d} is {age} days old, more "
                 f"than max_data_age_days = {limit}",
+            )
+        )
+    elif limit and age < 0:
+        found.append(
+            Check(
+                "stale",
+                EXIT_STALE,
+                f"future-dated data: the latest complete day {last:%Y-%m-%d} is after today "
+                f"{now.date():%Y-%m-%d}; the feed's dates or this machine's clock are wrong",
             )
         )
     if config.data_deadline:

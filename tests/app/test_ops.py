@@ -140,6 +140,12 @@ def test_data_checks_stale_and_late_against_a_clock():
     assert ops.exit_code_of(both) == ops.EXIT_STALE  # the smallest code wins
     off = DailyConfig(max_data_age_days=0, data_deadline="")
     assert ops.data_checks(day, off, datetime(2030, 1, 1, tzinfo=CST)) == []
+    # data dated after today: the feed's dates or the clock are wrong, not a fresh feed
+    assert ops.data_checks(day, config, datetime(2022, 6, 15, 23, 0, tzinfo=CST)) == []
+    ahead = ops.data_checks(day, config, datetime(2022, 6, 14, 8, 0, tzinfo=CST))
+    assert [c.kind for c in ahead] == ["stale"] and ahead[0].exit_code == ops.EXIT_STALE
+    assert "after today 2022-06-14" in ahead[0].message
+    assert ops.data_checks(day, off, datetime(2022, 6, 14, 8, 0, tzinfo=CST)) == []
 
 
 def test_late_data_exits_5(tmp_path, fakes, capsys):

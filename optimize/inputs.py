@@ -32,11 +32,9 @@ from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
 from rainmaker.assets import (
     BUCKETS,
-    FALLBACK_RATE_COLUMN,
     MAX_TENOR_DAYS,
-    bucket,
     bucket_rates,
-    rate_fallbacks,
+    rate_fallback_note,
 )
 from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
@@ -362,15 +360,9 @@ def _warn_rate_fallbacks(
 ) -> None:
     """Say which buckets the plan may buy are priced off another tenor's rate
     (:func:`rainmaker.assets.rate_fallbacks`): their purchases rest on a guess."""
-    wanted = set(bought)
-    guessed = {name: column for name, column in rate_fallbacks(columns).items() if name in wanted}
-    if guessed:
-        missing = sorted({bucket(name).rate_column for name in guessed})
-        warnings.append(
-            f"market.csv has no {', '.join(missing)}: {', '.join(guessed)} are priced at "
-            f"{FALLBACK_RATE_COLUMN} plus their spreads, with no term premium (add the "
-            "columns for plans that weigh term purchases on their own rates)"
-        )
+    note = rate_fallback_note(columns, bought)
+    if note is not None:
+        warnings.append(note)
 
 
 def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:

@@ -27,6 +27,7 @@ __all__ = [
     "AssetBucket",
     "bucket",
     "bucket_rates",
+    "rate_fallback_note",
     "rate_fallbacks",
 ]
 
@@ -131,3 +132,19 @@ def rate_fallbacks(
         for b in buckets
         if b.rate_column not in present and b.rate_column != FALLBACK_RATE_COLUMN
     }
+
+
+def rate_fallback_note(columns: Iterable[str], wanted: Iterable[str] | None = None) -> str | None:
+    """The warning for the buckets (of ``wanted``, default all) priced off another tenor's
+    rate (:func:`rate_fallbacks`), or None when every one has its own column: what plan,
+    run, backtest and stress tell their users."""
+    chosen = None if wanted is None else set(wanted)
+    guessed = [name for name in rate_fallbacks(columns) if chosen is None or name in chosen]
+    if not guessed:
+        return None
+    missing = sorted({bucket(name).rate_column for name in guessed})
+    return (
+        f"market.csv has no {', '.join(missing)}: {', '.join(guessed)} are priced at "
+        f"{FALLBACK_RATE_COLUMN} plus their spreads, with no term premium (add the "
+        "columns for plans that weigh term purchases on their own rates)"
+    )

@@ -121,6 +121,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_of(dataset: Dataset) -> None:
+    """Log the data set's warnings, and the term buckets priced off another tenor's rate (a
+    market.csv with the contract's two Shibor tenors only): for the commands that value or buy
+    term assets without a plan report to say it (backtest, stress)."""
+    from rainmaker.assets import rate_fallback_note
+
+    for warning in dataset.warnings:
+        _warn(f"warning: {warning}")
+    note = rate_fallback_note(dataset.market.columns)
+    if note is not None:
+        _warn(f"warning: {note}")
+
+
 def _check_team_tables(dataset: Dataset) -> None:
     """Read every optional table the plan, the stress test and the backtest read, as they
     read it (a bad one exits 2 at ``validate``, not in the morning's job): holders, the
@@ -490,8 +503,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if tracking_uri:
         check_tracking_uri(tracking_uri, "--tracking-uri")
     dataset = load_dataset(args.data)
-    for warning in dataset.warnings:
-        _warn(f"warning: {warning}")
+    _warn_of(dataset)
     end = dataset.last_date if end is None else end
     start = end - pd.Timedelta(days=364) if start is None else start
     products = list(args.products) if args.products is not None else None
@@ -690,8 +702,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
     check_replaceable(args.out, "--out", marker="stress.json", output="rainmaker stress test")
     settings = load_scenarios(args.scenarios)  # a bad file exits 2 naming the key
     dataset = load_dataset(args.data)
-    for warning in dataset.warnings:
-        _warn(f"warning: {warning}")
+    _warn_of(dataset)
     as_of = dataset.last_date if args.as_of is None else parse_day(args.as_of, "--as-of")
     if not dataset.first_date <= as_of <= dataset.last_date:
         raise UsageError(

@@ -286,6 +286,8 @@ def plan_day(
     timings["plan_s"] = time.perf_counter() - started
     for key, value in plan.timings.items():
         timings[f"plan_{key}" if not str(key).startswith("plan") else str(key)] = float(value)
+    for warning in plan.warnings:  # e.g. term buckets priced off another tenor: not only the report
+        progress(f"warning: plan: {warning}")
 
     progress(f"{as_of:%Y-%m-%d}: writing the report")
     started = time.perf_counter()
@@ -364,6 +366,7 @@ def plan_day(
         "solver_status": status,
         "objective": objective,
         "violations": len(inputs.violations),
+        "warnings": list(inputs.warnings),
         "metrics": {k: _float_or_none(v) for k, v in report.metrics.items()},
         "alerts": report.alerts,
         "timings": {k: round(v, 4) for k, v in timings.items()},

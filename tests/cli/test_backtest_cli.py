@@ -71,6 +71,8 @@ def test_one_policy_writes_the_spec_files(data: Path, tmp_path: Path, capsys) ->
     # no progress: the replay is quick and stderr is not a terminal (tests/app/test_progress.py)
     assert "replaying days" not in captured.err
     assert "warm-up clipped to 18 days" in captured.err
+    # the fixture's market has no 6-month Shibor: said once, not only in a plan's report
+    assert captured.err.count("market.csv has no shibor_6m: ncd_6m are priced at shibor_1w") == 1
 
 
 @pytest.mark.slow

@@ -492,3 +492,19 @@ def test_validate_checks_the_optional_investment_mix(tmp_path, data):
     message = err.getvalue()
     assert "investment_mix.csv, column 'max_daily_purchase_pct'" in message
     assert "expected a percentage of AUM > 0" in message and "line 2" in message
+
+
+def test_plan_says_on_stderr_and_in_run_json_what_its_report_warns_of(tmp_path, data):
+    """A market.csv without shibor_6m prices 6-month NCDs off the 1-week rate: the plan's
+    warning went to report.html alone; the log and run.json say it too."""
+    import json
+
+    out = tmp_path / "plan"
+    err = io.StringIO()
+    argv = ["plan", "--data", str(data), "--out", str(out), "--no-tracking", "--horizon", "3"]
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert _main(argv) == 0
+    said = "plan: market.csv has no shibor_6m: ncd_6m are priced at shibor_1w"
+    assert said in err.getvalue()
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert any(said in w for w in run["warnings"])

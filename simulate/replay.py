@@ -49,9 +49,11 @@ the first of them), are marked ``warmup`` in ``daily``, and are left out of ever
 ``metrics``, which covers ``start..end`` only.
 
 **Starting point.** Each product starts from the data set's ``aum`` on the day before the
-replay's first day (or from nothing on its first flows day when it starts later), held as a
-steady ladder of its mix (:meth:`Portfolio.from_ladder`) bought over each bucket's tenor at the
-rates of those days.
+replay's first day, held as a steady ladder of its mix (:meth:`Portfolio.from_ladder`) bought
+over each bucket's tenor at the rates of those days. A product whose flows begin later starts
+on its first flows day: from nothing when it is launched that day, from the AUM before that day
+(the first row's less its flows) when that is more than :data:`LATE_START_SHARE` of the first
+row's (a book whose history simply begins late).
 The mix is the product's own when the data set has an ``investment_mix`` table
 (:mod:`rainmaker.investment_mix`: how the product was managed), else the mix inferred from its
 published yields before the replay's first day (:func:`rainmaker.investment_mix.infer_mix`; the
@@ -165,6 +167,10 @@ OBSERVED_COLUMNS = (
 YIELD_PRIOR_DAYS = 6  # days of 万份收益 before the first day that its 7-day yield needs
 # SPEC §3: days replayed before --start so that the book and the 7-day yield are settled.
 DEFAULT_WARMUP_DAYS = 60
+# A product whose flows begin inside the replay with an AUM before its first day above this
+# share of its first row's was not launched that day: it starts from that AUM (a launch's is 0
+# but for rounding and the day's income).
+LATE_START_SHARE = 0.01
 # The most leverage the world accepts (total assets / net assets): 1.2 is the rule
 # (rainmaker.regulation.MAX_LEVERAGE); up to 2 for a what-if, never more.
 MAX_LEVERAGE_ALLOWED = 2.0
@@ -470,6 +476,16 @@ def _check_window(
     return tuple(sorted(in_window))
 
 
+def _aum_before(row: pd.Series) -> float:
+    """A product's AUM on the eve of a flows row, CNY: the row's less its accepted
+    subscriptions, plus its redemptions, less the day's income (its 万份收益 where given)."""
+    income = float(row.get("income_per_10k", math.nan))
+    growth = 1.0 + (income / 10_000.0 if math.isfinite(income) else 0.0)
+    return max(
+        (float(row["aum"]) - float(row["subscriptions"]) + float(row["redemptions"])) / growth, 0.0
+    )
+
+
 def replay_first_day(
     dataset: Dataset, start: str | pd.Timestamp, warmup_days: int = DEFAULT_WARMUP_DAYS
 ) -> pd.Timestamp:
@@ -576,6 +592,22 @@ def replay(
                 float(fee_bp[pid]),
                 first_day,
                 rates.loc[:eve],
+                managed[str(pid)].weights,
+                allocation=allocation,
+                sale_spread_bp=settings.sale_spread_bp,
+                max_leverage=settings.max_leverage,
+                workdays=workdays,
+            )
+        elif (before := _aum_before(rows.iloc[0])) > LATE_START_SHARE * float(rows["aum"].iloc[0]):
+            # its history begins inside the replay but its first row holds more than that
+            # day's flows: a book that existed, not a launch; it starts from the AUM before
+            # that day (replaying it from nothing dropped the book and the day's redemptions)
+            aum0 = before
+            portfolio = Portfolio.from_ladder(
+                aum0,
+                float(fee_bp[pid]),
+                first,
+                rates.loc[: first - pd.Timedelta(days=1)],
                 managed[str(pid)].weights,
                 allocation=allocation,
                 sale_spread_bp=settings.sale_spread_bp,

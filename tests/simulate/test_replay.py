@@ -416,6 +416,27 @@ def test_product_launched_inside_the_window_starts_empty() -> None:
     assert t2["yield_7d"].iloc[:6].isna().all() and t2["yield_7d"].iloc[6:].notna().all()
 
 
+def test_a_product_whose_history_begins_late_starts_from_its_book_not_from_nothing() -> None:
+    """Its first row holds more than that day's flows: a book that existed before the data
+    begin. It starts from the AUM before that day, pays that day's redemptions, and rolls
+    forward as history does (it was replayed from nothing: the book and the day's
+    redemptions dropped, a quarter of its AUM refused)."""
+    dataset = tiny_dataset(8, n_products=2)
+    flows = dataset.flows
+    late = flows[(flows["product_id"] != "T2") | (flows["date"] >= "2021-09-20")]
+    dataset = dataclasses.replace(dataset, flows=late.reset_index(drop=True))
+    daily = replay(dataset, "2021-09-15", "2021-09-30", NoPolicy()).daily
+    t2 = daily[daily["product_id"] == "T2"].set_index("date")
+    truth = late[late["product_id"] == "T2"].set_index("date")
+    first = pd.Timestamp("2021-09-20")
+    assert t2.index.min() == first
+    assert t2.loc[first, "redemptions"] == pytest.approx(truth.loc[first, "redemptions"])
+    assert t2.loc[first, "aum"] == pytest.approx(truth.loc[first, "aum"], rel=1e-3)
+    assert (t2["aum"] / truth["aum"].reindex(t2.index)).between(0.99, 1.01).all()
+    rolled = t2["aum"].shift() + t2["subscriptions"] - t2["redemptions"] + t2["net_income"]
+    np.testing.assert_allclose(t2["aum"].iloc[1:], rolled.iloc[1:], rtol=0, atol=1e-4)
+
+
 # ----------------------------------------------------------------------------- no look-ahead
 
 

@@ -340,6 +340,9 @@ def plan_day(
     timings["report_s"] = time.perf_counter() - started
 
     dates = sorted(pd.to_datetime(plan.plan["date"]).unique())
+    # the products planned: a product closed before the as-of day is left out (with a warning)
+    in_plan = set(plan.plan["product_id"].astype(str))
+    planned = [p for p in dataset.product_ids if p in in_plan] or list(dataset.product_ids)
     run_info: dict[str, Any] = {
         "run_id": run_id,
         "as_of": f"{as_of:%Y-%m-%d}",
@@ -348,8 +351,8 @@ def plan_day(
         "horizon": config.horizon,
         "plan_start": f"{dates[0]:%Y-%m-%d}" if dates else None,
         "plan_end": f"{dates[-1]:%Y-%m-%d}" if dates else None,
-        "products": list(dataset.product_ids),
-        "n_products": len(dataset.product_ids),
+        "products": planned,
+        "n_products": len(planned),
         "data": {
             "root": str(source.root),
             "fingerprint": source.fingerprint,

@@ -508,3 +508,27 @@ def test_plan_says_on_stderr_and_in_run_json_what_its_report_warns_of(tmp_path, 
     assert said in err.getvalue()
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert any(said in w for w in run["warnings"])
+
+
+def test_a_product_closed_before_the_as_of_day_is_not_counted_as_planned(tmp_path, data):
+    """P002's flows end before the last day: the plan leaves it out with a warning, and the
+    summary and run.json count the products planned, not those of products.csv."""
+    import json
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in data.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    last = flows["date"].max()
+    flows = flows.loc[~((flows["product_id"] == "P002") & (flows["date"] == last))]
+    flows.to_csv(folder / "flows.csv", index=False)
+    out = tmp_path / "plan"
+    said = io.StringIO()
+    argv = ["plan", "--data", str(folder), "--out", str(out), "--no-tracking", "--horizon", "3"]
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(said):
+        assert _main(argv) == 0
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["products"] == ["P001"] and run["n_products"] == 1
+    assert "for 1 products" in said.getvalue()
+    assert set(pd.read_csv(out / "plan.csv")["product_id"]) == {"P001"}

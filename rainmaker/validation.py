@@ -894,6 +894,23 @@ class _Checker:
                     len(lines),
                 )
             )
+        # a dormant product: its forecast is zeros and its backtest yield flat, which reads as
+        # "smoother than the market" in a panel's figures
+        dormant = totals.index[(totals[list(FLOW_AMOUNTS)] == 0).all(axis=1)]
+        for product in dormant:
+            rows = (frame["product_id"] == product).to_numpy()
+            lines = np.sort(frame["line"].to_numpy()[rows])
+            self.warnings.append(
+                Problem(
+                    table.file,
+                    "aum",
+                    f"product {product} has no flows and aum 0 on every day (dormant): its "
+                    "forecast is zeros and its backtest figures say nothing; expected a live "
+                    "product, or leave it out with --products",
+                    tuple(int(x) for x in lines[:MAX_LINES_SHOWN]),
+                    len(lines),
+                )
+            )
         if products is not None and "product_id" in products:
             idle = sorted(set(products["product_id"].dropna()) - set(frame["product_id"]))
             if idle:

@@ -579,6 +579,21 @@ def test_product_with_flows_but_no_aum_is_a_warning(dataset: Path) -> None:
     assert "P003" in warning.message and warning.n_rows == 60
 
 
+def test_a_dormant_product_is_a_warning(dataset: Path) -> None:
+    """No flows and aum 0 on every row: usable, but its figures say nothing (a flat zero yield
+    scored 'smoother than the market' in a backtest)."""
+
+    def change(cells: pd.DataFrame) -> None:
+        for column in ("subscriptions", "redemptions", "aum"):
+            cells.loc[cells["product_id"] == "P003", column] = "0"
+
+    edit(dataset, "flows.csv", change)
+    report = validate_dataset(dataset)
+    assert report.ok
+    warning = the_problem(report.warnings, "flows.csv", "aum", "dormant")
+    assert "P003" in warning.message and warning.n_rows == 60
+
+
 def test_product_without_flows_is_a_warning(dataset: Path) -> None:
     extra = pd.DataFrame(
         [{"product_id": "P900", "issuer": "X", "product_type": "fixed_income", "fee_bp": "20"}]

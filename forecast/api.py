@@ -48,7 +48,13 @@ from forecast.features import FeatureContext, feature_context
 from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
-from forecast.paths import aum_paths, flow_paths, path_quantiles
+from forecast.paths import (
+    DAYS_OFF_LOOKBACK,
+    aum_paths,
+    flow_paths,
+    path_quantiles,
+    shut_on_days_off,
+)
 from forecast.selection import (
     GLOBAL_MODELS,
     Candidate,
@@ -59,6 +65,7 @@ from forecast.selection import (
 )
 from forecast.statistical import CalendarETS
 from forecast.theta import CalendarTheta
+from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
@@ -761,6 +768,10 @@ class Forecaster:
         first = MODELLED_VARIABLES[0]
         weights = self.residual_weights(chosen[first], first)
         paths = flow_paths(point, scale, residuals, self.n_paths, rng, weights)
+        dates = pd.date_range(
+            panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
+        )
+        _shut_days_off(panel, dates, paths, notes)
         paths["redemptions"], paths["aum"] = aum_paths(
             np.nan_to_num(panel.aum[-1], nan=0.0),
             _income_rate(panel),
@@ -768,9 +779,6 @@ class Forecaster:
             paths["redemptions"],
         )
         paths["net_flow"] = paths["subscriptions"] - paths["redemptions"]
-        dates = pd.date_range(
-            panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
-        )
         baseline = _baseline_exposure(context.exposure_baseline, panel, horizon)
         return ForecastResult(
             table=_table(paths, panel.product_ids, dates, self.quantiles),
@@ -953,6 +961,32 @@ def _default_candidate(models: Sequence[str]) -> Candidate:
     model when every model is global."""
     local = tuple(name for name in models if name not in GLOBAL_MODELS and name != "recent_mean")
     return Candidate(local) if local else Candidate((models[-1],))
+
+
+def _shut_days_off(
+    panel: Panel, dates: pd.DatetimeIndex, paths: dict[str, np.ndarray], notes: list[str]
+) -> None:
+    """Set to 0, on the forecast's days off, every path of a flow the product books on working
+    days only (:func:`forecast.paths.shut_on_days_off`), and say so in ``notes``."""
+    ahead_off = ~workday_flags(dates[0], dates[-1]).to_numpy(dtype=bool)
+    if not ahead_off.any():
+        return
+    recent = panel.dates[-DAYS_OFF_LOOKBACK:]  # all the rule reads
+    past_off = ~workday_flags(recent[0], recent[-1]).to_numpy(dtype=bool)
+    said = []
+    for variable, history in (
+        ("subscriptions", panel.subscriptions),
+        ("redemptions", panel.redemptions),
+    ):
+        shut = shut_on_days_off(history[-len(recent) :], past_off)
+        if shut.any():
+            paths[variable][np.ix_(shut, np.arange(paths[variable].shape[1]), ahead_off)] = 0.0
+            said.append(f"{variable} of {int(shut.sum())} product(s)")
+    if said:
+        notes.append(
+            f"{' and '.join(said)} were 0 on every day off of the last {DAYS_OFF_LOOKBACK} days "
+            "(booked on working days only): forecast 0 on days off"
+        )
 
 
 def _income_rate(panel: Panel) -> np.ndarray:

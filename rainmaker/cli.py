@@ -560,7 +560,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             model=args.model,
             progress=reporter(args.progress),
         )
-    for message in dict.fromkeys(str(w.message) for w in caught):
+    # what the forecast warned of, and what its result notes (e.g. flows forecast 0 on days off)
+    for message in dict.fromkeys([*(str(w.message) for w in caught), *result.warnings]):
         _warn(f"warning: {message}")
     result.to_csv(args.out)
     dates = result.dates

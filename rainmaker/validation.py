@@ -878,39 +878,31 @@ class _Checker:
             )
 
         totals = frame[list(FLOW_AMOUNTS)].abs().groupby(frame["product_id"], sort=True).max()
-        no_aum = totals.index[
-            (totals["aum"] == 0) & ((totals["subscriptions"] > 0) | (totals["redemptions"] > 0))
-        ]
-        for product in no_aum:
-            rows = (frame["product_id"] == product).to_numpy()
-            lines = np.sort(frame["line"].to_numpy()[rows])
-            self.warnings.append(
-                Problem(
-                    table.file,
-                    "aum",
-                    f"product {product} has flows but aum is 0 on every day; expected the "
-                    "product's net assets",
-                    tuple(int(x) for x in lines[:MAX_LINES_SHOWN]),
-                    len(lines),
+        flowing = (totals["subscriptions"] > 0) | (totals["redemptions"] > 0)
+        silent = {
+            # flows without net assets: a column left empty or in another unit
+            "has flows but aum is 0 on every day; expected the product's net assets": (
+                (totals["aum"] == 0) & flowing
+            ),
+            # a dormant product: its forecast is zeros and its backtest yield flat, which reads
+            # as "smoother than the market" in a panel's figures
+            "has no flows and aum 0 on every day (dormant): its forecast is zeros and its "
+            "backtest figures say nothing; expected a live product, or leave it out with "
+            "--products": (totals["aum"] == 0) & ~flowing,
+        }
+        for message, which in silent.items():
+            for product in totals.index[which.to_numpy()]:
+                rows = (frame["product_id"] == product).to_numpy()
+                lines = np.sort(frame["line"].to_numpy()[rows])
+                self.warnings.append(
+                    Problem(
+                        table.file,
+                        "aum",
+                        f"product {product} {message}",
+                        tuple(int(x) for x in lines[:MAX_LINES_SHOWN]),
+                        len(lines),
+                    )
                 )
-            )
-        # a dormant product: its forecast is zeros and its backtest yield flat, which reads as
-        # "smoother than the market" in a panel's figures
-        dormant = totals.index[(totals[list(FLOW_AMOUNTS)] == 0).all(axis=1)]
-        for product in dormant:
-            rows = (frame["product_id"] == product).to_numpy()
-            lines = np.sort(frame["line"].to_numpy()[rows])
-            self.warnings.append(
-                Problem(
-                    table.file,
-                    "aum",
-                    f"product {product} has no flows and aum 0 on every day (dormant): its "
-                    "forecast is zeros and its backtest figures say nothing; expected a live "
-                    "product, or leave it out with --products",
-                    tuple(int(x) for x in lines[:MAX_LINES_SHOWN]),
-                    len(lines),
-                )
-            )
         if products is not None and "product_id" in products:
             idle = sorted(set(products["product_id"].dropna()) - set(frame["product_id"]))
             if idle:

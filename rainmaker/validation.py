@@ -694,6 +694,8 @@ class _Checker:
                 f"unknown product_type ({shown}); expected one of {', '.join(PRODUCT_TYPES)}",
             )
         out.update(self.optional_numbers(table, PRODUCT_OPTIONAL_NUMBERS))
+        if "launch_date" in table.raw.columns:  # SPEC §1's optional date: ISO, or empty
+            out["launch_date"] = self.dates(table, "launch_date", required=False)
         out.update(self.extras(table, set(out) | set(REQUIRED_COLUMNS["products"])))
         for column in PRODUCT_OPTIONAL_TEXTS:
             if column in out and not pd.api.types.is_numeric_dtype(out[column]):
@@ -915,6 +917,39 @@ class _Checker:
                         f"{', ...' if len(idle) > MAX_LINES_SHOWN else ''})",
                     )
                 )
+
+        if products is not None and {"product_id", "launch_date"} <= set(products.columns):
+            self._launched_late(products, frame)
+
+    def _launched_late(self, products: pd.DataFrame, flows: pd.DataFrame) -> None:
+        """Warn of products whose flows begin before their ``launch_date`` (the engine reads
+        the flows, so the date is what is wrong, or the product's id)."""
+        first = flows.groupby("product_id")["date"].min()
+        launch = pd.to_datetime(products["launch_date"])
+        begun = products["product_id"].map(first)
+        early = (launch.notna() & begun.notna() & (begun < launch)).to_numpy()
+        if not early.any():
+            return
+        shown = ", ".join(
+            f"{pid} from {day:%Y-%m-%d}, launched {when:%Y-%m-%d}"
+            for pid, day, when in zip(
+                products["product_id"][early][:MAX_LINES_SHOWN],
+                begun[early][:MAX_LINES_SHOWN],
+                launch[early][:MAX_LINES_SHOWN],
+                strict=True,
+            )
+        )
+        lines = np.flatnonzero(early) + 2  # the header is line 1
+        self.warnings.append(
+            Problem(
+                self.products_file,
+                "launch_date",
+                f"flows begin before the launch_date ({shown}); expected a launch_date on or "
+                "before the product's first flows day",
+                tuple(int(x) for x in lines[:MAX_LINES_SHOWN]),
+                len(lines),
+            )
+        )
 
     def market(self, table: _Table, flows: pd.DataFrame | None) -> pd.DataFrame | None:
         missing = self.require(table, "market")

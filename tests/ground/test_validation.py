@@ -604,6 +604,28 @@ def test_product_without_flows_is_a_warning(dataset: Path) -> None:
     assert "P900" in the_problem(report.warnings, "flows.csv", "product_id", "no flows").message
 
 
+def test_launch_date_is_an_iso_date_on_or_before_the_first_flows_day(dataset: Path) -> None:
+    """SPEC §1's optional launch_date: a bad date is refused; flows that begin before it are
+    a warning naming the product and both days (the date was never compared with anything)."""
+
+    def launch(dates: list[str]):
+        def change(cells: pd.DataFrame) -> None:
+            cells["launch_date"] = dates[: len(cells)]
+
+        return change
+
+    first = pd.read_csv(dataset / "flows.csv")["date"].min()
+    edit(dataset, "products.csv", launch(["2030-01-01", first, ""]))
+    report = validate_dataset(dataset)
+    assert report.ok
+    warning = the_problem(report.warnings, "products.csv", "launch_date", "before the launch_date")
+    assert f"P001 from {first}, launched 2030-01-01" in warning.message and warning.rows == (2,)
+    edit(dataset, "products.csv", launch(["2021/03/01", first, ""]))
+    report = validate_dataset(dataset)
+    assert not report.ok
+    the_problem(report.problems, "products.csv", "launch_date", "expected an ISO date")
+
+
 def test_stale_market_is_a_warning(dataset: Path) -> None:
     silent = ("2021-03-10", "2021-03-25")  # 11 days without a publication after 2021-03-09
     edit(

@@ -21,15 +21,19 @@ each origin. Printed:
 in a day ``WEEKS`` weeks before the first origin (subscriptions, redemptions, demand and AUM
 multiplied by ``FACTOR`` from then on: a large holder group leaving or joining), printed as
 kind ``step0.5@3``: a level change the models were not tuned on, abrupt where ``level_shift``
-is gradual.
+is gradual. ``--growths 2,0.5`` adds, per factor, a ``steady`` product whose size grows (or
+shrinks) steadily by that factor a year over its whole history and horizon (kind
+``growth2``): a trend that goes on, where ``level_shift``'s stops.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -62,20 +66,41 @@ def stepped(series: SingleSeries, factor: float, weeks: int) -> SingleSeries:
     )
 
 
+def grown(series: SingleSeries, yearly: float) -> SingleSeries:
+    """``series`` with its size multiplied by ``yearly`` ** (days since its first day / 365):
+    subscriptions, redemptions, demand and AUM (CNY) of every day, and the true level."""
+    flows = series.dataset.flows.copy()
+    first = flows["date"].min()
+    factor = np.power(yearly, (flows["date"] - first).dt.days.to_numpy() / 365.0)
+    for column in ("subscriptions", "redemptions", "demand", "aum"):
+        if column in flows.columns:
+            flows[column] = flows[column] * factor
+    days = (series.level.index - first).days.to_numpy()
+    return dataclasses.replace(
+        series,
+        dataset=dataclasses.replace(series.dataset, flows=flows),
+        kind=f"growth{yearly:g}",
+        level=series.level * np.power(yearly, days / 365.0),
+    )
+
+
+Change = Callable[[SingleSeries], SingleSeries]
+
+
 def measure(
     kind: str,
     seed: int,
     models: tuple[str, ...],
     adapt: bool = False,
-    step: tuple[float, int] | None = None,
+    change: Change | None = None,
 ) -> pd.DataFrame:
     """Every scored forecast of one data set: rows of
     :attr:`forecast.evaluation.EvaluationResult.forecasts` for the two flows, with ``kind``,
-    ``seed`` and ``inside`` (the outcome lies in [p10, p90]); amounts in CNY. ``step``
-    (factor, weeks): the data set :func:`stepped` from ``kind``."""
+    ``seed`` and ``inside`` (the outcome lies in [p10, p90]); amounts in CNY. ``change``: what
+    is done to the data set of ``kind`` first (:func:`stepped`, :func:`grown`)."""
     series = single_series_dataset(kind, seed, days_after=HORIZON + 7 * (ORIGINS - 1))
-    if step is not None:
-        series = stepped(series, *step)
+    if change is not None:
+        series = change(series)
         kind = series.kind
     start = series.origin
     end = start + pd.Timedelta(days=HORIZON + 7 * (ORIGINS - 1))
@@ -143,18 +168,24 @@ def main(argv: list[str] | None = None) -> int:
         help="FACTOR@WEEKS,...: steady products whose size changes in a day WEEKS weeks "
         "before the first origin",
     )
+    parser.add_argument(
+        "--growths",
+        default="",
+        help="FACTOR,...: steady products growing by FACTOR a year over their whole history",
+    )
     args = parser.parse_args(argv)
     models = tuple(args.models.split(","))
-    steps = [
-        (float(f), int(w)) for f, w in (item.split("@") for item in args.steps.split(",") if item)
-    ]
-    sets = [(kind, None) for kind in args.kinds.split(",") if kind]
-    sets += [("steady", step) for step in steps]
+    sets: list[tuple[str, Change | None]] = [(kind, None) for kind in args.kinds.split(",") if kind]
+    for item in filter(None, args.steps.split(",")):
+        factor, weeks = item.split("@")
+        sets.append(("steady", functools.partial(stepped, factor=float(factor), weeks=int(weeks))))
+    for item in filter(None, args.growths.split(",")):
+        sets.append(("steady", functools.partial(grown, yearly=float(item))))
     frames = []
-    for kind, step in sets:
+    for kind, change in sets:
         for seed in (int(s) for s in args.seeds.split(",")):
             started = time.perf_counter()
-            frames.append(measure(kind, seed, models, args.adapt, step))
+            frames.append(measure(kind, seed, models, args.adapt, change))
             label = frames[-1]["kind"].iloc[0] if len(frames[-1]) else kind
             print(f"{label} seed {seed}: {time.perf_counter() - started:.1f} s", flush=True)
     rows = pd.concat(frames, ignore_index=True)

@@ -110,7 +110,8 @@ def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, **to_csv: Any) 
     """Write a CSV meant to be opened in a spreadsheet: no index, text cells neutralised.
 
     The rows go to a hidden file beside ``path`` first, renamed over it when complete: a
-    failure or a kill midway leaves the file that was there (or none), never half of one.
+    failure or a kill midway leaves the file that was there (or none), never half of one. A
+    ``path`` that is not a regular file (``/dev/null``, a pipe) is written to directly.
 
     Args:
         frame: the rows; amounts stay numbers.
@@ -121,6 +122,10 @@ def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, **to_csv: Any) 
         ``path``.
     """
     out = Path(path)
+    if out.exists() and not out.is_file():
+        # a device or a pipe (/dev/null, /dev/stdout): written to, never renamed over
+        spreadsheet_frame(frame).to_csv(out, index=False, **to_csv)
+        return out
     # a name of its own (not mkstemp's owner-only file), so the file gets the usual mode
     partial = out.with_name(f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     try:

@@ -144,3 +144,11 @@ def test_a_spreadsheet_csv_is_whole_or_not_written(tmp_path, monkeypatch):
     write_spreadsheet_csv(pd.DataFrame({"a": [1]}), target)
     assert target.read_text() == "a\n1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["forecast.csv"]
+
+
+def test_a_spreadsheet_csv_to_a_device_is_written_not_renamed_over() -> None:
+    """--out /dev/null discards the rows: the device is written to, never replaced by a file."""
+    device = Path("/dev/null")
+    assert write_spreadsheet_csv(pd.DataFrame({"a": [1]}), device) == device
+    assert device.exists() and not device.is_file()
+    assert not list(Path("/dev").glob(".null.*.partial"))

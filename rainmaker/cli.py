@@ -199,12 +199,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     was not written by ``rainmaker sample`` is refused unless ``--force``: it is somebody's data.
     """
 
-    from rainmaker.app.outputs import (
-        check_output_folder,
-        cleaned_up,
-        replace_folder,
-        sibling_staging,
-    )
+    from rainmaker.app.outputs import check_output_folder, replaced_whole
     from simulate.sample import foreign_files, generate_sample
     from simulate.synthetic import SampleConfig
 
@@ -220,9 +215,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
             "replace them: choose an empty or new folder, or add --force to replace it whole"
         )
     config = SampleConfig() if args.seed is None else SampleConfig(seed=args.seed)
-    with cleaned_up(sibling_staging(out)) as staged:
+    with replaced_whole(out) as staged:
         generate_sample(staged, config)
-        replace_folder(staged, out)
     _say(f"sample data set written to {out}")
     return 0
 
@@ -462,12 +456,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Closed-loop replay of a window under one or several policies (SPEC §2, §3)."""
     import pandas as pd
 
-    from rainmaker.app.outputs import (
-        check_replaceable,
-        cleaned_up,
-        replace_folder,
-        sibling_staging,
-    )
+    from rainmaker.app.outputs import check_replaceable, replaced_whole
     from rainmaker.dataset import load_dataset, parse_day
     from rainmaker.limits import MAX_HORIZON_DAYS
     from rainmaker.tracking import check_tracking_uri
@@ -507,7 +496,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     end = dataset.last_date if end is None else end
     start = end - pd.Timedelta(days=364) if start is None else start
     products = list(args.products) if args.products is not None else None
-    with cleaned_up(sibling_staging(args.out)) as staged:
+    with replaced_whole(args.out) as staged:
         run = run_backtest(
             dataset,
             start,
@@ -522,7 +511,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             stressed=args.stressed,
             progress=reporter(args.progress),
         )
-        replace_folder(staged, args.out)
     columns = ["relative_vol_bp", "tracking_bp", "mean_excess_bp", "shortfall_days", "refused_pct"]
     first = next(iter(run.results.values()))
     _say(
@@ -690,12 +678,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
     The files are written into a hidden folder beside ``--out`` and swapped in whole, as
     ``plan`` does: ``--out`` is new, empty or an earlier stress test's (it has a stress.json),
     and a failure leaves it as it was."""
-    from rainmaker.app.outputs import (
-        check_replaceable,
-        cleaned_up,
-        replace_folder,
-        sibling_staging,
-    )
+    from rainmaker.app.outputs import check_replaceable, replaced_whole
     from rainmaker.app.report.stress_page import write_stress_page
     from rainmaker.dataset import load_dataset, parse_day
     from simulate.stress import load_scenarios, run_stress, write_stress
@@ -716,10 +699,9 @@ def cmd_stress(args: argparse.Namespace) -> int:
     result = run_stress(dataset, as_of, settings, products, progress=reporter(args.progress))
     for note in result.warnings:  # e.g. products whose flows end before the as-of day
         _warn(f"warning: {note}")
-    with cleaned_up(sibling_staging(args.out)) as staged:
+    with replaced_whole(args.out) as staged:
         paths = write_stress(result, staged)
         paths["stress.html"] = write_stress_page(result, staged, args.lang)
-        replace_folder(staged, args.out)
     summary = result.summary
     ran = summary.loc[summary["skipped"] == ""]
     books = ", ".join(

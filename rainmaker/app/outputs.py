@@ -55,6 +55,7 @@ __all__ = [
     "publish_replacing",
     "remove_old_days",
     "replace_folder",
+    "replaced_whole",
     "run_lock",
     "sibling_staging",
 ]
@@ -446,6 +447,17 @@ def cleaned_up(staged: Path) -> Iterator[Path]:
         yield staged
     finally:
         shutil.rmtree(staged, ignore_errors=True)
+
+
+@contextmanager
+def replaced_whole(target: Path) -> Iterator[Path]:
+    """A fresh staging folder beside ``target`` to write an output into; when the block ends
+    without an error it replaces ``target`` whole (:func:`replace_folder`), and on an error it
+    is removed and ``target`` stays as it was. Check ``target`` first: this replaces without
+    asking (:func:`check_replaceable`)."""
+    with cleaned_up(sibling_staging(target)) as staged:
+        yield staged
+        replace_folder(staged, target)
 
 
 def sibling_staging(target: Path) -> Path:

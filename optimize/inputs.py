@@ -355,16 +355,6 @@ def _income_per_10k_from_yield(yield_7d_pct: np.ndarray) -> np.ndarray:
     return np.expm1(np.log1p(y) / DAYS_PER_YEAR) * 10_000.0
 
 
-def _warn_rate_fallbacks(
-    columns: Sequence[str] | pd.Index, bought: Sequence[str], warnings: list[str]
-) -> None:
-    """Say which buckets the plan may buy are priced off another tenor's rate
-    (:func:`rainmaker.assets.rate_fallbacks`): their purchases rest on a guess."""
-    note = rate_fallback_note(columns, bought)
-    if note is not None:
-        warnings.append(note)
-
-
 def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:
     """The rate each bucket of a steadily rolled ladder earns today, percent p.a.
 
@@ -633,7 +623,10 @@ def inputs_from_forecast(
     regime, recent_redemptions = _regime_and_stress(flows, market, today, ids, settings)
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
-    _warn_rate_fallbacks(market.columns, settings.purchases.buckets, warnings)
+    # the buckets the plan may buy that are priced off another tenor's rate: a guess to say
+    fallback = rate_fallback_note(market.columns, settings.purchases.buckets)
+    if fallback is not None:
+        warnings.append(fallback)
 
     book = _managed_book(data, ids, fee_bp, today, settings, managed)
     # the 5-working-day window spans about 7 calendar days

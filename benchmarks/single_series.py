@@ -48,39 +48,43 @@ FLOWS = ("subscriptions", "redemptions")
 BANDS = ((1, 7), (8, 14), (15, 21), (22, 28))
 
 
-def stepped(series: SingleSeries, factor: float, weeks: int) -> SingleSeries:
-    """``series`` with its size multiplied by ``factor`` from ``weeks`` weeks before its origin
-    on: subscriptions, redemptions, demand and AUM (CNY) of those days, and the true level."""
+def _resized(
+    series: SingleSeries, factor: Callable[[pd.Index], np.ndarray], kind: str
+) -> SingleSeries:
+    """``series`` with its size multiplied day by day by ``factor(dates)``: subscriptions,
+    redemptions, demand and AUM (CNY), and the true level; named ``kind``."""
     flows = series.dataset.flows.copy()
-    day = series.origin - pd.Timedelta(days=7 * weeks)
-    after = flows["date"] >= day
+    on_rows = factor(pd.Index(flows["date"]))
     for column in ("subscriptions", "redemptions", "demand", "aum"):
         if column in flows.columns:
-            flows.loc[after, column] = flows.loc[after, column] * factor
-    level = series.level.where(series.level.index < day, series.level * factor)
+            flows[column] = flows[column] * on_rows
     return dataclasses.replace(
         series,
         dataset=dataclasses.replace(series.dataset, flows=flows),
-        kind=f"step{factor:g}@{weeks}",
-        level=level,
+        kind=kind,
+        level=series.level * factor(series.level.index),
+    )
+
+
+def stepped(series: SingleSeries, factor: float, weeks: int) -> SingleSeries:
+    """``series`` with its size multiplied by ``factor`` from ``weeks`` weeks before its origin
+    on (:func:`_resized`)."""
+    day = series.origin - pd.Timedelta(days=7 * weeks)
+    return _resized(
+        series,
+        lambda dates: np.where(dates >= day, factor, 1.0),
+        f"step{factor:g}@{weeks}",
     )
 
 
 def grown(series: SingleSeries, yearly: float) -> SingleSeries:
-    """``series`` with its size multiplied by ``yearly`` ** (days since its first day / 365):
-    subscriptions, redemptions, demand and AUM (CNY) of every day, and the true level."""
-    flows = series.dataset.flows.copy()
-    first = flows["date"].min()
-    factor = np.power(yearly, (flows["date"] - first).dt.days.to_numpy() / 365.0)
-    for column in ("subscriptions", "redemptions", "demand", "aum"):
-        if column in flows.columns:
-            flows[column] = flows[column] * factor
-    days = (series.level.index - first).days.to_numpy()
-    return dataclasses.replace(
+    """``series`` with its size multiplied by ``yearly`` ** (days since its first day / 365)
+    (:func:`_resized`)."""
+    first = series.dataset.flows["date"].min()
+    return _resized(
         series,
-        dataset=dataclasses.replace(series.dataset, flows=flows),
-        kind=f"growth{yearly:g}",
-        level=series.level * np.power(yearly, days / 365.0),
+        lambda dates: np.power(yearly, (dates - first).days.to_numpy() / 365.0),
+        f"growth{yearly:g}",
     )
 
 

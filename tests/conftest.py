@@ -89,6 +89,19 @@ def write_dataset(
     return folder
 
 
+def copy_closing_early(source: Path, folder: Path, product: str) -> str:
+    """Copy the data set ``source`` into ``folder`` without ``product``'s row of the last
+    flows day (a product closed before the as-of day); return that day, ISO."""
+    folder.mkdir()
+    for path in source.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    last = str(flows["date"].max())
+    flows = flows.loc[~((flows["product_id"] == product) & (flows["date"] == last))]
+    flows.to_csv(folder / "flows.csv", index=False)
+    return last
+
+
 @pytest.fixture
 def make_dataset() -> Callable[..., Path]:
     """``make_dataset(folder, n_products=3, n_days=60, seed=0)``: write a small valid data set."""

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from rainmaker import cli
 from rainmaker.app import daily, pipeline
 from simulate.sample_readme import README_TITLE
-from tests.conftest import write_dataset
+from tests.conftest import copy_closing_early, write_dataset
 from tests.daily_fakes import fake_make_plan, fake_run_forecast
 
 
@@ -516,13 +516,7 @@ def test_a_product_closed_before_the_as_of_day_is_not_counted_as_planned(tmp_pat
     import json
 
     folder = tmp_path / "data"
-    folder.mkdir()
-    for path in data.iterdir():
-        (folder / path.name).write_bytes(path.read_bytes())
-    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
-    last = flows["date"].max()
-    flows = flows.loc[~((flows["product_id"] == "P002") & (flows["date"] == last))]
-    flows.to_csv(folder / "flows.csv", index=False)
+    copy_closing_early(data, folder, "P002")
     out = tmp_path / "plan"
     said = io.StringIO()
     argv = ["plan", "--data", str(folder), "--out", str(out), "--no-tracking", "--horizon", "3"]

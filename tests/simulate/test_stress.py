@@ -33,7 +33,7 @@ from simulate.stress import (
     run_scenario,
     summarise,
 )
-from tests.conftest import write_dataset
+from tests.conftest import copy_closing_early, write_dataset
 
 AS_OF = pd.Timestamp("2022-06-15")  # a Wednesday; 06-16 and 06-17 work, 06-18/19 weekend
 FLAT_2 = {b.name: 2.0 for b in BUCKETS}  # every bucket at 2 % p.a.
@@ -430,13 +430,7 @@ def test_stress_command_warns_of_products_whose_flows_end_before_the_as_of_day(
     """As plan and forecast do: a product with no flows row on the as-of day is not stressed,
     and the log says which and why."""
     folder = tmp_path / "data"
-    folder.mkdir()
-    for f in small.iterdir():
-        (folder / f.name).write_bytes(f.read_bytes())
-    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
-    last = flows["date"].max()
-    flows = flows.loc[~((flows["product_id"] == "P003") & (flows["date"] == last))]
-    flows.to_csv(folder / "flows.csv", index=False)
+    last = copy_closing_early(small, folder, "P003")
     out = tmp_path / "out"
     assert cli.main(["stress", "--data", str(folder), "--out", str(out), "--no-progress"]) == 0
     captured = capsys.readouterr()

@@ -169,7 +169,8 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
       working day before days off, as far as the leverage cap allows;
     - on that day, ``surprise_above`` (the plan's quantile of the day's redemptions at its
       buffer confidence, ``redemption_quantile``), ``expected_redemptions`` and
-      ``days_off_redemptions`` (the plan's expected redemptions of the days off).
+      ``days_off_redemptions`` (the plan's expected redemptions of the days off), and the
+      plan's ``defence`` (the product's regime).
 
     The executor (:class:`simulate.policies.DecisionAllocation`) carries these out as they
     are when the day's flows come out as the plan expected; when they come out worse, the
@@ -184,11 +185,16 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
     hand lacks of it is borrowed by pledged repo that afternoon, as far as the leverage cap
     allows. What the cap leaves short of the plan's expected redemptions of the days off is
     raised by early sales at market value: fire sales come last, but holders left unpaid over
-    a weekend are worse. Sales stop at the plan's expectation, neither the cash target's
-    quantile nor the day's pace: a sale is a shortfall for certain, what lies beyond the
-    expectation only a chance of one (selling to the cash target sold CNY 2.3 bn on two
+    a weekend are worse. In calm, sales stop at the plan's expectation, neither the cash
+    target's quantile nor the day's pace: a sale is a shortfall for certain, what lies beyond
+    the expectation only a chance of one (selling to the cash target sold CNY 2.3 bn on two
     Fridays of the sample's y2020 window, and to the expectation scaled by the day's pace
     0.5 bn on one, whose weekends the borrowed cash paid anyway; to the expectation, 37 m).
+    For a product in defence (``defence``, the plan's regime) the expectation is scaled by
+    the day's pace too (:meth:`simulate.policies.ProductDecision.cash_to_sell_for`): a run
+    peaking on the eve of Dragon Boat 2020 (the ``combined2020`` panel window) left
+    CNY 1.5 bn unpaid over the holiday with the leverage cap reached and the morning's
+    expectation sold.
 
     P05 of the sample drawn with seed 7, Friday 2020-11-13, the first heavy day of its wave:
     CNY 1.19 bn redeemed (7.7 % of AUM; Thursday 0.53 bn). The plan's 0.94 bn of cash left
@@ -237,6 +243,7 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
             surprise_above=_surprise_above(values) if before_days_off else math.inf,
             expected_redemptions=_finite_amount(values.get("expected_redemptions", 0.0)),
             days_off_redemptions=days_off_redemptions.get(pid, 0.0),
+            defence=bool(values.get("defence", False)),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
     return Decision(out)

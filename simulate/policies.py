@@ -104,6 +104,9 @@ class ProductDecision:
             after today, CNY (0: none, or today is no eve of days off); what borrowing within
             the leverage cap leaves short of them (:meth:`cash_to_sell_for`) is raised by
             early sales at market value tonight: nothing else can pay the days off.
+        defence: the policy reads a redemption run at this product (a plan's ``defence``,
+            :mod:`optimize.regime`): then the days off's expected redemptions a sale may raise
+            grow with the day's pace too (:meth:`cash_to_sell_for`).
     """
 
     quota: float = math.inf
@@ -118,6 +121,7 @@ class ProductDecision:
     surprise_above: float = math.inf
     expected_redemptions: float = 0.0
     days_off_redemptions: float = 0.0
+    defence: bool = False
 
     def __post_init__(self) -> None:
         if math.isnan(self.quota) or self.quota < 0:
@@ -169,10 +173,19 @@ class ProductDecision:
         """Cash that early sales may raise tonight once borrowing is exhausted, CNY: the days
         off's expected redemptions, and never more than :meth:`cash_to_hold` (which nets the
         days off's subscriptions where the plan counts them, and which borrowing fills first,
-        so that nothing is sold while the leverage cap has room). The plan's expectation, not
-        the cash target's high quantile nor the day's pace: a sale is a shortfall for
-        certain, an unpaid day off beyond the expectation only a chance."""
-        return min(self.days_off_redemptions, self.cash_to_hold(redemptions))
+        so that nothing is sold while the leverage cap has room).
+
+        In calm, the plan's expectation, not the cash target's high quantile nor the day's
+        pace: a sale is a shortfall for certain, an unpaid day off beyond the expectation only
+        a chance (selling to the pace sold CNY 0.5 bn on a Friday of the sample's y2020 whose
+        weekend the borrowed cash paid anyway). In ``defence`` the expectation grows with the
+        day's pace, as tonight's cash does: in a run the days off follow the day that broke
+        the quantile, and the morning's expectation, made before it, is the run's lagging
+        view (a run peaking on the eve of Dragon Boat 2020 left CNY 1.5 bn unpaid over the
+        holiday with the leverage cap reached and the expectation sold; docs/backtest.md).
+        """
+        expected = self.days_off_redemptions * (self._pace(redemptions) if self.defence else 1.0)
+        return min(expected, self.cash_to_hold(redemptions))
 
     def _pace(self, redemptions: float) -> float:
         """How far the day's redemptions ran above the expectation once past

@@ -226,6 +226,14 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
         assert view.amount(float(first_row["cash"])) in row["afternoon"]
         assert view.amount(decision.expected_redemptions) in row["afternoon"]
     assert all(r["afternoon"] == "" for r in _View.build(inputs, "en").liquidity_rows())
+    # in defence a sale may raise the days off's expectation scaled like tonight's cash, and
+    # the report says so
+    assert not any("(defence)" in r["afternoon"] for r in view.liquidity_rows())
+    defending = on_friday.assign(defence=True)
+    assert all(d.defence for d in plan_decision(defending, friday, state).products.values())
+    for lang, word in (("en", "(defence)"), ("zh", "防御")):
+        rows_said = _View.build(replace(inputs, plan=defending), lang).liquidity_rows()
+        assert rows_said and all(word in r["afternoon"] for r in rows_said)
     # the worst days off of the last year, where they set a floor under tonight's cash, are
     # said with the plan's own figure
     assert all(r["worst_days_off"] == "" for r in _View.build(inputs, "en").liquidity_rows())

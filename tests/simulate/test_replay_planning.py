@@ -173,6 +173,23 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
 
     thursday, friday = pd.Timestamp("2021-11-11"), pd.Timestamp("2021-11-12")
     assert one_day(thursday) == (0.0, math.inf, 0.0, 0.0)
+    # the plan's regime reaches the executor (what a sale may raise in defence)
+    for defence in (False, True):
+        plan = pd.DataFrame(
+            {
+                "product_id": ["A"],
+                "date": [friday],
+                "quota": [np.nan],
+                "exposure": [0.0],
+                "baseline_exposure": [0.0],
+                "exposure_slots": [0],
+                "cash": [8e8],
+                "keep_liquid": [8e8],
+                "defence": [defence],
+            }
+        )
+        state = one_product_state(friday, Portfolio(0.0, cash=1e9))
+        assert plan_decision(plan, friday, state).of("A").defence is defence
     allowed, surprise_above, days_off, borrowed = one_day(friday)
     # Saturday's and Sunday's expected redemptions are what a sale may raise tonight
     assert allowed == math.inf and surprise_above == 4e8 and days_off == 2.5e8
@@ -207,6 +224,13 @@ def test_a_day_past_the_plans_quantile_scales_tonights_cash() -> None:
     assert holiday.cash_to_sell_for(2e8) == 8e8
     assert holiday.cash_to_sell_for(3e8) == pytest.approx(12e8)
     assert replace(decision, days_off_redemptions=10e8).cash_to_sell_for(3e8) == 10e8
+    # in defence (a run) the days off follow the day's pace: 500 m × 1.5, still never more
+    # than tonight's cash; up to the quantile, or with no expectation, nothing is scaled
+    run = replace(decision, defence=True)
+    assert run.cash_to_sell_for(3e8) == pytest.approx(7.5e8)
+    assert run.cash_to_sell_for(2.5e8) == 5e8
+    assert replace(run, days_off_redemptions=30e8).cash_to_sell_for(3e8) == pytest.approx(12e8)
+    assert replace(run, expected_redemptions=0.0).cash_to_sell_for(3e8) == 5e8
     # no quantile (every day but the last before days off), or nothing expected: as planned
     assert ProductDecision(cash_target=8e8).cash_to_hold(1e12) == 8e8
     no_expectation = ProductDecision(cash_target=8e8, surprise_above=2.5e8)

@@ -102,8 +102,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划停止买入一个月以上的资产并提高流动性下限。节假日前若到期资产不足以支付假期"
             "赎回，计划在杠杆上限（总资产不超过净资产的 120%）内以质押式回购融入现金；"
             "节假日前一个工作日若当日赎回超过计划的分位数，今晚现金随之增加：不足部分当天下午在"
-            "同一上限内融入；若上限内仍不足以支付假期的预期赎回，卖出资产补足"
-            "（假期内无法兑付比提前卖出更糟）。"
+            "同一上限内融入；若上限内仍不足以支付假期的预期赎回（防御状态下按当日赎回的速度放大），"
+            "卖出资产补足（假期内无法兑付比提前卖出更糟）。"
         ),
         "liquidity_held": "今晚现金 + 隔夜",
         "liquidity_near_head": "到下一个工作日的需要",
@@ -120,6 +120,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_afternoon": (
             "节前：若今日赎回超过 {quantile}，今晚现金按 {cash} × 今日赎回 ÷ {expected} 留存，"
             "不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
+        ),
+        "liquidity_afternoon_defence": (
+            "节前（防御）：若今日赎回超过 {quantile}，今晚现金按 {cash} × 今日赎回 ÷ {expected} "
+            "留存，不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
+            " × 今日赎回 ÷ {expected}（挤兑中假期赎回随今日的速度）"
         ),
         "liquidity_later": "{date}：需要 {need}，可用 {available}",
         "regime_calm": "平稳",
@@ -409,7 +414,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "On the last working day before days off, if the day's redemptions pass the plan's "
             "quantile, tonight's cash grows with them: borrow what is missing that afternoon "
             "within the cap, and sell for what the cap leaves short of the days off's expected "
-            "redemptions (holders unpaid over days off are worse than a sale)."
+            "redemptions, scaled like tonight's cash in defence (holders unpaid over days off "
+            "are worse than a sale)."
         ),
         "liquidity_held": "Cash + overnight tonight",
         "liquidity_near_head": "Needed through the next working day",
@@ -432,6 +438,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "before the days off: if today's redemptions pass {quantile}, keep {cash} × today's "
             "÷ {expected} tonight: borrow what is missing by pledged repo this afternoon; beyond "
             "the leverage cap, sell up to what the days off are expected to ask"
+        ),
+        "liquidity_afternoon_defence": (
+            "before the days off (defence): if today's redemptions pass {quantile}, keep {cash} "
+            "× today's ÷ {expected} tonight: borrow what is missing by pledged repo this "
+            "afternoon; beyond the leverage cap, sell up to what the days off are expected to "
+            "ask × today's ÷ {expected} (in a run the days off follow the day's pace)"
         ),
         "liquidity_later": "{date}: needs {need}, has {available}",
         "regime_calm": "calm",

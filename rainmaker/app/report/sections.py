@@ -227,8 +227,14 @@ class SectionsView(ReportView):
             day = day_number(pd.Timestamp(first["date"]))
             if workdays.before_days_off(day) and quantile > 0 and expected > 0:
                 # what the backtest's executor does that afternoon (simulate.planning_policies,
-                # plan_decision): the cash target scaled by the day's pace past the quantile
-                afternoon = w["liquidity_afternoon"].format(
+                # plan_decision): the cash target scaled by the day's pace past the quantile,
+                # and in defence what a sale may raise too
+                rule = (
+                    "liquidity_afternoon_defence"
+                    if bool(first["defence"])
+                    else "liquidity_afternoon"
+                )
+                afternoon = w[rule].format(
                     quantile=self.amount(quantile),
                     cash=self.amount(float(first["cash"])),
                     expected=self.amount(expected),

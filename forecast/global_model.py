@@ -146,8 +146,8 @@ class GlobalLightGBM(ForecastModel):
             )
             if len(product) == 0 or censored.all():
                 raise ValueError(
-                    f"lightgbm: no training rows for {variable} (history too short: need "
-                    f"{MIN_ORIGIN_HISTORY_DAYS + 1} days)"
+                    f"lightgbm: no training rows for {variable} "
+                    f"({_no_rows_reason(history, variable, end)})"
                 )
             features, scale = design_matrix(
                 context, variable, product, origin, horizon, actual_exposure=True
@@ -268,3 +268,20 @@ class GlobalLightGBM(ForecastModel):
             variable: dict(zip(names, booster.feature_importance("gain").tolist(), strict=True))
             for variable, booster in self.boosters_.items()
         }
+
+
+def _no_rows_reason(history: Panel, variable: str, end: int) -> str:
+    """Why :func:`~forecast.features.training_pairs` left nothing to learn from up to ``end``.
+
+    Every day with a week of history before it had its subscriptions capped by the quota (the
+    capped days are censored demand: no uncapped day to learn from), or there is no such day.
+    """
+    days = np.arange(end + 1)[:, None]
+    old_enough = days > history.first_index[None, :] + MIN_ORIGIN_HISTORY_DAYS - 1
+    known = old_enough & ~np.isnan(history.series(variable)[: end + 1])
+    if variable == "subscriptions" and known.any() and history.censored[: end + 1][known].all():
+        return (
+            "every day's subscriptions equal the quota in force: no uncapped day to learn "
+            "demand from"
+        )
+    return f"history too short: need {MIN_ORIGIN_HISTORY_DAYS + 1} days"

@@ -462,8 +462,9 @@ def rate_shock(
         points, per market row from ``start``.
 
     Raises:
-        UsageError: a parameter is out of range, ``start`` is not in the market's span, or the
-            reference tenor is not a rate column of the data set.
+        UsageError: a parameter is out of range, ``start`` or the peak (``days`` from it) is
+            not in the market's span, or the reference tenor is not a rate column of the data
+            set.
     """
     _check(shape in RATE_SHAPES, f"--shape must be one of {', '.join(RATE_SHAPES)}, got {shape!r}")
     defaults = _RATE_DEFAULTS[shape]
@@ -485,6 +486,13 @@ def rate_shock(
         first <= m_last,
         f"--start {first:%Y-%m-%d} is after the last market day {m_last:%Y-%m-%d}; expected a "
         "day the market covers",
+    )
+    # past the market's end no row carries the shock: the peak must be published to be applied
+    peak = first + pd.Timedelta(days=rise - 1)
+    _check(
+        peak <= m_last,
+        f"the shock's {rise} days to its peak from {first:%Y-%m-%d} end on {peak:%Y-%m-%d}, after "
+        f"the last market day {m_last:%Y-%m-%d}; expected an earlier --start or fewer --days",
     )
     rates = [c for c in market.columns if c not in _NOT_RATES]
     tenors = {c: t for c in rates if (t := tenor_days(c)) is not None}

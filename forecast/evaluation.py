@@ -81,16 +81,18 @@ class EvaluationResult:
         summary: the same over all horizons (``horizon`` = 0 means "all").
         forecasts: every scored forecast: ``model, origin, product_id, date, horizon,
             variable, actual, mean, pNN..., mase_scale``.
-        origins: the origin days.
+        origins: the origin days scored (those on which some product has flows).
         settings: the evaluation's parameters.
         seconds: wall time spent fitting and predicting.
         forecaster: the last fitted forecaster (the model artefact).
         groups: forecasts of sums over products, one row per ``model, origin, level, group,
             variable, date, horizon``: ``level`` is ``issuer`` (``group`` the issuer) or
             ``total`` (``group`` ``total``); ``actual``, ``p10``, ``p50``, ``p90`` in CNY.
-        notes: the models left out at some origins because the fit before them could not fit
-            them (too little history, every day capped), one line per model with how many
-            origins and the fit's reason; ``auto`` is scored at every origin regardless.
+        notes: the origins left out because no product has flows on them (one closed, its
+            successor not launched yet), then the models left out at some origins because the
+            fit before them could not fit them (too little history, every day capped), one
+            line per model with how many origins and the fit's reason; ``auto`` is scored at
+            every origin scored regardless.
     """
 
     metrics: pd.DataFrame
@@ -419,7 +421,8 @@ def evaluate_forecast(
         The :class:`EvaluationResult`.
 
     Raises:
-        UsageError: dates out of range, no origin in the window, bad horizon or models.
+        UsageError: dates out of range, no origin in the window or none with flows, bad
+            horizon or models.
     """
     start_day, end_day = parse_day(start, "start"), parse_day(end, "end")
     check_evaluation(horizon, step_days, refit_every_days)
@@ -454,7 +457,16 @@ def evaluate_forecast(
     seconds = {"fit": 0.0, "predict": 0.0}
     steps = stage_steps(progress, EVALUATION_STAGE, len(origins))
     left_out: dict[str, list[str]] = {}
+    flows_days = set(dataset.flows["date"])
+    idle: list[pd.Timestamp] = []
     for origin in origins:
+        if origin not in flows_days:
+            # no product has flows that day (one closed, its successor not launched yet):
+            # nothing to forecast from there; the next origin is fitted afresh
+            idle.append(origin)
+            fitted_on = None
+            steps.tick()
+            continue
         if fitted_on is None or (origin - fitted_on).days >= refit_every_days:
             started = time.perf_counter()
             forecaster = Forecaster(
@@ -479,6 +491,20 @@ def evaluate_forecast(
             group_frames.append(_group_rows(result, issuers, actual, origin, name))
         seconds["predict"] += time.perf_counter() - started
         steps.tick()
+    if len(idle) == len(origins):
+        raise UsageError(
+            f"no product has flows on any origin from {start_day:%Y-%m-%d} to "
+            f"{last_origin:%Y-%m-%d}; expected a window with flows"
+        )
+    scored = tuple(o for o in origins if o not in set(idle))
+    notes = (
+        [
+            f"{len(idle)} of {len(origins)} origins left out: no product has flows on them "
+            f"({', '.join(f'{o:%Y-%m-%d}' for o in idle[:5])}{', ...' if len(idle) > 5 else ''})"
+        ]
+        if idle
+        else []
+    )
     forecasts = pd.concat(frames, ignore_index=True)
     metrics = score(forecasts, quantiles)
     overall = score(forecasts.assign(horizon=0), quantiles)
@@ -486,7 +512,7 @@ def evaluate_forecast(
         metrics=metrics,
         summary=overall,
         forecasts=forecasts,
-        origins=tuple(origins),
+        origins=scored,
         settings={
             "start": f"{start_day:%Y-%m-%d}",
             "end": f"{end_day:%Y-%m-%d}",
@@ -496,15 +522,18 @@ def evaluate_forecast(
             "refit_every_days": refit_every_days,
             "quantiles": ",".join(f"{q:g}" for q in quantiles),
             "seed": seed,
-            "n_origins": len(origins),
+            "n_origins": len(scored),
             **{k: v for k, v in params.items() if isinstance(v, int | float | str)},
         },
         seconds=seconds,
         forecaster=forecaster,
         groups=pd.concat(group_frames, ignore_index=True),
-        notes=tuple(
-            f"{name} was not scored at {len(reasons)} of {len(origins)} origins: {reasons[0]}"
-            for name, reasons in left_out.items()
+        notes=(
+            *notes,
+            *(
+                f"{name} was not scored at {len(reasons)} of {len(scored)} origins: {reasons[0]}"
+                for name, reasons in left_out.items()
+            ),
         ),
     )
 

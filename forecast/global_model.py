@@ -46,6 +46,9 @@ SINGLE_THREAD_ROWS = 150_000
 BIN_SAMPLE_ROWS = 10_000
 # Rows of the first, uncensored-only booster of the Tobit correction.
 IMPUTE_MAX_ROWS = 50_000
+# Fewest uncapped training rows a flow's booster is fitted on: LightGBM's bagging of a single
+# row keeps none and stops with "Check failed: (num_data) > (0)".
+MIN_TRAIN_ROWS = 2
 
 
 class GlobalLightGBM(ForecastModel):
@@ -144,10 +147,11 @@ class GlobalLightGBM(ForecastModel):
                 if variable == "subscriptions"
                 else np.zeros(len(product), dtype=bool)
             )
-            if len(product) == 0 or censored.all():
+            uncapped = int((~censored).sum())
+            if uncapped < MIN_TRAIN_ROWS:
                 raise ValueError(
-                    f"lightgbm: no training rows for {variable} (history too short: need "
-                    f"{MIN_ORIGIN_HISTORY_DAYS + 1} days)"
+                    f"lightgbm: {'no' if uncapped == 0 else 'too few'} training rows for "
+                    f"{variable} ({_no_rows_reason(history, variable, end, uncapped)})"
                 )
             features, scale = design_matrix(
                 context, variable, product, origin, horizon, actual_exposure=True
@@ -268,3 +272,24 @@ class GlobalLightGBM(ForecastModel):
             variable: dict(zip(names, booster.feature_importance("gain").tolist(), strict=True))
             for variable, booster in self.boosters_.items()
         }
+
+
+def _no_rows_reason(history: Panel, variable: str, end: int, rows: int = 0) -> str:
+    """Why :func:`~forecast.features.training_pairs` left fewer than :data:`MIN_TRAIN_ROWS`
+    uncapped rows (``rows`` of them) to learn from up to ``end``.
+
+    Every day with a week of history before it had its subscriptions capped by the quota (the
+    capped days are censored demand: no uncapped day to learn from), or there are too few such
+    days.
+    """
+    days = np.arange(end + 1)[:, None]
+    old_enough = days > history.first_index[None, :] + MIN_ORIGIN_HISTORY_DAYS - 1
+    known = old_enough & ~np.isnan(history.series(variable)[: end + 1])
+    if variable == "subscriptions" and known.any() and history.censored[: end + 1][known].all():
+        return (
+            "every day's subscriptions equal the quota in force: no uncapped day to learn "
+            "demand from"
+        )
+    if rows:
+        return f"history too short: {rows} training row, need {MIN_TRAIN_ROWS}"
+    return f"history too short: need {MIN_ORIGIN_HISTORY_DAYS + 1} days"

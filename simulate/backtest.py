@@ -42,6 +42,7 @@ from simulate.replay import (
     ReplaySettings,
     replay,
     replay_first_day,
+    replayed_products,
 )
 from simulate.replay import Progress as ReplayProgress
 
@@ -324,13 +325,15 @@ def run_backtest(
             raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
     folder = Path(out)
     settings = settings or ReplaySettings()
-    first_day = replay_first_day(dataset, start, warmup_days)
+    first_day = replay_first_day(
+        dataset, start, warmup_days, replayed_products(dataset, start, end, products)
+    )
     asked = pd.Timestamp(start).normalize() - pd.Timedelta(days=warmup_days)
     if first_day > asked:
         print(
             f"backtest: warm-up clipped to {(pd.Timestamp(start) - first_day).days} days: the "
-            f"data set's flows begin on {dataset.first_date:%Y-%m-%d}, so the replay starts on "
-            f"{first_day:%Y-%m-%d}",
+            f"flows of the products replayed begin on {first_day - pd.Timedelta(days=1):%Y-%m-%d}"
+            f", so the replay starts on {first_day:%Y-%m-%d}",
             file=sys.stderr,
             flush=True,
         )

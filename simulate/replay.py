@@ -115,6 +115,7 @@ __all__ = [
     "managed_mixes",
     "replay",
     "replay_first_day",
+    "replayed_products",
     "response_table",
 ]
 
@@ -443,16 +444,22 @@ class _WorldResponse:
         return out
 
 
-def _check_window(
-    dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp, products: Sequence[str] | None
+def replayed_products(
+    dataset: Dataset,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    products: Sequence[str] | None,
 ) -> tuple[str, ...]:
+    """The products a replay of [``start``, ``end``] replays: those of ``products`` (default
+    every product) with flows in the window, sorted.
+
+    Raises:
+        UsageError: the window is reversed or past the flows, a product is unknown, no product
+            has flows in it, or ``start`` does not follow their first flows day.
+    """
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
         raise UsageError(f"--end {end:%Y-%m-%d} precedes --start {start:%Y-%m-%d}")
-    if start <= dataset.first_date:
-        raise UsageError(
-            f"--start {start:%Y-%m-%d} must follow the first flows day "
-            f"{dataset.first_date:%Y-%m-%d}: the replay starts from the AUM of the day before"
-        )
     if end > dataset.last_date:
         raise UsageError(
             f"--end {end:%Y-%m-%d} is after the last flows day {dataset.last_date:%Y-%m-%d}"
@@ -473,6 +480,12 @@ def _check_window(
     ].unique()
     if len(in_window) == 0:
         raise UsageError(f"no product has flows between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
+    first = flows.loc[flows["product_id"].isin(in_window), "date"].min()
+    if start <= first:
+        raise UsageError(
+            f"--start {start:%Y-%m-%d} must follow the first flows day {first:%Y-%m-%d} of the "
+            "products replayed: the replay starts from the AUM of the day before"
+        )
     return tuple(sorted(in_window))
 
 
@@ -487,11 +500,21 @@ def _aum_before(row: pd.Series) -> float:
 
 
 def replay_first_day(
-    dataset: Dataset, start: str | pd.Timestamp, warmup_days: int = DEFAULT_WARMUP_DAYS
+    dataset: Dataset,
+    start: str | pd.Timestamp,
+    warmup_days: int = DEFAULT_WARMUP_DAYS,
+    products: Sequence[str] | None = None,
 ) -> pd.Timestamp:
     """The first day a replay with ``warmup_days`` of warm-up before ``start`` replays:
-    ``start − warmup_days``, clipped to the day after the data set's first flows day (the
-    replay starts from the AUM of the day before its first day).
+    ``start − warmup_days``, clipped to the day after the first flows day of the products
+    replayed (the replay starts from the AUM of the day before its first day; before their
+    first day nothing is known that a policy could decide on).
+
+    Args:
+        dataset: the data set.
+        start: the window's first day.
+        warmup_days: days asked for before ``start``.
+        products: the products replayed (default: every product of the data set).
 
     Raises:
         UsageError: ``warmup_days`` is not a whole number ≥ 0.
@@ -501,7 +524,9 @@ def replay_first_day(
     if warmup_days < 0:
         raise UsageError(f"--warmup must be a whole number of days >= 0, got {warmup_days}")
     start = pd.Timestamp(start).normalize()
-    earliest = dataset.first_date + pd.Timedelta(days=1)
+    flows = dataset.flows
+    replayed = flows if products is None else flows.loc[flows["product_id"].isin(products)]
+    earliest = replayed["date"].min() + pd.Timedelta(days=1)
     return max(start - pd.Timedelta(days=int(warmup_days)), min(earliest, start))
 
 
@@ -555,8 +580,8 @@ def replay(
     began = time.perf_counter()
     settings = settings or ReplaySettings()
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    chosen = _check_window(dataset, start, end, products)
-    first_day = replay_first_day(dataset, start, warmup_days)
+    chosen = replayed_products(dataset, start, end, products)
+    first_day = replay_first_day(dataset, start, warmup_days, chosen)
     data = dataset.select(chosen)
     responses = _WorldResponse(data, first_day, settings.response)
     workdays = Workdays()

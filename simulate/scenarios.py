@@ -228,8 +228,8 @@ def stress_run(
         The :class:`Scenario`; ``effects`` per product and day of the run.
 
     Raises:
-        UsageError: a parameter is out of range, ``start`` is outside the flows, or a product
-            is unknown.
+        UsageError: a parameter is out of range, ``start`` is outside the flows, a product
+            is unknown, or the first ``days`` days run past a hit product's last day.
     """
     first = _start_day(dataset, start)
     _check(0.0 < depth < 1.0, f"--depth must be a share between 0 and 1 (0.30 = 30 %), got {depth}")
@@ -253,9 +253,19 @@ def stress_run(
     extra = np.zeros(len(flows))
     factor = np.ones(len(flows))
     depth_of: dict[str, float] = {}
+    depth_end = first + pd.Timedelta(days=days - 1)
     for product, draw in zip(hit, spread, strict=True):
         rows = _product_rows(flows, product)
-        offset = _days_since(flows["date"].to_numpy()[rows], first)
+        dates = flows["date"].to_numpy()[rows]
+        offset = _days_since(dates, first)
+        # the depth is normalised over the days present: without all of them it would leave in
+        # fewer days than asked (30 % in 5 days on the last day was 30 % in one)
+        _check(
+            offset.max() >= days - 1,
+            f"the run's {days} days from {first:%Y-%m-%d} end on {depth_end:%Y-%m-%d}, after "
+            f"product {product}'s last day {pd.Timestamp(dates.max()):%Y-%m-%d}; expected an "
+            "earlier --start, fewer --days, or --products without it",
+        )
         inside = (offset >= 0) & (offset < length)
         shaped = np.zeros(len(rows))
         shaped[inside] = profile[offset[inside]]
@@ -452,8 +462,9 @@ def rate_shock(
         points, per market row from ``start``.
 
     Raises:
-        UsageError: a parameter is out of range, ``start`` is not in the market's span, or the
-            reference tenor is not a rate column of the data set.
+        UsageError: a parameter is out of range, ``start`` or the peak (``days`` from it) is
+            not in the market's span, or the reference tenor is not a rate column of the data
+            set.
     """
     _check(shape in RATE_SHAPES, f"--shape must be one of {', '.join(RATE_SHAPES)}, got {shape!r}")
     defaults = _RATE_DEFAULTS[shape]
@@ -475,6 +486,13 @@ def rate_shock(
         first <= m_last,
         f"--start {first:%Y-%m-%d} is after the last market day {m_last:%Y-%m-%d}; expected a "
         "day the market covers",
+    )
+    # past the market's end no row carries the shock: the peak must be published to be applied
+    peak = first + pd.Timedelta(days=rise - 1)
+    _check(
+        peak <= m_last,
+        f"the shock's {rise} days to its peak from {first:%Y-%m-%d} end on {peak:%Y-%m-%d}, after "
+        f"the last market day {m_last:%Y-%m-%d}; expected an earlier --start or fewer --days",
     )
     rates = [c for c in market.columns if c not in _NOT_RATES]
     tenors = {c: t for c in rates if (t := tenor_days(c)) is not None}

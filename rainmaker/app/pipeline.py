@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,7 @@ __all__ = [
     "plan_settings",
     "print_warnings",
     "quantile_levels",
+    "say_forecast_notes",
     "select_products",
     "to_stderr",
 ]
@@ -277,8 +279,10 @@ def plan_day(
 
     progress(f"{as_of:%Y-%m-%d}: forecasting {n} products, {config.horizon} days ahead")
     started = time.perf_counter()
-    forecast = steps.forecast(dataset, as_of, config)
+    with warnings.catch_warnings(record=True) as raised:
+        forecast = steps.forecast(dataset, as_of, config)
     timings["forecast_s"] = time.perf_counter() - started
+    say_forecast_notes(forecast, raised, progress)
 
     progress(f"{as_of:%Y-%m-%d}: optimising quotas and buffers")
     started = time.perf_counter()
@@ -406,6 +410,30 @@ def _frame_or_none(value: Any, column: str) -> pd.DataFrame | None:
     if isinstance(value, pd.DataFrame) and column in value.columns:
         return value
     return None
+
+
+def say_forecast_notes(
+    forecast: ForecastResult, raised: Sequence[warnings.WarningMessage], progress: Progress
+) -> None:
+    """Tell ``progress`` what the forecast notes, once, and show what else it warned of.
+
+    The notes (too few days for a backtest, a model the fit could not fit, a product forecast by
+    a fallback) go to run.json and the report as well; ``rainmaker forecast`` prints them too.
+    A warning whose message is a note is said as the note only.
+
+    Args:
+        forecast: the forecast's result.
+        raised: the warnings recorded while it ran, shown again unless they are notes.
+        progress: where the notes go.
+    """
+    notes = set(forecast.warnings)
+    for warning in raised:
+        if str(warning.message) not in notes:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    for note in forecast.warnings:
+        progress(f"warning: forecast: {note}")
 
 
 def print_warnings(dataset: Dataset, progress: Progress) -> None:

@@ -6,9 +6,11 @@ here is the job around them. ``tests/cli/test_daily_e2e.py`` runs the real ones.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from forecast.base import ForecastFallbackWarning
 from rainmaker import cli
 from rainmaker.app import daily, pipeline
 from rainmaker.app.config import DailyConfig
@@ -312,6 +315,34 @@ def test_published_files(tmp_path):
     assert book[SHEETS["zh"]["plan"]].max_row == len(plan) + 1
     charts = {p.name for p in (folder / "charts").iterdir()}
     assert charts == {"aum.svg", "aum_products.svg", "yield.svg", "quota.svg"}
+
+
+def test_the_forecasts_notes_are_said_on_stderr_once(tmp_path):
+    """What the forecast notes (too few days for a backtest, a model it could not fit) went to
+    run.json and the report but not to the plan's log, where `rainmaker forecast` says it; a
+    note the forecaster also warned of is said once, and its other warnings still show."""
+    short = "only 20 days of history up to 2021-03-01: too few for a backtest"
+    fallback = "subscriptions: 1 product(s) with too little history for ets (P001)"
+
+    def noting_forecast(*args, **kwargs):
+        warnings.warn(fallback, ForecastFallbackWarning, stacklevel=2)
+        warnings.warn("an unrelated library warning", UserWarning, stacklevel=2)
+        result = fake_run_forecast(*args, **kwargs)
+        return dataclasses.replace(result, warnings=(short, fallback))
+
+    said: list[str] = []
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        outcome = daily.run_job(
+            _config(tmp_path),
+            steps=daily.Steps(noting_forecast, fake_make_plan),
+            progress=said.append,
+        )
+    assert f"warning: forecast: {short}" in said
+    assert said.count(f"warning: forecast: {fallback}") == 1
+    assert [str(w.message) for w in shown] == ["an unrelated library warning"]
+    run = json.loads((outcome.folder / "run.json").read_text())
+    assert f"forecast: {short}" in run["warnings"]
 
 
 def test_products_subset(tmp_path):

@@ -3,6 +3,7 @@ paths against sums of the outcomes."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -121,3 +122,38 @@ def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, 
     (note,) = result.notes
     assert note.startswith(f"lightgbm was not scored at {len(young)} of {len(result.origins)}")
     assert "need 8 days" in note
+
+
+def test_origins_on_which_no_product_has_flows_are_left_out(make_dataset, tmp_path) -> None:
+    """P001 closes and P002 launches five days later: an evaluation over the switch stopped
+    with exit 2 at the first origin in the gap ('no product has flows on the as-of day');
+    those origins are left out with a note, the others are scored."""
+    from rainmaker.dataset import load_dataset
+
+    dataset = load_dataset(make_dataset(tmp_path / "switch", n_products=2, n_days=60))
+    first = dataset.first_date
+    flows = dataset.flows
+    day = (flows["date"] - first).dt.days
+    kept = ((flows["product_id"] == "P001") & (day <= 25)) | (
+        (flows["product_id"] == "P002") & (day >= 31)
+    )
+    switch = dataclasses.replace(dataset, flows=flows.loc[kept].reset_index(drop=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = evaluate_forecast(
+            switch,
+            first + pd.Timedelta(days=20),
+            first + pd.Timedelta(days=45),
+            horizon=3,
+            models=("seasonal_naive",),
+            step_days=2,
+            forecaster_params={"n_paths": 20},
+        )
+    gap = [first + pd.Timedelta(days=d) for d in (26, 28, 30)]
+    assert not set(gap) & set(result.origins)
+    assert set(result.forecasts["origin"]) == set(result.origins)
+    assert len(result.origins) == 12 - len(gap)
+    (note,) = result.notes
+    assert note.startswith(
+        f"3 of 12 origins left out: no product has flows on them ({gap[0]:%Y-%m-%d}"
+    )

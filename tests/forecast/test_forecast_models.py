@@ -402,3 +402,29 @@ def test_capped_days_are_not_learned_as_demand() -> None:
         with_flags.predict_at(panel, origins[:3], 7)["redemptions"],
         without.predict_at(unflagged, origins[:3], 7)["redemptions"],
     )
+
+
+def test_lightgbm_on_a_history_capped_every_day_says_so() -> None:
+    """A feed whose subscriptions equal the quota on every day has no uncapped day to learn
+    demand from; LightGBM's refusal said 'history too short: need 8 days' on two years."""
+    panel = build_panel(toy_dataset(2, "2020-01-01", "2021-06-30", seed=3))
+    capped = dataclasses.replace(panel, censored=np.ones_like(panel.censored))
+    for censoring in ("impute", "drop"):  # drop: the forecaster's backtest fits
+        model = GlobalLightGBM(n_estimators=5, max_horizon=7, censoring=censoring)
+        with pytest.raises(ValueError, match="every day's subscriptions equal the quota"):
+            model.fit(capped, panel.n_days - 1)
+    short = dataclasses.replace(panel, censored=np.zeros_like(panel.censored))
+    with pytest.raises(ValueError, match="history too short: need 8 days"):
+        GlobalLightGBM(n_estimators=5, max_horizon=7).fit(short, 4)
+
+
+@pytest.mark.parametrize("n_days", [12, 16])
+def test_lightgbm_with_one_training_row_is_a_short_history_not_a_crash(n_days) -> None:
+    """One product with 12-16 days of history draws a single training row for a flow, and
+    LightGBM's bagging of one row stopped `rainmaker forecast` (and plan, run) with exit 1,
+    'LightGBMError: Check failed: (num_data) > (0)'; it is a history too short to fit on,
+    which the forecaster's fallbacks handle."""
+    end = pd.Timestamp("2021-01-01") + pd.Timedelta(days=n_days - 1)
+    panel = build_panel(toy_dataset(1, "2021-01-01", f"{end:%Y-%m-%d}"))
+    with pytest.raises(ValueError, match="history too short: 1 training row"):
+        GlobalLightGBM(n_estimators=5, max_horizon=14).fit(panel, panel.n_days - 1)

@@ -437,6 +437,28 @@ def test_a_product_whose_history_begins_late_starts_from_its_book_not_from_nothi
     np.testing.assert_allclose(t2["aum"].iloc[1:], rolled.iloc[1:], rtol=0, atol=1e-4)
 
 
+def test_products_replayed_that_begin_after_the_data_set_clip_the_warm_up_to_their_flows() -> None:
+    """T1 closes on 09-12 and its successor T2 begins on 09-20; a window from 09-25 replays T2
+    alone. The warm-up was clipped to the data set's first day (09-01), not T2's, and every
+    policy that reads the history stopped on the first morning with exit 2, 'as-of day
+    2021-09-19 precedes the first flows date 2021-09-20'; ``--products T2`` did the same."""
+    dataset = tiny_dataset(8, n_products=2)
+    flows = dataset.flows
+    kept = ((flows["product_id"] == "T1") & (flows["date"] <= "2021-09-12")) | (
+        (flows["product_id"] == "T2") & (flows["date"] >= "2021-09-20")
+    )
+    successor = dataclasses.replace(dataset, flows=flows.loc[kept].reset_index(drop=True))
+    result = replay(successor, "2021-09-25", "2021-09-30", RulePolicy(), warmup_days=10)
+    assert result.replay_start == pd.Timestamp("2021-09-21")
+    assert result.metrics["warmup_days"] == 4
+    assert set(result.daily["product_id"]) == {"T2"}
+    assert replay_first_day(successor, "2021-09-25", 10, ("T2",)) == pd.Timestamp("2021-09-21")
+    alone = replay(dataset, "2021-09-25", "2021-09-30", RulePolicy(), products=["T2"])
+    assert alone.replay_start == pd.Timestamp("2021-09-02")  # T2 has flows from the first day
+    with pytest.raises(UsageError, match="--start 2021-09-20 must follow the first flows day"):
+        replay(successor, "2021-09-20", "2021-09-30", RulePolicy(), products=["T2"])
+
+
 # ----------------------------------------------------------------------------- no look-ahead
 
 

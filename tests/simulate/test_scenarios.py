@@ -111,6 +111,33 @@ def test_run_depth_is_what_was_asked(sample: Dataset):
     assert 0.4 < summary["trough_share"] < 0.7  # a run that takes about half of the AUM
 
 
+def test_a_run_whose_depth_days_pass_a_products_last_day_is_refused(sample: Dataset):
+    """A run of 30 % in 5 days starting on the data's last day put all 30 % on that one day
+    (peak redemptions x11) and its summary still said 'in 5 days'; it is refused, as holders
+    leaving past a product's last day is."""
+    last = sample.last_date
+    with pytest.raises(UsageError, match=r"5 days from 2022-06-13 end on 2022-06-17, after .*P01"):
+        stress_run(sample, last - pd.Timedelta(days=2))
+    with pytest.raises(UsageError, match="P01's last day"):
+        apply_scenario(sample, "run-30in5", start=last, products=["P01"])
+    # a run that fits before the end is still applied, its depth over its days
+    fits = stress_run(sample, last - pd.Timedelta(days=4), products=["P01"])
+    assert fits.record["summary"]["extra_in_depth_days_share"] == pytest.approx(0.30)
+
+
+def test_a_rate_shock_peaking_after_the_last_market_day_is_refused(sample: Dataset):
+    """rates-2013 from the last day applied one tenth of its rise (+80 bp) while its summary
+    said '+800 bp at the peak'; the peak must fall on a market day, as a run's days must."""
+    last = sample.market["date"].iloc[-1]
+    with pytest.raises(UsageError, match=r"10 days to its peak from 2022-06-15 end on 2022-06-24"):
+        apply_scenario(sample, "rates-2013", start=last)
+    with pytest.raises(UsageError, match="after the last market day 2022-06-15"):
+        rate_shock(sample, last - pd.Timedelta(days=59), shape="climb")
+    fits = apply_scenario(sample, "rates-2013", start=last - pd.Timedelta(days=9))
+    shock = fits.effects["shibor_on"].to_numpy()
+    assert shock.max() == pytest.approx(8.0) and shock[-1] == pytest.approx(8.0)
+
+
 def test_run_changes_nothing_before_the_window_and_scales_after(sample: Dataset):
     length = PRESETS["run-30in5"].params["length"]
     scenario = apply_scenario(sample, "run-30in5", start=START)

@@ -136,6 +136,10 @@ def test_the_example_file_says_the_defaults():
         ("horizn = 14\n", "horizn"),
         ("[weights]\nincome = -1.0\n", "income"),
         ('optimizer = "missing.toml"\n', "optimizer"),
+        # a NUL: the run failed (exit 1) when it opened the history or started the notifier
+        ('output_root = "runs\\u0000x"\n', "output_root"),
+        ('history_url = "sqlite:///h\\u0000.db"\n', "history_url"),
+        ('notify_command = ["/bin/true", "a\\u0000"]\n', "notify_command"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, key):

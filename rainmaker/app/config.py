@@ -51,7 +51,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import re
 import tomllib
 import warnings
@@ -92,6 +91,9 @@ SEVERITIES = ("critical", "warning", "info")
 FAIL_ON_CHOICES = (*SEVERITIES, "none")
 LOG_FORMATS = ("text", "json")
 MAX_NOTIFY_TIMEOUT_S = 300
+# Retention beyond a century keeps every revision anyway; a larger number (1e20) overflowed the
+# date arithmetic of the retention step after the run had published its revision (exit 1).
+MAX_KEEP_DAYS = 36500
 _DEADLINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -256,8 +258,8 @@ class DailyConfig(Settings):
     )
     keep_days: int = setting(
         0,
-        expected="a whole number of days >= 0 (0 keeps every revision)",
-        check=_within(0, math.inf),
+        expected=f"a whole number of days from 0 (0 keeps every revision) to {MAX_KEEP_DAYS}",
+        check=_within(0, MAX_KEEP_DAYS),
     )
     log_format: str = setting("text", expected="'text' or 'json'", check=lambda v: v in LOG_FORMATS)
     progress: bool | None = setting(

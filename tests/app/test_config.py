@@ -140,6 +140,9 @@ def test_the_example_file_says_the_defaults():
         ('output_root = "runs\\u0000x"\n', "output_root"),
         ('history_url = "sqlite:///h\\u0000.db"\n', "history_url"),
         ('notify_command = ["/bin/true", "a\\u0000"]\n', "notify_command"),
+        # retention's date arithmetic overflowed after the revision was published (exit 1)
+        ("keep_days = 100000000000000000000\n", "keep_days"),
+        ("keep_days = 36501\n", "keep_days"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, key):

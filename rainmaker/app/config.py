@@ -117,11 +117,21 @@ def _zone_exists(name: str) -> bool:
 
 
 def _http_url(url: str) -> bool:
+    """An ``http(s)`` URL that urllib can send: ASCII without blanks or control characters
+    (a webhook's path is percent-encoded, an international host punycode), a host whose labels
+    IDNA accepts and a numeric port if any. urllib raised on the others (``http://u:pw@/x``, a
+    space, ``/é``, ``a..b``) after the run had published: exit 1, the URL's password or path in
+    the message."""
+    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+        return False
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+        host = parts.hostname or ""
+        host.encode("idna")  # UnicodeError (a ValueError): an empty or too long label
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    return parts.scheme in ("http", "https") and host != ""
 
 
 @dataclass(frozen=True)

@@ -301,6 +301,8 @@ def _run_command(argv: Sequence[str], body: bytes, timeout_s: float) -> str | No
         return f"notify_command {name} did not finish within {timeout_s:g} s"
     except OSError as exc:
         return f"notify_command {name} could not be started: {exc.strerror or exc}"
+    except ValueError as exc:  # a NUL in an argument
+        return f"notify_command {name} could not be started: {exc}"
     if done.returncode != 0:
         tail = done.stderr.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
         return f"notify_command {name} exited with status {done.returncode}" + (
@@ -329,6 +331,8 @@ def _post(url: str, body: bytes, timeout_s: float) -> str | None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return f"notify_url {shown}/... could not be reached: {reason}"
+    except ValueError:  # a URL urllib cannot send; its message would show the path or password
+        return f"notify_url {shown}/... could not be sent: not a URL urllib accepts"
     if not 200 <= status < 300:
         return f"notify_url {shown}/... answered HTTP {status}"
     return None

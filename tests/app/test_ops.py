@@ -198,6 +198,13 @@ def test_alert_checks_by_severity():
         ('timezone = "Mars/Olympus"', "timezone"),
         ('notify_command = "page me"', "notify_command"),
         ('notify_url = "ftp://host/x"', "notify_url"),
+        # accepted, then urllib raised after the run had published (exit 1, the password or
+        # the path in the message): no host, a port that is not a number, a blank, non-ASCII
+        ('notify_url = "http://user:s3cr3t@/hook"', "notify_url"),
+        ('notify_url = "https://hooks.example.com:abc/s3cr3t"', "notify_url"),
+        ('notify_url = "https://hooks.example.com/T0 s3cr3t"', "notify_url"),
+        ('notify_url = "https://hooks.example.com/s3cr3t/é"', "notify_url"),
+        ('notify_url = "https://hooks..example.com/s3cr3t"', "notify_url"),
         ("notify_timeout_s = 0", "notify_timeout_s"),
         ("keep_days = 1.5", "keep_days"),
         ('log_format = "xml"', "log_format"),
@@ -210,7 +217,8 @@ def test_bad_operations_settings_exit_2_naming_the_key(tmp_path, capsys, line, k
         config_from_mapping(tomllib.loads(line))
     settings = _settings(tmp_path, tmp_path / "data", line + "\n")
     assert cli.main(["run", "--config", str(settings)]) == 2
-    assert f"key '{key}'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"key '{key}'" in err and "s3cr3t" not in err
     assert not (tmp_path / "runs").exists()
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
 from rainmaker.investment_mix import DEFAULT_MIX
-from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
+from rainmaker.limits import MAX_HORIZON_DAYS, MAX_OBJECTIVE_PRICE, MIN_CONFIDENCE
 from rainmaker.regulation import (
     DEVIATION_NEGATIVE_ACTION_PCT,
     LIQUID_WORKDAYS,
@@ -71,11 +71,19 @@ def _share(default: float, what: str = "a share from 0 to 1") -> Any:
 
 
 def _weight(default: float) -> Any:
-    return setting(default, expected="a number >= 0 (per bp·day)", check=lambda v: v >= 0)
+    return setting(
+        default,
+        expected=f"a number from 0 to {MAX_OBJECTIVE_PRICE:g} (per bp·day)",
+        check=_within(0, MAX_OBJECTIVE_PRICE),
+    )
 
 
 def _penalty(default: float) -> Any:
-    return setting(default, expected="a number > 0 (per bp·day)", check=lambda v: v > 0)
+    return setting(
+        default,
+        expected=f"a number > 0, at most {MAX_OBJECTIVE_PRICE:g} (per bp·day)",
+        check=lambda v: 0 < v <= MAX_OBJECTIVE_PRICE,
+    )
 
 
 def _probability(default: float) -> Any:

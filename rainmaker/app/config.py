@@ -64,7 +64,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rainmaker import __version__
 from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
-from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
+from rainmaker.limits import MAX_HORIZON_DAYS, MAX_OBJECTIVE_PRICE, MIN_CONFIDENCE
 from rainmaker.settings_core import Settings, SettingsError, internal, read_settings, setting
 from rainmaker.tracking import check_tracking_uri
 
@@ -207,7 +207,9 @@ class DailyConfig(Settings):
         (), expected="a list of product ids (non-empty strings)", each=bool
     )
     weights: Mapping[str, float] = setting(
-        expected="a number >= 0 (an objective weight)", each=lambda v: v >= 0, default_factory=dict
+        expected=f"a number from 0 to {MAX_OBJECTIVE_PRICE:g} (an objective weight)",
+        each=_within(0, MAX_OBJECTIVE_PRICE),
+        default_factory=dict,
     )
     history_url: str | None = setting(
         None,

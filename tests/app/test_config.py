@@ -135,6 +135,7 @@ def test_the_example_file_says_the_defaults():
         ('experiment = ""\n', "experiment"),
         ("horizn = 14\n", "horizn"),
         ("[weights]\nincome = -1.0\n", "income"),
+        ("[weights]\nliquidity = 1e20\n", "liquidity"),  # the solver read it as infinite
         ('optimizer = "missing.toml"\n', "optimizer"),
         # a NUL: the run failed (exit 1) when it opened the history or started the notifier
         ('output_root = "runs\\u0000x"\n', "output_root"),

@@ -82,6 +82,10 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"purchases": {"max_wam_vs_book": 0.3}}, "purchases.max_wam_vs_book"),
         # a quota lot of 1e-16 of a day's demand passed and the solver failed ('Empty', exit 1)
         ({"quota": {"lot_share": 1e-16}}, "quota.lot_share"),
+        # HiGHS reads a cost of 1e20 as infinite: no plan (exit 1, the message blaming the data)
+        ({"weights": {"yield_deviation": 1e20}}, "weights.yield_deviation"),
+        ({"weights": {"liquidity": 1e7}}, "weights.liquidity"),
+        ({"penalties": {"needs": 1e20}}, "penalties.needs"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

@@ -203,7 +203,9 @@ class LiquiditySettings(Settings):
         expected=f"1 (no borrowing) to {MAX_LEVERAGE} (the regulatory cap)",
         check=_within(1.0, MAX_LEVERAGE),
     )
-    shock_bp: float = setting(100.0, expected="1 to 1000 bp", check=lambda v: 0 < v <= 1000)
+    # what it says: from 1 bp (1e-300 passed a check of > 0 and the deviation's coefficients,
+    # per bp of the shock, reached 1e303: no plan, exit 1)
+    shock_bp: float = setting(100.0, expected="1 to 1000 bp", check=_within(1, 1000))
     max_shock_deviation_pct: float = setting(
         DEVIATION_NEGATIVE_ACTION_PCT, expected="0 (off) to 5 percent", check=_within(0, 5)
     )

@@ -86,6 +86,9 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"weights": {"yield_deviation": 1e20}}, "weights.yield_deviation"),
         ({"weights": {"liquidity": 1e7}}, "weights.liquidity"),
         ({"penalties": {"needs": 1e20}}, "penalties.needs"),
+        # "1 to 1000 bp" accepted 1e-300: coefficients of 1e303, no plan (exit 1)
+        ({"liquidity": {"shock_bp": 1e-300}}, "liquidity.shock_bp"),
+        ({"liquidity": {"shock_bp": 0.5}}, "liquidity.shock_bp"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

@@ -351,7 +351,9 @@ class ExposureSettings(Settings):
     slots_per_product: int = setting(3, expected="an integer from 1 to 50", check=_within(1, 50))
     max_multiple: float = setting(2.0, expected="a multiple >= 1", check=lambda v: v >= 1)
     max_slots: int = setting(6, expected="an integer from 1 to 50", check=_within(1, 50))
-    budget_factor: float = setting(1.0, expected="a factor >= 0", check=lambda v: v >= 0)
+    # at most 100: far beyond what max_slots lets the products use, and a day's budget in slots
+    # stays an int64 (1e300 was cast to -9.2e18 slots and the solve never ended)
+    budget_factor: float = setting(1.0, expected="a factor from 0 to 100", check=_within(0, 100))
 
 
 @dataclass(frozen=True)

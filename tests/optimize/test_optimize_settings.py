@@ -89,6 +89,8 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         # "1 to 1000 bp" accepted 1e-300: coefficients of 1e303, no plan (exit 1)
         ({"liquidity": {"shock_bp": 1e-300}}, "liquidity.shock_bp"),
         ({"liquidity": {"shock_bp": 0.5}}, "liquidity.shock_bp"),
+        # 1e300: a day's budget of -9.2e18 slots once cast to int64, and a solve without end
+        ({"exposure": {"budget_factor": 1e300}}, "exposure.budget_factor"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

@@ -633,11 +633,13 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     """Write a stressed copy of a data set: a redemption run, a rate shock, holders leaving."""
+    from rainmaker.app.outputs import check_output_folder
     from rainmaker.dataset import load_dataset
     from rainmaker.validation import validate_dataset
     from simulate.scenarios import apply_scenario, check_out, parse_share, write_dataset
 
     check_out(args.out, force=args.force)  # before any work: a non-empty --out is refused
+    check_output_folder(Path(args.out), "--out")  # ... and one that cannot be written
     params = {
         "start": args.start,
         "depth": None if args.depth is None else parse_share(args.depth, "--depth"),

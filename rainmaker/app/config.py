@@ -288,7 +288,9 @@ class DailyConfig(Settings):
             super().__post_init__()
         except SettingsError as error:
             raise error.located(where) from error
-        check_output_folder(Path(self.output_root), f"{where}: key 'output_root':")
+        # a file in the way is refused for every command; whether it can be written is
+        # checked by those that write (rainmaker run), not by status or history
+        check_output_folder(Path(self.output_root), f"{where}: key 'output_root':", writable=False)
         check_tracking_uri(self.tracking_uri, f"{where}: key 'tracking_uri'")
 
     @property

@@ -273,6 +273,44 @@ def test_a_failed_run_is_notified_with_its_error(tmp_path, fakes, capsys):
     assert "market.csv" in summary["error"] and summary["outputs"] == {}
 
 
+def test_a_notifier_that_prints_without_end_is_bounded_in_memory(tmp_path):
+    """Its output was captured whole: ~1 GB of the job's memory a second until the timeout."""
+    import resource
+
+    endless = [sys.executable, "-c", "import sys\nwhile True: sys.stdout.write('x' * 65536)"]
+    config = DailyConfig(notify_command=endless, notify_timeout_s=1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    logged: list[str] = []
+    (problem,) = ops.notify(config, {"status": "published"}, logged.append)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert "did not finish within 1 s" in problem and grown_mib < 100
+    loud = "import sys\nsys.stderr.write('x' * 10_000_000 + ' the end')\nsys.exit(2)"
+    (problem,) = ops.notify(
+        DailyConfig(notify_command=[sys.executable, "-c", loud]), {}, logged.append
+    )
+    assert problem.endswith("x the end") and len(problem) < 400  # the tail only
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_notifier_timed_out_leaves_no_child_running(tmp_path):
+    """A shell script's children outlived the kill of the shell at the timeout."""
+    import time
+
+    pid_file = tmp_path / "pid"
+    script = f"sleep 60 & echo $! > {pid_file}; wait"
+    config = DailyConfig(notify_command=["/bin/sh", "-c", script], notify_timeout_s=1)
+    started = time.monotonic()
+    (problem,) = ops.notify(config, {}, [].append)
+    assert "did not finish" in problem and time.monotonic() - started < 5
+    child = Path("/proc") / pid_file.read_text().strip() / "stat"
+    for _ in range(50):  # a killed process is gone, or a zombie until it is reaped
+        if not child.exists() or child.read_text().split(") ")[1][0] in "ZX":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the notifier's child is still running")
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: list[tuple[str, str, bytes]] = []
 

@@ -361,11 +361,30 @@ def _keep_tail(pipe: IO[bytes] | None, kept: bytearray) -> None:
 
 
 def _post(url: str, body: bytes, timeout_s: float) -> str | None:
+    """POST the summary to the webhook; what went wrong in words, or None.
+
+    urllib's timeout bounds each wait for the socket, not the request: a server that sent its
+    answer a byte every half second held a run with a 1 s timeout for 13 s, and one that never
+    stops would hold it for ever. The request runs in a daemon thread given ``timeout_s`` in all
+    (name resolution included); one still running then is left behind, and ends with the job.
+    """
+    parts = urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname or ''}"
+    outcome: list[str | None] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(_send(url, shown, body, timeout_s)), daemon=True
+    )
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome:
+        return f"notify_url {shown}/... did not answer within {timeout_s:g} s"
+    return outcome[0]
+
+
+def _send(url: str, shown: str, body: bytes, timeout_s: float) -> str | None:
     import urllib.error  # start-up time of the command line: only a webhook needs them
     import urllib.request
 
-    parts = urlsplit(url)
-    shown = f"{parts.scheme}://{parts.hostname or ''}"
     request = urllib.request.Request(  # http(s) only, checked in config
         url,
         data=body,

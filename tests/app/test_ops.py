@@ -348,6 +348,39 @@ def test_the_webhook_gets_the_summary_and_its_failure_hides_the_url(tmp_path):
     assert "could not be reached" in problem and "s3cr3t" not in problem
 
 
+def test_a_webhook_that_answers_a_byte_at_a_time_is_bounded_in_time():
+    """urllib's timeout bounds each wait for the socket: a server trickling its answer held a
+    run with a 1 s timeout for 13 s (and one that never stops, for ever)."""
+    import socket
+    import time
+
+    server = socket.create_server(("127.0.0.1", 0))
+    answer = b"HTTP/1.1 204 No Content\r\n\r\n"
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in answer:
+                try:
+                    conn.send(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.5)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/hook/s3cr3t"
+    started = time.monotonic()
+    try:
+        (problem,) = ops.notify(
+            DailyConfig(notify_url=url, notify_timeout_s=1), {"status": "failed"}, [].append
+        )
+    finally:
+        server.close()
+    assert time.monotonic() - started < 3
+    assert "did not answer within 1 s" in problem and "s3cr3t" not in problem
+
+
 # ---------------------------------------------------------------------- history, status
 
 

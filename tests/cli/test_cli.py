@@ -158,6 +158,7 @@ EMPTY_PRODUCTS = (
 # not do): the commands did their work and then failed to write it (exit 1).
 UNWRITABLE = "/proc"
 CANNOT_WRITE = "cannot write in /proc"
+HUGE = "99999999999999999999"
 BAD_DAYS = ["01/06/2021", "2021", "2021/04/01", "15/06/2021", "2021-02-30", "yesterday", ""]
 
 # (argv, text the message must contain); every case is refused before any data is read
@@ -195,6 +196,14 @@ BAD_ARGUMENTS = [
     (["demo", "--config", "a-folder"], "is a folder"),
     (["history", "--limit", "0"], "--limit"),
     (["history", "--limit", "-3"], "--limit"),
+    # a count or a number of days beyond a million: an overflow after the data was read (exit 1)
+    (["history", "--limit", HUGE], "--limit"),
+    (["backtest", "--warmup", HUGE, "--no-tracking"], "--warmup"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--step", HUGE, "--no-tracking"], "--step"),
+    (
+        ["scenario", "--out", "s", "--kind", "run", "--start", "2021-03-20", "--length", HUGE],
+        "--length",
+    ),
     *((["backtest", "--start", day, "--no-tracking"], "--start") for day in BAD_DAYS),
     (["backtest", "--early-sale-cost-bp", "nan", "--no-tracking"], "--early-sale-cost-bp"),
     (["backtest", "--early-sale-cost-bp", "-5", "--no-tracking"], "--early-sale-cost-bp"),

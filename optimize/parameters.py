@@ -463,9 +463,10 @@ def _exposure(
         return np.zeros(p, dtype=np.int64), 1.0, np.ones((p, h, 1)), np.zeros(h, dtype=np.int64)
     slot_size = float(positive.mean()) / options.slots_per_product
     # At most max_multiple × the largest baseline (rounded down to whole slots), at least one.
-    slots = np.floor(options.max_multiple * baseline.max(axis=1) / slot_size + 1e-9).astype(
-        np.int64
-    )
+    # Capped before the cast to integers: a max_multiple of 1e300 is a float beyond int64 (cast
+    # to a negative number, then clipped to 1 slot instead of max_slots).
+    wanted = options.max_multiple * baseline.max(axis=1) / slot_size + 1e-9
+    slots = np.floor(np.minimum(wanted, options.max_slots)).astype(np.int64)
     slots = np.clip(slots, 1, options.max_slots)
     slots[~responsive] = 0
     s_max = int(slots.max())

@@ -25,7 +25,7 @@ from typing import Any
 from rainmaker.assets import BUCKETS
 from rainmaker.errors import UsageError
 from rainmaker.investment_mix import DEFAULT_MIX
-from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
+from rainmaker.limits import MAX_HORIZON_DAYS, MAX_OBJECTIVE_PRICE, MIN_CONFIDENCE
 from rainmaker.regulation import (
     DEVIATION_NEGATIVE_ACTION_PCT,
     LIQUID_WORKDAYS,
@@ -71,11 +71,19 @@ def _share(default: float, what: str = "a share from 0 to 1") -> Any:
 
 
 def _weight(default: float) -> Any:
-    return setting(default, expected="a number >= 0 (per bp·day)", check=lambda v: v >= 0)
+    return setting(
+        default,
+        expected=f"a number from 0 to {MAX_OBJECTIVE_PRICE:g} (per bp·day)",
+        check=_within(0, MAX_OBJECTIVE_PRICE),
+    )
 
 
 def _penalty(default: float) -> Any:
-    return setting(default, expected="a number > 0 (per bp·day)", check=lambda v: v > 0)
+    return setting(
+        default,
+        expected=f"a number > 0, at most {MAX_OBJECTIVE_PRICE:g} (per bp·day)",
+        check=lambda v: 0 < v <= MAX_OBJECTIVE_PRICE,
+    )
 
 
 def _probability(default: float) -> Any:
@@ -195,7 +203,9 @@ class LiquiditySettings(Settings):
         expected=f"1 (no borrowing) to {MAX_LEVERAGE} (the regulatory cap)",
         check=_within(1.0, MAX_LEVERAGE),
     )
-    shock_bp: float = setting(100.0, expected="1 to 1000 bp", check=lambda v: 0 < v <= 1000)
+    # what it says: from 1 bp (1e-300 passed a check of > 0 and the deviation's coefficients,
+    # per bp of the shock, reached 1e303: no plan, exit 1)
+    shock_bp: float = setting(100.0, expected="1 to 1000 bp", check=_within(1, 1000))
     max_shock_deviation_pct: float = setting(
         DEVIATION_NEGATIVE_ACTION_PCT, expected="0 (off) to 5 percent", check=_within(0, 5)
     )
@@ -341,7 +351,9 @@ class ExposureSettings(Settings):
     slots_per_product: int = setting(3, expected="an integer from 1 to 50", check=_within(1, 50))
     max_multiple: float = setting(2.0, expected="a multiple >= 1", check=lambda v: v >= 1)
     max_slots: int = setting(6, expected="an integer from 1 to 50", check=_within(1, 50))
-    budget_factor: float = setting(1.0, expected="a factor >= 0", check=lambda v: v >= 0)
+    # at most 100: far beyond what max_slots lets the products use, and a day's budget in slots
+    # stays an int64 (1e300 was cast to -9.2e18 slots and the solve never ended)
+    budget_factor: float = setting(1.0, expected="a factor from 0 to 100", check=_within(0, 100))
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,30 @@ def _deprecated(old: str, new: str) -> None:
 # Each raises UsageError (exit status 2) naming the flag; commands call them before any work.
 
 
+# The largest whole number a count or a number of days on the command line may be (seeds
+# apart): beyond it dates overflow pandas (--warmup), SQLite's LIMIT its 64 bits (--limit)
+# and arrays the memory (--length), each an 'unexpected error' (exit 1) after the data was read.
+MAX_OPTION_INT = 1_000_000
+
+
+def _whole(text: str) -> int:
+    """argparse type of a count or a number of days: an integer of at most a million in size.
+
+    Raises:
+        argparse.ArgumentTypeError: not an integer, or beyond :data:`MAX_OPTION_INT` (argparse
+            names the flag, exit status 2).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if abs(value) > MAX_OPTION_INT:
+        raise argparse.ArgumentTypeError(
+            f"{text} is beyond {MAX_OPTION_INT:,}; expected a count or a number of days"
+        )
+    return value
+
+
 def _at_least(value: int, flag: str, low: int, high: int | None = None) -> None:
     """``low <= value <= high`` (whole numbers: days, counts)."""
     if value < low or (high is not None and value > high):
@@ -633,11 +657,13 @@ def cmd_evaluate_forecast(args: argparse.Namespace) -> int:
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     """Write a stressed copy of a data set: a redemption run, a rate shock, holders leaving."""
+    from rainmaker.app.outputs import check_output_folder
     from rainmaker.dataset import load_dataset
     from rainmaker.validation import validate_dataset
     from simulate.scenarios import apply_scenario, check_out, parse_share, write_dataset
 
     check_out(args.out, force=args.force)  # before any work: a non-empty --out is refused
+    check_output_folder(Path(args.out), "--out")  # ... and one that cannot be written
     params = {
         "start": args.start,
         "depth": None if args.depth is None else parse_share(args.depth, "--depth"),
@@ -882,7 +908,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("forecast", help="forecast the N days after an as-of day")
     _add_data(p)
     p.add_argument("--as-of", default=None, metavar="DATE", help="default: last day of flows")
-    p.add_argument("--horizon", type=int, default=14, metavar="N", help="days (default 14)")
+    p.add_argument("--horizon", type=_whole, default=14, metavar="N", help="days (default 14)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="forecast CSV")
     p.add_argument(
         "--model", default="auto", metavar="M", help="auto (default), a model, or a list a,b"
@@ -896,16 +922,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(p)
     p.add_argument("--start", required=True, metavar="DATE", help="first origin")
     p.add_argument("--end", default=None, metavar="DATE", help="last day scored (default: last)")
-    p.add_argument("--horizon", type=int, default=14, metavar="N", help="days (default 14)")
+    p.add_argument("--horizon", type=_whole, default=14, metavar="N", help="days (default 14)")
     p.add_argument(
         "--models",
         default=None,
         metavar="M",
         help="comma-separated models (default: seasonal_naive,ets,lightgbm)",
     )
-    p.add_argument("--step", type=int, default=7, metavar="DAYS", help="days between origins")
+    p.add_argument("--step", type=_whole, default=7, metavar="DAYS", help="days between origins")
     p.add_argument(
-        "--refit-every", type=int, default=28, metavar="DAYS", help="days between full refits"
+        "--refit-every", type=_whole, default=28, metavar="DAYS", help="days between full refits"
     )
     p.add_argument(
         "--adapt",
@@ -932,7 +958,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("out/plan"), metavar="DIR", help="default: %(default)s"
     )
     _add_daily_options(p)
-    p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
+    p.add_argument("--horizon", type=_whole, default=None, metavar="N", help="days planned")
     _add_products(p)
     _add_no_tracking(p)
     _add_progress(p)
@@ -947,7 +973,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_daily_options(p)
     _add_config_data(p)
     p.add_argument("--as-of", default=None, metavar="DATE", help="back-fill this day instead")
-    p.add_argument("--horizon", type=int, default=None, metavar="N", help="days planned")
+    p.add_argument("--horizon", type=_whole, default=None, metavar="N", help="days planned")
     _add_products(p)
     p.add_argument(
         "--force", action="store_true", help="new revision even if data and settings are unchanged"
@@ -989,7 +1015,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="recorded runs and the accuracy of their forecasts")
     _add_daily_options(p, lang=False)
     _add_config_data(p)
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="runs shown (default 20)")
+    p.add_argument("--limit", type=_whole, default=20, metavar="N", help="runs shown (default 20)")
     p.add_argument("--no-accuracy", action="store_true", help="list runs only")
     p.add_argument(
         "--json",
@@ -1017,9 +1043,11 @@ def build_parser() -> argparse.ArgumentParser:
         help='MLflow store (default: %(default)s; "" is a deprecated --no-tracking)',
     )
     _add_no_tracking(p)
-    p.add_argument("--horizon", type=int, default=14, metavar="N", help="days planned each morning")
     p.add_argument(
-        "--refit-every", type=int, default=7, metavar="DAYS", help="forecast refit cadence"
+        "--horizon", type=_whole, default=14, metavar="N", help="days planned each morning"
+    )
+    p.add_argument(
+        "--refit-every", type=_whole, default=7, metavar="DAYS", help="forecast refit cadence"
     )
     p.add_argument(
         "--returning-share",
@@ -1051,7 +1079,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--warmup",
-        type=int,
+        type=_whole,
         default=None,
         metavar="DAYS",
         help="days replayed before --start and left out of the figures (default: "
@@ -1080,8 +1108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--force", action="store_true", help="replace a non-empty --out")
     p.add_argument("--shape", default=None, help="run: ramp|spike|plateau; rate-shock: spike|climb")
-    p.add_argument("--days", type=int, default=None, metavar="N", help="days of the depth/rise")
-    p.add_argument("--length", type=int, default=None, metavar="N", help="days until it is over")
+    p.add_argument("--days", type=_whole, default=None, metavar="N", help="days of the depth/rise")
+    p.add_argument("--length", type=_whole, default=None, metavar="N", help="days until it is over")
     p.add_argument("--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%")
     p.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="run: decay")
     p.add_argument("--subscription-dip", default=None, metavar="X", help="run: share, at peak")
@@ -1091,7 +1119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenor", default=None, metavar="COLUMN", help="rate-shock: reference rate")
     p.add_argument("--product", default=None, metavar="ID", help="holders-leave: the product")
     p.add_argument("--share", default=None, metavar="X", help="holders-leave: share of AUM")
-    p.add_argument("--holders", type=int, default=None, metavar="N", help="holders-leave: count")
+    p.add_argument("--holders", type=_whole, default=None, metavar="N", help="holders-leave: count")
     p.set_defaults(func=cmd_scenario)
 
     p = sub.add_parser(

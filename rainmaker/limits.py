@@ -7,7 +7,7 @@ command line check against it. No imports, so the command line reads it without 
 
 from __future__ import annotations
 
-__all__ = ["MAX_HORIZON_DAYS", "MIN_CONFIDENCE"]
+__all__ = ["MAX_HORIZON_DAYS", "MAX_OBJECTIVE_PRICE", "MIN_CONFIDENCE"]
 
 # The optimizer plans at most this many days after the as-of day (optimize's [horizon] days, the
 # job's `horizon`, `rainmaker backtest --horizon`). The forecast alone may look further
@@ -16,3 +16,8 @@ MAX_HORIZON_DAYS = 60
 # The redemption buffer may be sized at a higher confidence than p90, never a lower one (issue
 # contract): optimize's [liquidity] confidence and the job's `confidence`.
 MIN_CONFIDENCE = 0.90
+# The largest objective weight or slack penalty, per bp·day (optimize's [weights] and
+# [penalties], the job's [weights]); the defaults are at most 1000. HiGHS reads a cost of 1e20
+# as infinite and returned no plan (exit 1, the message blaming the data), and the model
+# multiplies some weights by ~100 before the solver sees them.
+MAX_OBJECTIVE_PRICE = 1e6

@@ -239,9 +239,13 @@ def _is(base: Any, value: Any, *, strict: bool) -> bool:
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
         return ok and math.isfinite(float(value))  # a setting is never NaN or infinite
     if base is str:
-        return isinstance(value, str)
+        # nor holds a NUL: the operating system refuses one in a path, an argument or a URL
+        # (a ValueError after the run's work, not a message naming the key)
+        return isinstance(value, str) and "\0" not in value
     if base is Path:
-        return isinstance(value, str) or (not strict and isinstance(value, os.PathLike))
+        if isinstance(value, str):
+            return "\0" not in value
+        return not strict and isinstance(value, os.PathLike) and "\0" not in os.fsdecode(value)
     return isinstance(value, base)
 
 

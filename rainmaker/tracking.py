@@ -11,9 +11,11 @@ Anyone can reuse :func:`log_run`: the backtest and the notebooks log the same wa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,10 +33,15 @@ __all__ = [
     "bounded_http_waits",
     "check_tracking_uri",
     "log_run",
+    "mlflow_key",
 ]
 
 # MLflow caps parameter values at 6000 characters; longer ones are cut, not refused.
 MAX_PARAM_CHARS = 6000
+# MLflow's metric and parameter names (mlflow.utils.validation): word characters, ".", "-", " ",
+# ":" (and "/", left out here: "a/../b" normalises to another name), at most 250 characters.
+MAX_KEY_CHARS = 250
+_NOT_IN_KEY = re.compile(r"[^\w.\- :]")
 # The schemes MLflow opens through SQLAlchemy (``dialect[+driver]://``) whose driver is a
 # separate package; SQLite's is Python's own.
 DRIVER_SCHEMES = ("postgresql", "mysql", "mssql")
@@ -173,7 +180,8 @@ def log_run(
         params: parameters; values are turned into text with any URL password masked
             (:func:`rainmaker.safety.mask_secrets`).
         metrics: numeric results (units in the key names, e.g. ``objective``, ``solve_s``);
-            NaN metrics are skipped.
+            NaN metrics are skipped. Keys of metrics and parameters MLflow would refuse are
+            logged as :func:`mlflow_key` makes them.
         tags: free-form tags (masked as the parameters).
         artifacts: files logged at the artefact root (report, plan, forecast, ...).
         figures: image files logged under ``figures/``.
@@ -215,12 +223,12 @@ def _log_run(
         client.log_batch(
             run_id,
             metrics=[
-                Metric(key, float(value), stamp, 0)
+                Metric(mlflow_key(key), float(value), stamp, 0)
                 for key, value in metrics.items()
                 if value is not None and math.isfinite(float(value))
             ],
             params=[
-                Param(key, mask_secrets(str(value))[:MAX_PARAM_CHARS])
+                Param(mlflow_key(key), mask_secrets(str(value))[:MAX_PARAM_CHARS])
                 for key, value in params.items()
             ],
             tags=[RunTag(key, mask_secrets(str(value))) for key, value in tags.items()],
@@ -238,6 +246,24 @@ def _log_run(
             )
         ) from exc
     return TrackedRun(run_id=run_id, experiment_id=experiment_id, tracking_uri=tracking_uri)
+
+
+def mlflow_key(key: str) -> str:
+    """``key`` as a metric or parameter name MLflow accepts; unchanged when it is one already.
+
+    Keys built from product ids (the backtest's ``<product>.relative_vol_bp``) made MLflow
+    refuse the whole batch for an id that validation accepts (``+1``, ``P(A)``, ``=X``, 300
+    characters): ``rainmaker backtest`` then exited 1 without its output folder. Characters
+    MLflow refuses become ``_``, a leading ``.`` is kept off (``..`` reads as a parent folder),
+    the name is cut to fit, and 8 hex digits of the original's sha256 keep two such keys apart.
+    """
+    clean = _NOT_IN_KEY.sub("_", key)
+    if clean.startswith("."):
+        clean = "_" + clean
+    if clean == key and 0 < len(key) <= MAX_KEY_CHARS:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+    return f"{clean[: MAX_KEY_CHARS - len(digest) - 1]}_{digest}"
 
 
 def _quiet_mlflow_logs() -> None:

@@ -51,7 +51,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import re
 import tomllib
 import warnings
@@ -65,7 +64,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rainmaker import __version__
 from rainmaker.app.outputs import check_output_folder
 from rainmaker.errors import UsageError
-from rainmaker.limits import MAX_HORIZON_DAYS, MIN_CONFIDENCE
+from rainmaker.limits import MAX_HORIZON_DAYS, MAX_OBJECTIVE_PRICE, MIN_CONFIDENCE
 from rainmaker.settings_core import Settings, SettingsError, internal, read_settings, setting
 from rainmaker.tracking import check_tracking_uri
 
@@ -92,6 +91,9 @@ SEVERITIES = ("critical", "warning", "info")
 FAIL_ON_CHOICES = (*SEVERITIES, "none")
 LOG_FORMATS = ("text", "json")
 MAX_NOTIFY_TIMEOUT_S = 300
+# Retention beyond a century keeps every revision anyway; a larger number (1e20) overflowed the
+# date arithmetic of the retention step after the run had published its revision (exit 1).
+MAX_KEEP_DAYS = 36500
 _DEADLINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -115,11 +117,21 @@ def _zone_exists(name: str) -> bool:
 
 
 def _http_url(url: str) -> bool:
+    """An ``http(s)`` URL that urllib can send: ASCII without blanks or control characters
+    (a webhook's path is percent-encoded, an international host punycode), a host whose labels
+    IDNA accepts and a numeric port if any. urllib raised on the others (``http://u:pw@/x``, a
+    space, ``/é``, ``a..b``) after the run had published: exit 1, the URL's password or path in
+    the message."""
+    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+        return False
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+        host = parts.hostname or ""
+        host.encode("idna")  # UnicodeError (a ValueError): an empty or too long label
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    return parts.scheme in ("http", "https") and host != ""
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,9 @@ class DailyConfig(Settings):
         (), expected="a list of product ids (non-empty strings)", each=bool
     )
     weights: Mapping[str, float] = setting(
-        expected="a number >= 0 (an objective weight)", each=lambda v: v >= 0, default_factory=dict
+        expected=f"a number from 0 to {MAX_OBJECTIVE_PRICE:g} (an objective weight)",
+        each=_within(0, MAX_OBJECTIVE_PRICE),
+        default_factory=dict,
     )
     history_url: str | None = setting(
         None,
@@ -256,8 +270,8 @@ class DailyConfig(Settings):
     )
     keep_days: int = setting(
         0,
-        expected="a whole number of days >= 0 (0 keeps every revision)",
-        check=_within(0, math.inf),
+        expected=f"a whole number of days from 0 (0 keeps every revision) to {MAX_KEEP_DAYS}",
+        check=_within(0, MAX_KEEP_DAYS),
     )
     log_format: str = setting("text", expected="'text' or 'json'", check=lambda v: v in LOG_FORMATS)
     progress: bool | None = setting(
@@ -274,7 +288,9 @@ class DailyConfig(Settings):
             super().__post_init__()
         except SettingsError as error:
             raise error.located(where) from error
-        check_output_folder(Path(self.output_root), f"{where}: key 'output_root':")
+        # a file in the way is refused for every command; whether it can be written is
+        # checked by those that write (rainmaker run), not by status or history
+        check_output_folder(Path(self.output_root), f"{where}: key 'output_root':", writable=False)
         check_tracking_uri(self.tracking_uri, f"{where}: key 'tracking_uri'")
 
     @property

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from rainmaker.errors import RainmakerError, UsageError
 from rainmaker.safety import mask_secrets
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
     "FORECAST_QUANTILES",
@@ -56,7 +57,7 @@ WITHDRAWN = "withdrawn"
 
 
 class HistoryUnavailable(RainmakerError):
-    """The history database cannot be opened or written (exit status 1)."""
+    """The history database cannot be opened, read or written (exit status 1)."""
 
 
 @dataclass
@@ -262,13 +263,28 @@ class RunHistory:
 
     # ------------------------------------------------------------------ reading
 
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection to read with: a database that answers but cannot be read as a run
+        history (a table or column missing, a value that is not a date) is
+        :class:`HistoryUnavailable` (exit 1, naming the database), not an unexpected error."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except (SQLAlchemyError, ValueError) as exc:
+            raise HistoryUnavailable(
+                f"cannot read the history database {self.url}: {_short(exc)}"
+            ) from exc
+
     def withdrawn(self) -> dict[str, dict[str, Any]]:
         """Withdrawn runs: run id -> ``{"at": UTC datetime, "reason": text or None}``."""
         from sqlalchemy import select
 
         e = self._t.events
         query = select(e.c.run_id, e.c.created_at, e.c.note).where(e.c.event == WITHDRAWN)
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query.order_by(e.c.id)).all()
         return {str(r.run_id): {"at": r.created_at, "reason": r.note} for r in rows}
 
@@ -290,7 +306,7 @@ class RunHistory:
         query = select(t).order_by(t.c.created_at.desc(), t.c.as_of.desc(), t.c.revision.desc())
         if limit is not None:
             query = query.limit(limit)
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query).mappings().all()
         withdrawn = self.withdrawn()
         records = []
@@ -298,6 +314,8 @@ class RunHistory:
             try:
                 info = json.loads(row["info"])
             except ValueError:
+                info = {}
+            if not isinstance(info, dict):  # JSON, but not the object a run records
                 info = {}
             gone = withdrawn.get(str(row["run_id"]))
             timings = info.get("timings") or {}
@@ -334,7 +352,7 @@ class RunHistory:
         from sqlalchemy import func, select
 
         query = select(func.count()).where(self._t.runs.c.run_id == str(run_id))
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             return bool(conn.execute(query).scalar_one())
 
     def runs(self, limit: int | None = None, as_of: Any = None) -> pd.DataFrame:
@@ -357,7 +375,7 @@ class RunHistory:
             query = query.where(t.c.as_of == pd.Timestamp(as_of).date())
         if limit is not None:
             query = query.limit(limit)
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             frame = pd.DataFrame(
                 conn.execute(query).mappings().all(), columns=list(t.c.keys())[:-1]
             )
@@ -405,7 +423,7 @@ class RunHistory:
             query = query.where(f.c.date <= pd.Timestamp(until).date())
         columns = ["run_id", "as_of", "revision", "product_id", "date", "variable", "mean"]
         columns += list(FORECAST_QUANTILES)
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)
         for column in ("as_of", "date"):
             frame[column] = pd.to_datetime(frame[column])
@@ -421,7 +439,7 @@ class RunHistory:
             .where(p.c.run_id == run_id)
             .order_by(p.c.product_id, p.c.date)
         )
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             frame = pd.DataFrame(
                 conn.execute(query).mappings().all(), columns=[c.name for c in p.c][1:]
             )
@@ -432,7 +450,7 @@ class RunHistory:
         """Number of rows in ``runs``, ``forecasts`` or ``plans``."""
         from sqlalchemy import func, select
 
-        with self._engine.connect() as conn:
+        with self._reading() as conn:
             return int(
                 conn.execute(select(func.count()).select_from(getattr(self._t, table))).scalar_one()
             )

@@ -18,14 +18,18 @@ output paths, never a setting, a URL or a password.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from rainmaker.app.config import SEVERITIES, DailyConfig
@@ -67,8 +71,9 @@ EXIT_CODES: dict[int, str] = {
 }
 # Flows of day D are complete early on D+1: the day a run after the deadline expects.
 EXPECTED_LAG_DAYS = 1
-# Bytes of a notifier's stderr quoted in the log when it fails.
+# Bytes of a notifier's stderr quoted in the log when it fails, of the last ones kept.
 _STDERR_TAIL = 300
+_STDERR_KEEP = 4096
 
 Log = Callable[[str], None]
 
@@ -292,29 +297,94 @@ def notify(config: DailyConfig, summary: Mapping[str, Any], log: Log) -> list[st
 
 
 def _run_command(argv: Sequence[str], body: bytes, timeout_s: float) -> str | None:
+    """Run the notifier with ``body`` on stdin; what went wrong in words, or None.
+
+    Its stdout is discarded and only the last bytes of its stderr are kept: captured whole, a
+    notifier that printed without end grew the job by about 1 GB a second until its timeout.
+    At the timeout its whole process group is killed (a shell script's children included).
+    """
     name = Path(argv[0]).name
     try:
-        done = subprocess.run(  # argv from the settings, no shell
-            list(argv), input=body, capture_output=True, timeout=timeout_s, check=False
+        process = subprocess.Popen(  # argv from the settings, no shell
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: a timeout ends its children too
         )
-    except subprocess.TimeoutExpired:
-        return f"notify_command {name} did not finish within {timeout_s:g} s"
     except OSError as exc:
         return f"notify_command {name} could not be started: {exc.strerror or exc}"
-    if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
-        return f"notify_command {name} exited with status {done.returncode}" + (
-            f": {tail}" if tail else ""
-        )
+    except ValueError as exc:  # a NUL in an argument
+        return f"notify_command {name} could not be started: {exc}"
+    kept = bytearray()
+    helpers = [
+        threading.Thread(target=_feed, args=(process.stdin, body), daemon=True),
+        threading.Thread(target=_keep_tail, args=(process.stderr, kept), daemon=True),
+    ]
+    for helper in helpers:
+        helper.start()
+    try:
+        code = process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return f"notify_command {name} did not finish within {timeout_s:g} s"
+    finally:
+        for helper in helpers:  # a child of the notifier may hold its stderr open: not waited on
+            helper.join(timeout=1.0)
+    if code != 0:
+        tail = bytes(kept).decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
+        return f"notify_command {name} exited with status {code}" + (f": {tail}" if tail else "")
     return None
 
 
+def _feed(pipe: IO[bytes] | None, body: bytes) -> None:
+    """Write the summary to the notifier's stdin and close it (a thread: it may not read)."""
+    if pipe is None:  # pragma: no cover - Popen was asked for a pipe
+        return
+    try:
+        pipe.write(body)
+        pipe.close()
+    except OSError:  # it exited or closed its stdin without reading all of it
+        pass
+
+
+def _keep_tail(pipe: IO[bytes] | None, kept: bytearray) -> None:
+    """Read the notifier's stderr to its end, keeping the last :data:`_STDERR_KEEP` bytes."""
+    if pipe is None:  # pragma: no cover - Popen was asked for a pipe
+        return
+    with pipe:
+        for chunk in iter(lambda: pipe.read(65536), b""):
+            kept += chunk
+            del kept[:-_STDERR_KEEP]
+
+
 def _post(url: str, body: bytes, timeout_s: float) -> str | None:
+    """POST the summary to the webhook; what went wrong in words, or None.
+
+    urllib's timeout bounds each wait for the socket, not the request: a server that sent its
+    answer a byte every half second held a run with a 1 s timeout for 13 s, and one that never
+    stops would hold it for ever. The request runs in a daemon thread given ``timeout_s`` in all
+    (name resolution included); one still running then is left behind, and ends with the job.
+    """
+    parts = urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname or ''}"
+    outcome: list[str | None] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(_send(url, shown, body, timeout_s)), daemon=True
+    )
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome:
+        return f"notify_url {shown}/... did not answer within {timeout_s:g} s"
+    return outcome[0]
+
+
+def _send(url: str, shown: str, body: bytes, timeout_s: float) -> str | None:
     import urllib.error  # start-up time of the command line: only a webhook needs them
     import urllib.request
 
-    parts = urlsplit(url)
-    shown = f"{parts.scheme}://{parts.hostname or ''}"
     request = urllib.request.Request(  # http(s) only, checked in config
         url,
         data=body,
@@ -329,6 +399,8 @@ def _post(url: str, body: bytes, timeout_s: float) -> str | None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return f"notify_url {shown}/... could not be reached: {reason}"
+    except ValueError:  # a URL urllib cannot send; its message would show the path or password
+        return f"notify_url {shown}/... could not be sent: not a URL urllib accepts"
     if not 200 <= status < 300:
         return f"notify_url {shown}/... answered HTTP {status}"
     return None

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ __all__ = [
     "all_revisions",
     "check_output_file",
     "check_output_folder",
+    "check_writable",
     "check_replaceable",
     "cleaned_up",
     "clear_staging",
@@ -305,21 +307,49 @@ def publish(staged: Path, final: Path) -> Path:
     return final
 
 
-def check_output_folder(path: Path, what: str) -> None:
+def check_output_folder(path: Path, what: str, *, writable: bool = True) -> None:
     """Refuse, before any work, an output folder that cannot be created or written into.
 
     Args:
         path: the folder (it may not exist yet: it is created with its parents).
         what: how the user named it, e.g. ``--out`` or ``output_root``.
+        writable: also check that something can be created in it, or in its nearest existing
+            parent (:func:`check_writable`); False for a command that only reads it
+            (``rainmaker status`` under a read-only monitoring account).
 
     Raises:
-        UsageError: ``path`` or one of its parents is a file (exit status 2).
+        UsageError: ``path`` or one of its parents is a file, or (``writable``) nothing can be
+            created there (exit status 2).
     """
     blocker = _file_in_the_way(path)
     if blocker == path:
         raise UsageError(f"{what} {path} is a file; expected a folder (created when missing)")
     if blocker is not None:
         raise UsageError(f"{what} {path}: {blocker} is a file, so the folder cannot be created")
+    if writable:
+        nearest = next((c for c in (path, *path.parents) if c.is_dir()), None)
+        if nearest is not None:
+            check_writable(nearest, f"{what} {path}")
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse a folder nothing can be created in (no permission, a read-only file system):
+    the command would otherwise do its work and then fail to write it (exit 1).
+
+    A probe folder is created in ``folder`` and removed at once, which tests what the write
+    will do (staging folders, temporary files), for any user and file system.
+
+    Raises:
+        UsageError: the probe could not be created (exit status 2).
+    """
+    try:
+        probe = tempfile.mkdtemp(prefix=".rainmaker-probe-", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            f"{what}: cannot write in {folder} ({exc.strerror or exc}); expected a folder this "
+            "user can write in"
+        ) from exc
+    os.rmdir(probe)
 
 
 def check_output_file(
@@ -340,9 +370,9 @@ def check_output_file(
             add a table of the input).
 
     Raises:
-        UsageError: ``path`` is a folder, its folder does not exist or is a file, it lies in
-            ``data``, or it is an existing file that is not an earlier output of the kind
-            (exit 2).
+        UsageError: ``path`` is a folder, its folder does not exist, is a file or cannot be
+            written in, it lies in ``data``, or it is an existing file that is not an earlier
+            output of the kind (exit 2).
     """
     if path.is_dir():
         raise UsageError(f"{what} {path} is a folder; expected a file name")
@@ -350,6 +380,8 @@ def check_output_file(
     if not parent.is_dir():
         what_is = "is a file" if parent.exists() else "does not exist"
         raise UsageError(f"{what} {path}: folder {parent} {what_is}; expected an existing folder")
+    if not path.exists() or path.is_file():  # a device or a pipe is written to, not replaced
+        check_writable(parent, f"{what} {path}")  # the file is renamed into place from there
     if data is not None and path.resolve().is_relative_to(data.resolve()):
         raise UsageError(
             f"{what} {path} is inside the data set folder {data} being read; expected a file "

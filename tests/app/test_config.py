@@ -135,7 +135,15 @@ def test_the_example_file_says_the_defaults():
         ('experiment = ""\n', "experiment"),
         ("horizn = 14\n", "horizn"),
         ("[weights]\nincome = -1.0\n", "income"),
+        ("[weights]\nliquidity = 1e20\n", "liquidity"),  # the solver read it as infinite
         ('optimizer = "missing.toml"\n', "optimizer"),
+        # a NUL: the run failed (exit 1) when it opened the history or started the notifier
+        ('output_root = "runs\\u0000x"\n', "output_root"),
+        ('history_url = "sqlite:///h\\u0000.db"\n', "history_url"),
+        ('notify_command = ["/bin/true", "a\\u0000"]\n', "notify_command"),
+        # retention's date arithmetic overflowed after the revision was published (exit 1)
+        ("keep_days = 100000000000000000000\n", "keep_days"),
+        ("keep_days = 36501\n", "keep_days"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, key):

@@ -174,3 +174,20 @@ def test_a_password_in_an_unusable_store_url_is_masked(tmp_path):
     with pytest.raises(TrackingError) as caught:
         log_run("postgresql://u:s3cr3t@127.0.0.1:9/db", "tests", run_name="x")
     assert "s3cr3t" not in str(caught.value) and "u:***@127.0.0.1" in str(caught.value)
+
+
+def test_metric_keys_built_from_any_valid_product_id_are_logged(store):
+    """The backtest logs <product>.relative_vol_bp: MLflow refused the whole batch for ids that
+    validation accepts ('+1', 'P(A)', '=X', 300 characters), and rainmaker backtest exited 1
+    without its output folder. Such keys are logged under a name MLflow takes, kept apart."""
+    ids = ["P01", "+1", "_1", "P(A)", '=HYPERLINK("x")', "..P", "a/../b", "现金宝", "x" * 300]
+    metrics = {f"{pid}.relative_vol_bp": float(i) for i, pid in enumerate(ids)}
+    tracked = log_run(store, "keys", run_name="ids", params={"+1.world": 1}, metrics=metrics)
+    logged = _client(store).get_run(tracked.run_id).data.metrics
+    from rainmaker.tracking import mlflow_key
+
+    assert len(logged) == len(ids)
+    assert logged["P01.relative_vol_bp"] == 0.0 and logged["现金宝.relative_vol_bp"] == 7.0
+    assert logged[mlflow_key("+1.relative_vol_bp")] == 1.0
+    assert logged[mlflow_key("_1.relative_vol_bp")] == 2.0  # not the same key as '+1''s
+    assert all(len(key) <= 250 for key in logged)

@@ -124,6 +124,51 @@ def test_an_unreachable_database_is_a_failure(tmp_path):
     assert caught.value.exit_code == 1
 
 
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        # another release's (or a hand-edited) schema, values that are not dates
+        ("ALTER TABLE runs DROP COLUMN info", "no such column: runs.info"),
+        ("UPDATE runs SET created_at = 'garbage'", "garbage"),
+        ("UPDATE runs SET as_of = '2022-13-45'", "month must be in 1..12"),
+    ],
+)
+def test_a_history_that_cannot_be_read_is_unavailable_not_unexpected(tmp_path, damage, says):
+    """status and history exited 1 'unexpected error' (OperationalError, ValueError) on a
+    database that opened but could not be read as a run history."""
+    import sqlite3
+
+    file = tmp_path / "history.sqlite"
+    dates = pd.date_range("2021-03-02", periods=3)
+    with open_history(f"sqlite:///{file}") as history:
+        history.record(
+            _run("a", "2021-03-01"),
+            _forecast("P001", dates, "aum", [1, 2, 3]),
+            _plan("P001", dates),
+        )
+    with sqlite3.connect(file) as conn:
+        conn.execute(damage)
+    with open_history(f"sqlite:///{file}") as history:
+        with pytest.raises(HistoryUnavailable, match="cannot read the history database") as caught:
+            history.records()
+        assert says in str(caught.value) and caught.value.exit_code == 1
+
+
+def test_a_run_whose_info_is_not_an_object_is_listed(history):
+    """records() read info with .get: a JSON list there ended status with AttributeError."""
+    import sqlite3
+
+    dates = pd.date_range("2021-03-02", periods=3)
+    history.record(
+        _run("a", "2021-03-01"), _forecast("P001", dates, "aum", [1, 2, 3]), _plan("P001", dates)
+    )
+    file = history.url.removeprefix("sqlite:///")
+    with sqlite3.connect(file) as conn:
+        conn.execute("UPDATE runs SET info = '[]'")
+    (record,) = history.records()
+    assert record["run_id"] == "a" and record["alerts"] == [] and record["exit_code"] is None
+
+
 def test_accuracy_against_outcomes(history, make_dataset, tmp_path):
     dataset = load_dataset(make_dataset(tmp_path / "data", n_products=1, n_days=30))
     flows = dataset.flows.set_index("date")

@@ -198,6 +198,13 @@ def test_alert_checks_by_severity():
         ('timezone = "Mars/Olympus"', "timezone"),
         ('notify_command = "page me"', "notify_command"),
         ('notify_url = "ftp://host/x"', "notify_url"),
+        # accepted, then urllib raised after the run had published (exit 1, the password or
+        # the path in the message): no host, a port that is not a number, a blank, non-ASCII
+        ('notify_url = "http://user:s3cr3t@/hook"', "notify_url"),
+        ('notify_url = "https://hooks.example.com:abc/s3cr3t"', "notify_url"),
+        ('notify_url = "https://hooks.example.com/T0 s3cr3t"', "notify_url"),
+        ('notify_url = "https://hooks.example.com/s3cr3t/é"', "notify_url"),
+        ('notify_url = "https://hooks..example.com/s3cr3t"', "notify_url"),
         ("notify_timeout_s = 0", "notify_timeout_s"),
         ("keep_days = 1.5", "keep_days"),
         ('log_format = "xml"', "log_format"),
@@ -210,7 +217,8 @@ def test_bad_operations_settings_exit_2_naming_the_key(tmp_path, capsys, line, k
         config_from_mapping(tomllib.loads(line))
     settings = _settings(tmp_path, tmp_path / "data", line + "\n")
     assert cli.main(["run", "--config", str(settings)]) == 2
-    assert f"key '{key}'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"key '{key}'" in err and "s3cr3t" not in err
     assert not (tmp_path / "runs").exists()
 
 
@@ -265,6 +273,44 @@ def test_a_failed_run_is_notified_with_its_error(tmp_path, fakes, capsys):
     assert "market.csv" in summary["error"] and summary["outputs"] == {}
 
 
+def test_a_notifier_that_prints_without_end_is_bounded_in_memory(tmp_path):
+    """Its output was captured whole: ~1 GB of the job's memory a second until the timeout."""
+    import resource
+
+    endless = [sys.executable, "-c", "import sys\nwhile True: sys.stdout.write('x' * 65536)"]
+    config = DailyConfig(notify_command=endless, notify_timeout_s=1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    logged: list[str] = []
+    (problem,) = ops.notify(config, {"status": "published"}, logged.append)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert "did not finish within 1 s" in problem and grown_mib < 100
+    loud = "import sys\nsys.stderr.write('x' * 10_000_000 + ' the end')\nsys.exit(2)"
+    (problem,) = ops.notify(
+        DailyConfig(notify_command=[sys.executable, "-c", loud]), {}, logged.append
+    )
+    assert problem.endswith("x the end") and len(problem) < 400  # the tail only
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_notifier_timed_out_leaves_no_child_running(tmp_path):
+    """A shell script's children outlived the kill of the shell at the timeout."""
+    import time
+
+    pid_file = tmp_path / "pid"
+    script = f"sleep 60 & echo $! > {pid_file}; wait"
+    config = DailyConfig(notify_command=["/bin/sh", "-c", script], notify_timeout_s=1)
+    started = time.monotonic()
+    (problem,) = ops.notify(config, {}, [].append)
+    assert "did not finish" in problem and time.monotonic() - started < 5
+    child = Path("/proc") / pid_file.read_text().strip() / "stat"
+    for _ in range(50):  # a killed process is gone, or a zombie until it is reaped
+        if not child.exists() or child.read_text().split(") ")[1][0] in "ZX":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the notifier's child is still running")
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: list[tuple[str, str, bytes]] = []
 
@@ -300,6 +346,39 @@ def test_the_webhook_gets_the_summary_and_its_failure_hides_the_url(tmp_path):
     nowhere = DailyConfig(notify_url="http://127.0.0.1:9/x?token=s3cr3t", notify_timeout_s=1)
     (problem,) = ops.notify(nowhere, {"status": "failed"}, logged.append)
     assert "could not be reached" in problem and "s3cr3t" not in problem
+
+
+def test_a_webhook_that_answers_a_byte_at_a_time_is_bounded_in_time():
+    """urllib's timeout bounds each wait for the socket: a server trickling its answer held a
+    run with a 1 s timeout for 13 s (and one that never stops, for ever)."""
+    import socket
+    import time
+
+    server = socket.create_server(("127.0.0.1", 0))
+    answer = b"HTTP/1.1 204 No Content\r\n\r\n"
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in answer:
+                try:
+                    conn.send(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.5)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/hook/s3cr3t"
+    started = time.monotonic()
+    try:
+        (problem,) = ops.notify(
+            DailyConfig(notify_url=url, notify_timeout_s=1), {"status": "failed"}, [].append
+        )
+    finally:
+        server.close()
+    assert time.monotonic() - started < 3
+    assert "did not answer within 1 s" in problem and "s3cr3t" not in problem
 
 
 # ---------------------------------------------------------------------- history, status

@@ -14,6 +14,8 @@ from rainmaker.app.outputs import (
     LOCK_FILE,
     LockHeld,
     all_revisions,
+    check_output_file,
+    check_output_folder,
     clear_staging,
     day_folder,
     list_revisions,
@@ -132,3 +134,20 @@ def test_lock_held_by_another_process_fails_at_once(tmp_path):
     # the lock dies with its process: a killed run never blocks the next one
     with run_lock(tmp_path) as path:
         assert path == tmp_path / LOCK_FILE
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc")
+def test_a_folder_nothing_can_be_created_in_is_refused_before_any_work(tmp_path):
+    """Nothing can be created in /proc, even by root: the commands did their work, then failed
+    to write it (exit 1). A command that only reads the folder (status) does not ask."""
+    for check in (
+        lambda: check_output_folder(Path("/proc/rainmaker/out"), "--out"),
+        lambda: check_output_file(Path("/proc/forecast.csv"), "--out"),
+    ):
+        with pytest.raises(UsageError, match="cannot write in /proc"):
+            check()
+    check_output_folder(Path("/proc/rainmaker/runs"), "output_root", writable=False)
+    check_output_folder(tmp_path / "new" / "out", "--out")
+    check_output_file(tmp_path / "forecast.csv", "--out")
+    check_output_file(Path("/dev/null"), "--out")  # written to, never renamed over
+    assert list(tmp_path.iterdir()) == []  # the probe is gone

@@ -34,7 +34,7 @@ def data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
+def workdir(tmp_path, monkeypatch, data) -> Path:
     """A working directory of the test's own (no ./rainmaker.toml is read by accident)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("x")
@@ -44,6 +44,9 @@ def workdir(tmp_path, monkeypatch) -> Path:
     (foreign / "thesis.docx").write_text("precious")
     (tmp_path / "bad.toml").write_text("horizon = = 3\n")
     (tmp_path / "unknown.toml").write_text("horizn = 3\n")
+    (tmp_path / "unwritable.toml").write_text(
+        f'data = "{data}"\noutput_root = "{UNWRITABLE}/runs"\n'
+    )
     return tmp_path
 
 
@@ -151,6 +154,11 @@ EMPTY_PRODUCTS = (
     "--products is empty; give product ids separated by commas, or leave the option out for "
     "every product"
 )
+# A folder nothing can be created in, even by root (tests run as root in CI, so a chmod would
+# not do): the commands did their work and then failed to write it (exit 1).
+UNWRITABLE = "/proc"
+CANNOT_WRITE = "cannot write in /proc"
+HUGE = "99999999999999999999"
 BAD_DAYS = ["01/06/2021", "2021", "2021/04/01", "15/06/2021", "2021-02-30", "yesterday", ""]
 
 # (argv, text the message must contain); every case is refused before any data is read
@@ -188,6 +196,14 @@ BAD_ARGUMENTS = [
     (["demo", "--config", "a-folder"], "is a folder"),
     (["history", "--limit", "0"], "--limit"),
     (["history", "--limit", "-3"], "--limit"),
+    # a count or a number of days beyond a million: an overflow after the data was read (exit 1)
+    (["history", "--limit", HUGE], "--limit"),
+    (["backtest", "--warmup", HUGE, "--no-tracking"], "--warmup"),
+    (["evaluate-forecast", "--start", "2021-03-20", "--step", HUGE, "--no-tracking"], "--step"),
+    (
+        ["scenario", "--out", "s", "--kind", "run", "--start", "2021-03-20", "--length", HUGE],
+        "--length",
+    ),
     *((["backtest", "--start", day, "--no-tracking"], "--start") for day in BAD_DAYS),
     (["backtest", "--early-sale-cost-bp", "nan", "--no-tracking"], "--early-sale-cost-bp"),
     (["backtest", "--early-sale-cost-bp", "-5", "--no-tracking"], "--early-sale-cost-bp"),
@@ -202,6 +218,21 @@ BAD_ARGUMENTS = [
     (["sample", "--out", "a-file"], "is a file"),
     (["sample", "--out", "foreign"], "did not write"),
     (["sample", "--seed", "-1"], "--seed"),
+    *(
+        (argv, CANNOT_WRITE)
+        for argv in (
+            ["forecast", "--out", f"{UNWRITABLE}/f.csv"],
+            ["evaluate-forecast", "--start", "2021-03-20", "--out", f"{UNWRITABLE}/m.csv"]
+            + ["--no-tracking"],
+            ["plan", "--out", f"{UNWRITABLE}/plan", "--no-tracking"],
+            ["run", "--config", "unwritable.toml", "--no-tracking"],
+            ["backtest", "--out", f"{UNWRITABLE}/backtest", "--no-tracking"],
+            ["stress", "--out", f"{UNWRITABLE}/stress"],
+            ["sample", "--out", f"{UNWRITABLE}/sample"],
+            ["scenario", "--out", f"{UNWRITABLE}/s", "--kind", "run", "--start", "2021-03-20"],
+        )
+        if Path(UNWRITABLE).is_dir()
+    ),
     # an explicitly empty product list is refused, not read as "every product"
     *(
         ([command, "--products", ids, *rest], EMPTY_PRODUCTS)

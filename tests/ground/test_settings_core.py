@@ -65,6 +65,9 @@ def _error(raw: dict, target: type = _Outer) -> SettingsError:
         ({"table": {"a": -1.0}}, "f.toml: key 'table.a': expected a number >= 0, got -1.0"),
         ({"names": "a"}, "key 'names': expected a list of strings, got 'a'"),
         ({"folder": ""}, "key 'folder': expected a path (string), got ''"),
+        # a NUL is refused by the operating system in a path, an argument or a URL
+        ({"folder": "a\0b"}, "key 'folder': expected a path (string), got 'a\\x00b'"),
+        ({"names": ["a\0"]}, "key 'names': expected a list of strings, got ['a\\x00']"),
         ({"flag": "yes"}, "key 'flag': expected true or false, got 'yes'"),
     ],
 )

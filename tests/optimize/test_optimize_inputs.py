@@ -433,3 +433,20 @@ def test_a_market_without_term_rates_prices_them_at_a_week_and_says_so(
     assert inputs.rates_pct["ncd_1m"] == pytest.approx(week + 0.12)
     assert inputs.rates_pct["ncd_3m"] == pytest.approx(week + 0.18)
     assert full.rates_pct["ncd_3m"] != pytest.approx(inputs.rates_pct["ncd_3m"])
+
+
+def test_an_unbounded_exposure_multiple_gives_max_slots() -> None:
+    """max_multiple = 1e300 means "no cap but max_slots": its slot count was a float beyond
+    int64, cast to a negative number and clipped to 1 slot (with a RuntimeWarning)."""
+    import warnings
+
+    def slots(multiple: float) -> np.ndarray:
+        settings = load_settings(overrides={"exposure": {"max_multiple": multiple}})
+        inputs = synthetic_inputs(3, 7, 5, settings=settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return model_parameters(inputs, settings).slots
+
+    unbounded = slots(1e300)
+    assert (unbounded == slots(1e6)).all()
+    assert unbounded.max() == load_settings().exposure.max_slots

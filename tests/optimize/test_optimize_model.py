@@ -289,6 +289,26 @@ def test_a_chinese_report_has_no_english_violation_lines() -> None:
     assert len(english) == len(lines) and any("redemption forecast" in e for e in english)
 
 
+@pytest.mark.parametrize("price", ["low", "high"])
+def test_every_weight_and_penalty_at_its_limit_still_plans(price: str) -> None:
+    """Weights and penalties are capped at MAX_OBJECTIVE_PRICE (1e20 was accepted, HiGHS read
+    it as an infinite cost and returned no plan): anywhere in the range the solver plans."""
+    from dataclasses import fields
+
+    from optimize.settings import Penalties, Weights
+    from rainmaker.limits import MAX_OBJECTIVE_PRICE
+
+    weights = {f.name: MAX_OBJECTIVE_PRICE for f in fields(Weights)}
+    weights["income"] = 0.0  # a reward below the yield weights
+    tiny = 1e-9 if price == "low" else MAX_OBJECTIVE_PRICE
+    penalties = {f.name: tiny for f in fields(Penalties)}
+    settings_ = _settings(weights=weights, penalties=penalties)
+    inputs = synthetic_inputs(3, 7, 5, settings=settings_, redemption_stress=60.0)
+    result = plan_from_inputs(inputs, settings_)
+    assert result.status in ("optimal", "feasible")
+    check_hard_constraints(result)
+
+
 def test_plans_are_deterministic() -> None:
     settings_ = _settings()
     inputs = synthetic_inputs(6, 10, 11, settings=settings_)

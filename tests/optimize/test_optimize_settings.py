@@ -82,6 +82,15 @@ def test_overrides_apply_last(tmp_path: Path) -> None:
         ({"purchases": {"max_wam_vs_book": 0.3}}, "purchases.max_wam_vs_book"),
         # a quota lot of 1e-16 of a day's demand passed and the solver failed ('Empty', exit 1)
         ({"quota": {"lot_share": 1e-16}}, "quota.lot_share"),
+        # HiGHS reads a cost of 1e20 as infinite: no plan (exit 1, the message blaming the data)
+        ({"weights": {"yield_deviation": 1e20}}, "weights.yield_deviation"),
+        ({"weights": {"liquidity": 1e7}}, "weights.liquidity"),
+        ({"penalties": {"needs": 1e20}}, "penalties.needs"),
+        # "1 to 1000 bp" accepted 1e-300: coefficients of 1e303, no plan (exit 1)
+        ({"liquidity": {"shock_bp": 1e-300}}, "liquidity.shock_bp"),
+        ({"liquidity": {"shock_bp": 0.5}}, "liquidity.shock_bp"),
+        # 1e300: a day's budget of -9.2e18 slots once cast to int64, and a solve without end
+        ({"exposure": {"budget_factor": 1e300}}, "exposure.budget_factor"),
     ],
 )
 def test_bad_settings_name_the_key(overrides: dict, named: str) -> None:

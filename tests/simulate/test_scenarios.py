@@ -324,6 +324,7 @@ def test_tenor_names_and_shares():
         (lambda d: stress_run(d, START, depth=1.2), "--depth"),
         (lambda d: stress_run(d, START, days=10, length=5), "--length"),
         (lambda d: stress_run(d, START, shape="wave"), "--shape"),
+        (lambda d: stress_run(d, START, dispersion=1e308), "--dispersion"),  # OverflowError
         (lambda d: stress_run(d, START, products=["P99"]), "unknown product"),
         (lambda d: stress_run(d, "2030-01-01"), "--start"),
         (lambda d: rate_shock(d, START, shape="climb", length=5), "--length"),

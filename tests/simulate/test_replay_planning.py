@@ -58,6 +58,20 @@ def one_product_state(day: pd.Timestamp, portfolio: Portfolio) -> ReplayState:
     )
 
 
+def one_row_plan(day: pd.Timestamp, **columns: object) -> pd.DataFrame:
+    """The first day of a plan for one product "A": uncapped, exposure not steered, and
+    ``columns`` (CNY amounts, the regime) as given."""
+    base = {
+        "product_id": "A",
+        "date": day,
+        "quota": np.nan,
+        "exposure": 0.0,
+        "baseline_exposure": 0.0,
+        "exposure_slots": 0,
+    }
+    return pd.DataFrame({name: [value] for name, value in {**base, **columns}.items()})
+
+
 def test_plan_rows_become_the_days_decisions() -> None:
     friday = pd.Timestamp("2021-11-12")
     dates = pd.date_range(friday, periods=4)
@@ -99,21 +113,14 @@ def test_plan_rows_become_the_days_decisions() -> None:
 def test_the_executed_day_is_the_plans_first_day() -> None:
     # Money as the plan expected it: the executor buys exactly the plan's first day.
     friday = pd.Timestamp("2021-11-12")
-    plan = pd.DataFrame(
-        {
-            "product_id": ["A"],
-            "date": [friday],
-            "quota": [np.nan],
-            "exposure": [0.0],
-            "baseline_exposure": [0.0],
-            "exposure_slots": [0],
-            "cash": [1e8],
-            "purchase_repo_1d": [3e8],
-            "purchase_repo_7d": [2e8],
-            "purchase_ncd_1m": [1e8],
-            "purchase_ncd_6m": [3e8],
-            "keep_liquid": [4e8],
-        }
+    plan = one_row_plan(
+        friday,
+        cash=1e8,
+        purchase_repo_1d=3e8,
+        purchase_repo_7d=2e8,
+        purchase_ncd_1m=1e8,
+        purchase_ncd_6m=3e8,
+        keep_liquid=4e8,
     )
     portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
     state = one_product_state(friday, portfolio)
@@ -175,19 +182,7 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
     assert one_day(thursday) == (0.0, math.inf, 0.0, 0.0)
     # the plan's regime reaches the executor (what a sale may raise in defence)
     for defence in (False, True):
-        plan = pd.DataFrame(
-            {
-                "product_id": ["A"],
-                "date": [friday],
-                "quota": [np.nan],
-                "exposure": [0.0],
-                "baseline_exposure": [0.0],
-                "exposure_slots": [0],
-                "cash": [8e8],
-                "keep_liquid": [8e8],
-                "defence": [defence],
-            }
-        )
+        plan = one_row_plan(friday, cash=8e8, keep_liquid=8e8, defence=defence)
         state = one_product_state(friday, Portfolio(0.0, cash=1e9))
         assert plan_decision(plan, friday, state).of("A").defence is defence
     allowed, surprise_above, days_off, borrowed = one_day(friday)

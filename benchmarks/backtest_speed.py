@@ -5,13 +5,16 @@ Replays ``--start..--end`` (default: the 90 days to 2022-06-15 of data/sample) f
 time went:
 
 - ``forecast``: the policy's forecasts, split into the first full fit, the weekly refits and the
-  daily predictions;
+  daily predictions; the refits run in a worker process beside the replay (simulate/refits.py),
+  so what they cost the replay is its wait for them (``refit wait``), unless ``--inline-refits``
+  fits them in the replay's process (the results are the same);
 - ``plan``: the optimizer's plans, split into plan inputs, model build, solve (relaxation,
   rounding, HiGHS) and the rest (result frames);
 - ``replay``: everything else (the replayed world, the executor, the per-day history);
 - ``write``: the output files (daily.csv, metrics.json, decisions.csv, run.json, the chart);
 
-with the replay's CPU seconds, the peak resident memory of the process and the machine's load
+with the replay's CPU seconds (the worker's included), the peak resident memory of the process
+and of the worker, and the machine's load
 averages (the timings of a shared machine are only comparable back to back). ``--compare DIR``
 checks that ``daily.csv``, ``metrics.json`` and ``decisions.csv`` are byte for byte those of an
 earlier run in ``DIR``; ``--profile FILE`` writes a cProfile of the replay. Not a test; run from
@@ -90,8 +93,12 @@ def _load() -> str:
 
 
 def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """User + system seconds of this process and its ended children (the refit worker ends
+    with the replay)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 def _compare(out: Path, reference: Path) -> bool:
@@ -121,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "backtest_speed")
     parser.add_argument("--compare", type=Path, default=None, metavar="DIR")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE")
+    parser.add_argument(
+        "--inline-refits", action="store_true", help="refit in the replay's process"
+    )
     args = parser.parse_args(argv)
 
     print(f"before: {_load()}", flush=True)
@@ -129,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     products = [p.strip() for p in args.products.split(",") if p.strip()]
     policy = make_policy(
         args.policy,
-        PolicyOptions(horizon_days=args.horizon, refit_every_days=args.refit_every),
+        PolicyOptions(
+            horizon_days=args.horizon,
+            refit_every_days=args.refit_every,
+            background_refits=not args.inline_refits,
+        ),
     )
     _instrument()
     settings = ReplaySettings()
@@ -163,12 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     plan = timings.get("plan_s", 0.0)
     days = len(pd.date_range(args.start, args.end, freq="D"))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rows = [
         ("load data", load_seconds, ""),
         ("replay, all", total, f"{days} days, {len(products)} products, {args.policy}"),
         ("  forecast", forecast, ""),
         ("    fit", SECONDS["forecast.fit"], f"{COUNTS['forecast.fit']} calls"),
-        ("    refit", SECONDS["forecast.refit"], f"{COUNTS['forecast.refit']} calls"),
+        ("    refit", SECONDS["forecast.refit"], f"{COUNTS['forecast.refit']} calls here"),
+        ("    refit wait", timings.get("refit_wait_s", 0.0), "for the worker's refits"),
         ("    predict", SECONDS["forecast.predict"], f"{COUNTS['forecast.predict']} calls"),
         ("  plan", plan, f"max {timings.get('plan_max_s', 0.0):.2f} s"),
         ("    inputs", SECONDS["plan.inputs"], ""),
@@ -191,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<16}{seconds:8.1f} s  {note}")
     print(f"replay CPU      {cpu:8.1f} s  user + system, every thread (steadier than wall time)")
     print(f"peak RSS        {peak_mb:8.0f} MB")
+    print(f"peak RSS worker {worker_mb:8.0f} MB  the refits' process (0: none)")
     print(f"after: {_load()}")
     summary = {
         "start": run_info["start"],
@@ -200,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": {label.strip(): round(seconds, 3) for label, seconds, _ in rows},
         "replay_cpu_seconds": round(cpu, 3),
         "peak_rss_mb": round(peak_mb, 1),
+        "peak_rss_worker_mb": round(worker_mb, 1),
         "load": os.getloadavg(),
     }
     (args.out / "speed.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -234,8 +234,12 @@ def run_window(
     quick: bool,
     overrides: dict,
     sample: Path = SAMPLE,
+    background_refits: bool = False,
 ) -> dict:
-    """Replay one window under every policy; return its comparison and seconds."""
+    """Replay one window under every policy; return its comparison and seconds.
+
+    ``background_refits``: the optimizer's refits in a worker process of their own (worth it
+    only with a core to spare: the results are the same either way)."""
     from simulate.backtest import PolicyOptions, run_backtest
 
     began = time.perf_counter()
@@ -249,7 +253,7 @@ def run_window(
             policies,
             out / window.name,
             products=PRODUCTS,
-            options=PolicyOptions(plan_overrides=overrides),
+            options=PolicyOptions(plan_overrides=overrides, background_refits=background_refits),
             tracking_uri=None,
             stressed=window.stressed,
         )
@@ -260,6 +264,11 @@ def run_window(
         "seconds": time.perf_counter() - began,
         "policy_seconds": {name: r.seconds for name, r in run.results.items()},
     }
+
+
+def spare_core(workers: int, windows: int) -> bool:
+    """Whether the windows replayed side by side leave a core for each one's refit worker."""
+    return min(max(1, workers), windows) < (os.cpu_count() or 1)
 
 
 COLUMNS = [
@@ -465,7 +474,16 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(chosen, policies, sweep, overrides, args, sample, began)
         with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
             futures = [
-                pool.submit(run_window, w, policies, args.out, args.quick, overrides, sample)
+                pool.submit(
+                    run_window,
+                    w,
+                    policies,
+                    args.out,
+                    args.quick,
+                    overrides,
+                    sample,
+                    spare_core(args.workers, len(chosen)),
+                )
                 for w in chosen
             ]
             results = [f.result() for f in futures]

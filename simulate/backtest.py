@@ -78,6 +78,9 @@ class PolicyOptions:
         plan_overrides: optimizer settings changed for the backtest, as
             ``{"section": {"key": value}}`` (keys of ``optimize/defaults.toml``), on top of the
             backtest's own (:data:`simulate.planning_policies.BACKTEST_PLAN_OVERRIDES`).
+        background_refits: run the optimizer's refits in a worker process beside the replay
+            (:mod:`simulate.refits`); ``False`` fits them in the replay's process, where every
+            core is busy already. The results are the same either way.
     """
 
     horizon_days: int = 14
@@ -85,6 +88,7 @@ class PolicyOptions:
     forecast_models: tuple[str, ...] | None = None
     seed: int = 0
     plan_overrides: Mapping[str, Mapping[str, Any]] | None = None
+    background_refits: bool = True
 
 
 def parse_policies(text: str) -> list[str]:
@@ -124,17 +128,19 @@ def make_policy(name: str, options: PolicyOptions | None = None) -> Policy:
             OraclePolicy,
         )
 
-        cls = OptimizerPolicy if name == "optimizer" else OraclePolicy
         overrides = {k: dict(v) for k, v in BACKTEST_PLAN_OVERRIDES.items()}
         for section, values in (options.plan_overrides or {}).items():
             overrides.setdefault(section, {}).update(values)
-        return cls(
-            horizon_days=options.horizon_days,
-            refit_every_days=options.refit_every_days,
-            forecast_models=options.forecast_models,
-            seed=options.seed,
-            plan_overrides=overrides,
-        )
+        common: dict[str, Any] = {
+            "horizon_days": options.horizon_days,
+            "refit_every_days": options.refit_every_days,
+            "forecast_models": options.forecast_models,
+            "seed": options.seed,
+            "plan_overrides": overrides,
+        }
+        if name == "oracle":
+            return OraclePolicy(**common)
+        return OptimizerPolicy(**common, background_refits=options.background_refits)
     raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
 
 

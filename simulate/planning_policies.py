@@ -28,6 +28,7 @@ import time
 import warnings
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from rainmaker.contracts import PURCHASE_PREFIX, ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 from simulate.policies import TERM_BUCKETS, Decision, Policy, ProductDecision, ReplayState
+from simulate.refits import REFIT_LAG_DAYS, WORKER_WARMUP_DAYS, Refits
 
 __all__ = [
     "OptimizerPolicy",
@@ -50,7 +52,12 @@ __all__ = [
 # The backtest re-plans every day: a solve that stops early on its gap or time limit costs a
 # little optimality on one day, which tomorrow's re-plan corrects.
 BACKTEST_PLAN_OVERRIDES: Mapping[str, Mapping[str, Any]] = {
-    "solver": {"time_limit_s": 5.0, "mip_rel_gap": 0.01, "explain": False},
+    "solver": {
+        "time_limit_s": 5.0,
+        "mip_rel_gap": 0.01,
+        "explain": False,
+        "search_max_integers": 0,
+    },
 }
 
 
@@ -268,10 +275,17 @@ class OptimizerPolicy(PlanningPolicy):
 
     name = "optimizer"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, background_refits: bool = True, **kwargs: Any) -> None:
+        """Args as :class:`PlanningPolicy`, and ``background_refits``: run the weekly refits
+        in a worker process beside the replay (:mod:`simulate.refits`; the results are the
+        same either way)."""
         super().__init__(*args, **kwargs)
         self._forecaster: Any = None
         self._fitted_on: pd.Timestamp | None = None
+        self._refits = Refits(background=background_refits)
+        self._pending: Future[Any] | None = None
+        self._pending_from: pd.Timestamp | None = None
+        self.refit_wait_seconds = 0.0
 
     def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
         from forecast import DEFAULT_MODELS, Forecaster  # start-up time: LightGBM, statsmodels
@@ -286,10 +300,37 @@ class OptimizerPolicy(PlanningPolicy):
                     seed=self.seed,
                 ).fit(history, as_of)
                 self._fitted_on = as_of
-            elif (as_of - self._fitted_on).days >= self.refit_every_days:
-                self._forecaster.refit(history, as_of)
-                self._fitted_on = as_of
+            else:
+                self._take_refit(as_of)
+                if (as_of - self._fitted_on).days >= self.refit_every_days - WORKER_WARMUP_DAYS:
+                    self._refits.start()  # the worker imports the forecast before it is needed
+                if self._pending is None and (as_of - self._fitted_on).days >= (
+                    self.refit_every_days
+                ):
+                    # fitted on what is known this morning, serving from REFIT_LAG_DAYS on
+                    self._pending = self._refits.submit(self._forecaster, history, as_of)
+                    self._pending_from = as_of + pd.Timedelta(days=REFIT_LAG_DAYS)
+                    self._fitted_on = as_of
             return self._forecaster.predict(history, as_of, self.horizon_days)
+
+    def _take_refit(self, as_of: pd.Timestamp) -> None:
+        """From the day a pending refit serves, forecast with it (waiting for it if needed)."""
+        if self._pending is None or self._pending_from is None or as_of < self._pending_from:
+            return
+        began = time.perf_counter()
+        self._forecaster = self._pending.result()
+        self.refit_wait_seconds += time.perf_counter() - began
+        self._pending = None
+
+    def timings(self) -> dict[str, float]:
+        return {**super().timings(), "refit_wait_s": self.refit_wait_seconds}
+
+    def params(self) -> dict[str, object]:
+        return {**super().params(), "refit_lag_days": REFIT_LAG_DAYS}
+
+    def close(self) -> None:
+        self._refits.close()
+        self._pending = None
 
 
 class OraclePolicy(PlanningPolicy):

@@ -366,6 +366,11 @@ class Policy(ABC):
         """Seconds spent deciding, by step, for the run record (empty when not measured)."""
         return {}
 
+    def close(self) -> None:
+        """Release what the policy started for its days (a worker process); called once,
+        when the replay ends or fails. The default holds nothing."""
+        return None
+
 
 class NoPolicy(Policy):
     """``none``: accept every subscription; keep investing as the product was managed, with a

@@ -672,40 +672,45 @@ def replay(
     future = data if policy.sees_future else None
     if progress is not None and len(days):
         progress(0, len(days), days[0])  # the replay starts: a renderer times it from here
-    for n, day in enumerate(days):
-        if day not in rates_of_day:
-            raise DataError([Problem("market.csv", "date", f"no market rates on {day:%Y-%m-%d}")])
-        active = tuple(pid for pid, p in state_products.items() if p.first <= day <= p.last)
-        state = ReplayState(
-            day=day,
-            product_ids=active,
-            portfolios={pid: state_products[pid].portfolio for pid in active},
-            observed=partial(
-                _observed_dataset,
-                data,
-                observed,
-                observed_columns,
-                observed_block,
-            ),
-            replayed=partial(pd.DataFrame, out_rows, columns=list(DAILY_COLUMNS)),
-            workdays=workdays,
-            future=future,
-            managed=managed,
-            world_response=responses.curves if future is not None else None,
-        )
-        decision: Decision = policy.decide(state, day)
-        world.begin_day(day, rates_of_day[day], float(benchmark[day]), warmup=day < start)
-        for pid in active:
-            p = state_products[pid]
-            d = decision.of(pid)
-            row = world.product_day(p, d, p.history.loc[day])
-            out_rows.append(row)
-            decision_rows.append(_decision_row(day, pid, d))
-            i = row_of[(pid, day)]
-            for j, column in enumerate(observed_columns):
-                observed_block[i, j] = row[column]
-        if progress is not None:
-            progress(n + 1, len(days), day)
+    try:
+        for n, day in enumerate(days):
+            if day not in rates_of_day:
+                raise DataError(
+                    [Problem("market.csv", "date", f"no market rates on {day:%Y-%m-%d}")]
+                )
+            active = tuple(pid for pid, p in state_products.items() if p.first <= day <= p.last)
+            state = ReplayState(
+                day=day,
+                product_ids=active,
+                portfolios={pid: state_products[pid].portfolio for pid in active},
+                observed=partial(
+                    _observed_dataset,
+                    data,
+                    observed,
+                    observed_columns,
+                    observed_block,
+                ),
+                replayed=partial(pd.DataFrame, out_rows, columns=list(DAILY_COLUMNS)),
+                workdays=workdays,
+                future=future,
+                managed=managed,
+                world_response=responses.curves if future is not None else None,
+            )
+            decision: Decision = policy.decide(state, day)
+            world.begin_day(day, rates_of_day[day], float(benchmark[day]), warmup=day < start)
+            for pid in active:
+                p = state_products[pid]
+                d = decision.of(pid)
+                row = world.product_day(p, d, p.history.loc[day])
+                out_rows.append(row)
+                decision_rows.append(_decision_row(day, pid, d))
+                i = row_of[(pid, day)]
+                for j, column in enumerate(observed_columns):
+                    observed_block[i, j] = row[column]
+            if progress is not None:
+                progress(n + 1, len(days), day)
+    finally:
+        policy.close()  # a worker the policy started (simulate.refits) ends with the replay
 
     daily = pd.DataFrame(out_rows, columns=list(DAILY_COLUMNS))
     decisions = pd.DataFrame(decision_rows)

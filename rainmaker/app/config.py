@@ -116,6 +116,20 @@ def _zone_exists(name: str) -> bool:
     return True
 
 
+def _lasting_database_url(url: str) -> bool:
+    """A non-empty URL of a database that outlives the command: an SQLite URL must name a
+    file. ``sqlite://``, ``sqlite:///`` (no file) and ``sqlite:///:memory:`` open a database in
+    memory, gone when the command ends: every run recorded there was lost, ``status`` said
+    "never" after a good run, and ``run`` was never idempotent."""
+    if url.strip() == "":
+        return False
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.split("+", 1)[0].lower() != "sqlite":
+        return True  # another database; open_history says what is wrong with a bad one
+    database = rest.removeprefix("/").split("?", 1)[0]  # sqlite:///<file>?<options>
+    return database not in ("", ":memory:")
+
+
 def _http_url(url: str) -> bool:
     """An ``http(s)`` URL that urllib can send: ASCII without blanks or control characters
     (a webhook's path is percent-encoded, an international host punycode), a host whose labels
@@ -213,8 +227,10 @@ class DailyConfig(Settings):
     )
     history_url: str | None = setting(
         None,
-        expected="an SQLAlchemy database URL (non-empty string)",
-        check=lambda v: v.strip() != "",
+        expected="an SQLAlchemy URL of a database kept on disk or a server, e.g. "
+        "sqlite:///runs/history.sqlite (sqlite:/// without a file and :memory: keep nothing "
+        "once the command ends)",
+        check=_lasting_database_url,
         read=lambda value, folder: resolve_sqlite_url(value, folder),
     )
     tracking_uri: str = setting(

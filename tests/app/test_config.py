@@ -131,6 +131,11 @@ def test_the_example_file_says_the_defaults():
         ('lang = "fr"\n', "lang"),
         ("products = [1, 2]\n", "products"),
         ('history_url = ""\n', "history_url"),
+        # a database in memory: every run recorded there was lost when the command ended
+        ('history_url = "sqlite:///"\n', "history_url"),
+        ('history_url = "sqlite://"\n', "history_url"),
+        ('history_url = "sqlite+pysqlite:///"\n', "history_url"),
+        ('history_url = "sqlite:///:memory:"\n', "history_url"),
         ('tracking_uri = "mlflow.db"\n', "tracking_uri"),
         ('experiment = ""\n', "experiment"),
         ("horizn = 14\n", "horizn"),
@@ -151,6 +156,14 @@ def test_bad_values_name_the_key(tmp_path, text, key):
         load_config(_write(tmp_path, text))
     assert caught.value.exit_code == 2
     assert "rainmaker.toml" in str(caught.value)
+
+
+def test_a_history_in_memory_is_refused_saying_why(tmp_path):
+    with pytest.raises(UsageError, match="keep nothing once the command ends") as caught:
+        DailyConfig(history_url="sqlite:///", output_root=tmp_path)
+    assert caught.value.exit_code == 2
+    for kept in ("sqlite:///h.db", "sqlite:////abs/h.db", "postgresql://u@h/db"):
+        assert DailyConfig(history_url=kept, output_root=tmp_path).history_url == kept
 
 
 def test_missing_file_and_bad_toml_are_usage_errors(tmp_path):

@@ -1177,7 +1177,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except DataError as error:
-        logs.error(error.describe())
+        head, *problems = error.lines()
+        logs.error(head, problems)
         return error.exit_code
     except (UsageError, RainmakerError) as error:
         logs.error(str(error))
@@ -1187,11 +1188,12 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except Exception as error:  # the last line of defence: a message, not a stack trace
         if args.debug:  # the traceback, with any password in it masked like every message
-            logs.error("".join(traceback.format_exception(error)).rstrip())
+            head, *frames = "".join(traceback.format_exception(error)).rstrip().split("\n")
+            logs.error(head, frames)
         else:
             logs.error(
-                f"unexpected error: {type(error).__name__}: {error}\n"
-                "(run with --debug for the traceback)"
+                f"unexpected error: {type(error).__name__}: {error}",
+                ["(run with --debug for the traceback)"],
             )
         return 1
 

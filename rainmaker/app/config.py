@@ -54,7 +54,7 @@ import json
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -76,6 +76,7 @@ __all__ = [
     "DailyConfig",
     "default_history_url",
     "load_config",
+    "product_selection",
     "resolve_sqlite_url",
 ]
 
@@ -95,6 +96,14 @@ MAX_NOTIFY_TIMEOUT_S = 300
 # date arithmetic of the retention step after the run had published its revision (exit 1).
 MAX_KEEP_DAYS = 36500
 _DEADLINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def product_selection(ids: Iterable[str]) -> tuple[str, ...]:
+    """Product ids as a selection: a set, each id once, in sorted order whatever the order and
+    repeats given (``--products P02,P01,P01`` or ``products = ["P02", "P01"]`` is ``P01,P02``:
+    the same plan, the same revision, the same outputs; the order they were given in chose
+    nothing, but made a new revision, 'settings changed')."""
+    return tuple(sorted(set(ids)))
 
 
 def _within(low: float, high: float) -> Callable[[float], bool]:
@@ -165,7 +174,8 @@ class DailyConfig(Settings):
             In the file: ``[liquidity] confidence``.
         model: forecast model name handed to ``forecast.run_forecast``.
         lang: report language, ``"zh"`` or ``"en"``.
-        products: product ids to plan; empty means every product with flows.
+        products: product ids to plan, a set (:func:`product_selection`: sorted, each once);
+            empty means every product with flows.
         weights: objective weights handed to the optimiser (name -> weight ≥ 0).
         history_url: SQLAlchemy URL of the run-history database; None (the default) is the
             SQLite file ``history.sqlite`` in ``output_root`` (:func:`default_history_url`).
@@ -304,6 +314,7 @@ class DailyConfig(Settings):
             super().__post_init__()
         except SettingsError as error:
             raise error.located(where) from error
+        object.__setattr__(self, "products", product_selection(self.products))
         # a file in the way is refused for every command; whether it can be written is
         # checked by those that write (rainmaker run), not by status or history
         check_output_folder(Path(self.output_root), f"{where}: key 'output_root':", writable=False)

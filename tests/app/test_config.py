@@ -166,6 +166,17 @@ def test_a_history_in_memory_is_refused_saying_why(tmp_path):
         assert DailyConfig(history_url=kept, output_root=tmp_path).history_url == kept
 
 
+def test_products_are_a_selection_in_any_order_and_repeats(tmp_path):
+    """The order or a repeat of the ids chose nothing but changed the settings' hash: a new
+    revision, 'settings changed'. Now a set, sorted."""
+    given = DailyConfig(products=("P02", "P01", "P01"), output_root=tmp_path)
+    plain = DailyConfig(products=("P01", "P02"), output_root=tmp_path)
+    assert given.products == ("P01", "P02") and given.settings_hash() == plain.settings_hash()
+    config = load_config(_write(tmp_path, 'products = ["P02", "P01", "P02"]\n'))
+    assert config.products == ("P01", "P02")
+    assert plain.replace(products=("P03", "P01")).products == ("P01", "P03")
+
+
 def test_missing_file_and_bad_toml_are_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         load_config(tmp_path / "nope.toml")

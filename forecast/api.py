@@ -50,7 +50,9 @@ from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
 from forecast.paths import (
     DAYS_OFF_LOOKBACK,
+    DORMANT_DAYS,
     aum_paths,
+    dormant,
     flow_paths,
     path_quantiles,
     shut_on_days_off,
@@ -772,6 +774,7 @@ class Forecaster:
             panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
         )
         _shut_days_off(panel, dates, paths, notes)
+        _shut_dormant(panel, point, paths, notes)
         paths["redemptions"], paths["aum"] = aum_paths(
             np.nan_to_num(panel.aum[-1], nan=0.0),
             _income_rate(panel),
@@ -986,6 +989,33 @@ def _shut_days_off(
         notes.append(
             f"{' and '.join(said)} were 0 on every day off of the last {DAYS_OFF_LOOKBACK} days "
             "(booked on working days only): forecast 0 on days off"
+        )
+
+
+def _shut_dormant(
+    panel: Panel,
+    point: dict[str, np.ndarray],
+    paths: dict[str, np.ndarray],
+    notes: list[str],
+) -> None:
+    """Set to 0, over the whole horizon, the point forecast and every path of a dormant flow
+    (:func:`forecast.paths.dormant`), and say so in ``notes`` with the products."""
+    said = []
+    for variable, history, censored in (
+        ("subscriptions", panel.subscriptions, panel.censored),
+        ("redemptions", panel.redemptions, None),
+    ):
+        shut = dormant(history, censored)
+        if shut.any():
+            point[variable][shut] = 0.0
+            paths[variable][shut] = 0.0
+            ids = [panel.product_ids[p] for p in np.flatnonzero(shut)]
+            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+            said.append(f"{variable} of {len(ids)} product(s) ({shown})")
+    if said:
+        notes.append(
+            f"{' and '.join(said)} were 0 on each of the last {DORMANT_DAYS} days and never "
+            "came back after such a gap: forecast 0 (dormant)"
         )
 
 

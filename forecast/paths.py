@@ -26,7 +26,9 @@ from rainmaker.quantiles import path_quantiles, quantile_label
 __all__ = [
     "DAYS_OFF_LOOKBACK",
     "DAYS_OFF_MIN",
+    "DORMANT_DAYS",
     "aum_paths",
+    "dormant",
     "flow_paths",
     "path_quantiles",
     "quantile_label",
@@ -39,6 +41,14 @@ __all__ = [
 # 0, where the models' level plus their residuals spread a band around 0 that 0 fell outside of.
 DAYS_OFF_LOOKBACK = 91
 DAYS_OFF_MIN = 8
+# A flow that was exactly 0 on each of a product's last DORMANT_DAYS days (known, and for
+# subscriptions not capped by a quota) is dormant, unless an earlier run of as many zero days
+# ended in flows again (they came back once, so they may again): every path of it is 0 over
+# the whole horizon. The models read a dormant flow against the scale of its active past (the
+# 28-day mean is 0, so the scale falls back to the mean of its whole history) and their
+# residuals spread a band of that size, a mean of millions a day for a product with none in
+# weeks. Four weeks: past a month-end, and as long as the scale's own window.
+DORMANT_DAYS = 28
 
 
 def shut_on_days_off(history: np.ndarray, off: np.ndarray) -> np.ndarray:
@@ -61,6 +71,42 @@ def shut_on_days_off(history: np.ndarray, off: np.ndarray) -> np.ndarray:
     zero_off = (known & days_off & (recent == 0)).sum(axis=0)
     live = (known & ~days_off & (recent != 0)).any(axis=0)
     return (n_off >= DAYS_OFF_MIN) & (zero_off == n_off) & live
+
+
+def dormant(history: np.ndarray, censored: np.ndarray | None = None) -> np.ndarray:
+    """Which products' flow is dormant (see :data:`DORMANT_DAYS`).
+
+    Args:
+        history: the flow, days × products (CNY; NaN before a product's first day or after
+            its last), up to the as-of day.
+        censored: days × products, True where the day's flow is only a lower bound (the
+            subscriptions a quota capped: a quota of 0 says nothing of demand); default none.
+
+    Returns:
+        (products,) True where the flow was exactly 0, known and not censored, on each of the
+        last :data:`DORMANT_DAYS` days, and no earlier run of at least :data:`DORMANT_DAYS`
+        such days was followed by a flow.
+    """
+    values = np.asarray(history, dtype=float)
+    zero = np.isfinite(values) & (values == 0)
+    if censored is not None:
+        zero &= ~np.asarray(censored, dtype=bool)
+    out = np.zeros(values.shape[1], dtype=bool)
+    if values.shape[0] < DORMANT_DAYS:
+        return out
+    for p in np.flatnonzero(zero[-DORMANT_DAYS:].all(axis=0)):
+        run = 0
+        came_back = False
+        for is_zero, value in zip(zero[:, p], values[:, p], strict=True):
+            if is_zero:
+                run += 1
+                continue
+            if run >= DORMANT_DAYS and np.isfinite(value) and value > 0:
+                came_back = True
+                break
+            run = 0
+        out[p] = not came_back
+    return out
 
 
 def flow_paths(

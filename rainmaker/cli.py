@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from rainmaker import __version__
 from rainmaker.app import logs
+from rainmaker.app.config import product_selection
 from rainmaker.app.ops import exit_codes_text
 from rainmaker.app.progress import reporter
 from rainmaker.errors import DataError, Problem, RainmakerError, UsageError
@@ -829,8 +830,10 @@ EMPTY_PRODUCTS = (
 
 class _ProductIds(argparse.Action):
     """``--products IDS``, the one place it is parsed: comma-separated ids, each stripped, blanks
-    dropped, as a tuple (the option left out: None, every product). An explicitly empty list
-    (``''``, ``,``) is a usage error (exit 2), not "every product"."""
+    dropped, as a selection (:func:`rainmaker.app.config.product_selection`: a set, sorted, so
+    that the order or a repeat changes no output and makes no new revision); the option left
+    out: None, every product. An explicitly empty list (``''``, ``,``) is a usage error (exit
+    2), not "every product"."""
 
     def __call__(
         self,
@@ -842,10 +845,13 @@ class _ProductIds(argparse.Action):
         ids = tuple(p.strip() for p in str(values).split(",") if p.strip())
         if not ids:
             parser.error(EMPTY_PRODUCTS)
-        setattr(namespace, self.dest, ids)
+        setattr(namespace, self.dest, product_selection(ids))
 
 
-def _add_products(parser: argparse.ArgumentParser, help_text: str = "comma-separated ids") -> None:
+PRODUCTS_HELP = "comma-separated ids, a set: order and repeats do not matter"
+
+
+def _add_products(parser: argparse.ArgumentParser, help_text: str = PRODUCTS_HELP) -> None:
     parser.add_argument(
         "--products", action=_ProductIds, default=None, metavar="IDS", help=help_text
     )
@@ -1113,7 +1119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%")
     p.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="run: decay")
     p.add_argument("--subscription-dip", default=None, metavar="X", help="run: share, at peak")
-    _add_products(p, "run: comma-separated ids")
+    _add_products(p, f"run: {PRODUCTS_HELP}")
     p.add_argument("--dispersion", type=float, default=None, metavar="SIGMA", help="run: spread")
     p.add_argument("--size-bp", type=float, default=None, metavar="BP", help="rate-shock: peak")
     p.add_argument("--tenor", default=None, metavar="COLUMN", help="rate-shock: reference rate")
@@ -1177,7 +1183,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except DataError as error:
-        logs.error(error.describe())
+        head, *problems = error.lines()
+        logs.error(head, problems)
         return error.exit_code
     except (UsageError, RainmakerError) as error:
         logs.error(str(error))
@@ -1187,11 +1194,12 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except Exception as error:  # the last line of defence: a message, not a stack trace
         if args.debug:  # the traceback, with any password in it masked like every message
-            logs.error("".join(traceback.format_exception(error)).rstrip())
+            head, *frames = "".join(traceback.format_exception(error)).rstrip().split("\n")
+            logs.error(head, frames)
         else:
             logs.error(
-                f"unexpected error: {type(error).__name__}: {error}\n"
-                "(run with --debug for the traceback)"
+                f"unexpected error: {type(error).__name__}: {error}",
+                ["(run with --debug for the traceback)"],
             )
         return 1
 

@@ -65,10 +65,15 @@ class DataError(RainmakerError):
         # raised in a worker process keeps its file, column and rows.
         return DataError, (self.problems,)
 
-    def describe(self) -> str:
+    def lines(self) -> list[str]:
+        """The head and one indented line per problem: what :meth:`describe` joins, kept
+        apart for a log, which escapes a line break inside a problem (a path's, an id's)."""
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        return [head, *(f"  - {p}" for p in self.problems)]
+
+    def describe(self) -> str:
+        return "\n".join(self.lines())
 
 
 class UsageError(RainmakerError):

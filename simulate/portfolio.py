@@ -46,6 +46,16 @@ Daily step for calendar day t (:meth:`Portfolio.step`), in this order:
    interest above income) is covered from pending money, then borrowed (any day, outside the
    cap: it is a day's accrual, not a redemption).
 
+   **Closing** (``redeem_all``, or a request of every unit outstanding: every holder
+   leaves, the product's AUM goes to 0): the request is every unit outstanding once the day's
+   income is credited, not an amount fixed the day before. On a working day the book is
+   liquidated: every lot is sold at market value, repo borrowing is repaid, and the last
+   holders are paid all that is left, the sales' realised loss (or gain) included: they are
+   the only holders left to bear it, so it is not owed to them as ``unpaid`` (a request fixed
+   in units beside a loss that shrinks the units left an ``unpaid`` no asset could pay, or
+   AUM below zero). On a day off only money on hand pays; the rest is unpaid, as any day
+   off's.
+
    The sample generator (:mod:`simulate.synthetic`) keeps the world the committed sample was
    drawn in: ``early_sale_haircut_bp`` set sells at a flat haircut of the principal on any
    day, with no borrowing (``max_leverage`` 1) and nothing unpaid.
@@ -528,6 +538,7 @@ class Portfolio:
         hold_cash: float = 0.0,
         borrow_up_to: float = 0.0,
         sell_to_hold: float = 0.0,
+        redeem_all: bool = False,
     ) -> DayResult:
         """Roll the portfolio over calendar day ``date`` (see the module docstring).
 
@@ -555,10 +566,16 @@ class Portfolio:
                 step 3b, counted in the day's ``sold_early`` and ``realised_loss``): the last
                 working day before days off, whose redemptions nothing else can pay once the
                 leverage cap is reached.
+            redeem_all: every holder leaves (the product closes): the day's request is every
+                unit outstanding once the day's income is credited, paid on a working day by
+                liquidating the book (see "Closing" in the module docstring); ``redemptions``
+                and ``deferred`` must then be 0.
 
         Raises:
             ValueError: a day skipped or repeated, a negative or non-finite amount, deferred
-                above the redemptions, or redemptions above the units outstanding.
+                above the redemptions, redemptions above the units outstanding, or
+                ``redeem_all`` with redemptions or deferred given, or in the sample
+                generator's world.
             KeyError: an unknown bucket or a missing rate.
         """
         t = day_number(date)
@@ -574,6 +591,11 @@ class Portfolio:
             raise ValueError(
                 f"step: deferred redemptions {deferred!r} exceed the day's redemptions "
                 f"{redemptions!r}"
+            )
+        if redeem_all and (reds_fen or defer_fen or self.early_sale_haircut_bp is not None):
+            raise ValueError(
+                "step: redeem_all asks for every unit itself: redemptions and deferred must be 0, "
+                "and it needs the market-value world (early_sale_haircut_bp None)"
             )
         aum_start = self._aum_fen
         workday = self.workdays.is_workday(t)
@@ -612,6 +634,8 @@ class Portfolio:
         net_before_sales = round(gross_fen - fee_fen - interest_fen)
         self._cash_fen += net_before_sales
         units_fen = aum_start + net_before_sales  # income is credited as units first
+        if redeem_all:  # every unit not asked for already, the day's income included
+            reds_fen = max(units_fen - self._owed_fen, 0)
         if reds_fen + self._owed_fen > units_fen:
             raise ValueError(
                 "step: redemptions exceed the units outstanding "
@@ -637,14 +661,22 @@ class Portfolio:
                 self._cash_fen = 0
                 self._borrow(deficit - self._take_pending(deficit), rates_pct, t)
             owed_fen = self._owed_fen if workday else 0  # what is owed is paid first
+            # a request of every unit outstanding closes the product as redeem_all does
+            closing = redeem_all or (
+                reds_fen > 0 and defer_fen == 0 and reds_fen + self._owed_fen == units_fen
+            )
+            if closing and workday:
+                # the last holders are paid what the book fetches: its sales' loss is theirs
+                reds_fen = max(self._liquidate(units_fen, t, rates_pct, paying) - owed_fen, 0)
             payable_fen = reds_fen - defer_fen
             due_fen = owed_fen + payable_fen
-            # the leverage cap on net assets once today's redemptions are paid
-            after_fen = units_fen - due_fen
-            # (a millionth of a fen keeps 0.2 × 500,000 fen at 100,000, not 99,999)
-            cap_fen = math.floor((self.max_leverage - 1.0) * max(after_fen, 0) + 1e-6)
-            room_fen = cap_fen - self._borrowed_fen
-            self._pay(due_fen, t, rates_pct, workday, room_fen, paying)
+            if not (closing and workday):
+                # the leverage cap on net assets once today's redemptions are paid
+                after_fen = units_fen - due_fen
+                # (a millionth of a fen keeps 0.2 × 500,000 fen at 100,000, not 99,999)
+                cap_fen = math.floor((self.max_leverage - 1.0) * max(after_fen, 0) + 1e-6)
+                room_fen = cap_fen - self._borrowed_fen
+                self._pay(due_fen, t, rates_pct, workday, room_fen, paying)
             paid_owed = min(paying.paid, owed_fen)
             paid_new = paying.paid - paid_owed
             self._owed_fen += reds_fen - paid_owed - paid_new
@@ -774,6 +806,22 @@ class Portfolio:
             ) / total
         self._borrowed_fen += fen
 
+    def _liquidate(
+        self, units_fen: int, t: int, rates_pct: Mapping[str, float], paying: _Paying
+    ) -> int:
+        """Closing on a working day: sell every lot at market value, repay repo borrowing and
+        pay the holders of ``units_fen`` (every unit) what is left; record it in ``paying`` and
+        return what the units were worth once the sales' realised loss is counted, fen."""
+        sold, proceeds, loss = self._sell_lots(None, t, rates_pct)
+        self._cash_fen += proceeds
+        paying.sold += sold
+        paying.loss += loss
+        self._borrowed_fen -= self._from_money(self._borrowed_fen)
+        worth_fen = units_fen - loss
+        # all of it when the book covers its debt; less only when it does not (the rest owed)
+        paying.paid = self._from_money(max(worth_fen, 0))
+        return worth_fen
+
     def _pay(
         self,
         need_fen: int,
@@ -804,10 +852,11 @@ class Portfolio:
         paying.paid += proceeds
 
     def _sell_lots(
-        self, need_fen: int, t: int, rates_pct: Mapping[str, float]
+        self, need_fen: int | None, t: int, rates_pct: Mapping[str, float]
     ) -> tuple[int, int, int]:
-        """Sell lots early at market value until ``need_fen`` is raised or nothing is left;
-        return (principal sold, proceeds, realised loss = principal − proceeds), fen."""
+        """Sell lots early at market value until ``need_fen`` is raised (``None``: every lot)
+        or nothing is left; return (principal sold, proceeds, realised loss = principal −
+        proceeds), fen."""
         curve = Curve.from_rates(rates_pct)
         sold = raised = 0
         # Nearest maturity first: those lots carry least interest to give up and move least
@@ -820,7 +869,7 @@ class Portfolio:
                 price_per_principal(h.rate_pct, days, curve.yield_pct(days), self.sale_spread_bp)
             )
             full_proceeds = round(h.amount_fen * price)
-            if full_proceeds <= need_fen:
+            if need_fen is None or full_proceeds <= need_fen:
                 sell, proceeds = h.amount_fen, full_proceeds
             else:  # raise exactly what is needed, to the fen
                 # the fewest fen of principal whose price covers the need (a millionth of a fen
@@ -830,7 +879,8 @@ class Portfolio:
             h.amount_fen -= sell
             sold += sell
             raised += proceeds
-            need_fen -= proceeds
+            if need_fen is not None:
+                need_fen -= proceeds
         self._lots = [h for h in self._lots if h.amount_fen > 0]
         return sold, raised, sold - raised
 

@@ -22,6 +22,11 @@ calendar days of a window. On each day ``t``:
    money has proportionally fewer holders redeeming; at most ``max_redemption_share`` of
    AUM_replay(t−1).
    When the two AUMs agree (every policy until it first refuses demand) this is history's amount.
+   **A product closed by a full redemption** (history's AUM goes to 0 on a day with
+   redemptions: every unit redeemed) closes in the replay too: every replayed unit is
+   redeemed, the day's income included, whatever the cap (``redeem_all`` of
+   :meth:`Portfolio.step`: on a working day the book is sold and the last holders get all it
+   fetches; on a day off only money on hand pays, the rest is ``unpaid``); it is not deferred.
 5. **Large redemptions** (巨额赎回, only with ``ReplaySettings.large_redemption_deferral``):
    net redemptions (requests − accepted subscriptions) above
    :data:`rainmaker.regulation.LARGE_REDEMPTION_SHARE` of the previous day's units are deferred
@@ -779,14 +784,23 @@ class _World:
             accepted = math.floor(d.quota * 100) / 100
         refused = max(offered - accepted, 0.0)
         p.returning += self.settings.returning_share * refused
-        redemptions = _replayed_redemptions(
-            float(hist["redemptions"]), p, self.settings.max_redemption_share
+        # every holder of history left that day: every holder of the replay leaves too (a
+        # share of the day before capped at max_redemption_share left the rest, and the
+        # day's income, in a product that then dropped out of the replay)
+        closing = float(hist["aum"]) == 0.0 and float(hist["redemptions"]) > 0.0
+        redemptions = (
+            0.0
+            if closing
+            else _replayed_redemptions(
+                float(hist["redemptions"]), p, self.settings.max_redemption_share
+            )
         )
         deferred = (
             _large_redemption_excess(redemptions, accepted, p.aum_replay)
             if self.settings.large_redemption_deferral
             else 0.0
         )
+        asked = p.aum_replay if closing else redemptions  # what the day's cash is held for
         p.allocation.decision = d
         result = p.portfolio.step(
             self.day,
@@ -794,9 +808,10 @@ class _World:
             redemptions,
             self.rates,
             deferred=deferred,
-            hold_cash=d.cash_to_hold(redemptions),
+            hold_cash=d.cash_to_hold(asked),
             borrow_up_to=d.borrow,
-            sell_to_hold=d.cash_to_sell_for(redemptions),
+            sell_to_hold=d.cash_to_sell_for(asked),
+            redeem_all=closing,
         )
         p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]
         p.aum_replay = result.aum

@@ -54,7 +54,7 @@ import json
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -76,6 +76,7 @@ __all__ = [
     "DailyConfig",
     "default_history_url",
     "load_config",
+    "product_selection",
     "resolve_sqlite_url",
 ]
 
@@ -97,6 +98,14 @@ MAX_KEEP_DAYS = 36500
 _DEADLINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
+def product_selection(ids: Iterable[str]) -> tuple[str, ...]:
+    """Product ids as a selection: a set, each id once, in sorted order whatever the order and
+    repeats given (``--products P02,P01,P01`` or ``products = ["P02", "P01"]`` is ``P01,P02``:
+    the same plan, the same revision, the same outputs; the order they were given in chose
+    nothing, but made a new revision, 'settings changed')."""
+    return tuple(sorted(set(ids)))
+
+
 def _within(low: float, high: float) -> Callable[[float], bool]:
     return lambda v: low <= v <= high
 
@@ -114,6 +123,20 @@ def _zone_exists(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def _lasting_database_url(url: str) -> bool:
+    """A non-empty URL of a database that outlives the command: an SQLite URL must name a
+    file. ``sqlite://``, ``sqlite:///`` (no file) and ``sqlite:///:memory:`` open a database in
+    memory, gone when the command ends: every run recorded there was lost, ``status`` said
+    "never" after a good run, and ``run`` was never idempotent."""
+    if url.strip() == "":
+        return False
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.split("+", 1)[0].lower() != "sqlite":
+        return True  # another database; open_history says what is wrong with a bad one
+    database = rest.removeprefix("/").split("?", 1)[0]  # sqlite:///<file>?<options>
+    return database not in ("", ":memory:")
 
 
 def _http_url(url: str) -> bool:
@@ -151,7 +174,8 @@ class DailyConfig(Settings):
             In the file: ``[liquidity] confidence``.
         model: forecast model name handed to ``forecast.run_forecast``.
         lang: report language, ``"zh"`` or ``"en"``.
-        products: product ids to plan; empty means every product with flows.
+        products: product ids to plan, a set (:func:`product_selection`: sorted, each once);
+            empty means every product with flows.
         weights: objective weights handed to the optimiser (name -> weight ≥ 0).
         history_url: SQLAlchemy URL of the run-history database; None (the default) is the
             SQLite file ``history.sqlite`` in ``output_root`` (:func:`default_history_url`).
@@ -213,8 +237,10 @@ class DailyConfig(Settings):
     )
     history_url: str | None = setting(
         None,
-        expected="an SQLAlchemy database URL (non-empty string)",
-        check=lambda v: v.strip() != "",
+        expected="an SQLAlchemy URL of a database kept on disk or a server, e.g. "
+        "sqlite:///runs/history.sqlite (sqlite:/// without a file and :memory: keep nothing "
+        "once the command ends)",
+        check=_lasting_database_url,
         read=lambda value, folder: resolve_sqlite_url(value, folder),
     )
     tracking_uri: str = setting(
@@ -288,6 +314,7 @@ class DailyConfig(Settings):
             super().__post_init__()
         except SettingsError as error:
             raise error.located(where) from error
+        object.__setattr__(self, "products", product_selection(self.products))
         # a file in the way is refused for every command; whether it can be written is
         # checked by those that write (rainmaker run), not by status or history
         check_output_folder(Path(self.output_root), f"{where}: key 'output_root':", writable=False)

@@ -1,4 +1,4 @@
-"""Log lines on stderr: local time with its zone, level, command, message; or one JSON object.
+r"""Log lines on stderr: local time with its zone, level, command, message; or one JSON object.
 
 Text (the default)::
 
@@ -10,15 +10,24 @@ JSON (``--log-json`` or ``log_format = "json"``), one object a line, for a log s
     {"time": "2026-11-30T06:30:02+08:00", "level": "INFO", "command": "run", "message": "..."}
 
 Every message goes through :func:`rainmaker.safety.mask_secrets` first, so a password in a URL
-never reaches a log. The summary and the report's path go to stdout, unprefixed, as before:
-scripts read them.
+never reaches a log. Control characters from outside (a path argument, a product id of the
+data) are escaped, not written, so that no message can forge a record or drive the terminal:
+in text lines a line break, ESC, CR, tab, DEL, the C1 controls and Unicode's line separators
+become ``\n``, ``\x1b``, ``\r``, ``\t``, ``\x7f``, ``\u2028`` ...; a record of several
+lines (a list of problems, a ``--debug`` traceback) passes them as ``details``, each escaped
+alike and indented under the first, so only a record's first line starts at column 0, with
+its stamp. JSON lines keep their structure (the details joined to the message by line breaks,
+as before); the characters JSON leaves raw (DEL, C1, U+2028, U+2029) are written as
+``\uXXXX`` escapes of the same string. The summary and the report's path go to stdout,
+unprefixed, as before: scripts read them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -38,6 +47,15 @@ __all__ = [
 LEVELS = ("INFO", "WARNING", "ERROR")
 # Progress lines that start with this are warnings (the daily job's convention).
 _WARNING_PREFIX = "warning: "
+# Characters that break a line or drive a terminal: the C0 controls, DEL, the C1 controls
+# (U+0085 ends a line, U+009B starts an escape sequence on some terminals) and Unicode's line
+# and paragraph separators (str.splitlines, and so many log readers, break lines on them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# ... of which JSON leaves these raw inside a string (json.dumps escapes the C0 controls).
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+_SHORT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# A record's detail lines start with this when they do not start with a space already.
+_DETAIL_INDENT = "  "
 
 
 @dataclass
@@ -88,35 +106,64 @@ def local_now(zone: tzinfo | None = None) -> datetime:
     return datetime.now(zone) if zone is not None else datetime.now().astimezone()
 
 
-def log(level: str, message: str) -> None:
-    """Write one line at ``level`` (``INFO``, ``WARNING`` or ``ERROR``) to stderr."""
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every control character escaped: one line, inert on a terminal."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def log(level: str, message: str, details: Sequence[str] = ()) -> None:
+    """Write one record at ``level`` (``INFO``, ``WARNING`` or ``ERROR``) to stderr, its
+    control characters escaped (see the module docstring).
+
+    Args:
+        level: one of :data:`LEVELS`.
+        message: the record's first line.
+        details: lines shown under it (a list of problems, a traceback), indented.
+    """
     text = mask_secrets(str(message))
+    lines = [mask_secrets(str(d)) for d in details]
     stamp = local_now().isoformat(timespec="seconds")
     if _STATE.json:
-        record = {"time": stamp, "level": level, "command": _STATE.command, "message": text}
-        line = json.dumps(record, ensure_ascii=False)
+        joined = "\n".join([text, *lines])
+        record = {"time": stamp, "level": level, "command": _STATE.command, "message": joined}
+        # the same string, escaped: only inside the message can these characters occur
+        line = _JSON_RAW.sub(
+            lambda m: f"\\u{ord(m.group()):04x}", json.dumps(record, ensure_ascii=False)
+        )
     else:
         who = f"rainmaker {_STATE.command}" if _STATE.command else "rainmaker"
-        # a multi-line message (a --debug traceback) keeps its lines under one stamp
-        line = f"{stamp} {level} {who}: {text}"
+        shown = [_one_line(d) for d in lines]
+        # the details keep their lines under one stamp, none of them at column 0
+        line = "\n".join(
+            [
+                f"{stamp} {level} {who}: {_one_line(text)}",
+                *(d if d[:1] in ("", " ") else _DETAIL_INDENT + d for d in shown),
+            ]
+        )
     if _STATE.before_line is not None:
         _STATE.before_line()
     print(line, file=sys.stderr, flush=True)
 
 
-def info(message: str) -> None:
-    """An INFO line."""
-    log("INFO", message)
+def info(message: str, details: Sequence[str] = ()) -> None:
+    """An INFO record (``details``: lines under it, see :func:`log`)."""
+    log("INFO", message, details)
 
 
-def warning(message: str) -> None:
-    """A WARNING line."""
-    log("WARNING", message)
+def warning(message: str, details: Sequence[str] = ()) -> None:
+    """A WARNING record (``details``: lines under it, see :func:`log`)."""
+    log("WARNING", message, details)
 
 
-def error(message: str) -> None:
-    """An ERROR line."""
-    log("ERROR", message)
+def error(message: str, details: Sequence[str] = ()) -> None:
+    """An ERROR record (``details``: lines under it, see :func:`log`)."""
+    log("ERROR", message, details)
 
 
 def progress(message: str) -> None:

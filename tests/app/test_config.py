@@ -131,6 +131,11 @@ def test_the_example_file_says_the_defaults():
         ('lang = "fr"\n', "lang"),
         ("products = [1, 2]\n", "products"),
         ('history_url = ""\n', "history_url"),
+        # a database in memory: every run recorded there was lost when the command ended
+        ('history_url = "sqlite:///"\n', "history_url"),
+        ('history_url = "sqlite://"\n', "history_url"),
+        ('history_url = "sqlite+pysqlite:///"\n', "history_url"),
+        ('history_url = "sqlite:///:memory:"\n', "history_url"),
         ('tracking_uri = "mlflow.db"\n', "tracking_uri"),
         ('experiment = ""\n', "experiment"),
         ("horizn = 14\n", "horizn"),
@@ -151,6 +156,25 @@ def test_bad_values_name_the_key(tmp_path, text, key):
         load_config(_write(tmp_path, text))
     assert caught.value.exit_code == 2
     assert "rainmaker.toml" in str(caught.value)
+
+
+def test_a_history_in_memory_is_refused_saying_why(tmp_path):
+    with pytest.raises(UsageError, match="keep nothing once the command ends") as caught:
+        DailyConfig(history_url="sqlite:///", output_root=tmp_path)
+    assert caught.value.exit_code == 2
+    for kept in ("sqlite:///h.db", "sqlite:////abs/h.db", "postgresql://u@h/db"):
+        assert DailyConfig(history_url=kept, output_root=tmp_path).history_url == kept
+
+
+def test_products_are_a_selection_in_any_order_and_repeats(tmp_path):
+    """The order or a repeat of the ids chose nothing but changed the settings' hash: a new
+    revision, 'settings changed'. Now a set, sorted."""
+    given = DailyConfig(products=("P02", "P01", "P01"), output_root=tmp_path)
+    plain = DailyConfig(products=("P01", "P02"), output_root=tmp_path)
+    assert given.products == ("P01", "P02") and given.settings_hash() == plain.settings_hash()
+    config = load_config(_write(tmp_path, 'products = ["P02", "P01", "P02"]\n'))
+    assert config.products == ("P01", "P02")
+    assert plain.replace(products=("P03", "P01")).products == ("P01", "P03")
 
 
 def test_missing_file_and_bad_toml_are_usage_errors(tmp_path):

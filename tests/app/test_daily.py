@@ -386,6 +386,21 @@ def test_cli_run_twice(tmp_path, fakes_in_cli, capsys):
     assert out[-1].endswith("r1/report.html")
 
 
+def test_cli_run_products_in_another_order_or_repeated_is_the_same_selection(
+    tmp_path, fakes_in_cli, capsys
+):
+    """--products P002,P001,P001 after --products P001,P002 published r2, 'settings changed':
+    the settings' hash took the list as given; a selection is a set, so it has nothing to do."""
+    path = _toml(tmp_path, _config(tmp_path))
+    assert cli.main(["run", "--config", str(path), "--products", "P001,P002"]) == 0
+    assert "as revision r1" in capsys.readouterr().out
+    assert cli.main(["run", "--config", str(path), "--products", "P002,P001,P001"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("nothing to do") and out[-1].endswith("r1/report.html")
+    run = json.loads(Path(out[-1]).with_name("run.json").read_text())
+    assert run["settings"]["products"] == ["P001", "P002"]
+
+
 @pytest.mark.slow
 def test_cli_plan_writes_the_folder(tmp_path, fakes_in_cli, capsys):
     data = write_dataset(tmp_path / "data", n_products=2, n_days=60)

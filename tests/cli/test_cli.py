@@ -272,6 +272,25 @@ def test_every_bad_argument_exits_2_before_any_work(
     assert not (workdir / "runs").exists() and not (workdir / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "rest"),
+    [
+        ("plan", []),
+        ("run", []),
+        ("backtest", []),
+        ("stress", ["--out", "s"]),
+        ("scenario", ["--out", "s", "--kind", "run", "--start", "2021-03-20"]),
+    ],
+)
+def test_products_given_in_any_order_or_repeated_are_one_selection(command, rest) -> None:
+    """--products P02,P01,P01 is P01,P02 for every command (a new plan revision before, and
+    the order handed on to plan, stress and scenario); the help says so."""
+    args = cli.build_parser().parse_args([command, "--products", " P02,P01,,P01 ", *rest])
+    assert args.products == ("P01", "P02")
+    sub = next(a for a in cli.build_parser()._actions if a.dest == "command").choices[command]
+    assert "order and repeats do not matter" in " ".join(sub.format_help().split())
+
+
 # arguments that can only be judged against the data: still exit 2, never 1
 DATA_DEPENDENT = [
     (["forecast", "--out", "f.csv", "--as-of", "2030-01-01"], "after the last flows day"),

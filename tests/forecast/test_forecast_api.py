@@ -15,7 +15,9 @@ from hypothesis.extra.numpy import arrays
 from forecast import Forecaster, ForecastFallbackWarning, run_forecast
 from forecast.api import EXPOSURE_THREAD, _recorded_warnings
 from forecast.paths import (
+    DORMANT_DAYS,
     aum_paths,
+    dormant,
     flow_paths,
     path_quantiles,
     quantile_label,
@@ -427,6 +429,52 @@ def test_days_off_of_a_flow_booked_on_working_days_are_forecast_zero() -> None:
     theirs = table[flows_only & (table["product_id"] == other) & table["off"]]
     assert len(theirs) == 2 * 5 and (theirs["mean"] > 0).all()
     assert any("forecast 0 on days off" in w for w in result.warnings)
+
+
+def test_a_dormant_flow_is_found_by_hand() -> None:
+    n = 3 * DORMANT_DAYS
+    active = np.full(n, 5.0)
+    quiet = active.copy()
+    quiet[-DORMANT_DAYS:] = 0.0  # none in the last four weeks
+    short = active.copy()
+    short[-DORMANT_DAYS + 1 :] = 0.0  # a day short of them
+    came_back = quiet.copy()
+    came_back[: DORMANT_DAYS + 1] = 0.0  # an earlier gap as long, then flows again
+    capped = quiet.copy()
+    censored = np.zeros((n, 5), dtype=bool)
+    censored[-3, 4] = True  # a quota of 0 one day: demand unknown that day
+    young = np.full(n, np.nan)
+    young[-DORMANT_DAYS:] = 0.0  # nothing before: a launch with no flow yet, 0 all along
+    history = np.column_stack([quiet, short, came_back, active, capped, young])
+    censored = np.column_stack([censored, np.zeros(n, dtype=bool)])
+    np.testing.assert_array_equal(
+        dormant(history, censored), [True, False, False, False, False, True]
+    )
+
+
+def test_a_dormant_product_is_forecast_at_zero_with_zero_quantiles() -> None:
+    """No flow in its last eight weeks (20 m a day of subscriptions before): it was forecast
+    at a mean of 1.3 m a day and a p90 of 4.8 m (the residuals of its active past, on the
+    scale of its whole history); now 0 in every path, its AUM growing by its income alone."""
+    import dataclasses
+
+    dataset = toy_dataset(2, "2020-01-01", "2021-03-31", seed=5)
+    quiet, other = dataset.product_ids
+    flows = dataset.flows.copy()
+    since = flows["product_id"].eq(quiet) & (flows["date"] >= "2021-02-01")
+    flows.loc[since, ["subscriptions", "redemptions", "demand"]] = 0.0
+    flows.loc[since, "quota"] = np.nan  # no cap: the zeros are demand, not a quota's
+    result = run_forecast(
+        dataclasses.replace(dataset, flows=flows), horizon=14, model="seasonal_naive"
+    )
+    table = result.table.set_index(["product_id", "variable"])
+    numbers = ["mean", *[c for c in table.columns if c[0] == "p" and c[1:].isdigit()]]
+    for variable in ("subscriptions", "redemptions", "net_flow"):
+        assert (table.loc[(quiet, variable), numbers] == 0).all().all(), variable
+    aum = table.loc[(quiet, "aum")]
+    assert (aum["p05"] == aum["p95"]).all() and aum["mean"].is_monotonic_increasing
+    assert any("dormant" in w and quiet in w for w in result.warnings)
+    assert (table.loc[(other, "subscriptions"), "mean"] > 0).all()  # the active one is not
 
 
 def work_ahead(result) -> pd.Series:

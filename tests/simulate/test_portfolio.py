@@ -226,6 +226,38 @@ def test_on_days_off_redemptions_beyond_cash_wait_for_the_next_working_day() -> 
     assert monday.owed == 0.0 and monday.aum == 9_000.0
 
 
+def test_a_full_redemption_pays_the_last_holders_what_the_book_fetches() -> None:
+    """Every unit redeemed on a working day: the book is sold and the sales' loss is the last
+    holders' own (it was left 'unpaid' and 'owed' beside an AUM of 0: units no asset backed)."""
+    portfolio = zero_rate_book(sale_spread_bp=0.0)
+    day = portfolio.step("2021-03-02", 0.0, 10_100.0, FLAT, purchases={})  # a Tuesday
+    assert day.sold_early == 10_000.0 and day.realised_loss > 0
+    assert day.redemptions == pytest.approx(10_100.0 - day.realised_loss, abs=0.005)
+    assert day.requested == day.redemptions
+    assert day.unpaid == 0.0 and day.owed == 0.0 and day.borrowed == 0.0
+    assert day.aum == 0.0 and portfolio.holdings()["amount"].sum() == 0.0
+
+
+def test_redeem_all_closes_the_product_repaying_its_borrowing_or_waits_on_days_off() -> None:
+    portfolio = zero_rate_book(sale_spread_bp=0.0)
+    tuesday = portfolio.step("2021-03-02", 0.0, 1_100.0, FLAT, purchases={})
+    assert tuesday.borrowed == 1_000.0
+    # every unit, the day's income included (a night's repo interest here: negative)
+    wednesday = portfolio.step("2021-03-03", 0.0, 0.0, FLAT, purchases={}, redeem_all=True)
+    assert wednesday.repo_interest == pytest.approx(0.10)
+    assert wednesday.borrowed == 0.0 and wednesday.aum == 0.0
+    assert wednesday.unpaid == 0.0 and wednesday.owed == 0.0
+    worth = tuesday.aum + wednesday.net_income  # the units once the loss is counted
+    assert wednesday.redemptions == pytest.approx(worth, abs=0.005)
+    # on a day off the market is closed: cash pays, the holders keep the rest of their units
+    closed = zero_rate_book()
+    saturday = closed.step("2021-03-06", 0.0, 0.0, FLAT, purchases={}, redeem_all=True)
+    assert saturday.redemptions == 100.0 and saturday.sold_early == 0.0
+    assert saturday.unpaid == 10_000.0 and saturday.owed == 10_000.0 and saturday.aum == 10_000.0
+    with pytest.raises(ValueError, match="redeem_all"):
+        zero_rate_book().step("2021-03-02", 0.0, 10.0, FLAT, redeem_all=True)
+
+
 def test_deferred_redemptions_are_unpaid_today_and_paid_first_on_the_next_working_day() -> None:
     portfolio = Portfolio(0.0, cash=10_000.0)
     friday = portfolio.step("2021-03-05", 0.0, 1_500.0, NO_INCOME, purchases={}, deferred=500.0)

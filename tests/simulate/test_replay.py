@@ -327,6 +327,31 @@ def test_a_redemption_run_forces_early_sales_counted_as_shortfall() -> None:
     check_conservation(dataset, result.daily)
 
 
+def test_a_product_closed_by_a_full_redemption_closes_in_the_replay() -> None:
+    """History redeems every unit of T2 on a Wednesday (its AUM goes to 0, its last row): the
+    replay redeems every unit too, past the one-day cap, and pays them by selling the book
+    (half the product was left, with the day's income and a repo loan, when it dropped out)."""
+    dataset = tiny_dataset(6, n_products=2, flow_share=0.01)
+    flows = dataset.flows
+    day = pd.Timestamp("2021-09-15")
+    flows = flows.loc[(flows["product_id"] != "T2") | (flows["date"] <= day)].copy()
+    row = flows.index[(flows["product_id"] == "T2") & (flows["date"] == day)][0]
+    income = round(flows.loc[row - 1, "aum"] * 0.02 / 365, 2)
+    flows.loc[row, ["subscriptions", "demand"]] = 0.0
+    flows.loc[row, "redemptions"] = flows.loc[row - 1, "aum"] + income
+    flows.loc[row, "aum"] = 0.0
+    dataset = dataclasses.replace(dataset, flows=flows.reset_index(drop=True))
+    result = replay(dataset, "2021-09-10", "2021-09-20", NoPolicy())
+    t2 = result.daily.loc[result.daily["product_id"] == "T2"].set_index("date")
+    assert t2.index.max() == day
+    last = t2.loc[day]
+    assert last["aum"] == 0.0 and last["borrowed"] == 0.0
+    assert last["unpaid"] == 0.0 and last["owed"] == 0.0
+    assert last["sold_early"] > 0
+    assert last["redemptions"] == pytest.approx(t2["aum"].iloc[-2] + last["net_income"], abs=0.005)
+    check_conservation(dataset, result.daily)
+
+
 def test_large_redemptions_are_deferred_to_the_next_working_day_when_the_world_says_so() -> None:
     dataset = tiny_dataset(6, n_products=1, flow_share=0.01)
     flows = dataset.flows.copy()

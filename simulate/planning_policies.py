@@ -283,8 +283,8 @@ class OptimizerPolicy(PlanningPolicy):
         self._forecaster: Any = None
         self._fitted_on: pd.Timestamp | None = None
         self._refits = Refits(background=background_refits)
-        self._pending: Future[Any] | None = None
-        self._pending_from: pd.Timestamp | None = None
+        # refits under way, each with the first day it serves, in the order they were due
+        self._pending: list[tuple[pd.Timestamp, Future[Any]]] = []
         self.refit_wait_seconds = 0.0
 
     def forecast(self, state: ReplayState, history: Dataset) -> ForecastResult:
@@ -304,23 +304,26 @@ class OptimizerPolicy(PlanningPolicy):
                 self._take_refit(as_of)
                 if (as_of - self._fitted_on).days >= self.refit_every_days - WORKER_WARMUP_DAYS:
                     self._refits.start()  # the worker imports the forecast before it is needed
-                if self._pending is None and (as_of - self._fitted_on).days >= (
-                    self.refit_every_days
-                ):
+                if (as_of - self._fitted_on).days >= self.refit_every_days:
                     # fitted on what is known this morning, serving from REFIT_LAG_DAYS on
-                    self._pending = self._refits.submit(self._forecaster, history, as_of)
-                    self._pending_from = as_of + pd.Timedelta(days=REFIT_LAG_DAYS)
+                    serves = as_of + pd.Timedelta(days=REFIT_LAG_DAYS)
+                    future = self._refits.submit(self._forecaster, history, as_of)
+                    self._pending.append((serves, future))
                     self._fitted_on = as_of
             return self._forecaster.predict(history, as_of, self.horizon_days)
 
     def _take_refit(self, as_of: pd.Timestamp) -> None:
-        """From the day a pending refit serves, forecast with it (waiting for it if needed)."""
-        if self._pending is None or self._pending_from is None or as_of < self._pending_from:
+        """From the day a pending refit serves, forecast with it (waiting for it if needed;
+        of two that serve by ``as_of``, the later)."""
+        serving = [future for serves, future in self._pending if serves <= as_of]
+        if not serving:
             return
+        self._pending = [(serves, f) for serves, f in self._pending if serves > as_of]
         began = time.perf_counter()
-        self._forecaster = self._pending.result()
+        for future in serving:  # one worker fits them in turn: the last one ends last
+            refitted = self._refits.result(future)
+        self._forecaster = refitted
         self.refit_wait_seconds += time.perf_counter() - began
-        self._pending = None
 
     def timings(self) -> dict[str, float]:
         return {**super().timings(), "refit_wait_s": self.refit_wait_seconds}
@@ -330,7 +333,7 @@ class OptimizerPolicy(PlanningPolicy):
 
     def close(self) -> None:
         self._refits.close()
-        self._pending = None
+        self._pending = []
 
 
 class OraclePolicy(PlanningPolicy):

@@ -7,9 +7,9 @@ it, so on the replay's one thread it costs a quarter of a year's replay. Its res
 at once: the previous fit goes on forecasting well for a day or two, because every forecast
 already reads the latest flows (a refit only re-estimates the models' parameters).
 
-So a refit due on day t is fitted on the history known on t's morning, as before, but serves the
-forecasts from day ``t + lag_days`` on (:data:`REFIT_LAG_DAYS`); until then the previous fit
-forecasts. :class:`Refits` runs it in a worker process of its own while the replay goes on
+So a refit due on day t is fitted on the history known on t's morning, as before, but serves
+the forecasts from day t + :data:`REFIT_LAG_DAYS` on; until then the previous fit forecasts.
+:class:`Refits` runs it in a worker process of its own while the replay goes on
 (``background=True``), or at once in the replay's process (``background=False``: where every
 core is already busy, as in the panel's parallel windows). Both fit a pickled copy of the same
 forecaster on the same history, so the replay's results do not depend on where it ran, only on
@@ -22,6 +22,7 @@ import multiprocessing
 import pickle
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import pandas as pd
@@ -77,6 +78,7 @@ class Refits:
     def __init__(self, background: bool) -> None:
         self.background = bool(background)
         self._pool: ProcessPoolExecutor | None = None
+        self._payloads: dict[Future[Any], bytes] = {}
 
     def start(self) -> None:
         """Start the worker and import the forecast there (no-op when fitting in place)."""
@@ -98,14 +100,33 @@ class Refits:
         if self.background:
             self.start()
             assert self._pool is not None
-            return self._pool.submit(_refit_copy, payload)
+            future = self._pool.submit(_refit_copy, payload)
+            self._payloads[future] = payload
+            return future
         done: Future[Any] = Future()
         done.set_result(_refit_copy(payload))
         return done
 
+    def result(self, future: Future[Any]) -> Any:
+        """The refitted forecaster of ``future`` (from :meth:`submit`), waiting for it.
+
+        A worker that died (killed, out of memory) is not the forecast's fault: the refit is
+        then made here from the same copy, and later ones too; an error of the refit itself is
+        raised as it would be in place."""
+        payload = self._payloads.pop(future, None)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            if payload is None:
+                raise
+            self.close()
+            self.background = False
+            return _refit_copy(payload)
+
     def close(self) -> None:
         """Stop the worker: a refit not yet begun is cancelled, one running is let finish
         (about a second) so that the process ends before the replay returns."""
+        self._payloads.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pandas as pd
@@ -57,10 +59,11 @@ class _Recording(OptimizerPolicy):
         return result
 
 
-def test_a_refit_serves_from_the_lag_day_on_and_learns_nothing_later(sample) -> None:
+@pytest.mark.parametrize("every", [3, 1])
+def test_a_refit_serves_from_the_lag_day_on_and_learns_nothing_later(sample, every) -> None:
     policy = _Recording(
         horizon_days=5,
-        refit_every_days=3,
+        refit_every_days=every,
         forecast_models=("seasonal_naive",),
         background_refits=False,
     )
@@ -68,10 +71,29 @@ def test_a_refit_serves_from_the_lag_day_on_and_learns_nothing_later(sample) -> 
 
     days = sorted(policy.fitted_through)
     first = days[0]
-    # refits are due every 3 days from the first fit and serve REFIT_LAG_DAYS later
-    due = [first + pd.Timedelta(days=3 * k) for k in range(1, 5)]
+    # refits are due every `every` days from the first fit and serve REFIT_LAG_DAYS later,
+    # a cadence shorter than the lag included (refits overlap then)
+    due = [first + pd.Timedelta(days=every * k) for k in range(1, 20)]
     for as_of in days:
         serving = [d for d in due if d + pd.Timedelta(days=REFIT_LAG_DAYS) <= as_of]
         assert policy.fitted_through[as_of] == (serving[-1] if serving else first), as_of
         assert policy.fitted_through[as_of] <= as_of
     assert len({policy.fitted_through[d] for d in days}) >= 3  # refits did take over
+
+
+def test_a_worker_that_dies_is_replaced_by_a_refit_in_place(sample) -> None:
+    fitted = Forecaster(models=("seasonal_naive",), horizon=5, seed=3).fit(sample, "2022-02-28")
+    as_of = pd.Timestamp("2022-03-07")
+    worker = Refits(background=True)
+    try:
+        future = worker.submit(fitted, sample, as_of)
+        for process in list(worker._pool._processes.values()):  # killed, as by the OOM killer
+            os.kill(process.pid, signal.SIGKILL)
+        refitted = worker.result(future)
+    finally:
+        worker.close()
+    here = Refits(background=False).submit(fitted, sample, as_of).result()
+    assert not worker.background  # later refits are made in place
+    pd.testing.assert_frame_equal(
+        refitted.predict(sample, as_of, 5).table, here.predict(sample, as_of, 5).table
+    )

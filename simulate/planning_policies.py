@@ -129,7 +129,8 @@ class PlanningPolicy(Policy):
         from optimize import make_plan  # start-up time: optimize loads Pyomo and HiGHS
 
         history = state.history
-        planned = [p for p in state.product_ids if _has_row(history, p, state.as_of)]
+        known = _products_known_on(history, state.as_of)
+        planned = [p for p in state.product_ids if p in known]
         if not planned:
             return Decision({})
         began = time.perf_counter()
@@ -155,9 +156,11 @@ class PlanningPolicy(Policy):
         return plan_decision(result.plan, day, state)
 
 
-def _has_row(history: Dataset, product_id: str, day: pd.Timestamp) -> bool:
+def _products_known_on(history: Dataset, day: pd.Timestamp) -> set[str]:
+    """The products with a flows row dated ``day`` (one pass over the dates, not one per
+    product: this runs every morning of a replay)."""
     flows = history.flows
-    return bool(((flows["product_id"] == product_id) & (flows["date"] == day)).any())
+    return {str(p) for p in flows.loc[flows["date"] == day, "product_id"].unique()}
 
 
 def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> Decision:

@@ -83,7 +83,7 @@ Daily step for calendar day t (:meth:`Portfolio.step`), in this order:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -281,6 +281,12 @@ class TargetMix:
         if investable > 0:
             out["repo_1d"] = investable
         return out
+
+
+def _dates(days: Sequence[int]) -> np.ndarray:
+    """Day numbers (:func:`rainmaker.china_calendar.day_number`: days since 1970-01-01) as
+    ``datetime64[s]``."""
+    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[s]")
 
 
 class Portfolio:
@@ -492,39 +498,30 @@ class Portfolio:
         """Every asset held, one row per position: ``kind`` (cash, pending, lot), ``bucket``,
         ``amount`` (CNY), ``rate_pct``, ``value_date``, ``maturity_date``. Repo borrowing is a
         liability, not a position: net assets = Σ amount − :attr:`borrowed`."""
-        rows: list[dict[str, object]] = [
-            {
-                "kind": "cash",
-                "bucket": "cash",
-                "amount": self._cash_fen / 100,
-                "rate_pct": np.nan,
-                "value_date": pd.NaT,
-                "maturity_date": pd.NaT,
-            }
-        ]
-        for value_day, fen in self._pending:
-            rows.append(
-                {
-                    "kind": "pending",
-                    "bucket": "cash",
-                    "amount": fen / 100,
-                    "rate_pct": np.nan,
-                    "value_date": to_timestamp(value_day),
-                    "maturity_date": pd.NaT,
-                }
-            )
-        for h in self._lots:
-            rows.append(
-                {
-                    "kind": "lot",
-                    "bucket": h.bucket,
-                    "amount": h.amount_fen / 100,
-                    "rate_pct": h.rate_pct,
-                    "value_date": to_timestamp(h.value_day),
-                    "maturity_date": to_timestamp(h.maturity_day),
-                }
-            )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(self.positions())
+
+    def positions(self) -> dict[str, np.ndarray]:
+        """:meth:`holdings` as arrays by column (dates ``datetime64[s]``, NaT where none):
+        the replay reads every product's positions every morning, and a frame per product
+        cost more than the rest of the reading."""
+        lots = self._lots
+        n_pending, n_lots = len(self._pending), len(lots)
+        fen = [self._cash_fen, *(f for _, f in self._pending), *(h.amount_fen for h in lots)]
+        value_days = [*(d for d, _ in self._pending), *(h.value_day for h in lots)]
+        rates = np.full(1 + n_pending + n_lots, np.nan)
+        rates[1 + n_pending :] = [h.rate_pct for h in lots]
+        value_date = np.full(1 + n_pending + n_lots, np.datetime64("NaT"), "datetime64[s]")
+        value_date[1:] = _dates(value_days)
+        maturity_date = np.full(1 + n_pending + n_lots, np.datetime64("NaT"), "datetime64[s]")
+        maturity_date[1 + n_pending :] = _dates([h.maturity_day for h in lots])
+        return {
+            "kind": np.array(["cash", *["pending"] * n_pending, *["lot"] * n_lots], dtype=object),
+            "bucket": np.array(["cash", *["cash"] * n_pending, *(h.bucket for h in lots)], object),
+            "amount": np.asarray(fen, dtype=float) / 100,
+            "rate_pct": rates,
+            "value_date": value_date,
+            "maturity_date": maturity_date,
+        }
 
     # -------------------------------------------------------------------------------- step
     def step(

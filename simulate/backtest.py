@@ -79,8 +79,10 @@ class PolicyOptions:
             ``{"section": {"key": value}}`` (keys of ``optimize/defaults.toml``), on top of the
             backtest's own (:data:`simulate.planning_policies.BACKTEST_PLAN_OVERRIDES`).
         background_refits: run the optimizer's refits in a worker process beside the replay
-            (:mod:`simulate.refits`); ``False`` fits them in the replay's process, where every
-            core is busy already. The results are the same either way.
+            (:mod:`simulate.refits`), as ``rainmaker backtest`` does; ``False`` (the default)
+            fits them in the replay's process. The results are the same either way. The worker
+            is spawned, and a spawned process imports the program's main module: a script that
+            turns this on must keep its work under ``if __name__ == "__main__":``.
     """
 
     horizon_days: int = 14
@@ -88,7 +90,7 @@ class PolicyOptions:
     forecast_models: tuple[str, ...] | None = None
     seed: int = 0
     plan_overrides: Mapping[str, Mapping[str, Any]] | None = None
-    background_refits: bool = True
+    background_refits: bool = False
 
 
 def parse_policies(text: str) -> list[str]:

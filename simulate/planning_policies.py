@@ -278,10 +278,10 @@ class OptimizerPolicy(PlanningPolicy):
 
     name = "optimizer"
 
-    def __init__(self, *args: Any, background_refits: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, background_refits: bool = False, **kwargs: Any) -> None:
         """Args as :class:`PlanningPolicy`, and ``background_refits``: run the weekly refits
         in a worker process beside the replay (:mod:`simulate.refits`; the results are the
-        same either way)."""
+        same either way; see :class:`simulate.backtest.PolicyOptions` for the caller's part)."""
         super().__init__(*args, **kwargs)
         self._forecaster: Any = None
         self._fitted_on: pd.Timestamp | None = None

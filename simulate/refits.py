@@ -70,9 +70,12 @@ class Refits:
     """Refits of one forecaster, each started on the morning it is due.
 
     Args:
-        background: fit in a worker process (spawned: the replay's process runs threads,
-            which a forked child must not inherit) while the replay goes on; ``False``: fit at
-            once in this process.
+        background: fit in a worker process while the replay goes on; ``False``: fit at once
+            in this process. The worker is spawned, not forked (the replay's process runs
+            threads, which a forked child must not inherit), and a spawned process imports
+            the program's main module first: the program must keep its work under
+            ``if __name__ == "__main__":`` (the ``rainmaker`` command and the benchmarks do;
+            a notebook has no main file to import).
     """
 
     def __init__(self, background: bool) -> None:

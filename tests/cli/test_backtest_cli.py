@@ -266,3 +266,32 @@ def test_the_out_folder_is_replaced_whole_and_only_when_it_holds_a_backtest(
     assert main([*args[:-1], str(mine), "--policy", "rule"]) == 2
     assert "does not hold a rainmaker backtest" in capsys.readouterr().err
     assert [p.name for p in mine.iterdir()] == ["thesis.docx"]
+
+
+@pytest.mark.slow
+def test_the_command_s_refits_in_a_worker_give_the_figures_of_refits_in_place(
+    data: Path, tmp_path: Path
+) -> None:
+    from rainmaker.dataset import load_dataset
+    from simulate.backtest import PolicyOptions, run_backtest
+
+    window = ["--start", "2021-03-20", "--end", "2021-04-05", "--products", "P001,P002"]
+    out = tmp_path / "worker"
+    args = ["backtest", "--data", str(data), *window, "--policy", "optimizer", "--horizon", "7"]
+    assert main([*args, "--refit-every", "5", "--out", str(out), "--no-tracking"]) == 0
+    run_backtest(
+        load_dataset(data),
+        "2021-03-20",
+        "2021-04-05",
+        ["optimizer"],
+        tmp_path / "here",
+        products=["P001", "P002"],
+        options=PolicyOptions(horizon_days=7, refit_every_days=5, background_refits=False),
+        tracking_uri=None,
+    )
+    # 35 days replayed (18 of warm-up): refits due on 6 mornings, each serving 2 days later
+    assert json.loads((out / "run.json").read_text())["policy_params"]["refit_lag_days"] == 2
+    assert (out / "daily.csv").read_bytes() == (tmp_path / "here" / "daily.csv").read_bytes()
+    assert (out / "decisions.csv").read_bytes() == (
+        tmp_path / "here" / "decisions.csv"
+    ).read_bytes()

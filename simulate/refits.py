@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import signal
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,6 +62,13 @@ def _refit_copy(payload: bytes) -> Any:
     return refitted(forecaster, history, as_of)
 
 
+def _worker_start() -> None:
+    """The worker leaves Ctrl-C to the replay, which then ends it (:meth:`Refits.close`):
+    a terminal's interrupt reaches every process of its group, and a worker stopped in the
+    middle of a refit only prints a second traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _warm() -> None:
     """Import the forecast in the worker before its first refit is due (start-up time)."""
     import forecast  # noqa: F401
@@ -87,7 +95,9 @@ class Refits:
         """Start the worker and import the forecast there (no-op when fitting in place)."""
         if self.background and self._pool is None:
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_worker_start
+            )
             self._pool.submit(_warm)
 
     def submit(self, forecaster: Any, history: Dataset, as_of: pd.Timestamp) -> Future[Any]:

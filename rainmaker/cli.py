@@ -1116,7 +1116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", default=None, help="run: ramp|spike|plateau; rate-shock: spike|climb")
     p.add_argument("--days", type=_whole, default=None, metavar="N", help="days of the depth/rise")
     p.add_argument("--length", type=_whole, default=None, metavar="N", help="days until it is over")
-    p.add_argument("--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%")
+    p.add_argument(
+        "--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%, at most 0.95"
+    )
     p.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="run: decay")
     p.add_argument("--subscription-dip", default=None, metavar="X", help="run: share, at peak")
     _add_products(p, f"run: {PRODUCTS_HELP}")

@@ -179,6 +179,11 @@ class Scenario:
 # The largest σ of the depth's log-normal spread: at 3 the median product already loses 1 % of
 # the depth; 1e308 overflowed exp(σ²/2) (exit 1 'unexpected error').
 MAX_DISPERSION = 3.0
+# The largest share of a product's AUM a run takes beyond its ordinary redemptions: the rest
+# keeps the product alive so its 7-day yield is still defined. --depth above it is refused (it
+# was cut to it without a word: --depth 0.99 took 95 %); a product's draw under --dispersion
+# that exceeds it is capped, and its depth is recorded in the summary's depth_by_product.
+MAX_RUN_DEPTH = 0.95
 
 
 def stress_run(
@@ -216,7 +221,8 @@ def stress_run(
         dataset: the input.
         start: first day of the run.
         depth: share of AUM on the day before ``start`` that leaves beyond normal redemptions in
-            the first ``days`` days (0 < depth < 1; 0.30 = "30 % in 5 days").
+            the first ``days`` days (0 < depth ≤ :data:`MAX_RUN_DEPTH`; 0.30 = "30 % in 5
+            days"); a product's depth under ``dispersion`` is capped at that bound.
         days: calendar days over which ``depth`` leaves (≥ 1).
         length: calendar days until the run is over (≥ ``days``).
         shape: ``ramp``, ``spike`` or ``plateau``.
@@ -237,7 +243,11 @@ def stress_run(
             is unknown, or the first ``days`` days run past a hit product's last day.
     """
     first = _start_day(dataset, start)
-    _check(0.0 < depth < 1.0, f"--depth must be a share between 0 and 1 (0.30 = 30 %), got {depth}")
+    _check(
+        0.0 < depth <= MAX_RUN_DEPTH,
+        f"--depth must be a share above 0 and at most {MAX_RUN_DEPTH:g} (0.30 = 30 %: a run "
+        f"takes at most {MAX_RUN_DEPTH:.0%} of a product's AUM), got {depth}",
+    )
     _check(days >= 1, f"--days must be at least 1, got {days}")
     _check(length >= days, f"--length ({length}) must be at least --days ({days})")
     _check(shape in RUN_SHAPES, f"--shape must be one of {', '.join(RUN_SHAPES)}, got {shape!r}")
@@ -282,7 +292,7 @@ def stress_run(
         if weight[in_depth].sum() <= 0:  # no redemptions in the input to follow: a flat calendar
             weight = shaped
         aum_before = float(flows["aum"].to_numpy()[rows][offset == -1][0])
-        depth_p = min(depth * float(draw), 0.95)
+        depth_p = min(depth * float(draw), MAX_RUN_DEPTH)
         depth_of[product] = depth_p
         extra[rows] = depth_p * aum_before * weight / weight[in_depth].sum()
         factor[rows] = 1.0 - subscription_dip * shaped

@@ -125,6 +125,18 @@ def test_a_run_whose_depth_days_pass_a_products_last_day_is_refused(sample: Data
     assert fits.record["summary"]["extra_in_depth_days_share"] == pytest.approx(0.30)
 
 
+def test_a_run_deeper_than_the_cap_is_refused_not_cut(sample: Dataset):
+    """--depth 0.99 was accepted and cut to 0.95 without a word (the summary said 95.0 % of
+    AUM, scenario.json's parameters 0.99); a depth above the cap is refused, one at it applied
+    whole."""
+    with pytest.raises(UsageError, match=r"--depth must be .* at most 0.95.*got 0.99"):
+        stress_run(sample, START, depth=0.99, days=1, length=1, products=["P01"])
+    at_cap = stress_run(sample, START, depth=scenarios.MAX_RUN_DEPTH, days=1, length=1)
+    summary = at_cap.record["summary"]
+    assert summary["extra_in_depth_days_share"] == pytest.approx(0.95)
+    assert set(summary["depth_by_product"].values()) == {0.95}
+
+
 def test_a_rate_shock_peaking_after_the_last_market_day_is_refused(sample: Dataset):
     """rates-2013 from the last day applied one tenth of its rise (+80 bp) while its summary
     said '+800 bp at the peak'; the peak must fall on a market day, as a run's days must."""

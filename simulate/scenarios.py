@@ -56,7 +56,7 @@ from rainmaker.assets import bucket, rate_fallbacks
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset, DateLike, load_dataset, parse_day
 from rainmaker.errors import DataError, UsageError
-from rainmaker.validation import read_cells, table_files
+from rainmaker.validation import VALUE_RANGES, read_cells, table_files
 from simulate.market import PEER_MIX
 
 __all__ = [
@@ -536,6 +536,7 @@ def rate_shock(
     bench = benchmark_response(market["date"], shocks)
     new_market["benchmark_yield_7d"] = market["benchmark_yield_7d"] + bench
     moved = offset >= 0
+    _check_rates_in_range(new_market.loc[moved], [*shocks, "benchmark_yield_7d"])
     effects = pd.DataFrame({"date": market["date"], **shocks, "benchmark_yield_7d": bench})
     effects = effects.loc[moved].reset_index(drop=True)
 
@@ -568,6 +569,28 @@ def rate_shock(
     )
     record = _record("rate-shock", preset, params, seed, dataset, figures)
     return Scenario(result, record, effects)
+
+
+def _check_rates_in_range(market: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Refuse a shock that takes a rate beyond the range validation accepts
+    (:data:`rainmaker.validation.VALUE_RANGES`): the copy would not be a valid data set (it
+    was written, then refused with exit 1, a flattened message, and the folder left behind).
+
+    Raises:
+        UsageError: naming the first column, its day and value, and the range.
+    """
+    low, high, unit = VALUE_RANGES["rate"]
+    for column in columns:
+        values = market[column].to_numpy(dtype=float)
+        outside = np.flatnonzero((values < low) | (values > high))
+        if outside.size:
+            i = int(outside[0])
+            raise UsageError(
+                f"the shock takes {column} to {values[i]:.4f} on "
+                f"{pd.Timestamp(market['date'].iloc[i]):%Y-%m-%d} ({outside.size} day(s) out "
+                f"of range), beyond the {low:g} to {high:g} {unit} a rate may hold; expected a "
+                "smaller --size-bp"
+            )
 
 
 def shock_profile(shape: str, offset: np.ndarray, days: int, length: int | None) -> np.ndarray:

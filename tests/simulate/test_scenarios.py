@@ -137,6 +137,23 @@ def test_a_run_deeper_than_the_cap_is_refused_not_cut(sample: Dataset):
     assert set(summary["depth_by_product"].values()) == {0.95}
 
 
+def test_a_rate_shock_beyond_the_range_of_a_rate_is_refused(sample: Dataset):
+    """+5000 bp on rates of 99 % was applied and written; the copy failed validation after the
+    fact (exit 1, the problems on one line with literal \\n, the invalid folder left in --out).
+    The shock is refused before anything is written, naming the rate, the day and the range."""
+    market = sample.market.copy()
+    rates = [c for c in market.columns if c.startswith("shibor_") or c == "benchmark_yield_7d"]
+    market[rates] = 99.0
+    high = dataclasses.replace(sample, market=market)
+    with pytest.raises(
+        UsageError,
+        match=r"the shock takes shibor_\w+ to 1\d\d\.\d{4} on .* "
+        r"beyond the -100 to 100 percent a year a rate may hold; expected a smaller",
+    ):
+        rate_shock(high, START, size_bp=5000)
+    assert rate_shock(high, START, size_bp=-5000).record["summary"]["rows_changed"] > 0
+
+
 def test_a_rate_shock_peaking_after_the_last_market_day_is_refused(sample: Dataset):
     """rates-2013 from the last day applied one tenth of its rise (+80 bp) while its summary
     said '+800 bp at the peak'; the peak must fall on a market day, as a run's days must."""

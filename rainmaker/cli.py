@@ -249,7 +249,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _daily_config(args: argparse.Namespace) -> DailyConfig:
     """The daily job's settings: ``--config`` (or ./rainmaker.toml), then the flags given."""
     from rainmaker.app.config import load_config
+    from rainmaker.limits import MAX_HORIZON_DAYS
 
+    if getattr(args, "horizon", None) is not None:
+        # the flag's own name in the message, not the settings key ('settings: key horizon'
+        # read as a problem of a file the user never wrote)
+        _at_least(args.horizon, "--horizon", 1, MAX_HORIZON_DAYS)
     config = load_config(getattr(args, "config", None))
     changes = {}
     for flag in ("horizon", "lang", "data"):

@@ -390,12 +390,8 @@ def holders_leave(
         f"the {days} working days from {first:%Y-%m-%d} end on {leave_days[-1]:%Y-%m-%d}, after "
         f"product {hit}'s last day {pd.Timestamp(dates[-1]):%Y-%m-%d}",
     )
+    # above 0: _products_hit refuses a product without assets (it was a ZeroDivisionError)
     aum_before = float(flows["aum"].to_numpy()[rows][_days_since(dates, first) == -1][0])
-    _check(
-        aum_before > 0,
-        f"product {hit} has no assets (AUM {aum_before:,.2f} CNY) on the day before "
-        f"{first:%Y-%m-%d}: holders cannot leave it; expected a live product",
-    )
     sizes = 1.0 / np.arange(1, holders + 1)
     sizes = share * aum_before * sizes / sizes.sum()
     chosen = np.random.default_rng(seed).integers(0, days, size=holders)
@@ -896,22 +892,37 @@ def _start_day(dataset: Dataset, start: DateLike) -> pd.Timestamp:
 def _products_hit(
     dataset: Dataset, start: pd.Timestamp, products: Sequence[str] | None, *, cash_only: bool
 ) -> tuple[str, ...]:
-    """Products stressed: listed ones (checked) or every cash product live the day before."""
+    """Products stressed: listed ones (checked) or every cash product live the day before: with
+    a flows row that day and AUM above 0 (a product fully redeemed has nothing to lose: it was
+    hit, its depth recorded, and nothing applied to it)."""
     flows = dataset.flows
-    live = set(flows.loc[flows["date"] == start - pd.Timedelta(days=1), "product_id"])
+    before = flows.loc[flows["date"] == start - pd.Timedelta(days=1)]
+    rows = set(before["product_id"])
+    empty = set(before.loc[before["aum"].astype(float) <= 0, "product_id"])
+    live = rows - empty
     if products:
         unknown = sorted(set(products) - set(dataset.product_ids))
         _check(not unknown, f"unknown product(s) {', '.join(unknown)}; expected ids in flows")
-        idle = sorted(set(products) - live)
+        idle = sorted(set(products) - rows)
         _check(
             not idle,
             f"product(s) {', '.join(idle)} have no flows on {start - pd.Timedelta(days=1):%Y-%m-%d}"
             ", the day before --start; expected products live then",
         )
+        nothing = sorted(set(products) & empty)
+        _check(
+            not nothing,
+            f"product(s) {', '.join(nothing)} have no assets (AUM 0) on "
+            f"{start - pd.Timedelta(days=1):%Y-%m-%d}, the day before --start: nothing to "
+            "redeem; expected products with assets then",
+        )
         return tuple(sorted(set(products)))
     kinds = dataset.products.set_index("product_id")["product_type"]
     hit = tuple(p for p in sorted(live) if not cash_only or kinds.get(p) == "cash_management")
-    _check(bool(hit), f"no cash-management product has flows on the day before {start:%Y-%m-%d}")
+    _check(
+        bool(hit),
+        f"no cash-management product has flows and assets on the day before {start:%Y-%m-%d}",
+    )
     return hit
 
 

@@ -275,6 +275,25 @@ def test_holders_cannot_leave_a_product_without_assets(sample: Dataset):
         holders_leave(emptied, "P05", "2021-11-01", share=0.2)
 
 
+def test_a_run_passes_over_products_without_assets_and_refuses_them_by_name(sample: Dataset):
+    """A run hit every cash product with a flows row the day before, one fully redeemed (AUM 0)
+    too: the summary said 'on N products' and recorded its depth while nothing could leave it.
+    It is passed over by default and refused by name, as holders leaving it are."""
+    flows = sample.flows.copy()
+    gone = (flows["product_id"] == "P05") & (flows["date"] >= "2021-10-25")
+    flows.loc[gone, ["subscriptions", "demand", "redemptions", "aum"]] = 0.0
+    emptied = dataclasses.replace(sample, flows=flows)
+    hit = stress_run(emptied, START, depth=0.3, days=1, length=2).record["parameters"]["products"]
+    assert "P05" not in hit and "P04" in hit
+    assert hit == [
+        p
+        for p in apply_scenario(sample, "run-30in5", start=START).record["parameters"]["products"]
+        if p != "P05"
+    ]
+    with pytest.raises(UsageError, match=r"P05 have no assets \(AUM 0\) on 2021-10-31"):
+        stress_run(emptied, START, products=["P04", "P05"])
+
+
 def test_holders_leave_takes_the_share_on_working_days(sample: Dataset):
     scenario = holders_leave(sample, "P03", "2021-09-30", share=0.2, days=5, holders=10, seed=1)
     effects = scenario.effects

@@ -692,10 +692,23 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     }
     dataset = load_dataset(args.data)
     scenario = apply_scenario(dataset, args.kind, seed=args.seed, **params)
-    out = write_dataset(scenario.dataset, args.out, record=scenario.record, force=args.force)
-    report = validate_dataset(out)  # the copy must still meet the contract
-    if not report.ok:
-        raise RainmakerError(f"the scenario written to {out} is not valid: {report.summary()}")
+    reports = []
+
+    def must_be_valid(folder: Path) -> None:
+        # the copy must still meet the contract, checked before it replaces --out: checked
+        # after, an invalid copy had already replaced an earlier scenario (with --force)
+        report = validate_dataset(folder)
+        if not report.ok:
+            raise RainmakerError(
+                f"the scenario would not be a valid data set, so nothing was written to "
+                f"{args.out}: " + "; ".join(str(p) for p in report.problems)
+            )
+        reports.append(report)
+
+    out = write_dataset(
+        scenario.dataset, args.out, record=scenario.record, force=args.force, check=must_be_valid
+    )
+    (report,) = reports
     _say(scenario.summary())
     _say(
         f"written to {out}: valid, {len(report.warnings)} warnings (input "

@@ -43,7 +43,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -698,6 +698,7 @@ def write_dataset(
     *,
     record: Mapping[str, Any] | None = None,
     force: bool = False,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a data set (e.g. :attr:`Scenario.dataset`) as a folder, atomically.
 
@@ -714,6 +715,8 @@ def write_dataset(
         out: the folder to write.
         record: :attr:`Scenario.record`.
         force: replace a non-empty ``out``.
+        check: called with the written folder before it is renamed into place (e.g. to
+            validate it); what it raises propagates and ``out`` is left as it was.
 
     Returns:
         ``out``.
@@ -757,6 +760,8 @@ def write_dataset(
             text = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
             (staging / RECORD_FILE).write_text(text, encoding="utf-8", newline="\n")
             (staging / NOTE_FILE).write_text(_note(record), encoding="utf-8", newline="\n")
+        if check is not None:
+            check(staging)
         _publish(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

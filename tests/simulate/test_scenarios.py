@@ -443,6 +443,33 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     load_dataset(out)
 
 
+def test_an_invalid_scenario_replaces_nothing(
+    tmp_path: Path, make_dataset, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """The copy was validated after it had replaced --out: with --force an earlier scenario was
+    lost to an invalid one. It is now validated before the rename; --out is left as it was."""
+    data = make_dataset(tmp_path / "data", n_products=2, n_days=40)
+    out = tmp_path / "stressed"
+    start = str(load_dataset(data).first_date + pd.Timedelta(days=20))[:10]
+    args = ["scenario", "--data", str(data), "--out", str(out), "--kind", "run", "--start", start]
+    assert main(args) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = scenarios.apply_scenario
+
+    def broken(dataset: Dataset, kind: str, **kwargs) -> scenarios.Scenario:
+        made = real(dataset, kind, **kwargs)
+        flows = made.dataset.flows.copy()
+        flows.loc[flows.index[-1], "aum"] = -1.0  # a bug of a scenario kind, say
+        return dataclasses.replace(made, dataset=dataclasses.replace(made.dataset, flows=flows))
+
+    monkeypatch.setattr(scenarios, "apply_scenario", broken)
+    assert main([*args, "--force", "--depth", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "would not be a valid data set, so nothing was written" in err and "aum" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "stressed"]  # no leftovers
+
+
 @pytest.mark.parametrize(
     "extra",
     [

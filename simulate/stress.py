@@ -77,7 +77,7 @@ from rainmaker.rules import check_book
 from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
-from simulate.portfolio import Lot, Portfolio
+from simulate.portfolio import Lot, Portfolio, coarse_money_note
 
 __all__ = [
     "DEFAULT_SCENARIOS_FILE",
@@ -711,6 +711,8 @@ class StressResult:
             :attr:`warnings`.
         empty: products left out because their ``aum`` on the as-of day is 0 (fully redeemed:
             no book to shock), when every product was asked for; see :attr:`warnings`.
+        coarse: the warning of :func:`simulate.portfolio.coarse_money_note` when a book is too
+            small for money kept in whole fen, else empty.
     """
 
     as_of: pd.Timestamp
@@ -724,6 +726,7 @@ class StressResult:
     seconds: float = 0.0
     closed: tuple[str, ...] = ()
     empty: tuple[str, ...] = ()
+    coarse: str = ""
 
     @property
     def warnings(self) -> list[str]:
@@ -742,6 +745,8 @@ class StressResult:
                 f"aum 0 on {self.as_of:%Y-%m-%d} for {len(self.empty)} product(s) "
                 f"({_shown(self.empty)}): they hold nothing to shock and are not stress-tested"
             )
+        if self.coarse:
+            said.append(self.coarse)
         return said
 
     def __repr__(self) -> str:
@@ -871,6 +876,7 @@ def run_stress(
         seconds=time.perf_counter() - began,
         closed=closed,
         empty=empty,
+        coarse=coarse_money_note({p: b.net_assets for p, b in books.items()}) or "",
     )
 
 

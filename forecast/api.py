@@ -753,16 +753,19 @@ class Forecaster:
                 )
             chosen = dict.fromkeys(MODELLED_VARIABLES, candidate)
             label = candidate.name
-        notes = list(self.warnings_)
-        point = self._point_forecasts(panel, chosen, horizon, notes, overrides)
-        context = feature_context(panel, horizon)
-        scale = {v: context.states[v].scale[-1] for v in MODELLED_VARIABLES}
+        # the residuals first: a short panel's are made on first use and note that its
+        # intervals collapse onto the point forecast, a note the notes must carry (taken
+        # before, it was lost: p05 = p95 without a word)
         residuals = {
             variable: self.residuals(
                 candidate, variable, panel.product_ids, overrides.get(variable)
             )[:, :, :horizon]
             for variable, candidate in chosen.items()
         }
+        notes = list(self.warnings_)
+        point = self._point_forecasts(panel, chosen, horizon, notes, overrides)
+        context = feature_context(panel, horizon)
+        scale = {v: context.states[v].scale[-1] for v in MODELLED_VARIABLES}
         if self.adapt:
             residuals = self._adapted(panel, chosen, overrides, context, residuals, notes)
         rng = np.random.default_rng([self.seed, int(panel.as_of.toordinal())])

@@ -249,7 +249,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _daily_config(args: argparse.Namespace) -> DailyConfig:
     """The daily job's settings: ``--config`` (or ./rainmaker.toml), then the flags given."""
     from rainmaker.app.config import load_config
+    from rainmaker.limits import MAX_HORIZON_DAYS
 
+    if getattr(args, "horizon", None) is not None:
+        # the flag's own name in the message, not the settings key ('settings: key horizon'
+        # read as a problem of a file the user never wrote)
+        _at_least(args.horizon, "--horizon", 1, MAX_HORIZON_DAYS)
     config = load_config(getattr(args, "config", None))
     changes = {}
     for flag in ("horizon", "lang", "data"):
@@ -692,10 +697,23 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     }
     dataset = load_dataset(args.data)
     scenario = apply_scenario(dataset, args.kind, seed=args.seed, **params)
-    out = write_dataset(scenario.dataset, args.out, record=scenario.record, force=args.force)
-    report = validate_dataset(out)  # the copy must still meet the contract
-    if not report.ok:
-        raise RainmakerError(f"the scenario written to {out} is not valid: {report.summary()}")
+    reports = []
+
+    def must_be_valid(folder: Path) -> None:
+        # the copy must still meet the contract, checked before it replaces --out: checked
+        # after, an invalid copy had already replaced an earlier scenario (with --force)
+        report = validate_dataset(folder)
+        if not report.ok:
+            raise RainmakerError(
+                f"the scenario would not be a valid data set, so nothing was written to "
+                f"{args.out}: " + "; ".join(str(p) for p in report.problems)
+            )
+        reports.append(report)
+
+    out = write_dataset(
+        scenario.dataset, args.out, record=scenario.record, force=args.force, check=must_be_valid
+    )
+    (report,) = reports
     _say(scenario.summary())
     _say(
         f"written to {out}: valid, {len(report.warnings)} warnings (input "
@@ -1121,7 +1139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", default=None, help="run: ramp|spike|plateau; rate-shock: spike|climb")
     p.add_argument("--days", type=_whole, default=None, metavar="N", help="days of the depth/rise")
     p.add_argument("--length", type=_whole, default=None, metavar="N", help="days until it is over")
-    p.add_argument("--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%")
+    p.add_argument(
+        "--depth", default=None, metavar="X", help="run: share of AUM, 0.3 or 30%%, at most 0.95"
+    )
     p.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="run: decay")
     p.add_argument("--subscription-dip", default=None, metavar="X", help="run: share, at peak")
     _add_products(p, f"run: {PRODUCTS_HELP}")

@@ -912,8 +912,9 @@ class _Checker:
                     Problem(
                         table.file,
                         "product_id",
-                        f"{len(idle)} product{'s' if len(idle) != 1 else ''} of products have "
-                        f"no flows ({', '.join(idle[:MAX_LINES_SHOWN])}"
+                        f"{len(idle)} product{'s' if len(idle) != 1 else ''} of the products "
+                        f"table {'have' if len(idle) != 1 else 'has'} no flows "
+                        f"({', '.join(idle[:MAX_LINES_SHOWN])}"
                         f"{', ...' if len(idle) > MAX_LINES_SHOWN else ''})",
                     )
                 )

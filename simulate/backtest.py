@@ -36,6 +36,7 @@ from rainmaker.tracking import log_run
 from simulate.backtest_metrics import compare_policies
 from simulate.plots import plot_policy, plot_policy_comparison, yield_figure
 from simulate.policies import NoPolicy, Policy, RulePolicy
+from simulate.portfolio import coarse_money_note
 from simulate.replay import (
     DEFAULT_WARMUP_DAYS,
     ReplayResult,
@@ -333,9 +334,16 @@ def run_backtest(
             raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
     folder = Path(out)
     settings = settings or ReplaySettings()
-    first_day = replay_first_day(
-        dataset, start, warmup_days, replayed_products(dataset, start, end, products)
-    )
+    replayed = replayed_products(dataset, start, end, products)
+    first_day = replay_first_day(dataset, start, warmup_days, replayed)
+    flows = dataset.flows
+    window = flows.loc[
+        flows["product_id"].isin(replayed)
+        & flows["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+    ]
+    note = coarse_money_note(window.groupby("product_id")["aum"].median().to_dict())
+    if note is not None:  # fen arithmetic on amounts in another unit: said, not hidden
+        print(f"backtest: {note}", file=sys.stderr, flush=True)
     asked = pd.Timestamp(start).normalize() - pd.Timedelta(days=warmup_days)
     if first_day > asked:
         print(

@@ -105,14 +105,39 @@ __all__ = [
     "Lot",
     "Portfolio",
     "TargetMix",
+    "coarse_money_note",
 ]
 
 DAYS_PER_YEAR = 365
+# Money is kept in whole fen, which assumes amounts in CNY. Below this AUM a day's income (about
+# 0.005 % of it) is under about 5,000 fen and its rounding moves the 7-day yield by more than
+# 0.02 bp; a data set in 亿元 (AUM 87.56 for CNY 8.756 bn) earns under one fen a day, so its
+# income rounds to 0 and its figures are nonsense (mean excess −44 bp for −11 bp in CNY).
+MIN_EXACT_AUM_CNY = 1_000_000.0
 LIQUIDITY_DAYS = LIQUID_WORKDAYS  # the regulatory "assets maturing within 5 trading days"
 # DEFAULT_MIX (rainmaker.investment_mix) is re-exported here for TargetMix's readers: its
 # ``repo_1d`` takes whatever the term buckets cannot absorb on a day, so that weight is a floor.
 
 _SHARED_WORKDAYS = Workdays()
+
+
+def coarse_money_note(aum_by_product: Mapping[str, float]) -> str | None:
+    """A warning when a product's AUM is below :data:`MIN_EXACT_AUM_CNY`, else None.
+
+    Args:
+        aum_by_product: a typical AUM of each product (e.g. its median over the days replayed),
+            in the data set's unit.
+    """
+    small = sorted(p for p, aum in aum_by_product.items() if aum < MIN_EXACT_AUM_CNY)
+    if not small:
+        return None
+    shown = ", ".join(small[:5]) + (", ..." if len(small) > 5 else "")
+    return (
+        f"aum of {len(small)} product(s) ({shown}) below {MIN_EXACT_AUM_CNY:,.0f}: the "
+        "portfolio keeps money in whole fen (0.01 CNY), so their daily income rounds by more "
+        "than 0.02 bp of yield (to nothing at all below about 100) and their yields and "
+        "figures are distorted; expected amounts in CNY, not in 万元 or 亿元"
+    )
 
 
 def _to_fen(amount: float, what: str) -> int:

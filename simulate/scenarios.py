@@ -43,7 +43,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ from rainmaker.assets import bucket, rate_fallbacks
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset, DateLike, load_dataset, parse_day
 from rainmaker.errors import DataError, UsageError
-from rainmaker.validation import read_cells, table_files
+from rainmaker.validation import VALUE_RANGES, read_cells, table_files
 from simulate.market import PEER_MIX
 
 __all__ = [
@@ -179,6 +179,11 @@ class Scenario:
 # The largest σ of the depth's log-normal spread: at 3 the median product already loses 1 % of
 # the depth; 1e308 overflowed exp(σ²/2) (exit 1 'unexpected error').
 MAX_DISPERSION = 3.0
+# The largest share of a product's AUM a run takes beyond its ordinary redemptions: the rest
+# keeps the product alive so its 7-day yield is still defined. --depth above it is refused (it
+# was cut to it without a word: --depth 0.99 took 95 %); a product's draw under --dispersion
+# that exceeds it is capped, and its depth is recorded in the summary's depth_by_product.
+MAX_RUN_DEPTH = 0.95
 
 
 def stress_run(
@@ -216,7 +221,8 @@ def stress_run(
         dataset: the input.
         start: first day of the run.
         depth: share of AUM on the day before ``start`` that leaves beyond normal redemptions in
-            the first ``days`` days (0 < depth < 1; 0.30 = "30 % in 5 days").
+            the first ``days`` days (0 < depth ≤ :data:`MAX_RUN_DEPTH`; 0.30 = "30 % in 5
+            days"); a product's depth under ``dispersion`` is capped at that bound.
         days: calendar days over which ``depth`` leaves (≥ 1).
         length: calendar days until the run is over (≥ ``days``).
         shape: ``ramp``, ``spike`` or ``plateau``.
@@ -237,7 +243,11 @@ def stress_run(
             is unknown, or the first ``days`` days run past a hit product's last day.
     """
     first = _start_day(dataset, start)
-    _check(0.0 < depth < 1.0, f"--depth must be a share between 0 and 1 (0.30 = 30 %), got {depth}")
+    _check(
+        0.0 < depth <= MAX_RUN_DEPTH,
+        f"--depth must be a share above 0 and at most {MAX_RUN_DEPTH:g} (0.30 = 30 %: a run "
+        f"takes at most {MAX_RUN_DEPTH:.0%} of a product's AUM), got {depth}",
+    )
     _check(days >= 1, f"--days must be at least 1, got {days}")
     _check(length >= days, f"--length ({length}) must be at least --days ({days})")
     _check(shape in RUN_SHAPES, f"--shape must be one of {', '.join(RUN_SHAPES)}, got {shape!r}")
@@ -282,7 +292,7 @@ def stress_run(
         if weight[in_depth].sum() <= 0:  # no redemptions in the input to follow: a flat calendar
             weight = shaped
         aum_before = float(flows["aum"].to_numpy()[rows][offset == -1][0])
-        depth_p = min(depth * float(draw), 0.95)
+        depth_p = min(depth * float(draw), MAX_RUN_DEPTH)
         depth_of[product] = depth_p
         extra[rows] = depth_p * aum_before * weight / weight[in_depth].sum()
         factor[rows] = 1.0 - subscription_dip * shaped
@@ -380,12 +390,8 @@ def holders_leave(
         f"the {days} working days from {first:%Y-%m-%d} end on {leave_days[-1]:%Y-%m-%d}, after "
         f"product {hit}'s last day {pd.Timestamp(dates[-1]):%Y-%m-%d}",
     )
+    # above 0: _products_hit refuses a product without assets (it was a ZeroDivisionError)
     aum_before = float(flows["aum"].to_numpy()[rows][_days_since(dates, first) == -1][0])
-    _check(
-        aum_before > 0,
-        f"product {hit} has no assets (AUM {aum_before:,.2f} CNY) on the day before "
-        f"{first:%Y-%m-%d}: holders cannot leave it; expected a live product",
-    )
     sizes = 1.0 / np.arange(1, holders + 1)
     sizes = share * aum_before * sizes / sizes.sum()
     chosen = np.random.default_rng(seed).integers(0, days, size=holders)
@@ -526,6 +532,7 @@ def rate_shock(
     bench = benchmark_response(market["date"], shocks)
     new_market["benchmark_yield_7d"] = market["benchmark_yield_7d"] + bench
     moved = offset >= 0
+    _check_rates_in_range(new_market.loc[moved], [*shocks, "benchmark_yield_7d"])
     effects = pd.DataFrame({"date": market["date"], **shocks, "benchmark_yield_7d": bench})
     effects = effects.loc[moved].reset_index(drop=True)
 
@@ -558,6 +565,28 @@ def rate_shock(
     )
     record = _record("rate-shock", preset, params, seed, dataset, figures)
     return Scenario(result, record, effects)
+
+
+def _check_rates_in_range(market: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Refuse a shock that takes a rate beyond the range validation accepts
+    (:data:`rainmaker.validation.VALUE_RANGES`): the copy would not be a valid data set (it
+    was written, then refused with exit 1, a flattened message, and the folder left behind).
+
+    Raises:
+        UsageError: naming the first column, its day and value, and the range.
+    """
+    low, high, unit = VALUE_RANGES["rate"]
+    for column in columns:
+        values = market[column].to_numpy(dtype=float)
+        outside = np.flatnonzero((values < low) | (values > high))
+        if outside.size:
+            i = int(outside[0])
+            raise UsageError(
+                f"the shock takes {column} to {values[i]:.4f} on "
+                f"{pd.Timestamp(market['date'].iloc[i]):%Y-%m-%d} ({outside.size} day(s) out "
+                f"of range), beyond the {low:g} to {high:g} {unit} a rate may hold; expected a "
+                "smaller --size-bp"
+            )
 
 
 def shock_profile(shape: str, offset: np.ndarray, days: int, length: int | None) -> np.ndarray:
@@ -669,6 +698,7 @@ def write_dataset(
     *,
     record: Mapping[str, Any] | None = None,
     force: bool = False,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a data set (e.g. :attr:`Scenario.dataset`) as a folder, atomically.
 
@@ -685,6 +715,8 @@ def write_dataset(
         out: the folder to write.
         record: :attr:`Scenario.record`.
         force: replace a non-empty ``out``.
+        check: called with the written folder before it is renamed into place (e.g. to
+            validate it); what it raises propagates and ``out`` is left as it was.
 
     Returns:
         ``out``.
@@ -728,6 +760,8 @@ def write_dataset(
             text = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
             (staging / RECORD_FILE).write_text(text, encoding="utf-8", newline="\n")
             (staging / NOTE_FILE).write_text(_note(record), encoding="utf-8", newline="\n")
+        if check is not None:
+            check(staging)
         _publish(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -863,22 +897,37 @@ def _start_day(dataset: Dataset, start: DateLike) -> pd.Timestamp:
 def _products_hit(
     dataset: Dataset, start: pd.Timestamp, products: Sequence[str] | None, *, cash_only: bool
 ) -> tuple[str, ...]:
-    """Products stressed: listed ones (checked) or every cash product live the day before."""
+    """Products stressed: listed ones (checked) or every cash product live the day before: with
+    a flows row that day and AUM above 0 (a product fully redeemed has nothing to lose: it was
+    hit, its depth recorded, and nothing applied to it)."""
     flows = dataset.flows
-    live = set(flows.loc[flows["date"] == start - pd.Timedelta(days=1), "product_id"])
+    before = flows.loc[flows["date"] == start - pd.Timedelta(days=1)]
+    rows = set(before["product_id"])
+    empty = set(before.loc[before["aum"].astype(float) <= 0, "product_id"])
+    live = rows - empty
     if products:
         unknown = sorted(set(products) - set(dataset.product_ids))
         _check(not unknown, f"unknown product(s) {', '.join(unknown)}; expected ids in flows")
-        idle = sorted(set(products) - live)
+        idle = sorted(set(products) - rows)
         _check(
             not idle,
             f"product(s) {', '.join(idle)} have no flows on {start - pd.Timedelta(days=1):%Y-%m-%d}"
             ", the day before --start; expected products live then",
         )
+        nothing = sorted(set(products) & empty)
+        _check(
+            not nothing,
+            f"product(s) {', '.join(nothing)} have no assets (AUM 0) on "
+            f"{start - pd.Timedelta(days=1):%Y-%m-%d}, the day before --start: nothing to "
+            "redeem; expected products with assets then",
+        )
         return tuple(sorted(set(products)))
     kinds = dataset.products.set_index("product_id")["product_type"]
     hit = tuple(p for p in sorted(live) if not cash_only or kinds.get(p) == "cash_management")
-    _check(bool(hit), f"no cash-management product has flows on the day before {start:%Y-%m-%d}")
+    _check(
+        bool(hit),
+        f"no cash-management product has flows and assets on the day before {start:%Y-%m-%d}",
+    )
     return hit
 
 

@@ -77,7 +77,7 @@ from rainmaker.rules import check_book
 from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
-from simulate.portfolio import Lot, Portfolio
+from simulate.portfolio import Lot, Portfolio, coarse_money_note
 
 __all__ = [
     "DEFAULT_SCENARIOS_FILE",
@@ -709,6 +709,10 @@ class StressResult:
         closed: products left out because their flows end before the as-of day (they have
             rows before it but none on it), when every product was asked for; see
             :attr:`warnings`.
+        empty: products left out because their ``aum`` on the as-of day is 0 (fully redeemed:
+            no book to shock), when every product was asked for; see :attr:`warnings`.
+        coarse: the warning of :func:`simulate.portfolio.coarse_money_note` when a book is too
+            small for money kept in whole fen, else empty.
     """
 
     as_of: pd.Timestamp
@@ -721,25 +725,40 @@ class StressResult:
     rates_pct: Mapping[str, float]
     seconds: float = 0.0
     closed: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
+    coarse: str = ""
 
     @property
     def warnings(self) -> list[str]:
         """What the reader should be told, worded as the forecast's
         :class:`~forecast.panel.PanelWarning` words a product left out of ``plan`` and
         ``forecast``."""
-        if not self.closed:
-            return []
-        shown = ", ".join(self.closed[:5]) + (", ..." if len(self.closed) > 5 else "")
-        return [
-            f"no flows on {self.as_of:%Y-%m-%d} for {len(self.closed)} product(s) ({shown}): "
-            "they closed before the as-of day and are not stress-tested"
-        ]
+        said = []
+        if self.closed:
+            said.append(
+                f"no flows on {self.as_of:%Y-%m-%d} for {len(self.closed)} product(s) "
+                f"({_shown(self.closed)}): they closed before the as-of day and are not "
+                "stress-tested"
+            )
+        if self.empty:
+            said.append(
+                f"aum 0 on {self.as_of:%Y-%m-%d} for {len(self.empty)} product(s) "
+                f"({_shown(self.empty)}): they hold nothing to shock and are not stress-tested"
+            )
+        if self.coarse:
+            said.append(self.coarse)
+        return said
 
     def __repr__(self) -> str:
         return (
             f"StressResult(as of {self.as_of:%Y-%m-%d}, {len(self.books)} books, "
             f"{len(self.summary)} runs, {self.seconds:.1f} s; see .summary, .reverse, .checks)"
         )
+
+
+def _shown(ids: Sequence[str]) -> str:
+    """The first five ids, comma-separated, and "..." when there are more."""
+    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
 
 
 def run_stress(
@@ -755,14 +774,33 @@ def run_stress(
     ``progress`` is told of each product's book done, stage :data:`STRESS_STAGE`
     (:mod:`rainmaker.progress`; ``rainmaker stress`` renders it); None: silent. With
     ``product_ids`` None, a product whose flows end before ``as_of`` has no book and is named in
-    :attr:`StressResult.warnings` (``rainmaker stress`` logs them).
+    :attr:`StressResult.warnings` (``rainmaker stress`` logs them), and so is a product whose
+    ``aum`` on ``as_of`` is 0: its empty book passed every rule (each ratio undefined) and the
+    reverse test found no break up to 95 %.
+
+    Raises:
+        UsageError: a product asked for by name has ``aum`` 0 on ``as_of``, or every product
+            with flows that day has; and as :func:`build_books`.
     """
     import time
 
     began = time.perf_counter()
     workdays = Workdays()
+    every = product_ids is None
+    empty = _empty(dataset.flows, as_of)
+    asked = [] if product_ids is None else [p for p in product_ids if p in empty]
+    if asked or (every and empty and len(empty) == _live(dataset.flows, as_of)):
+        raise UsageError(
+            f"aum 0 on {as_of:%Y-%m-%d} for {_shown(asked or empty)}: a product fully redeemed "
+            "holds nothing to stress-test; expected products with net assets on the as-of day"
+        )
+    if not every:
+        empty = ()
+    elif empty:  # every product with flows that day but the empty ones
+        today = dataset.flows.loc[dataset.flows["date"] == as_of, "product_id"].astype(str)
+        product_ids = sorted(set(today) - set(empty))
     books = build_books(dataset, as_of, product_ids, workdays)
-    closed = _closed(dataset.flows, as_of) if product_ids is None else ()
+    closed = _closed(dataset.flows, as_of) if every else ()
     market = dataset.market_daily(dataset.market["date"].min(), as_of)
     rates = {k: float(v) for k, v in bucket_rates(market).iloc[-1].items()}
     summary_rows: list[dict[str, Any]] = []
@@ -837,7 +875,20 @@ def run_stress(
         rates_pct=rates,
         seconds=time.perf_counter() - began,
         closed=closed,
+        empty=empty,
+        coarse=coarse_money_note({p: b.net_assets for p, b in books.items()}) or "",
     )
+
+
+def _empty(flows: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:
+    """Products whose ``aum`` on ``as_of`` is 0, sorted."""
+    today = flows.loc[flows["date"] == as_of]
+    return tuple(sorted(today.loc[today["aum"].astype(float) <= 0, "product_id"].astype(str)))
+
+
+def _live(flows: pd.DataFrame, as_of: pd.Timestamp) -> int:
+    """How many products have a flows row on ``as_of``."""
+    return int(flows.loc[flows["date"] == as_of, "product_id"].nunique())
 
 
 def _closed(flows: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:
@@ -895,7 +946,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def stress_meta(result: StressResult) -> dict[str, Any]:
     """What a stress run was: as-of day, scenarios file, horizon, reverse settings, the
-    scenarios' descriptions, the products left out as closed and the warnings about them, and
+    scenarios' descriptions, the products left out as closed or empty and the warnings about
+    them, and
     the seconds it took (``stress.json`` and the HTML page)."""
     settings = result.settings
     return {
@@ -905,6 +957,7 @@ def stress_meta(result: StressResult) -> dict[str, Any]:
         "reverse": asdict(settings.reverse),
         "descriptions": {s.name: s.description for s in settings.scenarios},
         "closed": list(result.closed),
+        "empty": list(result.empty),
         "warnings": result.warnings,
         "seconds": round(result.seconds, 3),
     }

@@ -224,7 +224,7 @@ def run_job(
                     f"nothing to do: {day:%Y-%m-%d} was already planned from the same "
                     f"data and settings as revision r{same.number} ({same.path})"
                 )
-                shown = same
+                shown, shown_day = same, day
                 if str(same.run.get("run_id", "")) in withdrawn:
                     # a rollback is not undone by the next scheduled run on the same inputs
                     message += (
@@ -232,12 +232,16 @@ def run_job(
                         f"{LATEST_LINK} points at {_relative(in_effect, root)}. "
                         "Change the data or settings, or use --force, to plan it again"
                     )
-                    shown = revision_in_effect(revisions, withdrawn) or same
+                    active = revision_in_effect(revisions, withdrawn)
+                    if active is not None:  # the day's revision in effect
+                        shown = active
+                    else:  # every revision of the day withdrawn: the one latest points at
+                        shown, shown_day = _in_effect(root, in_effect, withdrawn) or (same, day)
                 alerts = list(shown.run.get("alerts") or [])
                 checks = feed_checks + alert_checks(alerts, config.fail_on)
                 return RunOutcome(
                     status="unchanged",
-                    as_of=day,
+                    as_of=shown_day,
                     folder=shown.path,
                     run_id=str(shown.run.get("run_id", "")),
                     revision=shown.number,
@@ -464,6 +468,24 @@ def next_revision(
         if in_effect is not None and in_effect is not latest and same(in_effect):
             return in_effect.number, in_effect
     return latest.number + 1, None
+
+
+def _in_effect(
+    root: Path, folder: Path | None, withdrawn: Collection[str]
+) -> tuple[Revision, pd.Timestamp] | None:
+    """The revision ``latest`` points at (``folder``, from :func:`point_latest`) and its as-of
+    day, or None. When every revision of the day planned is withdrawn it is another day's: the
+    no-op run showed the withdrawn revision's report, alerts and exit status while saying that
+    ``latest`` pointed elsewhere."""
+    if folder is None:
+        return None
+    day = pd.Timestamp(folder.parent.name)
+    for revision in list_revisions(root, day):
+        if revision.path.resolve() == folder.resolve():
+            if str(revision.run.get("run_id", "")) in withdrawn:
+                return None
+            return revision, day
+    return None
 
 
 def revision_in_effect(

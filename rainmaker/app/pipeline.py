@@ -394,11 +394,17 @@ def _deviation_of(plan: PlanOutcome, as_of: pd.Timestamp) -> pd.DataFrame | None
 
 def _stress_of(
     dataset: Dataset, as_of: pd.Timestamp, progress: StepProgress = no_progress
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, pd.DataFrame] | None:
     """The default stress scenarios on today's books, for the report's stress section
-    (``rainmaker stress`` writes the details); ``progress`` is told of each product's book."""
+    (``rainmaker stress`` writes the details); ``progress`` is told of each product's book.
+    None (no section) when every product planned has ``aum`` 0 on ``as_of``: there is no book
+    to shock, which ``rainmaker stress`` refuses, and the plan must not fail on it."""
     # imported here for start-up time: simulate loads the replay's world and matplotlib
     from simulate.stress import load_scenarios, run_stress
+
+    today = dataset.flows.loc[dataset.flows["date"] == as_of, "aum"]
+    if not (today.astype(float) > 0).any():
+        return None
 
     result = run_stress(dataset, as_of, load_scenarios(), progress=progress)
     return {"summary": result.summary, "reverse": result.reverse}

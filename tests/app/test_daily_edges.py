@@ -21,6 +21,7 @@ from rainmaker.app import daily, pipeline
 from rainmaker.app.config import DailyConfig, load_config
 from rainmaker.app.history import HistoryUnavailable, RunHistory, open_history
 from rainmaker.app.outputs import all_revisions
+from rainmaker.dataset import load_dataset
 from tests.conftest import write_dataset
 from tests.daily_fakes import NO_OPS_CHECKS, fake_make_plan, fake_run_forecast
 
@@ -285,3 +286,19 @@ def test_the_scheduling_examples_keep_outputs_from_other_users():
             line for line in text.splitlines() if line[:1].isdigit() and "bin/rainmaker" in line
         ]
         assert all("umask 027 &&" in line for line in started), doc
+
+
+def test_a_plan_of_products_that_hold_nothing_has_no_stress_section(tmp_path, fakes_in_cli):
+    """plan --products P002, P002 fully redeemed (aum 0 on the as-of day): the report's stress
+    section ran the stress test, which refuses a product without assets, and the plan failed
+    with 'aum 0 ... nothing to stress-test' (exit 2). The section is left out; the plan is made."""
+    data = _data(tmp_path / "data")
+    flows = pd.read_csv(data / "flows.csv", dtype=str, keep_default_na=False)
+    last = str(flows["date"].max())
+    flows.loc[(flows["product_id"] == "P002") & (flows["date"] == last), "aum"] = "0.00"
+    flows.to_csv(data / "flows.csv", index=False)
+    out = tmp_path / "plan"
+    argv = ["plan", "--data", str(data), "--products", "P002", "--out", str(out)]
+    assert cli.main([*argv, "--no-tracking", "--horizon", "3"]) == 0
+    assert (out / "report.html").is_file()
+    assert pipeline._stress_of(load_dataset(data), pd.Timestamp(last)) is not None  # P001 has

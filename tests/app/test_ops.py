@@ -442,6 +442,25 @@ def test_status_exits_6_on_an_alert_of_the_revision_in_effect(tmp_path, monkeypa
 # ---------------------------------------------------------------------- rollback, retention
 
 
+def test_a_rerun_on_a_day_whose_revisions_are_all_withdrawn_shows_the_one_in_effect(
+    copied, fakes, capsys
+):
+    """04-29 r1 and r2 withdrawn, latest back at the back-filled 04-28/r1: the next run on r2's
+    inputs said 'latest points at 2021-04-28/r1' but ended with 04-29/r2's report (the line a
+    cron job mails) and judged the exit status on r2's alerts. It shows the revision in effect."""
+    settings, root = copied / "job.toml", copied / "runs"
+    assert cli.main(["run", "--config", str(settings), "--as-of", "2021-04-28"]) == 0
+    assert latest_target(root) == root / "2021-04-29" / "r2"  # a back-fill does not move it
+    for _ in range(2):
+        assert cli.main(["rollback", "--config", str(settings)]) == 0
+    assert latest_target(root) == root / "2021-04-28" / "r1"
+    capsys.readouterr()
+    assert cli.main(["run", "--config", str(settings)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "which was withdrawn" in out[0] and "points at 2021-04-28/r1" in out[0]
+    assert Path(out[-1]) == root / "2021-04-28" / "r1" / "report.html"
+
+
 def test_rollback_withdraws_the_revision_in_effect_and_a_rerun_keeps_it_withdrawn(
     copied, fakes, capsys
 ):

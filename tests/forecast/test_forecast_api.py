@@ -156,6 +156,23 @@ def test_a_model_the_fit_could_not_fit_says_why(make_dataset, tmp_path) -> None:
     assert fitted.unfitted_reason("ets") is None  # never asked of it: unknown, not failed
 
 
+def test_intervals_that_collapse_onto_the_point_forecast_say_so(make_dataset, tmp_path) -> None:
+    """Under 7 + H days the intervals cannot be estimated: p10 = p90. The note saying so was made
+    while the residuals were built, after predict had copied the notes, so it reached neither
+    the log nor run.json nor the report: a forecast of certainty without a word."""
+    short = load_dataset(make_dataset(tmp_path / "five", n_products=2, n_days=5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = Forecaster(models=("seasonal_naive",), horizon=3, n_paths=20).fit(short).predict()
+    table = result.table
+    assert (table["p10"] == table["p90"]).all()  # the collapse the note is about
+    said = [note for note in result.warnings if "collapse onto the point forecast" in note]
+    assert said == [
+        "fewer than 10 days of history: the intervals cannot be estimated and collapse onto the "
+        "point forecast"
+    ]
+
+
 def test_fit_once_then_predict_and_refit_from_later_days(forecaster, dataset) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastFallbackWarning)

@@ -71,6 +71,18 @@ def test_valid_dataset_has_no_problem(dataset: Path) -> None:
     assert "valid" in report.summary()
 
 
+def test_products_without_flows_are_counted_in_plain_words(dataset: Path) -> None:
+    """It read '1 product of products have no flows (P99)'."""
+    with (dataset / "products.csv").open("a", encoding="utf-8") as file:
+        file.write("P99,Zeta WM,cash_management,20.0\n")
+    (warning,) = validate_dataset(dataset).warnings
+    assert warning.message == "1 product of the products table has no flows (P99)"
+    with (dataset / "products.csv").open("a", encoding="utf-8") as file:
+        file.write("P98,Zeta WM,cash_management,20.0\n")
+    (warning,) = validate_dataset(dataset).warnings
+    assert warning.message == "2 products of the products table have no flows (P98, P99)"
+
+
 # (file, edit, column, message fragment, lines expected)
 CELL_CASES = {
     "negative subscriptions": (

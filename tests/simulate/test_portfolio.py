@@ -474,3 +474,13 @@ def test_liquid_within_counts_cash_and_lots_maturing_in_trading_days() -> None:
     assert portfolio.liquid_within(5) == pytest.approx(110.0)
     assert portfolio.liquid_within(7) == pytest.approx(1_110.0)
     assert Portfolio(0.0, cash=5.0).liquid_within() == 5.0
+
+
+def test_coarse_money_note_names_products_too_small_for_whole_fen():
+    from simulate.portfolio import MIN_EXACT_AUM_CNY, coarse_money_note
+
+    assert coarse_money_note({"A": 8.756e9, "B": MIN_EXACT_AUM_CNY}) is None
+    note = coarse_money_note({"A": 87.56, "B": 5e9, "C": 999_999.0})
+    assert note is not None and note.startswith("aum of 2 product(s) (A, C) below 1,000,000")
+    # why: a day's income of CNY 87.56 at 2 % a year is under half a fen and rounds to nothing
+    assert round(87.56 * 0.02 / 365 * 100) == 0

@@ -125,6 +125,35 @@ def test_a_run_whose_depth_days_pass_a_products_last_day_is_refused(sample: Data
     assert fits.record["summary"]["extra_in_depth_days_share"] == pytest.approx(0.30)
 
 
+def test_a_run_deeper_than_the_cap_is_refused_not_cut(sample: Dataset):
+    """--depth 0.99 was accepted and cut to 0.95 without a word (the summary said 95.0 % of
+    AUM, scenario.json's parameters 0.99); a depth above the cap is refused, one at it applied
+    whole."""
+    with pytest.raises(UsageError, match=r"--depth must be .* at most 0.95.*got 0.99"):
+        stress_run(sample, START, depth=0.99, days=1, length=1, products=["P01"])
+    at_cap = stress_run(sample, START, depth=scenarios.MAX_RUN_DEPTH, days=1, length=1)
+    summary = at_cap.record["summary"]
+    assert summary["extra_in_depth_days_share"] == pytest.approx(0.95)
+    assert set(summary["depth_by_product"].values()) == {0.95}
+
+
+def test_a_rate_shock_beyond_the_range_of_a_rate_is_refused(sample: Dataset):
+    """+5000 bp on rates of 99 % was applied and written; the copy failed validation after the
+    fact (exit 1, the problems on one line with literal \\n, the invalid folder left in --out).
+    The shock is refused before anything is written, naming the rate, the day and the range."""
+    market = sample.market.copy()
+    rates = [c for c in market.columns if c.startswith("shibor_") or c == "benchmark_yield_7d"]
+    market[rates] = 99.0
+    high = dataclasses.replace(sample, market=market)
+    with pytest.raises(
+        UsageError,
+        match=r"the shock takes shibor_\w+ to 1\d\d\.\d{4} on .* "
+        r"beyond the -100 to 100 percent a year a rate may hold; expected a smaller",
+    ):
+        rate_shock(high, START, size_bp=5000)
+    assert rate_shock(high, START, size_bp=-5000).record["summary"]["rows_changed"] > 0
+
+
 def test_a_rate_shock_peaking_after_the_last_market_day_is_refused(sample: Dataset):
     """rates-2013 from the last day applied one tenth of its rise (+80 bp) while its summary
     said '+800 bp at the peak'; the peak must fall on a market day, as a run's days must."""
@@ -244,6 +273,25 @@ def test_holders_cannot_leave_a_product_without_assets(sample: Dataset):
     emptied = dataclasses.replace(sample, flows=flows)
     with pytest.raises(UsageError, match="no assets"):  # was a ZeroDivisionError
         holders_leave(emptied, "P05", "2021-11-01", share=0.2)
+
+
+def test_a_run_passes_over_products_without_assets_and_refuses_them_by_name(sample: Dataset):
+    """A run hit every cash product with a flows row the day before, one fully redeemed (AUM 0)
+    too: the summary said 'on N products' and recorded its depth while nothing could leave it.
+    It is passed over by default and refused by name, as holders leaving it are."""
+    flows = sample.flows.copy()
+    gone = (flows["product_id"] == "P05") & (flows["date"] >= "2021-10-25")
+    flows.loc[gone, ["subscriptions", "demand", "redemptions", "aum"]] = 0.0
+    emptied = dataclasses.replace(sample, flows=flows)
+    hit = stress_run(emptied, START, depth=0.3, days=1, length=2).record["parameters"]["products"]
+    assert "P05" not in hit and "P04" in hit
+    assert hit == [
+        p
+        for p in apply_scenario(sample, "run-30in5", start=START).record["parameters"]["products"]
+        if p != "P05"
+    ]
+    with pytest.raises(UsageError, match=r"P05 have no assets \(AUM 0\) on 2021-10-31"):
+        stress_run(emptied, START, products=["P04", "P05"])
 
 
 def test_holders_leave_takes_the_share_on_working_days(sample: Dataset):
@@ -393,6 +441,33 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert "(20.0 % of AUM)" in printed and "valid" in printed
     assert json.loads((out / "scenario.json").read_text())["parameters"]["depth"] == 0.2
     load_dataset(out)
+
+
+def test_an_invalid_scenario_replaces_nothing(
+    tmp_path: Path, make_dataset, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """The copy was validated after it had replaced --out: with --force an earlier scenario was
+    lost to an invalid one. It is now validated before the rename; --out is left as it was."""
+    data = make_dataset(tmp_path / "data", n_products=2, n_days=40)
+    out = tmp_path / "stressed"
+    start = str(load_dataset(data).first_date + pd.Timedelta(days=20))[:10]
+    args = ["scenario", "--data", str(data), "--out", str(out), "--kind", "run", "--start", start]
+    assert main(args) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = scenarios.apply_scenario
+
+    def broken(dataset: Dataset, kind: str, **kwargs) -> scenarios.Scenario:
+        made = real(dataset, kind, **kwargs)
+        flows = made.dataset.flows.copy()
+        flows.loc[flows.index[-1], "aum"] = -1.0  # a bug of a scenario kind, say
+        return dataclasses.replace(made, dataset=dataclasses.replace(made.dataset, flows=flows))
+
+    monkeypatch.setattr(scenarios, "apply_scenario", broken)
+    assert main([*args, "--force", "--depth", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "would not be a valid data set, so nothing was written" in err and "aum" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "stressed"]  # no leftovers
 
 
 @pytest.mark.parametrize(

@@ -455,6 +455,38 @@ def test_stress_command_warns_of_products_whose_flows_end_before_the_as_of_day(
     assert "closed before" not in capsys.readouterr().err
 
 
+def test_stress_leaves_out_a_product_with_aum_0_on_the_as_of_day(small, tmp_path, capsys):
+    """A product fully redeemed (aum 0 on the as-of day, its rows still there) was stressed as
+    an empty book: every rule 'ok' on ratios that are undefined, the reverse test 'no break up
+    to 95 %'. It is left out and named, as a closed product is; asked for by name, exit 2."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in small.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    last = str(flows["date"].max())
+    flows.loc[(flows["product_id"] == "P003") & (flows["date"] == last), "aum"] = "0.00"
+    flows.to_csv(folder / "flows.csv", index=False)
+    out = tmp_path / "out"
+    assert cli.main(["stress", "--data", str(folder), "--out", str(out), "--no-progress"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "aum 0" in line]
+    assert len(warned) == 1 and " WARNING " in warned[0]
+    assert warned[0].endswith(
+        f"aum 0 on {last} for 1 product(s) (P003): they hold nothing to shock and are not "
+        "stress-tested"
+    )
+    for name in ("stress.csv", "stress_days.csv"):
+        assert set(pd.read_csv(out / name)["product_id"]) == {"P001", "P002"}, name
+    document = json.loads((out / "stress.json").read_text(encoding="utf-8"))
+    assert document["empty"] == ["P003"] and document["closed"] == []
+    assert {c["product_id"] for c in document["checks"]} == {"P001", "P002"}
+    page = (out / "stress.html").read_text(encoding="utf-8")
+    assert f"1 个产品在 {last} 规模为 0" in page
+    named = ["stress", "--data", str(folder), "--out", str(tmp_path / "o2"), "--products", "P003"]
+    assert cli.main(named) == 2
+    assert f"aum 0 on {last} for P003" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------- deviation in the backtest
 def test_backtest_daily_has_the_deviation_and_metrics_its_largest():
     from simulate.backtest_metrics import backtest_metrics

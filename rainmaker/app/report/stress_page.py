@@ -43,6 +43,7 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         ),
         "books": "持仓来源",
         "closed": "{n} 个产品在 {as_of} 已无流水（此前已终止），未做压力测试：{ids}",
+        "empty": "{n} 个产品在 {as_of} 规模为 0（已全部赎回），无持仓可测，未做压力测试：{ids}",
         "source_holdings": "持仓表 holdings.csv",
         "source_investment_mix": "投资组合表 investment_mix.csv 的梯形持仓",
         "source_inferred": "由已公布收益推断的梯形持仓",
@@ -134,6 +135,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "books": "Books",
         "closed": "{n} product(s) have no flows on {as_of} (closed before it) and are not "
         "stress-tested: {ids}",
+        "empty": "{n} product(s) have aum 0 on {as_of} (fully redeemed: nothing to shock) and "
+        "are not stress-tested: {ids}",
         "source_holdings": "holdings.csv",
         "source_investment_mix": "ladder of investment_mix.csv",
         "source_inferred": "ladder inferred from published yields",
@@ -369,11 +372,12 @@ def render_stress_page(
     books = summary.drop_duplicates("product_id")["book"].value_counts() if len(summary) else {}
     listed = ", ".join(f"{w['source_' + str(k)]}: {int(v)}" for k, v in dict(books).items())
     parts.append(f"<p>{html.escape(w['books'])}: {html.escape(listed)}</p>")
-    closed = list(meta.get("closed", []))
-    if closed:
-        ids = ", ".join(closed)
-        line = w["closed"].format(n=len(closed), as_of=meta["as_of"], ids=ids)
-        parts.append(f'<p class="bad">{html.escape(line)}</p>')
+    for key in ("closed", "empty"):  # products left out, and why
+        left_out = list(meta.get(key, []))
+        if left_out:
+            ids = ", ".join(left_out)
+            line = w[key].format(n=len(left_out), as_of=meta["as_of"], ids=ids)
+            parts.append(f'<p class="bad">{html.escape(line)}</p>')
 
     # overview: one row per scenario
     parts.append(f'<h2 id="overview">{html.escape(w["overview"])}</h2><table>')

@@ -164,6 +164,14 @@ class Dataset:
         """Sorted ids of the products that have flows (``products`` may list more)."""
         return tuple(sorted(self.flows["product_id"].unique()))
 
+    def products_on(self, day: pd.Timestamp) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The products with a flows row dated ``day``, and those of them whose ``aum`` that
+        day is 0 (fully redeemed: nothing to plan, stress or run down), each sorted."""
+        today = self.flows.loc[self.flows["date"] == day]
+        ids = today["product_id"].astype(str)
+        empty = ids[(today["aum"].astype(float) <= 0).to_numpy()]
+        return tuple(sorted(set(ids))), tuple(sorted(empty))
+
     def up_to(self, as_of: DateLike) -> Dataset:
         """The data set as it was known at the end of ``as_of``: no row dated after it.
 

@@ -129,7 +129,7 @@ class PlanningPolicy(Policy):
         from optimize import make_plan  # start-up time: optimize loads Pyomo and HiGHS
 
         history = state.history
-        known = _products_known_on(history, state.as_of)
+        known, _ = history.products_on(state.as_of)
         planned = [p for p in state.product_ids if p in known]
         if not planned:
             return Decision({})
@@ -154,13 +154,6 @@ class PlanningPolicy(Policy):
             )
         self.plan_seconds.append(time.perf_counter() - began)
         return plan_decision(result.plan, day, state)
-
-
-def _products_known_on(history: Dataset, day: pd.Timestamp) -> set[str]:
-    """The products with a flows row dated ``day`` (one pass over the dates, not one per
-    product: this runs every morning of a replay)."""
-    flows = history.flows
-    return {str(p) for p in flows.loc[flows["date"] == day, "product_id"].unique()}
 
 
 def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> Decision:

@@ -900,10 +900,8 @@ def _products_hit(
     """Products stressed: listed ones (checked) or every cash product live the day before: with
     a flows row that day and AUM above 0 (a product fully redeemed has nothing to lose: it was
     hit, its depth recorded, and nothing applied to it)."""
-    flows = dataset.flows
-    before = flows.loc[flows["date"] == start - pd.Timedelta(days=1)]
-    rows = set(before["product_id"])
-    empty = set(before.loc[before["aum"].astype(float) <= 0, "product_id"])
+    on_day, nothing_held = dataset.products_on(start - pd.Timedelta(days=1))
+    rows, empty = set(on_day), set(nothing_held)
     live = rows - empty
     if products:
         unknown = sorted(set(products) - set(dataset.product_ids))

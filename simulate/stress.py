@@ -787,9 +787,9 @@ def run_stress(
     began = time.perf_counter()
     workdays = Workdays()
     every = product_ids is None
-    empty = _empty(dataset.flows, as_of)
+    on_day, empty = dataset.products_on(as_of)
     asked = [] if product_ids is None else [p for p in product_ids if p in empty]
-    if asked or (every and empty and len(empty) == _live(dataset.flows, as_of)):
+    if asked or (every and empty and len(empty) == len(on_day)):
         raise UsageError(
             f"aum 0 on {as_of:%Y-%m-%d} for {_shown(asked or empty)}: a product fully redeemed "
             "holds nothing to stress-test; expected products with net assets on the as-of day"
@@ -797,8 +797,7 @@ def run_stress(
     if not every:
         empty = ()
     elif empty:  # every product with flows that day but the empty ones
-        today = dataset.flows.loc[dataset.flows["date"] == as_of, "product_id"].astype(str)
-        product_ids = sorted(set(today) - set(empty))
+        product_ids = [p for p in on_day if p not in empty]
     books = build_books(dataset, as_of, product_ids, workdays)
     closed = _closed(dataset.flows, as_of) if every else ()
     market = dataset.market_daily(dataset.market["date"].min(), as_of)
@@ -878,17 +877,6 @@ def run_stress(
         empty=empty,
         coarse=coarse_money_note({p: b.net_assets for p, b in books.items()}) or "",
     )
-
-
-def _empty(flows: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:
-    """Products whose ``aum`` on ``as_of`` is 0, sorted."""
-    today = flows.loc[flows["date"] == as_of]
-    return tuple(sorted(today.loc[today["aum"].astype(float) <= 0, "product_id"].astype(str)))
-
-
-def _live(flows: pd.DataFrame, as_of: pd.Timestamp) -> int:
-    """How many products have a flows row on ``as_of``."""
-    return int(flows.loc[flows["date"] == as_of, "product_id"].nunique())
 
 
 def _closed(flows: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:

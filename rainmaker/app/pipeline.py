@@ -402,8 +402,8 @@ def _stress_of(
     # imported here for start-up time: simulate loads the replay's world and matplotlib
     from simulate.stress import load_scenarios, run_stress
 
-    today = dataset.flows.loc[dataset.flows["date"] == as_of, "aum"]
-    if not (today.astype(float) > 0).any():
+    on_day, empty = dataset.products_on(as_of)
+    if len(empty) == len(on_day):
         return None
 
     result = run_stress(dataset, as_of, load_scenarios(), progress=progress)

@@ -336,3 +336,21 @@ def test_selecting_products_keeps_the_sales_targets_of_their_channels(
         kept = dataset.select(["P04", others[0]]).tables["sales_plan"]
         assert "partner_platform" in set(kept["channel"])
     assert len(dataset.tables["sales_plan"]) == 3  # the data set itself is unchanged
+
+
+def test_products_on_a_day_and_those_holding_nothing(folder: Path) -> None:
+    path = folder / "flows.csv"
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False)
+    day = cells["date"].iloc[-1]
+    ids = sorted(cells["product_id"].unique())
+    # the last day: the first product fully redeemed, the second without a row
+    emptied = (cells["product_id"] == ids[0]) & (cells["date"] == day)
+    cells.loc[emptied, "aum"] = "0"
+    cells = cells.loc[~((cells["product_id"] == ids[1]) & (cells["date"] == day))]
+    cells.to_csv(path, index=False)
+    dataset = load_dataset(folder)
+
+    on_day, empty = dataset.products_on(pd.Timestamp(day))
+    assert on_day == (ids[0], *ids[2:])
+    assert empty == (ids[0],)
+    assert dataset.products_on(pd.Timestamp("1999-01-01")) == ((), ())

@@ -32,12 +32,23 @@ paths themselves (the mean of ``expm1(x + r)`` exceeds ``expm1(x)``).
 Finite-sample width (:func:`conformal_scale`, :func:`widen_residuals`). A band read off ``n``
 exchangeable residuals between their interpolated 10 % and 90 % quantiles covers a new outcome
 with probability ``0.8 · (n − 1) / (n + 1)`` on average, not 0.8: with weekly origins weighted
-by recency (about 37 effective of 52) that is 76 %, and single products came out at 70–74 % per
+by recency (about 33 effective of 52) that is 75 %, and single products came out at 70–74 % per
 horizon. Split conformal prediction corrects this by reading the band at wider levels; here the
 centred residuals are scaled by the ratio of normal quantiles ``z(q') / z(q)``, ``q'`` the
 level whose interpolated band has expected coverage 0.8 with the effective number of origins
 the paths draw from, ``n_eff = (Σw)² / Σw²`` (Kish). A scaled trajectory stays one
 trajectory, so paths remain coherent across days and variables, and its median stays 0.
+
+Known to over-widen (issue 13; docs/forecast.md, "Why some bands cover more than 85 %"): the
+forecasts do not read the band between the residuals' interpolated quantiles but from ``N``
+sample paths drawn among them, whose quantiles are those of the residuals' empirical
+distribution (rank ``0.1 n + 1/2`` on average, not ``1 + 0.1 (n − 1)``) interpolated between
+the paths: before widening that band covers ``0.8 · (N − 1)/(N + 1) · n/(n + 1)`` (76.9 % at
+``n_eff`` 33 and 200 paths), so the correction makes it ``0.8 · n/(n − 1) · (N − 1)/(N + 1)``,
+81–83 % of exchangeable outcomes, the more the smaller ``n``. Correcting for the paths' reading
+(commit 3b7abb2, branch ``bands13-candidate``) centres that on 80 % but takes the young single
+product's redemption bands below 75 % and the sample's day-1 net flow and AUM bands to 78 %,
+so it is not applied.
 
 Too short for a backtest (:func:`error_ratio`). A product launched weeks ago has no
 rolling-origin backtest (the models need about two months before an origin and the horizon
@@ -71,7 +82,7 @@ __all__ = [
 ]
 
 # Half-life of the recency weights of backtest origins, days: a quarter. With weekly origins
-# over a year this leaves about 37 effective trajectories (of 52), enough for a 10–90 % band.
+# over a year this leaves about 33 effective trajectories (of 52), enough for a 10–90 % band.
 DEFAULT_HALF_LIFE_DAYS = 91.0
 # A product needs this many residuals at a horizon to be centred on its own median; with fewer
 # (launched recently) it is centred on the median of all products at that horizon.

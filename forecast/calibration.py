@@ -46,9 +46,9 @@ distribution (rank ``0.1 n + 1/2`` on average, not ``1 + 0.1 (n − 1)``) interp
 the paths: before widening that band covers ``0.8 · (N − 1)/(N + 1) · n/(n + 1)`` (76.9 % at
 ``n_eff`` 33 and 200 paths), so the correction makes it ``0.8 · n/(n − 1) · (N − 1)/(N + 1)``,
 81–83 % of exchangeable outcomes, the more the smaller ``n``. Correcting for the paths' reading
-(commit 3b7abb2, branch ``bands13-candidate``) centres that on 80 % but takes the young single
-product's redemption bands below 75 % and the sample's day-1 net flow and AUM bands to 78 %,
-so it is not applied.
+(``q' = ½ + 0.8 · (N + 1)/(N − 1) · (n + 1)/(2n)``) centres that on 80 % but takes the young
+single product's redemption bands below 75 % and the sample's day-1 net flow and AUM bands to
+78 %, so it is not applied.
 
 Too short for a backtest (:func:`error_ratio`). A product launched weeks ago has no
 rolling-origin backtest (the models need about two months before an origin and the horizon

@@ -33,6 +33,14 @@ import pandas as pd
 from forecast.arima import CalendarARIMA
 from forecast.backtest import BacktestRun, refit_folds, rolling_origins, run_backtest
 from forecast.base import ForecastFallbackWarning, ForecastModel, clone, single_threaded_blas
+from forecast.booking import (
+    DAYS_OFF_LOOKBACK,
+    WEIGHT_LOOKBACK_DAYS,
+    book_days_off,
+    days_off_before,
+    days_off_weight,
+    shut_on_days_off,
+)
 from forecast.calibration import (
     DEFAULT_HALF_LIFE_DAYS,
     RECENT_ERROR_DAYS,
@@ -49,13 +57,11 @@ from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
 from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_panel
 from forecast.paths import (
-    DAYS_OFF_LOOKBACK,
     DORMANT_DAYS,
     aum_paths,
     dormant,
     flow_paths,
     path_quantiles,
-    shut_on_days_off,
 )
 from forecast.selection import (
     GLOBAL_MODELS,
@@ -776,7 +782,7 @@ class Forecaster:
         dates = pd.date_range(
             panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
         )
-        _shut_days_off(panel, dates, paths, notes)
+        _shut_days_off(panel, dates, point, paths, notes)
         _shut_dormant(panel, point, paths, notes)
         paths["redemptions"], paths["aum"] = aum_paths(
             np.nan_to_num(panel.aum[-1], nan=0.0),
@@ -970,28 +976,45 @@ def _default_candidate(models: Sequence[str]) -> Candidate:
 
 
 def _shut_days_off(
-    panel: Panel, dates: pd.DatetimeIndex, paths: dict[str, np.ndarray], notes: list[str]
+    panel: Panel,
+    dates: pd.DatetimeIndex,
+    point: dict[str, np.ndarray],
+    paths: dict[str, np.ndarray],
+    notes: list[str],
 ) -> None:
-    """Set to 0, on the forecast's days off, every path of a flow the product books on working
-    days only (:func:`forecast.paths.shut_on_days_off`), and say so in ``notes``."""
+    """For a flow the product books on working days only (:mod:`forecast.booking`): 0 on the
+    forecast's days off, every path, and on a working day after a stretch of days off other
+    than a weekend, the orders of those days (:func:`forecast.booking.book_days_off`); say so
+    in ``notes``."""
     ahead_off = ~workday_flags(dates[0], dates[-1]).to_numpy(dtype=bool)
     if not ahead_off.any():
         return
-    recent = panel.dates[-DAYS_OFF_LOOKBACK:]  # all the rule reads
+    recent = panel.dates[-max(DAYS_OFF_LOOKBACK, WEIGHT_LOOKBACK_DAYS) :]  # all the rules read
     past_off = ~workday_flags(recent[0], recent[-1]).to_numpy(dtype=bool)
+    worked = np.flatnonzero(~past_off)
+    trailing = len(past_off) - 1 - worked[-1] if worked.size else len(past_off)
+    before = days_off_before(ahead_off, trailing)
     said = []
     for variable, history in (
         ("subscriptions", panel.subscriptions),
         ("redemptions", panel.redemptions),
     ):
         shut = shut_on_days_off(history[-len(recent) :], past_off)
-        if shut.any():
-            paths[variable][np.ix_(shut, np.arange(paths[variable].shape[1]), ahead_off)] = 0.0
-            said.append(f"{variable} of {int(shut.sum())} product(s)")
+        if not shut.any():
+            continue
+        paths[variable][np.ix_(shut, np.arange(paths[variable].shape[1]), ahead_off)] = 0.0
+        point[variable][np.ix_(shut, ahead_off)] = 0.0
+        weight = np.full(panel.n_products, np.nan)
+        weight[shut] = days_off_weight(history[-len(recent) :, shut], past_off)
+        point[variable], paths[variable] = book_days_off(
+            point[variable], paths[variable], before, ahead_off, weight
+        )
+        said.append(f"{variable} of {int(shut.sum())} product(s)")
     if said:
         notes.append(
             f"{' and '.join(said)} were 0 on every day off of the last {DAYS_OFF_LOOKBACK} days "
-            "(booked on working days only): forecast 0 on days off"
+            "(booked on working days only): forecast 0 on days off, and the working day after a "
+            "holiday books its orders"
         )
 
 

@@ -24,23 +24,14 @@ from forecast.panel import MODELLED_VARIABLES
 from rainmaker.quantiles import path_quantiles, quantile_label
 
 __all__ = [
-    "DAYS_OFF_LOOKBACK",
-    "DAYS_OFF_MIN",
     "DORMANT_DAYS",
     "aum_paths",
     "dormant",
     "flow_paths",
     "path_quantiles",
     "quantile_label",
-    "shut_on_days_off",
 ]
 
-# A flow that was exactly 0 on every one of a product's days off in the last DAYS_OFF_LOOKBACK
-# days (at least DAYS_OFF_MIN of them) is booked on working days only (a feed of T+1
-# confirmations, where a weekend's orders land on Monday): its days off are forecast as exactly
-# 0, where the models' level plus their residuals spread a band around 0 that 0 fell outside of.
-DAYS_OFF_LOOKBACK = 91
-DAYS_OFF_MIN = 8
 # A flow that was exactly 0 on each of a product's last DORMANT_DAYS days (known, and for
 # subscriptions not capped by a quota) is dormant, unless an earlier run of as many zero days
 # ended in flows again (they came back once, so they may again): every path of it is 0 over
@@ -49,28 +40,6 @@ DAYS_OFF_MIN = 8
 # residuals spread a band of that size, a mean of millions a day for a product with none in
 # weeks. Four weeks: past a month-end, and as long as the scale's own window.
 DORMANT_DAYS = 28
-
-
-def shut_on_days_off(history: np.ndarray, off: np.ndarray) -> np.ndarray:
-    """Which products' flow is booked on working days only.
-
-    Args:
-        history: the flow, days × products (CNY; NaN before a product's first day), up to the
-            as-of day.
-        off: whether each of those days is a day off (weekend or holiday), (days,).
-
-    Returns:
-        (products,) True where the flow was exactly 0 on each of the product's known days off
-        of the last :data:`DAYS_OFF_LOOKBACK` days, at least :data:`DAYS_OFF_MIN` of them,
-        and not 0 on every working day (a dormant product is not this).
-    """
-    recent = np.asarray(history, dtype=float)[-DAYS_OFF_LOOKBACK:]
-    days_off = np.asarray(off, dtype=bool)[-DAYS_OFF_LOOKBACK:, None]
-    known = np.isfinite(recent)
-    n_off = (known & days_off).sum(axis=0)
-    zero_off = (known & days_off & (recent == 0)).sum(axis=0)
-    live = (known & ~days_off & (recent != 0)).any(axis=0)
-    return (n_off >= DAYS_OFF_MIN) & (zero_off == n_off) & live
 
 
 def dormant(history: np.ndarray, censored: np.ndarray | None = None) -> np.ndarray:

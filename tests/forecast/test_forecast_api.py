@@ -21,7 +21,6 @@ from forecast.paths import (
     flow_paths,
     path_quantiles,
     quantile_label,
-    shut_on_days_off,
 )
 from forecast.selection import Candidate
 from forecast.toy_data import toy_dataset
@@ -401,20 +400,6 @@ def test_theta_in_the_selection_has_no_look_ahead(dataset) -> None:
             pd.testing.assert_frame_equal(full.predict(dataset, day).table, expected)
             theta = full.predict(dataset, day, model="theta")
             assert theta.model_name == "theta" and theta.table["mean"].notna().all()
-
-
-def test_a_flow_booked_on_working_days_only_is_found_by_hand() -> None:
-    # four weeks, Monday 2021-03-01 to Sunday 03-28: eight weekend days
-    off = np.array([d.weekday() >= 5 for d in pd.date_range("2021-03-01", "2021-03-28")])
-    on = np.where(off, 0.0, 5.0)
-    once = on.copy()
-    once[np.flatnonzero(off)[3]] = 1.0  # one weekend day with a flow
-    young = on.copy()
-    young[:10] = np.nan  # six known weekend days: too few to tell
-    history = np.column_stack([on, once, np.zeros(28), young])
-    np.testing.assert_array_equal(
-        shut_on_days_off(history, off), [True, False, False, False]
-    )  # the third is dormant, not booked on working days
 
 
 def test_days_off_of_a_flow_booked_on_working_days_are_forecast_zero() -> None:

@@ -1,0 +1,182 @@
+"""Flows booked on working days only: a feed of T+1 confirmations.
+
+Many banks' feeds carry a day's orders on the day they are confirmed: the orders of a weekend or
+a holiday land on the next working day, whose flow is then the sum of every day since the last
+working day, and the flow of a day off is exactly 0 (:func:`shut_on_days_off` finds such a
+flow). The models learn a booked series well where it repeats every week (weekends 0, Mondays
+heavy), but the first working day after a holiday carries as many days of orders as the holiday
+was long, and a short history has seen only a few holidays of each length: from the models, the
+first working day after a week off looks like a Monday, or like a day after one holiday.
+
+What a working day books is its own orders and those of the days off before it. A day off has
+fewer orders than a working day (small businesses rest too), a share ``w`` of them; so a
+working day after ``k`` days off books ``(1 + k·w)`` working days' orders, and an ordinary
+Monday ``1 + 2w``. :func:`days_off_weight` reads ``w`` from the product's own booked history,
+from the days after its holidays of the last year; :func:`book_days_off` sets the forecast of
+the working day after a holiday to ``(1 + k·w)`` times the forecast's own level of an
+ordinary working day, path by path (each path keeps its error relative to the point forecast).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "DAYS_OFF_LOOKBACK",
+    "DAYS_OFF_MIN",
+    "HOLIDAY_MIN_DAYS",
+    "WEIGHT_LOOKBACK_DAYS",
+    "WEIGHT_MIN_EVENTS",
+    "book_days_off",
+    "days_off_before",
+    "days_off_weight",
+    "shut_on_days_off",
+]
+
+# A flow that was exactly 0 on every one of a product's days off in the last DAYS_OFF_LOOKBACK
+# days (at least DAYS_OFF_MIN of them) is booked on working days only: 13 weeks, the span over
+# which a weekly pattern is clear, and eight days off, four weekends.
+DAYS_OFF_LOOKBACK = 91
+DAYS_OFF_MIN = 8
+# A holiday: a stretch of at least this many days off. The models learn the working day after
+# an ordinary weekend from every week; a holiday's comes a few times a year, each of its own
+# length. The share of a working day's orders a holiday's day has is read from the holidays of
+# the last year (seven in China), at least WEIGHT_MIN_EVENTS of them: a weekend's share says
+# little of it (in the sample a Monday books about twice a working day, the day after National
+# Day three and a half times and the day after the Spring Festival under three).
+HOLIDAY_MIN_DAYS = 3
+WEIGHT_LOOKBACK_DAYS = 365
+WEIGHT_MIN_EVENTS = 3
+# An ordinary working day's level is the mean of the ordinary working days (after a working
+# day) within this many days on either side.
+LEVEL_HALF_WINDOW_DAYS = 7
+
+
+def shut_on_days_off(history: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Which products' flow is booked on working days only.
+
+    Args:
+        history: the flow, days × products (CNY; NaN before a product's first day), up to the
+            as-of day.
+        off: whether each of those days is a day off (weekend or holiday), (days,).
+
+    Returns:
+        (products,) True where the flow was exactly 0 on each of the product's known days off
+        of the last :data:`DAYS_OFF_LOOKBACK` days, at least :data:`DAYS_OFF_MIN` of them,
+        and not 0 on every working day (a dormant product is not this).
+    """
+    recent = np.asarray(history, dtype=float)[-DAYS_OFF_LOOKBACK:]
+    days_off = np.asarray(off, dtype=bool)[-DAYS_OFF_LOOKBACK:, None]
+    known = np.isfinite(recent)
+    n_off = (known & days_off).sum(axis=0)
+    zero_off = (known & days_off & (recent == 0)).sum(axis=0)
+    live = (known & ~days_off & (recent != 0)).any(axis=0)
+    return (n_off >= DAYS_OFF_MIN) & (zero_off == n_off) & live
+
+
+def days_off_before(off: np.ndarray, already: int = 0) -> np.ndarray:
+    """How many days off run up to each day, not counting it (days,).
+
+    Args:
+        off: whether each day is a day off, (days,).
+        already: days off just before the first day (the end of the history before a horizon).
+
+    Returns:
+        For each day, the length of the run of days off that ends the day before it (0 after a
+        working day).
+    """
+    off = np.asarray(off, dtype=bool)
+    before = np.zeros(len(off), dtype=int)
+    run = int(already)
+    for day, is_off in enumerate(off):
+        before[day] = run
+        run = run + 1 if is_off else 0
+    return before
+
+
+def days_off_weight(history: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """The orders of a holiday's day as a share of a working day's, per product, from a booked
+    flow.
+
+    Each working day after a holiday of ``k`` days (at least :data:`HOLIDAY_MIN_DAYS`) in the
+    last :data:`WEIGHT_LOOKBACK_DAYS` days books ``(1 + k·w)`` times the level of the ordinary
+    working days around it (the mean of those after a working day within
+    :data:`LEVEL_HALF_WINDOW_DAYS` days), so gives ``w = (flow / level − 1) / k``; the
+    product's ``w`` is the median over those days, not below 0.
+
+    Args:
+        history: the booked flow, days × products (CNY; NaN where unknown), up to the as-of day.
+        off: whether each of those days is a day off, (days,).
+
+    Returns:
+        (products,) the share, NaN where fewer than :data:`WEIGHT_MIN_EVENTS` working days after
+        a holiday have a level to compare with.
+    """
+    values = np.asarray(history, dtype=float)[-WEIGHT_LOOKBACK_DAYS:]
+    days_off = np.asarray(off, dtype=bool)[-WEIGHT_LOOKBACK_DAYS:]
+    before = days_off_before(days_off)
+    ordinary = (~days_off & (before == 0))[:, None] & np.isfinite(values)
+    # the level around each day: sums over a centred window by cumulative sums
+    width = LEVEL_HALF_WINDOW_DAYS
+    padded = np.zeros((values.shape[0] + 1, values.shape[1]))
+    counts = np.zeros_like(padded)
+    padded[1:] = np.cumsum(np.where(ordinary, values, 0.0), axis=0)
+    counts[1:] = np.cumsum(ordinary, axis=0)
+    days = np.arange(values.shape[0])
+    lo = np.maximum(days - width, 0)
+    hi = np.minimum(days + width + 1, values.shape[0])
+    total = padded[hi] - padded[lo]
+    count = counts[hi] - counts[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(count > 0, total / count, np.nan)
+        after_holiday = (~days_off & (before >= HOLIDAY_MIN_DAYS))[:, None]
+        event = after_holiday & np.isfinite(values) & (level > 0)
+        share = np.where(event, (values / level - 1.0) / np.maximum(before, 1)[:, None], np.nan)
+    weight = np.full(values.shape[1], np.nan)
+    enough = event.sum(axis=0) >= WEIGHT_MIN_EVENTS
+    if enough.any():
+        weight[enough] = np.maximum(np.nanmedian(share[:, enough], axis=0), 0.0)
+    return weight
+
+
+def book_days_off(
+    point: np.ndarray,
+    paths: np.ndarray,
+    before: np.ndarray,
+    ahead_off: np.ndarray,
+    weight: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Book on the working day after a holiday its ``k`` days' orders.
+
+    On each working day of the horizon after ``k ≥`` :data:`HOLIDAY_MIN_DAYS` days off, the
+    point forecast becomes ``(1 + k·w)`` times the level of
+    the horizon's ordinary working days (the mean of the point forecast on the working days
+    after a working day), and every path is scaled by the same factor as the point.
+
+    Args:
+        point: the point forecast of a booked flow, products × horizon (CNY).
+        paths: its sample paths, products × paths × horizon (CNY).
+        before: days off before each day of the horizon (:func:`days_off_before`), (horizon,).
+        ahead_off: whether each day of the horizon is a day off, (horizon,).
+        weight: (products,) the share of :func:`days_off_weight`; NaN leaves a product as it is.
+
+    Returns:
+        New ``(point, paths)``; a product without an ordinary working day in the horizon, or
+        without a positive forecast on the day, keeps its own.
+    """
+    point = np.array(point, dtype=float, copy=True)
+    paths = np.array(paths, dtype=float, copy=True)
+    before = np.asarray(before, dtype=int)
+    working = ~np.asarray(ahead_off, dtype=bool)
+    ordinary = working & (before == 0)
+    stretches = np.flatnonzero(working & (before >= HOLIDAY_MIN_DAYS))
+    if not stretches.size or not ordinary.any():
+        return point, paths
+    level = point[:, ordinary].mean(axis=1)
+    for day in stretches:
+        target = level * (1.0 + before[day] * weight)
+        ok = np.isfinite(target) & (point[:, day] > 0) & (level > 0)
+        factor = np.where(ok, target / np.where(ok, point[:, day], 1.0), 1.0)
+        point[:, day] *= factor
+        paths[:, :, day] *= factor[:, None]
+    return point, paths

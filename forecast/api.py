@@ -38,7 +38,7 @@ from forecast.booking import (
     WEIGHT_LOOKBACK_DAYS,
     book_days_off,
     days_off_before,
-    days_off_weight,
+    holiday_shares,
     shut_on_days_off,
 )
 from forecast.calibration import (
@@ -782,7 +782,7 @@ class Forecaster:
         dates = pd.date_range(
             panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D", name="date"
         )
-        _shut_days_off(panel, dates, point, paths, notes)
+        _shut_days_off(panel, dates, point, paths, notes, rng)
         _shut_dormant(panel, point, paths, notes)
         paths["redemptions"], paths["aum"] = aum_paths(
             np.nan_to_num(panel.aum[-1], nan=0.0),
@@ -981,6 +981,7 @@ def _shut_days_off(
     point: dict[str, np.ndarray],
     paths: dict[str, np.ndarray],
     notes: list[str],
+    rng: np.random.Generator,
 ) -> None:
     """For a flow the product books on working days only (:mod:`forecast.booking`): 0 on the
     forecast's days off, every path, and on a working day after a stretch of days off other
@@ -1004,10 +1005,9 @@ def _shut_days_off(
             continue
         paths[variable][np.ix_(shut, np.arange(paths[variable].shape[1]), ahead_off)] = 0.0
         point[variable][np.ix_(shut, ahead_off)] = 0.0
-        weight = np.full(panel.n_products, np.nan)
-        weight[shut] = days_off_weight(history[-len(recent) :, shut], past_off)
+        shares = holiday_shares(np.where(shut, history, np.nan)[-len(recent) :], past_off)
         point[variable], paths[variable] = book_days_off(
-            point[variable], paths[variable], before, ahead_off, weight
+            point[variable], paths[variable], before, ahead_off, shares, rng
         )
         said.append(f"{variable} of {int(shut.sum())} product(s)")
     if said:

@@ -11,10 +11,11 @@ first working day after a week off looks like a Monday, or like a day after one 
 What a working day books is its own orders and those of the days off before it. A day off has
 fewer orders than a working day (small businesses rest too), a share ``w`` of them; so a
 working day after ``k`` days off books ``(1 + k·w)`` working days' orders, and an ordinary
-Monday ``1 + 2w``. :func:`days_off_weight` reads ``w`` from the product's own booked history,
-from the days after its holidays of the last year; :func:`book_days_off` sets the forecast of
-the working day after a holiday to ``(1 + k·w)`` times the forecast's own level of an
-ordinary working day, path by path (each path keeps its error relative to the point forecast).
+Monday ``1 + 2w``. :func:`holiday_shares` reads ``w`` from the product's own booked history, from
+the days after its holidays of the last year; :func:`book_days_off` sets the forecast of the
+working day after a holiday to ``(1 + k·w)`` times the forecast's own level of an ordinary
+working day, ``w`` their median, and each path to the same with the share of one past holiday
+drawn for it (each path keeps its error relative to the point forecast).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ __all__ = [
     "WEIGHT_MIN_EVENTS",
     "book_days_off",
     "days_off_before",
-    "days_off_weight",
+    "holiday_shares",
     "shut_on_days_off",
 ]
 
@@ -94,23 +95,23 @@ def days_off_before(off: np.ndarray, already: int = 0) -> np.ndarray:
     return before
 
 
-def days_off_weight(history: np.ndarray, off: np.ndarray) -> np.ndarray:
-    """The orders of a holiday's day as a share of a working day's, per product, from a booked
-    flow.
+def holiday_shares(history: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
+    """The orders of a holiday's day as a share of a working day's, per product and holiday,
+    from a booked flow.
 
     Each working day after a holiday of ``k`` days (at least :data:`HOLIDAY_MIN_DAYS`) in the
     last :data:`WEIGHT_LOOKBACK_DAYS` days books ``(1 + k·w)`` times the level of the ordinary
     working days around it (the mean of those after a working day within
-    :data:`LEVEL_HALF_WINDOW_DAYS` days), so gives ``w = (flow / level − 1) / k``; the
-    product's ``w`` is the median over those days, not below 0.
+    :data:`LEVEL_HALF_WINDOW_DAYS` days), so gives ``w = (flow / level − 1) / k``, not below 0
+    (fewer orders than an ordinary day say nothing of the holiday's).
 
     Args:
         history: the booked flow, days × products (CNY; NaN where unknown), up to the as-of day.
         off: whether each of those days is a day off, (days,).
 
     Returns:
-        (products,) the share, NaN where fewer than :data:`WEIGHT_MIN_EVENTS` working days after
-        a holiday have a level to compare with.
+        Per product, the shares of its holidays in date order; empty where fewer than
+        :data:`WEIGHT_MIN_EVENTS` working days after a holiday have a level to compare with.
     """
     values = np.asarray(history, dtype=float)[-WEIGHT_LOOKBACK_DAYS:]
     days_off = np.asarray(off, dtype=bool)[-WEIGHT_LOOKBACK_DAYS:]
@@ -132,11 +133,11 @@ def days_off_weight(history: np.ndarray, off: np.ndarray) -> np.ndarray:
         after_holiday = (~days_off & (before >= HOLIDAY_MIN_DAYS))[:, None]
         event = after_holiday & np.isfinite(values) & (level > 0)
         share = np.where(event, (values / level - 1.0) / np.maximum(before, 1)[:, None], np.nan)
-    weight = np.full(values.shape[1], np.nan)
     enough = event.sum(axis=0) >= WEIGHT_MIN_EVENTS
-    if enough.any():
-        weight[enough] = np.maximum(np.nanmedian(share[:, enough], axis=0), 0.0)
-    return weight
+    return [
+        np.maximum(share[event[:, p], p], 0.0) if enough[p] else np.zeros(0)
+        for p in range(values.shape[1])
+    ]
 
 
 def book_days_off(
@@ -144,21 +145,26 @@ def book_days_off(
     paths: np.ndarray,
     before: np.ndarray,
     ahead_off: np.ndarray,
-    weight: np.ndarray,
+    shares: list[np.ndarray],
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Book on the working day after a holiday its ``k`` days' orders.
 
     On each working day of the horizon after ``k ≥`` :data:`HOLIDAY_MIN_DAYS` days off, the
-    point forecast becomes ``(1 + k·w)`` times the level of
-    the horizon's ordinary working days (the mean of the point forecast on the working days
-    after a working day), and every path is scaled by the same factor as the point.
+    point forecast becomes ``(1 + k·w)`` times the level of the horizon's ordinary working days
+    (the mean of the point forecast on the working days after a working day), ``w`` the median
+    of the product's holiday shares; each path is scaled as the point, but with the share of
+    one of the product's past holidays drawn at random for it (one draw a path for the whole
+    horizon), so the band holds how holidays differ as well as the models' error.
 
     Args:
         point: the point forecast of a booked flow, products × horizon (CNY).
         paths: its sample paths, products × paths × horizon (CNY).
         before: days off before each day of the horizon (:func:`days_off_before`), (horizon,).
         ahead_off: whether each day of the horizon is a day off, (horizon,).
-        weight: (products,) the share of :func:`days_off_weight`; NaN leaves a product as it is.
+        shares: per product, the shares of :func:`holiday_shares`; an empty one leaves the
+            product as it is.
+        rng: the draws of the holidays (seeded by the caller: the same forecast every run).
 
     Returns:
         New ``(point, paths)``; a product without an ordinary working day in the horizon, or
@@ -173,10 +179,14 @@ def book_days_off(
     if not stretches.size or not ordinary.any():
         return point, paths
     level = point[:, ordinary].mean(axis=1)
-    for day in stretches:
-        target = level * (1.0 + before[day] * weight)
-        ok = np.isfinite(target) & (point[:, day] > 0) & (level > 0)
-        factor = np.where(ok, target / np.where(ok, point[:, day], 1.0), 1.0)
-        point[:, day] *= factor
-        paths[:, :, day] *= factor[:, None]
+    for p, held in enumerate(shares):
+        if not held.size or not level[p] > 0:
+            continue
+        drawn = held[rng.integers(held.size, size=paths.shape[1])]
+        for day in stretches:
+            if not point[p, day] > 0:
+                continue
+            k = before[day]
+            paths[p, :, day] *= level[p] * (1.0 + k * drawn) / point[p, day]
+            point[p, day] = level[p] * (1.0 + k * float(np.median(held)))
     return point, paths

@@ -7,9 +7,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from forecast import Forecaster, ForecastFallbackWarning, run_forecast
-from forecast.booking import book_days_off, days_off_before, days_off_weight, shut_on_days_off
+from forecast.booking import book_days_off, days_off_before, holiday_shares, shut_on_days_off
 from forecast.toy_data import toy_dataset
 from rainmaker.china_calendar import workday_flags
 from rainmaker.dataset import Dataset
@@ -49,15 +50,18 @@ def test_the_share_of_a_holidays_day_is_read_from_the_days_after_holidays_by_han
     share = np.where(before >= 3, 0.3, 0.5)
     booked = np.where(off, 0.0, 10.0 * (1.0 + share * before))
     noisy = booked.copy()
-    noisy[np.flatnonzero(before >= 3)[0]] = 60.0  # one heavy day: the median holds
+    noisy[np.flatnonzero(~off & (before >= 3))[0]] = 60.0  # one heavy day: the median holds
     young = booked.copy()
     young[: 7 * 35] = np.nan  # one holiday in its history: too few
     nothing = np.where(off, 0.0, 10.0)  # the day after a holiday like any day
-    nothing[before >= 3] = 8.0
-    weight = days_off_weight(np.column_stack([booked, noisy, young, nothing]), off)
-    np.testing.assert_allclose(weight[:2], [0.3, 0.3])
-    assert np.isnan(weight[2])
-    assert weight[3] == 0.0  # below 0 means nothing, not negative orders
+    nothing[~off & (before >= 3)] = 8.0
+    shares = holiday_shares(np.column_stack([booked, noisy, young, nothing]), off)
+    np.testing.assert_allclose(shares[0], [0.3, 0.3, 0.3])
+    assert shares[1][0] == pytest.approx((60 / 10 - 1) / 5) and np.median(
+        shares[1]
+    ) == pytest.approx(0.3)
+    assert shares[2].size == 0
+    np.testing.assert_array_equal(shares[3], [0, 0, 0])  # fewer orders: not negative ones
 
 
 def test_the_working_day_after_a_holiday_books_its_days_by_hand() -> None:
@@ -67,12 +71,16 @@ def test_the_working_day_after_a_holiday_books_its_days_by_hand() -> None:
     np.testing.assert_array_equal(before, [2, 0, 0, 1, 2, 3, 4, 5, 0])
     point = np.array([[18.0, 10, 0, 0, 0, 0, 0, 18, 12], [5, 5, 5, 5, 5, 5, 5, 5, 5]])
     paths = np.stack([point, 2 * point], axis=1)
-    weight = np.array([0.4, np.nan])
-    new_point, new_paths = book_days_off(point, paths, before, ahead_off, weight)
+    shares = [np.array([0.2, 0.4, 0.6]), np.zeros(0)]
+    rng = np.random.default_rng(0)
+    new_point, new_paths = book_days_off(point, paths, before, ahead_off, shares, rng)
     # the Monday after the weekend keeps the model's 18; the Monday after five days off books
-    # the ordinary level (10 + 12) / 2 = 11 times 1 + 5 x 0.4
+    # the ordinary level (10 + 12) / 2 = 11 times 1 + 5 x 0.4 (the median share)
     np.testing.assert_allclose(new_point[0], [18, 10, 0, 0, 0, 0, 0, 33, 12])
-    np.testing.assert_allclose(new_paths[0, 1], 2 * new_point[0])
+    # each path draws one past holiday's share: 11 x (1 + 5 x share) x its own error (1, 2)
+    drawn = (new_paths[0, :, 7] / 11 / np.array([1, 2]) - 1) / 5
+    assert set(np.round(drawn, 9)) <= {0.2, 0.4, 0.6}
+    np.testing.assert_allclose(new_paths[0][:, :7], paths[0][:, :7])
     np.testing.assert_array_equal(new_point[1], point[1])  # no share: as it was
     np.testing.assert_array_equal(new_paths[1], paths[1])
 

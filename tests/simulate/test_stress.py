@@ -573,7 +573,7 @@ def test_bad_holders_table_names_file_column_and_lines(small, tmp_path, capsys):
     assert cli.main(["stress", "--data", str(folder), "--out", out]) == 2
     err = capsys.readouterr().err
     assert "holders.csv, column 'product_id': unknown product [line 3]" in err
-    assert "holders.csv, column 'top10_share': expected a share 0 ≤ x < 1 [line 3]" in err
+    assert "holders.csv, column 'top10_share': expected a share 0 ≤ x ≤ 1 [line 3]" in err
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -595,3 +595,22 @@ def test_daily_report_shows_the_stress_section(small, lang):
     assert "top10_holders_leave" in page
     smallest = found.reverse.loc[found.reverse["share"] > 0, "share"].min()
     assert f"{100 * smallest:.1f}%" in page
+
+
+def test_top10_holders_holding_everything_run_the_whole_redemption(small, tmp_path):
+    # a top10_share of 1: the ten largest holders hold every unit and all of them leave;
+    # the table is accepted and the scenario redeems the whole product (never more)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for f in small.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "holders.csv").write_text("date,product_id,top10_share\n2021-03-01,P002,1.0\n")
+    out = tmp_path / "out"
+    args = ["stress", "--data", str(folder), "--as-of", "2021-04-09", "--no-progress"]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    table = pd.read_csv(out / "stress.csv")
+    top10 = table.loc[table["scenario"] == "top10_holders_leave"].set_index("product_id")
+    assert top10.loc["P002", "redemption_share"] == 1.0
+    days = pd.read_csv(out / "stress_days.csv")
+    ran = days.loc[(days["scenario"] == "top10_holders_leave") & (days["product_id"] == "P002")]
+    assert (ran["net_assets"] >= -0.01).all()

@@ -157,6 +157,8 @@ def test_bad_arguments_exit_2(data: Path, tmp_path: Path, extra: list[str]) -> N
         (["--start", "2021/03/20"], "expected an ISO date"),
         (["--end", "20/03/2021"], "expected an ISO date"),
         (["--start", "2021-03-25", "--end", "2021-03-20"], "is after --end"),
+        # one day: the volatility figures (ddof = 1) are undefined on it
+        (["--start", "2021-03-25", "--end", "2021-03-25"], "is a window of 1 day; expected at"),
         (["--tracking-uri", "mlflow.db", "--policy", "none"], "--tracking-uri"),
     ],
 )
@@ -175,6 +177,23 @@ def test_bad_arguments_are_refused_before_any_work(
     err = capsys.readouterr().err
     assert message in err and "unexpected error" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_window_of_one_day_is_refused_and_two_days_give_every_figure(
+    data: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", str(data), "--out", str(out), "--no-tracking", "--no-progress"]
+    # --start on the last flows day (2021-04-19), --end left to default: one day, refused
+    assert main([*args, "--policy", "none", "--start", "2021-04-19"]) == 2
+    err = capsys.readouterr().err
+    assert "--start 2021-04-19 to --end 2021-04-19 is a window of 1 day" in err
+    assert "at least 2 days" in err and "ddof = 1" in err
+    assert not out.exists()
+    assert main([*args, "--policy", "none", "--start", "2021-04-18", "--end", "2021-04-19"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for figures in (metrics["total"], *metrics["products"].values()):
+        assert all(figures[k] is not None for k in SPEC_FIGURES)
 
 
 def test_an_out_that_is_a_file_is_refused_before_any_work(data: Path, tmp_path: Path, capsys):

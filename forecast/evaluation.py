@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster, check_horizon
-from forecast.metrics import coverage, scaled_pinball_loss, wape
+from forecast.metrics import coverage, inside, scaled_pinball_loss, wape
 from forecast.panel import OUTPUT_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
@@ -344,10 +344,10 @@ def group_coverage(forecasts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFram
         ignore_index=True,
     )
     rows = rows[rows["actual"].notna()]
-    inside = (rows["actual"] >= rows["p10"]) & (rows["actual"] <= rows["p90"])
+    within = inside(rows["actual"], rows["p10"], rows["p90"])
     error = (rows["actual"] - rows["p50"]).abs()
     keys = ["model", "variable", "level", "group"]
-    grouped = rows.assign(inside=inside, error=error, size=rows["actual"].abs()).groupby(
+    grouped = rows.assign(inside=within, error=error, size=rows["actual"].abs()).groupby(
         keys, sort=False
     )
     out = grouped.agg(

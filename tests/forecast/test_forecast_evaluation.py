@@ -94,6 +94,24 @@ def test_group_coverage_by_hand() -> None:
     assert list(table.index.get_level_values("level")) == ["total", "product", "product"]
 
 
+def test_group_coverage_counts_an_outcome_on_a_flat_band_as_inside() -> None:
+    # a product with the same flows every day: p10 = p90 = the outcome, up to float rounding
+    # of the paths' sums (0.1 + 0.2 against 0.3)
+    forecasts = pd.DataFrame(
+        {
+            "model": "auto",
+            "variable": "subscriptions",
+            "product_id": ["A", "A"],
+            "actual": [0.3, 0.1 + 0.2],
+            "p10": [0.1 + 0.2, 0.3],
+            "p50": [0.3, 0.3],
+            "p90": [0.1 + 0.2, 0.3],
+        }
+    )
+    table = group_coverage(forecasts, forecasts.iloc[:0])
+    assert table["coverage_80"].tolist() == [1.0]
+
+
 def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, tmp_path) -> None:
     """LightGBM needs 8 days: at the origins before that the evaluation scores the others
     and says which model it left out where (it used to stop with exit 2), and scores it at

@@ -402,8 +402,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     for check in status["checks"]:
         _say(f"  {check['message']}")
     for alert in status["alerts"]:
-        product = f"{alert['product_id']}: " if alert.get("product_id") else ""
-        _say(f"  alert {alert['severity']}: {product}{alert['text']}")
+        # a product's alert names it first already ("P01: liquid assets ..."): not twice
+        pid, text = str(alert.get("product_id") or ""), str(alert["text"])
+        product = f"{pid}: " if pid and not text.startswith(pid) else ""
+        _say(f"  alert {alert['severity']}: {product}{text}")
     _say(current["report"])
     return int(status["exit_code"])
 

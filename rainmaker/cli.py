@@ -382,7 +382,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Health check: the last success, its age, the alerts of the revision in effect."""
     import json
 
-    from rainmaker.app.ops import job_status
+    from rainmaker.app.ops import alert_line, job_status
 
     config = _daily_config(args)
     status = job_status(config, logs.local_now())
@@ -402,10 +402,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for check in status["checks"]:
         _say(f"  {check['message']}")
     for alert in status["alerts"]:
-        # a product's alert names it first already ("P01: liquid assets ..."): not twice
-        pid, text = str(alert.get("product_id") or ""), str(alert["text"])
-        product = f"{pid}: " if pid and not text.startswith(pid) else ""
-        _say(f"  alert {alert['severity']}: {product}{text}")
+        _say(f"  alert {alert['severity']}: {alert_line(alert)}")
     _say(current["report"])
     return int(status["exit_code"])
 

@@ -387,8 +387,8 @@ def build_books(
     unknown = [p for p in product_ids if p not in today.index]
     if unknown or not product_ids:
         raise UsageError(
-            f"no flows on {as_of:%Y-%m-%d} for {unknown or 'any product'}; expected products "
-            f"with a flows row on the as-of day"
+            f"no flows on {as_of:%Y-%m-%d} for {', '.join(unknown) or 'any product'}; expected "
+            "products with a flows row on the as-of day"
         )
     products = dataset.products.assign(product_id=dataset.products["product_id"].astype(str))
     fee_bp = dict(zip(products["product_id"], products["fee_bp"].astype(float), strict=True))

@@ -6,6 +6,7 @@ Golden figures are worked by hand in the comments; rules cite their line of DOMA
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -19,6 +20,7 @@ from rainmaker import cli
 from rainmaker.app.report.stress_page import missing_stress_keys
 from rainmaker.assets import BUCKETS
 from rainmaker.china_calendar import Workdays
+from rainmaker.errors import UsageError
 from rainmaker.rules import check_book, concentration_limits
 from rainmaker.settings_core import SettingsError
 from rainmaker.shadow_price import book_gap, deviation_action, deviation_pct
@@ -651,3 +653,21 @@ def test_top10_holders_holding_everything_run_the_whole_redemption(small, tmp_pa
     days = pd.read_csv(out / "stress_days.csv")
     ran = days.loc[(days["scenario"] == "top10_holders_leave") & (days["product_id"] == "P002")]
     assert (ran["net_assets"] >= -0.01).all()
+
+
+def test_a_product_without_flows_on_the_as_of_day_is_named_as_written(small, tmp_path, capsys):
+    # the message listed a Python list, "for ['P003']"; ids are named as the data writes them
+    from rainmaker.dataset import load_dataset
+    from simulate.stress import build_books
+
+    dataset = load_dataset(small)
+    flows = dataset.flows
+    cut = dataclasses.replace(
+        dataset,
+        flows=flows.loc[
+            ~((flows["product_id"] == "P003") & (flows["date"] == flows["date"].max()))
+        ],
+    )
+    with pytest.raises(UsageError) as caught:
+        build_books(cut, cut.flows["date"].max(), ["P001", "P003"])
+    assert str(caught.value).startswith(f"no flows on {flows['date'].max():%Y-%m-%d} for P003; ")

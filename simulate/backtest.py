@@ -394,6 +394,22 @@ def run_backtest(
             warmup_days=warmup_days,
         )
     first = next(iter(results.values()))
+    # figures left null are said, not only printed as NaN: too few days with a 7-day yield
+    few = sorted(
+        pid for pid, f in first.metrics["products"].items() if f["days"] < MIN_VOLATILITY_DAYS
+    )
+    if few:
+        whole = " and in the total" if len(few) == len(first.metrics["products"]) else ""
+        shown = ", ".join(few[:5]) + (", ..." if len(few) > 5 else "")
+        print(
+            f"backtest: yield_vol_bp, benchmark_vol_bp, relative_vol_bp and tracking_bp are "
+            f"null for {len(few)} product(s) ({shown}){whole}: fewer than "
+            f"{MIN_VOLATILITY_DAYS} days of the window have a 7-day yield "
+            "(the first six days replayed have none without earlier income_per_10k: a --warmup "
+            "of 6 days or more gives them; a product launched days before --end has few)",
+            file=sys.stderr,
+            flush=True,
+        )
     run_info = {
         "start": f"{pd.Timestamp(start):%Y-%m-%d}",
         "end": f"{pd.Timestamp(end):%Y-%m-%d}",

@@ -196,6 +196,24 @@ def test_a_window_of_one_day_is_refused_and_two_days_give_every_figure(
         assert all(figures[k] is not None for k in SPEC_FIGURES)
 
 
+def test_figures_left_null_for_want_of_a_7_day_yield_are_said(
+    data: Path, tmp_path: Path, capsys
+) -> None:
+    # no income_per_10k in the data and no warm-up: no day of a 4-day window has a 7-day yield;
+    # every yield figure was null (NaN in the table) without a word
+    args = ["backtest", "--data", str(data), "--no-tracking", "--no-progress", "--policy", "none"]
+    window = ["--start", "2021-04-10", "--end", "2021-04-13"]
+    assert main([*args, *window, "--warmup", "0", "--out", str(tmp_path / "bt")]) == 0
+    err = capsys.readouterr().err
+    assert "null for 3 product(s) (P001, P002, P003) and in the total: fewer than 2 days" in err
+    assert "a --warmup of 6 days or more gives them" in err
+    metrics = json.loads((tmp_path / "bt" / "metrics.json").read_text())
+    assert metrics["total"]["relative_vol_bp"] is None
+    # with the warm-up they are there, and nothing is said
+    assert main([*args, *window, "--warmup", "7", "--out", str(tmp_path / "bt2")]) == 0
+    assert "are null for" not in capsys.readouterr().err
+
+
 def test_an_out_that_is_a_file_is_refused_before_any_work(data: Path, tmp_path: Path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

@@ -81,6 +81,7 @@ from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 
 __all__ = [
+    "COLLAPSED_INTERVALS",
     "DEFAULT_MODELS",
     "DEFAULT_QUANTILES",
     "MAX_HORIZON_DAYS",
@@ -107,6 +108,9 @@ DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
 FORM_CHOOSING_MODELS = (CalendarETS, CalendarARIMA)
 # the progress stage of Forecaster.fit (rainmaker.progress)
 FIT_STAGE = "forecast: fitting models"
+# The end of the note a forecast from too short a history carries (evaluate-forecast counts the
+# origins whose forecasts carry it: their coverage is no measure of the intervals).
+COLLAPSED_INTERVALS = "the intervals cannot be estimated and collapse onto the point forecast"
 
 # The longest horizon served, days: a year. Beyond it the year-ago feature would be a day after
 # the as-of day and the sample paths grow without bound; longer horizons are refused up front.
@@ -670,10 +674,7 @@ class Forecaster:
         panel = self.calibration_panel_
         origins = np.arange(6, panel.n_days - self.horizon)
         if origins.size == 0:
-            self._note(
-                f"fewer than {7 + self.horizon} days of history: the intervals cannot be "
-                "estimated and collapse onto the point forecast"
-            )
+            self._note(f"fewer than {7 + self.horizon} days of history: {COLLAPSED_INTERVALS}")
         return run_backtest(panel, [SeasonalNaive()], origins, self.horizon, 10**6)
 
     # ------------------------------------------------------------------ prediction

@@ -39,8 +39,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.api import DEFAULT_MODELS, DEFAULT_QUANTILES, Forecaster, check_horizon
-from forecast.metrics import coverage, scaled_pinball_loss, wape
+from forecast.api import (
+    COLLAPSED_INTERVALS,
+    DEFAULT_MODELS,
+    DEFAULT_QUANTILES,
+    Forecaster,
+    check_horizon,
+)
+from forecast.metrics import coverage, inside, scaled_pinball_loss, wape
 from forecast.panel import OUTPUT_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
 from rainmaker.errors import UsageError
@@ -344,10 +350,10 @@ def group_coverage(forecasts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFram
         ignore_index=True,
     )
     rows = rows[rows["actual"].notna()]
-    inside = (rows["actual"] >= rows["p10"]) & (rows["actual"] <= rows["p90"])
+    within = inside(rows["actual"], rows["p10"], rows["p90"])
     error = (rows["actual"] - rows["p50"]).abs()
     keys = ["model", "variable", "level", "group"]
-    grouped = rows.assign(inside=inside, error=error, size=rows["actual"].abs()).groupby(
+    grouped = rows.assign(inside=within, error=error, size=rows["actual"].abs()).groupby(
         keys, sort=False
     )
     out = grouped.agg(
@@ -459,6 +465,7 @@ def evaluate_forecast(
     left_out: dict[str, list[str]] = {}
     flows_days = set(dataset.flows["date"])
     idle: list[pd.Timestamp] = []
+    collapsed: list[pd.Timestamp] = []  # origins whose intervals collapsed onto the point
     for origin in origins:
         if origin not in flows_days:
             # no product has flows that day (one closed, its successor not launched yet):
@@ -489,6 +496,10 @@ def evaluate_forecast(
             )
             frames.append(_forecast_rows(result.table, actual, scales, origin, name))
             group_frames.append(_group_rows(result, issuers, actual, origin, name))
+            if any(COLLAPSED_INTERVALS in w for w in result.warnings) and (
+                not collapsed or collapsed[-1] != origin
+            ):
+                collapsed.append(origin)
         seconds["predict"] += time.perf_counter() - started
         steps.tick()
     if len(idle) == len(origins):
@@ -505,6 +516,14 @@ def evaluate_forecast(
         if idle
         else []
     )
+    if collapsed:
+        shown = ", ".join(f"{o:%Y-%m-%d}" for o in collapsed[:5])
+        notes.append(
+            f"{len(collapsed)} of {len(scored)} origins have too little history for intervals "
+            f"({shown}{', ...' if len(collapsed) > 5 else ''}): {COLLAPSED_INTERVALS}, so "
+            "coverage_80 counts their outcomes as outside and says nothing of the intervals; "
+            "expected more history before the origins (a later --start)"
+        )
     forecasts = pd.concat(frames, ignore_index=True)
     metrics = score(forecasts, quantiles)
     overall = score(forecasts.assign(horizon=0), quantiles)

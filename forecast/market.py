@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast.metrics import inside
 from rainmaker.assets import SHIBOR_COLUMNS
 from rainmaker.china_calendar import SPRING_FESTIVAL, calendar_features, workday_flags
 from rainmaker.errors import UsageError
@@ -110,6 +111,9 @@ MARKET_QUANTILES = DEFAULT_QUANTILES
 FLOOR_PCT = 0.01
 # History needed: the anchor, the fit window and one day to difference.
 MIN_HISTORY_DAYS = 30
+# An outcome within this of its interval's ends is inside (float rounding of the paths' quantiles
+# is ~1e-15 percent), percent: 0.0001 bp, a hundredth of the 4th decimal rates are published to.
+RATE_TOLERANCE_PCT = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -462,7 +466,8 @@ def score_market_forecast(
         One row per series and horizon band (``band``, e.g. ``2-7``, of
         :data:`HORIZON_BANDS` cut at H): ``n`` forecasts scored, ``mae_bp`` of the median,
         ``mae_rw_bp`` of the random walk, ``skill`` = 1 − mae / mae_rw (> 0: better than the
-        random walk), ``coverage_80`` the share of outcomes within [p10, p90].
+        random walk), ``coverage_80`` the share of outcomes within [p10, p90] (ends included,
+        within :data:`RATE_TOLERANCE_PCT`).
     """
     dates = pd.to_datetime(market["date"])
     truth = daily_rates(market, dates.max())
@@ -480,8 +485,15 @@ def score_market_forecast(
                             h + 1,
                             abs(fc.median_pct[i, h] - actual[i, h]) * 100.0,
                             abs(fc.today_pct[i] - actual[i, h]) * 100.0,
-                            fc.quantiles_pct[0.1][i, h] <= actual[i, h]
-                            and actual[i, h] <= fc.quantiles_pct[0.9][i, h],
+                            bool(
+                                inside(
+                                    actual[i, h],
+                                    fc.quantiles_pct[0.1][i, h],
+                                    fc.quantiles_pct[0.9][i, h],
+                                    atol=RATE_TOLERANCE_PCT,
+                                    rtol=0.0,
+                                )
+                            ),
                         )
                     )
     frame = pd.DataFrame(rows, columns=["series", "h", "err", "err_rw", "inside"])

@@ -12,9 +12,35 @@ import numpy.typing as npt
 
 from rainmaker.outcomes import wape  # re-exported: the one WAPE, shared with the run history
 
-__all__ = ["coverage", "mase", "pinball_loss", "scaled_pinball_loss", "seasonal_naive_mae", "wape"]
+__all__ = [
+    "AMOUNT_RTOL",
+    "coverage",
+    "inside",
+    "mase",
+    "pinball_loss",
+    "scaled_pinball_loss",
+    "seasonal_naive_mae",
+    "wape",
+]
 
 Array = npt.ArrayLike
+
+# An interval's ends are computed (quantiles of sample paths, sums of them, exp of logs) and
+# miss an outcome they equal by float rounding, about 1e-15 of its size: on a flat series whose
+# p10 = p90 = the outcome, a strict test counted every outcome outside. Amounts (in any unit,
+# SPEC §1) are inside within this share of the interval's size; rates (percent) within
+# forecast.market.RATE_TOLERANCE_PCT.
+AMOUNT_RTOL = 1e-9
+
+
+def inside(
+    actual: Array, lower: Array, upper: Array, *, atol: float = 0.0, rtol: float = AMOUNT_RTOL
+) -> np.ndarray:
+    """Is each outcome inside [lower, upper], both ends included, within ``atol`` (in the
+    outcome's unit) plus ``rtol`` of the larger end's size? (NaN anywhere: False.)"""
+    a, lo, hi = (np.asarray(x, dtype=float) for x in (actual, lower, upper))
+    tol = atol + rtol * np.maximum(np.abs(lo), np.abs(hi))
+    return np.asarray((a >= lo - tol) & (a <= hi + tol))
 
 
 def _finite(*arrays: Array) -> tuple[np.ndarray, ...]:
@@ -89,6 +115,7 @@ def scaled_pinball_loss(actual: Array, quantile_forecasts: dict[float, Array]) -
 
 
 def coverage(actual: Array, lower: Array, upper: Array) -> float:
-    """Share of outcomes inside [lower, upper] (both ends included); NaN when none."""
+    """Share of outcomes inside [lower, upper] (both ends included, within float rounding:
+    :func:`inside`); NaN when none."""
     a, lo, hi = _finite(actual, lower, upper)
-    return float(np.mean((a >= lo) & (a <= hi))) if a.size else float("nan")
+    return float(np.mean(inside(a, lo, hi))) if a.size else float("nan")

@@ -648,7 +648,9 @@ def inputs_from_forecast(
 
     goal_rates = laddered_rates(rate_history, settings.targets.goal_rate_days)
     portfolio_now = portfolio_yield_pct(holdings, ids, aum_today, fee_bp, rates_today["cash"])
-    recent = _recent_income(flows, today, ids, portfolio_now)
+    # a product holding nothing earns nothing and pays no fee: not today's yield of an empty
+    # book (minus the fee), which gave it a negative expected 7-day yield
+    recent = _recent_income(flows, today, ids, np.where(aum_today > 0, portfolio_now, 0.0))
     target, purchase_rates = _target_yield(
         data,
         today,
@@ -1230,7 +1232,8 @@ def _recent_income(
     flows: pd.DataFrame, today: pd.Timestamp, ids: tuple[str, ...], portfolio_now_pct: np.ndarray
 ) -> np.ndarray:
     """万份收益 of the six days up to today (P, 6): observed, else from the 7-day yield column,
-    else today's portfolio yield held constant."""
+    else today's portfolio yield held constant (``portfolio_now_pct``: 0 for a product that
+    holds nothing)."""
     days = pd.date_range(today - pd.Timedelta(days=RECENT_DAYS - 1), today, freq="D")
     window = flows.loc[flows["date"].isin(days)]
     out = np.full((len(ids), RECENT_DAYS), np.nan)

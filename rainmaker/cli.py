@@ -382,7 +382,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Health check: the last success, its age, the alerts of the revision in effect."""
     import json
 
-    from rainmaker.app.ops import job_status
+    from rainmaker.app.ops import alert_line, job_status
 
     config = _daily_config(args)
     status = job_status(config, logs.local_now())
@@ -402,8 +402,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for check in status["checks"]:
         _say(f"  {check['message']}")
     for alert in status["alerts"]:
-        product = f"{alert['product_id']}: " if alert.get("product_id") else ""
-        _say(f"  alert {alert['severity']}: {product}{alert['text']}")
+        _say(f"  alert {alert['severity']}: {alert_line(alert)}")
     _say(current["report"])
     return int(status["exit_code"])
 
@@ -491,14 +490,20 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from rainmaker.limits import MAX_HORIZON_DAYS
     from rainmaker.tracking import check_tracking_uri
     from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
-    from simulate.backtest import BACKTEST_MARKERS, PolicyOptions, parse_policies, run_backtest
+    from simulate.backtest import (
+        BACKTEST_MARKERS,
+        PolicyOptions,
+        check_window,
+        parse_policies,
+        run_backtest,
+    )
     from simulate.replay import DEFAULT_WARMUP_DAYS, ReplaySettings
 
     names = parse_policies(args.policy)
     end = parse_day(args.end, "--end") if args.end is not None else None
     start = parse_day(args.start, "--start") if args.start is not None else None
-    if start is not None and end is not None and start > end:
-        raise UsageError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")
+    if start is not None and end is not None:
+        check_window(start, end)  # reversed, or too short for the figures
     _at_least(args.horizon, "--horizon", 1, MAX_HORIZON_DAYS)
     _at_least(args.refit_every, "--refit-every", 1)
     _finite_in(args.returning_share, "--returning-share", 0.0, 1.0)
@@ -525,6 +530,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     _warn_of(dataset)
     end = dataset.last_date if end is None else end
     start = end - pd.Timedelta(days=364) if start is None else start
+    check_window(start, end)  # --start on the last flows day, --end left to default
     products = list(args.products) if args.products is not None else None
     with replaced_whole(args.out) as staged:
         run = run_backtest(

@@ -25,7 +25,8 @@ def top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
 
     Raises:
         DataError: a missing column, a bad date, an unknown product, a share outside
-            0 ≤ x < 1 or two rows of a product on one day, with their lines.
+            0 ≤ x ≤ 1 (1: the ten largest holders hold every unit) or two rows of a product
+            on one day, with their lines.
     """
     table = dataset.tables.get(HOLDERS_TABLE)
     if table is None:
@@ -48,7 +49,7 @@ def top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
     for column, bad, expected in (
         ("date", dates.isna(), "expected an ISO date YYYY-MM-DD"),
         ("product_id", ~ids.isin(known), "unknown product"),
-        ("top10_share", ~((share >= 0) & (share < 1)), "expected a share 0 ≤ x < 1"),
+        ("top10_share", ~((share >= 0) & (share <= 1)), "expected a share 0 ≤ x ≤ 1"),
         ("date", twice, "duplicate (date, product_id); expected one share per product and day"),
     ):
         if bad.any():

@@ -352,6 +352,13 @@ def _read_field(
         inner = kind.base if isinstance(target, type) else getattr(target, f.name)
         return _read(inner, value, source=source, folder=folder, prefix=f"{key}.")
     try:
+        if kind.base is Mapping and isinstance(value, Mapping):
+            # name the table's key whose value is of the wrong type (weights.income), as a
+            # value out of range is named
+            for name, item in value.items():
+                shown = _NOTHING if spec.secret else item
+                ok = isinstance(name, str) and _is(kind.item, item, strict=True)
+                require(ok, f"{key}.{name}", _expected(spec, kind), shown)
         require(_type_ok(kind, value, strict=True), key, _expected(spec, kind), value)
         return _convert(spec, kind, value, folder, key)
     except SettingsError as error:

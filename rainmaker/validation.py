@@ -683,6 +683,15 @@ class _Checker:
                 (ids.duplicated(keep=False) & ids.notna()).to_numpy(),
                 "duplicate product_id; expected each product once",
             )
+            # --products takes ids separated by commas: it cannot name one holding a comma
+            self.flag(
+                table,
+                "product_id",
+                ids.fillna("").str.contains(",", regex=False).to_numpy(),
+                "a comma in a product id: --products (ids separated by commas) cannot name "
+                "it, only the settings file's products = [...] can; expected an id without one",
+                warning=True,
+            )
         if "product_type" in out:
             kind = out["product_type"]
             unknown = ~kind.isin(PRODUCT_TYPES) & (kind.fillna("").str.strip() != "")

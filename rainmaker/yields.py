@@ -26,6 +26,7 @@ import pandas as pd
 __all__ = [
     "DAYS_PER_YEAR",
     "HeadlineFigures",
+    "MIN_VOLATILITY_DAYS",
     "daily_fee",
     "headline_figures",
     "income_per_10k",
@@ -37,6 +38,9 @@ __all__ = [
 DAYS_PER_YEAR = 365
 WINDOW_DAYS = 7
 BP_PER_PERCENT = 100.0
+# A sample standard deviation (ddof = 1, SPEC §4) needs two values: the least days of a window
+# (and of a product in it) with volatility figures. The mean excess yield is defined on one.
+MIN_VOLATILITY_DAYS = 2
 
 ArrayLike = npt.ArrayLike
 
@@ -126,8 +130,8 @@ def headline_figures(yield_pct: ArrayLike, benchmark_pct: ArrayLike) -> Headline
     b = np.asarray(benchmark_pct, dtype=float)
     if y.shape != b.shape or y.ndim != 1:
         raise ValueError("headline_figures: yield and benchmark must be 1-D series of one length")
-    if len(y) < 2:
-        raise ValueError("headline_figures: needs at least two days")
+    if len(y) < MIN_VOLATILITY_DAYS:
+        raise ValueError(f"headline_figures: needs at least {MIN_VOLATILITY_DAYS} days")
     if np.isnan(y).any() or np.isnan(b).any():
         raise ValueError("headline_figures: yield or benchmark holds NaN; trim the warm-up days")
     yield_vol = BP_PER_PERCENT * float(np.std(y, ddof=1))

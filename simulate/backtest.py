@@ -33,6 +33,7 @@ from rainmaker.errors import UsageError
 from rainmaker.progress import Progress
 from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.tracking import log_run
+from rainmaker.yields import MIN_VOLATILITY_DAYS
 from simulate.backtest_metrics import compare_policies
 from simulate.plots import plot_policy, plot_policy_comparison, yield_figure
 from simulate.policies import NoPolicy, Policy, RulePolicy
@@ -54,6 +55,7 @@ __all__ = [
     "BACKTEST_MARKERS",
     "BacktestRun",
     "PolicyOptions",
+    "check_window",
     "make_policy",
     "parse_policies",
     "run_backtest",
@@ -63,6 +65,27 @@ __all__ = [
 POLICY_NAMES = ("none", "rule", "optimizer", "oracle")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 EXPERIMENT = "rainmaker-backtest"
+
+
+def check_window(start: str | pd.Timestamp, end: str | pd.Timestamp) -> None:
+    """Refuse a backtest window too short for the figures of SPEC §4.
+
+    Raises:
+        UsageError: ``end`` precedes ``start``, or the window holds fewer than
+            :data:`~rainmaker.yields.MIN_VOLATILITY_DAYS` days: its volatility figures are sample
+            standard deviations (ddof = 1), undefined on one day.
+    """
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end < start:
+        raise UsageError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")
+    days = (end - start).days + 1
+    if days < MIN_VOLATILITY_DAYS:
+        raise UsageError(
+            f"--start {start:%Y-%m-%d} to --end {end:%Y-%m-%d} is a window of {days} day; "
+            f"expected at least {MIN_VOLATILITY_DAYS} days: yield_vol_bp, benchmark_vol_bp, "
+            "relative_vol_bp and tracking_bp are sample standard deviations (ddof = 1), "
+            "undefined on one day"
+        )
 
 
 @dataclass(frozen=True)
@@ -326,7 +349,8 @@ def run_backtest(
         The :class:`BacktestRun`.
 
     Raises:
-        UsageError: unknown policy, bad window or product.
+        UsageError: unknown policy, bad window (fewer than two days: :func:`check_window`) or
+            product.
     """
     names = list(dict.fromkeys(policies))
     for name in names:
@@ -335,6 +359,7 @@ def run_backtest(
     folder = Path(out)
     settings = settings or ReplaySettings()
     replayed = replayed_products(dataset, start, end, products)
+    check_window(start, end)
     first_day = replay_first_day(dataset, start, warmup_days, replayed)
     flows = dataset.flows
     window = flows.loc[
@@ -369,6 +394,22 @@ def run_backtest(
             warmup_days=warmup_days,
         )
     first = next(iter(results.values()))
+    # figures left null are said, not only printed as NaN: too few days with a 7-day yield
+    few = sorted(
+        pid for pid, f in first.metrics["products"].items() if f["days"] < MIN_VOLATILITY_DAYS
+    )
+    if few:
+        whole = " and in the total" if len(few) == len(first.metrics["products"]) else ""
+        shown = ", ".join(few[:5]) + (", ..." if len(few) > 5 else "")
+        print(
+            f"backtest: yield_vol_bp, benchmark_vol_bp, relative_vol_bp and tracking_bp are "
+            f"null for {len(few)} product(s) ({shown}){whole}: fewer than "
+            f"{MIN_VOLATILITY_DAYS} days of the window have a 7-day yield "
+            "(the first six days replayed have none without earlier income_per_10k: a --warmup "
+            "of 6 days or more gives them; a product launched days before --end has few)",
+            file=sys.stderr,
+            flush=True,
+        )
     run_info = {
         "start": f"{pd.Timestamp(start):%Y-%m-%d}",
         "end": f"{pd.Timestamp(end):%Y-%m-%d}",

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.yields import HeadlineFigures, headline_figures, weighted_figures
+from rainmaker.yields import (
+    BP_PER_PERCENT,
+    MIN_VOLATILITY_DAYS,
+    HeadlineFigures,
+    headline_figures,
+    weighted_figures,
+)
 
 __all__ = [
     "LIQUIDITY_TOTALS",
@@ -94,8 +100,9 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
         in the total), ``days`` (days with a 7-day yield, the days the yield figures cover) and
         ``max_abs_deviation_pct`` (largest |shadow-price deviation|, percent of net assets).
 
-        The yield figures are NaN when fewer than two days have both a 7-day yield and a
-        benchmark.
+        When fewer than two days have both a 7-day yield and a benchmark, the four standard
+        deviations are NaN (a sample standard deviation of one value is undefined) and
+        ``mean_excess_bp`` is that one day's (NaN on none).
     """
     rows = rows.sort_values("date")
     y = rows["yield_7d"].to_numpy(dtype=float)
@@ -103,10 +110,12 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
     # The first six days of a replay without earlier 万份收益 have no 7-day yield: they are left
     # out of the yield figures, and every other figure still covers the whole window.
     known = ~(np.isnan(y) | np.isnan(b))
-    if known.sum() >= 2:
+    if known.sum() >= MIN_VOLATILITY_DAYS:
         figures: dict[str, float] = dict(headline_figures(y[known], b[known]))
-    else:  # e.g. a product launched days before the end: no yield figures, but flows count
+    else:  # e.g. a product launched the day before the end: no volatility, but flows count
         figures = dict.fromkeys(HeadlineFigures.__annotations__, math.nan)
+        if known.any():  # the mean excess of one day is that day's excess
+            figures["mean_excess_bp"] = BP_PER_PERCENT * float(np.mean(y[known] - b[known]))
     demand = float(rows["demand"].sum())
     lost = float((rows["demand"] - rows["subscriptions"]).sum())
     figures.update(

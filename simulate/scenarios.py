@@ -373,7 +373,11 @@ def holders_leave(
             product's last day.
     """
     first = _start_day(dataset, start)
-    _check(0.0 < share < 1.0, f"--share must be a share between 0 and 1, got {share}")
+    _check(
+        0.0 < share < 1.0,
+        f"--share must be a share above 0 and below 1 (0.3 = 30 % of the product's AUM; 1 "
+        f"would redeem it whole), got {share}",
+    )
     _check(days >= 1, f"--days must be at least 1, got {days}")
     _check(holders >= 1, f"--holders must be at least 1, got {holders}")
     (hit,) = _products_hit(dataset, first, [product], cash_only=False)

@@ -75,6 +75,7 @@ from rainmaker.regulation import (
 )
 from rainmaker.rules import check_book
 from rainmaker.safety import write_spreadsheet_csv
+from rainmaker.settings_core import SettingsError
 from rainmaker.shadow_price import book_gap, deviation_pct
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP
 from simulate.portfolio import Lot, Portfolio, coarse_money_note
@@ -180,57 +181,51 @@ _NUMBER_KEYS: dict[str, tuple[float, float, bool]] = {  # key: (low, high, high 
 }
 
 
+# A bad scenarios file raises SettingsError (exit status 2), the message of every settings
+# file: "FILE: key 'scenario[0].redemption_share': expected ..., got 1.5".
 def _number(
     value: object, key: str, file: str, low: float, high: float, high_ok: bool = True
 ) -> float:
+    upper = f"to {high:g}" if high_ok else f"up to but excluding {high:g}"
+    expected = f"a number from {low:g} {upper}"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DataError([Problem(file, key, f"expected a number, got {value!r}")])
+        raise SettingsError(key, expected, value, source=file)
     if not (low <= value and (value <= high if high_ok else value < high)):
-        bound = "≤" if high_ok else "<"
-        raise DataError(
-            [Problem(file, key, f"expected {low:g} ≤ {key} {bound} {high:g}, got {value!r}")]
-        )
+        raise SettingsError(key, expected, value, source=file)
     return float(value)
 
 
 def _whole(value: object, key: str, file: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise DataError(
-            [Problem(file, key, f"expected a whole number from {low} to {high}, got {value!r}")]
-        )
+        raise SettingsError(key, f"a whole number from {low} to {high}", value, source=file)
     return int(value)
 
 
 def _unknown(table: Mapping[str, Any], known: Sequence[str], where: str, file: str) -> None:
     extra = [k for k in table if k not in known]
     if extra:
-        raise DataError(
-            [Problem(file, f"{where}{extra[0]}", f"unknown key; expected one of {sorted(known)}")]
-        )
+        keys = ", ".join(where + k for k in extra)
+        raise SettingsError(keys, ", ".join(known), source=file, unknown=True)
 
 
 def _scenario(raw: object, i: int, file: str) -> Scenario:
     where = f"scenario[{i}]."
     if not isinstance(raw, dict):
-        raise DataError([Problem(file, f"scenario[{i}]", "expected a [[scenario]] table")])
+        raise SettingsError(f"scenario[{i}]", "a [[scenario]] table", raw, source=file)
     known = [f.name for f in fields(Scenario)]
     _unknown(raw, known, where, file)
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise DataError(
-            [
-                Problem(
-                    file,
-                    where + "name",
-                    "expected letters, digits, _ or - only (no spaces or line breaks), "
-                    f"got {name!r}",
-                )
-            ]
+        raise SettingsError(
+            where + "name",
+            "a name of letters, digits, _ or - only (no spaces or line breaks)",
+            name,
+            source=file,
         )
     values: dict[str, Any] = {"name": name}
     description = raw.get("description", "")
     if not isinstance(description, str):
-        raise DataError([Problem(file, where + "description", "expected text")])
+        raise SettingsError(where + "description", "text (a string)", description, source=file)
     values["description"] = description
     for key, (low, high, high_ok) in _NUMBER_KEYS.items():
         if key in raw:
@@ -241,7 +236,9 @@ def _scenario(raw: object, i: int, file: str) -> Scenario:
         )
     if "top10_holders" in raw:
         if not isinstance(raw["top10_holders"], bool):
-            raise DataError([Problem(file, where + "top10_holders", "expected true or false")])
+            raise SettingsError(
+                where + "top10_holders", "true or false", raw["top10_holders"], source=file
+            )
         values["top10_holders"] = raw["top10_holders"]
     return Scenario(**values)
 
@@ -250,22 +247,24 @@ def load_scenarios(path: str | Path | None = None) -> StressSettings:
     """Read a scenarios file (default :data:`DEFAULT_SCENARIOS_FILE`).
 
     Raises:
-        DataError: the file is missing or not TOML, a key is unknown or has a bad value, or a
-            scenario name repeats; the problem names the file and the key (exit status 2).
+        UsageError: the file is missing or not TOML (exit status 2).
+        SettingsError: a key is unknown or has a bad value, or a scenario name repeats; the
+            message names the file, the key path, what is expected and the value (exit 2).
     """
     file_path = Path(path) if path is not None else DEFAULT_SCENARIOS_FILE
     file = str(file_path)
+    if not file_path.is_file():
+        what = "is a folder" if file_path.is_dir() else "does not exist"
+        raise UsageError(f"scenarios file {file} {what}; expected a TOML file")
     try:
         raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError([Problem(file, "", "no such scenarios file")]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise DataError([Problem(file, "", f"not a TOML file: {error}")]) from None
+        raise UsageError(f"{file}: not valid TOML ({error})") from None
     _unknown(raw, ["horizon_days", "reverse", "scenario"], "", file)
     horizon = _whole(raw.get("horizon_days", 10), "horizon_days", file, 1, 366)
     reverse_raw = raw.get("reverse", {})
     if not isinstance(reverse_raw, dict):
-        raise DataError([Problem(file, "reverse", "expected a [reverse] table")])
+        raise SettingsError("reverse", "a [reverse] table of key = value", reverse_raw, source=file)
     _unknown(reverse_raw, [f.name for f in fields(ReverseSettings)], "reverse.", file)
     reverse = ReverseSettings()
     if "redemption_days" in reverse_raw:
@@ -295,12 +294,17 @@ def load_scenarios(path: str | Path | None = None) -> StressSettings:
         )
     listed = raw.get("scenario", [])
     if not isinstance(listed, list) or not listed:
-        raise DataError([Problem(file, "scenario", "expected at least one [[scenario]] table")])
+        raise SettingsError("scenario", "at least one [[scenario]] table", listed, source=file)
     scenarios = tuple(_scenario(s, i, file) for i, s in enumerate(listed))
     names = [s.name for s in scenarios]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise DataError([Problem(file, "scenario.name", f"names must be unique: {repeated}")])
+    for j, name in enumerate(names):
+        if name in names[:j]:
+            raise SettingsError(
+                f"scenario[{j}].name",
+                f"a name no other scenario has (scenario[{names.index(name)}] is {name!r})",
+                name,
+                source=file,
+            )
     return StressSettings(horizon, reverse, scenarios, file_path.name)
 
 
@@ -383,8 +387,8 @@ def build_books(
     unknown = [p for p in product_ids if p not in today.index]
     if unknown or not product_ids:
         raise UsageError(
-            f"no flows on {as_of:%Y-%m-%d} for {unknown or 'any product'}; expected products "
-            f"with a flows row on the as-of day"
+            f"no flows on {as_of:%Y-%m-%d} for {', '.join(unknown) or 'any product'}; expected "
+            "products with a flows row on the as-of day"
         )
     products = dataset.products.assign(product_id=dataset.products["product_id"].astype(str))
     fee_bp = dict(zip(products["product_id"], products["fee_bp"].astype(float), strict=True))

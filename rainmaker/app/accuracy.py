@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from forecast.metrics import inside
 from rainmaker.outcomes import (
     long_outcomes,
     observed_outcomes,
@@ -69,7 +70,8 @@ def forecast_accuracy(history: RunHistory, dataset: Dataset, as_of: Any = None) 
     Returns:
         Rows of :meth:`RunHistory.forecasts` whose target day has an outcome, with ``actual``,
         ``lead_days`` (target day − as-of day of the run), ``abs_error`` (|actual − p50|, or
-        − mean without a p50) and ``in_band_80`` (p10 ≤ actual ≤ p90; NaN without the band).
+        − mean without a p50) and ``in_band_80`` (p10 ≤ actual ≤ p90 within float rounding,
+        :func:`forecast.metrics.inside`; NaN without the band).
     """
     last = dataset.last_date if as_of is None else pd.Timestamp(as_of)
     past = history.forecasts(until=last)
@@ -89,8 +91,8 @@ def forecast_accuracy(history: RunHistory, dataset: Dataset, as_of: Any = None) 
     joined["lead_days"] = (joined["date"] - joined["as_of"]).dt.days
     joined["abs_error"] = (joined["actual"] - centre).abs()
     has_band = joined["p10"].notna() & joined["p90"].notna()
-    inside = (joined["actual"] >= joined["p10"]) & (joined["actual"] <= joined["p90"])
-    joined["in_band_80"] = inside.astype(float).where(has_band)
+    within = inside(joined["actual"], joined["p10"], joined["p90"])
+    joined["in_band_80"] = pd.Series(within, index=joined.index).astype(float).where(has_band)
     return joined
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "EXIT_STALE",
     "Check",
     "alert_checks",
+    "alert_line",
     "data_age_days",
     "data_checks",
     "exit_code_of",
@@ -154,6 +155,13 @@ def data_checks(complete: Any, config: DailyConfig, now: datetime) -> list[Check
     return found
 
 
+def alert_line(alert: Mapping[str, Any]) -> str:
+    """An alert in one line, its product named once: the report's texts of a product's alert
+    begin with it already ("P01: liquid assets ..."); a text that does not gets it in front."""
+    pid, text = str(alert.get("product_id") or ""), str(alert.get("text", ""))
+    return f"{pid}: {text}" if pid and not text.startswith(pid) else text
+
+
 def alert_checks(alerts: Sequence[Mapping[str, Any]], fail_on: str) -> list[Check]:
     """One check when some alert is of severity ``fail_on`` or worse (none for ``"none"``)."""
     if fail_on not in SEVERITIES:
@@ -165,14 +173,12 @@ def alert_checks(alerts: Sequence[Mapping[str, Any]], fail_on: str) -> list[Chec
     counts = ", ".join(
         f"{n} {s}" for s in worst if (n := sum(a.get("severity") == s for a in firing))
     )
-    first = firing[0]
-    product = f"{first.get('product_id')}: " if first.get("product_id") else ""
     return [
         Check(
             "alert",
             EXIT_ALERT,
             f"alerts of severity {fail_on} or worse in the plan: {counts} (first: "
-            f"{product}{first.get('text', '')})",
+            f"{alert_line(firing[0])})",
         )
     ]
 

@@ -205,10 +205,25 @@ def select_products(dataset: Dataset, products: Sequence[str]) -> Dataset:
     """The data set restricted to some products (all when ``products`` is empty): the job's
     ``products`` setting over :meth:`Dataset.select`.
 
+    Args:
+        dataset: the data set cut at the as-of day (its last day is the as-of day).
+        products: the ids chosen; empty: every product.
+
     Raises:
-        UsageError: a product id is not in the data set's flows.
+        UsageError: a product id is not in the data set's flows, or every product chosen
+            closed before the as-of day (the message names their last day).
     """
-    return dataset.select(products) if products else dataset
+    if not products:
+        return dataset
+    chosen = dataset.select(products)
+    if chosen.last_date < dataset.last_date:
+        # else the forecast said "as-of day D is after the last flows day", of the selection
+        raise UsageError(
+            f"products {', '.join(chosen.product_ids)} have no flows on the as-of day "
+            f"{dataset.last_date:%Y-%m-%d}: their last day is {chosen.last_date:%Y-%m-%d}; "
+            "expected products with flows on it, or an as-of day on or before their last"
+        )
+    return chosen
 
 
 def input_fingerprint(dataset: Dataset) -> str:

@@ -130,6 +130,25 @@ def test_select_products(tmp_path):
         daily.select_products(dataset, ["P009"])
 
 
+def test_selecting_only_products_closed_before_the_as_of_day_names_their_last_day(tmp_path):
+    # plan --products P003 of a product that closed on day 10: the forecast's "as-of day ... is
+    # after the last flows day" spoke of the selection's last day as if it were the data's
+    dataset = load_dataset(write_dataset(tmp_path / "data", n_products=3, n_days=20))
+    flows = dataset.flows
+    day = (flows["date"] - dataset.first_date).dt.days
+    cut = dataclasses.replace(
+        dataset, flows=flows.loc[~((flows["product_id"] == "P003") & (day > 10))]
+    )
+    with pytest.raises(UsageError) as caught:
+        daily.select_products(cut, ["P003"])
+    assert str(caught.value) == (
+        "products P003 have no flows on the as-of day 2021-03-20: their last day is 2021-03-11; "
+        "expected products with flows on it, or an as-of day on or before their last"
+    )
+    # one of them still live: the closed one is left out later, with a warning
+    assert daily.select_products(cut, ["P001", "P003"]).last_date == cut.last_date
+
+
 def test_input_fingerprint_ignores_rows_after_the_as_of_day(tmp_path):
     folder = write_dataset(tmp_path / "data", n_products=2, n_days=40)
     dataset = load_dataset(folder)

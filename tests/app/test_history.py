@@ -199,6 +199,22 @@ def test_accuracy_against_outcomes(history, make_dataset, tmp_path):
     assert len(forecast_accuracy(history, dataset, as_of=dates[0])) == 1
 
 
+def test_an_outcome_on_a_flat_band_is_inside_it(history, make_dataset, tmp_path):
+    # p10 = p50 = p90 one float step above the outcome (a sum of sample paths): inside the band
+    dataset = load_dataset(make_dataset(tmp_path / "data", n_products=1, n_days=30))
+    as_of = pd.Timestamp("2021-03-10")
+    dates = pd.date_range(as_of + pd.Timedelta(days=1), periods=3)
+    actual = dataset.flows.set_index("date").loc[dates, "redemptions"].to_numpy(dtype=float)
+    centre = np.nextafter(actual, np.inf)
+    history.record(
+        _run("a", f"{as_of:%Y-%m-%d}"),
+        _forecast("P001", dates, "redemptions", centre, spread=0.0),
+        _plan("P001", dates),
+    )
+    accuracy = forecast_accuracy(history, dataset, as_of=dates[-1])
+    assert list(accuracy["in_band_80"]) == [1.0, 1.0, 1.0]
+
+
 def test_history_and_evaluation_agree_on_what_happened(history, make_dataset, tmp_path):
     """rainmaker history and the report score against the outcomes evaluate-forecast scores
     against (rainmaker.outcomes), with the same WAPE: a day a quota bound is only a lower bound

@@ -185,6 +185,11 @@ def test_alert_checks_by_severity():
     assert check.exit_code == ops.EXIT_ALERT and "1 warning (first: P1: low cash)" in check.message
     assert "1 warning, 1 info" in ops.alert_checks(alerts, "info")[0].message
     assert ops.alert_checks(alerts, "none") == []
+    # the report's texts of a product's alert begin with the product: named once, not twice
+    # ("first: P02: P02：2022-06-05 流动性资产占比 ...")
+    named = [{"severity": "critical", "product_id": "P02", "text": "P02：2022-06-05 流动性"}]
+    (check,) = ops.alert_checks(named, "critical")
+    assert check.message.endswith("(first: P02：2022-06-05 流动性)")
 
 
 @pytest.mark.parametrize(

@@ -157,6 +157,8 @@ def test_bad_arguments_exit_2(data: Path, tmp_path: Path, extra: list[str]) -> N
         (["--start", "2021/03/20"], "expected an ISO date"),
         (["--end", "20/03/2021"], "expected an ISO date"),
         (["--start", "2021-03-25", "--end", "2021-03-20"], "is after --end"),
+        # one day: the volatility figures (ddof = 1) are undefined on it
+        (["--start", "2021-03-25", "--end", "2021-03-25"], "is a window of 1 day; expected at"),
         (["--tracking-uri", "mlflow.db", "--policy", "none"], "--tracking-uri"),
     ],
 )
@@ -175,6 +177,41 @@ def test_bad_arguments_are_refused_before_any_work(
     err = capsys.readouterr().err
     assert message in err and "unexpected error" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_window_of_one_day_is_refused_and_two_days_give_every_figure(
+    data: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", str(data), "--out", str(out), "--no-tracking", "--no-progress"]
+    # --start on the last flows day (2021-04-19), --end left to default: one day, refused
+    assert main([*args, "--policy", "none", "--start", "2021-04-19"]) == 2
+    err = capsys.readouterr().err
+    assert "--start 2021-04-19 to --end 2021-04-19 is a window of 1 day" in err
+    assert "at least 2 days" in err and "ddof = 1" in err
+    assert not out.exists()
+    assert main([*args, "--policy", "none", "--start", "2021-04-18", "--end", "2021-04-19"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for figures in (metrics["total"], *metrics["products"].values()):
+        assert all(figures[k] is not None for k in SPEC_FIGURES)
+
+
+def test_figures_left_null_for_want_of_a_7_day_yield_are_said(
+    data: Path, tmp_path: Path, capsys
+) -> None:
+    # no income_per_10k in the data and no warm-up: no day of a 4-day window has a 7-day yield;
+    # every yield figure was null (NaN in the table) without a word
+    args = ["backtest", "--data", str(data), "--no-tracking", "--no-progress", "--policy", "none"]
+    window = ["--start", "2021-04-10", "--end", "2021-04-13"]
+    assert main([*args, *window, "--warmup", "0", "--out", str(tmp_path / "bt")]) == 0
+    err = capsys.readouterr().err
+    assert "null for 3 product(s) (P001, P002, P003) and in the total: fewer than 2 days" in err
+    assert "a --warmup of 6 days or more gives them" in err
+    metrics = json.loads((tmp_path / "bt" / "metrics.json").read_text())
+    assert metrics["total"]["relative_vol_bp"] is None
+    # with the warm-up they are there, and nothing is said
+    assert main([*args, *window, "--warmup", "7", "--out", str(tmp_path / "bt2")]) == 0
+    assert "are null for" not in capsys.readouterr().err
 
 
 def test_an_out_that_is_a_file_is_refused_before_any_work(data: Path, tmp_path: Path, capsys):

@@ -577,3 +577,32 @@ def test_a_product_closed_before_the_as_of_day_is_not_counted_as_planned(tmp_pat
     assert run["products"] == ["P001"] and run["n_products"] == 1
     assert "for 1 products" in said.getvalue()
     assert set(pd.read_csv(out / "plan.csv")["product_id"]) == {"P001"}
+
+
+def test_status_names_the_product_of_an_alert_once(tmp_path, monkeypatch, capsys):
+    # the report's alert texts begin with the product ("P01: liquid assets ..."); the status
+    # line printed "P01: P01: liquid assets ..." (with ids like '+1,2"q"' too)
+    import rainmaker.app.ops
+
+    def status(_config, _now):
+        return {
+            "status": "alert",
+            "exit_code": 6,
+            "data_age_days": 1,
+            "checks": [],
+            "alerts": [
+                {"severity": "info", "product_id": '+1,2"q"', "text": '+1,2"q": liquid 48.5%'},
+                {"severity": "warning", "product_id": "P02", "text": "drift of the forecast"},
+                {"severity": "critical", "product_id": "", "text": "solver failed"},
+            ],
+            "in_effect": {"output_dir": "2022-06-15/r1", "as_of": "2022-06-15", "report": "r"},
+            "last_success": {"output_dir": "2022-06-15/r1", "created_at": "t", "age_hours": 0.0},
+        }
+
+    monkeypatch.setattr(rainmaker.app.ops, "job_status", status)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["status"]) == 6
+    out = capsys.readouterr().out
+    assert '  alert info: +1,2"q": liquid 48.5%\n' in out
+    assert "  alert warning: P02: drift of the forecast\n" in out
+    assert "  alert critical: solver failed\n" in out

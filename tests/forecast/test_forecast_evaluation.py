@@ -94,6 +94,24 @@ def test_group_coverage_by_hand() -> None:
     assert list(table.index.get_level_values("level")) == ["total", "product", "product"]
 
 
+def test_group_coverage_counts_an_outcome_on_a_flat_band_as_inside() -> None:
+    # a product with the same flows every day: p10 = p90 = the outcome, up to float rounding
+    # of the paths' sums (0.1 + 0.2 against 0.3)
+    forecasts = pd.DataFrame(
+        {
+            "model": "auto",
+            "variable": "subscriptions",
+            "product_id": ["A", "A"],
+            "actual": [0.3, 0.1 + 0.2],
+            "p10": [0.1 + 0.2, 0.3],
+            "p50": [0.3, 0.3],
+            "p90": [0.1 + 0.2, 0.3],
+        }
+    )
+    table = group_coverage(forecasts, forecasts.iloc[:0])
+    assert table["coverage_80"].tolist() == [1.0]
+
+
 def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, tmp_path) -> None:
     """LightGBM needs 8 days: at the origins before that the evaluation scores the others
     and says which model it left out where (it used to stop with exit 2), and scores it at
@@ -119,9 +137,41 @@ def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, 
     young = sorted(set(result.origins) - set(scored["lightgbm"]))
     # the first origins (3 and 7 days of history) are too young for it, the later ones are not
     assert young == list(result.origins[: len(young)]) and 1 <= len(young) < len(result.origins)
-    (note,) = result.notes
+    short, note = result.notes  # the first origins' intervals collapse too (3 and 7 days)
+    assert short.startswith(f"2 of {len(result.origins)} origins have too little history")
     assert note.startswith(f"lightgbm was not scored at {len(young)} of {len(result.origins)}")
     assert "need 8 days" in note
+
+
+def test_origins_too_early_for_intervals_are_named(make_dataset, tmp_path) -> None:
+    """An evaluation from the data set's second day scored collapsed intervals (p10 = p90 =
+    the point forecast, too little history) as coverage 0 % without a word, where forecast
+    warns of them; the origins are now named in a note."""
+    from rainmaker.dataset import load_dataset
+
+    dataset = load_dataset(make_dataset(tmp_path / "short", n_products=2, n_days=40))
+    first = dataset.first_date
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastFallbackWarning)
+        result = evaluate_forecast(
+            dataset,
+            first + pd.Timedelta(days=1),
+            first + pd.Timedelta(days=30),
+            horizon=3,
+            models=("seasonal_naive",),
+            step_days=3,
+            refit_every_days=1,
+            forecaster_params={"n_paths": 20},
+        )
+    # fewer than 7 + 3 days of history: the origins of days 1, 4 and 7 (ten days from day 9)
+    (note,) = result.notes
+    days = ", ".join(f"{first + pd.Timedelta(days=d):%Y-%m-%d}" for d in (1, 4, 7))
+    assert note.startswith(f"3 of {len(result.origins)} origins have too little history for ")
+    assert f"({days}): the intervals cannot be estimated and collapse" in note
+    assert "coverage_80 counts their outcomes as outside" in note
+    width = result.forecasts["p90"] - result.forecasts["p10"]
+    early = result.forecasts["origin"] <= first + pd.Timedelta(days=7)
+    assert (width[early] == 0).all() and (width[~early] > 0).any()
 
 
 def test_origins_on_which_no_product_has_flows_are_left_out(make_dataset, tmp_path) -> None:
@@ -153,7 +203,9 @@ def test_origins_on_which_no_product_has_flows_are_left_out(make_dataset, tmp_pa
     assert not set(gap) & set(result.origins)
     assert set(result.forecasts["origin"]) == set(result.origins)
     assert len(result.origins) == 12 - len(gap)
-    (note,) = result.notes
+    note, short = result.notes
     assert note.startswith(
         f"3 of 12 origins left out: no product has flows on them ({gap[0]:%Y-%m-%d}"
     )
+    # refitted after the gap on P002's few days: its intervals collapse, and the note says so
+    assert short.startswith("6 of 9 origins have too little history for intervals")

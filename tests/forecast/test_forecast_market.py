@@ -80,6 +80,16 @@ def test_score_against_random_walk(market: pd.DataFrame) -> None:
     assert (score.loc[score["band"] == "1", "n"] == 6).all()
 
 
+@pytest.mark.parametrize("level", [3.275, 2.35, 1.0])
+def test_flat_rates_are_covered_by_their_flat_interval(market: pd.DataFrame, level: float) -> None:
+    # every rate held at one level: p10 = p90 = the outcome up to float rounding (3.275's quantile
+    # comes out 5e-15 off); each outcome is inside (coverage was 33 % for shibor_6m at 3.275)
+    flat = market.assign(**{c: level for c in market.columns if c != "date"})
+    origins = pd.date_range("2022-04-01", periods=6, freq="7D")
+    score = score_market_forecast(flat, origins, 7)
+    assert (score["coverage_80"] == 1.0).all() and (score["mae_bp"] < 1e-9).all()
+
+
 def test_bad_requests(market: pd.DataFrame) -> None:
     with pytest.raises(UsageError, match="horizon"):
         market_forecast(market, "2021-03-01", 0)

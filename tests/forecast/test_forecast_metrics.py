@@ -11,6 +11,7 @@ import pytest
 from forecast.evaluation import score
 from forecast.metrics import (
     coverage,
+    inside,
     mase,
     pinball_loss,
     scaled_pinball_loss,
@@ -68,6 +69,20 @@ def test_coverage_by_hand() -> None:
     actual = [1, 5, 10, 20]
     assert coverage(actual, [0, 5, 11, 0], [2, 6, 12, 19]) == pytest.approx(0.5)
     assert coverage([1, np.nan], [0, 0], [2, 2]) == pytest.approx(1.0)
+
+
+def test_an_outcome_on_an_end_is_inside_despite_float_rounding() -> None:
+    # 0.1 + 0.2 = 0.30000000000000004: an interval [0.3, 0.3] computed one way and the outcome
+    # another are the same number; a flat series' every outcome counted outside before
+    assert coverage([0.1 + 0.2, 0.3], [0.3, 0.3], [0.3, 0.3]) == 1.0
+    # amounts in any unit: 1e-9 of the interval's size, so CNY 1e11 within 100 fen, and a
+    # real miss of a millionth stays outside
+    assert coverage([1e11 + 50.0, 1e11 * (1 + 1e-6)], [1e11, 1e11], [1e11, 1e11]) == 0.5
+    assert coverage([0.0], [0.0], [0.0]) == 1.0
+    # an absolute tolerance in the outcome's unit (rates, percent)
+    assert inside(3.2750001, 3.275, 3.275, atol=1e-6, rtol=0.0)
+    assert not inside(3.27501, 3.275, 3.275, atol=1e-6, rtol=0.0)
+    assert not inside(np.nan, 0.0, 1.0)
 
 
 def test_score_table_by_hand() -> None:

@@ -63,6 +63,8 @@ def _error(raw: dict, target: type = _Outer) -> SettingsError:
         ({"inner": 3}, "key 'inner': expected a table of key = value, got 3"),
         ({"outer": 1, "flg": 0}, "unknown key(s) outer, flg; expected one of inner, folder, table"),
         ({"table": {"a": -1.0}}, "f.toml: key 'table.a': expected a number >= 0, got -1.0"),
+        # a value of the wrong type in a table is named by its own key, as one out of range
+        ({"table": {"a": 1.0, "b": "x"}}, "f.toml: key 'table.b': expected a number >= 0, got 'x'"),
         ({"names": "a"}, "key 'names': expected a list of strings, got 'a'"),
         ({"folder": ""}, "key 'folder': expected a path (string), got ''"),
         # a NUL is refused by the operating system in a path, an argument or a URL

@@ -606,6 +606,17 @@ def test_a_dormant_product_is_a_warning(dataset: Path) -> None:
     assert "P003" in warning.message and warning.n_rows == 60
 
 
+def test_a_comma_in_a_product_id_is_a_warning(dataset: Path) -> None:
+    # --products splits on commas: an id holding one cannot be chosen there (it ran, but
+    # "--products 'A,B'" asked for products A and B, "unknown")
+    for file in ("products.csv", "flows.csv"):
+        edit(dataset, file, lambda c: c.replace({"product_id": {"P002": "A,B"}}))
+    report = validate_dataset(dataset)
+    assert report.problems == []
+    warning = the_problem(report.warnings, "products.csv", "product_id", "a comma in a product")
+    assert warning.rows == (3,) and "--products" in warning.message
+
+
 def test_product_without_flows_is_a_warning(dataset: Path) -> None:
     extra = pd.DataFrame(
         [{"product_id": "P900", "issuer": "X", "product_type": "fixed_income", "fee_bp": "20"}]

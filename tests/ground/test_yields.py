@@ -92,7 +92,7 @@ def test_headline_figures_by_hand() -> None:
 def test_headline_figures_reject_nan_and_short_series() -> None:
     with pytest.raises(ValueError, match="NaN"):
         headline_figures([2.0, np.nan], [2.0, 2.0])
-    with pytest.raises(ValueError, match="two days"):
+    with pytest.raises(ValueError, match="at least 2 days"):
         headline_figures([2.0], [2.0])
 
 

@@ -97,6 +97,22 @@ def test_inputs_read_only_the_past(small_dataset: Path) -> None:
     assert full.redemption_quantiles.keys() == {0.5, 0.9, 0.95}
 
 
+def test_a_product_holding_nothing_has_no_recent_income(small_dataset: Path) -> None:
+    # P002 fully redeemed long ago, no 万份收益 given: its six recent days earned nothing (the
+    # empty book's yield less the fee gave it -fee_bp: an expected 7-day yield of -0.33 %)
+    flows = pd.read_csv(small_dataset / "flows.csv", dtype=str, keep_default_na=False)
+    empty = flows["product_id"] == "P002"
+    flows.loc[empty, ["subscriptions", "redemptions", "aum", "quota"]] = ["0", "0", "0", ""]
+    flows.to_csv(small_dataset / "flows.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    inputs, _ = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    recent = dict(zip(inputs.product_ids, inputs.recent_income_per_10k, strict=True))
+    assert (recent["P002"] == 0.0).all()
+    assert (recent["P001"] > 0).all() and (recent["P003"] > 0).all()
+
+
 def test_a_day_with_a_zero_quota_is_closed(small_dataset: Path) -> None:
     flows = pd.read_csv(small_dataset / "flows.csv")
     as_of = "2021-04-10"

@@ -76,11 +76,21 @@ def test_days_without_a_yield_are_left_out_of_the_yield_figures_only() -> None:
     assert figures["days"] == 3
     assert figures["yield_vol_bp"] == pytest.approx(20.0)
     assert figures["lost_demand"] == 50.0
-    # a product with a single day of yield has no yield figures and no weight in the total
+    # a product with a single day of yield has no volatility figures (a sample standard
+    # deviation of one value) and no weight in the total; its mean excess is that day's:
+    # 100 × (2.0 − 2.2) = −20 bp
     young = rows("Y", [np.nan, np.nan, np.nan, 2.0], [1.0, 2.0, 2.1, 2.2])
     doc = backtest_metrics(pd.concat([daily, young]))
-    assert math.isnan(doc["products"]["Y"]["relative_vol_bp"])
+    one_day = doc["products"]["Y"]
+    for key in ("yield_vol_bp", "benchmark_vol_bp", "relative_vol_bp", "tracking_bp"):
+        assert math.isnan(one_day[key])
+    assert one_day["mean_excess_bp"] == pytest.approx(-20.0)
+    assert one_day["days"] == 1
     assert doc["total"]["relative_vol_bp"] == pytest.approx(figures["relative_vol_bp"])
+    assert doc["total"]["mean_excess_bp"] == pytest.approx(figures["mean_excess_bp"])
+    # no day of yield at all: no mean either
+    unborn = rows("U", [np.nan, np.nan], [1.0, 2.0])
+    assert math.isnan(backtest_metrics(unborn)["products"]["U"]["mean_excess_bp"])
 
 
 def total(rel: float, excess: float, short: int, refused: float) -> dict[str, float]:

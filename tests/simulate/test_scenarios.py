@@ -266,6 +266,17 @@ def test_a_kind_without_its_required_options_is_a_usage_error(sample: Dataset, p
         apply_scenario(sample, "holders-leave", start="2021-11-01", **params)
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0, 1.5])
+def test_a_share_of_holders_outside_0_to_1_says_which_ends_are_excluded(sample: Dataset, share):
+    # "--share must be a share between 0 and 1, got 1.0" read as if 1.0 were refused in error
+    with pytest.raises(UsageError) as caught:
+        holders_leave(sample, "P05", "2021-11-01", share=share)
+    assert str(caught.value) == (
+        "--share must be a share above 0 and below 1 (0.3 = 30 % of the product's AUM; 1 would "
+        f"redeem it whole), got {share}"
+    )
+
+
 def test_holders_cannot_leave_a_product_without_assets(sample: Dataset):
     flows = sample.flows.copy()
     gone = (flows["product_id"] == "P05") & (flows["date"] >= "2021-10-25")

@@ -6,6 +6,7 @@ Golden figures are worked by hand in the comments; rules cite their line of DOMA
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -19,8 +20,9 @@ from rainmaker import cli
 from rainmaker.app.report.stress_page import missing_stress_keys
 from rainmaker.assets import BUCKETS
 from rainmaker.china_calendar import Workdays
-from rainmaker.errors import DataError
+from rainmaker.errors import UsageError
 from rainmaker.rules import check_book, concentration_limits
+from rainmaker.settings_core import SettingsError
 from rainmaker.shadow_price import book_gap, deviation_action, deviation_pct
 from simulate.portfolio import Lot
 from simulate.stress import (
@@ -261,24 +263,62 @@ def test_default_scenarios_file():
 
 
 @pytest.mark.parametrize(
-    ("text", "key"),
+    ("text", "message"),
     [
-        ('[[scenario]]\nname = "a"\nredemption_shar = 0.2\n', "scenario[0].redemption_shar"),
-        ('[[scenario]]\nname = "a"\nredemption_share = 1.5\n', "scenario[0].redemption_share"),
-        ('[[scenario]]\nname = "a"\nrepo_capacity = "half"\n', "scenario[0].repo_capacity"),
-        ('horizon_days = 0\n[[scenario]]\nname = "a"\n', "horizon_days"),
-        ('[reverse]\nstep = 0\n[[scenario]]\nname = "a"\n', "reverse.step"),
-        ('[[scenario]]\nname = "a"\n[[scenario]]\nname = "a"\n', "scenario.name"),
-        ("horizon_days = 5\n", "scenario"),
-        ("not toml = = 1\n", ""),
+        (
+            '[[scenario]]\nname = "a"\nredemption_shar = 0.2\n',
+            "unknown key(s) scenario[0].redemption_shar; expected one of name, description, ",
+        ),
+        (
+            '[[scenario]]\nname = "a"\nredemption_share = 1.5\n',
+            "key 'scenario[0].redemption_share': expected a number from 0 up to but excluding "
+            "1, got 1.5",
+        ),
+        (
+            '[[scenario]]\nname = "a"\nrepo_capacity = "half"\n',
+            "key 'scenario[0].repo_capacity': expected a number from 0 to 1, got 'half'",
+        ),
+        (
+            'horizon_days = 0\n[[scenario]]\nname = "a"\n',
+            "key 'horizon_days': expected a whole number from 1 to 366, got 0",
+        ),
+        (
+            '[reverse]\nstep = 0\n[[scenario]]\nname = "a"\n',
+            "key 'reverse.step': expected a number from 0.0001 to 0.1, got 0",
+        ),
+        (
+            '[[scenario]]\nname = "a"\n[[scenario]]\nname = "a"\n',
+            "key 'scenario[1].name': expected a name no other scenario has (scenario[0] is 'a'), "
+            "got 'a'",
+        ),
+        ("horizon_days = 5\n", "key 'scenario': expected at least one [[scenario]] table, got []"),
+        ("[stress]\nhorizon_days = 5\n", "unknown key(s) stress; expected one of horizon_days, "),
     ],
 )
-def test_bad_scenarios_file_names_the_key(tmp_path, text, key):
+def test_bad_scenarios_file_names_file_key_value_and_expectation(tmp_path, text, message):
+    # a settings file: the message says key (not column), as the job's and the optimizer's do
     path = tmp_path / "s.toml"
     path.write_text(text)
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(SettingsError) as caught:
         load_scenarios(path)
-    assert caught.value.problems[0].column == key
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "column" not in str(caught.value)
+
+
+def test_a_missing_or_broken_scenarios_file_exits_2_naming_it(small, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("not toml = = 1\n")
+    for path, said in (
+        (tmp_path / "none.toml", "does not exist; expected a TOML file"),
+        (tmp_path, "is a folder; expected a TOML file"),
+        (broken, f"{broken}: not valid TOML"),
+    ):
+        args = ["stress", "--data", str(small), "--scenarios", str(path), "--out", out]
+        assert cli.main(args) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("name", ["x\n", "x\r\n", "\nx", "a b", "x\t"])
@@ -287,12 +327,11 @@ def test_scenario_names_with_a_line_break_or_space_are_refused(tmp_path, name):
     cell over two lines in stress.csv and stress_days.csv."""
     path = tmp_path / "s.toml"
     path.write_text(f"[[scenario]]\nname = {json.dumps(name)}\n", encoding="utf-8")
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(SettingsError) as caught:
         load_scenarios(path)
-    problem = caught.value.problems[0]
-    assert problem.column == "scenario[0].name"
-    assert "letters, digits, _ or - only (no spaces or line breaks)" in problem.message
-    assert repr(name) in problem.message
+    assert caught.value.key == "scenario[0].name"
+    assert "letters, digits, _ or - only (no spaces or line breaks)" in str(caught.value)
+    assert repr(name) in str(caught.value)
 
 
 def test_page_texts_are_complete_in_both_languages():
@@ -573,7 +612,7 @@ def test_bad_holders_table_names_file_column_and_lines(small, tmp_path, capsys):
     assert cli.main(["stress", "--data", str(folder), "--out", out]) == 2
     err = capsys.readouterr().err
     assert "holders.csv, column 'product_id': unknown product [line 3]" in err
-    assert "holders.csv, column 'top10_share': expected a share 0 ≤ x < 1 [line 3]" in err
+    assert "holders.csv, column 'top10_share': expected a share 0 ≤ x ≤ 1 [line 3]" in err
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -595,3 +634,40 @@ def test_daily_report_shows_the_stress_section(small, lang):
     assert "top10_holders_leave" in page
     smallest = found.reverse.loc[found.reverse["share"] > 0, "share"].min()
     assert f"{100 * smallest:.1f}%" in page
+
+
+def test_top10_holders_holding_everything_run_the_whole_redemption(small, tmp_path):
+    # a top10_share of 1: the ten largest holders hold every unit and all of them leave;
+    # the table is accepted and the scenario redeems the whole product (never more)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for f in small.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "holders.csv").write_text("date,product_id,top10_share\n2021-03-01,P002,1.0\n")
+    out = tmp_path / "out"
+    args = ["stress", "--data", str(folder), "--as-of", "2021-04-09", "--no-progress"]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    table = pd.read_csv(out / "stress.csv")
+    top10 = table.loc[table["scenario"] == "top10_holders_leave"].set_index("product_id")
+    assert top10.loc["P002", "redemption_share"] == 1.0
+    days = pd.read_csv(out / "stress_days.csv")
+    ran = days.loc[(days["scenario"] == "top10_holders_leave") & (days["product_id"] == "P002")]
+    assert (ran["net_assets"] >= -0.01).all()
+
+
+def test_a_product_without_flows_on_the_as_of_day_is_named_as_written(small, tmp_path, capsys):
+    # the message listed a Python list, "for ['P003']"; ids are named as the data writes them
+    from rainmaker.dataset import load_dataset
+    from simulate.stress import build_books
+
+    dataset = load_dataset(small)
+    flows = dataset.flows
+    cut = dataclasses.replace(
+        dataset,
+        flows=flows.loc[
+            ~((flows["product_id"] == "P003") & (flows["date"] == flows["date"].max()))
+        ],
+    )
+    with pytest.raises(UsageError) as caught:
+        build_books(cut, cut.flows["date"].max(), ["P001", "P003"])
+    assert str(caught.value).startswith(f"no flows on {flows['date'].max():%Y-%m-%d} for P003; ")

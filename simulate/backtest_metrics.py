@@ -158,7 +158,7 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
     """
     missing = [c for c in REQUIRED_DAILY if c not in daily.columns]
     if missing:
-        raise ValueError(f"backtest_metrics: daily rows lack columns {missing}")
+        raise ValueError(f"backtest_metrics: daily rows lack columns {', '.join(missing)}")
     products: dict[str, dict[str, float]] = {}
     window_days = int(pd.DatetimeIndex(daily["date"]).nunique())
     for product_id, rows in daily.groupby("product_id", sort=True):

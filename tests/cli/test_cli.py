@@ -458,10 +458,17 @@ TEAM_TABLE_CASES = {
         "product_id,bucket,share\nP001 ,repo_1d,1.0\n",
         "investment_mix.csv, column 'product_id': unknown product",
     ),
+    "mix in an unknown bucket": (
+        "investment_mix.csv",
+        "product_id,bucket,share\nP001,gold,1.0\n",
+        "investment_mix.csv, column 'bucket': unknown bucket; expected one of cash, repo_1d, "
+        "repo_7d, ncd_1m, ncd_3m, ncd_6m",
+    ),
     "holdings in an unknown bucket": (
         "holdings.csv",
         "product_id,bucket,amount_cny,rate_pct,maturity_date\nP001,ncd_2y,1e8,2.5,2023-01-01\n",
-        "holdings.csv, column 'bucket': unknown bucket",
+        "holdings.csv, column 'bucket': unknown bucket; expected one of cash, ncd_1m, ncd_3m, "
+        "ncd_6m, repo_1d, repo_7d",
     ),
     "holdings below zero": (
         "holdings.csv",

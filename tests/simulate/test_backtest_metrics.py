@@ -199,3 +199,9 @@ def test_a_product_present_for_part_of_the_window_weighs_by_its_aum_over_the_win
     assert total["mean_aum"] == pytest.approx(1500.0)  # the window's average total AUM
     for key in ("yield_vol_bp", "relative_vol_bp", "tracking_bp", "mean_excess_bp"):
         assert total[key] == pytest.approx((2 * pa[key] + pb[key]) / 3)
+
+
+def test_missing_columns_are_named_as_written() -> None:
+    daily = rows("A", [2.0, 2.2], [2.0, 2.1]).drop(columns=["aum", "shortfall"])
+    with pytest.raises(ValueError, match=r"lack columns aum, shortfall$"):
+        backtest_metrics(daily)

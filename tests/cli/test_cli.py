@@ -292,6 +292,23 @@ def test_products_given_in_any_order_or_repeated_are_one_selection(command, rest
     assert "order and repeats do not matter" in " ".join(sub.format_help().split())
 
 
+def test_a_product_id_that_starts_with_a_dash_is_the_value_of_products(workdir, data, capsys):
+    # argparse takes "-P01" for an option ("expected one argument"): the command line joins it
+    # to --products, as --products=-P01 always was
+    for argv in (["--products", "-P01"], ["--products=-P01"]):
+        args = cli.build_parser().parse_args(["backtest", *cli._products_joined(argv)])
+        assert args.products == ("-P01",)
+    assert cli._products_joined(["--products", "--no-tracking"]) == ["--products", "--no-tracking"]
+    assert cli._products_joined(["--", "--products", "-P01"]) == ["--", "--products", "-P01"]
+    # through main: the id reaches the data check, which names it
+    assert _main(["plan", "--data", str(data), "--products", "-P999", "--no-tracking"]) == 2
+    err = capsys.readouterr().err
+    assert "-P999" in err and "expected one argument" not in err
+    # an id that starts with "--" still needs the "=": the error says so
+    assert _main(["plan", "--products", "--P01"]) == 2
+    assert "--products=-P01" in capsys.readouterr().err
+
+
 # arguments that can only be judged against the data: still exit 2, never 1
 DATA_DEPENDENT = [
     (["forecast", "--out", "f.csv", "--as-of", "2030-01-01"], "after the last flows day"),

@@ -109,7 +109,9 @@ class Panel:
             return self.filled_subscriptions
         if variable == "redemptions":
             return self.redemptions
-        raise ValueError(f"unknown variable {variable!r}; expected one of {MODELLED_VARIABLES}")
+        raise ValueError(
+            f"unknown variable {variable!r}; expected one of {', '.join(MODELLED_VARIABLES)}"
+        )
 
     def target_mask(self, variable: str) -> np.ndarray:
         """Days whose observation is the variable itself: known and, for subscriptions, not

@@ -68,7 +68,7 @@ class Candidate:
 
     def __post_init__(self) -> None:
         if self.combine not in COMBINERS:
-            raise ValueError(f"combine must be one of {COMBINERS}, got {self.combine!r}")
+            raise ValueError(f"combine must be one of {', '.join(COMBINERS)}, got {self.combine!r}")
 
     @property
     def name(self) -> str:

@@ -297,7 +297,7 @@ def single_series_dataset(
         The :class:`SingleSeries`.
     """
     if kind not in SINGLE_SERIES_KINDS:
-        raise ValueError(f"kind must be one of {SINGLE_SERIES_KINDS}, got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(SINGLE_SERIES_KINDS)}, got {kind!r}")
     rng = np.random.default_rng([seed, SINGLE_SERIES_KINDS.index(kind)])
     history = NEW_HISTORY_DAYS if kind == "new" else ESTABLISHED_HISTORY_DAYS
     origin = pd.Timestamp("2021-11-30")

@@ -226,7 +226,7 @@ class LinearModel:
         if name in self.variables or name in self.constraints:
             raise ValueError(f"add_variables: the name {name!r} is taken")
         if kind not in KINDS:
-            raise ValueError(f"add_variables: kind must be one of {KINDS}, not {kind!r}")
+            raise ValueError(f"add_variables: kind must be one of {', '.join(KINDS)}, not {kind!r}")
         shape = tuple(len(self.coords[d]) for d in dims)
         present = np.ones(shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         if present.shape != shape:
@@ -270,7 +270,9 @@ class LinearModel:
         if name in self.variables or name in self.constraints:
             raise ValueError(f"add_constraints: the name {name!r} is taken")
         if sense not in SENSES:
-            raise ValueError(f"add_constraints: sense must be one of {SENSES}, not {sense!r}")
+            raise ValueError(
+                f"add_constraints: sense must be one of {', '.join(SENSES)}, not {sense!r}"
+            )
         shape = tuple(len(self.coords[d]) for d in dims)
         if shape != block.shape:
             raise ValueError(f"add_constraints {name}: block shape {block.shape} is not {shape}")

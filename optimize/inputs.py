@@ -325,10 +325,11 @@ class PlanInputs:
                 )
         missing_rates = {b.name for b in BUCKETS} - set(self.rates_pct)
         if missing_rates:
-            problems.append(f"rates_pct lacks {sorted(missing_rates)}")
+            problems.append(f"rates_pct lacks {', '.join(sorted(missing_rates))}")
         unknown = set(self.holdings["product_id"]) - set(self.product_ids)
         if unknown:
-            problems.append(f"holdings name products not planned: {sorted(unknown)[:5]}")
+            shown = ", ".join(map(str, sorted(unknown)[:5]))
+            problems.append(f"holdings name products not planned: {shown}")
         after = MAX_TENOR_DAYS + 10  # the longest tenor bought on the last day, and its days off
         last_needed = self.dates[-1] + pd.Timedelta(days=after)
         if self.workday.index[0] > self.as_of or self.workday.index[-1] < last_needed:

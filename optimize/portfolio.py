@@ -200,7 +200,7 @@ def read_holdings(
     flag(
         ~np.isin(bucket_name, list(names)),
         "bucket",
-        f"unknown bucket; expected one of {sorted(names)}",
+        f"unknown bucket; expected one of {', '.join(sorted(names))}",
     )
     is_cash = bucket_name == "cash"
     # settled cash may be negative: repo borrowing (or redemptions owed) to be repaid first

@@ -32,7 +32,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from rainmaker import __version__
 from rainmaker.app import logs
@@ -878,6 +878,47 @@ class _ProductIds(argparse.Action):
 
 
 PRODUCTS_HELP = "comma-separated ids, a set: order and repeats do not matter"
+# argparse takes a value that starts with "-" (and is not a negative number) for an option, so
+# "--products -P01" would be refused with "expected one argument"
+PRODUCTS_DASH_HINT = "an id that starts with '-' can be joined to the option: --products=-P01"
+
+
+def _products_joined(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``--products -P01`` written ``--products=-P01``, so that an id beginning
+    with "-" is read as the option's value. A next word that starts with "--", or is ``-h``, is
+    left alone (an option: the value is missing, and the error says how to write such an id);
+    so is everything after ``--``."""
+    out: list[str] = []
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if (
+            word == "--products"
+            and following.startswith("-")
+            and not following.startswith("--")
+            and following not in ("-", "-h")
+        ):
+            out.append(f"--products={following}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+class _Parser(argparse.ArgumentParser):
+    """The command line's parser (sub-commands' too): argparse's, with a hint on how to write a
+    product id that starts with "-" when ``--products`` finds no value."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("argument --products: expected one argument"):
+            message = f"{message} ({PRODUCTS_DASH_HINT})"
+        super().error(message)
 
 
 def _add_products(parser: argparse.ArgumentParser, help_text: str = PRODUCTS_HELP) -> None:
@@ -925,7 +966,7 @@ def _add_daily_options(parser: argparse.ArgumentParser, lang: bool = True) -> No
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rainmaker",
         description="Forecast and control daily flows of cash-management wealth products.",
     )
@@ -1201,7 +1242,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rainmaker`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_products_joined(sys.argv[1:] if argv is None else argv))
     logs.reset()  # one process may run several commands (tests, notebooks)
     logs.configure(command=args.command, json_lines=bool(args.log_json))
     with warnings.catch_warnings():  # restores the caller's warning display (tests, notebooks)

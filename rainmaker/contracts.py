@@ -117,7 +117,9 @@ class ForecastResult:
             Frame indexed by date with one column per product, CNY.
         """
         if variable not in self.paths:
-            raise KeyError(f"unknown variable {variable!r}; expected one of {FORECAST_VARIABLES}")
+            raise KeyError(
+                f"unknown variable {variable!r}; expected one of {', '.join(FORECAST_VARIABLES)}"
+            )
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"quantile level must lie in [0, 1], got {q}")
         values = path_quantiles(self.paths[variable], [q])[0]  # (n_products, horizon)
@@ -170,12 +172,17 @@ class ForecastResult:
 
         unknown = [v for v in variables if v not in FORECAST_VARIABLES]
         if unknown:
-            raise ValueError(f"unknown variables {unknown}; expected among {FORECAST_VARIABLES}")
+            raise ValueError(
+                f"unknown variables {', '.join(map(str, unknown))}; expected among "
+                f"{', '.join(FORECAST_VARIABLES)}"
+            )
         if product is None:
             aum = self.table.loc[self.table["variable"] == "aum"].groupby("product_id")["mean"]
             product = str(aum.last().idxmax())
         if product not in self.product_ids:
-            raise ValueError(f"product {product!r} is not in the forecast ({self.product_ids})")
+            raise ValueError(
+                f"product {product!r} is not in the forecast ({', '.join(self.product_ids)})"
+            )
         labels = quantile_columns(self.table.columns)
         figure = Figure(figsize=(5.0 * len(variables), 3.6), layout="constrained")
         axes = figure.subplots(1, len(variables), squeeze=False)[0]

@@ -203,7 +203,7 @@ def read_investment_mix(
             "unknown product; expected a product_id of products.csv (spelling, spaces)",
         )
     names = [b.name for b in BUCKETS]
-    flag(~np.isin(bucket, names), "bucket", f"unknown bucket; expected one of {names}")
+    flag(~np.isin(bucket, names), "bucket", f"unknown bucket; expected one of {', '.join(names)}")
     flag(
         pd.DataFrame({"p": pid, "b": bucket}).duplicated().to_numpy(),
         "bucket",

@@ -7,7 +7,10 @@ Each fact has one home here, used by every writer:
   injection). :func:`spreadsheet_text` puts a single quote in front of such text, as the OWASP
   CSV-injection guidance recommends; :func:`write_spreadsheet_csv` applies it to every text cell
   of a CSV meant for spreadsheets, and :func:`restore_spreadsheet_text` undoes it when rainmaker
-  reads its own files back. Numbers are never touched (``-5`` stays a number).
+  reads its own files back. Numbers stay numbers (``-5`` stays a number), but a negative zero
+  (``-0.0``, e.g. the buffer of an empty product, ``-x * 0``) is written as ``0``
+  (:func:`spreadsheet_number`): CSVs through :func:`spreadsheet_frame`, ``plan.xlsx`` cell by
+  cell.
 - **Secrets in URLs.** :func:`mask_secrets` hides the password of every ``scheme://user:pw@host``
   URL, and credential-like query parameters, in any text before it reaches a message, a log, a
   file or MLflow.
@@ -37,6 +40,7 @@ __all__ = [
     "mask_secrets",
     "restore_spreadsheet_text",
     "spreadsheet_frame",
+    "spreadsheet_number",
     "spreadsheet_text",
     "unsafe_characters",
     "write_spreadsheet_csv",
@@ -89,20 +93,36 @@ def restore_spreadsheet_text(value: str) -> str:
     return value
 
 
-def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells are neutralised (:func:`spreadsheet_text`).
+def spreadsheet_number(value: float) -> float:
+    """``value`` with a negative zero as ``0.0`` (``-0.0 + 0.0`` is ``0.0``; any other number,
+    and NaN, is unchanged): no output writes ``-0.0``."""
+    return value + 0.0
 
-    Only ``str`` cells change: numbers, booleans, dates and missing values stay as they are.
+
+def _spreadsheet_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return spreadsheet_text(value)
+    if isinstance(value, float):  # also numpy's float64
+        return spreadsheet_number(value)
+    return value
+
+
+def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised (:func:`spreadsheet_text`) and
+    whose negative zeros are ``0.0`` (:func:`spreadsheet_number`).
+
+    Only ``str`` cells and ``-0.0`` change: other numbers, booleans, dates and missing values
+    stay as they are.
     """
     import pandas as pd
 
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
-            out[column] = values.map(
-                lambda v: spreadsheet_text(v) if isinstance(v, str) else v, na_action="ignore"
-            )
+        if pd.api.types.is_float_dtype(values):
+            out[column] = values + 0.0
+        elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            out[column] = values.map(_spreadsheet_cell, na_action="ignore")
     return out
 
 

@@ -435,7 +435,8 @@ def run_backtest(
     if len(results) > 1:
         folder.mkdir(parents=True, exist_ok=True)
         table_path = folder / "comparison.csv"
-        comparison.round(4).to_csv(table_path, lineterminator="\n")
+        # the one CSV writer: text cells neutralised, -0.0 (a rounded tiny change) as 0
+        write_spreadsheet_csv(comparison.round(4).reset_index(), table_path, lineterminator="\n")
         json_path = folder / "comparison.json"
         json_path.write_text(
             json.dumps(

@@ -85,19 +85,23 @@ def _max_abs_deviation(rows: pd.DataFrame) -> float:
     return float(np.abs(values).max()) if len(values) else math.nan
 
 
-def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
+def product_metrics(rows: pd.DataFrame, window_days: int | None = None) -> dict[str, float]:
     """SPEC §4 figures of one product over a backtest window.
 
     Args:
         rows: the replay's daily rows of one product (columns of ``daily.csv``), one per day.
+        window_days: the number of days of the window (None: the product's own rows). A
+            product that exists for part of the window has ``mean_aum`` = its AUM summed over
+            its days / the window's days: its weight in the total is its AUM over the window.
 
     Returns:
         The five yield figures (bp) plus ``shortfall_days`` (days with early sales or unpaid
         redemptions, :func:`shortfall_mask`), ``repo_funded``, ``sold_early``,
         ``realised_loss`` and ``unpaid`` (CNY over the window),
         ``lost_demand`` (Σ demand − subscriptions, CNY), ``demand`` (Σ demand, CNY),
-        ``refused_share`` (lost_demand / demand, 0..1), ``mean_aum`` (CNY, the product's weight
-        in the total), ``days`` (days with a 7-day yield, the days the yield figures cover) and
+        ``refused_share`` (lost_demand / demand, 0..1), ``mean_aum`` (CNY, its average AUM over
+        the window's days, 0 on days it does not exist: the product's weight in the total),
+        ``days`` (days with a 7-day yield, the days the yield figures cover) and
         ``max_abs_deviation_pct`` (largest |shadow-price deviation|, percent of net assets).
 
         When fewer than two days have both a 7-day yield and a benchmark, the four standard
@@ -124,7 +128,7 @@ def product_metrics(rows: pd.DataFrame) -> dict[str, float]:
         lost_demand=lost,
         demand=demand,
         refused_share=lost / demand if demand > 0 else 0.0,
-        mean_aum=float(rows["aum"].mean()),
+        mean_aum=float(rows["aum"].sum()) / max(window_days or len(rows), 1),
         days=int(known.sum()),
         max_abs_deviation_pct=_max_abs_deviation(rows),
     )
@@ -140,9 +144,12 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
 
     Returns:
         ``{"start", "end", "products": {product_id: figures}, "total": figures}``. The total's
-        yield figures are the per-product figures weighted by mean AUM over the window
+        yield figures are the per-product figures weighted by average AUM over the window
         (:func:`rainmaker.yields.weighted_figures`, over the products that have yield
-        figures); ``shortfall_days`` counts calendar days on
+        figures): a product's AUM summed over its days / the window's days, so a product that
+        exists for part of the window weighs by its AUM over the window, not as one present
+        throughout; ``mean_aum`` is the sum of those weights (the average total AUM per day of
+        the window); ``shortfall_days`` counts calendar days on
         which at least one product sold early or left redemptions unpaid
         (``shortfall_product_days`` counts product-days); ``repo_funded``, ``sold_early``,
         ``realised_loss``, ``unpaid``, ``lost_demand`` and ``demand`` are sums (CNY) and
@@ -151,10 +158,11 @@ def backtest_metrics(daily: pd.DataFrame) -> dict[str, Any]:
     """
     missing = [c for c in REQUIRED_DAILY if c not in daily.columns]
     if missing:
-        raise ValueError(f"backtest_metrics: daily rows lack columns {missing}")
+        raise ValueError(f"backtest_metrics: daily rows lack columns {', '.join(missing)}")
     products: dict[str, dict[str, float]] = {}
+    window_days = int(pd.DatetimeIndex(daily["date"]).nunique())
     for product_id, rows in daily.groupby("product_id", sort=True):
-        products[str(product_id)] = product_metrics(rows)
+        products[str(product_id)] = product_metrics(rows, window_days)
     # products without yield figures (too few days) weigh nothing in the total's
     scored = [f for f in products.values() if not math.isnan(f["yield_vol_bp"])]
     if scored and sum(f["mean_aum"] for f in scored) > 0:

@@ -555,7 +555,13 @@ def run_scenario(
         ``realised_loss``, ``unpaid`` (the day's requests left unpaid), ``owed``,
         ``net_income`` (CNY) and the figures of the rules: ``net_assets``, ``borrowed`` (CNY),
         ``cash_ratio_pct``, ``liquid_ratio_pct``, ``leverage_pct``, ``wal_days``,
-        ``deviation_pct``.
+        ``deviation_pct`` (the ratios null once the product has closed: net assets 0).
+
+        A ``redemption_share`` of 1 (every unit: the top-10 holders holding everything) closes
+        the product on the last request day: that day's request is every unit left, the day's
+        income included, and the book is liquidated
+        (:meth:`simulate.portfolio.Portfolio.step`'s ``redeem_all``), not run on as a sliver
+        of income and sale gains.
     """
     rates = shocked_rates(rates_pct, scenario)
     portfolio = book.portfolio(scenario, workdays)
@@ -576,11 +582,17 @@ def run_scenario(
             **_figures(portfolio, start, rates, workdays),
         }
     ]
+    # every unit redeemed: the last request is every unit left (the income and sale gains since
+    # the as-of day included), and the product closes, as the replay's closing does
+    closes = scenario.redemption_share >= 1.0
     for t in range(start + 1, last + 1):
         asked = per_day if (scenario.redemption_share > 0 and t in request_days) else 0.0
         # never more than the units left (income moves them by a few fen)
         asked = min(asked, max(math.floor((portfolio.aum - portfolio.owed) * 100) / 100, 0.0))
-        result = portfolio.step(to_timestamp(t), 0.0, asked, rates, purchases={})
+        if closes and t == request_days[-1] and portfolio.aum > 0:
+            result = portfolio.step(to_timestamp(t), 0.0, 0.0, rates, purchases={}, redeem_all=True)
+        else:
+            result = portfolio.step(to_timestamp(t), 0.0, asked, rates, purchases={})
         rows.append(
             {
                 "day": t - start,
@@ -606,7 +618,10 @@ def _first_day(mask: pd.Series, days: pd.Series) -> float:
 
 def summarise(path: pd.DataFrame, book: Book) -> dict[str, float]:
     """A run's findings: days until each floor is breached (NaN: not within the horizon),
-    worst ratios, realised loss, worst deviation, highest leverage and WAL, unpaid."""
+    worst ratios, realised loss, worst deviation, highest leverage and WAL, unpaid, and
+    ``closed_day``: the day every unit was redeemed and the product closed (NaN: it did not);
+    the ratios count the days it was open only."""
+    closed = (path["day"] > 0) & (path["net_assets"] <= 0) & (path["requested"].cumsum() > 0)
     cash_breach = path["cash_ratio_pct"] < 100 * MIN_CASH_RATIO - _EPS
     liquid_breach = path["liquid_ratio_pct"] < 100 * MIN_LIQUID_RATIO - _EPS
     start = book.net_assets
@@ -632,6 +647,7 @@ def summarise(path: pd.DataFrame, book: Book) -> dict[str, float]:
         "max_leverage_pct": float(path["leverage_pct"].max()),
         "max_wal_days": float(path["wal_days"].max()),
         "horizon_days": int(path["day"].iloc[-1]),
+        "closed_day": _first_day(closed, path["day"]),
     }
 
 
@@ -898,6 +914,7 @@ SUMMARY_COLUMNS = (
     "scenario",
     "book",
     "redemption_share",
+    "closed_day",
     "days_to_cash_floor",
     "days_to_liquid_floor",
     "min_cash_ratio_pct",

@@ -19,7 +19,8 @@ an autofilter. Column labels, units and definitions live in :mod:`rainmaker.app.
 
 No cell is a formula: a text that a spreadsheet would evaluate (``=1+1``, ``@SUM(A1)``,
 :func:`rainmaker.safety.looks_like_formula`) is stored as text with Excel's quote prefix, so it
-shows exactly as written and stays text when the cell is edited.
+shows exactly as written and stays text when the cell is edited. No number is ``-0.0``
+(:func:`rainmaker.safety.spreadsheet_number`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from rainmaker.app.xlsx_columns import (
     sheet_words,
     unit_text,
 )
-from rainmaker.safety import looks_like_formula
+from rainmaker.safety import looks_like_formula, spreadsheet_number
 
 __all__ = ["today_frame", "workbook_unit", "write_workbook"]
 
@@ -318,7 +319,7 @@ def _cells(values: pd.Series, col: Column, lang: str, divisor: float) -> list[An
         numbers = numbers / 100.0
     if kind == "count":
         return [None if math.isnan(v) else round(v) for v in numbers]
-    return [None if math.isnan(v) else float(v) for v in numbers]
+    return [None if math.isnan(v) else spreadsheet_number(float(v)) for v in numbers]
 
 
 def _header_cell(sheet: Any, text: str) -> Any:
@@ -351,6 +352,8 @@ def _cell(sheet: Any, value: Any, style: Any) -> Any:
 
     if isinstance(value, str):
         return _text_cell(WriteOnlyCell(sheet), value) if looks_like_formula(value) else value
+    if isinstance(value, float):
+        value = spreadsheet_number(value)  # never -0.0
     if value is None or style is None:
         return value
     cell = WriteOnlyCell(sheet, value)

@@ -8,6 +8,7 @@ hand-made plans and take milliseconds.
 from __future__ import annotations
 
 import re
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,17 @@ def test_text_cells_are_text_never_formulas(tmp_path):
     assert ids == [p for p in HOSTILE_IDS for _ in DATES]  # shown exactly as written
     assert book["Forecast"]["C2"].value == "=cmd|' /C calc'!A0"
     assert book["Plan"]["G2"].data_type == "n"  # a number stays a number
+
+
+def test_negative_zeros_are_written_as_zero(tmp_path):
+    # an empty product's buffer can come out of the plan as -0.0: the cell holds 0
+    plan = _plan(["P01"]).assign(liquidity_buffer=-0.0, expected_yield_7d=-0.0)
+    path = write_workbook(tmp_path / "plan.xlsx", plan, _forecast(plan), {}, lang="en")
+    with zipfile.ZipFile(path) as book:
+        sheets = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/")]
+    values = [v for xml in sheets for v in re.findall(r"<v>([^<]*)</v>", xml)]
+    assert "0" in values or "0.0" in values
+    assert not [v for v in values if re.fullmatch(r"-0(\.0*)?", v)]
 
 
 def test_every_column_is_labelled_and_defined_in_both_languages():

@@ -292,6 +292,23 @@ def test_products_given_in_any_order_or_repeated_are_one_selection(command, rest
     assert "order and repeats do not matter" in " ".join(sub.format_help().split())
 
 
+def test_a_product_id_that_starts_with_a_dash_is_the_value_of_products(workdir, data, capsys):
+    # argparse takes "-P01" for an option ("expected one argument"): the command line joins it
+    # to --products, as --products=-P01 always was
+    for argv in (["--products", "-P01"], ["--products=-P01"]):
+        args = cli.build_parser().parse_args(["backtest", *cli._products_joined(argv)])
+        assert args.products == ("-P01",)
+    assert cli._products_joined(["--products", "--no-tracking"]) == ["--products", "--no-tracking"]
+    assert cli._products_joined(["--", "--products", "-P01"]) == ["--", "--products", "-P01"]
+    # through main: the id reaches the data check, which names it
+    assert _main(["plan", "--data", str(data), "--products", "-P999", "--no-tracking"]) == 2
+    err = capsys.readouterr().err
+    assert "-P999" in err and "expected one argument" not in err
+    # an id that starts with "--" still needs the "=": the error says so
+    assert _main(["plan", "--products", "--P01"]) == 2
+    assert "--products=-P01" in capsys.readouterr().err
+
+
 # arguments that can only be judged against the data: still exit 2, never 1
 DATA_DEPENDENT = [
     (["forecast", "--out", "f.csv", "--as-of", "2030-01-01"], "after the last flows day"),
@@ -458,10 +475,17 @@ TEAM_TABLE_CASES = {
         "product_id,bucket,share\nP001 ,repo_1d,1.0\n",
         "investment_mix.csv, column 'product_id': unknown product",
     ),
+    "mix in an unknown bucket": (
+        "investment_mix.csv",
+        "product_id,bucket,share\nP001,gold,1.0\n",
+        "investment_mix.csv, column 'bucket': unknown bucket; expected one of cash, repo_1d, "
+        "repo_7d, ncd_1m, ncd_3m, ncd_6m",
+    ),
     "holdings in an unknown bucket": (
         "holdings.csv",
         "product_id,bucket,amount_cny,rate_pct,maturity_date\nP001,ncd_2y,1e8,2.5,2023-01-01\n",
-        "holdings.csv, column 'bucket': unknown bucket",
+        "holdings.csv, column 'bucket': unknown bucket; expected one of cash, ncd_1m, ncd_3m, "
+        "ncd_6m, repo_1d, repo_7d",
     ),
     "holdings below zero": (
         "holdings.csv",

@@ -61,6 +61,22 @@ def test_only_text_cells_change_numbers_stay_numbers(tmp_path):
     assert list(frame["product_id"]) == ["=1+1", "P2"]  # the caller's frame is left alone
 
 
+def test_negative_zeros_are_written_as_zero(tmp_path):
+    # e.g. plan.csv's liquidity_buffer of an empty product (-x * 0): no CSV writes "-0.0"
+    frame = pd.DataFrame(
+        {
+            "product_id": ["P1", "P2"],
+            "liquidity_buffer": [-0.0, -2.5],
+            "mixed": [-0.0, "x"],  # an object column holding a float
+        }
+    )
+    path = write_spreadsheet_csv(frame, tmp_path / "plan.csv")
+    text = path.read_text()
+    assert "-0.0" not in text
+    assert text.splitlines()[1:] == ["P1,0.0,0.0", "P2,-2.5,x"]
+    assert str(frame.loc[0, "liquidity_buffer"]) == "-0.0"  # the caller's frame is left alone
+
+
 @pytest.mark.parametrize(
     "text, shown",
     [

@@ -191,6 +191,9 @@ def test_bad_holdings_name_file_column_and_lines(small_dataset: Path) -> None:
     assert problems[("holdings.csv", "amount_cny")] == (2,)
     assert problems[("holdings.csv", "bucket")] == (3,)
     assert problems[("holdings.csv", "maturity_date")] == (4,)
+    # the buckets as written, comma-separated like every other message, not a Python list
+    bucket = next(p.message for p in caught.value.problems if p.column == "bucket")
+    assert bucket.endswith("expected one of cash, ncd_1m, ncd_3m, ncd_6m, repo_1d, repo_7d")
 
 
 def test_sales_plan_requirement_is_pro_rata_of_what_is_left(small_dataset: Path) -> None:

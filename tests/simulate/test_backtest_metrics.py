@@ -184,3 +184,24 @@ def test_a_baseline_gain_on_sales_counts_as_no_loss() -> None:
     assert is_better(sold_nothing, base, stressed=True)
     assert is_better(gained_less, base, stressed=True)
     assert not is_better(lost, base, stressed=True)
+
+
+def test_a_product_present_for_part_of_the_window_weighs_by_its_aum_over_the_window() -> None:
+    # A exists on all 4 days with AUM 1000; B only on the last 2 with AUM 1000: over the window
+    # B holds 2000 / 4 = 500 a day, so it weighs 1/3 in the total, not 1/2 as if it had been
+    # there throughout
+    a = rows("A", [2.0, 2.2, 2.4, 2.6], [2.0, 2.1, 2.2, 2.3])
+    b = rows("B", [2.0, 2.5], [2.0, 2.1]).assign(date=pd.date_range("2022-01-03", periods=2))
+    doc = backtest_metrics(pd.concat([a, b]))
+    pa, pb, total = doc["products"]["A"], doc["products"]["B"], doc["total"]
+    assert pa["mean_aum"] == pytest.approx(1000.0)
+    assert pb["mean_aum"] == pytest.approx(500.0)
+    assert total["mean_aum"] == pytest.approx(1500.0)  # the window's average total AUM
+    for key in ("yield_vol_bp", "relative_vol_bp", "tracking_bp", "mean_excess_bp"):
+        assert total[key] == pytest.approx((2 * pa[key] + pb[key]) / 3)
+
+
+def test_missing_columns_are_named_as_written() -> None:
+    daily = rows("A", [2.0, 2.2], [2.0, 2.1]).drop(columns=["aum", "shortfall"])
+    with pytest.raises(ValueError, match=r"lack columns aum, shortfall$"):
+        backtest_metrics(daily)

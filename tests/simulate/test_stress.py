@@ -126,6 +126,38 @@ def test_sale_at_market_worked_by_hand():
     )
 
 
+def test_a_run_that_redeems_every_unit_closes_the_product():
+    # 100 % of units asked on day 1 (the top-10 holders hold everything and leave): the request
+    # is every unit left, the day's income of 54.79 included, and the book is liquidated (the
+    # lot sold at the curve plus the 10 bp spread: a loss of 71.39), as the replay closes a
+    # product; the run used to go on with the day's income (~0.005 % of assets) and report the
+    # floors breached and leverage far above the cap from day 1
+    book = tiny_book()
+    scenario = Scenario("all", redemption_share=1.0, redemption_days=1)
+    path = run_scenario(book, scenario, AS_OF, FLAT_2, 3, WORKDAYS)
+    day1 = path.loc[path["day"] == 1].iloc[0]
+    assert day1["net_assets"] == 0.0
+    assert day1["paid"] == pytest.approx(1_000_054.79 - 71.39, abs=0.005)
+    assert day1["unpaid"] == 0.0 and day1["owed"] == 0.0
+    assert path.loc[path["day"] >= 1, ["cash_ratio_pct", "leverage_pct"]].isna().all().all()
+    found = summarise(path, book)
+    assert found["closed_day"] == 1
+    assert math.isnan(found["days_to_cash_floor"]) and math.isnan(found["days_to_liquid_floor"])
+    assert found["max_leverage_pct"] == pytest.approx(100.0)  # the as-of day's, before it closed
+    assert found["aum_end"] == 0.0
+    # spread over days, the last request day closes it
+    spread = run_scenario(
+        book, dataclasses.replace(scenario, redemption_days=3), AS_OF, FLAT_2, 5, WORKDAYS
+    )
+    assert summarise(spread, book)["closed_day"] == 5  # Mon 06-20, the third working day
+    assert spread["net_assets"].iloc[-1] == 0.0
+    # a partial redemption does not close it
+    partial = run_scenario(
+        book, dataclasses.replace(scenario, redemption_share=0.2), AS_OF, FLAT_2, 3, WORKDAYS
+    )
+    assert math.isnan(summarise(partial, book)["closed_day"])
+
+
 def test_only_cash_counts_towards_the_five_percent_floor():
     # DOMAIN.md line 45: "≥ 5 % of net assets in cash, government bonds, central-bank bills and
     # policy-bank bonds" — overnight repo is not on the list (it counts for the 10 % of line 46).
@@ -653,6 +685,12 @@ def test_top10_holders_holding_everything_run_the_whole_redemption(small, tmp_pa
     days = pd.read_csv(out / "stress_days.csv")
     ran = days.loc[(days["scenario"] == "top10_holders_leave") & (days["product_id"] == "P002")]
     assert (ran["net_assets"] >= -0.01).all()
+    # the product closes on the first working day (Mon 04-12, day 3): said, no floor breached
+    assert top10.loc["P002", "closed_day"] == 3
+    assert ran["net_assets"].iloc[-1] == 0.0
+    assert math.isnan(top10.loc["P002", "days_to_cash_floor"])
+    assert math.isnan(top10.loc["P002", "days_to_liquid_floor"])
+    assert "第 3 天份额全部赎回，产品清盘" in (out / "stress.html").read_text(encoding="utf-8")
 
 
 def test_a_product_without_flows_on_the_as_of_day_is_named_as_written(small, tmp_path, capsys):

@@ -58,6 +58,7 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "max_leverage": "最高杠杆",
         "unpaid": "未兑付赎回（{unit}）",
         "skipped": "未运行：{reason}",
+        "closed_on": "第 {day} 天份额全部赎回，产品清盘",
         "detail": "分产品结果",
         "product": "产品",
         "book": "持仓",
@@ -151,6 +152,7 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "max_leverage": "Highest leverage",
         "unpaid": "Unpaid redemptions ({unit})",
         "skipped": "not run: {reason}",
+        "closed_on": "every unit redeemed: closed on day {day}",
         "detail": "By product",
         "product": "Product",
         "book": "Book",
@@ -342,7 +344,9 @@ def render_stress_page(
         summary: one row per (product_id, scenario): ``book``, ``redemption_share``,
             ``days_to_cash_floor``, ``days_to_liquid_floor``, ``min_cash_ratio_pct``,
             ``min_liquid_ratio_pct``, ``repo_funded``, ``sold_early``, ``realised_loss``,
-            ``unpaid`` (CNY), ``min_deviation_pct``, ``max_leverage_pct``, ``skipped``.
+            ``unpaid`` (CNY), ``min_deviation_pct``, ``max_leverage_pct``, ``skipped``, and
+            ``closed_day`` (when present: the day every unit was redeemed, said beside the
+            scenario).
         reverse: one row per product: ``share``, ``no_break_below``, ``breaks``.
         checks: one row per (product_id, rule): ``value``, ``limit``, ``unit``, ``ok``,
             ``domain_line``.
@@ -495,13 +499,17 @@ def render_stress_page(
         )
     )
     for r in ran.itertuples():
+        label = _scenario_label(str(r.scenario), w)
+        closed_day = float(getattr(r, "closed_day", math.nan))
+        if math.isfinite(closed_day):  # every unit redeemed: said, not shown as breaches
+            label = f"{label} ({w['closed_on'].format(day=f'{closed_day:.0f}')})"
         days_cash, css_cash = _days(float(r.days_to_cash_floor), w)
         days_liquid, css_liquid = _days(float(r.days_to_liquid_floor), w)
         parts.append(
             _row(
                 [
                     _cell(r.product_id, "text"),
-                    _cell(_scenario_label(str(r.scenario), w), "text"),
+                    _cell(label, "text"),
                     _cell(_pct(100 * float(r.redemption_share), 1)),
                     _cell(days_cash, css_cash),
                     _cell(days_liquid, css_liquid),

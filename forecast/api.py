@@ -37,6 +37,7 @@ from forecast.booking import (
     DAYS_OFF_LOOKBACK,
     WEIGHT_LOOKBACK_DAYS,
     book_days_off,
+    borrow_weekday_error,
     days_off_before,
     holiday_shares,
     shut_on_days_off,
@@ -985,9 +986,9 @@ def _shut_days_off(
     rng: np.random.Generator,
 ) -> None:
     """For a flow the product books on working days only (:mod:`forecast.booking`): 0 on the
-    forecast's days off, every path, and on a working day after a stretch of days off other
-    than a weekend, the orders of those days (:func:`forecast.booking.book_days_off`); say so
-    in ``notes``."""
+    forecast's days off, every path; on a weekend day worked, the band of a working weekday
+    (:func:`forecast.booking.borrow_weekday_error`); on the working day after a holiday, the
+    holiday's orders (:func:`forecast.booking.book_days_off`); say so in ``notes``."""
     ahead_off = ~workday_flags(dates[0], dates[-1]).to_numpy(dtype=bool)
     if not ahead_off.any():
         return
@@ -996,6 +997,7 @@ def _shut_days_off(
     worked = np.flatnonzero(~past_off)
     trailing = len(past_off) - 1 - worked[-1] if worked.size else len(past_off)
     before = days_off_before(ahead_off, trailing)
+    weekend = np.asarray(dates.day_of_week >= 5)
     said = []
     for variable, history in (
         ("subscriptions", panel.subscriptions),
@@ -1006,6 +1008,9 @@ def _shut_days_off(
             continue
         paths[variable][np.ix_(shut, np.arange(paths[variable].shape[1]), ahead_off)] = 0.0
         point[variable][np.ix_(shut, ahead_off)] = 0.0
+        paths[variable] = borrow_weekday_error(
+            point[variable], paths[variable], ahead_off, weekend, shut
+        )
         shares = holiday_shares(np.where(shut, history, np.nan)[-len(recent) :], past_off)
         point[variable], paths[variable] = book_days_off(
             point[variable], paths[variable], before, ahead_off, shares, rng

@@ -29,6 +29,7 @@ __all__ = [
     "WEIGHT_LOOKBACK_DAYS",
     "WEIGHT_MIN_EVENTS",
     "book_days_off",
+    "borrow_weekday_error",
     "days_off_before",
     "holiday_shares",
     "shut_on_days_off",
@@ -138,6 +139,46 @@ def holiday_shares(history: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
         np.maximum(share[event[:, p], p], 0.0) if enough[p] else np.zeros(0)
         for p in range(values.shape[1])
     ]
+
+
+def borrow_weekday_error(
+    point: np.ndarray,
+    paths: np.ndarray,
+    ahead_off: np.ndarray,
+    weekend: np.ndarray,
+    booked: np.ndarray,
+) -> np.ndarray:
+    """Give a make-up working day of a booked flow the band of a working weekday.
+
+    A weekend day worked (调休) is a working day of the calendar, but the models' errors on
+    the weekday it falls on come from the weekends of their backtest, where a booked flow is 0
+    and was forecast 0: errors of 0, a band of no width (on the sample's T+1 copy a make-up
+    Saturday of CNY 244 m had a band of 236-246 m). Each path of such a day takes the relative
+    error (path / point) of the nearest working weekday of the horizon, the earlier on a tie.
+
+    Args:
+        point: the point forecast of the flow, products × horizon (CNY).
+        paths: its sample paths, products × paths × horizon (CNY).
+        ahead_off: whether each day of the horizon is a day off, (horizon,).
+        weekend: whether each day of the horizon is a Saturday or a Sunday, (horizon,).
+        booked: (products,) the products whose flow is booked on working days only.
+
+    Returns:
+        New paths; other products, and products without a positive point forecast on both
+        days, keep theirs.
+    """
+    paths = np.array(paths, dtype=float, copy=True)
+    working = ~np.asarray(ahead_off, dtype=bool)
+    weekend = np.asarray(weekend, dtype=bool)
+    weekdays = np.flatnonzero(working & ~weekend)
+    rows = np.flatnonzero(np.asarray(booked, dtype=bool))
+    if not weekdays.size or not rows.size:
+        return paths
+    for day in np.flatnonzero(working & weekend):
+        ref = int(weekdays[np.argmin(np.abs(weekdays - day))])
+        ok = rows[(point[rows, day] > 0) & (point[rows, ref] > 0)]
+        paths[ok, :, day] = point[ok, day, None] * paths[ok, :, ref] / point[ok, ref, None]
+    return paths
 
 
 def book_days_off(

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from forecast import Forecaster, ForecastFallbackWarning, run_forecast
-from forecast.booking import book_days_off, days_off_before, holiday_shares, shut_on_days_off
+from forecast.booking import (
+    book_days_off,
+    borrow_weekday_error,
+    days_off_before,
+    holiday_shares,
+    shut_on_days_off,
+)
 from forecast.toy_data import toy_dataset
 from rainmaker.china_calendar import workday_flags
 from rainmaker.dataset import Dataset
@@ -83,6 +89,21 @@ def test_the_working_day_after_a_holiday_books_its_days_by_hand() -> None:
     np.testing.assert_allclose(new_paths[0][:, :7], paths[0][:, :7])
     np.testing.assert_array_equal(new_point[1], point[1])  # no share: as it was
     np.testing.assert_array_equal(new_paths[1], paths[1])
+
+
+def test_a_make_up_weekend_day_borrows_the_band_of_the_nearest_working_weekday() -> None:
+    # horizon Fri Sat(worked) Sun(off) Mon Tue; the models' paths on the Saturday have no
+    # spread (a booked feed's Saturdays were 0 and forecast 0 in their backtest)
+    ahead_off = np.array([0, 0, 1, 0, 0], dtype=bool)
+    weekend = np.array([0, 1, 1, 0, 0], dtype=bool)
+    point = np.array([[10.0, 4.0, 0.0, 12.0, 10.0], [10.0, 4.0, 0.0, 12.0, 10.0]])
+    paths = np.stack([point * 0.5, point * 1.0, point * 2.0], axis=1)
+    paths[:, :, 1] = 4.0
+    out = borrow_weekday_error(point, paths, ahead_off, weekend, np.array([True, False]))
+    # Friday (one day away, before Monday's three) lends its relative errors 0.5, 1, 2
+    np.testing.assert_allclose(out[0, :, 1], [2.0, 4.0, 8.0])
+    np.testing.assert_array_equal(np.delete(out[0], 1, axis=1), np.delete(paths[0], 1, axis=1))
+    np.testing.assert_array_equal(out[1], paths[1])  # booked every day: its own band
 
 
 def _booked_on_workdays(dataset: Dataset, product: str) -> Dataset:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast import ForecastFallbackWarning
-from forecast.evaluation import evaluate_forecast, group_coverage
+from forecast.evaluation import EvaluationResult, evaluate_forecast, group_coverage
 from forecast.toy_data import toy_dataset
 
 
@@ -112,26 +113,40 @@ def test_group_coverage_counts_an_outcome_on_a_flat_band_as_inside() -> None:
     assert table["coverage_80"].tolist() == [1.0]
 
 
-def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, tmp_path) -> None:
-    """LightGBM needs 8 days: at the origins before that the evaluation scores the others
-    and says which model it left out where (it used to stop with exit 2), and scores it at
-    the origins after, where the refit could fit it."""
+def _evaluate_young(
+    folder: Path, days: tuple[int, int], models: tuple[str, ...], step_days: int
+) -> tuple[EvaluationResult, pd.Timestamp]:
+    """evaluate-forecast of a young data set (``folder``) over its days ``days`` (from, to,
+    counted from its first day), 3 days ahead, refitted at every origin; and its first day."""
     from rainmaker.dataset import load_dataset
 
-    dataset = load_dataset(make_dataset(tmp_path / "young", n_products=2, n_days=30))
+    dataset = load_dataset(folder)
     first = dataset.first_date
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastFallbackWarning)
         result = evaluate_forecast(
             dataset,
-            first + pd.Timedelta(days=3),
-            first + pd.Timedelta(days=29),
+            first + pd.Timedelta(days=days[0]),
+            first + pd.Timedelta(days=days[1]),
             horizon=3,
-            models=("seasonal_naive", "lightgbm"),
-            step_days=4,
+            models=models,
+            step_days=step_days,
             refit_every_days=1,
             forecaster_params={"n_paths": 20},
         )
+    return result, first
+
+
+def test_a_model_the_fit_could_not_fit_is_left_out_at_its_origins(make_dataset, tmp_path) -> None:
+    """LightGBM needs 8 days: at the origins before that the evaluation scores the others
+    and says which model it left out where (it used to stop with exit 2), and scores it at
+    the origins after, where the refit could fit it."""
+    result, _ = _evaluate_young(
+        make_dataset(tmp_path / "young", n_products=2, n_days=30),
+        (3, 29),
+        ("seasonal_naive", "lightgbm"),
+        step_days=4,
+    )
     scored = result.forecasts.groupby("model")["origin"].unique()
     assert len(scored["auto"]) == len(scored["seasonal_naive"]) == len(result.origins)
     young = sorted(set(result.origins) - set(scored["lightgbm"]))
@@ -147,22 +162,12 @@ def test_origins_too_early_for_intervals_are_named(make_dataset, tmp_path) -> No
     """An evaluation from the data set's second day scored collapsed intervals (p10 = p90 =
     the point forecast, too little history) as coverage 0 % without a word, where forecast
     warns of them; the origins are now named in a note."""
-    from rainmaker.dataset import load_dataset
-
-    dataset = load_dataset(make_dataset(tmp_path / "short", n_products=2, n_days=40))
-    first = dataset.first_date
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ForecastFallbackWarning)
-        result = evaluate_forecast(
-            dataset,
-            first + pd.Timedelta(days=1),
-            first + pd.Timedelta(days=30),
-            horizon=3,
-            models=("seasonal_naive",),
-            step_days=3,
-            refit_every_days=1,
-            forecaster_params={"n_paths": 20},
-        )
+    result, first = _evaluate_young(
+        make_dataset(tmp_path / "short", n_products=2, n_days=40),
+        (1, 30),
+        ("seasonal_naive",),
+        step_days=3,
+    )
     # fewer than 7 + 3 days of history: the origins of days 1, 4 and 7 (ten days from day 9)
     (note,) = result.notes
     days = ", ".join(f"{first + pd.Timedelta(days=d):%Y-%m-%d}" for d in (1, 4, 7))

@@ -50,7 +50,7 @@ from rainmaker.investment_mix import (
 )
 from rainmaker.quantiles import quantile_label, quantile_level
 from rainmaker.rules import concentration_limits
-from rainmaker.shadow_price import holdings_deviation
+from rainmaker.shadow_price import lot_gaps
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -386,7 +386,8 @@ def _book_gaps(
     holdings: pd.DataFrame, rates_pct: Mapping[str, float], today: pd.Timestamp, ids: Sequence[str]
 ) -> np.ndarray:
     """Market value − amortised cost of each product's holdings today, CNY (P,)."""
-    gaps = holdings_deviation(holdings, rates_pct, today).set_index("product_id")["gap_cny"]
+    # the gaps alone: holdings_deviation's deviations and actions are not needed here
+    gaps = lot_gaps(holdings, rates_pct, today)
     return gaps.reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
 
 
@@ -467,9 +468,13 @@ def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, flo
     moves as slowly as the asset.
     """
     # rolling overnight for a bucket's life: the overnight rate laddered over that bucket's tenor
-    term = [b.name for b in BUCKETS if b.tenor_days > 1]
-    overnight = pd.DataFrame({name: rate_history["repo_1d"] for name in term})
-    return {name: float(rate) for name, rate in laddered_rates(overnight, min_days).items()}
+    # (the tail mean of laddered_rates, read off the one column instead of a frame of copies)
+    overnight = rate_history["repo_1d"]
+    return {
+        b.name: float(overnight.iloc[-max(b.tenor_days, min_days) :].mean())
+        for b in BUCKETS
+        if b.tenor_days > 1
+    }
 
 
 def target_yield_path(

@@ -968,7 +968,8 @@ def _starting_portfolio(
     if holdings is None:
         holdings = _managed_ladders(ids, aum_flows, book, rate_history, today, calendar)
     else:
-        covered = set(holdings["product_id"])
+        # the distinct ids only: a set of every lot's id walked a thousand lots a day
+        covered = set(holdings["product_id"].unique())
         lacking = [p for p in ids if p not in covered]
         if lacking:
             warnings.append(
@@ -1258,29 +1259,42 @@ def _recent_income(
     holds nothing)."""
     days = pd.date_range(today - pd.Timedelta(days=RECENT_DAYS - 1), today, freq="D")
     window = flows.loc[flows["date"].isin(days)]
-    out = np.full((len(ids), RECENT_DAYS), np.nan)
-    if "income_per_10k" in window.columns:
-        out = _by_product_and_day(window, "income_per_10k", ids, days)
-    if "yield_7d" in window.columns and np.isnan(out).any():
-        from_yield = _income_per_10k_from_yield(_by_product_and_day(window, "yield_7d", ids, days))
+    wanted = [c for c in ("income_per_10k", "yield_7d") if c in window.columns]
+    wide = _by_product_and_day(window, wanted, ids, days)
+    out = wide.get("income_per_10k", np.full((len(ids), RECENT_DAYS), np.nan))
+    if "yield_7d" in wide and np.isnan(out).any():
+        from_yield = _income_per_10k_from_yield(wide["yield_7d"])
         out = np.where(np.isnan(out), from_yield, out)
     from_portfolio = np.asarray(portfolio_now_pct, dtype=float) / 100.0 / DAYS_PER_YEAR * 10_000.0
     return np.where(np.isnan(out), from_portfolio[:, None], out)
 
 
 def _by_product_and_day(
-    rows: pd.DataFrame, column: str, ids: tuple[str, ...], days: pd.DatetimeIndex
-) -> np.ndarray:
-    """``column`` as (product, day), NaN where unknown: the mean of the known values of each
-    product and day, as ``pivot_table``; with one row per product and day (as a valid data set
-    has), the values placed by position, which gives the same numbers at a tenth of the cost."""
-    if rows.duplicated(["product_id", "date"]).any():
-        wide = rows.pivot_table(index="product_id", columns="date", values=column)
-        return wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+    rows: pd.DataFrame, columns: Sequence[str], ids: tuple[str, ...], days: pd.DatetimeIndex
+) -> dict[str, np.ndarray]:
+    """Each of ``columns`` as (product, day), NaN where unknown: the mean of the known values of
+    each product and day, as ``pivot_table``; with one row per product and day (as a valid data
+    set has), the values placed by position, which gives the same numbers at a tenth of the
+    cost. ``rows`` are dated within ``days``."""
+    if not columns:
+        return {}
     product = pd.Index(list(ids)).get_indexer(rows["product_id"])
     day = days.get_indexer(rows["date"])
-    values = rows[column].to_numpy(dtype=float)
+    # a (product, day) met twice, by codes (NaN ids alike, as DataFrame.duplicated has them)
+    every_product = pd.factorize(rows["product_id"], use_na_sentinel=False)[0]
+    pair = every_product.astype(np.int64) * (len(days) + 1) + day
+    if len(np.unique(pair)) < len(pair):
+        return {
+            column: rows.pivot_table(index="product_id", columns="date", values=column)
+            .reindex(index=list(ids), columns=days)
+            .to_numpy(dtype=float)
+            for column in columns
+        }
     keep = (product >= 0) & (day >= 0)
-    out = np.full((len(ids), len(days)), np.nan)
-    out[product[keep], day[keep]] = values[keep]
+    out = {}
+    for column in columns:
+        values = rows[column].to_numpy(dtype=float)
+        wide = np.full((len(ids), len(days)), np.nan)
+        wide[product[keep], day[keep]] = values[keep]
+        out[column] = wide
     return out

@@ -509,10 +509,9 @@ def portfolio_yield_pct(
     cash_rate_pct: float,
 ) -> np.ndarray:
     """Net simple annual yield of today's positions, percent (P,)."""
-    earning = holdings.assign(
-        rate=holdings["rate_pct"].fillna(cash_rate_pct),
-    )
-    income = (earning["amount_cny"] * earning["rate"]).groupby(earning["product_id"]).sum()
+    # the two columns, not a copy of the holdings with a rate column added
+    rate = holdings["rate_pct"].fillna(cash_rate_pct)
+    income = (holdings["amount_cny"] * rate).groupby(holdings["product_id"]).sum()
     gross = income.reindex(list(product_ids)).fillna(0.0).to_numpy() / np.maximum(aum, 1e-9)
     return gross - np.asarray(fee_bp, dtype=float) / 100.0
 
@@ -1251,13 +1250,22 @@ def worst_net_outflow(
     first = today - pd.Timedelta(days=lookback_days + window_days)
     rows = flows.loc[(flows["date"] > first) & (flows["date"] <= today)]
     _, products, wide = flows_by_day(rows, ("redemptions", "subscriptions", "aum"))
+    if not len(products):
+        return np.zeros(len(ids))
     net = pd.DataFrame(wide["redemptions"] - wide["subscriptions"])
-    aum = pd.DataFrame(wide["aum"])
-    share = net.rolling(window_days, min_periods=window_days).sum() / aum.shift(window_days).where(
-        lambda a: a > 0
-    )
-    worst = share.max().set_axis(products).reindex(list(ids)).fillna(0.0)
-    return np.clip(worst.to_numpy(dtype=float), 0.0, 1.0)
+    # the rolling sums stay pandas' (its running sums are the numbers); the rest is numpy
+    summed = net.rolling(window_days, min_periods=window_days).sum().to_numpy()
+    aum = wide["aum"]
+    start = np.full_like(aum, np.nan)  # the AUM window_days before: at the window's start
+    if window_days < len(aum):
+        start[window_days:] = aum[: len(aum) - window_days]
+    share = summed / np.where(start > 0, start, np.nan)
+    # each product's largest share, NaN where it has none (DataFrame.max, NaN skipped)
+    known = ~np.isnan(share)
+    worst = np.where(known.any(axis=0), np.where(known, share, -np.inf).max(axis=0), np.nan)
+    position = pd.Index(products).get_indexer(list(ids))
+    worst = np.where(position >= 0, worst[position], np.nan)
+    return np.clip(np.where(np.isnan(worst), 0.0, worst), 0.0, 1.0)
 
 
 def _recent_income(

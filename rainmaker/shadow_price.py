@@ -120,9 +120,7 @@ def lot_gaps(
     ids = holdings["product_id"].astype(str).to_numpy()
     is_lot = (holdings["bucket"] != "cash").to_numpy()
     amount = holdings["amount_cny"].to_numpy(dtype=float)
-    days = (
-        (pd.to_datetime(holdings["maturity_date"][is_lot]) - as_of).dt.days.clip(lower=0)
-    ).to_numpy(dtype=float)
+    days = _days_left(holdings["maturity_date"][is_lot], as_of)
     lot_amount = amount[is_lot]
     value = market_value(
         lot_amount,
@@ -131,6 +129,21 @@ def lot_gaps(
         curve_yield_pct(rates_pct, days),
     )
     return pd.Series(value - lot_amount).groupby(ids[is_lot]).sum()
+
+
+def _days_left(maturity: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
+    """Whole days from ``as_of`` to each maturity (``Timedelta.days``: floored), at least 0;
+    NaN where a maturity is missing."""
+    as_of = pd.Timestamp(as_of)
+    if maturity.dtype != np.dtype("datetime64[ns]") or as_of.tzinfo is not None:
+        return (pd.to_datetime(maturity) - as_of).dt.days.clip(lower=0).to_numpy(dtype=float)
+    # the same floored days on the nanoseconds, without a Series of Timedeltas (the plan
+    # values its thousand lots every morning of a backtest)
+    delta = maturity.to_numpy() - np.datetime64(as_of.to_datetime64(), "ns")
+    known = ~np.isnat(delta)
+    days = np.full(len(delta), np.nan)
+    days[known] = delta[known] // np.timedelta64(1, "D")
+    return np.maximum(days, 0.0)
 
 
 def holdings_deviation(

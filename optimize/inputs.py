@@ -1275,8 +1275,9 @@ def _recent_income(
     else today's portfolio yield held constant (``portfolio_now_pct``: 0 for a product that
     holds nothing)."""
     days = pd.date_range(today - pd.Timedelta(days=RECENT_DAYS - 1), today, freq="D")
-    window = flows.loc[flows["date"].isin(days)]
-    wanted = [c for c in ("income_per_10k", "yield_7d") if c in window.columns]
+    wanted = [c for c in ("income_per_10k", "yield_7d") if c in flows.columns]
+    # the window's rows, only the columns read (not a copy of every column)
+    window = flows.loc[flows["date"].isin(days).to_numpy(), ["product_id", "date", *wanted]]
     wide = _by_product_and_day(window, wanted, ids, days)
     out = wide.get("income_per_10k", np.full((len(ids), RECENT_DAYS), np.nan))
     if "yield_7d" in wide and np.isnan(out).any():

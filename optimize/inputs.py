@@ -50,7 +50,7 @@ from rainmaker.investment_mix import (
 )
 from rainmaker.quantiles import quantile_label, quantile_level
 from rainmaker.rules import concentration_limits
-from rainmaker.shadow_price import holdings_deviation
+from rainmaker.shadow_price import lot_gaps
 
 if TYPE_CHECKING:
     from rainmaker.dataset import Dataset
@@ -387,7 +387,8 @@ def _book_gaps(
     holdings: pd.DataFrame, rates_pct: Mapping[str, float], today: pd.Timestamp, ids: Sequence[str]
 ) -> np.ndarray:
     """Market value − amortised cost of each product's holdings today, CNY (P,)."""
-    gaps = holdings_deviation(holdings, rates_pct, today).set_index("product_id")["gap_cny"]
+    # the gaps alone: holdings_deviation's deviations and actions are not needed here
+    gaps = lot_gaps(holdings, rates_pct, today)
     return gaps.reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
 
 
@@ -468,9 +469,13 @@ def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, flo
     moves as slowly as the asset.
     """
     # rolling overnight for a bucket's life: the overnight rate laddered over that bucket's tenor
-    term = [b.name for b in BUCKETS if b.tenor_days > 1]
-    overnight = pd.DataFrame({name: rate_history["repo_1d"] for name in term})
-    return {name: float(rate) for name, rate in laddered_rates(overnight, min_days).items()}
+    # (the tail mean of laddered_rates, read off the one column instead of a frame of copies)
+    overnight = rate_history["repo_1d"]
+    return {
+        b.name: float(overnight.iloc[-max(b.tenor_days, min_days) :].mean())
+        for b in BUCKETS
+        if b.tenor_days > 1
+    }
 
 
 def target_yield_path(
@@ -505,35 +510,51 @@ def portfolio_yield_pct(
     cash_rate_pct: float,
 ) -> np.ndarray:
     """Net simple annual yield of today's positions, percent (P,)."""
-    earning = holdings.assign(
-        rate=holdings["rate_pct"].fillna(cash_rate_pct),
-    )
-    income = (earning["amount_cny"] * earning["rate"]).groupby(earning["product_id"]).sum()
+    # the two columns, not a copy of the holdings with a rate column added
+    rate = holdings["rate_pct"].fillna(cash_rate_pct)
+    income = (holdings["amount_cny"] * rate).groupby(holdings["product_id"]).sum()
     gross = income.reindex(list(product_ids)).fillna(0.0).to_numpy() / np.maximum(aum, 1e-9)
     return gross - np.asarray(fee_bp, dtype=float) / 100.0
 
 
-def _pivot(
-    table: pd.DataFrame, variable: str, column: str, ids: tuple[str, ...], dates: pd.DatetimeIndex
-) -> np.ndarray:
-    # A pivot table (the first known value of each product and day) by positions: the same
-    # numbers as ``pivot_table(aggfunc="first")`` at a tenth of its cost.
-    rows = table.loc[table["variable"] == variable]
-    product = pd.Index(list(ids)).get_indexer(rows["product_id"])
-    day = pd.DatetimeIndex(dates).get_indexer(rows["date"])
-    values = rows[column].to_numpy(dtype=float)
-    keep = (product >= 0) & (day >= 0) & ~np.isnan(values)
-    cell = product[keep] * len(dates) + day[keep]
-    cells, first = np.unique(cell, return_index=True)
-    wide = np.full((len(ids), len(dates)), np.nan)
-    wide.flat[cells] = values[keep][first]
-    if np.isnan(wide).any():
-        p, d = np.argwhere(np.isnan(wide))[0]
-        raise RainmakerError(
-            f"forecast table lacks {variable} {column} for product {ids[p]} on "
-            f"{pd.Timestamp(dates[d]):%Y-%m-%d}; expected one row per product and day"
-        )
-    return wide
+class _ForecastGrid:
+    """The forecast table's rows placed on the (product, planned day) grid once, so that each
+    variable and column is read from it with numpy alone.
+
+    The plan reads five pivots a day (demand, redemptions, three quantiles): matching the
+    product ids, dates and variable names once instead of for each saved most of their cost.
+    """
+
+    def __init__(self, table: pd.DataFrame, ids: tuple[str, ...], dates: pd.DatetimeIndex):
+        self.table = table
+        self.ids = ids
+        self.dates = dates
+        product = pd.Index(list(ids)).get_indexer(table["product_id"])
+        day = pd.DatetimeIndex(dates).get_indexer(table["date"])
+        self.variable = table["variable"].to_numpy(dtype=object)
+        self.on_grid = (product >= 0) & (day >= 0)
+        # the cell of each row, by position in the (P, H) grid (meaningless off the grid)
+        self.cell = product * len(dates) + day
+
+    def pivot(self, variable: str, column: str) -> np.ndarray:
+        """``column`` of ``variable``'s rows as (P, H): the first known value of each product
+        and day, as ``pivot_table(aggfunc="first")``.
+
+        Raises:
+            RainmakerError: a product and day has no known value.
+        """
+        values = self.table[column].to_numpy(dtype=float)
+        keep = (self.variable == variable) & self.on_grid & ~np.isnan(values)
+        cells, first = np.unique(self.cell[keep], return_index=True)
+        wide = np.full((len(self.ids), len(self.dates)), np.nan)
+        wide.flat[cells] = values[keep][first]
+        if np.isnan(wide).any():
+            p, d = np.argwhere(np.isnan(wide))[0]
+            raise RainmakerError(
+                f"forecast table lacks {variable} {column} for product {self.ids[p]} on "
+                f"{pd.Timestamp(self.dates[d]):%Y-%m-%d}; expected one row per product and day"
+            )
+        return wide
 
 
 def _product_column(
@@ -774,20 +795,20 @@ def _forecast_flows(
             " days of the settings: the plan covers the forecast's days"
         )
     dates = pd.date_range(today + pd.Timedelta(days=1), periods=horizon, freq="D")
-    table = forecast.table.copy()
-    table["date"] = pd.to_datetime(table["date"])
+    table = forecast.table.assign(date=pd.to_datetime(forecast.table["date"]))
     if table["date"].min() != dates[0]:
         raise UsageError(
             f"the forecast starts on {table['date'].min():%Y-%m-%d}; expected the day after the "
             f"as-of day, {dates[0]:%Y-%m-%d}"
         )
-    demand = np.maximum(_pivot(table, "subscriptions", "mean", ids, dates), 0.0)
-    redemptions = np.maximum(_pivot(table, "redemptions", "mean", ids, dates), 0.0)
+    grid = _ForecastGrid(table, ids, dates)
+    demand = np.maximum(grid.pivot("subscriptions", "mean"), 0.0)
+    redemptions = np.maximum(grid.pivot("redemptions", "mean"), 0.0)
     quantiles: dict[float, np.ndarray] = {}
     for column in table.columns:
         level = quantile_level(str(column))
         if level is not None and level >= 0.5:
-            quantiles[level] = np.maximum(_pivot(table, "redemptions", column, ids, dates), 0.0)
+            quantiles[level] = np.maximum(grid.pivot("redemptions", column), 0.0)
     paths = forecast.paths
     confidence = settings.liquidity.confidence
     redemption_paths = subscription_paths = None
@@ -840,26 +861,35 @@ def _regime_and_stress(
 ) -> tuple[RegimeState, np.ndarray]:
     """The redemption regime and the stress floor's mean daily redemptions (P,), CNY."""
     regime = redemption_regime(flows, market, today, ids, settings.regime)
+    # the statistics group the two columns they read, not copies of whole rows: pandas'
+    # groupby on the same values, keys and row order, so the same sums at less cost
+    date, product, redeemed = flows["date"], flows["product_id"], flows["redemptions"]
     lookback = settings.liquidity.stress_lookback_days
-    recent_rows = flows.loc[flows["date"] > today - pd.Timedelta(days=lookback)]
-    recent_redemptions = (
-        recent_rows.groupby("product_id")["redemptions"].mean().reindex(list(ids)).fillna(0.0)
-    ).to_numpy(dtype=float)
+    recent = (date > today - pd.Timedelta(days=lookback)).to_numpy()
+    recent_mean = redeemed[recent].groupby(product[recent]).mean()
+    recent_redemptions = _per_product(recent_mean, ids)
     # in defence the stress floor follows the run: the mean of its last days, or its last
     # known day, when higher. A run persists and, in its first week, grows: the sample's
     # November 2020 wave took more each day for six days, so the mean of five days lagged
     # the day before a weekend by a third (P01: CNY 344 m a day against 533 m on the
     # Thursday, 636 m asked on the Saturday) and the weekend went unpaid
     run_days = settings.regime.pressure_days
-    last_rows = flows.loc[flows["date"] > today - pd.Timedelta(days=run_days)]
-    by_product = last_rows.sort_values("date").groupby("product_id")["redemptions"]
-    run_mean = by_product.mean().reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
-    last_day = by_product.last().reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
+    last = np.flatnonzero((date > today - pd.Timedelta(days=run_days)).to_numpy())
+    # the window's rows by date (the order DataFrame.sort_values("date") gives them)
+    by_date = last[date.iloc[last].reset_index(drop=True).sort_values().index.to_numpy()]
+    by_product = redeemed.iloc[by_date].groupby(product.iloc[by_date])
+    run_mean = _per_product(by_product.mean(), ids)
+    last_day = _per_product(by_product.last(), ids)
     in_run = np.maximum(run_mean, last_day)
     recent_redemptions = np.where(
         regime.defence, np.maximum(recent_redemptions, in_run), recent_redemptions
     )
     return regime, recent_redemptions
+
+
+def _per_product(statistic: pd.Series, ids: tuple[str, ...]) -> np.ndarray:
+    """A statistic indexed by product id as an array in ``ids`` order, 0 where unknown (P,)."""
+    return statistic.reindex(list(ids)).fillna(0.0).to_numpy(dtype=float)
 
 
 def _wam_caps(
@@ -947,7 +977,8 @@ def _starting_portfolio(
     if holdings is None:
         holdings = _managed_ladders(ids, aum_flows, book, rate_history, today, calendar)
     else:
-        covered = set(holdings["product_id"])
+        # the distinct ids only: a set of every lot's id walked a thousand lots a day
+        covered = set(holdings["product_id"].unique())
         lacking = [p for p in ids if p not in covered]
         if lacking:
             warnings.append(
@@ -1220,13 +1251,22 @@ def worst_net_outflow(
     first = today - pd.Timedelta(days=lookback_days + window_days)
     rows = flows.loc[(flows["date"] > first) & (flows["date"] <= today)]
     _, products, wide = flows_by_day(rows, ("redemptions", "subscriptions", "aum"))
+    if not len(products):
+        return np.zeros(len(ids))
     net = pd.DataFrame(wide["redemptions"] - wide["subscriptions"])
-    aum = pd.DataFrame(wide["aum"])
-    share = net.rolling(window_days, min_periods=window_days).sum() / aum.shift(window_days).where(
-        lambda a: a > 0
-    )
-    worst = share.max().set_axis(products).reindex(list(ids)).fillna(0.0)
-    return np.clip(worst.to_numpy(dtype=float), 0.0, 1.0)
+    # the rolling sums stay pandas' (its running sums are the numbers); the rest is numpy
+    summed = net.rolling(window_days, min_periods=window_days).sum().to_numpy()
+    aum = wide["aum"]
+    start = np.full_like(aum, np.nan)  # the AUM window_days before: at the window's start
+    if window_days < len(aum):
+        start[window_days:] = aum[: len(aum) - window_days]
+    share = summed / np.where(start > 0, start, np.nan)
+    # each product's largest share, NaN where it has none (DataFrame.max, NaN skipped)
+    known = ~np.isnan(share)
+    worst = np.where(known.any(axis=0), np.where(known, share, -np.inf).max(axis=0), np.nan)
+    position = pd.Index(products).get_indexer(list(ids))
+    worst = np.where(position >= 0, worst[position], np.nan)
+    return np.clip(np.where(np.isnan(worst), 0.0, worst), 0.0, 1.0)
 
 
 def _recent_income(
@@ -1236,30 +1276,44 @@ def _recent_income(
     else today's portfolio yield held constant (``portfolio_now_pct``: 0 for a product that
     holds nothing)."""
     days = pd.date_range(today - pd.Timedelta(days=RECENT_DAYS - 1), today, freq="D")
-    window = flows.loc[flows["date"].isin(days)]
-    out = np.full((len(ids), RECENT_DAYS), np.nan)
-    if "income_per_10k" in window.columns:
-        out = _by_product_and_day(window, "income_per_10k", ids, days)
-    if "yield_7d" in window.columns and np.isnan(out).any():
-        from_yield = _income_per_10k_from_yield(_by_product_and_day(window, "yield_7d", ids, days))
+    wanted = [c for c in ("income_per_10k", "yield_7d") if c in flows.columns]
+    # the window's rows, only the columns read (not a copy of every column)
+    window = flows.loc[flows["date"].isin(days).to_numpy(), ["product_id", "date", *wanted]]
+    wide = _by_product_and_day(window, wanted, ids, days)
+    out = wide.get("income_per_10k", np.full((len(ids), RECENT_DAYS), np.nan))
+    if "yield_7d" in wide and np.isnan(out).any():
+        from_yield = _income_per_10k_from_yield(wide["yield_7d"])
         out = np.where(np.isnan(out), from_yield, out)
     from_portfolio = np.asarray(portfolio_now_pct, dtype=float) / 100.0 / DAYS_PER_YEAR * 10_000.0
     return np.where(np.isnan(out), from_portfolio[:, None], out)
 
 
 def _by_product_and_day(
-    rows: pd.DataFrame, column: str, ids: tuple[str, ...], days: pd.DatetimeIndex
-) -> np.ndarray:
-    """``column`` as (product, day), NaN where unknown: the mean of the known values of each
-    product and day, as ``pivot_table``; with one row per product and day (as a valid data set
-    has), the values placed by position, which gives the same numbers at a tenth of the cost."""
-    if rows.duplicated(["product_id", "date"]).any():
-        wide = rows.pivot_table(index="product_id", columns="date", values=column)
-        return wide.reindex(index=list(ids), columns=days).to_numpy(dtype=float)
+    rows: pd.DataFrame, columns: Sequence[str], ids: tuple[str, ...], days: pd.DatetimeIndex
+) -> dict[str, np.ndarray]:
+    """Each of ``columns`` as (product, day), NaN where unknown: the mean of the known values of
+    each product and day, as ``pivot_table``; with one row per product and day (as a valid data
+    set has), the values placed by position, which gives the same numbers at a tenth of the
+    cost. ``rows`` are dated within ``days``."""
+    if not columns:
+        return {}
     product = pd.Index(list(ids)).get_indexer(rows["product_id"])
     day = days.get_indexer(rows["date"])
-    values = rows[column].to_numpy(dtype=float)
+    # a (product, day) met twice, by codes (NaN ids alike, as DataFrame.duplicated has them)
+    every_product = pd.factorize(rows["product_id"], use_na_sentinel=False)[0]
+    pair = every_product.astype(np.int64) * (len(days) + 1) + day
+    if len(np.unique(pair)) < len(pair):
+        return {
+            column: rows.pivot_table(index="product_id", columns="date", values=column)
+            .reindex(index=list(ids), columns=days)
+            .to_numpy(dtype=float)
+            for column in columns
+        }
     keep = (product >= 0) & (day >= 0)
-    out = np.full((len(ids), len(days)), np.nan)
-    out[product[keep], day[keep]] = values[keep]
+    out = {}
+    for column in columns:
+        values = rows[column].to_numpy(dtype=float)
+        wide = np.full((len(ids), len(days)), np.nan)
+        wide[product[keep], day[keep]] = values[keep]
+        out[column] = wide
     return out

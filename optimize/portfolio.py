@@ -226,7 +226,10 @@ def read_holdings(
         "expected net assets >= 0 CNY",
     )
     if aum_cny is not None:
-        size = np.array([float(aum_cny.get(p, np.nan)) for p in product], dtype=float)
+        # each lot's product's AUM, looked up by position (NaN: not known)
+        known = pd.Index(list(aum_cny)).get_indexer(product)
+        aum_of = np.array([float(aum_cny[p]) for p in aum_cny] + [np.nan], dtype=float)
+        size = aum_of[known]
         bound = np.where(size > 0, size * IMPLAUSIBLE_FACTOR, np.inf)
         flag(
             np.abs(np.nan_to_num(amount)) > bound,

@@ -214,7 +214,10 @@ def redemption_regime(
     window = max(settings.pressure_days, settings.peer_days)
     reach = settings.lookback_days + 2 * window + settings.memory_days
     first = as_of - pd.Timedelta(days=reach)
-    recent = flows.loc[(flows["date"] > first) & (flows["date"] <= as_of)]
+    # the rows of the window, only the columns the scores read (a copy of every column of
+    # them was a good part of the regime's cost, every morning of a backtest)
+    in_window = ((flows["date"] > first) & (flows["date"] <= as_of)).to_numpy()
+    recent = flows.loc[in_window, ["date", "product_id", "redemptions", "aum"]]
     days = pd.date_range(as_of - pd.Timedelta(days=settings.memory_days - 1), as_of, freq="D")
     own_z, peer_z = pressure_windows(recent, settings, (settings.pressure_days, settings.peer_days))
     rows = own_z.index.get_indexer(days)  # -1: a day without flows rows

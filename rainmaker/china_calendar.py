@@ -397,6 +397,13 @@ def workday_flags(start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     These are the days the interbank market trades and the days counted by "maturing within 5
     trading days", as in :mod:`simulate.portfolio` (which counts them with :class:`Workdays`).
     """
+    start_ts, end_ts = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    covered = set(range(start_ts.year, end_ts.year + 1)) <= set(covered_years())
+    wide = _WIDE.holding(start_ts, end_ts) if covered and start_ts <= end_ts else None
+    if wide is not None:
+        # the one column of the wide window's cut (what calendar_features would copy whole
+        # first): the plan asks for these flags every morning of a backtest
+        return wide["is_workday"].loc[start_ts:end_ts].astype(bool)
     features = calendar_features(start, end)
     return features["is_workday"].astype(bool)
 

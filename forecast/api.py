@@ -77,7 +77,7 @@ from forecast.theta import CalendarTheta
 from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
 from rainmaker.dataset import Dataset, parse_day
-from rainmaker.errors import UsageError
+from rainmaker.errors import UsageError, first_few
 from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
 
@@ -1011,7 +1011,7 @@ def _shut_days_off(
         paths[variable] = borrow_weekday_error(
             point[variable], paths[variable], ahead_off, weekend, shut
         )
-        shares = holiday_shares(np.where(shut, history, np.nan)[-len(recent) :], past_off)
+        shares = holiday_shares(np.where(shut, history[-len(recent) :], np.nan), past_off)
         point[variable], paths[variable] = book_days_off(
             point[variable], paths[variable], before, ahead_off, shares, rng
         )
@@ -1042,8 +1042,7 @@ def _shut_dormant(
             point[variable][shut] = 0.0
             paths[variable][shut] = 0.0
             ids = [panel.product_ids[p] for p in np.flatnonzero(shut)]
-            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-            said.append(f"{variable} of {len(ids)} product(s) ({shown})")
+            said.append(f"{variable} of {len(ids)} product(s) ({first_few(ids)})")
     if said:
         notes.append(
             f"{' and '.join(said)} were 0 on each of the last {DORMANT_DAYS} days and never "

@@ -49,7 +49,7 @@ from forecast.api import (
 from forecast.metrics import coverage, inside, scaled_pinball_loss, wape
 from forecast.panel import OUTPUT_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
-from rainmaker.errors import UsageError
+from rainmaker.errors import UsageError, first_few
 from rainmaker.outcomes import observed_outcomes
 from rainmaker.progress import Progress, stage_steps
 from rainmaker.quantiles import quantile_label
@@ -511,16 +511,16 @@ def evaluate_forecast(
     notes = (
         [
             f"{len(idle)} of {len(origins)} origins left out: no product has flows on them "
-            f"({', '.join(f'{o:%Y-%m-%d}' for o in idle[:5])}{', ...' if len(idle) > 5 else ''})"
+            f"({first_few([f'{o:%Y-%m-%d}' for o in idle])})"
         ]
         if idle
         else []
     )
     if collapsed:
-        shown = ", ".join(f"{o:%Y-%m-%d}" for o in collapsed[:5])
+        shown = first_few([f"{o:%Y-%m-%d}" for o in collapsed])
         notes.append(
             f"{len(collapsed)} of {len(scored)} origins have too little history for intervals "
-            f"({shown}{', ...' if len(collapsed) > 5 else ''}): {COLLAPSED_INTERVALS}, so "
+            f"({shown}): {COLLAPSED_INTERVALS}, so "
             "coverage_80 counts their outcomes as outside and says nothing of the intervals; "
             "expected more history before the origins (a later --start)"
         )

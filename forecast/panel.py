@@ -25,7 +25,7 @@ import pandas as pd
 
 from rainmaker.contracts import FORECAST_VARIABLES
 from rainmaker.dataset import Dataset, parse_day
-from rainmaker.errors import UsageError
+from rainmaker.errors import UsageError, first_few
 
 __all__ = [
     "MODELLED_VARIABLES",
@@ -211,7 +211,7 @@ def build_panel(dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Pa
     if dropped:
         warnings.warn(
             f"no flows on {day:%Y-%m-%d} for {len(dropped)} product(s) "
-            f"({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''}): they closed "
+            f"({first_few(dropped)}): they closed "
             "before the as-of day and are not forecast",
             PanelWarning,
             stacklevel=2,

@@ -39,7 +39,7 @@ from rainmaker.app import logs
 from rainmaker.app.config import product_selection
 from rainmaker.app.ops import exit_codes_text
 from rainmaker.app.progress import reporter
-from rainmaker.errors import DataError, Problem, RainmakerError, UsageError
+from rainmaker.errors import DataError, Problem, RainmakerError, UsageError, first_few
 from rainmaker.regulation import MAX_LEVERAGE
 from rainmaker.safety import mask_secrets, write_spreadsheet_csv
 
@@ -234,10 +234,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     check_output_folder(out, "--out")
     foreign = foreign_files(out) if out.is_dir() else []
     if foreign and not args.force:
-        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise UsageError(
-            f"--out {out} holds files rainmaker sample did not write ({shown}); refusing to "
-            "replace them: choose an empty or new folder, or add --force to replace it whole"
+            f"--out {out} holds files rainmaker sample did not write ({first_few(foreign)}); "
+            "refusing to replace them: choose an empty or new folder, or add --force to replace it "
+            "whole"
         )
     config = SampleConfig() if args.seed is None else SampleConfig(seed=args.seed)
     with replaced_whole(out) as staged:

@@ -43,6 +43,12 @@ class Problem:
         return text
 
 
+def first_few(names: Sequence[str], n: int = 5) -> str:
+    """The first ``n`` names of a message, comma-separated, with ", ..." when there are more
+    (the products, files or days a warning or an error is about)."""
+    return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
+
+
 class RainmakerError(Exception):
     """Base class of the errors rainmaker raises on purpose."""
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from rainmaker import __version__
 from rainmaker.dataset import Dataset
-from rainmaker.errors import UsageError
+from rainmaker.errors import UsageError, first_few
 from rainmaker.progress import Progress
 from rainmaker.safety import write_spreadsheet_csv
 from rainmaker.tracking import log_run
@@ -400,10 +400,9 @@ def run_backtest(
     )
     if few:
         whole = " and in the total" if len(few) == len(first.metrics["products"]) else ""
-        shown = ", ".join(few[:5]) + (", ..." if len(few) > 5 else "")
         print(
             f"backtest: yield_vol_bp, benchmark_vol_bp, relative_vol_bp and tracking_bp are "
-            f"null for {len(few)} product(s) ({shown}){whole}: fewer than "
+            f"null for {len(few)} product(s) ({first_few(few)}){whole}: fewer than "
             f"{MIN_VOLATILITY_DAYS} days of the window have a 7-day yield "
             "(the first six days replayed have none without earlier income_per_10k: a --warmup "
             "of 6 days or more gives them; a product launched days before --end has few)",

@@ -92,6 +92,7 @@ import pandas as pd
 
 from rainmaker.assets import BUCKETS, AssetBucket, bucket
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
+from rainmaker.errors import first_few
 from rainmaker.investment_mix import DEFAULT_MAX_DAILY_PURCHASE_PCT, DEFAULT_MIX
 from rainmaker.regulation import LIQUID_WORKDAYS, MAX_LEVERAGE
 from rainmaker.valuation import DEFAULT_SALE_SPREAD_BP, Curve, price_per_principal
@@ -131,9 +132,8 @@ def coarse_money_note(aum_by_product: Mapping[str, float]) -> str | None:
     small = sorted(p for p, aum in aum_by_product.items() if aum < MIN_EXACT_AUM_CNY)
     if not small:
         return None
-    shown = ", ".join(small[:5]) + (", ..." if len(small) > 5 else "")
     return (
-        f"aum of {len(small)} product(s) ({shown}) below {MIN_EXACT_AUM_CNY:,.0f}: the "
+        f"aum of {len(small)} product(s) ({first_few(small)}) below {MIN_EXACT_AUM_CNY:,.0f}: the "
         "portfolio keeps money in whole fen (0.01 CNY), so their daily income rounds by more "
         "than 0.02 bp of yield (to nothing at all below about 100) and their yields and "
         "figures are distorted; expected amounts in CNY, not in 万元 or 亿元"

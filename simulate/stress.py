@@ -57,7 +57,7 @@ import pandas as pd
 from rainmaker.assets import BUCKETS, bucket_rates
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset
-from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.errors import DataError, Problem, UsageError, first_few
 from rainmaker.holders import top10_shares
 from rainmaker.investment_mix import (
     DEFAULT_MIX,
@@ -757,13 +757,13 @@ class StressResult:
         if self.closed:
             said.append(
                 f"no flows on {self.as_of:%Y-%m-%d} for {len(self.closed)} product(s) "
-                f"({_shown(self.closed)}): they closed before the as-of day and are not "
+                f"({first_few(self.closed)}): they closed before the as-of day and are not "
                 "stress-tested"
             )
         if self.empty:
             said.append(
                 f"aum 0 on {self.as_of:%Y-%m-%d} for {len(self.empty)} product(s) "
-                f"({_shown(self.empty)}): they hold nothing to shock and are not stress-tested"
+                f"({first_few(self.empty)}): they hold nothing to shock and are not stress-tested"
             )
         if self.coarse:
             said.append(self.coarse)
@@ -774,11 +774,6 @@ class StressResult:
             f"StressResult(as of {self.as_of:%Y-%m-%d}, {len(self.books)} books, "
             f"{len(self.summary)} runs, {self.seconds:.1f} s; see .summary, .reverse, .checks)"
         )
-
-
-def _shown(ids: Sequence[str]) -> str:
-    """The first five ids, comma-separated, and "..." when there are more."""
-    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
 
 
 def run_stress(
@@ -811,7 +806,7 @@ def run_stress(
     asked = [] if product_ids is None else [p for p in product_ids if p in empty]
     if asked or (every and empty and len(empty) == len(on_day)):
         raise UsageError(
-            f"aum 0 on {as_of:%Y-%m-%d} for {_shown(asked or empty)}: a product fully redeemed "
+            f"aum 0 on {as_of:%Y-%m-%d} for {first_few(asked or empty)}: a product fully redeemed "
             "holds nothing to stress-test; expected products with net assets on the as-of day"
         )
     if not every:

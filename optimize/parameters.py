@@ -32,6 +32,7 @@ import pandas as pd
 from optimize.inputs import PlanInputs, days_off_runs
 from optimize.settings import PlanSettings
 from rainmaker.assets import AssetBucket, bucket
+from rainmaker.china_calendar import calendar_features
 from rainmaker.response import ExposureResponse, exposure_response
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "days_off_runs",
     "model_parameters",
     "nice_floor",
+    "ordinary_days_off",
     "required_quantile",
     "stress_profile",
     "summed_net_quantile",
@@ -676,10 +678,13 @@ def _daily_quantile(
     return np.asarray(quantiles[max(quantiles)], dtype=float)
 
 
-def stress_profile(redemptions: np.ndarray, workday: np.ndarray) -> np.ndarray:
+def stress_profile(
+    redemptions: np.ndarray, workday: np.ndarray, in_full: np.ndarray | None = None
+) -> np.ndarray:
     """(P, H) each day's weight in the stress floor of the needs (E27): 0 on day 0, then the
     forecast's expected redemptions of the day over their mean on the horizon's working days,
-    at most 1 (1 where the horizon has no working day to compare with).
+    at most 1 (1 where the horizon has no working day to compare with), and 1 on the days
+    ``in_full`` (H,) flags (the ordinary weekends of :func:`ordinary_days_off`).
 
     The floor is a multiple of the recent mean daily redemptions, which are working days' for
     the most part; the days of a long holiday see a fraction of them (the sample's National
@@ -687,6 +692,13 @@ def stress_profile(redemptions: np.ndarray, workday: np.ndarray) -> np.ndarray:
     of its AUM in cash, some of it borrowed, over the eight days (y2020 window). The
     forecast's own day shape (weekends, holidays) lowers the days it knows to be quiet and
     never raises one above the recent mean: the floor is there for what the forecast misses.
+
+    What it missed, where a weekend went unpaid in calm, was a weekend as heavy as the week:
+    the mean it multiplies is of calendar days (weekends in it), so the forecast's weekend
+    shape (0.6 of a working day, say) discounted a weekend twice, and seed 23's P07 (August
+    2020) and combined2020's P03 (May 2020) redeemed 0.9–1.2 × that mean on each weekend day.
+    An ordinary weekend counted in full costs a little cash each week; a holiday's eight days
+    counted in full would cost a third of the AUM, so holidays keep the forecast's shape.
     """
     r = np.asarray(redemptions, dtype=float)
     p, h = r.shape
@@ -696,8 +708,20 @@ def stress_profile(redemptions: np.ndarray, workday: np.ndarray) -> np.ndarray:
         base = r[:, work].mean(axis=1)
         ratio = np.divide(r, base[:, None], out=np.ones_like(r), where=base[:, None] > 0)
         profile = np.clip(ratio, 0.0, 1.0)
+    if in_full is not None:
+        profile[:, np.asarray(in_full, dtype=bool)[:h]] = 1.0
     profile[:, 0] = 0.0
     return profile
+
+
+def ordinary_days_off(dates: pd.DatetimeIndex, workday: np.ndarray) -> np.ndarray:
+    """(H,) the days off of ``dates`` outside a public holiday's stretch (ordinary weekends,
+    and the lone day off a make-up working day leaves), by the Chinese calendar; ``workday``
+    (H,) the plan's working-day flags of the same days."""
+    if not len(dates):
+        return np.zeros(0, dtype=bool)
+    in_holiday = calendar_features(dates[0], dates[-1])["in_holiday"].to_numpy(dtype=bool)
+    return ~np.asarray(workday, dtype=bool)[: len(dates)] & ~in_holiday[: len(workday)]
 
 
 class CumulativeNeeds(NamedTuple):
@@ -802,7 +826,10 @@ def cumulative_needs(
             needs[:, 1:] = np.where(level[:, 1:] == lv, summed, needs[:, 1:])
     if inputs.recent_redemptions is not None and liquidity.stress_multiple > 0:
         mean = np.asarray(inputs.recent_redemptions, dtype=float)
-        per_day = stress_profile(np.asarray(inputs.redemptions, dtype=float), workday)
+        in_full = (
+            ordinary_days_off(inputs.dates, workday) if liquidity.stress_weekends_in_full else None
+        )
+        per_day = stress_profile(np.asarray(inputs.redemptions, dtype=float), workday, in_full)
         stress = liquidity.stress_multiple * mean[:, None] * np.cumsum(per_day, axis=1)
         needs = _raise(needs, basis, stress, soon, "stress")
     floor = liquidity.managed_floor

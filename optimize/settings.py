@@ -156,6 +156,12 @@ class LiquiditySettings(Settings):
     stress_lookback_days: days of known redemptions the stress floor averages (in defence
         the mean of the last ``regime.pressure_days`` days or the last known day's
         redemptions when higher).
+    stress_weekends_in_full: the days of an ordinary weekend (days off outside a public
+        holiday's stretch) count in the stress floor as a full day of that mean; the days of
+        a holiday's stretch count as the forecast's day shape says (a third of a day over
+        National Day). The floor is there for what the forecast misses, and a weekend as
+        heavy as the week is what it missed (docs/backtest.md). false: weekends too count as
+        the forecast's day shape says.
     credit_days_off: in calm (not in defence) the subscriptions of days off are credited
         against their redemptions (E24, E27), as they settle: money subscribed on a holiday
         pays the holiday's redemptions. In the sample's history the net outflow over a long
@@ -197,6 +203,7 @@ class LiquiditySettings(Settings):
     stress_lookback_days: int = setting(
         28, expected="an integer from 1 to 366 days", check=_within(1, 366)
     )
+    stress_weekends_in_full: bool = True
     credit_days_off: bool = True
     max_leverage: float = setting(
         MAX_LEVERAGE,

@@ -14,6 +14,7 @@ from optimize.parameters import (
     NEED_BASES,
     days_off_runs,
     model_parameters,
+    ordinary_days_off,
     stress_profile,
     summed_quantile,
 )
@@ -391,6 +392,58 @@ def test_stress_profile_weighs_quiet_days_by_the_forecast_never_above_a_full_day
     np.testing.assert_allclose(
         stress_profile(redemptions, np.zeros(5, dtype=bool)), [[0.0, 1.0, 1.0, 1.0, 1.0]]
     )
+
+
+def test_stress_profile_counts_the_days_it_is_told_in_full() -> None:
+    # the same forecast as above, the weekend (days 2 and 3) an ordinary one: a full day each
+    redemptions = np.array([[80.0, 100.0, 20.0, 20.0, 60.0]])
+    workday = np.array([True, True, False, False, True])
+    in_full = np.array([False, False, True, True, False])
+    np.testing.assert_allclose(
+        stress_profile(redemptions, workday, in_full), [[0.0, 1.0, 1.0, 1.0, 0.75]]
+    )
+    # day 0 never counts, even when told
+    np.testing.assert_allclose(
+        stress_profile(redemptions, workday, np.ones(5, dtype=bool)), [[0.0, 1.0, 1.0, 1.0, 1.0]]
+    )
+
+
+def test_ordinary_days_off_are_the_weekends_outside_a_holiday() -> None:
+    # National Day 2021 (State Council): 1-7 October off, Sunday 26 September and Saturday
+    # 9 October make-up working days; Saturday 25 September and Sunday 10 October are the
+    # lone days off those leave, ordinary ones; the seven days of the holiday are not
+    dates = pd.date_range("2021-09-24", "2021-10-11")
+    workday = np.array(
+        [d.day not in (25, 10) and not (d.month == 10 and d.day <= 7) for d in dates]
+    )
+    expected = np.array([d.day in (25, 10) for d in dates])
+    np.testing.assert_array_equal(ordinary_days_off(dates, workday), expected)
+
+
+def test_a_weekend_the_forecast_sees_quiet_keeps_the_stress_floor_in_full() -> None:
+    # the forecast expects half a working day's redemptions on Saturday and Sunday; B's stress
+    # floor (1.5 × 20 m a day) counts the ordinary weekend in full: 30, 60 and 90 m through
+    # Monday; with weekends weighted like holidays it was 15 and 30 m, under the paths' quantile
+    def needs(in_full: bool) -> tuple[np.ndarray, list[str]]:
+        settings = load_settings(
+            overrides={
+                **QUIET,
+                "liquidity": {"credit_days_off": False, "stress_weekends_in_full": in_full},
+            }
+        )
+        inputs = _two_path_inputs(settings)
+        inputs = inputs.replace(redemptions=np.tile([15e6, 7.5e6, 7.5e6, 15e6, 15e6], (2, 1)))
+        par = model_parameters(inputs, settings)
+        basis = list(np.asarray(NEED_BASES)[par.needs_basis[1]])
+        return par.needs[1] * par.scale / 1e6, basis
+
+    full, full_basis = needs(True)
+    np.testing.assert_allclose(full[:4], [0.0, 30.0, 60.0, 90.0])
+    assert full_basis[:4] == ["quantile", "stress", "stress", "stress"]
+    shaped, shaped_basis = needs(False)
+    quantile = [0.0, 10.5 + 0.99 * 10.5, 21 + 0.99 * 21]
+    np.testing.assert_allclose(shaped[:3], quantile)
+    assert shaped_basis[:3] == ["quantile"] * 3
 
 
 def test_the_deviation_under_a_rate_shock_stays_within_its_limit() -> None:

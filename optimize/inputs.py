@@ -646,7 +646,9 @@ def inputs_from_forecast(
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
     # the buckets the plan may buy that are priced off another tenor's rate: a guess to say
-    fallback = rate_fallback_note(market.columns, settings.purchases.buckets)
+    fallback = rate_fallback_note(
+        market.columns, settings.purchases.buckets, data.files.get("market", "market.csv")
+    )
     if fallback is not None:
         warnings.append(fallback)
 

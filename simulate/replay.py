@@ -681,7 +681,13 @@ def replay(
         for n, day in enumerate(days):
             if day not in rates_of_day:
                 raise DataError(
-                    [Problem("market.csv", "date", f"no market rates on {day:%Y-%m-%d}")]
+                    [
+                        Problem(
+                            data.files.get("market", "market.csv"),
+                            "date",
+                            f"no market rates on {day:%Y-%m-%d}",
+                        )
+                    ]
                 )
             active = tuple(pid for pid, p in state_products.items() if p.first <= day <= p.last)
             state = ReplayState(

@@ -469,3 +469,17 @@ def test_an_unbounded_exposure_multiple_gives_max_slots() -> None:
     unbounded = slots(1e300)
     assert (unbounded == slots(1e6)).all()
     assert unbounded.max() == load_settings().exposure.max_slots
+
+
+def test_the_term_rate_guess_names_the_market_file_read(small_dataset: Path) -> None:
+    # a market.parquet without shibor_6m: the warning named market.csv, a file the
+    # data set does not have (Parquet wins, SPEC §1)
+    pd.read_csv(small_dataset / "market.csv").to_parquet(small_dataset / "market.parquet")
+    (small_dataset / "market.csv").unlink()
+    dataset = load_dataset(small_dataset)
+    _, warnings = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    guessed = [w for w in warnings if "no term premium" in w]
+    assert len(guessed) == 1, warnings
+    assert guessed[0].startswith("market.parquet has no shibor_6m"), guessed

@@ -41,6 +41,7 @@ forecast").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -469,7 +470,8 @@ def score_market_forecast(
         One row per series and horizon band (``band``, e.g. ``2-7``, of
         :data:`HORIZON_BANDS` cut at H): ``n`` forecasts scored, ``mae_bp`` of the median,
         ``mae_rw_bp`` of the random walk, ``skill`` = 1 − mae / mae_rw (> 0: better than the
-        random walk), ``coverage_80`` the share of outcomes within [p10, p90] (ends included,
+        random walk; NaN where the random walk made no error and the median did),
+        ``coverage_80`` the share of outcomes within [p10, p90] (ends included,
         within :data:`RATE_TOLERANCE_PCT`).
     """
     dates = pd.to_datetime(market["date"])
@@ -516,13 +518,23 @@ def score_market_forecast(
                     "n": len(group),
                     "mae_bp": mae,
                     "mae_rw_bp": mae_rw,
-                    "skill": 1.0 - mae / mae_rw if mae_rw > 0 else 0.0,
+                    "skill": _skill(mae, mae_rw),
                     "coverage_80": float(group["inside"].mean()),
                 }
             )
     return pd.DataFrame(
         out, columns=["series", "band", "n", "mae_bp", "mae_rw_bp", "skill", "coverage_80"]
     )
+
+
+def _skill(mae: float, mae_rw: float) -> float:
+    """1 − mae / mae_rw; where the random walk made no error (rates flat over the origins'
+    horizons), 0 when the median made none either, else undefined (NaN: an empty cell, printed
+    ``n/a``): 0 there read as "as good as the random walk" for a median that moved flat
+    rates, and −inf would be written ``-inf``, which a spreadsheet reads as a formula."""
+    if mae_rw > 0:
+        return 1.0 - mae / mae_rw
+    return 0.0 if mae == 0 else math.nan
 
 
 def market_score_table(score: pd.DataFrame) -> str:
@@ -532,7 +544,8 @@ def market_score_table(score: pd.DataFrame) -> str:
         return "market forecast: nothing to score"
     cells = score.assign(
         cell=[
-            f"{r.mae_bp:6.1f} /{r.mae_rw_bp:6.1f} {r.skill:+5.0%} {r.coverage_80:4.0%}"
+            f"{r.mae_bp:6.1f} /{r.mae_rw_bp:6.1f} "
+            f"{'  n/a' if math.isnan(r.skill) else format(r.skill, '+5.0%')} {r.coverage_80:4.0%}"
             for r in score.itertuples(index=False)
         ]
     )

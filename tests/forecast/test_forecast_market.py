@@ -13,6 +13,7 @@ from forecast.market import (
     MARKET_QUANTILES,
     SEASON_CLASSES,
     market_forecast,
+    market_score_table,
     score_market_forecast,
     season_classes,
 )
@@ -132,3 +133,20 @@ def test_rates_at_or_below_zero_are_forecast_in_percent(
     assert (score["mae_bp"] <= 3 * score["mae_rw_bp"] + 1e-9).all()
     if shift == "zero":
         assert (score["mae_bp"] == 0).all() and (score["coverage_80"] == 1.0).all()
+
+
+def test_skill_is_undefined_where_only_the_random_walk_is_exact(market: pd.DataFrame) -> None:
+    # every rate flat at 2 % from January: the overnight median moves by its month-end effect,
+    # the random walk makes no error; skill read 0 ("as good as the random walk")
+    flat = market.copy()
+    late = flat["date"] >= "2022-01-01"
+    for column in flat.columns[1:]:
+        flat.loc[late, column] = 2.0
+    origins = pd.date_range("2022-05-16", periods=3, freq="7D")
+    score = score_market_forecast(flat, origins, 14, series=["shibor_on", "shibor_3m"])
+    moved = score.loc[score["series"] == "shibor_on"]
+    assert (moved["mae_bp"] > 0).all() and (moved["mae_rw_bp"] == 0).all()
+    assert moved["skill"].isna().all()
+    held = score.loc[score["series"] == "shibor_3m"]
+    assert (held["mae_bp"] == 0).all() and (held["skill"] == 0).all()
+    assert "  n/a 100%" in market_score_table(score)

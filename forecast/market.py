@@ -8,7 +8,8 @@ fall back after, and every rate drifts back towards where it has stood for the l
 after a squeeze (June 2013, December 2016). The model, per series, on calendar days (the
 latest publication carried forward, as :meth:`rainmaker.dataset.Dataset.market_daily`):
 
-1. **Seasonality** (short tenors, :data:`SEASONAL_SERIES`): x = log(rate). Each calendar day
+1. **Seasonality** (short tenors, :data:`SEASONAL_SERIES`): x = log(rate) (x = rate, percent,
+   for a series with a zero or negative rate in its history: in levels). Each calendar day
    falls in one class of :data:`SEASON_CLASSES` (from :func:`rainmaker.china_calendar.
    calendar_features`, the one home of the calendar facts): the last days of a quarter, the
    days before them, the last days of another month, the first days of a quarter, the days
@@ -22,10 +23,10 @@ latest publication carried forward, as :meth:`rainmaker.dataset.Dataset.market_d
    squares over the last :data:`FIT_DAYS` days and kept within [:data:`MIN_PHI`, 1] (a daily
    φ below that reverts a squeeze within days, which the history does not support; 1 is the
    random walk).
-3. **Median path**: exp(a + φ^h z(T) + season(T + h)) for h = 1..H days after T, on working
-   days; a day off carries the last working day's value (nothing is published then, and
-   market.csv's reading carries the last publication forward: a model that moved the rate
-   over a weekend lost a sixth of its day-1 accuracy to the random walk).
+3. **Median path**: exp(a + φ^h z(T) + season(T + h)) (without the exp in levels) for h = 1..H
+   days after T, on working days; a day off carries the last working day's value (nothing is
+   published then, and market.csv's reading carries the last publication forward: a model that
+   moved the rate over a weekend lost a sixth of its day-1 accuracy to the random walk).
 4. **Sample paths and quantiles**: the AR(1) run forward with residuals ε drawn from the fit
    window's own (their fat tails, not a normal's), :data:`N_PATHS` paths from a fixed seed
    (the same answer every time); quantiles at :data:`MARKET_QUANTILES` over the paths,
@@ -40,6 +41,7 @@ forecast").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +109,6 @@ N_PATHS = 200
 SEED = 20_130_620  # the day of June 2013's squeeze: any fixed number would do
 # The levels the market forecast reports: those of the flow forecast.
 MARKET_QUANTILES = DEFAULT_QUANTILES
-# Rates are modelled in logs; a published 0 (never seen in Shibor) is read as this, percent.
-FLOOR_PCT = 0.01
 # History needed: the anchor, the fit window and one day to difference.
 MIN_HISTORY_DAYS = 30
 # An outcome within this of its interval's ends is inside (float rounding of the paths' quantiles
@@ -385,7 +385,11 @@ def market_forecast(
                 f"market forecast: {name} has fewer than {MIN_HISTORY_DAYS} known days up to "
                 f"{today:%Y-%m-%d}"
             )
-        x = np.log(np.maximum(values, FLOOR_PCT))
+        # in logs (effects are ratios, paths stay positive) where every rate is positive; a
+        # series with a zero or negative rate in its history (market.csv allows -100 to 100) in
+        # percent: the log of a floor of 0.01 % forecast a rate of -0.5 % at +0.01 %
+        logs = bool((values > 0).all())
+        x = np.log(values) if logs else values
         day_codes = past[len(past) - len(x) :]
         effects = (
             _season_effects(x, day_codes)
@@ -415,11 +419,11 @@ def market_forecast(
         median_log = np.where(source >= 0, median_log[np.maximum(source, 0)], x_today)
         path_log = np.where(source[None, :] >= 0, path_log[:, np.maximum(source, 0)], x_today)
         today_pct[i] = values[-1]
-        median[i] = np.exp(median_log)
-        paths[i] = np.exp(path_log)
+        median[i] = np.exp(median_log) if logs else median_log
+        paths[i] = np.exp(path_log) if logs else path_log
         phis[i] = phi
-        anchors[i] = np.exp(anchor)
-        season[i] = (np.exp(anchor + effects) - np.exp(anchor)) * 100.0
+        anchors[i] = np.exp(anchor) if logs else anchor
+        season[i] = ((np.exp(anchor + effects) - np.exp(anchor)) if logs else effects) * 100.0
     quantiles = dict(zip(MARKET_QUANTILES, path_quantiles(paths, MARKET_QUANTILES), strict=True))
     quantiles[0.5] = median
     return MarketForecast(
@@ -466,7 +470,8 @@ def score_market_forecast(
         One row per series and horizon band (``band``, e.g. ``2-7``, of
         :data:`HORIZON_BANDS` cut at H): ``n`` forecasts scored, ``mae_bp`` of the median,
         ``mae_rw_bp`` of the random walk, ``skill`` = 1 − mae / mae_rw (> 0: better than the
-        random walk), ``coverage_80`` the share of outcomes within [p10, p90] (ends included,
+        random walk; NaN where the random walk made no error and the median did),
+        ``coverage_80`` the share of outcomes within [p10, p90] (ends included,
         within :data:`RATE_TOLERANCE_PCT`).
     """
     dates = pd.to_datetime(market["date"])
@@ -513,13 +518,23 @@ def score_market_forecast(
                     "n": len(group),
                     "mae_bp": mae,
                     "mae_rw_bp": mae_rw,
-                    "skill": 1.0 - mae / mae_rw if mae_rw > 0 else 0.0,
+                    "skill": _skill(mae, mae_rw),
                     "coverage_80": float(group["inside"].mean()),
                 }
             )
     return pd.DataFrame(
         out, columns=["series", "band", "n", "mae_bp", "mae_rw_bp", "skill", "coverage_80"]
     )
+
+
+def _skill(mae: float, mae_rw: float) -> float:
+    """1 − mae / mae_rw; where the random walk made no error (rates flat over the origins'
+    horizons), 0 when the median made none either, else undefined (NaN: an empty cell, printed
+    ``n/a``): 0 there read as "as good as the random walk" for a median that moved flat
+    rates, and −inf would be written ``-inf``, which a spreadsheet reads as a formula."""
+    if mae_rw > 0:
+        return 1.0 - mae / mae_rw
+    return 0.0 if mae == 0 else math.nan
 
 
 def market_score_table(score: pd.DataFrame) -> str:
@@ -529,7 +544,8 @@ def market_score_table(score: pd.DataFrame) -> str:
         return "market forecast: nothing to score"
     cells = score.assign(
         cell=[
-            f"{r.mae_bp:6.1f} /{r.mae_rw_bp:6.1f} {r.skill:+5.0%} {r.coverage_80:4.0%}"
+            f"{r.mae_bp:6.1f} /{r.mae_rw_bp:6.1f} "
+            f"{'  n/a' if math.isnan(r.skill) else format(r.skill, '+5.0%')} {r.coverage_80:4.0%}"
             for r in score.itertuples(index=False)
         ]
     )

@@ -209,13 +209,7 @@ def build_panel(dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Pa
     ids = sorted(on_day.unique())
     dropped = sorted(set(all_ids) - set(ids))
     if dropped:
-        warnings.warn(
-            f"no flows on {day:%Y-%m-%d} for {len(dropped)} product(s) "
-            f"({first_few(dropped)}): they closed "
-            "before the as-of day and are not forecast",
-            PanelWarning,
-            stacklevel=2,
-        )
+        warnings.warn(_dropped_note(flows, dropped, day), PanelWarning, stacklevel=2)
     if not ids:
         raise UsageError(f"no product has flows on the as-of day {day:%Y-%m-%d}")
     flows = flows.loc[flows["product_id"].isin(ids)]
@@ -262,4 +256,25 @@ def build_panel(dataset: Dataset, as_of: str | pd.Timestamp | None = None) -> Pa
         product_type=product_type,
         fee_bp=fee_bp,
         channel=channel,
+    )
+
+
+def _dropped_note(flows: pd.DataFrame, dropped: list[str], day: pd.Timestamp) -> str:
+    """The warning for the products with rows before ``day`` but none on it: closed, or, where
+    a product's last row still holds assets, perhaps a feed behind the others' (a product left
+    out of today's plan with billions in it), whose last row and aum the warning gives."""
+    head = f"no flows on {day:%Y-%m-%d} for {len(dropped)} product(s) ({first_few(dropped)}): "
+    last = flows.loc[flows["product_id"].isin(dropped)].sort_values("date")
+    last = last.groupby("product_id", sort=True).last()
+    held = last.loc[last["aum"].astype(float) > 0]
+    if held.empty:
+        return head + "they closed before the as-of day and are not forecast"
+    rows = "; ".join(
+        f"{p}'s last row {pd.Timestamp(row['date']):%Y-%m-%d} has aum {float(row['aum']):,.0f}"
+        for p, row in held.head(5).iterrows()
+    )
+    return (
+        head + f"they are not forecast; {rows}{'; ...' if len(held) > 5 else ''}: a feed that "
+        "has not landed, or a product closed with assets (an as-of day on or before its last "
+        "row forecasts it)"
     )

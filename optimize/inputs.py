@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.market import MarketForecast, market_forecast
-from optimize.portfolio import default_ladder, read_holdings
+from optimize.portfolio import default_ladder, missing_snapshot_note, read_holdings
 from optimize.regime import RegimeState, flows_by_day, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
@@ -646,7 +646,9 @@ def inputs_from_forecast(
     rate_history = bucket_rates(market)
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
     # the buckets the plan may buy that are priced off another tenor's rate: a guess to say
-    fallback = rate_fallback_note(market.columns, settings.purchases.buckets)
+    fallback = rate_fallback_note(
+        market.columns, settings.purchases.buckets, data.files.get("market", "market.csv")
+    )
     if fallback is not None:
         warnings.append(fallback)
 
@@ -966,14 +968,13 @@ def _starting_portfolio(
             holdings, today, ids, rates_today["cash"], file="holdings", aum_cny=aum_cny
         )
     elif "holdings" in data.tables:
+        file = data.files.get("holdings", "holdings.csv")
         holdings = read_holdings(
-            data.tables["holdings"],
-            today,
-            ids,
-            rates_today["cash"],
-            file=data.files.get("holdings", "holdings.csv"),
-            aum_cny=aum_cny,
+            data.tables["holdings"], today, ids, rates_today["cash"], file=file, aum_cny=aum_cny
         )
+        stale = missing_snapshot_note(data.tables["holdings"], today, file)
+        if stale is not None:
+            warnings.append(stale)
     if holdings is None:
         holdings = _managed_ladders(ids, aum_flows, book, rate_history, today, calendar)
     else:

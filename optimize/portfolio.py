@@ -26,7 +26,13 @@ from rainmaker.assets import BUCKETS
 from rainmaker.errors import DataError, Problem
 from rainmaker.validation import IMPLAUSIBLE_FACTOR
 
-__all__ = ["HOLDING_COLUMNS", "default_ladder", "read_holdings", "workday_after"]
+__all__ = [
+    "HOLDING_COLUMNS",
+    "default_ladder",
+    "missing_snapshot_note",
+    "read_holdings",
+    "workday_after",
+]
 
 HOLDING_COLUMNS = ("product_id", "bucket", "amount_cny", "rate_pct", "value_date", "maturity_date")
 REQUIRED = ("product_id", "bucket", "amount_cny", "rate_pct", "maturity_date")
@@ -128,6 +134,26 @@ def _lines(mask: np.ndarray) -> tuple[tuple[int, ...], int]:
     # the header is line 1, so row i of the table is line i + 2
     where = np.flatnonzero(mask)
     return tuple(int(i) + 2 for i in where[:MAX_ROWS_SHOWN]), len(where)
+
+
+def missing_snapshot_note(table: pd.DataFrame, as_of: pd.Timestamp, file: str = FILE) -> str | None:
+    """The warning for a holdings table with a ``date`` column and no row dated ``as_of``, or
+    None: :func:`read_holdings` reads the rows of the as-of day only, so a snapshot of the day
+    before (a feed one day behind the flows) is set aside whole and every product's book is
+    assumed, which the reader is told here (the latest snapshot before the as-of day named, no
+    later one: no look-ahead)."""
+    if "date" not in table.columns:
+        return None
+    dates = pd.to_datetime(table["date"], errors="coerce")
+    if (dates == as_of).any():
+        return None
+    before = dates.loc[dates < as_of]
+    latest = f"the latest {before.max():%Y-%m-%d}" if len(before) else "none before it"
+    return (
+        f"{file}, column 'date': no holdings dated on the as-of day {as_of:%Y-%m-%d} "
+        f"({latest}): the file is not read and each product's book is assumed; expected a "
+        "snapshot of the holdings at the end of the as-of day"
+    )
 
 
 def read_holdings(

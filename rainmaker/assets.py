@@ -139,17 +139,20 @@ def rate_fallbacks(
     }
 
 
-def rate_fallback_note(columns: Iterable[str], wanted: Iterable[str] | None = None) -> str | None:
+def rate_fallback_note(
+    columns: Iterable[str], wanted: Iterable[str] | None = None, file: str = "market.csv"
+) -> str | None:
     """The warning for the buckets (of ``wanted``, default all) priced off another tenor's
     rate (:func:`rate_fallbacks`), or None when every one has its own column: what plan,
-    run, backtest and stress tell their users."""
+    run, backtest and stress tell their users, naming ``file``, the market table read
+    (``market.parquet`` where the data set has it: :attr:`rainmaker.dataset.Dataset.files`)."""
     chosen = None if wanted is None else set(wanted)
     guessed = [name for name in rate_fallbacks(columns) if chosen is None or name in chosen]
     if not guessed:
         return None
     missing = sorted({bucket(name).rate_column for name in guessed})
     return (
-        f"market.csv has no {', '.join(missing)}: {', '.join(guessed)} are priced at "
+        f"{file} has no {', '.join(missing)}: {', '.join(guessed)} are priced at "
         f"{FALLBACK_RATE_COLUMN} plus their spreads, with no term premium (add the "
         "columns for plans that weigh term purchases on their own rates)"
     )

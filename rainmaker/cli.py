@@ -154,7 +154,9 @@ def _warn_of(dataset: Dataset) -> None:
 
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
-    note = rate_fallback_note(dataset.market.columns)
+    note = rate_fallback_note(
+        dataset.market.columns, file=dataset.files.get("market", "market.csv")
+    )
     if note is not None:
         _warn(f"warning: {note}")
 

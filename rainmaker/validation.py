@@ -61,8 +61,18 @@ MARKET_RATE_COLUMNS = ("shibor_on", "shibor_1w", "shibor_1m", "shibor_3m", "benc
 
 # Optional text columns of products that the outputs show (checked for control characters).
 PRODUCT_OPTIONAL_TEXTS = ("name", "channel")
-# Optional columns of the contract tables: name -> must the number be >= 0?
-PRODUCT_OPTIONAL_NUMBERS = {"t0_limit": True, "min_cash_ratio": True, "min_liquid_ratio": True}
+# Optional columns of the contract tables: name -> must the number be >= 0? With the team's
+# extensions the optimizer reads (docs/optimize.md: max_wam_days, target_aum,
+# target_yield_pct): read as numbers there, a cell such as '2.5%' or '1,000,000' was taken as
+# empty, i.e. the default, without a word.
+PRODUCT_OPTIONAL_NUMBERS = {
+    "t0_limit": True,
+    "min_cash_ratio": True,
+    "min_liquid_ratio": True,
+    "max_wam_days": True,
+    "target_aum": True,
+    "target_yield_pct": False,
+}
 # Ranges of numbers whose unit is fixed by the contract: (lowest, highest, what the unit is).
 # Far outside them a value is a typing or unit error that passed every other check and then
 # overflowed a yield, a price or the solver (fees of 1e9 bp, Shibor at 1e300 %, 10,000 CNY of
@@ -75,6 +85,7 @@ VALUE_RANGES: dict[str, tuple[float, float, str]] = {
     "min_liquid_ratio": (0.0, 1.0, "as a share of AUM (0.10 = 10 %)"),
     "income_per_10k": (-100.0, 100.0, "CNY a day per 10,000 units (100 = 1 % of a unit's value)"),
     "yield_7d": (-100.0, 100.0, "percent a year"),
+    "target_yield_pct": (-100.0, 100.0, "percent a year"),
     "rate": (-100.0, 100.0, "percent a year"),  # every market rate, benchmark_yield_7d included
 }
 FLOW_AMOUNTS = ("subscriptions", "redemptions", "aum")

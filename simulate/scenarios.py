@@ -55,7 +55,7 @@ from rainmaker import __version__
 from rainmaker.assets import bucket, rate_fallbacks
 from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.dataset import Dataset, DateLike, load_dataset, parse_day
-from rainmaker.errors import DataError, UsageError
+from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.validation import VALUE_RANGES, read_cells, table_files
 from simulate.market import PEER_MIX
 
@@ -514,6 +514,7 @@ def rate_shock(
     )
     rates = [c for c in market.columns if c not in _NOT_RATES]
     tenors = {c: t for c in rates if (t := tenor_days(c)) is not None}
+    _check_rates_are_numbers(market, list(tenors), dataset.files.get("market", "market.csv"))
     reference = tenor or RATE_REFERENCE[shape]
     if tenor is None and reference not in market.columns:
         reference = "shibor_1w"  # the contract requires only shibor_on and shibor_1w
@@ -569,6 +570,40 @@ def rate_shock(
     )
     record = _record("rate-shock", preset, params, seed, dataset, figures)
     return Scenario(result, record, effects)
+
+
+def _check_rates_are_numbers(market: pd.DataFrame, columns: Sequence[str], file: str) -> None:
+    """Refuse a rate column with text in it: validation keeps a column the contract does not
+    check as it is (``dr007`` with ``n/a`` on a holiday, SPEC §1: kept and ignored), but the
+    shock moves every column whose name has a tenor, and text cannot move (it stopped with an
+    unexpected error, exit 1).
+
+    Raises:
+        DataError: naming the file, each such column, its first days and values.
+    """
+    problems = []
+    for column in columns:
+        cells = market[column]
+        numbers = pd.to_numeric(cells, errors="coerce")
+        text = (cells.notna() & numbers.isna()).to_numpy()
+        if text.any():
+            days = ", ".join(
+                f"{day:%Y-%m-%d} ({value!r})"
+                for day, value in zip(
+                    market["date"].loc[text].head(3), cells.loc[text].head(3), strict=True
+                )
+            )
+            problems.append(
+                Problem(
+                    file,
+                    column,
+                    f"text on {int(text.sum())} day(s), first {days}: a rate-shock moves every "
+                    "rate column whose name has a tenor; expected numbers, percent p.a., empty "
+                    "cells, or the column left out",
+                )
+            )
+    if problems:
+        raise DataError(problems)
 
 
 def _check_rates_in_range(market: pd.DataFrame, columns: Sequence[str]) -> None:

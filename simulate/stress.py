@@ -733,6 +733,8 @@ class StressResult:
             no book to shock), when every product was asked for; see :attr:`warnings`.
         coarse: the warning of :func:`simulate.portfolio.coarse_money_note` when a book is too
             small for money kept in whole fen, else empty.
+        stale: the warning of :func:`optimize.portfolio.missing_snapshot_note` when holdings.csv
+            has no row dated on the as-of day (its books are not read), else empty.
     """
 
     as_of: pd.Timestamp
@@ -747,6 +749,7 @@ class StressResult:
     closed: tuple[str, ...] = ()
     empty: tuple[str, ...] = ()
     coarse: str = ""
+    stale: str = ""
 
     @property
     def warnings(self) -> list[str]:
@@ -767,6 +770,8 @@ class StressResult:
             )
         if self.coarse:
             said.append(self.coarse)
+        if self.stale:
+            said.append(self.stale)
         return said
 
     def __repr__(self) -> str:
@@ -798,6 +803,8 @@ def run_stress(
             with flows that day has; and as :func:`build_books`.
     """
     import time
+
+    from optimize.portfolio import missing_snapshot_note  # the plan's warning, worded once
 
     began = time.perf_counter()
     workdays = Workdays()
@@ -891,6 +898,14 @@ def run_stress(
         closed=closed,
         empty=empty,
         coarse=coarse_money_note({p: b.net_assets for p, b in books.items()}) or "",
+        stale=(
+            missing_snapshot_note(
+                dataset.tables["holdings"], as_of, dataset.files.get("holdings", "holdings.csv")
+            )
+            or ""
+            if "holdings" in dataset.tables
+            else ""
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from forecast.market import (
     MARKET_QUANTILES,
     SEASON_CLASSES,
     market_forecast,
+    market_score_table,
     score_market_forecast,
     season_classes,
 )
@@ -108,3 +109,44 @@ def test_days_off_carry_the_last_working_day(market: pd.DataFrame) -> None:
     # as of a Friday, the weekend is today's publication
     friday = market_forecast(market, "2021-03-05", 2)
     np.testing.assert_allclose(friday.median_pct, np.repeat(friday.today_pct[:, None], 2, 1))
+
+
+@pytest.mark.parametrize("shift", [-3.0, "zero"])
+def test_rates_at_or_below_zero_are_forecast_in_percent(
+    market: pd.DataFrame, shift: float | str
+) -> None:
+    # market.csv allows rates from -100 to 100: a series with a zero or negative rate in its
+    # history is modelled in percent, not in logs, whose floor of 0.01 % forecast -0.5 % at
+    # +0.01 % (MAE 164 bp against the random walk's 4 on the sample's Shibor less 3 points)
+    rates = [c for c in market.columns if c != "date"]
+    low = (
+        market.assign(**{c: 0.0 for c in rates})
+        if shift == "zero"
+        else market.assign(**{c: market[c] + shift for c in rates})
+    )
+    fc = market_forecast(low, "2022-04-29", 7)
+    assert (fc.today_pct < 0.01).any()
+    np.testing.assert_allclose(fc.median_pct[:, 0], fc.today_pct, atol=0.2)
+    assert (fc.quantiles_pct[0.1][:, 0] <= fc.today_pct + 0.2).all()
+    origins = pd.date_range("2022-04-01", periods=4, freq="7D")
+    score = score_market_forecast(low, origins, 7)
+    assert (score["mae_bp"] <= 3 * score["mae_rw_bp"] + 1e-9).all()
+    if shift == "zero":
+        assert (score["mae_bp"] == 0).all() and (score["coverage_80"] == 1.0).all()
+
+
+def test_skill_is_undefined_where_only_the_random_walk_is_exact(market: pd.DataFrame) -> None:
+    # every rate flat at 2 % from January: the overnight median moves by its month-end effect,
+    # the random walk makes no error; skill read 0 ("as good as the random walk")
+    flat = market.copy()
+    late = flat["date"] >= "2022-01-01"
+    for column in flat.columns[1:]:
+        flat.loc[late, column] = 2.0
+    origins = pd.date_range("2022-05-16", periods=3, freq="7D")
+    score = score_market_forecast(flat, origins, 14, series=["shibor_on", "shibor_3m"])
+    moved = score.loc[score["series"] == "shibor_on"]
+    assert (moved["mae_bp"] > 0).all() and (moved["mae_rw_bp"] == 0).all()
+    assert moved["skill"].isna().all()
+    held = score.loc[score["series"] == "shibor_3m"]
+    assert (held["mae_bp"] == 0).all() and (held["skill"] == 0).all()
+    assert "  n/a 100%" in market_score_table(score)

@@ -21,7 +21,7 @@ from forecast.features import (
 )
 from forecast.global_model import GlobalLightGBM
 from forecast.naive import RecentMean, SeasonalNaive
-from forecast.panel import Panel, build_panel, fill_censored
+from forecast.panel import Panel, PanelWarning, build_panel, fill_censored
 from forecast.selection import Candidate, candidate_forecast, candidates, score_candidates, select
 from forecast.statistical import CalendarETS
 from forecast.theta import CalendarTheta
@@ -49,6 +49,31 @@ def test_panel_holds_only_rows_up_to_the_as_of_day(dataset) -> None:
     assert panel.market.index[-1] == pd.Timestamp("2020-06-30")
     # The product launched in 2021 is not there yet.
     assert "T0004" not in panel.product_ids
+
+
+def test_a_product_whose_rows_stop_with_assets_is_named_with_its_last_row(dataset) -> None:
+    # T0001's feed three days behind, T0002 fully redeemed before it stopped: the warning said
+    # both "closed before the as-of day"; the one that still held assets is named with its
+    # last row and aum (a feed not landed yet, left out of today's plan)
+    flows = dataset.flows
+    as_of = pd.Timestamp("2021-03-31")
+    behind = (flows["product_id"] == "T0001") & (flows["date"] > as_of - pd.Timedelta(days=3))
+    closing = (flows["product_id"] == "T0002") & (flows["date"] > as_of - pd.Timedelta(days=5))
+    cut = flows.loc[~behind & ~closing].copy()
+    last = (cut["product_id"] == "T0002") & (cut["date"] == as_of - pd.Timedelta(days=5))
+    cut.loc[last, "aum"] = 0.0
+    held = cut.loc[(cut["product_id"] == "T0001") & (cut["date"] == "2021-03-28"), "aum"]
+    with pytest.warns(PanelWarning) as caught:
+        panel = build_panel(dataclasses.replace(dataset, flows=cut), as_of)
+    assert "T0001" not in panel.product_ids and "T0002" not in panel.product_ids
+    (said,) = [str(w.message) for w in caught if issubclass(w.category, PanelWarning)]
+    assert said.startswith("no flows on 2021-03-31 for 2 product(s) (T0001, T0002): they are not")
+    assert f"T0001's last row 2021-03-28 has aum {float(held.iloc[0]):,.0f}: a feed" in said
+    assert "T0002's" not in said
+    # products that closed with nothing left keep the short warning
+    only_closed = cut.loc[cut["product_id"] != "T0001"]
+    with pytest.warns(PanelWarning, match="T0002\\): they closed before the as-of day and"):
+        build_panel(dataclasses.replace(dataset, flows=only_closed), as_of)
 
 
 def test_censored_days_are_where_subscriptions_reached_the_quota(dataset, panel) -> None:

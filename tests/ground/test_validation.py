@@ -214,6 +214,43 @@ CELL_CASES = {
         "range",
         (4,),
     ),
+    # the optimizer's team columns of products.csv (docs/optimize.md) were read as numbers
+    # there, each bad cell taken as empty (the default) without a word
+    "team WAM cap in words": (
+        "products.csv",
+        set_cell(0, "max_wam_days", "sixty"),
+        "max_wam_days",
+        "number",
+        (2,),
+    ),
+    "target AUM with thousands separators": (
+        "products.csv",
+        set_cell(1, "target_aum", "1,000,000"),
+        "target_aum",
+        "number",
+        (3,),
+    ),
+    "negative target AUM": (
+        "products.csv",
+        set_cell(1, "target_aum", "-5"),
+        "target_aum",
+        "negative",
+        (3,),
+    ),
+    "target yield with a percent sign": (
+        "products.csv",
+        set_cell(2, "target_yield_pct", "2.5%"),
+        "target_yield_pct",
+        "number",
+        (4,),
+    ),
+    "target yield in basis points": (
+        "products.csv",
+        set_cell(2, "target_yield_pct", "250"),
+        "target_yield_pct",
+        "percent a year",
+        (4,),
+    ),
     "income of a whole unit a day": (
         "flows.csv",
         set_cell(7, "income_per_10k", "10000"),
@@ -275,6 +312,15 @@ def test_optional_columns_may_be_empty(dataset: Path) -> None:
     # (an optional Shibor tenor is not such a column: test_an_optional_tenor_with_a_gap...)
     report = validate_dataset(dataset)
     assert report.ok, report.summary()
+
+
+def test_the_team_columns_of_products_may_be_empty_or_numbers(dataset: Path) -> None:
+    edit(dataset, "products.csv", set_cell(0, "max_wam_days", "60"))
+    edit(dataset, "products.csv", set_cell(1, "target_aum", "5e9"))
+    edit(dataset, "products.csv", set_cell(2, "target_yield_pct", "-0.5"))
+    report = validate_dataset(dataset)
+    assert report.ok, report.summary()
+    assert report.parsed["products"]["target_yield_pct"].dtype == float
 
 
 def test_negative_rates_are_accepted(dataset: Path) -> None:

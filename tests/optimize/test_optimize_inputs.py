@@ -469,3 +469,45 @@ def test_an_unbounded_exposure_multiple_gives_max_slots() -> None:
     unbounded = slots(1e300)
     assert (unbounded == slots(1e6)).all()
     assert unbounded.max() == load_settings().exposure.max_slots
+
+
+def test_the_term_rate_guess_names_the_market_file_read(small_dataset: Path) -> None:
+    # a market.parquet without shibor_6m: the warning named market.csv, a file the
+    # data set does not have (Parquet wins, SPEC §1)
+    pd.read_csv(small_dataset / "market.csv").to_parquet(small_dataset / "market.parquet")
+    (small_dataset / "market.csv").unlink()
+    dataset = load_dataset(small_dataset)
+    _, warnings = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    guessed = [w for w in warnings if "no term premium" in w]
+    assert len(guessed) == 1, warnings
+    assert guessed[0].startswith("market.parquet has no shibor_6m"), guessed
+
+
+def test_holdings_dated_before_the_as_of_day_are_said_to_be_set_aside(small_dataset: Path) -> None:
+    # a holdings feed one day behind the flows: its rows of the day before are not read (a
+    # snapshot is read on its own day) and every product gets a default ladder; the warning
+    # said only "no holdings for 3 product(s)", not that holdings.csv had been set aside
+    pd.DataFrame(
+        {
+            "date": ["2021-04-08", "2021-04-09", "2021-04-11"],
+            "product_id": ["P001", "P001", "P001"],
+            "bucket": ["cash", "cash", "cash"],
+            "amount_cny": [1e7, 1e7, 1e7],
+            "rate_pct": ["", "", ""],
+            "maturity_date": ["", "", ""],
+        }
+    ).to_csv(small_dataset / "holdings.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    _, warnings = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    (stale,) = [w for w in warnings if w.startswith("holdings.csv, column 'date'")]
+    assert "no holdings dated on the as-of day 2021-04-10 (the latest 2021-04-09)" in stale
+    assert "2021-04-11" not in stale  # no look-ahead
+    # a snapshot on the as-of day is read, without the warning
+    _, warnings = inputs_from_forecast(
+        dataset, "2021-04-09", fake_forecast(dataset, "2021-04-09"), load_settings()
+    )
+    assert not [w for w in warnings if "column 'date'" in w]

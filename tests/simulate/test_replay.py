@@ -223,6 +223,21 @@ def test_replay_starts_from_the_aum_of_the_day_before_start() -> None:
     check_conservation(dataset, daily)
 
 
+def test_a_listed_product_without_flows_is_not_called_unknown() -> None:
+    # T3 is in products.csv but has no flows: 'unknown product(s) T3' sent the reader to check
+    # an id that is there; the message says what it lacks, and lists the first ids only
+    dataset = tiny_dataset(3, n_products=3)
+    idle = dataclasses.replace(
+        dataset, flows=dataset.flows.loc[dataset.flows["product_id"] != "T3"]
+    )
+    with pytest.raises(UsageError) as caught:
+        replay(idle, "2021-09-10", "2021-09-12", NoPolicy(), products=["T3", "NOPE"])
+    assert str(caught.value) == (
+        "unknown product(s) NOPE; product(s) T3 of products.csv have no flows; expected "
+        "products with flows: T1, T2"
+    )
+
+
 def test_subset_of_products_and_bad_windows() -> None:
     dataset = tiny_dataset(3, n_products=3)
     daily = replay(dataset, "2021-09-10", "2021-09-12", NoPolicy(), products=["T2"]).daily

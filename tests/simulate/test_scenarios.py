@@ -497,3 +497,29 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(args + extra) == 2
     assert "rainmaker scenario:" in capsys.readouterr().err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_rate_column_with_text_is_refused_naming_it(tmp_path: Path, capsys):
+    """dr007 with 'n/a' on some days validates (a column the validation keeps as it is) but
+    the rate-shock moves every column whose name has a tenor: it stopped with "unexpected
+    error: TypeError" (exit 1). It exits 2 naming the file, the column and the first days,
+    and writes nothing."""
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(tmp_path / "data", n_products=2, n_days=60)
+    market = pd.read_csv(folder / "market.csv", dtype=str, keep_default_na=False)
+    market["dr007"] = market["shibor_1w"]
+    market.loc[[3, 9], "dr007"] = "n/a"
+    market.to_csv(folder / "market.csv", index=False)
+    assert main(["validate", "--data", str(folder)]) == 0
+    out = tmp_path / "shocked"
+    argv = ["scenario", "--data", str(folder), "--out", str(out), "--kind", "rate-shock"]
+    assert main([*argv, "--start", "2021-04-01", "--size-bp", "100"]) == 2
+    err = capsys.readouterr().err
+    days = pd.to_datetime(market["date"]).iloc[[3, 9]].dt.strftime("%Y-%m-%d").tolist()
+    assert f"market.csv, column 'dr007': text on 2 day(s), first {days[0]} ('n/a')" in err
+    assert "unexpected error" not in err and not out.exists()
+    # numbers with empty cells are shocked where present
+    market.loc[[3, 9], "dr007"] = ""
+    market.to_csv(folder / "market.csv", index=False)
+    assert main([*argv, "--start", "2021-04-01", "--size-bp", "100"]) == 0

@@ -709,3 +709,25 @@ def test_a_product_without_flows_on_the_as_of_day_is_named_as_written(small, tmp
     with pytest.raises(UsageError) as caught:
         build_books(cut, cut.flows["date"].max(), ["P001", "P003"])
     assert str(caught.value).startswith(f"no flows on {flows['date'].max():%Y-%m-%d} for P003; ")
+
+
+def test_holdings_dated_before_the_as_of_day_are_said_to_be_set_aside(small, tmp_path):
+    # holdings.csv one day behind: its books were silently replaced by default ladders
+    from rainmaker.dataset import load_dataset
+    from simulate.stress import run_stress
+
+    folder = tmp_path / "late"
+    folder.mkdir()
+    for f in small.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    holdings = pd.read_csv(small / "holdings.csv").assign(date="2021-04-08")
+    holdings.to_csv(folder / "holdings.csv", index=False)
+    found = run_stress(load_dataset(folder), pd.Timestamp("2021-04-09"), load_scenarios())
+    assert {b.source for b in found.books.values()} == {"default"}
+    assert [w for w in found.warnings if "holdings.csv" in w] == [
+        "holdings.csv, column 'date': no holdings dated on the as-of day 2021-04-09 (the latest "
+        "2021-04-08): the file is not read and each product's book is assumed; expected a "
+        "snapshot of the holdings at the end of the as-of day"
+    ]
+    on_day = run_stress(load_dataset(small), pd.Timestamp("2021-04-09"), load_scenarios())
+    assert not [w for w in on_day.warnings if "holdings.csv" in w]

@@ -128,9 +128,13 @@ class AlertsView(ReportView):
                 }
                 own = "plan_" if floor > minimum * (1 + RATIO_TOLERANCE) else ""
                 if share[at] < floor * (1 - RATIO_TOLERANCE):
+                    # below the regulator's floor is critical (the scheduled job stops on it);
+                    # below only the plan's own (a managed book's 48.5 %, say) is a warning: a
+                    # design choice of the plan's, not the law, often weeks ahead
+                    legal = share[at] >= minimum * (1 - RATIO_TOLERANCE)
                     found.append(
                         alert(
-                            "critical",
+                            "warning" if own and legal else "critical",
                             "floor",
                             product,
                             self.words[f"alert_{own}floor_breach"].format(**fields),

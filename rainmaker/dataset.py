@@ -24,7 +24,7 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.errors import DataError, Problem, UsageError, first_few
 from rainmaker.validation import (
     FIRST_YEAR,
     ISO_DATE,
@@ -163,6 +163,22 @@ class Dataset:
     def product_ids(self) -> tuple[str, ...]:
         """Sorted ids of the products that have flows (``products`` may list more)."""
         return tuple(sorted(self.flows["product_id"].unique()))
+
+    def without_flows(self, asked: Sequence[str]) -> str | None:
+        """What is wrong with the ids of ``asked`` that have no flows, in a message's words;
+        None when every one has flows. An id that ``products`` does not list is unknown; one it
+        lists without a flows row is not unknown, and is said to have no flows."""
+        unknown = sorted(set(asked) - set(self.product_ids))
+        if not unknown:
+            return None
+        listed = set(self.products["product_id"].astype(str))
+        stray = [p for p in unknown if p not in listed]
+        idle = [p for p in unknown if p in listed]
+        said = [f"unknown product(s) {first_few(stray)}"] if stray else []
+        if idle:
+            table = self.files.get("products", "products.csv")
+            said.append(f"product(s) {first_few(idle)} of {table} have no flows")
+        return f"{'; '.join(said)}; expected products with flows: {first_few(self.product_ids)}"
 
     def products_on(self, day: pd.Timestamp) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The products with a flows row dated ``day``, and those of them whose ``aum`` that

@@ -92,7 +92,7 @@ import pandas as pd
 from rainmaker.assets import bucket_rates
 from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.dataset import Dataset
-from rainmaker.errors import DataError, Problem, UsageError, first_few
+from rainmaker.errors import DataError, Problem, UsageError
 from rainmaker.investment_mix import ManagedMix, read_investment_mix
 from rainmaker.investment_mix import managed_mixes as ground_managed_mixes
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
@@ -473,19 +473,9 @@ def replayed_products(
     if products is None:
         chosen = known
     else:
-        unknown = sorted(set(products) - set(known))
-        if unknown:
-            # a product of products.csv without a flows row is not unknown: say what it lacks
-            listed = set(dataset.products["product_id"].astype(str))
-            idle = [p for p in unknown if p in listed]
-            stray = [p for p in unknown if p not in listed]
-            said = [f"unknown product(s) {first_few(stray)}"] if stray else []
-            if idle:
-                table = dataset.files.get("products", "products.csv")
-                said.append(f"product(s) {first_few(idle)} of {table} have no flows")
-            raise UsageError(
-                f"{'; '.join(said)}; expected products with flows: {first_few(list(known))}"
-            )
+        wrong = dataset.without_flows(products)
+        if wrong:
+            raise UsageError(wrong)
         chosen = tuple(sorted(set(products)))
     flows = dataset.flows
     in_window = flows.loc[

@@ -397,6 +397,17 @@ def test_bad_parameters_are_usage_errors(sample: Dataset, call, message):
         call(sample)
 
 
+def test_a_listed_product_without_flows_is_not_called_unknown(sample: Dataset):
+    # P03 is in products.csv: without its flows it has none, as backtest --products says
+    idle = dataclasses.replace(sample, flows=sample.flows.loc[sample.flows["product_id"] != "P03"])
+    with pytest.raises(UsageError) as caught:
+        stress_run(idle, START, products=["P03", "P99"])
+    assert str(caught.value).startswith(
+        "unknown product(s) P99; product(s) P03 of products.csv have no flows; expected "
+        "products with flows: P01, P02, P04, P05, P06, ..."
+    )
+
+
 def test_write_is_atomic_and_refuses_a_full_folder(
     sample: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

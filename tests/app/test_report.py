@@ -223,21 +223,23 @@ def test_a_plan_floor_above_the_rule_is_named_the_plans(lang):
 def test_below_the_plans_own_floor_is_a_warning_below_the_regulators_is_critical(lang):
     """A plan 0.3 points under its own floor (48.5 %) on a late day of the horizon is worth a
     warning, not a stop of the scheduled job (exit 6); under the regulator's floor it is."""
-    inputs = _hand_made_inputs()
-    own = inputs.plan.assign(
-        liquidity_buffer=np.where(inputs.plan["product_id"] == "P001", 4.82e8, 9e8),
-        regulatory_floor=np.where(inputs.plan["product_id"] == "P001", 4.85e8, 1e8),
-    )
-    report = render_report(_hand_made_inputs(plan=own), lang)
-    floor = [a for a in report.alerts if a["kind"] == "floor" and a["product_id"] == "P001"]
-    assert [a["severity"] for a in floor] == ["warning"]
-    legal = inputs.plan.assign(
-        liquidity_buffer=np.where(inputs.plan["product_id"] == "P001", 0.5e8, 9e8),
-        regulatory_floor=np.where(inputs.plan["product_id"] == "P001", 4.85e8, 1e8),
-    )
-    report = render_report(_hand_made_inputs(plan=legal), lang)
-    floor = [a for a in report.alerts if a["kind"] == "floor" and a["product_id"] == "P001"]
-    assert [a["severity"] for a in floor] == ["critical"]
+
+    def severities(buffer: float) -> list[str]:
+        inputs = _hand_made_inputs()
+        mine = inputs.plan["product_id"] == "P001"
+        plan = inputs.plan.assign(
+            liquidity_buffer=np.where(mine, buffer, 9e8),
+            regulatory_floor=np.where(mine, 4.85e8, 1e8),
+        )
+        report = render_report(_hand_made_inputs(plan=plan), lang)
+        return [
+            a["severity"]
+            for a in report.alerts
+            if a["kind"] == "floor" and a["product_id"] == "P001"
+        ]
+
+    assert severities(4.82e8) == ["warning"]  # 48.2 % of AUM: the regulator's 10 % holds
+    assert severities(0.5e8) == ["critical"]  # 5 %
 
 
 def test_solver_status_and_violations_raise_alerts():

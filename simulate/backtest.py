@@ -405,7 +405,8 @@ def run_backtest(
             f"null for {len(few)} product(s) ({first_few(few)}){whole}: fewer than "
             f"{MIN_VOLATILITY_DAYS} days of the window have a 7-day yield "
             "(the first six days replayed have none without earlier income_per_10k: a --warmup "
-            "of 6 days or more gives them; a product launched days before --end has few)",
+            "of 6 days or more gives them; a product launched days before --end has few, "
+            "and one fully redeemed has none from the day it holds nothing)",
             file=sys.stderr,
             flush=True,
         )

@@ -817,7 +817,12 @@ class _World:
             sell_to_hold=d.cash_to_sell_for(asked),
             redeem_all=closing,
         )
-        p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], result.income_per_10k]
+        # a product that holds no unit and earned on none (fully redeemed) has no 万份收益 that
+        # day, not one of 0: its 7-day yield is undefined until units earn again, and its
+        # figures cover the days it was open (a yield of 0 read as −221 bp of excess)
+        closed = result.units <= 0 and result.earning_units <= 0
+        income = math.nan if closed else result.income_per_10k
+        p.income_window = [*p.income_window[-YIELD_PRIOR_DAYS:], income]
         p.aum_replay = result.aum
         p.aum_history = float(hist["aum"])
         # shadow pricing (影子定价): the book marked to the day's curve, no sale spread
@@ -831,7 +836,7 @@ class _World:
             "subscriptions": result.subscriptions,
             "redemptions": result.redemptions,
             "aum": result.aum,
-            "income_per_10k": result.income_per_10k,
+            "income_per_10k": income,
             "yield_7d": float(yield_7d(np.asarray(p.income_window))[-1]),
             "benchmark_yield_7d": self.benchmark,
             "liquidity_buffer": result.liquidity_buffer,

@@ -367,6 +367,33 @@ def test_a_product_closed_by_a_full_redemption_closes_in_the_replay() -> None:
     check_conservation(dataset, result.daily)
 
 
+def test_a_product_that_holds_nothing_has_no_yield_not_a_yield_of_0() -> None:
+    """History redeems every unit of T2 on 2021-09-15 and keeps sending its rows, at 0: from
+    the next day it has no 万份收益 (nothing held, nothing earned), so no 7-day yield, and its
+    figures cover the days it was open; a yield of 0 read as about −200 bp of excess."""
+    dataset = tiny_dataset(6, n_products=2, flow_share=0.01)
+    flows = dataset.flows.copy()
+    day = pd.Timestamp("2021-09-15")
+    t2 = flows["product_id"] == "T2"
+    row = flows.index[t2 & (flows["date"] == day)][0]
+    income = round(flows.loc[row - 1, "aum"] * 0.02 / 365, 2)
+    flows.loc[row, ["subscriptions", "demand"]] = 0.0
+    flows.loc[row, "redemptions"] = flows.loc[row - 1, "aum"] + income
+    after = t2 & (flows["date"] >= day)
+    flows.loc[after, "aum"] = 0.0
+    flows.loc[after & (flows["date"] > day), ["subscriptions", "redemptions", "demand"]] = 0.0
+    dataset = dataclasses.replace(dataset, flows=flows)
+    result = replay(dataset, "2021-09-10", "2021-09-25", NoPolicy())
+    rows = result.daily.loc[result.daily["product_id"] == "T2"].set_index("date")
+    assert rows.loc[day, "aum"] == 0.0 and np.isfinite(rows.loc[day, "income_per_10k"])
+    later = rows.loc[rows.index > day]
+    assert len(later) == 10
+    assert later["income_per_10k"].isna().all() and later["yield_7d"].isna().all()
+    figures = result.metrics["products"]["T2"]
+    assert figures["days"] == 6  # 10 to 15 September
+    assert abs(figures["mean_excess_bp"]) < 100
+
+
 def test_large_redemptions_are_deferred_to_the_next_working_day_when_the_world_says_so() -> None:
     dataset = tiny_dataset(6, n_products=1, flow_share=0.01)
     flows = dataset.flows.copy()

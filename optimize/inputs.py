@@ -647,7 +647,7 @@ def inputs_from_forecast(
     rates_today = {name: float(rate_history[name].iloc[-1]) for name in rate_history.columns}
     # the buckets the plan may buy that are priced off another tenor's rate: a guess to say
     fallback = rate_fallback_note(
-        market.columns, settings.purchases.buckets, data.files.get("market", "market.csv")
+        market.columns, settings.purchases.buckets, data.file_name("market")
     )
     if fallback is not None:
         warnings.append(fallback)
@@ -968,7 +968,7 @@ def _starting_portfolio(
             holdings, today, ids, rates_today["cash"], file="holdings", aum_cny=aum_cny
         )
     elif "holdings" in data.tables:
-        file = data.files.get("holdings", "holdings.csv")
+        file = data.file_name("holdings")
         holdings = read_holdings(
             data.tables["holdings"], today, ids, rates_today["cash"], file=file, aum_cny=aum_cny
         )
@@ -1091,7 +1091,7 @@ def _channel_sales(
         plan = read_sales_plan(
             data.tables["sales_plan"],
             set(channel_of.values()),
-            file=data.files.get("sales_plan", "sales_plan.csv"),
+            file=data.file_name("sales_plan"),
             size_cny=float(flows.loc[flows["date"] == today, "aum"].sum()),
         )
         sales = sales_requirements(plan, channel_of, data.flows, today, dates)

@@ -154,9 +154,7 @@ def _warn_of(dataset: Dataset) -> None:
 
     for warning in dataset.warnings:
         _warn(f"warning: {warning}")
-    note = rate_fallback_note(
-        dataset.market.columns, file=dataset.files.get("market", "market.csv")
-    )
+    note = rate_fallback_note(dataset.market.columns, file=dataset.file_name("market"))
     if note is not None:
         _warn(f"warning: {note}")
 
@@ -187,7 +185,7 @@ def _check_team_tables(dataset: Dataset) -> None:
     checks: dict[str, Callable[[], object]] = {
         "holders": lambda: top10_shares(dataset, dataset.last_date),
         MIX_TABLE: lambda: read_investment_mix(
-            dataset.tables, dataset.files.get(MIX_TABLE, f"{MIX_TABLE}.csv"), products
+            dataset.tables, dataset.file_name(MIX_TABLE), products
         ),
         # the cash rate only fills empty rates of cash rows in the frame returned
         "holdings": lambda: read_holdings(
@@ -195,13 +193,13 @@ def _check_team_tables(dataset: Dataset) -> None:
             dataset.last_date,
             products,
             0.0,
-            dataset.files.get("holdings", "holdings.csv"),
+            dataset.file_name("holdings"),
             aum_cny=last_aum.to_dict(),
         ),
         "sales_plan": lambda: read_sales_plan(
             dataset.tables["sales_plan"],
             channels,
-            dataset.files.get("sales_plan", "sales_plan.csv"),
+            dataset.file_name("sales_plan"),
             size_cny=float(last_aum.sum()),
         ),
         "exposure_response": lambda: response_table(dataset),

@@ -164,6 +164,11 @@ class Dataset:
         """Sorted ids of the products that have flows (``products`` may list more)."""
         return tuple(sorted(self.flows["product_id"].unique()))
 
+    def file_name(self, stem: str) -> str:
+        """The file table ``stem`` was read from (``market.parquet``), for messages; the CSV's
+        name where the data set was not read from files or lacks the table."""
+        return self.files.get(stem, f"{stem}.csv")
+
     def without_flows(self, asked: Sequence[str]) -> str | None:
         """What is wrong with the ids of ``asked`` that have no flows, in a message's words;
         None when every one has flows. An id that ``products`` does not list is unknown; one it
@@ -176,7 +181,7 @@ class Dataset:
         idle = [p for p in unknown if p in listed]
         said = [f"unknown product(s) {first_few(stray)}"] if stray else []
         if idle:
-            table = self.files.get("products", "products.csv")
+            table = self.file_name("products")
             said.append(f"product(s) {first_few(idle)} of {table} have no flows")
         return f"{'; '.join(said)}; expected products with flows: {first_few(self.product_ids)}"
 
@@ -247,7 +252,7 @@ class Dataset:
             raise DataError(
                 [
                     Problem(
-                        self.files.get("market", "market.csv"),
+                        self.file_name("market"),
                         "date",
                         f"no market publication on or before {first:%Y-%m-%d} ({since}); "
                         "expected market rows from on or before the first day needed",

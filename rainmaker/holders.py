@@ -31,7 +31,7 @@ def top10_shares(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, float]:
     table = dataset.tables.get(HOLDERS_TABLE)
     if table is None:
         return {}
-    file = dataset.files.get(HOLDERS_TABLE, f"{HOLDERS_TABLE}.csv")
+    file = dataset.file_name(HOLDERS_TABLE)
     missing = [c for c in ("date", "product_id", "top10_share") if c not in table.columns]
     if missing:
         raise DataError(

@@ -316,7 +316,7 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
     table = dataset.tables.get("exposure_response")
     if table is None:
         return {}
-    file = dataset.files.get("exposure_response", "exposure_response.csv")
+    file = dataset.file_name("exposure_response")
     missing = [c for c in ("product_id", "a", "e0") if c not in table.columns]
     if missing:
         raise DataError(
@@ -378,7 +378,7 @@ def managed_mixes(
     if first_day is None:
         table = read_investment_mix(
             dataset.tables,
-            dataset.files.get("investment_mix", "investment_mix.csv"),
+            dataset.file_name("investment_mix"),
             known=dataset.products["product_id"].astype(str).tolist(),
         )
         return {pid: table.get(pid) or ManagedMix() for pid in product_ids}
@@ -681,7 +681,7 @@ def replay(
                 raise DataError(
                     [
                         Problem(
-                            data.files.get("market", "market.csv"),
+                            data.file_name("market"),
                             "date",
                             f"no market rates on {day:%Y-%m-%d}",
                         )

@@ -514,7 +514,7 @@ def rate_shock(
     )
     rates = [c for c in market.columns if c not in _NOT_RATES]
     tenors = {c: t for c in rates if (t := tenor_days(c)) is not None}
-    _check_rates_are_numbers(market, list(tenors), dataset.files.get("market", "market.csv"))
+    _check_rates_are_numbers(market, list(tenors), dataset.file_name("market"))
     reference = tenor or RATE_REFERENCE[shape]
     if tenor is None and reference not in market.columns:
         reference = "shibor_1w"  # the contract requires only shibor_on and shibor_1w

@@ -403,12 +403,12 @@ def build_books(
             as_of,
             list(product_ids),
             float(rates["cash"].iloc[-1]),
-            dataset.files.get("holdings", "holdings.csv"),
+            dataset.file_name("holdings"),
             aum_cny=today["aum"].astype(float).to_dict(),
         )
     table = read_investment_mix(
         dataset.tables,
-        dataset.files.get(TABLE, f"{TABLE}.csv"),
+        dataset.file_name(TABLE),
         known=dataset.products["product_id"].astype(str).tolist(),
     )
     before = as_of + pd.Timedelta(days=1)
@@ -460,7 +460,7 @@ def _held_book(
         raise DataError(
             [
                 Problem(
-                    dataset.files.get("holdings", "holdings.csv"),
+                    dataset.file_name("holdings"),
                     "amount_cny",
                     f"product {pid}: cash sums to {cash:.2f} CNY on {as_of:%Y-%m-%d}; the stress "
                     "test expected cash >= 0 (repo borrowing outstanding is not modelled at the "
@@ -885,6 +885,11 @@ def run_stress(
             {"product_id": pid, "product_type": book.product_type, "book": book.source, **found}
         )
         steps.tick()
+    stale = None
+    if "holdings" in dataset.tables:
+        stale = missing_snapshot_note(
+            dataset.tables["holdings"], as_of, dataset.file_name("holdings")
+        )
     return StressResult(
         as_of=as_of,
         settings=settings,
@@ -898,14 +903,7 @@ def run_stress(
         closed=closed,
         empty=empty,
         coarse=coarse_money_note({p: b.net_assets for p, b in books.items()}) or "",
-        stale=(
-            missing_snapshot_note(
-                dataset.tables["holdings"], as_of, dataset.files.get("holdings", "holdings.csv")
-            )
-            or ""
-            if "holdings" in dataset.tables
-            else ""
-        ),
+        stale=stale or "",
     )
 
 

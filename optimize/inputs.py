@@ -377,10 +377,16 @@ def laddered_rates(rate_history: pd.DataFrame, min_days: int) -> pd.Series:
     tenor = {b.name: b.tenor_days for b in BUCKETS}
     return pd.Series(
         {
-            name: float(rate_history[name].iloc[-max(tenor.get(name, 0), min_days) :].mean())
+            name: _ladder_mean(rate_history[name], tenor.get(name, 0), min_days)
             for name in rate_history.columns
         }
     )
+
+
+def _ladder_mean(rates: pd.Series, tenor_days: int, min_days: int) -> float:
+    """A rate rolled daily into a bucket of ``tenor_days``: its mean over the last
+    max(``tenor_days``, ``min_days``) days, percent p.a."""
+    return float(rates.iloc[-max(tenor_days, min_days) :].mean())
 
 
 def _book_gaps(
@@ -469,12 +475,9 @@ def carry_references(rate_history: pd.DataFrame, min_days: int) -> dict[str, flo
     moves as slowly as the asset.
     """
     # rolling overnight for a bucket's life: the overnight rate laddered over that bucket's tenor
-    # (the tail mean of laddered_rates, read off the one column instead of a frame of copies)
     overnight = rate_history["repo_1d"]
     return {
-        b.name: float(overnight.iloc[-max(b.tenor_days, min_days) :].mean())
-        for b in BUCKETS
-        if b.tenor_days > 1
+        b.name: _ladder_mean(overnight, b.tenor_days, min_days) for b in BUCKETS if b.tenor_days > 1
     }
 
 

@@ -989,11 +989,13 @@ def _shut_days_off(
     forecast's days off, every path; on a weekend day worked, the band of a working weekday
     (:func:`forecast.booking.borrow_weekday_error`); on the working day after a holiday, the
     holiday's orders (:func:`forecast.booking.book_days_off`); say so in ``notes``."""
-    ahead_off = ~workday_flags(dates[0], dates[-1]).to_numpy(dtype=bool)
+    recent = panel.dates[-max(DAYS_OFF_LOOKBACK, WEIGHT_LOOKBACK_DAYS) :]  # all the rules read
+    # the history and the horizon are one run of days (the horizon starts the day after the
+    # as-of day): one reading of the calendar
+    off = ~workday_flags(recent[0], dates[-1]).to_numpy(dtype=bool)
+    past_off, ahead_off = off[: len(recent)], off[len(recent) :]
     if not ahead_off.any():
         return
-    recent = panel.dates[-max(DAYS_OFF_LOOKBACK, WEIGHT_LOOKBACK_DAYS) :]  # all the rules read
-    past_off = ~workday_flags(recent[0], recent[-1]).to_numpy(dtype=bool)
     worked = np.flatnonzero(~past_off)
     trailing = len(past_off) - 1 - worked[-1] if worked.size else len(past_off)
     before = days_off_before(ahead_off, trailing)

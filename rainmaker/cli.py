@@ -503,7 +503,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     end = parse_day(args.end, "--end") if args.end is not None else None
     start = parse_day(args.start, "--start") if args.start is not None else None
     if start is not None and end is not None:
-        check_window(start, end)  # reversed, or too short for the figures
+        check_window(start, end)  # reversed or too short: refused before the data is read
     _at_least(args.horizon, "--horizon", 1, MAX_HORIZON_DAYS)
     _at_least(args.refit_every, "--refit-every", 1)
     _finite_in(args.returning_share, "--returning-share", 0.0, 1.0)
@@ -529,8 +529,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data)
     _warn_of(dataset)
     end = dataset.last_date if end is None else end
+    # a window the defaults make bad (--start on the last flows day, --end left out) is
+    # refused by run_backtest itself, before anything replaces --out
     start = end - pd.Timedelta(days=364) if start is None else start
-    check_window(start, end)  # --start on the last flows day, --end left to default
     products = list(args.products) if args.products is not None else None
     with replaced_whole(args.out) as staged:
         run = run_backtest(

@@ -358,8 +358,8 @@ def run_backtest(
             raise UsageError(f"unknown policy {name!r}; expected one of {', '.join(POLICY_NAMES)}")
     folder = Path(out)
     settings = settings or ReplaySettings()
+    check_window(start, end)  # before the products: a reversed window is said in its words
     replayed = replayed_products(dataset, start, end, products)
-    check_window(start, end)
     first_day = replay_first_day(dataset, start, warmup_days, replayed)
     flows = dataset.flows
     window = flows.loc[

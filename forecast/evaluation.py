@@ -496,9 +496,7 @@ def evaluate_forecast(
             )
             frames.append(_forecast_rows(result.table, actual, scales, origin, name))
             group_frames.append(_group_rows(result, issuers, actual, origin, name))
-            if any(COLLAPSED_INTERVALS in w for w in result.warnings) and (
-                not collapsed or collapsed[-1] != origin
-            ):
+            if origin not in collapsed and any(COLLAPSED_INTERVALS in w for w in result.warnings):
                 collapsed.append(origin)
         seconds["predict"] += time.perf_counter() - started
         steps.tick()

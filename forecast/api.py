@@ -41,6 +41,7 @@ from forecast.booking import (
     days_off_before,
     holiday_shares,
     shut_on_days_off,
+    weekend_shares,
 )
 from forecast.calibration import (
     DEFAULT_HALF_LIFE_DAYS,
@@ -988,7 +989,8 @@ def _shut_days_off(
     """For a flow the product books on working days only (:mod:`forecast.booking`): 0 on the
     forecast's days off, every path; on a weekend day worked, the band of a working weekday
     (:func:`forecast.booking.borrow_weekday_error`); on the working day after a holiday, the
-    holiday's orders (:func:`forecast.booking.book_days_off`); say so in ``notes``."""
+    holiday's orders, and after a single day off that day's
+    (:func:`forecast.booking.book_days_off`); say so in ``notes``."""
     recent = panel.dates[-max(DAYS_OFF_LOOKBACK, WEIGHT_LOOKBACK_DAYS) :]  # all the rules read
     # the history and the horizon are one run of days (the horizon starts the day after the
     # as-of day): one reading of the calendar
@@ -1013,16 +1015,22 @@ def _shut_days_off(
         paths[variable] = borrow_weekday_error(
             point[variable], paths[variable], ahead_off, weekend, shut
         )
-        shares = holiday_shares(np.where(shut, history[-len(recent) :], np.nan), past_off)
+        booked = np.where(shut, history[-len(recent) :], np.nan)
         point[variable], paths[variable] = book_days_off(
-            point[variable], paths[variable], before, ahead_off, shares, rng
+            point[variable],
+            paths[variable],
+            before,
+            ahead_off,
+            holiday_shares(booked, past_off),
+            rng,
+            weekend_shares(booked, past_off),
         )
         said.append(f"{variable} of {int(shut.sum())} product(s)")
     if said:
         notes.append(
             f"{' and '.join(said)} were 0 on every day off of the last {DAYS_OFF_LOOKBACK} days "
             "(booked on working days only): forecast 0 on days off, and the working day after a "
-            "holiday books its orders"
+            "holiday books its orders (after a single day off, that day's)"
         )
 
 

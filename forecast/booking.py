@@ -15,10 +15,16 @@ Monday ``1 + 2w``. :func:`holiday_shares` reads ``w`` from the product's own boo
 the days after its holidays of the last year; :func:`book_days_off` sets the forecast of the
 working day after a holiday to ``(1 + k·w)`` times the forecast's own level of an ordinary
 working day, ``w`` their median, and each path to the same with the share of one past holiday
-drawn for it (each path keeps its error relative to the point forecast).
+drawn for it (each path keeps its error relative to the point forecast). A working day after a
+*single* day off (a make-up Sunday after the Saturday, a Monday after a make-up Saturday) books
+``1 + w`` with a weekend day's share, read the same way from the product's Mondays
+(:func:`weekend_shares`): the models know such a day as a Sunday or a Monday, neither of which
+books one day off's orders.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,6 +39,7 @@ __all__ = [
     "days_off_before",
     "holiday_shares",
     "shut_on_days_off",
+    "weekend_shares",
 ]
 
 # A flow that was exactly 0 on every one of a product's days off in the last DAYS_OFF_LOOKBACK
@@ -114,6 +121,25 @@ def holiday_shares(history: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
         Per product, the shares of its holidays in date order; empty where fewer than
         :data:`WEIGHT_MIN_EVENTS` working days after a holiday have a level to compare with.
     """
+    return _stretch_shares(history, off, lambda before: before >= HOLIDAY_MIN_DAYS)
+
+
+def weekend_shares(history: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
+    """The orders of a weekend day as a share of a working day's, per product and weekend,
+    from a booked flow: :func:`holiday_shares` read on the working days after two days off
+    (the Mondays, which book ``1 + 2w``).
+
+    What a working day after a single day off books (a make-up Sunday after the Saturday, a
+    Monday after a make-up Saturday): the day off is a weekend day, and the models, which know
+    such a day as a Sunday or a Monday, do not know it carries one day of orders, not none or
+    two.
+    """
+    return _stretch_shares(history, off, lambda before: before == 2)
+
+
+def _stretch_shares(history: np.ndarray, off: np.ndarray, after: Callable) -> list[np.ndarray]:
+    """The shares of :func:`holiday_shares` read on the working days whose count of days off
+    before them (:func:`days_off_before`) ``after`` selects."""
     values = np.asarray(history, dtype=float)[-WEIGHT_LOOKBACK_DAYS:]
     days_off = np.asarray(off, dtype=bool)[-WEIGHT_LOOKBACK_DAYS:]
     before = days_off_before(days_off)
@@ -131,8 +157,8 @@ def holiday_shares(history: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
     count = counts[hi] - counts[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         level = np.where(count > 0, total / count, np.nan)
-        after_holiday = (~days_off & (before >= HOLIDAY_MIN_DAYS))[:, None]
-        event = after_holiday & np.isfinite(values) & (level > 0)
+        after_stretch = (~days_off & after(before))[:, None]
+        event = after_stretch & np.isfinite(values) & (level > 0)
         share = np.where(event, (values / level - 1.0) / np.maximum(before, 1)[:, None], np.nan)
     enough = event.sum(axis=0) >= WEIGHT_MIN_EVENTS
     return [
@@ -188,6 +214,7 @@ def book_days_off(
     ahead_off: np.ndarray,
     shares: list[np.ndarray],
     rng: np.random.Generator,
+    single_day_shares: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Book on the working day after a holiday its ``k`` days' orders.
 
@@ -206,6 +233,10 @@ def book_days_off(
         shares: per product, the shares of :func:`holiday_shares`; an empty one leaves the
             product as it is.
         rng: the draws of the holidays (seeded by the caller: the same forecast every run).
+        single_day_shares: per product, the shares of :func:`weekend_shares`: on a working
+            day after a single day off the same is done with ``k = 1`` and these (drawn after
+            the holidays', so a horizon without such a day draws as before); ``None``: left
+            to the models.
 
     Returns:
         New ``(point, paths)``; a product without an ordinary working day in the horizon, or
@@ -216,18 +247,24 @@ def book_days_off(
     before = np.asarray(before, dtype=int)
     working = ~np.asarray(ahead_off, dtype=bool)
     ordinary = working & (before == 0)
-    stretches = np.flatnonzero(working & (before >= HOLIDAY_MIN_DAYS))
-    if not stretches.size or not ordinary.any():
+    if not ordinary.any():
         return point, paths
+    # the level before any day is booked: a single day off's working day is not ordinary
     level = point[:, ordinary].mean(axis=1)
-    for p, held in enumerate(shares):
-        if not held.size or not level[p] > 0:
+    events = [(np.flatnonzero(working & (before >= HOLIDAY_MIN_DAYS)), shares)]
+    if single_day_shares is not None:
+        events.append((np.flatnonzero(working & (before == 1)), single_day_shares))
+    for days, per_product in events:
+        if not days.size:
             continue
-        drawn = held[rng.integers(held.size, size=paths.shape[1])]
-        for day in stretches:
-            if not point[p, day] > 0:
+        for p, held in enumerate(per_product):
+            if not held.size or not level[p] > 0:
                 continue
-            k = before[day]
-            paths[p, :, day] *= level[p] * (1.0 + k * drawn) / point[p, day]
-            point[p, day] = level[p] * (1.0 + k * float(np.median(held)))
+            drawn = held[rng.integers(held.size, size=paths.shape[1])]
+            for day in days:
+                if not point[p, day] > 0:
+                    continue
+                k = before[day]
+                paths[p, :, day] *= level[p] * (1.0 + k * drawn) / point[p, day]
+                point[p, day] = level[p] * (1.0 + k * float(np.median(held)))
     return point, paths

@@ -16,6 +16,7 @@ from forecast.booking import (
     days_off_before,
     holiday_shares,
     shut_on_days_off,
+    weekend_shares,
 )
 from forecast.toy_data import toy_dataset
 from rainmaker.china_calendar import workday_flags
@@ -89,6 +90,48 @@ def test_the_working_day_after_a_holiday_books_its_days_by_hand() -> None:
     np.testing.assert_allclose(new_paths[0][:, :7], paths[0][:, :7])
     np.testing.assert_array_equal(new_point[1], point[1])  # no share: as it was
     np.testing.assert_array_equal(new_paths[1], paths[1])
+
+
+def test_the_share_of_a_weekend_day_is_read_from_the_mondays_by_hand() -> None:
+    # the year of the test above: a weekend's day has 5 of a working day's 10, so each Monday
+    # (two days off before it) books 10 + 2 x 5 = 20: w = (20 / 10 - 1) / 2 = 0.5, one a week
+    # (the 51 Mondays after the first day, less the one inside the week off and the three after
+    # a holiday: 47); a flow whose Mondays book as a working day gives 0
+    off = np.array([d.weekday() >= 5 for d in pd.date_range("2021-03-01", periods=364)])
+    for first, last in ((7 * 10 + 2, 7 * 10 + 4), (7 * 30, 7 * 30 + 4), (7 * 40 + 3, 7 * 40 + 4)):
+        off[first : last + 1] = True
+    before = days_off_before(off)
+    booked = np.where(off, 0.0, 10.0 * (1.0 + np.where(before >= 3, 0.3, 0.5) * before))
+    flat = np.where(off, 0.0, 10.0)
+    shares = weekend_shares(np.column_stack([booked, flat]), off)
+    mondays = int((~off & (before == 2)).sum())
+    assert mondays == 47
+    np.testing.assert_allclose(shares[0], np.full(mondays, 0.5))
+    np.testing.assert_array_equal(shares[1], np.zeros(mondays))
+
+
+def test_the_working_day_after_a_single_day_off_books_it_by_hand() -> None:
+    # horizon Fri Sat(worked) Sun(off) Mon Tue Wed: Monday follows one day off (the make-up
+    # Saturday was worked), so it books its own orders and Sunday's, 1 + 1 x w working days'
+    ahead_off = np.array([0, 0, 1, 0, 0, 0], dtype=bool)
+    before = days_off_before(ahead_off)
+    np.testing.assert_array_equal(before, [0, 0, 0, 1, 0, 0])
+    point = np.array([[10.0, 10.0, 0.0, 19.0, 12.0, 8.0]])
+    paths = np.stack([point, 2 * point], axis=1)
+    holidays = [np.array([0.3, 0.3, 0.3])]  # no holiday in the horizon: not used
+    weekends = [np.array([0.4, 0.5, 0.6])]
+    rng = np.random.default_rng(0)
+    new_point, new_paths = book_days_off(point, paths, before, ahead_off, holidays, rng, weekends)
+    # the ordinary level is (10 + 10 + 12 + 8) / 4 = 10, the Monday books 10 x (1 + 0.5): the
+    # models' 19 (a Monday after two days off) was 4 too many
+    np.testing.assert_allclose(new_point[0], [10, 10, 0, 15, 12, 8])
+    drawn = new_paths[0, :, 3] / 10 / np.array([1, 2]) - 1
+    assert set(np.round(drawn, 9)) <= {0.4, 0.5, 0.6}
+    np.testing.assert_array_equal(np.delete(new_paths[0], 3, axis=1), np.delete(paths[0], 3, 1))
+    # without the weekend shares the day is left to the models, as before
+    same_point, same_paths = book_days_off(point, paths, before, ahead_off, holidays, rng)
+    np.testing.assert_array_equal(same_point, point)
+    np.testing.assert_array_equal(same_paths, paths)
 
 
 def test_a_make_up_weekend_day_borrows_the_band_of_the_nearest_working_weekday() -> None:

@@ -137,7 +137,9 @@ def weekend_shares(history: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
     return _stretch_shares(history, off, lambda before: before == 2)
 
 
-def _stretch_shares(history: np.ndarray, off: np.ndarray, after: Callable) -> list[np.ndarray]:
+def _stretch_shares(
+    history: np.ndarray, off: np.ndarray, after: Callable[[np.ndarray], np.ndarray]
+) -> list[np.ndarray]:
     """The shares of :func:`holiday_shares` read on the working days whose count of days off
     before them (:func:`days_off_before`) ``after`` selects."""
     values = np.asarray(history, dtype=float)[-WEIGHT_LOOKBACK_DAYS:]
@@ -216,7 +218,8 @@ def book_days_off(
     rng: np.random.Generator,
     single_day_shares: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Book on the working day after a holiday its ``k`` days' orders.
+    """Book on the working day after a holiday its ``k`` days' orders (and, given
+    ``single_day_shares``, on the working day after a single day off that day's).
 
     On each working day of the horizon after ``k ≥`` :data:`HOLIDAY_MIN_DAYS` days off, the
     point forecast becomes ``(1 + k·w)`` times the level of the horizon's ordinary working days

@@ -183,7 +183,8 @@ def read_holdings(
         DataError: a required column is missing; a product or bucket is unknown; an amount is
             missing, or negative outside cash (a negative cash amount is repo borrowing or
             redemptions owed, to be repaid first); a term position lacks a rate or a maturity
-            after ``as_of``; a position is implausibly large for the product's AUM.
+            after ``as_of``, or a value date after its maturity; a position is implausibly
+            large for the product's AUM.
     """
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
@@ -241,6 +242,15 @@ def read_holdings(
         ~is_cash & ~(mat > np.datetime64(as_of)),
         "maturity_date",
         f"a term position needs a maturity date after the as-of day {as_of:%Y-%m-%d}",
+    )
+    # a lot earns from its value date to its maturity, both included (a 1-day repo's are the
+    # same day, Portfolio.from_ladder): one dated after its maturity never earns (a swapped or
+    # mistyped date), and was read as a lot earning its rate to maturity
+    flag(
+        ~is_cash & (value_date.to_numpy() > mat),
+        "value_date",
+        "a value date after the position's maturity_date; expected the first day the "
+        "position earns, on or before its maturity (or an empty cell: already earning)",
     )
     # borrowing may exceed a product's cash, not its whole book: net assets below zero are
     # a sign or unit error (the plan has no AUM to work with)

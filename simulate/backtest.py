@@ -400,10 +400,18 @@ def run_backtest(
     )
     if few:
         whole = " and in the total" if len(few) == len(first.metrics["products"]) else ""
+        # mean_excess_bp needs one day: null where none has a yield, which was not said
+        none = [pid for pid in few if first.metrics["products"][pid]["days"] == 0]
+        also = (
+            f"; mean_excess_bp is null too for {len(none)} of them ({first_few(none)}): no "
+            "day of the window has a 7-day yield"
+            if none
+            else ""
+        )
         print(
             f"backtest: yield_vol_bp, benchmark_vol_bp, relative_vol_bp and tracking_bp are "
             f"null for {len(few)} product(s) ({first_few(few)}){whole}: fewer than "
-            f"{MIN_VOLATILITY_DAYS} days of the window have a 7-day yield "
+            f"{MIN_VOLATILITY_DAYS} days of the window have a 7-day yield{also} "
             "(the first six days replayed have none without earlier income_per_10k: a --warmup "
             "of 6 days or more gives them; a product launched days before --end has few, "
             "and one fully redeemed has none from the day it holds nothing)",

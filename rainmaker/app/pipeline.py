@@ -30,6 +30,7 @@ from rainmaker.contracts import ForecastResult, PlanOutcome
 from rainmaker.errors import UsageError
 from rainmaker.progress import Progress as StepProgress
 from rainmaker.progress import no_progress
+from rainmaker.settings_core import SettingsError
 from rainmaker.shadow_price import holdings_deviation
 
 if TYPE_CHECKING:
@@ -248,10 +249,32 @@ def plan_settings(config: DailyConfig) -> Any:
     """The optimiser's settings for a configuration (its file, then horizon, confidence, weights).
 
     Raises:
-        UsageError: the optimiser file or the weights are invalid (exit status 2).
+        UsageError: the optimiser file or the weights are invalid, or the file sets
+            ``horizon.days`` or ``liquidity.confidence`` to other than the job's (which would
+            override it): a SettingsError naming the file and the key (exit status 2).
     """
     from optimize.settings import load_settings  # start-up time: the optimize package
 
+    if config.optimizer is not None:
+        # the job's horizon and confidence always override the file's (defaults included): a
+        # file that set other values had them dropped without a word (horizon.days = 7 planned
+        # 14 days). Set, they must be the job's; the job file or --horizon is where they go.
+        on_file, defaults = load_settings(config.optimizer), load_settings()
+        for key, job in (
+            ("horizon.days", config.horizon),
+            ("liquidity.confidence", config.confidence),
+        ):
+            section, name = key.split(".")
+            value = getattr(getattr(on_file, section), name)
+            if value != getattr(getattr(defaults, section), name) and value != job:
+                raise SettingsError(
+                    key,
+                    f"the job's value ({job}) or no value: the job's settings "
+                    f"(horizon, [liquidity] confidence, or --horizon) set it and override "
+                    f"this file",
+                    value,
+                    source=str(config.optimizer),
+                )
     return load_settings(config.optimizer, overrides=config.optimizer_overrides())
 
 

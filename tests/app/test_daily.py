@@ -480,3 +480,34 @@ def test_cli_history_lists_runs_and_accuracy(tmp_path, fakes_in_cli, capsys):
     assert "2 most recent runs" in out
     assert "forecast accuracy" in out and "WAPE, percent" in out
     assert "inside the p10-p90 band" in out and "redemptions" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "key"),
+    [
+        ("[horizon]\ndays = 7\n", "[horizon]\ndays = 14\n", "horizon.days"),
+        (
+            "[liquidity]\nconfidence = 0.97\n",
+            "[liquidity]\nconfidence = 0.95\n",
+            "liquidity.confidence",
+        ),
+    ],
+)
+def test_an_optimizer_file_setting_the_jobs_horizon_or_confidence_otherwise_is_refused(
+    tmp_path, text, default, key
+):
+    # the job's horizon and confidence override the optimiser file's: a file's other value was
+    # dropped without a word (horizon.days = 7 planned 14 days)
+    optimizer = tmp_path / "opt.toml"
+    optimizer.write_text(text)
+    config = DailyConfig().replace(optimizer=optimizer)
+    with pytest.raises(UsageError, match=rf"opt\.toml: key '{key}': expected the job's value"):
+        pipeline.plan_settings(config)
+    # the job's own values, or the defaults, are not a conflict
+    optimizer.write_text(default)
+    settings = pipeline.plan_settings(config)
+    assert (settings.horizon.days, settings.liquidity.confidence) == (14, 0.95)
+    job = DailyConfig(horizon=7, confidence=0.97).replace(optimizer=optimizer)
+    optimizer.write_text(text)
+    settings = pipeline.plan_settings(job)
+    assert (settings.horizon.days, settings.liquidity.confidence) == (7, 0.97)

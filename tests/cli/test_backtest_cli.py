@@ -214,6 +214,26 @@ def test_figures_left_null_for_want_of_a_7_day_yield_are_said(
     assert "are null for" not in capsys.readouterr().err
 
 
+def test_a_mean_excess_left_null_for_want_of_any_7_day_yield_is_said(
+    data: Path, tmp_path: Path, capsys
+) -> None:
+    # no day of the window has a 7-day yield: mean_excess_bp is null as well as the volatility
+    # figures, and the message named the volatility figures only
+    args = ["backtest", "--data", str(data), "--no-tracking", "--no-progress", "--policy", "none"]
+    window = ["--start", "2021-04-10", "--end", "2021-04-13", "--warmup", "0"]
+    assert main([*args, *window, "--out", str(tmp_path / "bt")]) == 0
+    err = capsys.readouterr().err
+    assert "mean_excess_bp is null too for 3 of them (P001, P002, P003): no day" in err
+    metrics = json.loads((tmp_path / "bt" / "metrics.json").read_text())
+    assert all(f["mean_excess_bp"] is None for f in metrics["products"].values())
+    # a warm-up of 5 days gives the window days of yield: mean_excess_bp is there, not named
+    assert main([*args, *window[:4], "--warmup", "5", "--out", str(tmp_path / "bt2")]) == 0
+    err = capsys.readouterr().err
+    metrics = json.loads((tmp_path / "bt2" / "metrics.json").read_text())
+    assert "mean_excess_bp is null" not in err
+    assert all(f["mean_excess_bp"] is not None for f in metrics["products"].values())
+
+
 def test_an_out_that_is_a_file_is_refused_before_any_work(data: Path, tmp_path: Path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

@@ -196,6 +196,29 @@ def test_bad_holdings_name_file_column_and_lines(small_dataset: Path) -> None:
     assert bucket.endswith("expected one of cash, ncd_1m, ncd_3m, ncd_6m, repo_1d, repo_7d")
 
 
+def test_holdings_value_date_after_maturity_is_refused(small_dataset: Path) -> None:
+    # a lot that starts earning after it matures never earns: a swapped or mistyped date, which
+    # the plan and stress read as a lot earning its rate to maturity without a word; a value
+    # date on the maturity day is a 1-day lot's (Portfolio.from_ladder) and stays accepted
+    pd.DataFrame(
+        {
+            "product_id": ["P001", "P001", "P001", "P001"],
+            "bucket": ["cash", "ncd_1m", "ncd_1m", "ncd_3m"],
+            "amount_cny": [1e7, 5e7, 5e7, 2e8],
+            "rate_pct": ["", "2.1", "2.1", "2.6"],
+            "maturity_date": ["", "2021-05-10", "2021-05-10", "2021-06-30"],
+            "value_date": ["", "2021-05-20", "2021-05-10", "2021-04-12"],
+        }
+    ).to_csv(small_dataset / "holdings.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    with pytest.raises(DataError) as caught:
+        inputs_from_forecast(
+            dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+        )
+    problems = {(p.file, p.column): p.rows for p in caught.value.problems}
+    assert problems == {("holdings.csv", "value_date"): (3,)}
+
+
 def test_sales_plan_requirement_is_pro_rata_of_what_is_left(small_dataset: Path) -> None:
     products = pd.read_csv(small_dataset / "products.csv")
     products["channel"] = ["app", "app", "branch"]

@@ -182,17 +182,13 @@ def test_bad_holdings_name_file_column_and_lines(small_dataset: Path) -> None:
             "maturity_date": ["2021-06-30", "2021-05-01", "2021-04-01"],
         }
     ).to_csv(small_dataset / "holdings.csv", index=False)
-    dataset = load_dataset(small_dataset)
-    with pytest.raises(DataError) as caught:
-        inputs_from_forecast(
-            dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
-        )
-    problems = {(p.file, p.column): p.rows for p in caught.value.problems}
+    caught = _plan_inputs_refused(small_dataset)
+    problems = {(p.file, p.column): p.rows for p in caught.problems}
     assert problems[("holdings.csv", "amount_cny")] == (2,)
     assert problems[("holdings.csv", "bucket")] == (3,)
     assert problems[("holdings.csv", "maturity_date")] == (4,)
     # the buckets as written, comma-separated like every other message, not a Python list
-    bucket = next(p.message for p in caught.value.problems if p.column == "bucket")
+    bucket = next(p.message for p in caught.problems if p.column == "bucket")
     assert bucket.endswith("expected one of cash, ncd_1m, ncd_3m, ncd_6m, repo_1d, repo_7d")
 
 
@@ -210,13 +206,18 @@ def test_holdings_value_date_after_maturity_is_refused(small_dataset: Path) -> N
             "value_date": ["", "2021-05-20", "2021-05-10", "2021-04-12"],
         }
     ).to_csv(small_dataset / "holdings.csv", index=False)
-    dataset = load_dataset(small_dataset)
+    problems = {(p.file, p.column): p.rows for p in _plan_inputs_refused(small_dataset).problems}
+    assert problems == {("holdings.csv", "value_date"): (3,)}
+
+
+def _plan_inputs_refused(data: Path) -> DataError:
+    """The error the plan's inputs of 2021-04-10 raise on the data set at ``data``."""
+    dataset = load_dataset(data)
     with pytest.raises(DataError) as caught:
         inputs_from_forecast(
             dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
         )
-    problems = {(p.file, p.column): p.rows for p in caught.value.problems}
-    assert problems == {("holdings.csv", "value_date"): (3,)}
+    return caught.value
 
 
 def test_sales_plan_requirement_is_pro_rata_of_what_is_left(small_dataset: Path) -> None:

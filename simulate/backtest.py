@@ -401,11 +401,11 @@ def run_backtest(
     if few:
         whole = " and in the total" if len(few) == len(first.metrics["products"]) else ""
         # mean_excess_bp needs one day: null where none has a yield, which was not said
-        none = [pid for pid in few if first.metrics["products"][pid]["days"] == 0]
+        no_yield = [pid for pid in few if first.metrics["products"][pid]["days"] == 0]
         also = (
-            f"; mean_excess_bp is null too for {len(none)} of them ({first_few(none)}): no "
-            "day of the window has a 7-day yield"
-            if none
+            f"; mean_excess_bp is null too for {len(no_yield)} of them ({first_few(no_yield)}): "
+            "no day of the window has a 7-day yield"
+            if no_yield
             else ""
         )
         print(

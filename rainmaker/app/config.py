@@ -362,12 +362,15 @@ class DailyConfig(Settings):
             "version": _version(),
         }
 
+    def job_overrides(self) -> dict[str, dict[str, Any]]:
+        """The optimiser settings the job always sets, its defaults included (the horizon and
+        the confidence): the optimiser file cannot set them otherwise."""
+        return {"horizon": {"days": self.horizon}, "liquidity": {"confidence": self.confidence}}
+
     def optimizer_overrides(self) -> dict[str, dict[str, Any]]:
-        """The settings handed to ``optimize.load_settings`` on top of the optimiser file."""
-        overrides: dict[str, dict[str, Any]] = {
-            "horizon": {"days": self.horizon},
-            "liquidity": {"confidence": self.confidence},
-        }
+        """The settings handed to ``optimize.load_settings`` on top of the optimiser file:
+        :meth:`job_overrides` and the weights the job sets."""
+        overrides = self.job_overrides()
         if self.weights:
             overrides["weights"] = {k: float(v) for k, v in self.weights.items()}
         return overrides

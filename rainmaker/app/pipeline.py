@@ -260,21 +260,18 @@ def plan_settings(config: DailyConfig) -> Any:
         # file that set other values had them dropped without a word (horizon.days = 7 planned
         # 14 days). Set, they must be the job's; the job file or --horizon is where they go.
         on_file, defaults = load_settings(config.optimizer), load_settings()
-        for key, job in (
-            ("horizon.days", config.horizon),
-            ("liquidity.confidence", config.confidence),
-        ):
-            section, name = key.split(".")
-            value = getattr(getattr(on_file, section), name)
-            if value != getattr(getattr(defaults, section), name) and value != job:
-                raise SettingsError(
-                    key,
-                    f"the job's value ({job}) or no value: the job's settings "
-                    f"(horizon, [liquidity] confidence, or --horizon) set it and override "
-                    f"this file",
-                    value,
-                    source=str(config.optimizer),
-                )
+        for section, keys in config.job_overrides().items():
+            for name, job in keys.items():
+                value = getattr(getattr(on_file, section), name)
+                if value != getattr(getattr(defaults, section), name) and value != job:
+                    raise SettingsError(
+                        f"{section}.{name}",
+                        f"the job's value ({job}) or no value: the job's settings "
+                        f"(horizon, [liquidity] confidence, or --horizon) set it and override "
+                        f"this file",
+                        value,
+                        source=str(config.optimizer),
+                    )
     return load_settings(config.optimizer, overrides=config.optimizer_overrides())
 
 

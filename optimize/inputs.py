@@ -39,7 +39,7 @@ from rainmaker.assets import (
 from rainmaker.china_calendar import workday_flags
 from rainmaker.contracts import ForecastResult
 from rainmaker.errors import RainmakerError, UsageError
-from rainmaker.holders import top10_shares
+from rainmaker.holders import latest_top10
 from rainmaker.investment_mix import (
     INFER_LOOKBACK_DAYS,
     ManagedMix,
@@ -1108,15 +1108,25 @@ def _concentration_tiers(
     # holder concentration (holders.csv) tightens WAM and the 5-day liquidity (DOMAIN.md
     # "Regulation"; rainmaker.rules.concentration_limits): a product whose top-10 holders own
     # more than 20 % of its units keeps WAM <= 90 days and 20 % liquid within 5 working days
-    top10 = top10_shares(data, today)
-    tiers = [concentration_limits(top10.get(p, math.nan)) for p in ids]
+    top10 = latest_top10(data, today)
+    tiers = [concentration_limits(top10[p].share if p in top10 else math.nan) for p in ids]
     tier_wam = np.array([t[0] for t in tiers], dtype=float)
     tier_liquid = np.array([t[2] for t in tiers], dtype=float)
     untightened = concentration_limits(math.nan)
     for p, (wam, _, liquid) in zip(ids, tiers, strict=True):
         if wam < untightened[0]:
+            # the share is the last row on or before the as-of day, however old (holders.csv is
+            # updated at reporting dates): the row's date and age let the reader judge it
+            row = top10[p]
+            age = row.days_old(today)
+            source = (
+                f"holders.csv share of the as-of day {row.date:%Y-%m-%d}"
+                if age == 0
+                else f"holders.csv share from {row.date:%Y-%m-%d} ({age} day{'s' * (age != 1)} "
+                "before the as-of day) carried forward"
+            )
             warnings.append(
-                f"{p}: top-10 holders own {top10[p]:.0%} of its units (holders.csv): WAM at most "
+                f"{p}: {source}: top-10 holders own {row.share:.0%} of its units: WAM at most "
                 f"{wam:g} days, 5-day liquidity at least {liquid:.0%}"
             )
     return tier_wam, tier_liquid

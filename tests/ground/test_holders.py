@@ -7,7 +7,7 @@ import pytest
 
 from rainmaker.dataset import load_dataset
 from rainmaker.errors import DataError
-from rainmaker.holders import top10_shares
+from rainmaker.holders import HolderShare, latest_top10, top10_shares
 from tests.conftest import write_dataset
 
 
@@ -32,3 +32,14 @@ def test_a_share_outside_zero_to_one_is_refused_with_its_line(tmp_path, share):
     said = str(raised.value)
     assert "holders.csv" in said and "'top10_share'" in said
     assert "0 ≤ x ≤ 1" in said and "[line 3]" in said
+
+
+def test_the_latest_row_on_or_before_the_day_is_kept_with_its_date(tmp_path):
+    # rows of 2021-03-01 (0.2) and 2021-03-02 (0.3): as of 2021-03-10 the second, 8 days old;
+    # as of 2021-03-01 the first, of the day itself (0 days)
+    dataset = _with_holders(tmp_path / "d", ["0.2", "0.3"])
+    row = latest_top10(dataset, pd.Timestamp("2021-03-10"))["P001"]
+    assert row == HolderShare(0.3, pd.Timestamp("2021-03-02"))
+    assert row.days_old(pd.Timestamp("2021-03-10")) == 8
+    first = latest_top10(dataset, pd.Timestamp("2021-03-01"))["P001"]
+    assert first.share == 0.2 and first.days_old(pd.Timestamp("2021-03-01")) == 0

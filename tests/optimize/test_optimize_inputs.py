@@ -368,6 +368,34 @@ def test_holder_concentration_tightens_the_plan(small_dataset: Path) -> None:
     assert not any("P002" in w and "top-10" in w for w in warnings)
 
 
+def test_a_stale_holders_share_is_named_with_its_date_and_age(small_dataset: Path) -> None:
+    """The plan carries a product's last holders.csv share forward however old; the warning
+    names the row used and its age. By hand: P001's rows are 2020-12-01 (0.60) and
+    2021-01-24 (0.35); as of 2021-04-10 the later one applies (90 days cap: 0.35 is above
+    20 %, not 50 %), and 2021-01-24 -> 2021-04-10 is 7 + 28 + 31 + 10 = 76 days. P002's row
+    of the as-of day itself is said so, with no age."""
+    pd.DataFrame(
+        {
+            "date": ["2020-12-01", "2021-01-24", "2021-04-10"],
+            "product_id": ["P001", "P001", "P002"],
+            "top10_share": [0.60, 0.35, 0.25],
+        }
+    ).to_csv(small_dataset / "holders.csv", index=False)
+    dataset = load_dataset(small_dataset)
+    inputs, warnings = inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+    assert inputs.max_wam_days.tolist() == [90.0, 90.0, 120.0]
+    p001 = [w for w in warnings if w.startswith("P001: holders.csv")]
+    assert p001 == [
+        "P001: holders.csv share from 2021-01-24 (76 days before the as-of day) carried "
+        "forward: top-10 holders own 35% of its units: WAM at most 90 days, 5-day liquidity "
+        "at least 20%"
+    ]
+    p002 = "P002: holders.csv share of the as-of day 2021-04-10: top-10 holders own 25%"
+    assert any(w.startswith(p002) for w in warnings)
+
+
 def test_the_wam_cap_follows_the_managed_book_when_asked(small_dataset: Path) -> None:
     from rainmaker.investment_mix import ladder_wam_days
 

@@ -3,7 +3,8 @@
 :func:`check_book` takes the figures of one book on one day (ratios in percent of net assets,
 maturities in days) and returns one :class:`RuleCheck` per rule, each citing its line of
 ``DOMAIN.md``. The numbers come from :mod:`rainmaker.regulation` (their one home); products.csv
-may tighten or loosen the two floors (``min_cash_ratio``, ``min_liquid_ratio``, SPEC §1).
+may tighten or loosen the two floors (``min_cash_ratio``, ``min_liquid_ratio``, SPEC §1) and
+tighten the WAM cap (``max_wam_days``, a team extension: the lower of it and the regulation's).
 
 Checked here: the 5 % floor on cash, government bonds, central-bank bills and policy-bank bonds
 (overnight repo does not count), the 10 % floor including assets maturing within 5 trading days,
@@ -102,6 +103,7 @@ def check_book(
     top10_share: float = math.nan,
     min_cash_ratio: float = math.nan,
     min_liquid_ratio: float = math.nan,
+    max_wam_days: float = math.nan,
 ) -> list[RuleCheck]:
     """Every rule of the module docstring on one book.
 
@@ -116,16 +118,23 @@ def check_book(
         top10_share: top-10 holders' share of units (NaN: unknown).
         min_cash_ratio, min_liquid_ratio: products.csv overrides of the floors, fractions
             (NaN: the regulation's).
+        max_wam_days: products.csv cap on WAM, days (NaN: none); the check holds the book to
+            the lower of it and the regulation's (holder-concentration tiers included).
     """
     cash_floor = MIN_CASH_RATIO if math.isnan(min_cash_ratio) else min_cash_ratio
     max_wam, max_wal, tier_liquid = concentration_limits(top10_share)
     liquid_floor = MIN_LIQUID_RATIO if math.isnan(min_liquid_ratio) else min_liquid_ratio
     liquid_floor = max(liquid_floor, tier_liquid)
     tiered = "" if max_wal == MAX_WAL_DAYS else f"tightened: top-10 holders {top10_share:.0%}"
+    wam_note = tiered
+    # a product's own cap (products.csv, e.g. 60 days for a product sold to a few large
+    # holders) binds where it is stricter than the law; it never loosens the law
+    if not math.isnan(max_wam_days) and max_wam_days < max_wam:
+        max_wam, wam_note = max_wam_days, "products.csv max_wam_days"
     checks = [
         _at_least("cash_floor", cash_ratio_pct, 100 * cash_floor, "pct", "overnight repo excluded"),
         _at_least("liquid_floor", liquid_ratio_pct, 100 * liquid_floor, "pct", tiered),
-        _at_most("wam", wam_days, max_wam, "days", tiered),
+        _at_most("wam", wam_days, max_wam, "days", wam_note),
         _at_most("wal", wal_days, max_wal, "days", tiered),
         _at_most("leverage", leverage_pct, 100 * MAX_LEVERAGE, "pct"),
         RuleCheck(

@@ -830,7 +830,7 @@ def run_stress(
     check_rows: list[dict[str, Any]] = []
     overrides = {
         column: _product_column(dataset.products, column)
-        for column in ("min_cash_ratio", "min_liquid_ratio")
+        for column in ("min_cash_ratio", "min_liquid_ratio", "max_wam_days")
     }
     steps = stage_steps(progress, STRESS_STAGE, len(books))
     for pid, book in books.items():
@@ -849,6 +849,7 @@ def run_stress(
             top10_share=book.top10_share,
             min_cash_ratio=overrides["min_cash_ratio"].get(pid, math.nan),
             min_liquid_ratio=overrides["min_liquid_ratio"].get(pid, math.nan),
+            max_wam_days=overrides["max_wam_days"].get(pid, math.nan),
         ):
             check_rows.append(
                 {

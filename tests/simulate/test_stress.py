@@ -21,6 +21,7 @@ from rainmaker.app.report.stress_page import missing_stress_keys
 from rainmaker.assets import BUCKETS
 from rainmaker.china_calendar import Workdays
 from rainmaker.errors import UsageError
+from rainmaker.regulation import MAX_WAL_DAYS, MAX_WAM_DAYS
 from rainmaker.rules import check_book, concentration_limits
 from rainmaker.settings_core import SettingsError
 from rainmaker.shadow_price import book_gap, deviation_action, deviation_pct
@@ -265,6 +266,23 @@ def test_rules_cite_domain_lines_and_catch_breaches():
     assert not {c.rule: c for c in check_book(**good, min_cash_ratio=0.08)}["cash_floor"].ok
 
 
+def test_a_products_wam_cap_binds_below_the_regulations():
+    # products.csv max_wam_days = 60 and a book of WAM 90: within the law's 120 days, above the
+    # product's own 60, so the WAM check fails at limit 60 and says why; WAL (240) still holds.
+    book = dict(cash_ratio_pct=10, liquid_ratio_pct=15, wam_days=90, wal_days=90, leverage_pct=100)
+    by_rule = {c.rule: c for c in check_book(**book, deviation_pct=0.0, max_wam_days=60.0)}
+    assert (by_rule["wam"].ok, by_rule["wam"].limit) == (False, 60.0)
+    assert by_rule["wam"].note == "products.csv max_wam_days"
+    assert by_rule["wal"].ok and by_rule["wal"].limit == MAX_WAL_DAYS
+    # the lower of the two: a products.csv cap above the law's never loosens it
+    loose = check_book(**{**book, "wam_days": 121}, deviation_pct=0.0, max_wam_days=150.0)
+    wam = {c.rule: c for c in loose}["wam"]
+    assert (wam.ok, wam.limit, wam.note) == (False, MAX_WAM_DAYS, "")
+    # nor the tighter holder-concentration tier (90 days above 20 %)
+    tiered = check_book(**book, deviation_pct=0.0, top10_share=0.3, max_wam_days=100.0)
+    assert {c.rule: c for c in tiered}["wam"].limit == 90.0
+
+
 def test_concentration_tiers_tighten_from_19_to_21_percent():
     # DOMAIN.md lines 47–48: top-10 holders > 20 %: WAM ≤ 90, WAL ≤ 180, 5-day liquid ≥ 20 %.
     assert concentration_limits(0.19) == (120.0, 240.0, 0.10)
@@ -452,6 +470,33 @@ def test_stress_command_end_to_end(small, tmp_path, capsys):
         == 0
     )
     assert "Reverse stress test" in (out / "stress.html").read_text(encoding="utf-8")
+
+
+def test_stress_checks_wam_against_the_products_own_cap(tmp_path):
+    # products.csv caps P001's WAM at 60 days, P002 has no cap; both hold 10 % cash and 90 % in
+    # one 3-month NCD maturing 100 days after the as-of day: WAM = 0.9 × 100 = 90 days. P001
+    # breaks its own cap (limit 60), P002 is within the law's (limit 120).
+    folder = write_dataset(tmp_path / "d", n_products=2, n_days=40)
+    products = pd.read_csv(folder / "products.csv")
+    products["max_wam_days"] = [60, None]
+    products.to_csv(folder / "products.csv", index=False)
+    pd.DataFrame(
+        {
+            "product_id": ["P001", "P001", "P002", "P002"],
+            "bucket": ["cash", "ncd_3m"] * 2,
+            "amount_cny": [1e6, 9e6] * 2,
+            "rate_pct": ["", "2.6"] * 2,
+            "maturity_date": ["", "2021-07-18"] * 2,
+        }
+    ).to_csv(folder / "holdings.csv", index=False)
+    out = tmp_path / "out"
+    args = ["stress", "--data", str(folder), "--as-of", "2021-04-09", "--out", str(out)]
+    assert cli.main([*args, "--no-progress"]) == 0
+    document = json.loads((out / "stress.json").read_text(encoding="utf-8"))
+    wam = {c["product_id"]: c for c in document["checks"] if c["rule"] == "wam"}
+    assert wam["P001"]["value"] == pytest.approx(90.0)
+    assert (wam["P001"]["limit"], wam["P001"]["ok"]) == (60.0, False)
+    assert (wam["P002"]["limit"], wam["P002"]["ok"]) == (MAX_WAM_DAYS, True)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -73,6 +73,11 @@ PRODUCT_OPTIONAL_NUMBERS = {
     "target_aum": True,
     "target_yield_pct": False,
 }
+# Optional numbers that must be above 0, not just >= 0 (checked where the sign is, in
+# _Checker.numbers): a WAM cap of 0 days allows no asset but cash and its products.csv value
+# overrides the optimizer's liquidity.max_wam_days, which its settings file already requires
+# to be above 0; empty still means no cap of the product's own.
+POSITIVE_NUMBERS = frozenset({"max_wam_days"})
 # Ranges of numbers whose unit is fixed by the contract: (lowest, highest, what the unit is).
 # Far outside them a value is a typing or unit error that passed every other check and then
 # overflowed a yield, a price or the solver (fees of 1e9 bp, Shibor at 1e300 %, 10,000 CNY of
@@ -537,10 +542,11 @@ class _Checker:
         non_negative: bool,
         empty: str = "empty cell; expected a number",
         within: str | None = None,
+        positive: bool = False,
     ) -> pd.Series:
         """Convert a numeric column to float64, reporting text, NaN, empties (in a required
-        column, with the message ``empty``), negatives, and values outside the range
-        ``VALUE_RANGES[within]``."""
+        column, with the message ``empty``), negatives (``non_negative``), zeros and negatives
+        (``positive``), and values outside the range ``VALUE_RANGES[within]``."""
         parsed = _parse_numbers(table.raw[column])
         self.flag(
             table,
@@ -550,7 +556,15 @@ class _Checker:
         )
         if required:
             self.flag(table, column, parsed.empty, empty)
-        if non_negative:
+        if positive:
+            self.flag(
+                table,
+                column,
+                parsed.values.to_numpy() <= 0,
+                "zero or negative value; expected a number > 0"
+                + ("" if required else " or an empty cell"),
+            )
+        elif non_negative:
             self.flag(
                 table,
                 column,
@@ -576,7 +590,8 @@ class _Checker:
 
     def optional_numbers(self, table: _Table, spec: dict[str, bool]) -> dict[str, pd.Series]:
         """The optional numeric columns of ``spec`` (name -> must it be >= 0?) the table has,
-        each converted by :meth:`numbers` within its ``VALUE_RANGES`` where it has one."""
+        each converted by :meth:`numbers` within its ``VALUE_RANGES`` where it has one and
+        above 0 where it is one of ``POSITIVE_NUMBERS``."""
         return {
             column: self.numbers(
                 table,
@@ -584,6 +599,7 @@ class _Checker:
                 required=False,
                 non_negative=non_negative,
                 within=column if column in VALUE_RANGES else None,
+                positive=column in POSITIVE_NUMBERS,
             )
             for column, non_negative in spec.items()
             if column in table.raw.columns

@@ -569,6 +569,28 @@ def test_validate_checks_the_optional_investment_mix(tmp_path, data):
     assert "expected a percentage of AUM > 0" in message and "line 2" in message
 
 
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_wam_cap_of_zero_days_exits_2_naming_file_column_and_line(tmp_path, data, command):
+    # products.csv max_wam_days = 0 was accepted although the optimizer's settings file asks
+    # for a WAM cap above 0; validate and plan refuse it before any work, with the line
+    for path in data.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    products = pd.read_csv(tmp_path / "products.csv", dtype=str, keep_default_na=False)
+    products["max_wam_days"] = ["60", "0"]
+    products.to_csv(tmp_path / "products.csv", index=False)
+    argv = [command, "--data", str(tmp_path)]
+    if command == "plan":
+        argv += ["--out", str(tmp_path / "out"), "--no-tracking"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = _main(argv)
+    assert code == 2, err.getvalue()
+    message = err.getvalue()
+    assert "products.csv, column 'max_wam_days'" in message and "line 3" in message
+    assert "expected a number > 0 or an empty cell" in message
+    assert "unexpected error" not in message
+
+
 def test_plan_says_on_stderr_and_in_run_json_what_its_report_warns_of(tmp_path, data):
     """A market.csv without shibor_6m prices 6-month NCDs off the 1-week rate: the plan's
     warning went to report.html alone; the log and run.json say it too."""

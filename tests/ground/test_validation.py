@@ -223,6 +223,22 @@ CELL_CASES = {
         "number",
         (2,),
     ),
+    # a WAM cap of 0 days (or below) overrides the optimizer's liquidity.max_wam_days, which
+    # its settings file requires above 0: it passed validate and left only cash to the plan
+    "team WAM cap of zero days": (
+        "products.csv",
+        set_cell(0, "max_wam_days", "0"),
+        "max_wam_days",
+        "zero or negative value; expected a number > 0 or an empty cell",
+        (2,),
+    ),
+    "negative team WAM cap": (
+        "products.csv",
+        set_cell([1, 2], "max_wam_days", "-30"),
+        "max_wam_days",
+        "expected a number > 0",
+        (3, 4),
+    ),
     "target AUM with thousands separators": (
         "products.csv",
         set_cell(1, "target_aum", "1,000,000"),

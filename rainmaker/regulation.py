@@ -10,7 +10,9 @@ from __future__ import annotations
 __all__ = [
     "CONCENTRATION_TIERS",
     "DEVIATION_ACTION_PCT",
+    "DEVIATION_FAIR_VALUE_WORKDAYS",
     "DEVIATION_NEGATIVE_ACTION_PCT",
+    "DEVIATION_RESTORE_WORKDAYS",
     "FLOOR_ASSET_BUCKETS",
     "LARGE_REDEMPTION_SHARE",
     "LIQUID_WORKDAYS",
@@ -48,6 +50,12 @@ MAX_WAL_DAYS = 240
 # risk reserve (two trading days running: fair value or wind up).
 DEVIATION_NEGATIVE_ACTION_PCT = 0.25
 DEVIATION_ACTION_PCT = 0.5
+# ... and the trading days these actions allow (DOMAIN.md lines 54-57): a deviation beyond a
+# threshold is brought back within DEVIATION_RESTORE_WORKDAYS; a negative one beyond
+# DEVIATION_ACTION_PCT for DEVIATION_FAIR_VALUE_WORKDAYS running moves the product to fair value
+# or winds it up. The engine does not count these days; the report's wording quotes them.
+DEVIATION_RESTORE_WORKDAYS = 5
+DEVIATION_FAIR_VALUE_WORKDAYS = 2
 # T+0 fast redemption: at most this much per investor per day, CNY.
 MAX_T0_REDEMPTION_CNY = 10_000.0
 # Holder concentration (top-10 holders' share of units above the threshold): tighter WAM (days),

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -386,6 +387,128 @@ def test_scenario_names_with_a_line_break_or_space_are_refused(tmp_path, name):
 
 def test_page_texts_are_complete_in_both_languages():
     assert missing_stress_keys() == {"zh": [], "en": []}
+
+
+# Regulatory numbers patched, for the test that the words read them (distinct, none a default).
+_PATCHED_REGULATION = {
+    "MIN_CASH_RATIO": 0.07,
+    "MIN_LIQUID_RATIO": 0.13,
+    "LIQUID_WORKDAYS": 6,
+    "MAX_WAM_DAYS": 111,
+    "MAX_WAL_DAYS": 222,
+    "MAX_LEVERAGE": 1.35,
+    "MAX_T0_REDEMPTION_CNY": 20_000.0,
+    "CONCENTRATION_TIERS": ((0.25, 90.0, 180.0, 0.20), (0.50, 60.0, 120.0, 0.30)),
+    "DEVIATION_NEGATIVE_ACTION_PCT": 0.3,
+    "DEVIATION_ACTION_PCT": 0.6,
+    "DEVIATION_RESTORE_WORKDAYS": 4,
+    "DEVIATION_FAIR_VALUE_WORKDAYS": 3,
+    "LARGE_REDEMPTION_SHARE": 0.12,
+}
+
+
+def _regulatory_quotes(reg: Any, lang: str) -> dict[tuple[str, str], list[str]]:
+    """(words, key) -> what the label must say of ``reg``'s numbers, written as the pages write
+    them (``5%`` in Chinese, ``5 %`` in English; 1 万元 / 10,000 CNY): ``stress`` for the stress
+    page's words, ``report`` for the daily report's."""
+    zh = lang == "zh"
+
+    def pct(value: float) -> str:
+        return f"{value:g}{'' if zh else ' '}%"
+
+    def days(n: int) -> str:
+        return f"{n} 个交易日" if zh else f"{n} trading days"
+
+    cash, liquid = pct(100 * reg.MIN_CASH_RATIO), pct(100 * reg.MIN_LIQUID_RATIO)
+    negative, action = (
+        f"≥ {pct(reg.DEVIATION_NEGATIVE_ACTION_PCT)}",
+        f"≥ {pct(reg.DEVIATION_ACTION_PCT)}",
+    )
+    restore, fair_value = (
+        days(reg.DEVIATION_RESTORE_WORKDAYS),
+        days(reg.DEVIATION_FAIR_VALUE_WORKDAYS),
+    )
+    t0 = (
+        f"≤ {reg.MAX_T0_REDEMPTION_CNY / 1e4:g} 万元/人/日"
+        if zh
+        else f"≤ {reg.MAX_T0_REDEMPTION_CNY:,.0f} CNY per investor"
+    )
+    unit = " 天" if zh else " days"
+    return {
+        ("stress", "breach_cash"): [cash],
+        ("stress", "breach_liquid"): [liquid],
+        ("stress", "days_cash"): [cash],
+        ("stress", "days_liquid"): [liquid],
+        ("stress", "breaks_cash_floor"): [cash],
+        ("stress", "breaks_liquid_floor"): [liquid],
+        ("stress", "min_liquid"): [f"{reg.LIQUID_WORKDAYS}{' 日' if zh else '-day'}"],
+        ("stress", "rule_cash_floor"): [f"≥ {cash}"],
+        ("stress", "rule_liquid_floor"): [days(reg.LIQUID_WORKDAYS), f"≥ {liquid}"],
+        ("stress", "rule_wam"): [f"≤ {reg.MAX_WAM_DAYS}{unit}"],
+        ("stress", "rule_wal"): [f"≤ {reg.MAX_WAL_DAYS}{unit}"],
+        ("stress", "rule_leverage"): [f"≤ {pct(100 * reg.MAX_LEVERAGE)}"],
+        ("stress", "rule_t0_limit"): [t0],
+        ("stress", "rule_concentration"): [pct(100 * reg.CONCENTRATION_TIERS[0][0])],
+        ("stress", "action_restore"): [negative, restore],
+        ("stress", "action_stop_subscriptions"): [action, restore],
+        ("stress", "action_cover_loss"): [action, fair_value],
+        ("report", "large_redemption_level_critical"): [pct(100 * reg.LARGE_REDEMPTION_SHARE)],
+        ("report", "liquidity_text"): [pct(100 * reg.MAX_LEVERAGE)],
+        ("report", "deviation_text"): [negative, restore, action],
+        ("report", "deviation_action_restore"): [restore],
+        ("report", "deviation_action_stop_subscriptions"): [
+            restore if zh else f"{reg.DEVIATION_RESTORE_WORKDAYS} days"
+        ],
+    }
+
+
+def _misquoted(words: dict[str, Any], reg: Any) -> list[str]:
+    """Labels that do not say what ``_regulatory_quotes`` expects of ``reg``."""
+    return [
+        f"{lang} {kind} {key}: {quote!r} not in {words[kind][lang][key]!r}"
+        for lang in ("zh", "en")
+        for (kind, key), quotes in _regulatory_quotes(reg, lang).items()
+        for quote in quotes
+        if quote not in words[kind][lang][key]
+    ]
+
+
+def test_page_labels_quote_the_numbers_of_the_regulation():
+    """Every regulatory number the stress page (and the daily report) says, in both languages,
+    is rainmaker.regulation's, written as the page writes it (5%, ≤ 120 天, ≤ 1 万元/人/日...)."""
+    import rainmaker.regulation as regulation
+    from rainmaker.app.report.i18n import TEXTS
+    from rainmaker.app.report.stress_page import STRESS_TEXTS
+
+    assert _misquoted({"stress": STRESS_TEXTS, "report": TEXTS}, regulation) == []
+
+
+def test_page_labels_follow_a_change_of_the_regulation():
+    """The labels read the numbers from rainmaker.regulation rather than repeating them: with
+    every number changed there (in a fresh interpreter), every label says the new one."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    code = (
+        "import json, sys\n"
+        "import rainmaker.regulation as regulation\n"
+        "for name, value in json.loads(sys.argv[1]).items():\n"
+        "    setattr(regulation, name, tuple(map(tuple, value)) if name == 'CONCENTRATION_TIERS'"
+        " else value)\n"
+        "from rainmaker.app.report.i18n import TEXTS\n"
+        "from rainmaker.app.report.stress_page import STRESS_TEXTS\n"
+        "print(json.dumps({'stress': STRESS_TEXTS, 'report': TEXTS}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(_PATCHED_REGULATION)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    patched = SimpleNamespace(**_PATCHED_REGULATION)
+    assert _misquoted(json.loads(done.stdout), patched) == []
 
 
 # ---------------------------------------------------------------------------- end to end

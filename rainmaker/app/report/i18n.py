@@ -4,7 +4,8 @@ Every text the report shows is looked up here by key, so a translation is one di
 missing key fails a test (:func:`missing_keys`) rather than showing a raw key to a manager.
 Messages with numbers are format strings with named fields (``{days}``, ``{product}``...).
 Amounts are shown in one unit for the whole report, picked from the size of the portfolio by
-:func:`amount_scale` (亿元 / 万元 / 元, or CNY bn / m / k).
+:func:`amount_scale` (亿元 / 万元 / 元, or CNY bn / m / k). Regulatory numbers are not written
+here but read from :mod:`rainmaker.regulation` (:func:`regulatory_numbers`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,75 @@ from typing import Any
 # the languages a report is written in are the ones the job's ``lang`` accepts; the config
 # module is their one home because the command line loads it without the report
 from rainmaker.app.config import LANGUAGES
+from rainmaker.regulation import (
+    CONCENTRATION_TIERS,
+    DEVIATION_ACTION_PCT,
+    DEVIATION_FAIR_VALUE_WORKDAYS,
+    DEVIATION_NEGATIVE_ACTION_PCT,
+    DEVIATION_RESTORE_WORKDAYS,
+    LARGE_REDEMPTION_SHARE,
+    LIQUID_WORKDAYS,
+    MAX_LEVERAGE,
+    MAX_T0_REDEMPTION_CNY,
+    MAX_WAL_DAYS,
+    MAX_WAM_DAYS,
+    MIN_CASH_RATIO,
+    MIN_LIQUID_RATIO,
+)
 
-__all__ = ["LANGUAGES", "TEXTS", "agree", "amount_scale", "missing_keys", "texts"]
+__all__ = [
+    "LANGUAGES",
+    "TEXTS",
+    "agree",
+    "amount_scale",
+    "missing_keys",
+    "regulatory_numbers",
+    "texts",
+]
+
+
+def regulatory_numbers(lang: str) -> dict[str, str]:
+    """The numbers of :mod:`rainmaker.regulation` that the words quote, written as ``lang`` writes
+    them: percents without trailing zeros (``5%`` in Chinese, ``5 %`` in English), days as whole
+    numbers, the T+0 limit in 万元 or CNY. The words of the report and of the stress page read them
+    here rather than repeating them, so that a number changed in its one home changes the words.
+
+    Returns:
+        ``cash_floor``, ``liquid_floor`` and ``liquid_days`` (the liquidity floors), ``wam``,
+        ``wal`` (days), ``leverage`` (total over net assets), ``t0_limit``, ``concentration``
+        (the top-10 holders' share above which limits tighten), ``deviation_negative`` and
+        ``deviation`` (shadow-price thresholds), ``restore_days``, ``fair_value_days`` and
+        ``large_redemption``.
+    """
+    space = "" if lang == "zh" else " "
+
+    def pct(value: float) -> str:
+        return f"{value:g}{space}%"
+
+    t0_limit = (
+        f"{MAX_T0_REDEMPTION_CNY / 1e4:g} 万元"
+        if lang == "zh"
+        else f"{MAX_T0_REDEMPTION_CNY:,.0f} CNY"
+    )
+    return {
+        "cash_floor": pct(100 * MIN_CASH_RATIO),
+        "liquid_floor": pct(100 * MIN_LIQUID_RATIO),
+        "liquid_days": f"{LIQUID_WORKDAYS}",
+        "wam": f"{MAX_WAM_DAYS}",
+        "wal": f"{MAX_WAL_DAYS}",
+        "leverage": pct(100 * MAX_LEVERAGE),
+        "t0_limit": t0_limit,
+        "concentration": pct(100 * CONCENTRATION_TIERS[0][0]),
+        "deviation_negative": pct(DEVIATION_NEGATIVE_ACTION_PCT),
+        "deviation": pct(DEVIATION_ACTION_PCT),
+        "restore_days": f"{DEVIATION_RESTORE_WORKDAYS}",
+        "fair_value_days": f"{DEVIATION_FAIR_VALUE_WORKDAYS}",
+        "large_redemption": pct(100 * LARGE_REDEMPTION_SHARE),
+    }
+
+
+_ZH = regulatory_numbers("zh")
+_EN = regulatory_numbers("en")
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -73,7 +141,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "alert_large_redemption": (
             "{product}：{date} 净赎回有 {tail}% 可能超过 {amount}（规模的 {share}），{level}"
         ),
-        "large_redemption_level_critical": "达到巨额赎回（单日净赎回超 10%）",
+        "large_redemption_level_critical": (
+            f"达到巨额赎回（单日净赎回超 {_ZH['large_redemption']}）"
+        ),
         "large_redemption_level_warning": "接近巨额赎回线",
         "alert_drift_coverage": (
             "{product} {variable}：近 {days} 天 {n} 个预测中仅 {coverage} 落在 80% 区间内（应约 "
@@ -100,7 +170,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "（高分位数，且不低于近期日均赎回的一定倍数），并与计划期内每天累计可能的"
             "净赎回对照。防御状态：赎回持续异常、同业同时出现赎回潮或短端利率骤升时，"
             "计划停止买入一个月以上的资产并提高流动性下限。节假日前若到期资产不足以支付假期"
-            "赎回，计划在杠杆上限（总资产不超过净资产的 120%）内以质押式回购融入现金；"
+            f"赎回，计划在杠杆上限（总资产不超过净资产的 {_ZH['leverage']}）内"
+            "以质押式回购融入现金；"
             "节假日前一个工作日若当日赎回超过计划的分位数，今晚现金随之增加：不足部分当天下午在"
             "同一上限内融入；若上限内仍不足以支付假期的预期赎回（防御状态下按当日赎回的速度放大），"
             "卖出资产补足（假期内无法兑付比提前卖出更糟）。"
@@ -153,15 +224,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_explanations": "本次求解没有给出约束边际代价的说明。",
         "deviation": "影子定价偏离度",
         "deviation_text": (
-            "偏离度 =（市值 − 摊余成本）/ 净资产，市值按截止日收益率曲线估值。负偏离 ≥ 0.25%："
-            "5 个交易日内调整；正偏离 ≥ 0.5%：暂停申购并调整；负偏离 ≥ 0.5%：以风险准备金弥补"
+            "偏离度 =（市值 − 摊余成本）/ 净资产，市值按截止日收益率曲线估值。"
+            f"负偏离 ≥ {_ZH['deviation_negative']}：{_ZH['restore_days']} 个交易日内调整；"
+            f"正偏离 ≥ {_ZH['deviation']}：暂停申购并调整；"
+            f"负偏离 ≥ {_ZH['deviation']}：以风险准备金弥补"
         ),
         "deviation_col": "偏离度",
         "deviation_gap": "市值 − 摊余成本",
         "deviation_action": "处置",
         "deviation_action_none": "无需处置",
-        "deviation_action_restore": "5 个交易日内调整回限内",
-        "deviation_action_stop_subscriptions": "暂停申购，5 个交易日内调整",
+        "deviation_action_restore": f"{_ZH['restore_days']} 个交易日内调整回限内",
+        "deviation_action_stop_subscriptions": f"暂停申购，{_ZH['restore_days']} 个交易日内调整",
         "deviation_action_cover_loss": "以风险准备金或自有资金弥补",
         "charts": "图表",
         "chart_aum": "组合规模：历史、预测区间与计划",
@@ -373,7 +446,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "{product}: a {tail}% chance that net redemptions on {date} exceed {amount} "
             "({share} of AUM); {level}"
         ),
-        "large_redemption_level_critical": "a large redemption (over 10 % in one day)",
+        "large_redemption_level_critical": (
+            f"a large redemption (over {_EN['large_redemption']} in one day)"
+        ),
         "large_redemption_level_warning": "close to the large-redemption line",
         "alert_drift_coverage": (
             "{product} {variable}: only {coverage} of {n} forecasts of the last {days} "
@@ -410,7 +485,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "plan. Defence: when redemptions stay abnormal, peers see a wave or short rates jump, "
             "the plan buys nothing longer than a month and raises its liquidity floors. Before "
             "days off whose redemptions the maturing book cannot pay, the plan borrows the cash "
-            "by pledged repo within the leverage cap (total assets at most 120 % of net assets). "
+            "by pledged repo within the leverage cap (total assets at most "
+            f"{_EN['leverage']} of net assets). "
             "On the last working day before days off, if the day's redemptions pass the plan's "
             "quantile, tonight's cash grows with them: borrow what is missing that afternoon "
             "within the cap, and sell for what the cap leaves short of the days off's expected "
@@ -473,16 +549,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "deviation": "Shadow-price deviation",
         "deviation_text": (
             "Deviation = (market value − amortised cost) / net assets, lots marked to the as-of "
-            "day's curve. Negative ≥ 0.25 %: bring it back within 5 trading days; positive "
-            "≥ 0.5 %: stop subscriptions and bring it back; negative ≥ 0.5 %: cover from the "
+            f"day's curve. Negative ≥ {_EN['deviation_negative']}: bring it back within "
+            f"{_EN['restore_days']} trading days; positive ≥ {_EN['deviation']}: stop "
+            f"subscriptions and bring it back; negative ≥ {_EN['deviation']}: cover from the "
             "risk reserve"
         ),
         "deviation_col": "Deviation",
         "deviation_gap": "Market value − amortised cost",
         "deviation_action": "Action",
         "deviation_action_none": "none needed",
-        "deviation_action_restore": "bring back within 5 trading days",
-        "deviation_action_stop_subscriptions": "stop subscriptions, bring back within 5 days",
+        "deviation_action_restore": f"bring back within {_EN['restore_days']} trading days",
+        "deviation_action_stop_subscriptions": (
+            f"stop subscriptions, bring back within {_EN['restore_days']} days"
+        ),
         "deviation_action_cover_loss": "cover from the risk reserve or own funds",
         "charts": "Charts",
         "chart_aum": "Portfolio AUM: history, forecast bands and the plan",

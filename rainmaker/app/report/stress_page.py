@@ -5,7 +5,9 @@ so that the report does not depend on the engine: the findings per scenario and 
 reverse stress test and the rules checked on each book, with the shadow-price actions of
 DOMAIN.md. One self-contained file: inline style, no script, every text escaped. Words are looked
 up in :data:`STRESS_TEXTS` (same languages as :mod:`rainmaker.app.report.i18n`, whose amount unit it
-reuses); :func:`missing_stress_keys` keeps the two languages complete.
+reuses); :func:`missing_stress_keys` keeps the two languages complete. The regulatory numbers the
+words quote (the 5 % and 10 % floors, ≤ 120 days, the shadow-price thresholds...) are read from
+:mod:`rainmaker.regulation` through :func:`rainmaker.app.report.i18n.regulatory_numbers`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from rainmaker.app.report.i18n import LANGUAGES, amount_scale
+from rainmaker.app.report.i18n import LANGUAGES, amount_scale, regulatory_numbers
 from rainmaker.regulation import MAX_LEVERAGE
 from simulate.stress import NO_HOLDERS, StressResult, stress_meta
 
@@ -30,6 +32,10 @@ __all__ = [
     "write_stress_page",
     "stress_overview",
 ]
+
+# the regulatory numbers the words quote, read from rainmaker.regulation (their one home)
+_ZH = regulatory_numbers("zh")
+_EN = regulatory_numbers("en")
 
 STRESS_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -51,8 +57,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "overview": "情景总览",
         "scenario": "情景",
         "products": "产品数",
-        "breach_cash": "跌破 5% 下限的产品",
-        "breach_liquid": "跌破 10% 下限的产品",
+        "breach_cash": f"跌破 {_ZH['cash_floor']} 下限的产品",
+        "breach_liquid": f"跌破 {_ZH['liquid_floor']} 下限的产品",
         "loss": "已实现损失（{unit}）",
         "worst_deviation": "最差偏离度",
         "max_leverage": "最高杠杆",
@@ -63,10 +69,10 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "product": "产品",
         "book": "持仓",
         "share": "赎回比例",
-        "days_cash": "距 5% 下限（天）",
-        "days_liquid": "距 10% 下限（天）",
+        "days_cash": f"距 {_ZH['cash_floor']} 下限（天）",
+        "days_liquid": f"距 {_ZH['liquid_floor']} 下限（天）",
         "min_cash": "最低现金类占比",
-        "min_liquid": "最低 5 日流动性占比",
+        "min_liquid": f"最低 {_ZH['liquid_days']} 日流动性占比",
         "repo": "回购融资（{unit}）",
         "sold": "提前卖出（{unit}）",
         "never": "未跌破",
@@ -80,8 +86,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "reverse_breaks": "首先触发",
         "reverse_none": "至 {share} 仍未触发",
         "reverse_zero": "无赎回时已触发",
-        "breaks_cash_floor": "5% 下限",
-        "breaks_liquid_floor": "10% 下限",
+        "breaks_cash_floor": f"{_ZH['cash_floor']} 下限",
+        "breaks_liquid_floor": f"{_ZH['liquid_floor']} 下限",
         "breaks_deviation": "负偏离度",
         "checks": "监管规则检查（截止日持仓）",
         "rule": "规则",
@@ -91,19 +97,24 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "ok": "符合",
         "breach": "不符合",
         "domain_line": "DOMAIN.md 行",
-        "rule_cash_floor": "现金、国债、央票、政策性金融债 ≥ 5%（不含隔夜回购）",
-        "rule_liquid_floor": "含 5 个交易日内到期资产 ≥ 10%",
-        "rule_wam": "平均剩余期限 ≤ 120 天",
-        "rule_wal": "平均剩余存续期 ≤ 240 天",
-        "rule_leverage": "杠杆（总资产/净资产）≤ 120%",
+        "rule_cash_floor": f"现金、国债、央票、政策性金融债 ≥ {_ZH['cash_floor']}（不含隔夜回购）",
+        "rule_liquid_floor": f"含 {_ZH['liquid_days']} 个交易日内到期资产 ≥ {_ZH['liquid_floor']}",
+        "rule_wam": f"平均剩余期限 ≤ {_ZH['wam']} 天",
+        "rule_wal": f"平均剩余存续期 ≤ {_ZH['wal']} 天",
+        "rule_leverage": f"杠杆（总资产/净资产）≤ {_ZH['leverage']}",
         "rule_deviation": "影子定价偏离度",
-        "rule_t0_limit": "T+0 快速赎回 ≤ 1 万元/人/日",
-        "rule_concentration": "前十大持有人占比（> 20% 时收紧）",
+        "rule_t0_limit": f"T+0 快速赎回 ≤ {_ZH['t0_limit']}/人/日",
+        "rule_concentration": f"前十大持有人占比（> {_ZH['concentration']} 时收紧）",
         "deviation_actions": "影子定价偏离度的处置",
-        "action_restore": "负偏离 ≥ 0.25%：5 个交易日内调整回限内",
-        "action_stop_subscriptions": "正偏离 ≥ 0.5%：暂停申购并在 5 个交易日内调整",
+        "action_restore": (
+            f"负偏离 ≥ {_ZH['deviation_negative']}：{_ZH['restore_days']} 个交易日内调整回限内"
+        ),
+        "action_stop_subscriptions": (
+            f"正偏离 ≥ {_ZH['deviation']}：暂停申购并在 {_ZH['restore_days']} 个交易日内调整"
+        ),
         "action_cover_loss": (
-            "负偏离 ≥ 0.5%：以风险准备金或自有资金弥补；连续 2 个交易日超过则改用公允价值或清盘"
+            f"负偏离 ≥ {_ZH['deviation']}：以风险准备金或自有资金弥补；"
+            f"连续 {_ZH['fair_value_days']} 个交易日超过则改用公允价值或清盘"
         ),
         "runtime": "用时 {seconds} 秒",
         "not_known": "未知",
@@ -145,8 +156,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "overview": "Scenarios at a glance",
         "scenario": "Scenario",
         "products": "Products",
-        "breach_cash": "Below the 5 % floor",
-        "breach_liquid": "Below the 10 % floor",
+        "breach_cash": f"Below the {_EN['cash_floor']} floor",
+        "breach_liquid": f"Below the {_EN['liquid_floor']} floor",
         "loss": "Realised loss ({unit})",
         "worst_deviation": "Worst deviation",
         "max_leverage": "Highest leverage",
@@ -157,10 +168,10 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "product": "Product",
         "book": "Book",
         "share": "Redeemed",
-        "days_cash": "Days to 5 % floor",
-        "days_liquid": "Days to 10 % floor",
+        "days_cash": f"Days to {_EN['cash_floor']} floor",
+        "days_liquid": f"Days to {_EN['liquid_floor']} floor",
         "min_cash": "Lowest cash ratio",
-        "min_liquid": "Lowest 5-day liquidity",
+        "min_liquid": f"Lowest {_EN['liquid_days']}-day liquidity",
         "repo": "Repo funded ({unit})",
         "sold": "Sold early ({unit})",
         "never": "not breached",
@@ -174,8 +185,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "reverse_breaks": "Breaks first",
         "reverse_none": "no break up to {share}",
         "reverse_zero": "breaks with no redemption",
-        "breaks_cash_floor": "5 % floor",
-        "breaks_liquid_floor": "10 % floor",
+        "breaks_cash_floor": f"{_EN['cash_floor']} floor",
+        "breaks_liquid_floor": f"{_EN['liquid_floor']} floor",
         "breaks_deviation": "negative deviation",
         "checks": "Rules checked on the as-of book",
         "rule": "Rule",
@@ -185,22 +196,31 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "ok": "ok",
         "breach": "breached",
         "domain_line": "DOMAIN.md line",
-        "rule_cash_floor": "cash, government, central-bank and policy-bank bonds ≥ 5 % (no repo)",
-        "rule_liquid_floor": "including assets maturing within 5 trading days ≥ 10 %",
-        "rule_wam": "weighted average maturity ≤ 120 days",
-        "rule_wal": "weighted average life ≤ 240 days",
-        "rule_leverage": "leverage (total / net assets) ≤ 120 %",
+        "rule_cash_floor": (
+            f"cash, government, central-bank and policy-bank bonds ≥ {_EN['cash_floor']} (no repo)"
+        ),
+        "rule_liquid_floor": (
+            f"including assets maturing within {_EN['liquid_days']} trading days "
+            f"≥ {_EN['liquid_floor']}"
+        ),
+        "rule_wam": f"weighted average maturity ≤ {_EN['wam']} days",
+        "rule_wal": f"weighted average life ≤ {_EN['wal']} days",
+        "rule_leverage": f"leverage (total / net assets) ≤ {_EN['leverage']}",
         "rule_deviation": "shadow-price deviation",
-        "rule_t0_limit": "T+0 fast redemption ≤ 10,000 CNY per investor per day",
-        "rule_concentration": "top-10 holders' share (tighter above 20 %)",
+        "rule_t0_limit": f"T+0 fast redemption ≤ {_EN['t0_limit']} per investor per day",
+        "rule_concentration": f"top-10 holders' share (tighter above {_EN['concentration']})",
         "deviation_actions": "Shadow-price deviation: what it asks",
-        "action_restore": "negative ≥ 0.25 %: bring it back within 5 trading days",
+        "action_restore": (
+            f"negative ≥ {_EN['deviation_negative']}: bring it back within "
+            f"{_EN['restore_days']} trading days"
+        ),
         "action_stop_subscriptions": (
-            "positive ≥ 0.5 %: stop subscriptions, bring it back within 5 trading days"
+            f"positive ≥ {_EN['deviation']}: stop subscriptions, bring it back within "
+            f"{_EN['restore_days']} trading days"
         ),
         "action_cover_loss": (
-            "negative ≥ 0.5 %: cover from the risk reserve or own funds; 2 trading days "
-            "running: fair value or wind up"
+            f"negative ≥ {_EN['deviation']}: cover from the risk reserve or own funds; "
+            f"{_EN['fair_value_days']} trading days running: fair value or wind up"
         ),
         "runtime": "took {seconds} s",
         "not_known": "unknown",

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.panel import MODELLED_VARIABLES, Panel
-from rainmaker.china_calendar import calendar_features, wide_calendar
+from rainmaker.china_calendar import calendar_features, on_arrangement_change, wide_calendar
 
 __all__ = [
     "CALENDAR_COLUMNS",
@@ -96,6 +96,16 @@ _wide_matrix: tuple[pd.DataFrame, np.ndarray] | None = None
 @lru_cache(maxsize=16)
 def _calendar_matrix(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
     return _matrix_of(calendar_features(start, end))
+
+
+def _forget_calendar() -> None:
+    """Drop the matrices above: a data set's calendar.csv changed the arrangement."""
+    global _wide_matrix
+    _wide_matrix = None
+    _calendar_matrix.cache_clear()
+
+
+on_arrangement_change(_forget_calendar)
 
 
 def _matrix_of(frame: pd.DataFrame) -> np.ndarray:

@@ -2,7 +2,10 @@
 calendar windows that move money (pre-holiday business days, month and quarter end, paydays).
 
 Holidays come from the maintained ``chinesecalendar`` package, which follows the State
-Council's yearly announcements. For a year the package does not cover yet, the calendar falls
+Council's yearly announcements. The years right after its coverage can be given by a data set's
+``calendar.csv`` (:mod:`rainmaker.calendar_file`, registered with :func:`use_arrangement` when the
+data set is loaded): the State Council announces a year's arrangement in the November before,
+often before a package release has it. For a year neither covers, the calendar falls
 back to *weekends only* (Saturday and Sunday off, no public holidays, no make-up days) and emits a
 :class:`CalendarCoverageWarning` (once per process for the years after the coverage, once for
 those before it), so forecasts still run but a reader is told that holiday effects are missing
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,7 +42,10 @@ __all__ = [
     "day_number",
     "is_workday",
     "next_workday",
+    "on_arrangement_change",
+    "package_years",
     "to_timestamp",
+    "use_arrangement",
     "workday_flags",
 ]
 
@@ -57,10 +65,81 @@ class CalendarCoverageWarning(UserWarning):
     """A year outside the holiday package's coverage: weekends-only fallback in use."""
 
 
-def covered_years() -> range:
+def package_years() -> range:
     """Years for which the holiday package has the official holiday arrangement."""
     years = sorted({d.year for d in chinese_calendar.holidays})
     return range(years[0], years[-1] + 1)
+
+
+# The arrangement of the years right after the package's coverage, from a data set's
+# calendar.csv (use_arrangement): public holidays and make-up working days, each with the name of
+# its holiday, as the package keeps them.
+_extra_holidays: dict[dt.date, str] = {}
+_extra_workdays: dict[dt.date, str] = {}
+_extra_years: range = range(0)
+# How many times the arrangement changed: a Workdays reads its flags again when it has moved.
+_generation = 0
+# What holds a copy of the calendar outside this module (forecast.features' matrices): told to
+# drop it when the arrangement changes.
+_listeners: list[Callable[[], None]] = []
+
+
+def covered_years() -> range:
+    """Years with an official holiday arrangement: the package's, then those a data set's
+    ``calendar.csv`` adds right after them (:func:`use_arrangement`)."""
+    span = package_years()
+    return range(span.start, max(span.stop, _extra_years.stop))
+
+
+def use_arrangement(holidays: Mapping[dt.date, str], workdays: Mapping[dt.date, str]) -> None:
+    """Add the official arrangement of the years right after the package's coverage.
+
+    Every later question to this module (and to the forecast's calendar features) reads it; the
+    years it holds count as covered (no :class:`CalendarCoverageWarning`). A year is taken
+    whole: a year with rows is the year's arrangement, its other days ordinary (Saturday and
+    Sunday off). Registering the same arrangement again changes nothing; another one replaces
+    it, and the empty one removes it.
+
+    Args:
+        holidays: public holidays (days off, weekends inside a holiday stretch included) ->
+            the holiday's name as the package spells it (e.g. ``"Spring Festival"``).
+        workdays: make-up working days (a Saturday or Sunday worked) -> the holiday they make
+            up for.
+
+    Raises:
+        ValueError: a day in a year the package covers or before it, years that do not follow
+            the package's coverage without a gap, or a make-up day that is not a weekend day
+            (:mod:`rainmaker.calendar_file` reports these per line first).
+    """
+    global _extra_holidays, _extra_workdays, _extra_years, _generation
+    span = package_years()
+    years = sorted({d.year for d in (*holidays, *workdays)})
+    if years and (years[0] != span.stop or years != list(range(years[0], years[-1] + 1))):
+        raise ValueError(
+            f"a calendar arrangement must give the years right after the holiday package's "
+            f"coverage ({span.start}-{span.stop - 1}) without a gap, from {span.stop}; got "
+            f"{', '.join(map(str, years))}"
+        )
+    weekdays = sorted(d for d in workdays if d.weekday() < 5)
+    if weekdays:
+        raise ValueError(f"make-up working days must be a Saturday or Sunday; got {weekdays[0]}")
+    new_holidays, new_workdays = dict(holidays), dict(workdays)
+    if new_holidays == _extra_holidays and new_workdays == _extra_workdays:
+        return
+    _extra_holidays, _extra_workdays = new_holidays, new_workdays
+    _extra_years = range(years[0], years[-1] + 1) if years else range(0)
+    # every cache of the calendar was computed with the old arrangement
+    _day_flags.cache_clear()
+    _WIDE.wide = None
+    _generation += 1
+    for listener in _listeners:
+        listener()
+
+
+def on_arrangement_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` (no arguments) whenever :func:`use_arrangement` changes the calendar:
+    for a module that keeps calendar features of its own."""
+    _listeners.append(listener)
 
 
 # The sides of the package's coverage already warned about in this process: "before" its first
@@ -95,8 +174,9 @@ def _day_flags(start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per calendar day: working day, public holiday, make-up day and holiday name."""
     dates = pd.date_range(start, end, freq="D")
     span = covered_years()
-    holidays = chinese_calendar.holidays
-    makeup = chinese_calendar.workdays
+    # the package's years and the arrangement's do not overlap (use_arrangement)
+    holidays = ChainMap(chinese_calendar.holidays, _extra_holidays)
+    makeup = ChainMap(chinese_calendar.workdays, _extra_workdays)
     weekday = dates.day_of_week.to_numpy()
     is_weekend = weekday >= 5
     is_public_holiday = np.zeros(len(dates), dtype=bool)
@@ -444,9 +524,14 @@ class Workdays:
     def __init__(self) -> None:
         self._first = 0
         self._flags = np.zeros(0, dtype=bool)
+        self._generation = _generation
 
     def _ensure(self, first: int, last: int) -> None:
         """Load the calendar so that days ``first`` .. ``last`` are covered."""
+        if self._generation != _generation:
+            # the arrangement changed since these flags were read (use_arrangement)
+            self._flags = np.zeros(0, dtype=bool)
+            self._generation = _generation
         have_last = self._first + len(self._flags) - 1
         if len(self._flags) and self._first <= first and last <= have_last:
             return

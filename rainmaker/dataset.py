@@ -24,6 +24,8 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
+from rainmaker.calendar_file import CALENDAR_TABLE, arrangement_of
+from rainmaker.china_calendar import use_arrangement
 from rainmaker.errors import DataError, Problem, UsageError, first_few
 from rainmaker.validation import (
     FIRST_YEAR,
@@ -287,6 +289,10 @@ def dataset_from_report(report: ValidationReport) -> Dataset:
     if not report.ok:
         raise DataError(report.problems)
     parsed = report.parsed
+    if CALENDAR_TABLE in parsed:
+        # the holiday arrangement of the years after the package's coverage: a fact of the
+        # calendar, used by everything this process asks of it from now on
+        use_arrangement(*arrangement_of(parsed[CALENDAR_TABLE], report.files[CALENDAR_TABLE]))
     return Dataset(
         root=report.root,
         products=parsed["products"],

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import SHIBOR_COLUMNS
+from rainmaker.calendar_file import CALENDAR_TABLE, arrangement_problems
 from rainmaker.errors import Problem
 from rainmaker.safety import unsafe_characters
 
@@ -321,6 +322,16 @@ def _check_tables(
     for stem, t in tables.items():
         if stem not in REQUIRED_TABLES and t is not None:
             report.parsed[stem] = checker.other(t)
+    if (t := tables.get(CALENDAR_TABLE)) is not None:
+        # the holiday arrangement the data set adds is read when it is loaded, by every command
+        parsed = report.parsed[CALENDAR_TABLE]
+        # a date cell that is not a date was reported by checker.other; an empty one was not
+        reported = (
+            t.raw["date"].notna().to_numpy() & (t.raw["date"].astype(str).str.strip() != "")
+            if "date" in t.raw.columns
+            else None
+        )
+        report.problems.extend(arrangement_problems(parsed, t.file, reported))
 
 
 def folder_problem(root: Path) -> Problem | None:

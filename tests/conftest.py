@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +11,16 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+
+
+@pytest.fixture(autouse=True)
+def _no_calendar_arrangement_left() -> Iterator[None]:
+    """A data set with a calendar.csv registers its holiday arrangement for the process
+    (rainmaker.china_calendar.use_arrangement): no test leaves one to the next."""
+    yield
+    from rainmaker.china_calendar import use_arrangement
+
+    use_arrangement({}, {})
 
 
 def write_dataset(

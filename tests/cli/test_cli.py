@@ -652,3 +652,31 @@ def test_status_names_the_product_of_an_alert_once(tmp_path, monkeypatch, capsys
     assert '  alert info: +1,2"q": liquid 48.5%\n' in out
     assert "  alert warning: P02: drift of the forecast\n" in out
     assert "  alert critical: solver failed\n" in out
+
+
+def test_plan_reads_the_holiday_arrangement_of_a_calendar_file(tmp_path):
+    """A year after the holiday package's coverage: with the arrangement in calendar.csv the
+    plan buys nothing on its days off, the next working day is the one after the stretch, and
+    no line says the calendar assumes weekends only. (The arrangement is made up.)"""
+    from rainmaker.china_calendar import package_years
+
+    year = package_years().stop
+    data = write_dataset(tmp_path / "data", n_products=2, n_days=52, start=f"{year - 1}-12-15")
+    first = pd.Timestamp(f"{year}-02-06")
+    festival = pd.date_range(first, periods=9)
+    pd.DataFrame(
+        {"date": festival.strftime("%Y-%m-%d"), "kind": "holiday", "holiday": "Spring Festival"}
+    ).to_csv(data / "calendar.csv", index=False)
+    err = io.StringIO()
+    out = tmp_path / "out"
+    argv = ["plan", "--data", str(data), "--out", str(out), "--no-tracking"]
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = _main(argv)
+    assert code == 0, err.getvalue()
+    assert "weekends only" not in err.getvalue()
+    plan = pd.read_csv(out / "plan.csv", parse_dates=["date"])
+    assert plan["date"].min() == first - pd.Timedelta(days=1)  # the eve, a Friday
+    bought = plan.filter(like="purchase_").sum(axis=1)
+    assert (bought[plan["date"].isin(festival)] == 0).all()
+    after = plan.loc[plan["next_working_day"], "date"].unique()
+    assert list(after) == [festival[-1] + pd.Timedelta(days=1)]

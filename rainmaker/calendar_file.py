@@ -21,12 +21,13 @@ Columns (one row per day that is not an ordinary day):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import chinese_calendar
 import numpy as np
 import pandas as pd
 
-from rainmaker.china_calendar import package_years
+from rainmaker.china_calendar import package_years, use_arrangement
 from rainmaker.errors import DataError, Problem
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "KINDS",
     "arrangement_of",
     "arrangement_problems",
+    "use_calendar_of",
 ]
 
 CALENDAR_TABLE = "calendar"
@@ -137,3 +139,19 @@ def arrangement_of(table: pd.DataFrame, file: str) -> tuple[dict[dt.date, str], 
     holidays = dict(zip(days[off], name[off], strict=True))
     workdays = dict(zip(days[~off], name[~off], strict=True))
     return holidays, workdays
+
+
+def use_calendar_of(
+    tables: Mapping[str, pd.DataFrame], file: str = f"{CALENDAR_TABLE}.csv"
+) -> None:
+    """Plan with the arrangement of a data set's ``calendar.csv`` from now on in this process
+    (:func:`rainmaker.china_calendar.use_arrangement`); nothing when ``tables`` (a data set's
+    optional tables by stem) has none. Loading a data set does it; so must a process handed a
+    data set another process loaded (a spawned worker has the package's calendar alone).
+
+    Raises:
+        DataError: the problems of :func:`arrangement_problems`.
+    """
+    table = tables.get(CALENDAR_TABLE)
+    if table is not None:
+        use_arrangement(*arrangement_of(table, file))

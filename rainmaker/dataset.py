@@ -24,8 +24,7 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from rainmaker.calendar_file import CALENDAR_TABLE, arrangement_of
-from rainmaker.china_calendar import use_arrangement
+from rainmaker.calendar_file import CALENDAR_TABLE, use_calendar_of
 from rainmaker.errors import DataError, Problem, UsageError, first_few
 from rainmaker.validation import (
     FIRST_YEAR,
@@ -289,10 +288,9 @@ def dataset_from_report(report: ValidationReport) -> Dataset:
     if not report.ok:
         raise DataError(report.problems)
     parsed = report.parsed
-    if CALENDAR_TABLE in parsed:
-        # the holiday arrangement of the years after the package's coverage: a fact of the
-        # calendar, used by everything this process asks of it from now on
-        use_arrangement(*arrangement_of(parsed[CALENDAR_TABLE], report.files[CALENDAR_TABLE]))
+    # the holiday arrangement of the years after the package's coverage: a fact of the
+    # calendar, used by everything this process asks of it from now on
+    use_calendar_of(parsed, report.files.get(CALENDAR_TABLE, f"{CALENDAR_TABLE}.csv"))
     return Dataset(
         root=report.root,
         products=parsed["products"],

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from rainmaker.calendar_file import CALENDAR_TABLE, use_calendar_of
 from rainmaker.dataset import Dataset
 
 __all__ = ["REFIT_LAG_DAYS", "WORKER_WARMUP_DAYS", "Refits", "refitted"]
@@ -59,6 +60,9 @@ def refitted(forecaster: Any, history: Dataset, as_of: pd.Timestamp) -> Any:
 def _refit_copy(payload: bytes) -> Any:
     """:func:`refitted` on the pickled ``(forecaster, history, as_of)``."""
     forecaster, history, as_of = pickle.loads(payload)
+    # a spawned worker knows the holiday package's years alone: the data set's calendar.csv
+    # (read when the replay loaded it) must shape its refits' features too
+    use_calendar_of(history.tables, history.file_name(CALENDAR_TABLE))
     return refitted(forecaster, history, as_of)
 
 

@@ -97,3 +97,28 @@ def test_a_worker_that_dies_is_replaced_by_a_refit_in_place(sample) -> None:
     pd.testing.assert_frame_equal(
         refitted.predict(sample, as_of, 5).table, here.predict(sample, as_of, 5).table
     )
+
+
+def test_a_worker_refits_with_the_data_sets_holiday_arrangement(tmp_path, monkeypatch) -> None:
+    # a spawned worker has the holiday package's years alone: the refit it is handed must
+    # bring the data set's calendar.csv with it (a made-up arrangement of the first year after
+    # the package's coverage)
+    import pickle
+
+    from rainmaker import china_calendar
+    from simulate import refits
+    from tests.conftest import write_dataset
+
+    year = china_calendar.package_years().stop
+    folder = write_dataset(tmp_path / "data", n_products=2, n_days=20)
+    pd.DataFrame(
+        {"date": [f"{year}-05-03"], "kind": ["holiday"], "holiday": ["Labour Day"]}
+    ).to_csv(folder / "calendar.csv", index=False)
+    history = load_dataset(folder)
+    china_calendar.use_arrangement({}, {})  # the worker's state
+    seen = []
+    monkeypatch.setattr(
+        refits, "refitted", lambda *args: seen.append(china_calendar.covered_years().stop)
+    )
+    refits._refit_copy(pickle.dumps((None, history, history.last_date)))
+    assert seen == [year + 1]

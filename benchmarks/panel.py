@@ -61,6 +61,11 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+# This checkout's packages before the installed ones: `make setup` installs the project in
+# editable mode from one checkout, and the panel run from another (a worktree holding the change
+# being judged) replayed the installed checkout's code without a word. The windows' processes
+# are forked from this one and import the packages there, so they read this path too.
+sys.path.insert(0, str(ROOT))
 SAMPLE = ROOT / "data" / "sample"
 PRODUCTS = tuple(f"P{i:02d}" for i in range(1, 13))
 SCENARIO_START = "2021-11-01"

@@ -197,7 +197,11 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
     the day's pace too (:meth:`simulate.policies.ProductDecision.cash_to_sell_for`): a run
     peaking on the eve of Dragon Boat 2020 (the ``combined2020`` panel window) left
     CNY 1.5 bn unpaid over the holiday with the leverage cap reached and the morning's
-    expectation sold.
+    expectation sold. In defence that expectation is also the least cash tonight, borrowed
+    and then sold for, whatever the plan's cash target: the plan counts no subscription for a
+    run's days off and never sells today for a need, so at the leverage cap its cash target is
+    only what it holds without a sale (seed 53's ``plateau45``: P09 held CNY 144 m on Friday
+    2021-03-26 for a weekend it expected to ask 352 m; it asked 267 m and 80 m went unpaid).
 
     P05 of the sample drawn with seed 7, Friday 2020-11-13, the first heavy day of its wave:
     CNY 1.19 bn redeemed (7.7 % of AUM; Thursday 0.53 bn). The plan's 0.94 bn of cash left

@@ -574,3 +574,26 @@ def test_charts_are_legible_and_the_quota_chart_shows_only_caps():
     report = render_report(open_plan, "en")
     assert "quota" not in report.charts
     assert TEXTS["en"]["chart_quota_none"] in report.html
+
+
+def test_the_eve_of_days_off_in_defence_states_the_cash_held_for_them(sample_inputs):
+    # in defence tonight's cash is at least the days off's expected redemptions
+    # (simulate.policies.ProductDecision.cash_to_hold): the report says so with the figure
+    plan = sample_inputs.plan.copy()
+    plan["date"] = pd.to_datetime(plan["date"]) + pd.Timedelta(days=1)  # from a Friday
+    plan["cash"] = 1e9
+    plan["redemption_quantile"] = 4e8
+    plan["expected_redemptions"] = 2e8
+    plan["liquidity_need"] = 1e9
+    plan["liquidity_available"] = 2e9
+    plan["liquidity_need_confidence"] = 0.99
+    plan["next_working_day"] = plan.groupby("product_id").cumcount() == 3
+    plan["defence"] = True
+    assert pd.Timestamp(plan["date"].min()).day_name() == "Friday"
+    view = _View.build(replace(sample_inputs, plan=plan), "en")
+    rows = view.liquidity_rows()
+    assert rows and all("(defence)" in r["afternoon"] for r in rows)
+    # Saturday and Sunday: 2 × 200 m = CNY 4.00 hundred million
+    assert "keep at least what they are expected to ask, 4.00, tonight" in rows[0]["afternoon"]
+    calm = _View.build(replace(sample_inputs, plan=plan.assign(defence=False)), "en")
+    assert all("keep at least" not in r["afternoon"] for r in calm.liquidity_rows())

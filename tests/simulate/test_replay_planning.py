@@ -219,13 +219,18 @@ def test_a_day_past_the_plans_quantile_scales_tonights_cash() -> None:
     assert holiday.cash_to_sell_for(2e8) == 8e8
     assert holiday.cash_to_sell_for(3e8) == pytest.approx(12e8)
     assert replace(decision, days_off_redemptions=10e8).cash_to_sell_for(3e8) == 10e8
-    # in defence (a run) the days off follow the day's pace: 500 m × 1.5, still never more
-    # than tonight's cash; up to the quantile, or with no expectation, nothing is scaled
+    # in defence (a run) the days off follow the day's pace: 500 m × 1.5; up to the
+    # quantile, or with no expectation, nothing is scaled
     run = replace(decision, defence=True)
     assert run.cash_to_sell_for(3e8) == pytest.approx(7.5e8)
     assert run.cash_to_sell_for(2.5e8) == 5e8
-    assert replace(run, days_off_redemptions=30e8).cash_to_sell_for(3e8) == pytest.approx(12e8)
     assert replace(run, expected_redemptions=0.0).cash_to_sell_for(3e8) == 5e8
+    # ... and tonight's cash is at least that: the plan counts no subscription for a run's
+    # days off, and its cash target is what it holds without a sale (3 bn × 1.5, not 1.2 bn)
+    holiday_run = replace(run, days_off_redemptions=30e8)
+    assert holiday_run.cash_to_hold(3e8) == pytest.approx(45e8)
+    assert holiday_run.cash_to_sell_for(3e8) == pytest.approx(45e8)
+    assert holiday_run.cash_to_hold(2e8) == 30e8
     # no quantile (every day but the last before days off), or nothing expected: as planned
     assert ProductDecision(cash_target=8e8).cash_to_hold(1e12) == 8e8
     no_expectation = ProductDecision(cash_target=8e8, surprise_above=2.5e8)
@@ -340,3 +345,23 @@ def test_optimizer_does_not_look_ahead_but_the_oracle_does(sample) -> None:
     )
     # the oracle's plan of day t uses days after t: scrambling them changes its decisions
     assert not oracle.decisions.equals(oracle_changed.decisions)
+
+
+def test_in_defence_the_eve_holds_the_days_offs_expectation_beyond_the_plans_cash() -> None:
+    # P09 of the sample drawn with seed 53 (plateau45, Friday 2021-03-26), in defence at the
+    # leverage cap: the plan held CNY 144 m, what it could without a sale, for a weekend it
+    # expected to ask 352 m; Friday redeemed 257 m against 219 m expected, past the quantile
+    run = ProductDecision(
+        cash_target=1.44e8,
+        surprise_above=2.5e8,
+        expected_redemptions=2.19e8,
+        days_off_redemptions=3.52e8,
+        defence=True,
+    )
+    pace = 2.57e8 / 2.19e8
+    assert run.cash_to_hold(2.57e8) == pytest.approx(3.52e8 * pace)  # 413 m, not 169 m
+    assert run.cash_to_sell_for(2.57e8) == pytest.approx(3.52e8 * pace)
+    # calm: the plan's cash target, as before (it nets the days off's subscriptions)
+    calm = replace(run, defence=False)
+    assert calm.cash_to_hold(2.57e8) == pytest.approx(1.44e8 * pace)
+    assert calm.cash_to_sell_for(2.57e8) == pytest.approx(1.44e8 * pace)

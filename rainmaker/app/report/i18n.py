@@ -193,9 +193,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
         ),
         "liquidity_afternoon_defence": (
-            "节前（防御）：若今日赎回超过 {quantile}，今晚现金按 {cash} × 今日赎回 ÷ {expected} "
-            "留存，不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
-            " × 今日赎回 ÷ {expected}（挤兑中假期赎回随今日的速度）"
+            "节前（防御）：今晚现金至少为假期的预期赎回 {days_off}；若今日赎回超过 {quantile}，"
+            "按 {cash} 与 {days_off} 中较大者 × 今日赎回 ÷ {expected} 留存（挤兑中假期赎回随"
+            "今日的速度），不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付"
+            "假期的预期赎回 × 今日赎回 ÷ {expected}"
         ),
         "liquidity_later": "{date}：需要 {need}，可用 {available}",
         "regime_calm": "平稳",
@@ -516,10 +517,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "the leverage cap, sell up to what the days off are expected to ask"
         ),
         "liquidity_afternoon_defence": (
-            "before the days off (defence): if today's redemptions pass {quantile}, keep {cash} "
-            "× today's ÷ {expected} tonight: borrow what is missing by pledged repo this "
-            "afternoon; beyond the leverage cap, sell up to what the days off are expected to "
-            "ask × today's ÷ {expected} (in a run the days off follow the day's pace)"
+            "before the days off (defence): keep at least what they are expected to ask, "
+            "{days_off}, tonight, and if today's redemptions pass {quantile}, the larger of "
+            "{cash} and {days_off} × today's ÷ {expected} (in a run the days off follow the "
+            "day's pace): borrow what is missing by pledged repo this afternoon; beyond the "
+            "leverage cap, sell up to what the days off are expected to ask × today's ÷ "
+            "{expected}"
         ),
         "liquidity_later": "{date}: needs {need}, has {available}",
         "regime_calm": "calm",

@@ -11,6 +11,7 @@ import pytest
 
 from optimize import load_settings
 from optimize.inputs import (
+    PlanInputs,
     carry_references,
     compounded_to_simple_pct,
     days_off_after_first_day,
@@ -347,20 +348,29 @@ def test_calendar_of_purchases_and_liquidity() -> None:
     )
 
 
+def _plan_with_holders(
+    folder: Path, dates: list[str], products: list[str], shares: list[float]
+) -> tuple[PlanInputs, list[str]]:
+    """The plan inputs (and warnings) as of 2021-04-10 of the data set in ``folder`` with a
+    holders.csv of these rows."""
+    pd.DataFrame({"date": dates, "product_id": products, "top10_share": shares}).to_csv(
+        folder / "holders.csv", index=False
+    )
+    dataset = load_dataset(folder)
+    return inputs_from_forecast(
+        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    )
+
+
 def test_holder_concentration_tightens_the_plan(small_dataset: Path) -> None:
     """DOMAIN.md "Regulation": when the top-10 holders own more than 20 % of a product's units
     its WAM cap and 5-day liquidity floor tighten (rainmaker.rules.concentration_limits): 21 %
     tightens the plan, 19 % does not, and a share dated after the as-of day is not read."""
-    pd.DataFrame(
-        {
-            "date": ["2021-04-01", "2021-04-01", "2021-04-20"],
-            "product_id": ["P001", "P002", "P002"],
-            "top10_share": [0.21, 0.19, 0.60],
-        }
-    ).to_csv(small_dataset / "holders.csv", index=False)
-    dataset = load_dataset(small_dataset)
-    inputs, warnings = inputs_from_forecast(
-        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    inputs, warnings = _plan_with_holders(
+        small_dataset,
+        ["2021-04-01", "2021-04-01", "2021-04-20"],
+        ["P001", "P002", "P002"],
+        [0.21, 0.19, 0.60],
     )
     assert inputs.max_wam_days.tolist() == [90.0, 120.0, 120.0]
     assert inputs.min_liquid_ratio.tolist() == pytest.approx([0.20, 0.10, 0.10])
@@ -374,16 +384,11 @@ def test_a_stale_holders_share_is_named_with_its_date_and_age(small_dataset: Pat
     2021-01-24 (0.35); as of 2021-04-10 the later one applies (90 days cap: 0.35 is above
     20 %, not 50 %), and 2021-01-24 -> 2021-04-10 is 7 + 28 + 31 + 10 = 76 days. P002's row
     of the as-of day itself is said so, with no age."""
-    pd.DataFrame(
-        {
-            "date": ["2020-12-01", "2021-01-24", "2021-04-10"],
-            "product_id": ["P001", "P001", "P002"],
-            "top10_share": [0.60, 0.35, 0.25],
-        }
-    ).to_csv(small_dataset / "holders.csv", index=False)
-    dataset = load_dataset(small_dataset)
-    inputs, warnings = inputs_from_forecast(
-        dataset, "2021-04-10", fake_forecast(dataset, "2021-04-10"), load_settings()
+    inputs, warnings = _plan_with_holders(
+        small_dataset,
+        ["2020-12-01", "2021-01-24", "2021-04-10"],
+        ["P001", "P001", "P002"],
+        [0.60, 0.35, 0.25],
     )
     assert inputs.max_wam_days.tolist() == [90.0, 90.0, 120.0]
     p001 = [w for w in warnings if w.startswith("P001: holders.csv")]

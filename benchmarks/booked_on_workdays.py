@@ -21,15 +21,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecast.evaluation import evaluate_forecast
-from rainmaker.china_calendar import workday_flags
-from rainmaker.dataset import Dataset, load_dataset
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast.evaluation import evaluate_forecast  # noqa: E402
+from rainmaker.china_calendar import workday_flags  # noqa: E402
+from rainmaker.dataset import Dataset, load_dataset  # noqa: E402
 
 FLOWS = ("subscriptions", "redemptions")
 MOVED = ("subscriptions", "redemptions", "demand")

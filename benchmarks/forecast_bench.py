@@ -23,11 +23,16 @@ import resource
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
-from forecast import Forecaster
-from forecast.toy_data import toy_dataset
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast import Forecaster  # noqa: E402
+from forecast.toy_data import toy_dataset  # noqa: E402
 
 
 def peak_rss_mb() -> float:

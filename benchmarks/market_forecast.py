@@ -22,12 +22,17 @@ in docs/forecast.md ("Market forecast").
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from forecast.market import market_score_table, score_market_forecast
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast.market import market_score_table, score_market_forecast  # noqa: E402
 
 SHIBOR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "shibor.csv"
 SERIES = ("shibor_on", "shibor_1w", "shibor_2w", "shibor_1m", "shibor_3m")

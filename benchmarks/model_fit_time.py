@@ -12,16 +12,20 @@ for ``arima`` how often each order was chosen.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from collections import Counter
 from pathlib import Path
 
-from forecast.api import make_model
-from forecast.panel import MODELLED_VARIABLES, build_panel
-from rainmaker.dataset import load_dataset
-
 ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast.api import make_model  # noqa: E402
+from forecast.panel import MODELLED_VARIABLES, build_panel  # noqa: E402
+from rainmaker.dataset import load_dataset  # noqa: E402
+
 AS_OF = ("2021-06-14", "2021-09-14", "2021-12-14", "2022-03-14")
 
 

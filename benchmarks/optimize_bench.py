@@ -22,15 +22,21 @@ import gc
 import math
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
-from optimize import load_settings
-from optimize.explain import explain
-from optimize.model import build_model
-from optimize.parameters import model_parameters
-from optimize.pyomo_model import to_pyomo
-from optimize.solve import solve_plan
-from optimize.synthetic import synthetic_inputs
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from optimize import load_settings  # noqa: E402
+from optimize.explain import explain  # noqa: E402
+from optimize.model import build_model  # noqa: E402
+from optimize.parameters import model_parameters  # noqa: E402
+from optimize.pyomo_model import to_pyomo  # noqa: E402
+from optimize.solve import solve_plan  # noqa: E402
+from optimize.synthetic import synthetic_inputs  # noqa: E402
 
 
 def run(n_products: int, days: int, workers: int, pyomo_max: int, seed: int) -> dict[str, object]:

@@ -26,15 +26,20 @@ import dataclasses
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
 # the protocol and scores of benchmarks/single_series.py (beside this script, on its path)
 from single_series import FLOWS, HORIZON, ORIGINS, summarise
 
-from forecast import DEFAULT_MODELS
-from forecast.evaluation import evaluate_forecast
-from rainmaker.dataset import Dataset, load_dataset
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast import DEFAULT_MODELS  # noqa: E402
+from forecast.evaluation import evaluate_forecast  # noqa: E402
+from rainmaker.dataset import Dataset, load_dataset  # noqa: E402
 
 
 def product_alone(dataset: Dataset, product_id: str, first_day: pd.Timestamp) -> Dataset:

@@ -25,16 +25,20 @@ The regime's defaults (``[regime]`` of ``optimize/defaults.toml``) were chosen f
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import pandas as pd
 
-from optimize.regime import pressure_scores, pressure_windows
-from optimize.settings import load_settings
-from rainmaker.dataset import load_dataset
-from simulate.scenarios import apply_scenario
-
 ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from optimize.regime import pressure_scores, pressure_windows  # noqa: E402
+from optimize.settings import load_settings  # noqa: E402
+from rainmaker.dataset import load_dataset  # noqa: E402
+from simulate.scenarios import apply_scenario  # noqa: E402
+
 PRODUCTS = [f"P{i:02d}" for i in range(1, 13)]
 CALM = (("2019-06-16", "2020-01-15"), ("2021-06-16", "2022-06-15"))
 WAVE = ("2020-11-05", "2020-11-30")

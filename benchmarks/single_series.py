@@ -31,16 +31,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecast import ForecastFallbackWarning
-from forecast.evaluation import evaluate_forecast
-from forecast.toy_data import SINGLE_SERIES_KINDS, SingleSeries, single_series_dataset
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast import ForecastFallbackWarning  # noqa: E402
+from forecast.evaluation import evaluate_forecast  # noqa: E402
+from forecast.toy_data import SINGLE_SERIES_KINDS, SingleSeries, single_series_dataset  # noqa: E402
 
 HORIZON = 28
 ORIGINS = 4

@@ -13,13 +13,19 @@ products, so about ±5 points of it is sampling noise).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
-from forecast.evaluation import evaluate_forecast
-from forecast.toy_data import toy_dataset
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from forecast.evaluation import evaluate_forecast  # noqa: E402
+from forecast.toy_data import toy_dataset  # noqa: E402
 
 VARIABLES = ("subscriptions", "redemptions", "net_flow", "aum")
 

@@ -14,6 +14,7 @@ forecast has four variables and five quantiles per product and day. Only
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,8 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rainmaker.app.xlsx import write_workbook
-from rainmaker.app.xlsx_columns import COLUMNS
+ROOT = Path(__file__).resolve().parents[1]
+# this checkout's packages first, not the editable install's (another checkout)
+sys.path.insert(0, str(ROOT))
+
+from rainmaker.app.xlsx import write_workbook  # noqa: E402
+from rainmaker.app.xlsx_columns import COLUMNS  # noqa: E402
 
 DERIVED = {"quota_state", "purchases_total", "exposure_vs_baseline", "buffer_vs_requirement"}
 DERIVED |= {"buffer_surplus"}

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS
-from rainmaker.errors import DataError, Problem
+from rainmaker.errors import DataError, Problem, table_lines
 from rainmaker.validation import IMPLAUSIBLE_FACTOR
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
 HOLDING_COLUMNS = ("product_id", "bucket", "amount_cny", "rate_pct", "value_date", "maturity_date")
 REQUIRED = ("product_id", "bucket", "amount_cny", "rate_pct", "maturity_date")
 FILE = "holdings.csv"
-MAX_ROWS_SHOWN = 5
 
 
 def workday_after(day: pd.Timestamp, workday: pd.Series) -> pd.Timestamp:
@@ -130,12 +129,6 @@ def _frame(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _lines(mask: np.ndarray) -> tuple[tuple[int, ...], int]:
-    # the header is line 1, so row i of the table is line i + 2
-    where = np.flatnonzero(mask)
-    return tuple(int(i) + 2 for i in where[:MAX_ROWS_SHOWN]), len(where)
-
-
 def missing_snapshot_note(table: pd.DataFrame, as_of: pd.Timestamp, file: str = FILE) -> str | None:
     """The warning for a holdings table with a ``date`` column and no row dated ``as_of``, or
     None: :func:`read_holdings` reads the rows of the as-of day only, so a snapshot of the day
@@ -221,7 +214,7 @@ def read_holdings(
         if mask.any():
             rows = np.zeros(len(table), dtype=bool)
             rows[index[mask]] = True
-            shown, n = _lines(rows)
+            shown, n = table_lines(rows)
             problems.append(Problem(file, column, message, shown, n))
 
     flag(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from rainmaker.errors import DataError, Problem
+from rainmaker.errors import DataError, Problem, table_lines
 from rainmaker.validation import IMPLAUSIBLE_FACTOR
 
 __all__ = ["REQUIREMENT_COLUMNS", "SALES_PLAN_COLUMNS", "read_sales_plan", "sales_requirements"]
@@ -32,12 +32,6 @@ REQUIREMENT_COLUMNS = (
     "last_day",
 )
 FILE = "sales_plan.csv"
-MAX_ROWS_SHOWN = 5
-
-
-def _lines(mask: np.ndarray) -> tuple[tuple[int, ...], int]:
-    where = np.flatnonzero(mask)
-    return tuple(int(i) + 2 for i in where[:MAX_ROWS_SHOWN]), len(where)
 
 
 def read_sales_plan(
@@ -74,7 +68,7 @@ def read_sales_plan(
 
     def flag(mask: np.ndarray, column: str, message: str) -> None:
         if mask.any():
-            shown, n = _lines(mask)
+            shown, n = table_lines(mask)
             problems.append(Problem(file, column, message, shown, n))
 
     dates = {}

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.china_calendar import package_years, use_arrangement
-from rainmaker.errors import DataError, Problem
+from rainmaker.errors import DataError, Problem, table_lines
 
 __all__ = [
     "CALENDAR_COLUMNS",
@@ -46,8 +46,6 @@ KINDS = ("holiday", "workday")
 # The names the package gives its holidays; the forecast's features read some of them by name
 # (the Spring Festival's stretch), so another spelling would be an ordinary holiday to them.
 HOLIDAY_NAMES = tuple(str(h.value) for h in chinese_calendar.Holiday)
-# Lines shown per problem (every problem says how many lines it has in all).
-_SHOWN_LINES = 5
 
 
 def arrangement_problems(
@@ -113,13 +111,11 @@ def arrangement_problems(
             "the day is listed twice; expected one row per day",
         ),
     )
-    problems = []
-    for column, bad, expected in checks:
-        bad = np.asarray(bad, dtype=bool)
-        if bad.any():
-            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad)[:_SHOWN_LINES])
-            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
-    return problems
+    return [
+        Problem(file, column, expected, *table_lines(bad))
+        for column, bad, expected in checks
+        if np.any(bad)
+    ]
 
 
 def arrangement_of(table: pd.DataFrame, file: str) -> tuple[dict[dt.date, str], dict[dt.date, str]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -41,6 +43,18 @@ class Problem:
             )
             text += f" [line{'s' if self.n_rows > 1 else ''} {shown}{more}]"
         return text
+
+
+# Lines a problem shows; it says how many it has in all (Problem.n_rows).
+MAX_ROWS_SHOWN = 5
+
+
+def table_lines(mask: Sequence[bool] | np.ndarray) -> tuple[tuple[int, ...], int]:
+    """The file lines of the rows ``mask`` flags in a table read in file order, as a
+    :class:`Problem` takes them: the first :data:`MAX_ROWS_SHOWN`, and how many in all. The
+    header is line 1, so row i is line i + 2."""
+    where = np.flatnonzero(np.asarray(mask, dtype=bool))
+    return tuple(int(i) + 2 for i in where[:MAX_ROWS_SHOWN]), len(where)
 
 
 def first_few(names: Sequence[str], n: int = 5) -> str:

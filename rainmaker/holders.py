@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from rainmaker.dataset import Dataset
-from rainmaker.errors import DataError, Problem
+from rainmaker.errors import DataError, Problem, table_lines
 
 __all__ = ["HOLDERS_TABLE", "HolderShare", "latest_top10", "top10_shares"]
 
@@ -86,8 +85,7 @@ def latest_top10(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, HolderShare
         ("date", twice, "duplicate (date, product_id); expected one share per product and day"),
     ):
         if bad.any():
-            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
-            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
+            problems.append(Problem(file, column, expected, *table_lines(bad)))
     if problems:
         raise DataError(problems)
     frame = table.assign(date=dates, top10_share=share)

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from rainmaker.assets import BUCKETS, bucket
-from rainmaker.errors import DataError, Problem
+from rainmaker.errors import DataError, Problem, table_lines
 
 __all__ = [
     "DEFAULT_MAX_DAILY_PURCHASE_PCT",
@@ -81,7 +81,6 @@ DEFAULT_MIX: Mapping[str, float] = {
 # day's inflow (≈ 3 % of AUM) seldom reaches.
 DEFAULT_MAX_DAILY_PURCHASE_PCT = 2.0
 SHARE_TOLERANCE = 1e-6  # |Σ shares − 1| accepted (shares are written to 4 decimals)
-MAX_ROWS_SHOWN = 5
 DAYS_PER_YEAR = 365
 # Inferring a book from published yields (infer_mix): the days of yields fitted (a 3-month
 # ladder turns over once, and the rates move enough to tell the buckets apart), the fewest
@@ -132,12 +131,6 @@ def investment_mix_frame(rules: Mapping[str, ManagedMix]) -> pd.DataFrame:
         for b in BUCKETS
     ]
     return pd.DataFrame(rows, columns=["product_id", "bucket", "share", "max_daily_purchase_pct"])
-
-
-def _lines(mask: np.ndarray) -> tuple[tuple[int, ...], int]:
-    # the header is line 1, so row i of the table is line i + 2
-    where = np.flatnonzero(mask)
-    return tuple(int(i) + 2 for i in where[:MAX_ROWS_SHOWN]), len(where)
 
 
 def read_investment_mix(
@@ -193,7 +186,7 @@ def read_investment_mix(
 
     def flag(mask: np.ndarray, column: str, message: str) -> None:
         if mask.any():
-            shown, n = _lines(mask)
+            shown, n = table_lines(mask)
             problems.append(Problem(file, column, message, shown, n))
 
     if known is not None:

@@ -92,7 +92,7 @@ import pandas as pd
 from rainmaker.assets import bucket_rates
 from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.dataset import Dataset
-from rainmaker.errors import DataError, Problem, UsageError
+from rainmaker.errors import DataError, Problem, UsageError, table_lines
 from rainmaker.investment_mix import ManagedMix, read_investment_mix
 from rainmaker.investment_mix import managed_mixes as ground_managed_mixes
 from rainmaker.regulation import LARGE_REDEMPTION_SHARE, MAX_LEVERAGE
@@ -336,8 +336,7 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
         ("product_id", ids.duplicated(keep=False), "expected one row per product"),
     ):
         if bad.any():
-            lines = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
-            problems.append(Problem(file, column, expected, lines, int(bad.sum())))
+            problems.append(Problem(file, column, expected, *table_lines(bad)))
     if problems:
         raise DataError(problems)
     return {

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rainmaker.china_calendar import day_number, to_timestamp
+from rainmaker.china_calendar import Workdays, day_number, to_timestamp
 from rainmaker.contracts import PURCHASE_PREFIX, ForecastResult
 from rainmaker.dataset import Dataset
 from rainmaker.quantiles import DEFAULT_QUANTILES, quantile_label
@@ -45,6 +45,7 @@ __all__ = [
     "OptimizerPolicy",
     "OraclePolicy",
     "PlanningPolicy",
+    "days_off_redemptions",
     "perfect_forecast",
     "plan_decision",
 ]
@@ -216,16 +217,8 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
         for c in plan.columns
         if c.startswith(PURCHASE_PREFIX) and c.removeprefix(PURCHASE_PREFIX) in TERM_BUCKETS
     }
-    t = day_number(day)
-    before_days_off = state.workdays.before_days_off(t)
-    days_off_redemptions: dict[str, float] = {}
-    if before_days_off and "expected_redemptions" in plan.columns:
-        back = to_timestamp(state.workdays.next_workday(t))
-        days_off = plan.loc[(dates > day) & (dates < back)]
-        days_off_redemptions = {
-            str(pid): _finite_amount(amount)
-            for pid, amount in days_off.groupby("product_id")["expected_redemptions"].sum().items()
-        }
+    before_days_off = state.workdays.before_days_off(day_number(day))
+    days_off = days_off_redemptions(plan, day, state.workdays)
     for row in rows.itertuples(index=False):
         values = row._asdict()
         pid = str(values["product_id"])
@@ -249,11 +242,30 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
             else max(float(values.get("repo_borrowing", 0.0)), 0.0),
             surprise_above=_surprise_above(values) if before_days_off else math.inf,
             expected_redemptions=_finite_amount(values.get("expected_redemptions", 0.0)),
-            days_off_redemptions=days_off_redemptions.get(pid, 0.0),
+            days_off_redemptions=days_off.get(pid, 0.0),
             defence=bool(values.get("defence", False)),
             exposure=max(exposure, 0.0) if steered and math.isfinite(exposure) else math.nan,
         )
     return Decision(out)
+
+
+def days_off_redemptions(
+    plan: pd.DataFrame, day: pd.Timestamp, workdays: Workdays
+) -> dict[str, float]:
+    """Per product, the plan's expected redemptions of the days off right after ``day``, CNY:
+    what the eve's sales may raise, and in defence the least cash tonight
+    (:class:`simulate.policies.ProductDecision`); empty when ``day`` is no eve of days off or
+    the plan has no ``expected_redemptions``. The daily report quotes the same figure."""
+    t = day_number(day)
+    if not workdays.before_days_off(t) or "expected_redemptions" not in plan.columns:
+        return {}
+    dates = pd.to_datetime(plan["date"])
+    back = to_timestamp(workdays.next_workday(t))
+    days_off = plan.loc[(dates > day) & (dates < back)]
+    return {
+        str(pid): _finite_amount(amount)
+        for pid, amount in days_off.groupby("product_id")["expected_redemptions"].sum().items()
+    }
 
 
 def _finite_amount(value: Any) -> float:

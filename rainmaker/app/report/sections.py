@@ -18,8 +18,9 @@ from rainmaker.app.accuracy import accuracy_summary
 from rainmaker.app.report.formats import percent, status_ok, yield_pct
 from rainmaker.app.report.stress_page import STRESS_TEXTS, stress_overview
 from rainmaker.app.report.view import ReportView
-from rainmaker.china_calendar import Workdays, day_number, to_timestamp
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.contracts import RATIO_TOLERANCE
+from simulate.planning_policies import days_off_redemptions
 
 __all__ = ["ACCURACY_WINDOW_DAYS", "SectionsView", "deviation_rows", "stress_section"]
 
@@ -235,14 +236,12 @@ class SectionsView(ReportView):
                     else "liquidity_afternoon"
                 )
                 # in defence tonight's cash is at least the days off's expected redemptions
-                back = pd.Timestamp(to_timestamp(workdays.next_workday(day)))
-                dates = pd.to_datetime(rows["date"])
-                days_off = rows.loc[dates < back, "expected_redemptions"].sum()
+                days_off = days_off_redemptions(self.plan, first["date"], workdays)
                 afternoon = w[rule].format(
                     quantile=self.amount(quantile),
                     cash=self.amount(float(first["cash"])),
                     expected=self.amount(expected),
-                    days_off=self.amount(float(days_off)),
+                    days_off=self.amount(days_off.get(product, 0.0)),
                 )
             out.append(
                 {

@@ -97,9 +97,10 @@ class ProductDecision:
             and within the leverage cap (:meth:`simulate.portfolio.Portfolio.step`); 0 = none,
             ``math.inf`` = as far as the leverage cap allows.
         surprise_above, expected_redemptions: the day's redemptions (CNY) above which the cash
-            target no longer holds (default ``math.inf``: never), and what the policy expected
-            of them (CNY); past it, :meth:`cash_to_hold` scales the cash target by how far
-            they ran above the expectation.
+            target no longer holds (default ``math.inf``: never; a plan's eve of days off sets
+            its expectation), and what the policy expected of them (CNY); past it,
+            :meth:`cash_to_hold` scales the cash target by how far they ran above the
+            expectation.
         days_off_redemptions: the redemptions the policy expects over the days off right
             after today, CNY (0: none, or today is no eve of days off); what borrowing within
             the leverage cap leaves short of them (:meth:`cash_to_sell_for`) is raised by
@@ -164,7 +165,7 @@ class ProductDecision:
         """Cash to hold tonight once the day's redemptions (CNY) are known, CNY.
 
         The cash target, or, when the redemptions ran above ``surprise_above``, the cash
-        target × redemptions / ``expected_redemptions``: a day far heavier than the policy
+        target × redemptions / ``expected_redemptions``: a day heavier than the policy
         expected says the days after it will be too (a run persists), and the cash target
         was sized for the expected pace.
 
@@ -189,10 +190,10 @@ class ProductDecision:
         pace: a sale is a shortfall for certain, an unpaid day off beyond the expectation only
         a chance (selling to the pace sold CNY 0.5 bn on a Friday of the sample's y2020 whose
         weekend the borrowed cash paid anyway). In ``defence`` the expectation grows with the
-        day's pace, as tonight's cash does: in a run the days off follow the day that broke
-        the quantile, and the morning's expectation, made before it, is the run's lagging
-        view (a run peaking on the eve of Dragon Boat 2020 left CNY 1.5 bn unpaid over the
-        holiday with the leverage cap reached and the expectation sold; docs/backtest.md).
+        day's pace, as tonight's cash does: in a run the days off follow the day's pace,
+        and the morning's expectation, made before the day, is the run's lagging view (a run
+        peaking on the eve of Dragon Boat 2020 left CNY 1.5 bn unpaid over the holiday with
+        the leverage cap reached and the expectation sold; docs/backtest.md).
         """
         expected = self.days_off_redemptions * (self._pace(redemptions) if self.defence else 1.0)
         # in defence cash_to_hold is at least this: the plan's cash target does not cap it

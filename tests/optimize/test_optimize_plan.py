@@ -213,7 +213,7 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
     assert all("borrowed by pledged repo" in r["borrowed"] for r in view.liquidity_rows())
     assert all(r["borrowed"] == "" for r in _View.build(inputs, "en").liquidity_rows())
     # the afternoon before days off: the report states the rule the backtest carries out
-    # (the cash target scaled past the plan's quantile of the day's redemptions)
+    # (the cash target scaled past the plan's expectation of the day's redemptions)
     friday = pd.Timestamp("2021-11-12")
     on_friday = plan.assign(date=pd.to_datetime(plan["date"]) + (friday - pd.Timestamp(first)))
     executed = plan_decision(on_friday, friday, state)
@@ -221,7 +221,7 @@ def test_the_report_shows_the_liquidity_the_backtest_carries_out(sample) -> None
     for row in view.liquidity_rows():
         first_row = on_friday[on_friday["product_id"] == row["id"]].iloc[0]
         decision = executed.of(row["id"])
-        assert decision.surprise_above == float(first_row["redemption_quantile"])
+        assert decision.surprise_above == float(first_row["expected_redemptions"])
         assert view.amount(decision.surprise_above) in row["afternoon"]
         assert view.amount(float(first_row["cash"])) in row["afternoon"]
         assert view.amount(decision.expected_redemptions) in row["afternoon"]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rainmaker.china_calendar import Workdays
+from rainmaker.china_calendar import Workdays, day_number
 from rainmaker.dataset import load_dataset
 from rainmaker.response import ExposureResponse
 from simulate.planning_policies import (
@@ -145,7 +145,8 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
     # The plan keeps CNY 800 m of cash tonight and borrows nothing; the day redeems 300 m of a
     # book that has 1,000 m of cash. Thursday: the cash is short by 100 m tonight and Friday
     # morning's repo pays what Friday asks. Friday: the weekend can only be paid from
-    # tonight's cash, so the world borrows the 100 m back (within the 1.2 leverage cap).
+    # tonight's cash, so the world borrows it back, grown by the day's pace above the plan's
+    # expectation, within the 1.2 leverage cap.
     def one_day(day: pd.Timestamp) -> tuple[float, float, float, float]:
         # the plan's first day and the two after it (the weekend, seen from Friday)
         plan = pd.DataFrame(
@@ -166,10 +167,15 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
             }
         )
         portfolio = Portfolio(0.0, cash=1e9, allocation=DecisionAllocation())
-        decision = plan_decision(plan, day, one_product_state(day, portfolio)).of("A")
+        state = one_product_state(day, portfolio)
+        decision = plan_decision(plan, day, state).of("A")
         portfolio.allocation.decision = decision
-        hold = decision.cash_to_hold(3e8)  # 300 m is inside the plan's 400 m quantile
-        assert hold == 8e8
+        # 300 m is 1.2 × the plan's 250 m expectation (inside its 400 m quantile): on the eve
+        # of days off tonight's cash grows with the pace, 800 m × 1.2; on other days the
+        # plan's cash stands (Friday morning's repo pays what Friday asks)
+        hold = decision.cash_to_hold(3e8)
+        eve = state.workdays.before_days_off(day_number(day))
+        assert hold == pytest.approx(9.6e8 if eve else 8e8)
         result = portfolio.step(day, 0.0, 3e8, RATES, hold_cash=hold, borrow_up_to=decision.borrow)
         return (
             decision.borrow,
@@ -187,9 +193,10 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
         assert plan_decision(plan, friday, state).of("A").defence is defence
     allowed, surprise_above, days_off, borrowed = one_day(friday)
     # Saturday's and Sunday's expected redemptions are what a sale may raise tonight
-    assert allowed == math.inf and surprise_above == 4e8 and days_off == 2.5e8
-    # the day's income on 1 bn of cash stays in cash too: 100 m less it
-    assert 0.99e8 < borrowed < 1e8
+    assert allowed == math.inf and surprise_above == 2.5e8 and days_off == 2.5e8
+    # 1 bn of cash less 300 m redeemed leaves 700 m, 260 m short of tonight's 960 m: the
+    # leverage cap lends 0.2 × the 700 m of net assets left (and the day's income)
+    assert 1.4e8 < borrowed < 1.401e8
     # the leverage cap bounds it: 500 m redeemed leaves 500 m of net assets, 100 m of room
     # (500 m is past the plan's 400 m quantile: tonight's cash would be 800 × 500 / 250 m)
     portfolio = Portfolio(0.0, cash=1e9)
@@ -197,10 +204,11 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
     assert result.borrowed == pytest.approx(0.2 * result.aum, rel=1e-6)
 
 
-def test_a_day_past_the_plans_quantile_scales_tonights_cash() -> None:
-    # The plan keeps 800 m tonight expecting 200 m of redemptions, 250 m at its quantile:
-    # up to the quantile the cash target holds; 300 m redeemed say the pace is 1.5 times the
-    # expected one, so tonight's cash is 1,200 m.
+def test_a_day_past_the_plans_expectation_scales_tonights_cash() -> None:
+    # The plan keeps 800 m tonight expecting 200 m of redemptions, and scales from 250 m
+    # (``surprise_above``; a plan's eve sets it to its expectation, see the test above): up
+    # to it the cash target holds; 300 m redeemed say the pace is 1.5 times the expected one,
+    # so tonight's cash is 1,200 m.
     # Sales may raise only the days off's expected redemptions (500 m), not scaled.
     decision = ProductDecision(
         cash_target=8e8,
@@ -219,8 +227,8 @@ def test_a_day_past_the_plans_quantile_scales_tonights_cash() -> None:
     assert holiday.cash_to_sell_for(2e8) == 8e8
     assert holiday.cash_to_sell_for(3e8) == pytest.approx(12e8)
     assert replace(decision, days_off_redemptions=10e8).cash_to_sell_for(3e8) == 10e8
-    # in defence (a run) the days off follow the day's pace: 500 m × 1.5; up to the
-    # quantile, or with no expectation, nothing is scaled
+    # in defence (a run) the days off follow the day's pace: 500 m × 1.5; up to
+    # surprise_above, or with no expectation, nothing is scaled
     run = replace(decision, defence=True)
     assert run.cash_to_sell_for(3e8) == pytest.approx(7.5e8)
     assert run.cash_to_sell_for(2.5e8) == 5e8
@@ -231,7 +239,7 @@ def test_a_day_past_the_plans_quantile_scales_tonights_cash() -> None:
     assert holiday_run.cash_to_hold(3e8) == pytest.approx(45e8)
     assert holiday_run.cash_to_sell_for(3e8) == pytest.approx(45e8)
     assert holiday_run.cash_to_hold(2e8) == 30e8
-    # no quantile (every day but the last before days off), or nothing expected: as planned
+    # no threshold (every day but the last before days off), or nothing expected: as planned
     assert ProductDecision(cash_target=8e8).cash_to_hold(1e12) == 8e8
     no_expectation = ProductDecision(cash_target=8e8, surprise_above=2.5e8)
     assert no_expectation.cash_to_hold(3e8) == 8e8
@@ -345,6 +353,41 @@ def test_optimizer_does_not_look_ahead_but_the_oracle_does(sample) -> None:
     )
     # the oracle's plan of day t uses days after t: scrambling them changes its decisions
     assert not oracle.decisions.equals(oracle_changed.decisions)
+
+
+def test_a_calm_eve_heavier_than_expected_but_inside_the_quantile_borrows_for_its_pace() -> None:
+    # P03 of the sample, combined2020, Friday 2020-05-29 (calm): the plan held CNY 1,182 m
+    # for a weekend it expected to ask 778 m, expecting 548 m on the Friday (868 m at its
+    # quantile). Friday redeemed 807 m and the weekend 1,389 m: scaled only past the
+    # quantile, tonight's cash stayed 1,182 m and 57 m went unpaid on the Sunday.
+    friday = pd.Timestamp("2020-05-29")
+    plan = one_row_plan(
+        friday,
+        cash=1.182e9,
+        keep_liquid=1.182e9,
+        expected_redemptions=5.48e8,
+        redemption_quantile=8.68e8,
+        defence=False,
+    )
+    state = one_product_state(friday, Portfolio(0.0, cash=2e9))
+    decision = plan_decision(plan, friday, state).of("A")
+    assert decision.surprise_above == 5.48e8
+    assert decision.cash_to_hold(8.07e8) == pytest.approx(1.182e9 * 8.07 / 5.48)  # 1,741 m
+    assert decision.cash_to_hold(5.48e8) == 1.182e9  # as expected: as planned
+    # a Thursday is no eve: nothing scales
+    thursday = pd.Timestamp("2020-05-28")
+    plan = one_row_plan(
+        thursday,
+        cash=1.182e9,
+        keep_liquid=1.182e9,
+        expected_redemptions=5.48e8,
+        redemption_quantile=8.68e8,
+        defence=False,
+    )
+    thursday_decision = plan_decision(
+        plan, thursday, one_product_state(thursday, state.portfolios["A"])
+    )
+    assert thursday_decision.of("A").cash_to_hold(8.07e8) == 1.182e9
 
 
 def test_in_defence_the_eve_holds_the_days_offs_expectation_beyond_the_plans_cash() -> None:

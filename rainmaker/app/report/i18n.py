@@ -189,11 +189,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "liquidity_borrowed": "其中质押式回购融入 {amount}，下一个工作日起归还",
         "liquidity_worst_days_off": "假期至少留足近一年同样长假期的最大净赎回 {amount}",
         "liquidity_afternoon": (
-            "节前：若今日赎回超过 {quantile}，今晚现金按 {cash} × 今日赎回 ÷ {expected} 留存，"
+            "节前：若今日赎回超过预期的 {expected}，"
+            "今晚现金按 {cash} × 今日赎回 ÷ {expected} 留存，"
             "不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付假期的预期赎回"
         ),
         "liquidity_afternoon_defence": (
-            "节前（防御）：今晚现金至少为假期的预期赎回 {days_off}；若今日赎回超过 {quantile}，"
+            "节前（防御）：今晚现金至少为假期的预期赎回 {days_off}；"
+            "若今日赎回超过预期的 {expected}，"
             "按 {cash} 与 {days_off} 中较大者 × 今日赎回 ÷ {expected} 留存（挤兑中假期赎回随"
             "今日的速度），不足部分当天质押式回购融入；超出杠杆上限时，卖出资产至足以支付"
             "假期的预期赎回 × 今日赎回 ÷ {expected}"
@@ -489,7 +491,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "by pledged repo within the leverage cap (total assets at most "
             f"{_EN['leverage']} of net assets). "
             "On the last working day before days off, if the day's redemptions pass the plan's "
-            "quantile, tonight's cash grows with them: borrow what is missing that afternoon "
+            "expectation, tonight's cash grows with them: borrow what is missing that afternoon "
             "within the cap, and sell for what the cap leaves short of the days off's expected "
             "redemptions, scaled like tonight's cash in defence (holders unpaid over days off "
             "are worse than a sale)."
@@ -512,17 +514,17 @@ TEXTS: dict[str, dict[str, str]] = {
             "{amount}"
         ),
         "liquidity_afternoon": (
-            "before the days off: if today's redemptions pass {quantile}, keep {cash} × today's "
-            "÷ {expected} tonight: borrow what is missing by pledged repo this afternoon; beyond "
-            "the leverage cap, sell up to what the days off are expected to ask"
+            "before the days off: if today's redemptions pass the expected {expected}, keep "
+            "{cash} × today's ÷ {expected} tonight: borrow what is missing by pledged repo this "
+            "afternoon; beyond the leverage cap, sell up to what the days off are expected to ask"
         ),
         "liquidity_afternoon_defence": (
             "before the days off (defence): keep at least what they are expected to ask, "
-            "{days_off}, tonight, and if today's redemptions pass {quantile}, the larger of "
-            "{cash} and {days_off} × today's ÷ {expected} (in a run the days off follow the "
-            "day's pace): borrow what is missing by pledged repo this afternoon; beyond the "
-            "leverage cap, sell up to what the days off are expected to ask × today's ÷ "
-            "{expected}"
+            "{days_off}, tonight, and if today's redemptions pass the expected {expected}, the "
+            "larger of {cash} and {days_off} × today's ÷ {expected} (in a run the days off "
+            "follow the day's pace): borrow what is missing by pledged repo this afternoon; "
+            "beyond the leverage cap, sell up to what the days off are expected to ask × "
+            "today's ÷ {expected}"
         ),
         "liquidity_later": "{date}: needs {need}, has {available}",
         "regime_calm": "calm",

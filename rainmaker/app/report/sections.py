@@ -223,13 +223,12 @@ class SectionsView(ReportView):
             worst_off = float(first.get("worst_days_off_cash", 0.0) or 0.0)
             borrowed = float(first.get("repo_borrowing", 0.0) or 0.0)
             afternoon = ""
-            quantile = float(first.get("redemption_quantile", math.nan))
             expected = float(first.get("expected_redemptions", math.nan))
             day = day_number(pd.Timestamp(first["date"]))
-            if workdays.before_days_off(day) and quantile > 0 and expected > 0:
+            if workdays.before_days_off(day) and expected > 0:
                 # what the backtest's executor does that afternoon (simulate.planning_policies,
-                # plan_decision): the cash target scaled by the day's pace past the quantile,
-                # and in defence what a sale may raise too
+                # plan_decision): the cash target scaled by the day's pace past the
+                # expectation, and in defence what a sale may raise too
                 rule = (
                     "liquidity_afternoon_defence"
                     if bool(first["defence"])
@@ -238,7 +237,6 @@ class SectionsView(ReportView):
                 # in defence tonight's cash is at least the days off's expected redemptions
                 days_off = days_off_redemptions(self.plan, first["date"], workdays)
                 afternoon = w[rule].format(
-                    quantile=self.amount(quantile),
                     cash=self.amount(float(first["cash"])),
                     expected=self.amount(expected),
                     days_off=self.amount(days_off.get(product, 0.0)),

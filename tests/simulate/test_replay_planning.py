@@ -198,7 +198,7 @@ def test_before_days_off_a_heavy_day_is_borrowed_back_to_tonights_cash() -> None
     # leverage cap lends 0.2 × the 700 m of net assets left (and the day's income)
     assert 1.4e8 < borrowed < 1.401e8
     # the leverage cap bounds it: 500 m redeemed leaves 500 m of net assets, 100 m of room
-    # (500 m is past the plan's 400 m quantile: tonight's cash would be 800 × 500 / 250 m)
+    # (500 m is 2 × the plan's 250 m expectation: tonight's cash would be 800 m × 2)
     portfolio = Portfolio(0.0, cash=1e9)
     result = portfolio.step(friday, 0.0, 5e8, RATES, hold_cash=16e8, borrow_up_to=math.inf)
     assert result.borrowed == pytest.approx(0.2 * result.aum, rel=1e-6)

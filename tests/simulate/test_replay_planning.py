@@ -360,34 +360,23 @@ def test_a_calm_eve_heavier_than_expected_but_inside_the_quantile_borrows_for_it
     # for a weekend it expected to ask 778 m, expecting 548 m on the Friday (868 m at its
     # quantile). Friday redeemed 807 m and the weekend 1,389 m: scaled only past the
     # quantile, tonight's cash stayed 1,182 m and 57 m went unpaid on the Sunday.
-    friday = pd.Timestamp("2020-05-29")
-    plan = one_row_plan(
-        friday,
-        cash=1.182e9,
-        keep_liquid=1.182e9,
-        expected_redemptions=5.48e8,
-        redemption_quantile=8.68e8,
-        defence=False,
-    )
-    state = one_product_state(friday, Portfolio(0.0, cash=2e9))
-    decision = plan_decision(plan, friday, state).of("A")
-    assert decision.surprise_above == 5.48e8
-    assert decision.cash_to_hold(8.07e8) == pytest.approx(1.182e9 * 8.07 / 5.48)  # 1,741 m
-    assert decision.cash_to_hold(5.48e8) == 1.182e9  # as expected: as planned
+    def decision_on(day: pd.Timestamp) -> ProductDecision:
+        plan = one_row_plan(
+            day,
+            cash=1.182e9,
+            keep_liquid=1.182e9,
+            expected_redemptions=5.48e8,
+            redemption_quantile=8.68e8,
+            defence=False,
+        )
+        return plan_decision(plan, day, one_product_state(day, Portfolio(0.0, cash=2e9))).of("A")
+
+    friday = decision_on(pd.Timestamp("2020-05-29"))
+    assert friday.surprise_above == 5.48e8
+    assert friday.cash_to_hold(8.07e8) == pytest.approx(1.182e9 * 8.07 / 5.48)  # 1,741 m
+    assert friday.cash_to_hold(5.48e8) == 1.182e9  # as expected: as planned
     # a Thursday is no eve: nothing scales
-    thursday = pd.Timestamp("2020-05-28")
-    plan = one_row_plan(
-        thursday,
-        cash=1.182e9,
-        keep_liquid=1.182e9,
-        expected_redemptions=5.48e8,
-        redemption_quantile=8.68e8,
-        defence=False,
-    )
-    thursday_decision = plan_decision(
-        plan, thursday, one_product_state(thursday, state.portfolios["A"])
-    )
-    assert thursday_decision.of("A").cash_to_hold(8.07e8) == 1.182e9
+    assert decision_on(pd.Timestamp("2020-05-28")).cash_to_hold(8.07e8) == 1.182e9
 
 
 def test_in_defence_the_eve_holds_the_days_offs_expectation_beyond_the_plans_cash() -> None:

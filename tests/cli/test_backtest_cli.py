@@ -383,7 +383,9 @@ def test_amounts_in_yi_yuan_are_said_to_distort_the_replay(tmp_path: Path, make_
 
 
 @pytest.mark.slow
-def test_a_product_fully_redeemed_then_refilled_replays_under_the_optimizer(tmp_path: Path):
+def test_a_product_fully_redeemed_then_refilled_replays_under_the_optimizer(
+    tmp_path: Path, capsys
+) -> None:
     """The sample's P02 redeemed whole on 2022-05-01 (AUM 0 to 05-20, money again from 05-21),
     a valid data set: the optimizer's replay exited 2 ("holdings, column 'amount_cny': a
     product's positions sum to less than zero", of a file the data set does not have) or 1
@@ -419,3 +421,6 @@ def test_a_product_fully_redeemed_then_refilled_replays_under_the_optimizer(tmp_
     daily = pd.read_csv(out / "daily.csv", dtype={"product_id": str})
     gone = daily[(daily["product_id"] == "P02") & (daily["date"] >= "2022-05-05")]
     assert (gone["aum"] >= 0).all()
+    # P02 held nothing on most days of the window: its median AUM of 0 was taken for amounts
+    # in 亿元 ("below 1,000,000 ... expected amounts in CNY"); the days with assets are CNY
+    assert "below 1,000,000" not in capsys.readouterr().err

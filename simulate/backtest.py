@@ -366,7 +366,9 @@ def run_backtest(
         flows["product_id"].isin(replayed)
         & flows["date"].between(pd.Timestamp(start), pd.Timestamp(end))
     ]
-    note = coarse_money_note(window.groupby("product_id")["aum"].median().to_dict())
+    # the days with assets: a product redeemed whole for half the window is no unit error
+    held = window[window["aum"] > 0]
+    note = coarse_money_note(held.groupby("product_id")["aum"].median().to_dict())
     if note is not None:  # fen arithmetic on amounts in another unit: said, not hidden
         print(f"backtest: {note}", file=sys.stderr, flush=True)
     asked = pd.Timestamp(start).normalize() - pd.Timedelta(days=warmup_days)

@@ -126,10 +126,12 @@ def coarse_money_note(aum_by_product: Mapping[str, float]) -> str | None:
     """A warning when a product's AUM is below :data:`MIN_EXACT_AUM_CNY`, else None.
 
     Args:
-        aum_by_product: a typical AUM of each product (e.g. its median over the days replayed),
-            in the data set's unit.
+        aum_by_product: a typical AUM of each product (e.g. its median over the days replayed
+            on which it holds assets), in the data set's unit. A product holding nothing (0)
+            has no income to round and is not named: it was redeemed whole, not written in
+            another unit.
     """
-    small = sorted(p for p, aum in aum_by_product.items() if aum < MIN_EXACT_AUM_CNY)
+    small = sorted(p for p, aum in aum_by_product.items() if 0 < aum < MIN_EXACT_AUM_CNY)
     if not small:
         return None
     return (

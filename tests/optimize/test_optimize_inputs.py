@@ -568,3 +568,40 @@ def test_holdings_dated_before_the_as_of_day_are_said_to_be_set_aside(small_data
         dataset, "2021-04-09", fake_forecast(dataset, "2021-04-09"), load_settings()
     )
     assert not [w for w in warnings if "column 'date'" in w]
+
+
+def test_a_book_worth_nil_to_float_noise_is_nil_not_below_zero(small_dataset: Path) -> None:
+    # a backtest's product fully redeemed: its redemptions owed, netted into cash, and its repo
+    # borrowing leave a book worth nil that sums in floats to -1e-6 CNY; the plan refused it
+    # (aum_today below zero, or "positions sum to less than zero", exit 2 on no file at all)
+    lots = [1353978283.72, 1958262988.44, 2368282819.9, 290640164.45]
+    borrowed = 111338990.61
+    cash = borrowed - lots[0] - lots[1] - lots[2] - lots[3]
+    holdings = pd.DataFrame(
+        {
+            "product_id": "P001",
+            "bucket": ["cash", "ncd_1m", "ncd_3m", "ncd_3m", "repo_7d"],
+            "amount_cny": [cash, *lots],
+            "rate_pct": [np.nan, 2.3, 2.5, 2.5, 2.1],
+            "maturity_date": pd.to_datetime(
+                [None, "2021-05-05", "2021-06-30", "2021-07-01", "2021-04-14"]
+            ),
+        }
+    )
+    residue = holdings.groupby("product_id")["amount_cny"].sum().iloc[0] - borrowed
+    assert -1e-5 < residue < 0  # the residue this test is about
+    dataset = load_dataset(small_dataset)
+    forecast = fake_forecast(dataset, "2021-04-10")
+    inputs, _ = inputs_from_forecast(
+        dataset,
+        "2021-04-10",
+        forecast,
+        load_settings(),
+        holdings=holdings,
+        borrowed={"P001": borrowed},
+    )
+    assert inputs.aum_today[0] == 0.0
+    # a book short by one yuan is no float noise: still refused
+    holdings.loc[0, "amount_cny"] = cash - borrowed - 1.0
+    with pytest.raises(DataError, match="positions sum to less than zero"):
+        inputs_from_forecast(dataset, "2021-04-10", forecast, load_settings(), holdings=holdings)

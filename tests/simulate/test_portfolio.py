@@ -484,3 +484,5 @@ def test_coarse_money_note_names_products_too_small_for_whole_fen():
     assert note is not None and note.startswith("aum of 2 product(s) (A, C) below 1,000,000")
     # why: a day's income of CNY 87.56 at 2 % a year is under half a fen and rounds to nothing
     assert round(87.56 * 0.02 / 365 * 100) == 0
+    # a product holding nothing (redeemed whole) has nothing to round: not taken for 亿元
+    assert coarse_money_note({"A": 8.756e9, "B": 0.0}) is None

@@ -7,6 +7,7 @@ Golden figures are worked by hand in the comments; rules cite their line of DOMA
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import math
 from pathlib import Path
@@ -620,6 +621,14 @@ def test_stress_checks_wam_against_the_products_own_cap(tmp_path):
     assert wam["P001"]["value"] == pytest.approx(90.0)
     assert (wam["P001"]["limit"], wam["P001"]["ok"]) == (60.0, False)
     assert (wam["P002"]["limit"], wam["P002"]["ok"]) == (MAX_WAM_DAYS, True)
+    # the page's rule label names the product's cap (the limit column shows 60 for P001),
+    # not the law's 120 days as if it were every product's limit
+    from rainmaker.app.report.stress_page import STRESS_TEXTS
+
+    page = (out / "stress.html").read_text(encoding="utf-8")
+    labels = {"zh": "产品上限", "en": "product's cap"}
+    assert all(word in STRESS_TEXTS[lang]["rule_wam"] for lang, word in labels.items())
+    assert any(html.escape(STRESS_TEXTS[lang]["rule_wam"]) in page for lang in labels)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -99,7 +99,8 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
         "domain_line": "DOMAIN.md 行",
         "rule_cash_floor": f"现金、国债、央票、政策性金融债 ≥ {_ZH['cash_floor']}（不含隔夜回购）",
         "rule_liquid_floor": f"含 {_ZH['liquid_days']} 个交易日内到期资产 ≥ {_ZH['liquid_floor']}",
-        "rule_wam": f"平均剩余期限 ≤ {_ZH['wam']} 天",
+        # the limit column shows the cap used: the product's own where products.csv sets one
+        "rule_wam": f"平均剩余期限 ≤ 产品上限（上限 ≤ {_ZH['wam']} 天）",
         "rule_wal": f"平均剩余存续期 ≤ {_ZH['wal']} 天",
         "rule_leverage": f"杠杆（总资产/净资产）≤ {_ZH['leverage']}",
         "rule_deviation": "影子定价偏离度",
@@ -203,7 +204,7 @@ STRESS_TEXTS: dict[str, dict[str, str]] = {
             f"including assets maturing within {_EN['liquid_days']} trading days "
             f"≥ {_EN['liquid_floor']}"
         ),
-        "rule_wam": f"weighted average maturity ≤ {_EN['wam']} days",
+        "rule_wam": f"weighted average maturity ≤ the product's cap, itself ≤ {_EN['wam']} days",
         "rule_wal": f"weighted average life ≤ {_EN['wal']} days",
         "rule_leverage": f"leverage (total / net assets) ≤ {_EN['leverage']}",
         "rule_deviation": "shadow-price deviation",

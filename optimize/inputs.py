@@ -26,7 +26,12 @@ import numpy as np
 import pandas as pd
 
 from forecast.market import MarketForecast, market_forecast
-from optimize.portfolio import NET_NOISE, default_ladder, missing_snapshot_note, read_holdings
+from optimize.portfolio import (
+    default_ladder,
+    missing_snapshot_note,
+    nil_within_noise,
+    read_holdings,
+)
 from optimize.regime import RegimeState, flows_by_day, redemption_regime
 from optimize.sales_plan import read_sales_plan, sales_requirements
 from optimize.settings import PlanSettings
@@ -999,9 +1004,9 @@ def _starting_portfolio(
         raise UsageError("borrowed: repo borrowing must be finite amounts >= 0 CNY")
     amounts, owner = holdings["amount_cny"], holdings["product_id"]
     held = amounts.groupby(owner).sum().reindex(list(ids)).to_numpy() - borrowed_today
-    # net assets of nil summed to a float residue below zero are nil (NET_NOISE)
+    # net assets of nil summed to a float residue below zero are nil
     gross = amounts.abs().groupby(owner).sum().reindex(list(ids)).to_numpy() + borrowed_today
-    held = np.where((held < 0) & (held >= -NET_NOISE * gross), 0.0, held)
+    held = nil_within_noise(held, gross)
     off = np.abs(held - aum_flows) > 0.01 * np.maximum(aum_flows, 1.0)
     for i in np.flatnonzero(off)[:5]:
         warnings.append(

@@ -31,6 +31,7 @@ __all__ = [
     "NET_NOISE",
     "default_ladder",
     "missing_snapshot_note",
+    "nil_within_noise",
     "read_holdings",
     "workday_after",
 ]
@@ -43,6 +44,12 @@ FILE = "holdings.csv"
 # either sign, some 1e-16 of its positions (-3e-6 CNY on a book of 1.3e10): a product's net
 # assets within this share of its gross book (the absolute amounts, borrowing included) are nil.
 NET_NOISE = 1e-12
+
+
+def nil_within_noise(net: np.ndarray, gross: np.ndarray) -> np.ndarray:
+    """Net assets (CNY) with a residue below zero within :data:`NET_NOISE` of the gross book
+    (CNY, the absolute amounts, borrowing included) read as nil; the rest as they are."""
+    return np.where((net < 0) & (net >= -NET_NOISE * gross), 0.0, net)
 
 
 def workday_after(day: pd.Timestamp, workday: pd.Series) -> pd.Timestamp:
@@ -257,7 +264,7 @@ def read_holdings(
     totals = amounts.groupby(product).transform("sum").to_numpy()
     gross = amounts.abs().groupby(product).transform("sum").to_numpy()
     flag(
-        np.isfinite(amount) & (totals < -NET_NOISE * gross),
+        np.isfinite(amount) & (nil_within_noise(totals, gross) < 0),
         "amount_cny",
         "a product's positions sum to less than zero (borrowing beyond its whole book); "
         "expected net assets >= 0 CNY",

@@ -247,7 +247,7 @@ def plan_decision(plan: pd.DataFrame, day: pd.Timestamp, state: ReplayState) -> 
             borrow=math.inf
             if before_days_off
             else max(float(values.get("repo_borrowing", 0.0)), 0.0),
-            surprise_above=_surprise_above(expected) if before_days_off else math.inf,
+            surprise_above=expected if before_days_off and expected > 0 else math.inf,
             expected_redemptions=expected,
             days_off_redemptions=days_off.get(pid, 0.0),
             defence=bool(values.get("defence", False)),
@@ -279,12 +279,6 @@ def _finite_amount(value: Any) -> float:
     """A plan's amount as a finite CNY ≥ 0 (0 for a missing or NaN cell)."""
     amount = float(value) if value is not None else 0.0
     return amount if math.isfinite(amount) and amount > 0 else 0.0
-
-
-def _surprise_above(expected: float) -> float:
-    """The day's redemptions past which tonight's cash scales up (CNY): the plan's expectation
-    of them; inf without one."""
-    return expected if expected > 0 else math.inf
 
 
 class OptimizerPolicy(PlanningPolicy):

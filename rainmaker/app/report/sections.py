@@ -207,6 +207,9 @@ class SectionsView(ReportView):
             return []
         w = self.words
         workdays = Workdays()
+        # the plan's expected redemptions of the days off after each first day, every product's
+        # at once (one pass over the plan per first day, not one per product)
+        days_off_by_day: dict[pd.Timestamp, dict[str, float]] = {}
         out = []
         for product in self.product_ids:
             rows = self.plan[self.plan["product_id"] == product].iloc[1:]
@@ -235,7 +238,10 @@ class SectionsView(ReportView):
                     else "liquidity_afternoon"
                 )
                 # in defence tonight's cash is at least the days off's expected redemptions
-                days_off = days_off_redemptions(self.plan, first["date"], workdays)
+                eve = pd.Timestamp(first["date"])
+                if eve not in days_off_by_day:
+                    days_off_by_day[eve] = days_off_redemptions(self.plan, eve, workdays)
+                days_off = days_off_by_day[eve]
                 afternoon = w[rule].format(
                     cash=self.amount(float(first["cash"])),
                     expected=self.amount(expected),

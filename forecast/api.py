@@ -61,6 +61,7 @@ from forecast.panel import MODELLED_VARIABLES, OUTPUT_VARIABLES, Panel, build_pa
 from forecast.paths import (
     DORMANT_DAYS,
     aum_paths,
+    closed_since,
     dormant,
     flow_paths,
     path_quantiles,
@@ -1041,7 +1042,8 @@ def _shut_dormant(
     notes: list[str],
 ) -> None:
     """Set to 0, over the whole horizon, the point forecast and every path of a dormant flow
-    (:func:`forecast.paths.dormant`), and say so in ``notes`` with the products."""
+    (:func:`forecast.paths.dormant`) and of both flows of a closed product
+    (:func:`forecast.paths.closed_since`), and say so in ``notes`` with the products."""
     said = []
     for variable, history, censored in (
         ("subscriptions", panel.subscriptions, panel.censored),
@@ -1057,6 +1059,18 @@ def _shut_dormant(
         notes.append(
             f"{' and '.join(said)} were 0 on each of the last {DORMANT_DAYS} days and never "
             "came back after such a gap: forecast 0 (dormant)"
+        )
+    since = closed_since(panel.aum, panel.subscriptions, panel.censored)
+    closed = np.flatnonzero(since >= 0)
+    if closed.size:
+        for variable in MODELLED_VARIABLES:
+            point[variable][closed] = 0.0
+            paths[variable][closed] = 0.0
+        named = [f"{panel.product_ids[p]} since {panel.dates[since[p]]:%Y-%m-%d}" for p in closed]
+        notes.append(
+            f"{len(named)} product(s) held nothing and took no subscription "
+            f"({first_few(named)}): closed, forecast 0 (no holder left to redeem) until "
+            "subscriptions come back"
         )
 
 

@@ -26,6 +26,7 @@ from rainmaker.quantiles import path_quantiles, quantile_label
 __all__ = [
     "DORMANT_DAYS",
     "aum_paths",
+    "closed_since",
     "dormant",
     "flow_paths",
     "path_quantiles",
@@ -76,6 +77,41 @@ def dormant(history: np.ndarray, censored: np.ndarray | None = None) -> np.ndarr
             run = 0
         out[p] = not came_back
     return out
+
+
+def closed_since(
+    aum: np.ndarray,
+    subscriptions: np.ndarray,
+    censored: np.ndarray | None = None,
+) -> np.ndarray:
+    """Since which day each product has been closed: nothing left in it, no new money.
+
+    A product whose AUM was exactly 0 at the end of every day from a day D to the as-of day,
+    with no subscription on any of them (known, and not capped by a quota: a quota of 0 says
+    nothing of demand), has no holder left to redeem and no sign that new money comes: every
+    path of both its flows is 0 until subscriptions come back (the first day they do, the
+    models forecast it again). D may be the day it was emptied (its last holders' redemptions
+    that day take the AUM to 0). Unlike :func:`dormant` no long wait is needed: a nil AUM is
+    a fact, not a lull of an intermittent flow; a wrong call costs little, since money that
+    does come is cash in hand and the next day's forecast reads it.
+
+    Args:
+        aum, subscriptions: days × products (CNY; NaN before a product's first day), up to
+            the as-of day.
+        censored: days × products, True where the subscriptions are only a lower bound (the
+            quota was reached); default none.
+
+    Returns:
+        (products,) the position of day D, the first day of the run that reaches the as-of
+        day; −1 where the product is not closed (held assets, or was subscribed or capped by a
+        quota, on the as-of day).
+    """
+    # NaN compares False: no day before a product's first is nil
+    nil = (np.asarray(aum, dtype=float) == 0) & (np.asarray(subscriptions, dtype=float) == 0)
+    if censored is not None:
+        nil &= ~np.asarray(censored, dtype=bool)
+    run = np.cumprod(nil[::-1], axis=0).sum(axis=0)  # each product's trailing nil days
+    return np.where(run >= 1, nil.shape[0] - run, -1)
 
 
 def flow_paths(

@@ -17,6 +17,7 @@ from forecast.api import EXPOSURE_THREAD, _recorded_warnings
 from forecast.paths import (
     DORMANT_DAYS,
     aum_paths,
+    closed_since,
     dormant,
     flow_paths,
     path_quantiles,
@@ -477,6 +478,69 @@ def test_a_dormant_product_is_forecast_at_zero_with_zero_quantiles() -> None:
     assert (aum["p05"] == aum["p95"]).all() and aum["mean"].is_monotonic_increasing
     assert any("dormant" in w and quiet in w for w in result.warnings)
     assert (table.loc[(other, "subscriptions"), "mean"] > 0).all()  # the active one is not
+
+
+def test_a_closed_product_is_found_by_hand() -> None:
+    """Nil AUM and no subscription on each day of a run that reaches the as-of day: closed
+    since the run's first day, which may be the day the last holders left."""
+    nan = np.nan
+    products = {  # (aum, subscriptions) of five days, the as-of day last; closed since
+        "emptied on day 2": ([90, 50, 0, 0, 0], [1, 1, 0, 0, 0], 2),
+        "money back on the as-of day": ([90, 0, 0, 0, 5], [1, 0, 0, 0, 5], -1),
+        "money back, redeemed the same day": ([90, 0, 0, 0, 0], [1, 0, 0, 0, 3], -1),
+        "nil, a quota of 0 on the as-of day": ([90, 0, 0, 0, 0], [1, 0, 0, 0, 0], -1),
+        "launched on day 2 and never subscribed": ([nan, nan, 0, 0, 0], [nan, nan, 0, 0, 0], 2),
+        "emptied on the as-of day": ([90, 80, 70, 60, 0], [1, 1, 1, 1, 0], 4),
+        "a fen left": ([90, 0, 0, 0, 0.01], [1, 0, 0, 0, 0], -1),
+    }
+    aum = np.array([a for a, _, _ in products.values()], dtype=float).T
+    subscriptions = np.array([s for _, s, _ in products.values()], dtype=float).T
+    censored = np.zeros_like(aum, dtype=bool)
+    censored[-1, 3] = True  # a quota of 0 says nothing of demand
+    expected = [since for _, _, since in products.values()]
+    np.testing.assert_array_equal(closed_since(aum, subscriptions, censored), expected)
+    # without the quota that one is closed since day 1
+    assert closed_since(aum, subscriptions)[3] == 1
+
+
+def test_a_product_emptied_is_forecast_at_zero_until_subscriptions_come_back() -> None:
+    """Fully redeemed on 2021-03-01 (AUM 0, no flow after): as of 03-14 its subscriptions
+    were forecast at millions a day (the dormant rule waits 28 days) and its redemptions with
+    them, a plan's buffer for a product with nothing in it. Now both are 0 on every path and
+    the AUM stays 0; the day money comes back the models forecast it again; a forecast never
+    reads the rows after its day."""
+    import dataclasses
+
+    dataset = toy_dataset(2, "2020-01-01", "2021-03-31", seed=5)
+    gone, other = dataset.product_ids
+    flows = dataset.flows.copy()
+    mine = flows["product_id"].eq(gone)
+    before = float(flows.loc[mine & flows["date"].eq("2021-02-28"), "aum"].iloc[0])
+    emptied = mine & flows["date"].between("2021-03-01", "2021-03-19")
+    flows.loc[emptied, ["subscriptions", "redemptions", "aum", "demand"]] = 0.0
+    flows.loc[emptied, "quota"] = np.nan
+    flows.loc[mine & flows["date"].eq("2021-03-01"), "redemptions"] = before
+    back = mine & flows["date"].eq("2021-03-20")  # a holder comes back
+    flows.loc[back, ["subscriptions", "demand", "aum"]] = 5e6
+    flows.loc[back, "redemptions"] = 0.0
+    data = dataclasses.replace(dataset, flows=flows)
+
+    result = run_forecast(data, "2021-03-14", horizon=14, model="seasonal_naive")
+    table = result.table.set_index(["product_id", "variable"])
+    numbers = ["mean", *[c for c in table.columns if c[0] == "p" and c[1:].isdigit()]]
+    for variable in ("subscriptions", "redemptions", "net_flow", "aum"):
+        assert (table.loc[(gone, variable), numbers] == 0).all().all(), variable
+    for variable, paths in result.paths.items():
+        assert (paths[result.product_ids.index(gone)] == 0).all(), variable
+    assert (result.point["redemptions"][result.product_ids.index(gone)] == 0).all()
+    assert any("closed" in w and f"{gone} since 2021-03-01" in w for w in result.warnings)
+    assert (table.loc[(other, "subscriptions"), "mean"] > 0).all()  # the open one is not
+    # no look-ahead: the same forecast without the rows after the day (money back on 03-20)
+    cut = run_forecast(data.up_to("2021-03-14"), "2021-03-14", horizon=14, model="seasonal_naive")
+    pd.testing.assert_frame_equal(result.table, cut.table)
+    # the day a subscription comes back the product is open again
+    again = run_forecast(data, "2021-03-20", horizon=7, model="seasonal_naive").table
+    assert again.query("product_id == @gone and variable == 'subscriptions'")["mean"].gt(0).all()
 
 
 def work_ahead(result) -> pd.Series:

@@ -798,6 +798,7 @@ def cumulative_needs(
     soon_level = np.maximum(later_level, liquidity.next_days_confidence)
     level = np.where(soon[None, :], soon_level, later_level)
     margin = liquidity.needs_margin
+    aum_today = np.asarray(inputs.aum_today, dtype=float)
     needs = np.zeros((p, h))
     basis = np.full((p, h), NEED_BASES.index("quantile"), dtype=np.int8)
     expected_credit = np.zeros((p, h))
@@ -831,9 +832,13 @@ def cumulative_needs(
         )
         per_day = stress_profile(np.asarray(inputs.redemptions, dtype=float), workday, in_full)
         stress = liquidity.stress_multiple * mean[:, None] * np.cumsum(per_day, axis=1)
-        needs = _raise(needs, basis, stress, soon, "stress")
+        # ... but the holders cannot take more than they hold: today's AUM and, where the row
+        # credits them, the subscriptions expected by then. The mean is of the past, when the
+        # product may have been far larger: one emptied two weeks before (its last day's
+        # redemptions in the 28 days' mean) was asked to keep CNY 1.27 bn with nothing in it
+        held = aum_today[:, None] + np.where(cash_only, 0.0, expected_credit)
+        needs = _raise(needs, basis, np.minimum(stress, held), soon, "stress")
     floor = liquidity.managed_floor
-    aum_today = np.asarray(inputs.aum_today, dtype=float)
     if floor > 0 and inputs.managed_cash_ratio is not None:
         # the days off right after day 0 are paid from its cash alone: never less cash for
         # them than the product's own management keeps

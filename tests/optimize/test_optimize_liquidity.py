@@ -223,6 +223,32 @@ def test_cumulative_needs_from_joint_paths_worked_by_hand() -> None:
     assert [list(shown[p]) for p in inputs.product_ids] == [list(b) for b in basis]
 
 
+def test_the_stress_floor_asks_no_more_than_the_product_holds() -> None:
+    """B redeemed 20 m a day over the last four weeks, then its last holders left: the stress
+    floor (1.5 × 20 m a day through Monday) asked it to keep 30, 60 and 90 m with nothing in
+    it (the sample's P02, emptied two weeks before: CNY 1.27 bn). Holders cannot take more
+    than they hold: today's AUM and, where the row credits them, the subscriptions expected
+    by then (none here)."""
+    settings = load_settings(overrides={**QUIET, "liquidity": {"credit_days_off": False}})
+    inputs = _two_path_inputs(settings)
+    paths = np.asarray(inputs.redemption_paths, dtype=float).copy()
+    paths[1] = 0.0  # the forecast expects nothing of B
+    subscribed = np.asarray(inputs.subscription_paths, dtype=float).copy()
+    subscribed[1] = 0.0
+    for aum, expected in ((0.0, [0.0] * 5), (45e6, [0.0, 30.0, 45.0, 45.0, 0.0])):
+        empty = inputs.replace(
+            aum_today=np.array([float(inputs.aum_today[0]), aum]),
+            redemption_paths=paths,
+            subscription_paths=subscribed,
+            redemptions=np.array([np.full(5, 15e6), np.zeros(5)]),
+        )
+        par = model_parameters(empty, settings)
+        np.testing.assert_allclose(par.needs[1] * par.scale / 1e6, expected, atol=1e-9)
+        # A, which holds far more than its floor, keeps it: 1.5 × 2 m a day is under its paths
+        reference = model_parameters(inputs, settings)
+        np.testing.assert_allclose(par.needs[0] * par.scale, reference.needs[0] * reference.scale)
+
+
 def test_calm_days_off_are_credited_with_their_subscriptions() -> None:
     """In calm the weekend's subscriptions pay its redemptions (``credit_days_off``); in
     defence they do not (a run dries them up)."""

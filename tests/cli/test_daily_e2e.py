@@ -83,3 +83,58 @@ def test_plan_across_a_holiday(sample, tmp_path, capsys):
         "run.json",
         "plan.xlsx",
     }
+
+
+def _emptied_sample(folder: Path, product: str, day: str, keep: tuple[str, ...]) -> Path:
+    """The sample's products ``keep``, ``product`` fully redeemed on ``day``: its redemptions
+    that day are all it held (the day's income included, so AUM rolls forward per the data
+    contract), AUM 0 and no flow after."""
+    folder.mkdir()
+    for source in sorted(SAMPLE_DIR.glob("*.csv")):
+        table = pd.read_csv(source, dtype=str, keep_default_na=False)
+        if "product_id" in table.columns:
+            table = table[table["product_id"].isin(keep)].copy()
+        if source.stem == "flows":
+            mine = table["product_id"] == product
+            dates = pd.to_datetime(table["date"])
+            eve = mine & (dates == pd.Timestamp(day) - pd.Timedelta(days=1))
+            held = float(table.loc[eve, "aum"].iloc[0])
+            first = mine & (dates == pd.Timestamp(day))
+            income = float(table.loc[first, "income_per_10k"].iloc[0]) / 10_000
+            gone = mine & (dates >= pd.Timestamp(day))
+            table.loc[gone, ["subscriptions", "redemptions", "aum", "demand"]] = "0"
+            table.loc[first, "redemptions"] = f"{held * (1 + income):.2f}"
+        table.to_csv(folder / source.name, index=False)
+    return folder
+
+
+def test_run_with_a_product_fully_redeemed_two_weeks_before(sample, tmp_path, capsys):
+    """P02 fully redeemed on 2022-06-01, AUM 0 and no flow to the as-of day 2022-06-15: the
+    daily job exited 6. The dormant rule waits 28 days, so P02 was forecast at CNY 30 m a
+    day of subscriptions and its redemptions with them (p95 above its expected AUM), and the
+    plan asked a buffer of CNY 340 m and, on its stress floor (the 28 days' mean redemptions,
+    the emptying day's in it), CNY 1.27 bn: four critical buffer alerts. A product with
+    nothing in it and no new money is closed: 0 on every path, nothing to keep."""
+    data = _emptied_sample(tmp_path / "data", "P02", "2022-06-01", ("P01", "P02"))
+    assert cli.main(["validate", "--data", str(data)]) == 0
+    settings = tmp_path / "rainmaker.toml"
+    settings.write_text(
+        f'data = "{data}"\noutput_root = "runs"\ntracking_uri = ""\nmax_data_age_days = 0\n'
+        'products = ["P01", "P02"]\n'
+    )
+    assert cli.main(["run", "--config", str(settings), "--no-progress"]) == 0
+    report = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    folder = report.parent
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert run["as_of"] == "2022-06-15" and run["exit_code"] == 0
+    assert not [a for a in run["alerts"] if a["product_id"] == "P02"]
+    assert any("closed" in w and "P02 since 2022-06-01" in w for w in run["warnings"])
+    forecast = pd.read_csv(folder / "forecast.csv")
+    numbers = [c for c in forecast.columns if c == "mean" or c[1:].isdigit()]
+    assert (forecast.loc[forecast["product_id"] == "P02", numbers] == 0).all().all()
+    plan = read_plan_csv(folder / "plan.csv")
+    mine = plan[plan["product_id"] == "P02"]
+    assert (mine[["expected_redemptions", "required_buffer", "liquidity_need"]] == 0).all().all()
+    # the open product is planned as before, and P02's quota is not closed by the plan
+    assert (plan.loc[plan["product_id"] == "P01", "expected_aum"] > 0).all()
+    assert mine["quota"].isna().all()

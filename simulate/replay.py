@@ -327,7 +327,9 @@ def response_table(dataset: Dataset) -> dict[str, ExposureResponse]:
     ids = table["product_id"].astype(str)
     problems = []
     for column, bad, expected in (
-        ("a", ~((a >= 0) & (e0 > 0)), "expected numbers a >= 0 and e0 > 0"),
+        # each column named for its own values: a bad e0 was reported under column 'a'
+        ("a", ~(a >= 0), "expected a number a >= 0 (the curve's sensitivity)"),
+        ("e0", ~(e0 > 0), "expected a number e0 > 0 (the exposure scale, in its unit)"),
         (
             "product_id",
             ~ids.isin(dataset.products["product_id"].astype(str)),

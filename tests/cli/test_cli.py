@@ -513,6 +513,19 @@ TEAM_TABLE_CASES = {
         "product_id,a,e0\nP001,0.1,1.0\nP009,0.1,1.0\n",
         "exposure_response.csv, column 'product_id': unknown product",
     ),
+    "response with a bad sensitivity": (
+        "exposure_response.csv",
+        "product_id,a,e0\nP001,-0.1,1.0\nP002,x,1.0\n",
+        "exposure_response.csv, column 'a': expected a number a >= 0 (the curve's sensitivity) "
+        "[lines 2, 3]",
+    ),
+    "response with a bad scale": (
+        # was reported under column 'a'
+        "exposure_response.csv",
+        "product_id,a,e0\nP001,0.1,-1\nP002,0.2,0\n",
+        "exposure_response.csv, column 'e0': expected a number e0 > 0 (the exposure scale, in "
+        "its unit) [lines 2, 3]",
+    ),
     "response given twice": (
         "exposure_response.csv",
         "product_id,a,e0\nP001,0.1,1.0\nP001,0.3,2.0\n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -408,8 +409,6 @@ def test_days_off_of_a_flow_booked_on_working_days_are_forecast_zero() -> None:
     Forecast bands around 0 there left 0 outside [p10, p90] on 14-34 % of those days (the
     total of two products: 46 %); now every path is 0 on them, and the working days keep
     theirs."""
-    import dataclasses
-
     from rainmaker.china_calendar import workday_flags
 
     dataset = toy_dataset(2, "2020-01-01", "2021-03-31", seed=5)
@@ -459,8 +458,6 @@ def test_a_dormant_product_is_forecast_at_zero_with_zero_quantiles() -> None:
     """No flow in its last eight weeks (20 m a day of subscriptions before): it was forecast
     at a mean of 1.3 m a day and a p90 of 4.8 m (the residuals of its active past, on the
     scale of its whole history); now 0 in every path, its AUM growing by its income alone."""
-    import dataclasses
-
     dataset = toy_dataset(2, "2020-01-01", "2021-03-31", seed=5)
     quiet, other = dataset.product_ids
     flows = dataset.flows.copy()
@@ -509,8 +506,6 @@ def test_a_product_emptied_is_forecast_at_zero_until_subscriptions_come_back() -
     them, a plan's buffer for a product with nothing in it. Now both are 0 on every path and
     the AUM stays 0; the day money comes back the models forecast it again; a forecast never
     reads the rows after its day."""
-    import dataclasses
-
     dataset = toy_dataset(2, "2020-01-01", "2021-03-31", seed=5)
     gone, other = dataset.product_ids
     flows = dataset.flows.copy()
